@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+/**
+ * The one composition root: config → logger → clients → services → roles.
+ * `qianshao [all|api|worker|crawler] [--demo]` runs roles; `qianshao hash-password` prints a hash.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { loadConfig, ConfigError } from '../core/config/load-config.js';
+import type { Config } from '../core/config/config-schema.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { configDir, repoRoot } from '../core/paths.js';
+import { loadSources, type Source } from '../core/sources/source.js';
+import { loadRulePacks } from '../core/rules/rule-pack.js';
+import { loadUsers, type User } from '../core/auth/user.js';
+import { hashPassword } from '../core/auth/password.js';
+import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
+import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
+import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
+import { EsAlertStore } from '../pipeline/elasticsearch/es-alert-store.js';
+import { createQueues, createRedis } from '../pipeline/queues.js';
+import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
+import { createIngestPath } from '../pipeline/ingest/ingest-path.js';
+import { RedisSeenStore } from '../pipeline/ingest/dedupe.js';
+import { createSegmenter } from '../pipeline/ingest/segment.js';
+import { createClassifier } from '../pipeline/ingest/classify.js';
+import { startPipelineRole } from '../pipeline/pipeline-role.js';
+import { startCrawlerRole } from '../crawlers/crawler-role.js';
+import { createApp } from '../api/app.js';
+import { RedisSessionStore } from '../api/sessions.js';
+import { healthRoutes } from '../api/routes/health-routes.js';
+import { authRoutes } from '../api/routes/auth-routes.js';
+import { alertRoutes } from '../api/routes/alert-routes.js';
+import { liveRoutes } from '../api/routes/live-routes.js';
+import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
+import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
+
+type Closer = () => Promise<void>;
+
+const USAGE = `usage: qianshao [all|api|worker|crawler] [--demo]
+       qianshao hash-password <password>`;
+
+function rolesOf(arg: string | undefined): Role[] {
+  switch (arg ?? 'all') {
+    case 'all':
+      return ['api', 'worker', 'crawler'];
+    case 'api':
+    case 'worker':
+    case 'crawler':
+      return [arg as Role];
+    default:
+      throw new StartupError(`unknown role "${arg}".\n${USAGE}`);
+  }
+}
+
+function loadUnitFiles(config: Config, demoSiteUrl: string): { sources: Source[]; users: User[] } {
+  const dir = config.demo.enabled ? path.join(configDir, 'demo') : configDir;
+  const sourcesFile = path.join(dir, 'sources.yaml');
+  const usersFile = path.join(dir, 'users.yaml');
+  for (const file of [sourcesFile, usersFile]) {
+    if (!existsSync(file)) throw new StartupError(`${file} is missing. Copy it from config/demo/ and adapt it, or start with --demo.`);
+  }
+  return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl }), users: loadUsers(usersFile) };
+}
+
+async function start(roles: Role[], config: Config, log: Logger): Promise<Closer[]> {
+  const closers: Closer[] = [];
+  const prefix = config.redis.prefix;
+  const demoSiteUrl = `http://127.0.0.1:${config.demo.sitePort}`;
+  const { sources, users } = loadUnitFiles(config, demoSiteUrl);
+  const packs = loadRulePacks(path.join(configDir, 'rules'));
+
+  const redis = createRedis(config.redis.url);
+  closers.push(async () => void (await redis.quit().catch(() => undefined)));
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  await checkRedis(redis, config.redis.url);
+  const es = createEsClient(config.elasticsearch);
+  closers.push(() => es.close());
+  await checkElasticsearch(es, config.elasticsearch.url);
+  const names = indexNames(config.elasticsearch.indexPrefix);
+  await ensureIndices(es, names);
+  if (roles.includes('api')) await checkPortFree(config.api.host, config.api.port, 'API_PORT');
+  if (roles.includes('crawler') && config.demo.enabled) await checkPortFree('127.0.0.1', config.demo.sitePort, 'DEMO_SITE_PORT');
+
+  const queues = createQueues(redis, prefix);
+  closers.unshift(() => queues.close());
+  const posts = new EsPostStore(es, names.posts);
+  const alerts = new EsAlertStore(es, names.alerts);
+  const liveChannel = `${prefix}:live:alerts`;
+
+  if (roles.includes('api')) {
+    const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
+    const live = liveRoutes({ subscriber: redis.duplicate(), channel: liveChannel });
+    const app = createApp({
+      log,
+      sessions,
+      apiRouters: [
+        healthRoutes({ redis, es, queues, prefix }),
+        authRoutes({ users, sessions, secureCookie: false, ttlSeconds: config.api.sessionTtlHours * 3600 }),
+        alertRoutes({ alerts, posts }),
+        live.router,
+      ],
+      dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
+    });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    closers.unshift(async () => {
+      await live.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const heartbeat = startHeartbeat(redis, prefix, 'api');
+    closers.unshift(() => heartbeat.stop());
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    log.info({ url: `http://${config.api.host}:${port}/` }, 'api listening');
+  }
+
+  if (roles.includes('worker')) {
+    const ingest = createIngestPath({
+      seen: new RedisSeenStore(redis, prefix),
+      segment: createSegmenter(packs.flatMap((p) => p.terms.map((t) => t.term))),
+      classify: createClassifier(packs),
+      posts,
+      handOver: async (post) => void (await queues.alert.add('evaluate', { postId: post.id }, { jobId: `${post.id}-${post.contentHash}` })),
+      now: () => new Date(),
+    });
+    const pipeline = startPipelineRole({
+      ingest,
+      posts,
+      alerts,
+      connection: redis,
+      prefix,
+      ingestConcurrency: config.pipeline.ingestConcurrency,
+      log,
+      now: () => new Date(),
+      onAlert: async (alertId, outcome) => void (await redis.publish(liveChannel, JSON.stringify({ alertId, outcome }))),
+    });
+    closers.unshift(() => pipeline.close());
+    const heartbeat = startHeartbeat(redis, prefix, 'worker');
+    closers.unshift(() => heartbeat.stop());
+  }
+
+  if (roles.includes('crawler')) {
+    if (config.demo.enabled) {
+      const site = await startDemoSite({ port: config.demo.sitePort, live: { intervalMs: config.demo.liveIntervalSeconds * 1000 } });
+      closers.push(() => site.close());
+      log.info({ url: site.url }, 'demo website running');
+    }
+    const crawler = await startCrawlerRole({
+      sources,
+      queues,
+      connection: redis,
+      prefix,
+      defaultEverySeconds: config.crawl.everySeconds,
+      maxRequestsPerRun: config.crawl.maxRequestsPerRun,
+      timeoutSeconds: config.crawl.requestTimeoutSeconds,
+      log,
+      recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
+    });
+    closers.unshift(() => crawler.close());
+    const heartbeat = startHeartbeat(redis, prefix, 'crawler');
+    closers.unshift(() => heartbeat.stop());
+  }
+  return closers;
+}
+
+async function shutdown(closers: Closer[], log: Logger): Promise<void> {
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'error while shutting down');
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = argv.filter((a) => !a.startsWith('--'));
+  if (args[0] === 'hash-password') {
+    if (!args[1]) throw new StartupError('usage: qianshao hash-password <password>');
+    console.log(await hashPassword(args[1]));
+    return 0;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const roles = rolesOf(args[0]);
+  const config = loadConfig(argv.includes('--demo') ? { ...process.env, DEMO: 'true' } : process.env);
+  const log = createLogger(config.log.level, { roles: roles.join(',') });
+
+  const closers: Closer[] = [];
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took over 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    void shutdown(closers, log).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    closers.push(...(await start(roles, config, log)));
+  } catch (err) {
+    await shutdown(closers, log);
+    throw err;
+  }
+  if (roles.includes('api')) {
+    const url = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/`;
+    console.log(`\n前哨 Qianshao is running (${roles.join(', ')}).`);
+    console.log(`  Dashboard: ${url}`);
+    if (config.demo.enabled) {
+      console.log(`  Demo login: admin / qianshao-demo   (also duty, chief, leader with the same password)`);
+      console.log(`  Demo website (the unit's positions): http://127.0.0.1:${config.demo.sitePort}/`);
+    }
+    console.log(`  Redis: ${redact(config.redis.url)}   Elasticsearch: ${redact(config.elasticsearch.url)}\n`);
+  }
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof StartupError || err instanceof ConfigError) console.error(`qianshao: ${err.message}`);
+    else if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.includes('_')) console.error(`qianshao: ${err.message}`);
+    else console.error('qianshao: failed to start:', err);
+    process.exit(1);
+  },
+);

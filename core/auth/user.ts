@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+
+/** 值班员 duty officer, 科室负责人 section chief, 领导 leader, 管理员 admin, 只读 viewer. */
+export const RoleSchema = z.enum(['admin', 'duty', 'section_chief', 'leader', 'viewer']);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const UserSchema = z.object({
+  username: z.string().regex(/^[a-zA-Z0-9._-]{2,40}$/),
+  displayName: z.string().min(1),
+  section: z.string().optional(),
+  roles: z.array(RoleSchema).min(1),
+  passwordHash: z.string().startsWith('scrypt$'),
+});
+export type User = z.infer<typeof UserSchema>;
+/** What the API returns and keeps in a session: never the hash. */
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+export function loadUsers(file: string): User[] {
+  const result = z.object({ users: z.array(UserSchema) }).safeParse(parseYaml(readFileSync(file, 'utf8')));
+  if (!result.success) {
+    throw new InvalidInputError(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'users_invalid');
+  }
+  return result.data.users;
+}
+
+export function toPublicUser({ passwordHash: _hash, ...user }: User): PublicUser {
+  return user;
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/** `true/false/1/0/yes/no/on/off` from env or YAML; `z.coerce.boolean` would read "false" as true. */
+const flag = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+/** Every role reads the same schema; env overrides YAML, YAML overrides these defaults. */
+export const ConfigSchema = z.object({
+  unit: z
+    .object({
+      name: z.string().min(1).default('青山县人民政府'),
+      timezone: z.string().default('Asia/Shanghai'),
+    })
+    .default({ name: '青山县人民政府', timezone: 'Asia/Shanghai' }),
+  api: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(8600),
+      sessionTtlHours: z.coerce.number().positive().default(12),
+    })
+    .default({ host: '127.0.0.1', port: 8600, sessionTtlHours: 12 }),
+  redis: z
+    .object({
+      url: z.string().url().default('redis://127.0.0.1:6379'),
+      /** Key prefix for every queue and key this deployment writes. */
+      prefix: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('qs'),
+    })
+    .default({ url: 'redis://127.0.0.1:6379', prefix: 'qs' }),
+  elasticsearch: z
+    .object({
+      url: z.string().url().default('http://127.0.0.1:9200'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** Every index name starts with this; tests use a random one. */
+      indexPrefix: z.string().regex(/^[a-z0-9_-]+$/).default('qianshao'),
+    })
+    .default({ url: 'http://127.0.0.1:9200', indexPrefix: 'qianshao' }),
+  crawl: z
+    .object({
+      /** Default schedule for a source without its own. */
+      everySeconds: z.coerce.number().int().min(5).default(60),
+      maxRequestsPerRun: z.coerce.number().int().positive().default(200),
+      requestTimeoutSeconds: z.coerce.number().int().positive().default(15),
+    })
+    .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15 }),
+  pipeline: z
+    .object({
+      ingestConcurrency: z.coerce.number().int().positive().default(4),
+    })
+    .default({ ingestConcurrency: 4 }),
+  demo: z
+    .object({
+      enabled: flag.default(false),
+      /** Port of the local demo website that stands in for the unit's positions. */
+      sitePort: z.coerce.number().int().min(0).max(65535).default(8601),
+      /** A new citizen comment or message appears on the demo site this often. */
+      liveIntervalSeconds: z.coerce.number().int().positive().default(20),
+    })
+    .default({ enabled: false, sitePort: 8601, liveIntervalSeconds: 20 }),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Env vars, by concern, and the config path each one sets. */
+export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly string[]]> = [
+  ['API_HOST', ['api', 'host']],
+  ['API_PORT', ['api', 'port']],
+  ['REDIS_URL', ['redis', 'url']],
+  ['REDIS_PREFIX', ['redis', 'prefix']],
+  ['ES_URL', ['elasticsearch', 'url']],
+  ['ES_USERNAME', ['elasticsearch', 'username']],
+  ['ES_PASSWORD', ['elasticsearch', 'password']],
+  ['ES_INDEX_PREFIX', ['elasticsearch', 'indexPrefix']],
+  ['CRAWL_EVERY_SECONDS', ['crawl', 'everySeconds']],
+  ['INGEST_CONCURRENCY', ['pipeline', 'ingestConcurrency']],
+  ['DEMO', ['demo', 'enabled']],
+  ['DEMO_SITE_PORT', ['demo', 'sitePort']],
+  ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],
+  ['LOG_LEVEL', ['log', 'level']],
+];

@@ -1,0 +1,71 @@
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import type { Source } from '../core/sources/source.js';
+import { postIdOf } from '../pipeline/ingest/normalize.js';
+import { startWorker, type CrawlJob, type Queues } from '../pipeline/queues.js';
+import { ROUTES_BY_KIND } from './routes-for.js';
+import { crawlSource, type CrawlReport } from './shared/crawl-source.js';
+import { createHash } from 'node:crypto';
+
+export interface CrawlerRoleDeps {
+  sources: readonly Source[];
+  queues: Queues;
+  connection: Redis;
+  prefix: string;
+  defaultEverySeconds: number;
+  maxRequestsPerRun: number;
+  timeoutSeconds: number;
+  log: Logger;
+  /** Where the last crawl report of each source is kept, for health. */
+  recordReport(report: CrawlReport): Promise<void>;
+}
+
+/**
+ * The crawl scheduler and crawl worker: each enabled source gets a BullMQ job scheduler; each crawl
+ * run pushes every item to `ingest` with a job id derived from the item, so a re-crawl adds nothing
+ * the pipeline has not seen.
+ */
+export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
+  const byId = new Map(deps.sources.map((s) => [s.id, s]));
+  const enabled = deps.sources.filter((s) => s.enabled);
+  for (const source of enabled) {
+    await deps.queues.crawl.upsertJobScheduler(
+      `source:${source.id}`,
+      { every: (source.everySeconds ?? deps.defaultEverySeconds) * 1000, immediately: true },
+      { name: 'crawl', data: { sourceId: source.id } },
+    );
+  }
+  // Schedulers of sources that were removed or disabled must stop too.
+  for (const scheduler of await deps.queues.crawl.getJobSchedulers()) {
+    const id = scheduler.key.replace(/^source:/, '');
+    if (!enabled.some((s) => s.id === id)) await deps.queues.crawl.removeJobScheduler(scheduler.key);
+  }
+
+  const worker: Worker<CrawlJob> = startWorker<CrawlJob>(
+    'crawl',
+    async (job) => {
+      const source = byId.get(job.data.sourceId);
+      if (!source) return { skipped: 'unknown source' };
+      const report = await crawlSource(source, {
+        routes: ROUTES_BY_KIND[source.kind],
+        startLabel: 'LIST',
+        maxRequests: deps.maxRequestsPerRun,
+        timeoutSeconds: deps.timeoutSeconds,
+        onItem: async (item) => {
+          const jobId = createHash('sha256').update(`${postIdOf(item)}\u0000${item.title ?? ''}\u0000${item.text}\u0000${item.reply?.text ?? ''}`).digest('hex').slice(0, 40);
+          await deps.queues.ingest.add('item', { item }, { jobId });
+        },
+      });
+      await deps.recordReport(report);
+      deps.log.info({ source: source.id, pages: report.pagesFetched, items: report.itemsEmitted, failures: report.failures.length }, 'crawl finished');
+      return report;
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 2, log: deps.log },
+  );
+  return {
+    async close() {
+      await worker.close();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Route } from '../shared/crawl-source.js';
+import { extractMessage, extractMessageList } from './extract.js';
+
+/** 留言板 list → each message with the unit's reply, if any. */
+export const messageBoardRoutes: Record<'LIST' | 'DETAIL', Route> = {
+  async LIST(page) {
+    const list = extractMessageList(page.html, page.url);
+    await page.enqueue(list.messages.map((m) => m.url), 'DETAIL');
+    await page.enqueue(list.nextPages, 'LIST');
+  },
+  async DETAIL(page) {
+    const message = extractMessage(page.html, page.url);
+    await page.emit({
+      kind: 'message',
+      url: page.url,
+      platformId: message.id,
+      title: message.title,
+      text: message.text,
+      ...(message.author ? { author: message.author } : {}),
+      ...(message.publishedAt ? { publishedAt: message.publishedAt } : {}),
+      ...(message.reply ? { reply: message.reply } : {}),
+    });
+  },
+};

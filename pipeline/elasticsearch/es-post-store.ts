@@ -1,0 +1,52 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { IndexedPost } from '../../core/posts/post.js';
+import { translateEsError } from './es-client.js';
+
+/** Where posts live. Port: search facets and aggregations for dashboards come with the search issue. */
+export interface PostStore {
+  upsert(post: IndexedPost): Promise<void>;
+  get(id: string): Promise<IndexedPost | undefined>;
+  latest(limit: number): Promise<IndexedPost[]>;
+  count(): Promise<number>;
+}
+
+export class EsPostStore implements PostStore {
+  constructor(
+    private readonly es: Client,
+    private readonly index: string,
+  ) {}
+
+  async upsert(post: IndexedPost): Promise<void> {
+    try {
+      await this.es.index({ index: this.index, id: post.id, document: post });
+    } catch (err) {
+      throw translateEsError(err, `index post ${post.id}`);
+    }
+  }
+
+  async get(id: string): Promise<IndexedPost | undefined> {
+    try {
+      const res = await this.es.get<IndexedPost>({ index: this.index, id }, { ignore: [404] });
+      return res.found ? res._source : undefined;
+    } catch (err) {
+      throw translateEsError(err, `get post ${id}`);
+    }
+  }
+
+  async latest(limit: number): Promise<IndexedPost[]> {
+    try {
+      const res = await this.es.search<IndexedPost>({ index: this.index, size: limit, sort: [{ collectedAt: 'desc' }] });
+      return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+    } catch (err) {
+      throw translateEsError(err, 'list posts');
+    }
+  }
+
+  async count(): Promise<number> {
+    try {
+      return (await this.es.count({ index: this.index })).count;
+    } catch (err) {
+      throw translateEsError(err, 'count posts');
+    }
+  }
+}

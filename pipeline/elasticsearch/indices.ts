@@ -1,0 +1,92 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
+
+type MappingTypeMapping = estypes.MappingTypeMapping;
+import { translateEsError } from './es-client.js';
+
+/**
+ * Mappings use only the server's core features (standard analyzer, keyword, date, nested), so the
+ * embedded node and the full docker image serve them alike. The standard analyzer splits CJK into
+ * single characters; phrase queries give exact Chinese matching on top of that.
+ */
+export const POSTS_MAPPING: MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    id: { type: 'keyword' },
+    sourceId: { type: 'keyword' },
+    kind: { type: 'keyword' },
+    url: { type: 'keyword' },
+    platformId: { type: 'keyword' },
+    parentRef: { type: 'keyword' },
+    title: { type: 'text', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
+    text: { type: 'text' },
+    author: { type: 'keyword' },
+    publishedAt: { type: 'date' },
+    collectedAt: { type: 'date' },
+    indexedAt: { type: 'date' },
+    contentHash: { type: 'keyword' },
+    reply: { properties: { text: { type: 'text' }, at: { type: 'date' }, by: { type: 'keyword' } } },
+    words: { type: 'keyword' },
+    keywords: { type: 'keyword' },
+    maxLevel: { type: 'byte' },
+    categories: { type: 'keyword' },
+    terms: { type: 'keyword' },
+    hits: {
+      type: 'nested',
+      properties: {
+        term: { type: 'keyword' },
+        packId: { type: 'keyword' },
+        category: { type: 'keyword' },
+        level: { type: 'byte' },
+        field: { type: 'keyword' },
+        start: { type: 'integer' },
+        end: { type: 'integer' },
+        suggestion: { type: 'keyword' },
+      },
+    },
+  },
+};
+
+export const ALERTS_MAPPING: MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    id: { type: 'keyword' },
+    packId: { type: 'keyword' },
+    category: { type: 'keyword' },
+    level: { type: 'byte' },
+    status: { type: 'keyword' },
+    title: { type: 'text', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
+    sourceId: { type: 'keyword' },
+    postIds: { type: 'keyword' },
+    terms: { type: 'keyword' },
+    hits: { type: 'object', enabled: false },
+    createdAt: { type: 'date' },
+    updatedAt: { type: 'date' },
+  },
+};
+
+export interface IndexNames {
+  posts: string;
+  alerts: string;
+}
+
+export function indexNames(prefix: string): IndexNames {
+  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts` };
+}
+
+/** Creates missing indices; an existing index is left as is (mapping changes need a migration). */
+export async function ensureIndices(es: Client, names: IndexNames): Promise<void> {
+  const wanted: [string, MappingTypeMapping][] = [
+    [names.posts, POSTS_MAPPING],
+    [names.alerts, ALERTS_MAPPING],
+  ];
+  for (const [index, mappings] of wanted) {
+    try {
+      if (await es.indices.exists({ index })) continue;
+      await es.indices.create({ index, mappings, settings: { number_of_shards: 1, number_of_replicas: 0 } });
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('resource_already_exists_exception')) continue;
+      throw translateEsError(err, `create index ${index}`);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
+import type { NormalizedPost } from '../../core/posts/post.js';
+
+function sha(parts: readonly string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+/** Collapses runs of spaces (including full-width and no-break) and blank lines; keeps paragraph breaks. */
+export function normalizeText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\t\f\v \u00a0\u3000\u200b\ufeff]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+export function postIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platformId' | 'url'>): string {
+  return sha([item.sourceId, item.kind, item.platformId ?? item.url]);
+}
+
+export function normalizeItem(item: CollectedItem): NormalizedPost {
+  const title = normalizeText(item.title ?? '');
+  const text = normalizeText(item.text);
+  const reply = item.reply ? { ...item.reply, text: normalizeText(item.reply.text) } : undefined;
+  return {
+    ...item,
+    title,
+    text,
+    ...(reply ? { reply } : {}),
+    id: postIdOf(item),
+    contentHash: sha([title, text, reply?.text ?? '', reply?.at ?? '']),
+  };
+}

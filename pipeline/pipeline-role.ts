@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import type { AlertStore } from './elasticsearch/es-alert-store.js';
+import type { PostStore } from './elasticsearch/es-post-store.js';
+import { evaluateAlerts } from './alert/evaluate-alerts.js';
+import type { IngestOutcome } from './ingest/ingest-path.js';
+import { startWorker, type AlertJob, type IngestJob } from './queues.js';
+import { NotFoundError } from '../core/errors.js';
+
+export interface PipelineRoleDeps {
+  ingest(raw: unknown): Promise<IngestOutcome>;
+  posts: PostStore;
+  alerts: AlertStore;
+  connection: Redis;
+  prefix: string;
+  ingestConcurrency: number;
+  log: Logger;
+  now(): Date;
+  /** Told of every alert created or merged (the API's live stream listens). */
+  onAlert(alertId: string, outcome: 'created' | 'merged'): Promise<void>;
+}
+
+/** Ingest and alert-evaluation workers. */
+export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<void> } {
+  const common = { connection: deps.connection, prefix: deps.prefix, log: deps.log };
+  const ingestWorker = startWorker<IngestJob>('ingest', (job) => deps.ingest(job.data.item), { ...common, concurrency: deps.ingestConcurrency });
+  const alertWorker = startWorker<AlertJob>(
+    'alert',
+    async (job) => {
+      const post = await deps.posts.get(job.data.postId);
+      if (!post) throw new NotFoundError(`post ${job.data.postId} is not indexed`);
+      const results = [];
+      for (const alert of evaluateAlerts(post, deps.now())) {
+        const outcome = await deps.alerts.createOrMerge(alert);
+        if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
+        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome }, 'alert evaluated');
+        results.push({ id: alert.id, outcome });
+      }
+      return results;
+    },
+    { ...common, concurrency: 2 },
+  );
+  return {
+    async close() {
+      await Promise.all([ingestWorker.close(), alertWorker.close()]);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm test: install what is missing (node modules, Debian's chromium and docker-compose), make sure
+# Redis and Elasticsearch are up, check types and lint, then run unit, integration and browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing ${need[*]} with apt-get …"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test: missing ${need[*]} (install them with apt-get as root)" >&2; exit 1
+  fi
+fi
+npx tsx scripts/services.ts
+set -a; . .data/services.env; set +a
+npm run --silent build:all
+npm run --silent typecheck
+npm run --silent lint
+npx vitest run "$@"
