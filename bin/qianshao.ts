@@ -71,7 +71,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const packs = loadRulePacks(path.join(configDir, 'rules'));
 
   const redis = createRedis(config.redis.url);
-  closers.push(async () => void (await redis.quit().catch(() => undefined)));
+  closers.push(async () => redis.disconnect());
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   await checkRedis(redis, config.redis.url);
   const es = createEsClient(config.elasticsearch);

@@ -1,0 +1,21 @@
+# One image, every role: `qianshao api|worker|crawler|all`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# nodejieba compiles from source (no reachable prebuilt binary).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build:all && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production API_HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/package.json ./package.json
+COPY config ./config
+USER node
+EXPOSE 8600
+ENTRYPOINT ["node", "dist/bin/qianshao.js"]
+CMD ["all"]

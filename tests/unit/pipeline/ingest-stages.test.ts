@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeItem, normalizeText, postIdOf } from '../../../pipeline/ingest/normalize.js';
+import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
+import { createClassifier } from '../../../pipeline/ingest/classify.js';
+import { createSegmenter } from '../../../pipeline/ingest/segment.js';
+import { evaluateAlerts } from '../../../pipeline/alert/evaluate-alerts.js';
+import type { RulePack } from '../../../core/rules/rule-pack.js';
+import type { CollectedItem } from '../../../core/posts/collected-item.js';
+
+const packs: RulePack[] = [
+  { id: 'sensitive', name: '敏感词', version: 1, category: '敏感词', domain: '民生经济和社会', terms: [{ term: '暴力执法', level: 2, tags: [] }, { term: '噪音扰民', level: 4, tags: [] }] },
+  { id: 'misstatements', name: '错敏词', version: 1, category: '错敏词', domain: '政治', terms: [{ term: '中华人民共合国', level: 2, suggestion: '中华人民共和国', tags: [] }] },
+];
+
+const item: CollectedItem = {
+  sourceId: 'demo-website',
+  kind: 'comment',
+  url: 'http://127.0.0.1:8601/xwzx/gzdt/202405/t20240501_1.html#comment-7',
+  platformId: '7',
+  title: '关于城区噪音扰民的回复',
+  text: '  城管\u3000暴力执法，\n\n\n\n大家都看见了  ',
+  collectedAt: '2026-11-22T08:00:00.000Z',
+};
+
+describe('ingest stages', () => {
+  it('normalizes whitespace (full-width and no-break spaces, runs of blank lines) and trims', () => {
+    expect(normalizeText(' a\u00a0\u3000b \r\n\r\n\r\n\r\nc ')).toBe('a b\n\nc');
+  });
+
+  it('keeps a post id across edits and changes the content hash when the text changes', () => {
+    const a = normalizeItem(item);
+    const b = normalizeItem({ ...item, text: '已删除', collectedAt: '2026-11-23T00:00:00.000Z' });
+    expect(a.id).toBe(b.id);
+    expect(a.id).toBe(postIdOf(item));
+    expect(a.contentHash).not.toBe(b.contentHash);
+    expect(normalizeItem({ ...item, collectedAt: '2027-01-01T00:00:00.000Z' }).contentHash).toBe(a.contentHash);
+  });
+
+  it.each([
+    // [previous hash, current hash, decision]
+    [null, 'h1', 'new'], // never seen
+    ['h1', 'h1', 'duplicate'], // re-crawl of an unchanged post
+    ['h1', 'h2', 'changed'], // edited, or a message got its reply
+  ] as const)('dedupe: previous %s, now %s → %s', (prev, now, decision) => {
+    expect(decideDedupe(prev, now)).toBe(decision);
+  });
+
+  it('classifies title and text with offsets into the normalized fields and the highest level', () => {
+    const post = normalizeItem(item);
+    const c = createClassifier(packs)(post);
+    expect(c.terms.sort()).toEqual(['噪音扰民', '暴力执法']);
+    expect(c.maxLevel).toBe(2);
+    const hit = c.hits.find((h) => h.term === '暴力执法')!;
+    expect(hit.field).toBe('text');
+    expect(post.text.slice(hit.start, hit.end)).toBe('暴力执法');
+    expect(c.hits.find((h) => h.term === '噪音扰民')?.field).toBe('title');
+  });
+
+  it('carries the correct form of a misstatement as the suggestion', () => {
+    const c = createClassifier(packs)({ title: '', text: '中华人民共合国成立七十五周年' });
+    expect(c.hits[0]).toMatchObject({ term: '中华人民共合国', suggestion: '中华人民共和国', category: '错敏词' });
+  });
+
+  it('segments with the lexicon as user dictionary so domain terms stay whole', () => {
+    const segment = createSegmenter(['暴力执法']);
+    const { words, keywords } = segment('城管暴力执法引发群众不满，县里正在调查');
+    expect(words).toContain('暴力执法');
+    expect(keywords.length).toBeGreaterThan(0);
+  });
+
+  it('raises one alert per pack for a post, keyed so the same words re-posted merge into it', () => {
+    const post = normalizeItem(item);
+    const indexed = { ...post, words: [], keywords: [], ...createClassifier(packs)(post), indexedAt: '2026-11-22T08:00:01.000Z' };
+    const alerts = evaluateAlerts(indexed, new Date('2026-11-22T08:00:02.000Z'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ packId: 'sensitive', level: 2, status: 'new', postIds: [post.id] });
+    const repost = normalizeItem({ ...item, platformId: '8', url: `${item.url}8` });
+    const again = evaluateAlerts({ ...indexed, ...repost }, new Date());
+    expect(again[0]!.id).toBe(alerts[0]!.id);
+  });
+});
