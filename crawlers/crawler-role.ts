@@ -32,7 +32,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
   for (const source of enabled) {
     await deps.queues.crawl.upsertJobScheduler(
       `source:${source.id}`,
-      { every: (source.everySeconds ?? deps.defaultEverySeconds) * 1000, immediately: true },
+      { every: (source.everySeconds ?? deps.defaultEverySeconds) * 1000 },
       { name: 'crawl', data: { sourceId: source.id } },
     );
   }

@@ -43,9 +43,9 @@ export interface CrawlOptions {
 
 /**
  * Runs one crawl of one source with crawlee's HttpCrawler and in-memory storage (nothing is written
- * to ./storage). Bodies are taken as raw bytes (latin1 round-trip) and decoded by `decodeHtml`,
- * because crawlee only honours the Content-Type charset and many government pages declare GBK in a
- * `<meta>` tag alone.
+ * to ./storage). Bodies are taken as raw bytes and decoded by `decodeHtml`, because crawlee only
+ * honours the Content-Type charset and many government pages declare GBK in a `<meta>` tag alone;
+ * forcing a Node-native encoding (latin1) stops crawlee from transcoding the stream itself.
  */
 export async function crawlSource(source: Source, options: CrawlOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
@@ -67,7 +67,7 @@ export async function crawlSource(source: Source, options: CrawlOptions): Promis
         const label = ctx.request.label ?? options.startLabel;
         const route = options.routes[label];
         if (!route) throw new Error(`no route for label ${label}`);
-        const raw = Buffer.from(ctx.body.toString(), 'latin1');
+        const raw = Buffer.isBuffer(ctx.body) ? ctx.body : Buffer.from(ctx.body, 'latin1');
         const { html } = decodeHtml(raw, String(ctx.response.headers['content-type'] ?? ''));
         report.pagesFetched++;
         await route({

@@ -23,8 +23,8 @@ export const websiteRoutes: Record<'LIST' | 'DETAIL', Route> = {
         kind: 'comment',
         url: `${page.url}#comment-${encodeURIComponent(comment.id)}`,
         platformId: comment.id,
+        // The article's title is context, not the commenter's words: it is not matched as theirs.
         parentRef: comment.parentId ?? page.url,
-        title: article.title,
         text: comment.text,
         ...(comment.author ? { author: comment.author } : {}),
         ...(comment.publishedAt ? { publishedAt: comment.publishedAt } : {}),

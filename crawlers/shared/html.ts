@@ -1,0 +1,123 @@
+import * as cheerio from 'cheerio';
+import type { AnyNode, CheerioAPI } from 'cheerio';
+
+/**
+ * Helpers the extractors share. Crawled pages are hostile input: only plain text and absolute
+ * http(s) URLs ever leave an extractor, never markup.
+ */
+
+/** Parses crawled HTML with scripts, styles, comments and embedded frames removed. */
+export function loadPage(html: string): CheerioAPI {
+  const $ = cheerio.load(html);
+  $('script, style, noscript, template, iframe, object, embed, svg').remove();
+  return $;
+}
+
+/** Text with runs of whitespace (including NBSP, full-width spaces and zero-width characters) collapsed to one space. */
+export function cleanText(text: string): string {
+  return text.replace(/[\u200b-\u200d\u2060\ufeff]/g, '').replace(/[\s\u00a0\u3000]+/g, ' ').trim();
+}
+
+const BLOCK = new Set(['address', 'article', 'aside', 'blockquote', 'br', 'dd', 'div', 'dl', 'dt', 'figcaption', 'figure', 'footer', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'ol', 'p', 'pre', 'section', 'table', 'tbody', 'thead', 'tr', 'ul']);
+const CELL = new Set(['td', 'th']);
+
+/**
+ * Paragraph-preserving text of an element: block elements and `<br>` become line breaks, table
+ * cells are separated by spaces, whitespace inside a line is collapsed, empty lines dropped.
+ */
+export function blockText($: CheerioAPI, el: AnyNode): string {
+  const lines: string[] = [];
+  let line = '';
+  const breakLine = () => {
+    const t = cleanText(line);
+    if (t) lines.push(t);
+    line = '';
+  };
+  const walk = (node: AnyNode) => {
+    if (node.type === 'text') {
+      line += node.data;
+      return;
+    }
+    if (node.type !== 'tag') return;
+    const name = node.name.toLowerCase();
+    if (BLOCK.has(name)) breakLine();
+    if (CELL.has(name)) line += ' ';
+    for (const child of node.children) walk(child);
+    if (BLOCK.has(name)) breakLine();
+    if (CELL.has(name)) line += ' ';
+  };
+  $(el).each((_, node) => walk(node));
+  breakLine();
+  return lines.join('\n');
+}
+
+/** An absolute http(s) URL without fragment, or undefined for javascript:, mailto:, data: and garbage. */
+export function absolute(href: string | undefined, base: string): string | undefined {
+  const h = href?.trim();
+  if (!h || h.startsWith('#') || /^(javascript|mailto|tel|data|about):/i.test(h)) return undefined;
+  try {
+    const u = new URL(h, base);
+    u.hash = '';
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The directory of a URL (`…/gzdt/index_1.html` → `…/gzdt/`). */
+export function directoryOf(url: string): string {
+  const u = new URL(url);
+  u.search = '';
+  u.hash = '';
+  return u.toString().replace(/[^/]*$/, '');
+}
+
+const PAGER_TEXT = /^(下一页|下页|尾页|末页|最后一页|上一页|上页|首页|第一页|\d{1,4}|[>»›]+|[<«‹]+|next|last|prev(ious)?|first)$/i;
+const LIST_FILE = /(^|\/)(index|list|default|more)([_-]\d+)?\.s?html?$/i;
+const PAGE_QUERY = /[?&](page|pageno|pagenum|pageindex|curpage|currpage|p|pn)=\d+/i;
+/** `createPageHTML(total, current, "index", "html")`, the pager TRS writes with a script. */
+const TRS_PAGER = /createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w-]+)["']\s*,\s*["'](\w+)["']/;
+/** Upper bound on list pages taken from one pager script (hostile pages could claim millions). */
+const MAX_SCRIPT_PAGES = 500;
+
+/**
+ * The other list pages of the column a list page belongs to: pager anchors (下一页, 尾页, page
+ * numbers) that stay in the page's directory, and the pages a TRS `createPageHTML(...)` script
+ * would write. Never the page itself. Needs the raw HTML, since `loadPage` drops scripts.
+ */
+export function paginationLinks($: CheerioAPI, rawHtml: string, pageUrl: string): string[] {
+  const dir = directoryOf(pageUrl);
+  const self = absolute(pageUrl, pageUrl);
+  const out = new Set<string>();
+  const script = TRS_PAGER.exec(rawHtml);
+  if (script) {
+    const total = Math.min(Number(script[1]), MAX_SCRIPT_PAGES);
+    for (let i = 0; i < total; i++) {
+      const url = absolute(`${script[3]}${i === 0 ? '' : `_${i}`}.${script[4]}`, dir);
+      if (url) out.add(url);
+    }
+  }
+  $('a[href]').each((_, a) => {
+    const node = $(a);
+    const text = cleanText(node.text()) || cleanText(node.attr('title') ?? '');
+    const url = absolute(node.attr('href'), pageUrl);
+    if (!url || !PAGER_TEXT.test(text) || directoryOf(url) !== dir) return;
+    if (LIST_FILE.test(new URL(url).pathname) || PAGE_QUERY.test(url)) out.add(url);
+  });
+  if (self) out.delete(self);
+  return [...out].sort((a, b) => pageNumber(a) - pageNumber(b));
+}
+
+function pageNumber(url: string): number {
+  const u = new URL(url);
+  const m = /[_-](\d+)\.s?html?$/i.exec(u.pathname) ?? PAGE_QUERY.exec(u.search);
+  return m ? Number(m[m.length - 1]) : 0;
+}
+
+/** Words that give away an error page (404, 无权访问, 系统繁忙, …) when the page has little else. */
+const ERROR_WORDS = /(^|\D)(400|401|403|404|410|500|502|503|504)(\D|$)|not found|forbidden|bad gateway|service unavailable|internal server error|页面不存在|页面未找到|找不到|不存在或已(被)?删除|已被删除|已删除|无权访问|访问受限|系统繁忙|服务器错误|出错了|页面错误|error/i;
+
+/** True when `text` reads like an error page rather than content. */
+export function looksLikeErrorPage(text: string): boolean {
+  return ERROR_WORDS.test(text);
+}
