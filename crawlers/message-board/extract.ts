@@ -1,6 +1,6 @@
-import type { AnyNode, CheerioAPI } from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
 import { parseChineseDate } from '../shared/dates.js';
-import { absolute, blockText, cleanText, loadPage, looksLikeErrorPage, paginationLinks } from '../shared/html.js';
+import { type AnyNode, absolute, blockText, cleanText, loadPage, looksLikeErrorPage, paginationLinks } from '../shared/html.js';
 
 /**
  * Pure extractors for a 留言板 / 领导信箱: the list of messages with their answered status, and a

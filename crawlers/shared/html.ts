@@ -1,5 +1,8 @@
 import * as cheerio from 'cheerio';
-import type { AnyNode, CheerioAPI } from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
+
+/** A DOM node as cheerio hands it out (domhandler's AnyNode, without depending on domhandler). */
+export type AnyNode = Exclude<Parameters<typeof cheerio.load>[0], string | Buffer | unknown[]>;
 
 /**
  * Helpers the extractors share. Crawled pages are hostile input: only plain text and absolute
@@ -34,11 +37,12 @@ export function blockText($: CheerioAPI, el: AnyNode): string {
     line = '';
   };
   const walk = (node: AnyNode) => {
-    if (node.type === 'text') {
+    const type = String(node.type);
+    if (type === 'text' && 'data' in node) {
       line += node.data;
       return;
     }
-    if (node.type !== 'tag') return;
+    if (type !== 'tag' || !('name' in node) || !('children' in node)) return;
     const name = node.name.toLowerCase();
     if (BLOCK.has(name)) breakLine();
     if (CELL.has(name)) line += ' ';

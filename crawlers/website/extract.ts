@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AnyNode, Cheerio, CheerioAPI } from 'cheerio';
+import type { Cheerio, CheerioAPI } from 'cheerio';
 import { parseChineseDate } from '../shared/dates.js';
-import { absolute, blockText, cleanText, directoryOf, loadPage, looksLikeErrorPage, paginationLinks } from '../shared/html.js';
+import { type AnyNode, absolute, blockText, cleanText, directoryOf, loadPage, looksLikeErrorPage, paginationLinks } from '../shared/html.js';
 
 /**
  * Pure extractors for the unit's website (a TRS-style CMS): column list pages and detail pages with
