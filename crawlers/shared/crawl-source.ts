@@ -1,4 +1,4 @@
-import { HttpCrawler, Configuration, RequestQueue, type HttpCrawlingContext } from 'crawlee';
+import { HttpCrawler, Configuration, RequestQueue, log as crawleeLog, LogLevel, type HttpCrawlingContext } from 'crawlee';
 import { MemoryStorage } from '@crawlee/memory-storage';
 import { randomUUID } from 'node:crypto';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
@@ -6,6 +6,9 @@ import type { Source } from '../../core/sources/source.js';
 import { decodeHtml } from './decode.js';
 
 /** What a route sees: the decoded page, plus ways to follow links and emit items. */
+// Crawl outcomes are reported by our own logger (one line per crawl); crawlee's chatter stays out.
+crawleeLog.setLevel(LogLevel.WARNING);
+
 export interface PageContext {
   source: Source;
   url: string;
