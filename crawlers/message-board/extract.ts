@@ -81,11 +81,17 @@ export function extractMessageList(html: string, pageUrl: string, options: Extra
   const messages = new Map<string, MessageListEntry>();
   const now = options.now ?? new Date();
 
+  const chrome = new Set<AnyNode>($('.header, .nav, .footer, .page, .pager, .pagination, header, nav, footer').find('*').toArray());
+  const columnsByTable = new Map<AnyNode, ReturnType<typeof columnsOf>>();
   $('tr, li').each((_, row) => {
-    if ($(row).closest('.header, .nav, .footer, .page, .pager, .pagination, header, nav, footer').length) return;
+    if (chrome.has(row)) return;
     const cells = $(row).children('td').toArray();
     const table = $(row).closest('table')[0];
-    const cols = table ? columnsOf($, table) : {};
+    let cols: ReturnType<typeof columnsOf> = {};
+    if (table) {
+      cols = columnsByTable.get(table) ?? columnsOf($, table);
+      columnsByTable.set(table, cols);
+    }
     const titleCell = cols.title !== undefined ? cells[cols.title] : undefined;
     const a = (titleCell ? $(titleCell).find('a[href]') : $(row).find('a[href]')).first();
     const url = absolute(a.attr('href'), pageUrl);

@@ -16,9 +16,9 @@ const BEIJING_OFFSET_MS = 8 * 3600_000;
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** Time after a date: ` 10:30`, `T10:30:00`, ` 10时30分`, with an optional offset. */
-const TIME = String.raw`(?:\s*T?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?(Z|[+-]\d{2}:?\d{2})?)?`;
-const FULL_DATE = new RegExp(String.raw`(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?` + TIME, 'g');
-const YEARLESS_DATE = new RegExp(String.raw`(?<![\d./-])(\d{1,2})\s*(?:-|/|月)\s*(\d{1,2})(?![\d./-])\s*日?` + TIME, 'g');
+const TIME = String.raw`(?:\s*(?<iso>T)?\s*(?<hour>\d{1,2})\s*[:：时]\s*(?<minute>\d{1,2})(?:\s*[:：分]\s*(?<second>\d{1,2})(?:\.\d+)?)?\s*秒?(?<zone>Z|[+-]\d{2}:?\d{2})?)?`;
+const FULL_DATE = new RegExp(String.raw`(?<!\d)(?<year>\d{4})\s*[-/.年]\s*(?<month>\d{1,2})\s*[-/.月]\s*(?<day>\d{1,2})(?!\d)\s*日?` + TIME, 'g');
+const YEARLESS_DATE = new RegExp(String.raw`(?<![\d./-])(?<month>\d{1,2})\s*(?:-|/|月)\s*(?<day>\d{1,2})(?![\d./-])\s*日?` + TIME, 'g');
 const RELATIVE = /(刚刚|刚才)|(\d+)\s*(秒|分钟|小时|天|周)前|(今天|昨天|前天)(?:\s*(\d{1,2})\s*[:：时]\s*(\d{1,2}))?/;
 
 const CN_DIGITS: Record<string, number> = { 〇: 0, 零: 0, Ｏ: 0, 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
@@ -36,7 +36,7 @@ function foldDigits(text: string): string {
   return text
     .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
     .replace(/[：]/g, ':')
-    .replace(/([〇零Ｏ一二三四五六七八九]{4})年([一二三十]{1,3})月([一二三四五六七八九十]{1,3})日/g, (whole, y: string, mo: string, d: string) => {
+    .replace(/([〇零Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日/g, (whole, y: string, mo: string, d: string) => {
       const month = chineseSmallNumber(mo);
       const day = chineseSmallNumber(d);
       if (month === undefined || day === undefined) return whole;
@@ -87,9 +87,12 @@ const num = (v: string | undefined, fallback = 0) => (v === undefined ? fallback
 
 function absolute(text: string): string | undefined {
   for (const m of text.matchAll(FULL_DATE)) {
-    const p: Parts = { year: num(m[1]), month: num(m[2]), day: num(m[3]), hour: num(m[4]), minute: num(m[5]), second: num(m[6]) };
+    const g = m.groups ?? {};
+    const p: Parts = { year: num(g.year), month: num(g.month), day: num(g.day), hour: num(g.hour), minute: num(g.minute), second: num(g.second) };
     if (!valid(p)) continue;
-    const zone = m[7];
+    // An offset counts only in ISO form (2024-05-01T10:30:00+08:00), so that a range such as
+    // 10:30-11:30 is not read as an offset; Z always counts.
+    const zone = g.zone === 'Z' || g.iso ? g.zone : undefined;
     if (zone === undefined) return format(p);
     const offset = offsetMinutes(zone);
     if (offset === undefined) continue;
@@ -116,7 +119,8 @@ function relative(text: string, now: Date): string | undefined {
   }
   const today = beijingParts(now.getTime());
   for (const y of text.matchAll(YEARLESS_DATE)) {
-    const base = { month: num(y[1]), day: num(y[2]), hour: num(y[3]), minute: num(y[4]), second: num(y[5]) };
+    const g = y.groups ?? {};
+    const base = { month: num(g.month), day: num(g.day), hour: num(g.hour), minute: num(g.minute), second: num(g.second) };
     // The year that puts the date closest before now (a day of slack for clocks and time zones).
     for (const year of [today.year, today.year - 1]) {
       const p: Parts = { year, ...base };

@@ -9,8 +9,37 @@ export type AnyNode = Exclude<Parameters<typeof cheerio.load>[0], string | Buffe
  * http(s) URLs ever leave an extractor, never markup.
  */
 
-/** Parses crawled HTML with scripts, styles, comments and embedded frames removed. */
-export function loadPage(html: string): CheerioAPI {
+/** Longest page parsed; the rest is dropped (a government page is rarely over 1 MB). */
+export const MAX_PAGE_CHARS = 5_000_000;
+/** Deepest element nesting accepted: real pages stay under ~100; parsing cost grows with depth squared. */
+export const MAX_NESTING = 1_000;
+
+/** Elements that close themselves or need no end tag, so they do not deepen the tree. */
+const NOT_NESTING = new Set(['area', 'base', 'br', 'col', 'colgroup', 'dd', 'dt', 'embed', 'hr', 'img', 'input', 'li', 'link', 'meta', 'option', 'optgroup', 'p', 'param', 'rp', 'rt', 'source', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'track', 'wbr']);
+
+/** Deepest nesting of container elements, estimated in one pass over the raw markup. */
+function nestingDepth(html: string): number {
+  let depth = 0;
+  let max = 0;
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(\/?)>/g)) {
+    const name = m[2]!.toLowerCase();
+    if (NOT_NESTING.has(name) || m[3]) continue;
+    if (m[1]) depth = Math.max(0, depth - 1);
+    else if (++depth > max) max = depth;
+  }
+  return max;
+}
+
+/**
+ * Parses crawled HTML with scripts, styles and embedded objects removed. Refuses pathological
+ * nesting (a hostile page could otherwise stall the crawler for minutes) and truncates huge pages.
+ *
+ * @throws Error when elements nest deeper than {@link MAX_NESTING}
+ */
+export function loadPage(rawHtml: string): CheerioAPI {
+  const html = rawHtml.length > MAX_PAGE_CHARS ? rawHtml.slice(0, MAX_PAGE_CHARS) : rawHtml;
+  const depth = nestingDepth(html);
+  if (depth > MAX_NESTING) throw new Error(`page nests elements ${depth} deep (more than ${MAX_NESTING}); refusing to parse it`);
   const $ = cheerio.load(html);
   $('script, style, noscript, template, iframe, object, embed, svg').remove();
   return $;
@@ -36,21 +65,27 @@ export function blockText($: CheerioAPI, el: AnyNode): string {
     if (t) lines.push(t);
     line = '';
   };
-  const walk = (node: AnyNode) => {
+  // Iterative walk: a hostile page may nest elements deeper than the call stack.
+  type Step = { node: AnyNode; leaving: boolean };
+  const stack: Step[] = $(el)
+    .toArray()
+    .reverse()
+    .map((node) => ({ node, leaving: false }));
+  for (let step = stack.pop(); step; step = stack.pop()) {
+    const { node, leaving } = step;
     const type = String(node.type);
     if (type === 'text' && 'data' in node) {
       line += node.data;
-      return;
+      continue;
     }
-    if (type !== 'tag' || !('name' in node) || !('children' in node)) return;
-    const name = node.name.toLowerCase();
+    if ((type !== 'tag' && type !== 'root') || !('children' in node)) continue;
+    const name = 'name' in node ? node.name.toLowerCase() : '';
     if (BLOCK.has(name)) breakLine();
     if (CELL.has(name)) line += ' ';
-    for (const child of node.children) walk(child);
-    if (BLOCK.has(name)) breakLine();
-    if (CELL.has(name)) line += ' ';
-  };
-  $(el).each((_, node) => walk(node));
+    if (leaving) continue;
+    stack.push({ node, leaving: true });
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i]!, leaving: false });
+  }
   breakLine();
   return lines.join('\n');
 }

@@ -135,16 +135,22 @@ function findTitle($: CheerioAPI): string {
 
 const BODY = '.TRS_Editor, .trs_editor_view, .article-content, .article_content, #zoom, .zoom, .detail-content, .content-text, .view, #content, .content, article';
 
+const CONTAINER = new Set(['div', 'table', 'section', 'article', 'ul', 'ol', 'form', 'header', 'footer', 'nav', 'aside']);
+
+/** The element with the most text of its own (text and inline children, not nested containers). */
 function largestTextBlock($: CheerioAPI): string {
   let best: AnyNode | undefined;
   let bestLength = 0;
+  // Everything inside page chrome and comment areas, collected once (a per-element closest() is quadratic).
+  const skipped = new Set<AnyNode>($(`${NOT_CONTENT}, .comment-box, .comment-list, .comments`).find('*').addBack().toArray());
   $('div, td, article, section').each((_, el) => {
-    const node = $(el);
-    if (node.is(NOT_CONTENT) || node.closest(`${NOT_CONTENT}, .comment-box, .comment-list, .comments`).length) return;
-    // Own text: paragraphs and text directly inside, not nested blocks (they compete on their own).
-    const own = node.clone();
-    own.children('div, table, section, article, ul, ol').remove();
-    const length = cleanText(own.text()).length;
+    if (skipped.has(el)) return;
+    let length = 0;
+    for (const child of el.children) {
+      const type = String(child.type);
+      if (type === 'text' && 'data' in child) length += cleanText(child.data).length;
+      else if (type === 'tag' && 'name' in child && !CONTAINER.has(child.name.toLowerCase())) length += cleanText($(child).text()).length;
+    }
     if (length > bestLength) {
       best = el;
       bestLength = length;
@@ -174,6 +180,7 @@ const COMMENT = '.comment-list .comment, .comments .comment, .comment-list .comm
 function extractComments($: CheerioAPI, now: Date): ArticleComment[] {
   const comments: ArticleComment[] = [];
   const seen = new Set<string>();
+  const idOf = new Map<AnyNode, string>();
   $(COMMENT).each((_, el) => {
     const node = $(el);
     // Only this comment's own parts, not those of replies nested inside it.
@@ -197,8 +204,9 @@ function extractComments($: CheerioAPI, now: Date): ArticleComment[] {
     if (!id) id = `h${createHash('sha1').update(`${author}\u0000${publishedAt ?? ''}\u0000${text}`).digest('hex').slice(0, 12)}`;
     if (seen.has(id)) return;
     seen.add(id);
-    const parentNode = node.parent().closest(COMMENT);
-    const parentId = node.attr('data-parent')?.trim() || node.attr('data-pid')?.trim() || (parentNode.length ? commentId(parentNode) : undefined);
+    idOf.set(el, id);
+    const parentEl = node.parent().closest(COMMENT)[0];
+    const parentId = node.attr('data-parent')?.trim() || node.attr('data-pid')?.trim() || (parentEl ? idOf.get(parentEl) : undefined);
     comments.push({ id, text, ...(author ? { author } : {}), ...(publishedAt ? { publishedAt } : {}), ...(parentId ? { parentId } : {}) });
   });
   return comments;
@@ -234,12 +242,11 @@ export function extractArticle(html: string, pageUrl: string, options: ExtractOp
   let text = bodyEl.length ? blockText($, bodyEl[0]!) : '';
   if (!bodyEl.length) {
     text = largestTextBlock($);
-    const pageText = cleanText($('body').text() || $.root().text());
-    if (text.length < 30 || looksLikeErrorPage(`${title} ${text}`.slice(0, 300))) {
+    // Error pages are short; a long page that mentions 404 somewhere is still content.
+    if (text.length < 30 || (text.length < 200 && looksLikeErrorPage(`${title} ${text}`))) {
       const shown = cleanText(`${title} ${text}`).slice(0, 80);
       throw new Error(`no article recognised at ${pageUrl}${shown ? `: the page says "${shown}"` : ': the page is empty'}`);
     }
-    if (!pageText) throw new Error(`no article recognised at ${pageUrl}: the page is empty`);
   }
   if (!title && !text) throw new Error(`no article recognised at ${pageUrl}: neither a title nor body text`);
 
