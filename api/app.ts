@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import type { Logger } from '../core/logger.js';
 import { loadSession } from './authenticate.js';
+import { assignRequestId } from './authorize.js';
 import { errorHandler } from './error-handler.js';
 import type { RedisSessionStore } from './sessions.js';
 
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use('/api', express.json({ limit: '2mb' }), loadSession(deps.sessions), ...deps.apiRouters);
+  app.use('/api', assignRequestId(), express.json({ limit: '2mb' }), loadSession(deps.sessions), ...deps.apiRouters);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no such endpoint: ${req.method} ${req.path}` } });
   });

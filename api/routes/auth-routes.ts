@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { verifyPassword } from '../../core/auth/password.js';
+import { permissionsOf } from '../../core/auth/permissions.js';
 import { toPublicUser, type User } from '../../core/auth/user.js';
 import { InvalidInputError, UnauthenticatedError } from '../../core/errors.js';
 import { SESSION_COOKIE, requireRole } from '../authenticate.js';
@@ -20,7 +21,7 @@ export function authRoutes(deps: { users: readonly User[]; sessions: RedisSessio
     const publicUser = toPublicUser(user);
     const token = await deps.sessions.create(publicUser);
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.secureCookie, maxAge: deps.ttlSeconds * 1000, path: '/' });
-    res.json({ user: publicUser });
+    res.json({ user: publicUser, permissions: permissionsOf(publicUser.roles) });
   });
   router.post('/auth/logout', requireRole(), async (req, res) => {
     if (req.sessionToken) await deps.sessions.destroy(req.sessionToken);
@@ -29,7 +30,7 @@ export function authRoutes(deps: { users: readonly User[]; sessions: RedisSessio
   });
   router.get('/auth/me', requireRole(), (req, res) => {
     if (!req.user) throw new InvalidInputError('no session');
-    res.json({ user: req.user });
+    res.json({ user: req.user, permissions: permissionsOf(req.user.roles) });
   });
   return router;
 }

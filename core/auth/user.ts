@@ -3,8 +3,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 
-/** 值班员 duty officer, 科室负责人 section chief, 领导 leader, 管理员 admin, 只读 viewer. */
-export const RoleSchema = z.enum(['admin', 'duty', 'section_chief', 'leader', 'viewer']);
+/**
+ * 值班员 duty officer, 科室负责人 section chief, 分管领导 leader in charge, 第一责任人 first responsible
+ * person, 审计员 auditor (read-only, audit included), 只读 viewer, 管理员 admin.
+ */
+export const RoleSchema = z.enum(['admin', 'duty', 'section_chief', 'leader', 'first_responsible', 'auditor', 'viewer']);
 export type Role = z.infer<typeof RoleSchema>;
 
 export const UserSchema = z.object({

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { AuditActor } from '../core/audit/audit-log.js';
+import { can, type Permission } from '../core/auth/permissions.js';
+import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    requestId?: string;
+  }
+}
+
+/** Gives every request an id (or keeps a sane caller-supplied `X-Request-Id`) for the audit trail and logs. */
+export function assignRequestId() {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    req.requestId = typeof given === 'string' && /^[A-Za-z0-9._-]{8,80}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', req.requestId);
+    next();
+  };
+}
+
+/** Requires a signed-in user (or API token) whose roles grant `permission` (see core/auth/permissions.ts). */
+export function requirePermission(permission: Permission) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
+    if (!can(req.user.roles, permission)) throw new ForbiddenError(`没有权限：${permission} (your roles do not grant ${permission})`);
+    next();
+  };
+}
+
+/** Who is acting in this request, for the audit trail. Only call behind `requirePermission`. */
+export function actorOf(req: Request): AuditActor {
+  if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
+  return { kind: 'user', id: req.user.username, displayName: req.user.displayName, roles: [...req.user.roles] };
+}

@@ -1,0 +1,87 @@
+/**
+ * The audit trail's port. Every state change and every human or system action is recorded here:
+ * who (actor and role), when, on what, what it was before and after, why, and in which request.
+ * Records are append-only and hash-chained (each carries the SHA-256 of the previous record over a
+ * canonical form, and a gap-free sequence number); the adapter (`EsAuditLog`) creates them with
+ * create-only semantics keyed by sequence, so a replay is refused and a gap is visible.
+ * Deliberately left out: updating or deleting a record — there is no such operation.
+ */
+
+export type AuditActorKind = 'user' | 'system' | 'token';
+
+export interface AuditActor {
+  kind: AuditActorKind;
+  /** Username, API token id, or the system component (e.g. `escalation`, `crawler`). */
+  id: string;
+  displayName?: string;
+  roles: string[];
+}
+
+export type AuditEntityType =
+  | 'alert'
+  | 'plan'
+  | 'ledger'
+  | 'rule_pack'
+  | 'source'
+  | 'user'
+  | 'token'
+  | 'session'
+  | 'roster'
+  | 'escalation_policy'
+  | 'channel'
+  | 'meeting'
+  | 'report'
+  | 'pipeline';
+
+export interface AuditInput {
+  actor: AuditActor;
+  entity: { type: AuditEntityType; id: string };
+  /** Dotted verb, e.g. `alert.acknowledge`, `ledger.verify`, `session.login_failed`. */
+  action: string;
+  before?: unknown;
+  after?: unknown;
+  reason?: string;
+  requestId?: string;
+  /** Defaults to now. */
+  at?: Date;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: AuditActor;
+  entity: { type: AuditEntityType; id: string };
+  action: string;
+  before?: unknown;
+  after?: unknown;
+  reason?: string;
+  requestId?: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  entityType?: AuditEntityType;
+  entityId?: string;
+  actorId?: string;
+  from?: Date;
+  to?: Date;
+  limit?: number;
+}
+
+export type AuditVerifyResult =
+  | { ok: true; records: number; head: { seq: number; hash: string } | null }
+  | { ok: false; records: number; firstBroken: { seq: number; reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'gap' | 'checkpoint_mismatch' }; message: string };
+
+export interface AuditLog {
+  /** Appends one record; resolves once it is durable. Concurrent calls are serialised into the chain. */
+  record(input: AuditInput): Promise<AuditRecord>;
+  list(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Recomputes the whole chain and names the first broken record. */
+  verify(): Promise<AuditVerifyResult>;
+}
+
+/** The actor for work the system does on its own (escalation clocks, crawlers, reconcilers). */
+export function systemActor(component: string): AuditActor {
+  return { kind: 'system', id: component, roles: [] };
+}
