@@ -3,9 +3,10 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { QianshaoError } from '../core/errors.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
+import type { NotifyJob } from '../core/notify/notification.js';
 
 /** A queue exists only where retry, concurrency or rate-limit needs differ (DESIGN.md, data flow). */
-export const QUEUE_NAMES = ['crawl', 'ingest', 'alert'] as const;
+export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'notify'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface CrawlJob {
@@ -18,10 +19,14 @@ export interface AlertJob {
   postId: string;
 }
 
+/** One delivery to one channel, or a digest flush (`digest: channelId`) of deliveries held back by a rate limit. */
+export type NotifyQueueJob = { delivery: NotifyJob } | { digest: string };
+
 export interface Queues {
   crawl: Queue<CrawlJob>;
   ingest: Queue<IngestJob>;
   alert: Queue<AlertJob>;
+  notify: Queue<NotifyQueueJob>;
   close(): Promise<void>;
 }
 
@@ -43,12 +48,14 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const crawl = new Queue<CrawlJob>('crawl', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 1 } });
   const ingest = new Queue<IngestJob>('ingest', opts);
   const alert = new Queue<AlertJob>('alert', opts);
+  const notify = new Queue<NotifyQueueJob>('notify', opts);
   return {
     crawl,
     ingest,
     alert,
+    notify,
     async close() {
-      await Promise.all([crawl.close(), ingest.close(), alert.close()]);
+      await Promise.all([crawl.close(), ingest.close(), alert.close(), notify.close()]);
     },
   };
 }
