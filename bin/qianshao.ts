@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The one composition root: config → logger → clients → services → roles.
- * `qianshao [all|api|worker|crawler] [--demo]` runs roles; `qianshao hash-password` prints a hash.
+ * `qianshao [all|api|worker|crawler] [--demo]` runs roles; `qianshao hash-password` prints a hash;
+ * `qianshao audit verify|checkpoint` checks or signs the audit chain.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,8 @@ import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
 import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
 import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
 import { EsAlertStore } from '../pipeline/elasticsearch/es-alert-store.js';
+import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
+import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
 import { createQueues, createRedis } from '../pipeline/queues.js';
 import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
 import { createIngestPath } from '../pipeline/ingest/ingest-path.js';
@@ -32,13 +35,15 @@ import { healthRoutes } from '../api/routes/health-routes.js';
 import { authRoutes } from '../api/routes/auth-routes.js';
 import { alertRoutes } from '../api/routes/alert-routes.js';
 import { liveRoutes } from '../api/routes/live-routes.js';
+import { auditRoutes } from '../api/routes/audit-routes.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
 type Closer = () => Promise<void>;
 
 const USAGE = `usage: qianshao [all|api|worker|crawler] [--demo]
-       qianshao hash-password <password>`;
+       qianshao hash-password <password>
+       qianshao audit verify|checkpoint`;
 
 function rolesOf(arg: string | undefined): Role[] {
   switch (arg ?? 'all') {
@@ -61,6 +66,43 @@ function loadUnitFiles(config: Config, demoSiteUrl: string): { sources: Source[]
     if (!existsSync(file)) throw new StartupError(`${file} is missing. Copy it from config/demo/ and adapt it, or start with --demo.`);
   }
   return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl }), users: loadUsers(usersFile) };
+}
+
+function createAuditLog(config: Config, es: ReturnType<typeof createEsClient>, redis: ReturnType<typeof createRedis>): EsAuditLog {
+  const names = indexNames(config.elasticsearch.indexPrefix);
+  const keyFile = path.resolve(repoRoot, config.audit.checkpointKeyFile);
+  return new EsAuditLog({
+    es,
+    redis,
+    prefix: config.redis.prefix,
+    index: names.audit,
+    checkpointIndex: names.auditCheckpoints,
+    checkpointKey: loadCheckpointKey({ secret: config.audit.checkpointKey, file: keyFile }),
+  });
+}
+
+/** `qianshao audit verify` (exit 0 when the chain holds, 2 when broken) and `qianshao audit checkpoint`. */
+async function auditCommand(sub: string | undefined, config: Config): Promise<number> {
+  if (sub !== 'verify' && sub !== 'checkpoint') throw new StartupError(`usage: qianshao audit verify|checkpoint`);
+  const redis = createRedis(config.redis.url);
+  redis.on('error', () => undefined);
+  const es = createEsClient(config.elasticsearch);
+  try {
+    await checkElasticsearch(es, config.elasticsearch.url);
+    await ensureIndices(es, indexNames(config.elasticsearch.indexPrefix));
+    const audit = createAuditLog(config, es, redis);
+    const result = sub === 'verify' ? await audit.verify() : (await audit.checkpoint()).verify;
+    if (result.ok) {
+      console.log(`审计链完整 (audit chain intact): ${result.records} records${result.head ? `, head #${result.head.seq} ${result.head.hash}` : ''}`);
+      if (sub === 'checkpoint' && result.head) console.log(`signed checkpoint at #${result.head.seq}`);
+      return 0;
+    }
+    console.log(`审计链已损坏 (audit chain broken) at record #${result.firstBroken.seq} (${result.firstBroken.reason}): ${result.message}`);
+    return 2;
+  } finally {
+    await es.close();
+    redis.disconnect();
+  }
 }
 
 async function start(roles: Role[], config: Config, log: Logger): Promise<Closer[]> {
@@ -86,6 +128,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   closers.unshift(() => queues.close());
   const posts = new EsPostStore(es, names.posts);
   const alerts = new EsAlertStore(es, names.alerts);
+  const audit = createAuditLog(config, es, redis);
   const liveChannel = `${prefix}:live:alerts`;
 
   if (roles.includes('api')) {
@@ -99,6 +142,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         authRoutes({ users, sessions, secureCookie: false, ttlSeconds: config.api.sessionTtlHours * 3600 }),
         alertRoutes({ alerts, posts }),
         live.router,
+        auditRoutes({ audit }),
       ],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
     });
@@ -110,6 +154,17 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       await live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
+    // Every api process signs the chain head periodically; a head already signed is a no-op.
+    const checkpoints = setInterval(() => {
+      audit.checkpoint().then(
+        ({ verify }) => {
+          if (!verify.ok) log.error({ firstBroken: verify.firstBroken }, `audit chain broken: ${verify.message}`);
+        },
+        (err: Error) => log.warn({ err: err.message }, 'audit checkpoint failed'),
+      );
+    }, config.audit.checkpointEveryMinutes * 60_000);
+    checkpoints.unref();
+    closers.unshift(async () => clearInterval(checkpoints));
     const heartbeat = startHeartbeat(redis, prefix, 'api');
     closers.unshift(() => heartbeat.stop());
     const address = server.address();
@@ -182,6 +237,9 @@ async function main(argv: string[]): Promise<number> {
     if (!args[1]) throw new StartupError('usage: qianshao hash-password <password>');
     console.log(await hashPassword(args[1]));
     return 0;
+  }
+  if (args[0] === 'audit') {
+    return auditCommand(args[1], loadConfig(process.env));
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);

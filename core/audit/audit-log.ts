@@ -6,6 +6,7 @@
  * create-only semantics keyed by sequence, so a replay is refused and a gap is visible.
  * Deliberately left out: updating or deleting a record — there is no such operation.
  */
+import { z } from 'zod';
 
 export type AuditActorKind = 'user' | 'system' | 'token';
 
@@ -17,21 +18,23 @@ export interface AuditActor {
   roles: string[];
 }
 
-export type AuditEntityType =
-  | 'alert'
-  | 'plan'
-  | 'ledger'
-  | 'rule_pack'
-  | 'source'
-  | 'user'
-  | 'token'
-  | 'session'
-  | 'roster'
-  | 'escalation_policy'
-  | 'channel'
-  | 'meeting'
-  | 'report'
-  | 'pipeline';
+export const AuditEntityTypeSchema = z.enum([
+  'alert',
+  'plan',
+  'ledger',
+  'rule_pack',
+  'source',
+  'user',
+  'token',
+  'session',
+  'roster',
+  'escalation_policy',
+  'channel',
+  'meeting',
+  'report',
+  'pipeline',
+]);
+export type AuditEntityType = z.infer<typeof AuditEntityTypeSchema>;
 
 export interface AuditInput {
   actor: AuditActor;

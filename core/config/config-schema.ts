@@ -62,6 +62,14 @@ export const ConfigSchema = z.object({
       liveIntervalSeconds: z.coerce.number().int().positive().default(20),
     })
     .default({ enabled: false, sitePort: 8601, liveIntervalSeconds: 20 }),
+  audit: z
+    .object({
+      /** HMAC key for audit checkpoints (≥ 32 chars); when absent, the key file is used (and created). */
+      checkpointKey: z.string().min(32).optional(),
+      checkpointKeyFile: z.string().min(1).default('.data/audit-checkpoint.key'),
+      checkpointEveryMinutes: z.coerce.number().positive().default(10),
+    })
+    .default({ checkpointKeyFile: '.data/audit-checkpoint.key', checkpointEveryMinutes: 10 }),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -85,5 +93,8 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['DEMO', ['demo', 'enabled']],
   ['DEMO_SITE_PORT', ['demo', 'sitePort']],
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],
+  ['AUDIT_CHECKPOINT_KEY', ['audit', 'checkpointKey']],
+  ['AUDIT_CHECKPOINT_KEY_FILE', ['audit', 'checkpointKeyFile']],
+  ['AUDIT_CHECKPOINT_EVERY_MINUTES', ['audit', 'checkpointEveryMinutes']],
   ['LOG_LEVEL', ['log', 'level']],
 ];

@@ -65,13 +65,44 @@ export const ALERTS_MAPPING: MappingTypeMapping = {
   },
 };
 
+/**
+ * Audit records keep `before`/`after` verbatim (never indexed): the hash covers exactly what was
+ * stored. Unknown fields are kept but not indexed (`dynamic: false`) so an audit write never fails
+ * over a field a caller added to its actor.
+ */
+export const AUDIT_MAPPING: MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    seq: { type: 'long' },
+    at: { type: 'date' },
+    actor: {
+      properties: { kind: { type: 'keyword' }, id: { type: 'keyword' }, displayName: { type: 'keyword' }, roles: { type: 'keyword' } },
+    },
+    entity: { properties: { type: { type: 'keyword' }, id: { type: 'keyword' } } },
+    action: { type: 'keyword' },
+    before: { type: 'object', enabled: false },
+    after: { type: 'object', enabled: false },
+    reason: { type: 'text' },
+    requestId: { type: 'keyword' },
+    prevHash: { type: 'keyword' },
+    hash: { type: 'keyword' },
+  },
+};
+
+export const AUDIT_CHECKPOINTS_MAPPING: MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: { seq: { type: 'long' }, hash: { type: 'keyword' }, at: { type: 'date' }, signature: { type: 'keyword' } },
+};
+
 export interface IndexNames {
   posts: string;
   alerts: string;
+  audit: string;
+  auditCheckpoints: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
-  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts` };
+  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts`, audit: `${prefix}-audit`, auditCheckpoints: `${prefix}-audit-checkpoints` };
 }
 
 /** Creates missing indices; an existing index is left as is (mapping changes need a migration). */
@@ -79,6 +110,8 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
   const wanted: [string, MappingTypeMapping][] = [
     [names.posts, POSTS_MAPPING],
     [names.alerts, ALERTS_MAPPING],
+    [names.audit, AUDIT_MAPPING],
+    [names.auditCheckpoints, AUDIT_CHECKPOINTS_MAPPING],
   ];
   for (const [index, mappings] of wanted) {
     try {

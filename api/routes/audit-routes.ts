@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AuditEntityTypeSchema, type AuditLog } from '../../core/audit/audit-log.js';
+import { requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+
+export const AuditListQuerySchema = z.object({
+  entityType: AuditEntityTypeSchema.optional(),
+  entityId: z.string().min(1).max(200).optional(),
+  actorId: z.string().min(1).max(200).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** `GET /api/audit` (filters) and `GET /api/audit/verify` (recompute the chain, name the first broken record). */
+export function auditRoutes(deps: { audit: AuditLog }): Router {
+  const router = Router();
+  router.get('/audit', requirePermission('audit.read'), async (req, res) => {
+    const query = parseBody(AuditListQuerySchema, req.query);
+    res.json({ records: await deps.audit.list(query) });
+  });
+  router.get('/audit/verify', requirePermission('audit.read'), async (_req, res) => {
+    res.json(await deps.audit.verify());
+  });
+  return router;
+}
