@@ -212,6 +212,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       maxRequestsPerRun: config.crawl.maxRequestsPerRun,
       timeoutSeconds: config.crawl.requestTimeoutSeconds,
       log,
+      collectors: {},
       recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
     });
     closers.unshift(() => crawler.close());

@@ -4,8 +4,8 @@ import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/sources/source.js';
 import { postIdOf } from '../pipeline/ingest/normalize.js';
 import { startWorker, type CrawlJob, type Queues } from '../pipeline/queues.js';
-import { ROUTES_BY_KIND } from './routes-for.js';
-import { crawlSource, type CrawlReport } from './shared/crawl-source.js';
+import type { CrawlReport } from './shared/crawl-source.js';
+import { crawlPosition, type ApiCollectors } from './crawl-position.js';
 import { createHash } from 'node:crypto';
 
 export interface CrawlerRoleDeps {
@@ -17,6 +17,8 @@ export interface CrawlerRoleDeps {
   maxRequestsPerRun: number;
   timeoutSeconds: number;
   log: Logger;
+  /** Collectors of the kinds read through a platform's API. */
+  collectors: ApiCollectors;
   /** Where the last crawl report of each source is kept, for health. */
   recordReport(report: CrawlReport): Promise<void>;
 }
@@ -28,7 +30,8 @@ export interface CrawlerRoleDeps {
  */
 export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
   const byId = new Map(deps.sources.map((s) => [s.id, s]));
-  const enabled = deps.sources.filter((s) => s.enabled);
+  // Push sources are never crawled: other systems submit their items.
+  const enabled = deps.sources.filter((s) => s.enabled && s.kind !== 'push');
   for (const source of enabled) {
     await deps.queues.crawl.upsertJobScheduler(
       `source:${source.id}`,
@@ -47,9 +50,9 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
     async (job) => {
       const source = byId.get(job.data.sourceId);
       if (!source) return { skipped: 'unknown source' };
-      const report = await crawlSource(source, {
-        routes: ROUTES_BY_KIND[source.kind],
-        startLabel: 'LIST',
+      if (source.kind === 'push') return { skipped: 'push source' };
+      const report = await crawlPosition(source, {
+        collectors: deps.collectors,
         maxRequests: deps.maxRequestsPerRun,
         timeoutSeconds: deps.timeoutSeconds,
         onItem: async (item) => {

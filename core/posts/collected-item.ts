@@ -35,3 +35,6 @@ export const CollectedItemSchema = z.object({
   collectedAt: z.string().datetime({ offset: true }),
 });
 export type CollectedItem = z.infer<typeof CollectedItemSchema>;
+
+/** What an extractor returns: the crawl run adds `sourceId` and `collectedAt`. */
+export type ExtractedItem = Omit<CollectedItem, 'sourceId' | 'collectedAt'>;

@@ -3,26 +3,120 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 
-export const SourceKindSchema = z.enum(['website', 'message-board']);
+export const SourceKindSchema = z.enum(['website', 'message-board', 'wechat-mp', 'weibo', 'rss', 'push']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
 
-/** A position (阵地): an outlet the unit owns, with who answers for it (谁主管谁负责). */
-export const SourceSchema = z.object({
+/**
+ * The name of an environment variable holding a credential. Sources only ever name the variable:
+ * the secret itself is read at crawl time and never stored in a source, Elasticsearch or a log.
+ */
+export const EnvNameSchema = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'the NAME of an environment variable (upper-case letters, digits, underscores), not the secret itself');
+
+const OwnerSchema = z.object({ section: z.string().min(1), person: z.string().min(1) });
+
+/** Fields every position has, whatever its kind. */
+const positionFields = {
   id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-  kind: SourceKindSchema,
   name: z.string().min(1),
-  owner: z.object({ section: z.string().min(1), person: z.string().min(1) }),
-  /** List pages the crawl starts from. */
+  owner: OwnerSchema,
+  everySeconds: z.number().int().min(5).optional(),
+  enabled: z.boolean().default(true),
+};
+
+/** Fields of kinds crawled page by page from entry points. */
+const pageFields = {
+  /** List pages (or feeds) the crawl starts from. */
   entryPoints: z.array(z.string().url()).min(1),
   /** Hosts the crawler may fetch; defaults to the entry points' hosts. */
   allowedHosts: z.array(z.string()).default([]),
-  everySeconds: z.number().int().min(5).optional(),
   render: z.enum(['static', 'browser']).default('static'),
-  enabled: z.boolean().default(true),
+};
+
+export const WebsiteSourceSchema = z.object({ ...positionFields, kind: z.literal('website'), ...pageFields });
+export const MessageBoardSourceSchema = z.object({ ...positionFields, kind: z.literal('message-board'), ...pageFields });
+/** RSS 2.0 or Atom feeds: `entryPoints` are the feed URLs. */
+export const RssSourceSchema = z.object({ ...positionFields, kind: z.literal('rss'), ...pageFields });
+
+/**
+ * The unit's own WeChat official account (微信公众号): the official server API with the unit's
+ * appid/secret (named by env), and/or public article pages (`mp.weixin.qq.com/s/...`) read as a
+ * fallback when the API is not available to the unit.
+ */
+export const WechatMpSourceSchema = z
+  .object({
+    ...positionFields,
+    kind: z.literal('wechat-mp'),
+    api: z
+      .object({
+        /** The API host; the real one unless a test or a proxy says otherwise. */
+        baseUrl: z.string().url().default('https://api.weixin.qq.com'),
+        appidEnv: EnvNameSchema,
+        secretEnv: EnvNameSchema,
+        /** Published articles taken per run, newest first (`freepublish/batchget` pages of ≤ 20). */
+        maxArticles: z.number().int().min(1).max(2000).default(100),
+        /** Read the comments of each article through the comment-management API. */
+        comments: z.boolean().default(true),
+        /** Comments taken per article per run (`comment/list` pages of ≤ 50). */
+        maxCommentsPerArticle: z.number().int().min(1).max(5000).default(500),
+      })
+      .optional(),
+    /** Public article pages read with the fallback reader. */
+    articleUrls: z.array(z.string().url()).default([]),
+    /** Hosts the fallback reader may fetch; defaults to the article URLs' hosts. */
+    allowedHosts: z.array(z.string()).default([]),
+  })
+  .refine((s) => s.api !== undefined || s.articleUrls.length > 0, { message: 'a wechat-mp source needs `api` (appidEnv/secretEnv) or `articleUrls`', path: ['api'] });
+
+/** The unit's own Weibo account, read from the mobile site's JSON endpoints (m.weibo.cn shapes). */
+export const WeiboSourceSchema = z.object({
+  ...positionFields,
+  kind: z.literal('weibo'),
+  /** The account's numeric uid (the timeline is container `107603{uid}`). */
+  uid: z.string().regex(/^\d{4,16}$/, 'the numeric Weibo uid'),
+  baseUrl: z.string().url().default('https://m.weibo.cn'),
+  /** Timeline pages taken per run (about 10 posts each). */
+  maxPages: z.number().int().min(1).max(100).default(3),
+  comments: z.boolean().default(true),
+  /** Comment pages taken per post per run (`max_id` paging, about 20 comments each). */
+  maxCommentPages: z.number().int().min(1).max(100).default(5),
+  /** Env variable holding a logged-in cookie, when the account's comments need one. */
+  cookieEnv: EnvNameSchema.optional(),
 });
+
+/**
+ * Items another system (a CMS, a 12345 hotline) submits to `POST /api/ingest`, authenticated with
+ * the bearer token held in `tokenEnv`. Never crawled.
+ */
+export const PushSourceSchema = z.object({
+  ...positionFields,
+  kind: z.literal('push'),
+  tokenEnv: EnvNameSchema,
+});
+
+/** A position (阵地): an outlet the unit owns, with who answers for it (谁主管谁负责). */
+export const SourceSchema = z.discriminatedUnion('kind', [WebsiteSourceSchema, MessageBoardSourceSchema, RssSourceSchema, WechatMpSourceSchema, WeiboSourceSchema, PushSourceSchema]);
 export type Source = z.infer<typeof SourceSchema>;
+export type WebsiteSource = z.infer<typeof WebsiteSourceSchema>;
+export type MessageBoardSource = z.infer<typeof MessageBoardSourceSchema>;
+export type RssSource = z.infer<typeof RssSourceSchema>;
+export type WechatMpSource = z.infer<typeof WechatMpSourceSchema>;
+export type WeiboSource = z.infer<typeof WeiboSourceSchema>;
+export type PushSource = z.infer<typeof PushSourceSchema>;
+
+/** Kinds crawled page by page from `entryPoints` with the shared crawlee runner. */
+export type PageSource = WebsiteSource | MessageBoardSource | RssSource;
+export const PAGE_KINDS = ['website', 'message-board', 'rss'] as const satisfies readonly SourceKind[];
+export function isPageSource(source: Source): source is PageSource {
+  return (PAGE_KINDS as readonly string[]).includes(source.kind);
+}
 
 const SourcesFileSchema = z.object({ sources: z.array(SourceSchema) });
+
+function withDefaultHosts(s: Source): Source {
+  if (isPageSource(s) && s.allowedHosts.length === 0) return { ...s, allowedHosts: [...new Set(s.entryPoints.map((u) => new URL(u).host))] };
+  if (s.kind === 'wechat-mp' && s.allowedHosts.length === 0) return { ...s, allowedHosts: [...new Set(s.articleUrls.map((u) => new URL(u).host))] };
+  return s;
+}
 
 /**
  * Reads a sources YAML file. `${NAME}` placeholders are replaced from `vars` first, so a file can
@@ -50,6 +144,6 @@ export function loadSources(file: string, vars: Record<string, string> = {}): So
   return result.data.sources.map((s) => {
     if (ids.has(s.id)) throw new InvalidInputError(`${file}: source id "${s.id}" is used twice`, 'sources_invalid');
     ids.add(s.id);
-    return { ...s, allowedHosts: s.allowedHosts.length > 0 ? s.allowedHosts : [...new Set(s.entryPoints.map((u) => new URL(u).host))] };
+    return withDefaultHosts(s);
   });
 }

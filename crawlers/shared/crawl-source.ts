@@ -2,7 +2,7 @@ import { HttpCrawler, Configuration, RequestQueue, log as crawleeLog, LogLevel, 
 import { MemoryStorage } from '@crawlee/memory-storage';
 import { randomUUID } from 'node:crypto';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
-import type { Source } from '../../core/sources/source.js';
+import type { PageSource } from '../../core/sources/source.js';
 import { decodeHtml } from './decode.js';
 
 /** What a route sees: the decoded page, plus ways to follow links and emit items. */
@@ -10,7 +10,7 @@ import { decodeHtml } from './decode.js';
 crawleeLog.setLevel(LogLevel.WARNING);
 
 export interface PageContext {
-  source: Source;
+  source: PageSource;
   url: string;
   label: string;
   html: string;
@@ -24,6 +24,12 @@ export type Route = (page: PageContext) => Promise<void>;
 export interface CrawlFailure {
   url: string;
   error: string;
+  /** Stable code of the failure class (`wechat_permission_denied`, `weibo_login_required`, …). */
+  code?: string;
+  /** What a duty officer should read, in Chinese (登录失效, 触发风控, 接口无权限 …). */
+  cause?: string;
+  /** The platform refused us (login, risk control, rate limit, permission): back off, do not hammer. */
+  blocked?: boolean;
 }
 
 export interface CrawlReport {
@@ -50,7 +56,7 @@ export interface CrawlOptions {
  * honours the Content-Type charset and many government pages declare GBK in a `<meta>` tag alone;
  * forcing a Node-native encoding (latin1) stops crawlee from transcoding the stream itself.
  */
-export async function crawlSource(source: Source, options: CrawlOptions): Promise<CrawlReport> {
+export async function crawlSource(source: PageSource, options: CrawlOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
   const config = new Configuration({ persistStorage: false, storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }) });
   const queue = await RequestQueue.open(`crawl-${source.id}-${randomUUID()}`, { config });
@@ -65,7 +71,7 @@ export async function crawlSource(source: Source, options: CrawlOptions): Promis
       requestHandlerTimeoutSecs: options.timeoutSeconds * 2,
       maxRequestRetries: 2,
       forceResponseEncoding: 'latin1',
-      additionalMimeTypes: ['application/xhtml+xml', 'text/xml'],
+      additionalMimeTypes: ['application/xhtml+xml', 'text/xml', 'application/xml', 'application/rss+xml', 'application/atom+xml'],
       async requestHandler(ctx: HttpCrawlingContext) {
         const label = ctx.request.label ?? options.startLabel;
         const route = options.routes[label];
