@@ -113,13 +113,16 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
     [names.audit, AUDIT_MAPPING],
     [names.auditCheckpoints, AUDIT_CHECKPOINTS_MAPPING],
   ];
-  for (const [index, mappings] of wanted) {
-    try {
-      if (await es.indices.exists({ index })) continue;
-      await es.indices.create({ index, mappings, settings: { number_of_shards: 1, number_of_replicas: 0 } });
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('resource_already_exists_exception')) continue;
-      throw translateEsError(err, `create index ${index}`);
-    }
+  for (const [index, mappings] of wanted) await ensureIndex(es, index, mappings);
+}
+
+/** Creates one index unless it exists; safe when several processes start at once. */
+export async function ensureIndex(es: Client, index: string, mappings: MappingTypeMapping): Promise<void> {
+  try {
+    if (await es.indices.exists({ index })) return;
+    await es.indices.create({ index, mappings, settings: { number_of_shards: 1, number_of_replicas: 0 } });
+  } catch (err) {
+    if (err instanceof Error && err.message.includes('resource_already_exists_exception')) return;
+    throw translateEsError(err, `create index ${index}`);
   }
 }

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+
+/** Env var names only: a channel's secrets (robot tokens, signing keys, SMTP passwords) never live in YAML or Elasticsearch. */
+const EnvName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name (A–Z, 0–9, _)');
+
+const RateLimitSchema = z.object({
+  /** Deliveries a minute before the rest are merged into a digest. */
+  perMinute: z.number().int().positive(),
+  /** How long the receiver blocks a sender that exceeded its limit (DingTalk: 10 minutes). */
+  blockSeconds: z.number().int().min(0).default(0),
+});
+
+const base = {
+  id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  name: z.string().min(1),
+  enabled: z.boolean().default(true),
+};
+
+/** Robots take a webhook URL whose query holds their access token: give it by env (`urlEnv`), or as `url` for a local test receiver. */
+const robotUrl = { url: z.string().url().optional(), urlEnv: EnvName.optional() };
+
+export const ChannelSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      ...base,
+      type: z.literal('dingtalk'),
+      ...robotUrl,
+      /** 加签 secret of the robot's security setting; the URL is then signed with timestamp + HMAC-SHA256. */
+      secretEnv: EnvName.optional(),
+      rateLimit: RateLimitSchema.default({ perMinute: 18, blockSeconds: 600 }),
+    }),
+    z.object({ ...base, type: z.literal('wecom'), ...robotUrl, rateLimit: RateLimitSchema.default({ perMinute: 18, blockSeconds: 60 }) }),
+    z.object({
+      ...base,
+      type: z.literal('webhook'),
+      ...robotUrl,
+      /** Key for the `X-Qianshao-Signature` HMAC the receiver checks. */
+      secretEnv: EnvName.optional(),
+      rateLimit: RateLimitSchema.default({ perMinute: 120, blockSeconds: 0 }),
+    }),
+    z.object({
+      ...base,
+      type: z.literal('email'),
+      smtp: z.object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+        secure: z.boolean().default(false),
+        user: z.string().optional(),
+        passwordEnv: EnvName.optional(),
+        from: z.string().min(3),
+      }),
+      /** Addresses that always receive this channel's mail, besides the recipients' own. */
+      to: z.array(z.string().email()).default([]),
+      rateLimit: RateLimitSchema.default({ perMinute: 30, blockSeconds: 0 }),
+    }),
+    z.object({ ...base, type: z.literal('inapp'), rateLimit: RateLimitSchema.optional() }),
+  ])
+  .superRefine((c, ctx) => {
+    if ((c.type === 'dingtalk' || c.type === 'wecom' || c.type === 'webhook') && !c.url === !c.urlEnv) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'give exactly one of url and urlEnv' });
+    }
+  });
+export type Channel = z.infer<typeof ChannelSchema>;
+
+/** Reads `channels.yaml`; errors name the file, the channel and the field. */
+export function loadChannels(file: string): Channel[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if (err instanceof YAMLParseError) throw new InvalidInputError(`${file}: ${err.message.split('\n')[0]}`, 'channels_yaml');
+    throw err;
+  }
+  const result = z.object({ channels: z.array(ChannelSchema) }).safeParse(doc);
+  if (!result.success) {
+    const msg = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new InvalidInputError(`${file}: ${msg}`, 'channels_invalid');
+  }
+  const ids = new Set<string>();
+  for (const c of result.data.channels) {
+    if (ids.has(c.id)) throw new InvalidInputError(`${file}: channel id "${c.id}" is used twice`, 'channels_invalid');
+    ids.add(c.id);
+  }
+  return result.data.channels;
+}
+
+/** Resolves an env-referenced secret, failing with the variable's name (never its value). */
+export function secretFrom(env: NodeJS.ProcessEnv, name: string | undefined, channelId: string): string | undefined {
+  if (!name) return undefined;
+  const value = env[name];
+  if (!value) throw new InvalidInputError(`channel ${channelId}: environment variable ${name} is not set`, 'channel_secret_missing');
+  return value;
+}

@@ -1,0 +1,148 @@
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Channel } from '../../core/notify/channel.js';
+import { digestMessage } from '../../core/notify/format.js';
+import type { DeliveryOutcome, DeliveryOutcomeSink, NotifyJob } from '../../core/notify/notification.js';
+import { QianshaoError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { startWorker, type NotifyQueueJob, type Queues } from '../queues.js';
+import { ChannelRateLimitedError, createSender, type ChannelSender } from './senders.js';
+import { ChannelRateLimiter } from './rate-limiter.js';
+import { DigestBuffer } from './digest-buffer.js';
+
+export interface NotifyWorkerDeps {
+  connection: Redis;
+  prefix: string;
+  queues: Pick<Queues, 'notify'>;
+  channels: { get(id: string): Promise<Channel | undefined> };
+  outcomes: DeliveryOutcomeSink;
+  /** Where the dashboard is, for a digest's link. */
+  dashboardUrl: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  now: () => Date;
+  concurrency?: number;
+}
+
+const DIGEST_BATCH = 50;
+const DIGEST_WINDOW_MS = 5_000;
+
+/**
+ * Delivers `notify` jobs: one channel each, retried with backoff, paced by the channel's token
+ * bucket. What the bucket (or the receiver's own "too fast") holds back is merged into one digest,
+ * sent when the bucket refills, so a burst of 40 alerts becomes 18 messages and a digest instead of
+ * a robot blocked for 10 minutes. Every attempt's outcome is recorded on its subject.
+ */
+export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob> {
+  const limiter = new ChannelRateLimiter(deps.connection, deps.prefix);
+  const buffer = new DigestBuffer(deps.connection, deps.prefix);
+  const senders = new Map<string, { channel: Channel; sender: ChannelSender }>();
+
+  const senderFor = (channel: Channel): ChannelSender => {
+    const cached = senders.get(channel.id);
+    if (cached && cached.channel === channel) return cached.sender;
+    const sender = createSender(channel, { env: deps.env, redis: deps.connection, prefix: deps.prefix });
+    senders.set(channel.id, { channel, sender });
+    return sender;
+  };
+
+  const outcome = (job: NotifyJob, channel: Channel | undefined, status: DeliveryOutcome['status'], attempts: number, extra: Partial<DeliveryOutcome> = {}) =>
+    deps.outcomes.record(job.subject, {
+      jobId: job.id,
+      channelId: job.channelId,
+      channelType: channel?.type ?? 'inapp',
+      status,
+      at: deps.now().toISOString(),
+      attempts,
+      ...extra,
+    });
+
+  const scheduleDigest = async (channelId: string, waitMs: number) => {
+    const at = deps.now().getTime() + waitMs;
+    // One flush job per channel and 5-second window: holding many deliveries schedules one flush.
+    const jobId = `digest-${channelId}-${Math.ceil(at / DIGEST_WINDOW_MS)}`;
+    await deps.queues.notify.add('digest', { digest: channelId }, { jobId, delay: Math.max(0, waitMs), removeOnComplete: true, removeOnFail: true });
+  };
+
+  const holdBack = async (job: NotifyJob, channel: Channel, waitMs: number, attempts: number, why: string) => {
+    await buffer.hold(job);
+    await scheduleDigest(channel.id, waitMs);
+    const when = new Date(deps.now().getTime() + waitMs).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
+    await outcome(job, channel, 'merged_into_digest', attempts, { error: `${why}，已并入汇总消息，约 ${when} 发送` });
+  };
+
+  const deliver = async (bull: Job<NotifyQueueJob>, job: NotifyJob) => {
+    const attempts = bull.attemptsMade + 1;
+    const channel = await deps.channels.get(job.channelId);
+    if (!channel || !channel.enabled) {
+      await outcome(job, channel, 'failed', attempts, { error: channel ? `渠道 ${channel.name} 已停用` : `渠道 ${job.channelId} 不存在` });
+      throw new UnrecoverableError(`channel ${job.channelId} is missing or disabled`);
+    }
+    if (channel.rateLimit) {
+      const take = await limiter.take(channel.id, channel.rateLimit.perMinute, deps.now());
+      if (!take.allowed) return holdBack(job, channel, take.waitMs, attempts, `超过每分钟 ${channel.rateLimit.perMinute} 条的发送频率`);
+    }
+    try {
+      await senderFor(channel).send(job, deps.now());
+      await outcome(job, channel, 'sent', attempts);
+    } catch (err) {
+      if (err instanceof ChannelRateLimitedError) {
+        await limiter.block(channel.id, err.blockMs, deps.now());
+        return holdBack(job, channel, err.blockMs, attempts, '接收方限流');
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      const final = (err instanceof QianshaoError && !err.retryable) || attempts >= (bull.opts.attempts ?? 1);
+      await outcome(job, channel, final ? 'failed' : 'retrying', attempts, { error: message });
+      if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${message}`);
+      throw err;
+    }
+  };
+
+  const flushDigest = async (channelId: string) => {
+    const channel = await deps.channels.get(channelId);
+    if (!channel || !channel.enabled) return;
+    const unlock = await buffer.lock(channelId, 60_000);
+    if (!unlock) return scheduleDigest(channelId, DIGEST_WINDOW_MS);
+    try {
+      const held = await buffer.peek(channelId, DIGEST_BATCH);
+      if (held.length === 0) return;
+      if (channel.rateLimit) {
+        const take = await limiter.take(channel.id, channel.rateLimit.perMinute, deps.now());
+        if (!take.allowed) return scheduleDigest(channelId, take.waitMs);
+      }
+      const recipients = [...new Map(held.flatMap((j) => j.recipients).map((r) => [r.username, r])).values()];
+      const digest: NotifyJob = {
+        id: `digest-${channelId}-${held[0]!.id}`,
+        channelId,
+        recipients,
+        message: digestMessage(held, deps.dashboardUrl),
+        reason: 'digest',
+        subject: held[0]!.subject,
+      };
+      try {
+        await senderFor(channel).send(digest, deps.now());
+      } catch (err) {
+        if (err instanceof ChannelRateLimitedError) {
+          await limiter.block(channel.id, err.blockMs, deps.now());
+          return scheduleDigest(channelId, err.blockMs);
+        }
+        throw err;
+      }
+      const digestOf = held.map((j) => j.id);
+      for (const job of held) await outcome(job, channel, 'sent', 1, { digestOf });
+      const left = await buffer.release(channelId, held.length);
+      if (left > 0) await scheduleDigest(channelId, 0);
+    } finally {
+      await unlock();
+    }
+  };
+
+  return startWorker<NotifyQueueJob>(
+    'notify',
+    async (job) => {
+      if ('digest' in job.data) return flushDigest(job.data.digest);
+      return deliver(job, job.data.delivery);
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 4, log: deps.log },
+  );
+}
