@@ -36,7 +36,13 @@ import { authRoutes } from '../api/routes/auth-routes.js';
 import { alertRoutes } from '../api/routes/alert-routes.js';
 import { liveRoutes } from '../api/routes/live-routes.js';
 import { auditRoutes } from '../api/routes/audit-routes.js';
+import { notificationRoutes } from '../api/routes/notification-routes.js';
+import { loadChannels, type Channel } from '../core/notify/channel.js';
+import { EsChannelStore } from '../pipeline/notify/es-channel-store.js';
+import { EsDeliveryLog } from '../pipeline/notify/es-delivery-log.js';
+import { startNotifyWorker } from '../pipeline/notify/notify-worker.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
+import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
 type Closer = () => Promise<void>;
@@ -58,14 +64,21 @@ function rolesOf(arg: string | undefined): Role[] {
   }
 }
 
-function loadUnitFiles(config: Config, demoSiteUrl: string): { sources: Source[]; users: User[] } {
+function loadUnitFiles(config: Config, demoSiteUrl: string): { sources: Source[]; users: User[]; channels: Channel[] } {
   const dir = config.demo.enabled ? path.join(configDir, 'demo') : configDir;
   const sourcesFile = path.join(dir, 'sources.yaml');
   const usersFile = path.join(dir, 'users.yaml');
   for (const file of [sourcesFile, usersFile]) {
     if (!existsSync(file)) throw new StartupError(`${file} is missing. Copy it from config/demo/ and adapt it, or start with --demo.`);
   }
-  return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl }), users: loadUsers(usersFile) };
+  const channelsFile = path.join(dir, 'channels.yaml');
+  // Without a channels file, staff still get in-app notifications.
+  const channels: Channel[] = existsSync(channelsFile) ? loadChannels(channelsFile) : [{ id: 'inapp', name: '站内通知', type: 'inapp', enabled: true }];
+  return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl }), users: loadUsers(usersFile), channels };
+}
+
+function publicUrl(config: Config): string {
+  return config.api.publicUrl ?? `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/`;
 }
 
 function createAuditLog(config: Config, es: ReturnType<typeof createEsClient>, redis: ReturnType<typeof createRedis>): EsAuditLog {
@@ -109,7 +122,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const closers: Closer[] = [];
   const prefix = config.redis.prefix;
   const demoSiteUrl = `http://127.0.0.1:${config.demo.sitePort}`;
-  const { sources, users } = loadUnitFiles(config, demoSiteUrl);
+  const { sources, users, channels: channelSeed } = loadUnitFiles(config, demoSiteUrl);
   const packs = loadRulePacks(path.join(configDir, 'rules'));
 
   const redis = createRedis(config.redis.url);
@@ -130,6 +143,17 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, redis);
   const liveChannel = `${prefix}:live:alerts`;
+  const channels = new EsChannelStore(es, names.channels);
+  await channels.ensure(channelSeed);
+  const deliveries = new EsDeliveryLog(es, names.notifications);
+  await deliveries.ensure();
+  // Channel secrets come from env; the demo adds a local DingTalk robot that stands in for the duty group.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (config.demo.enabled && roles.some((r) => r === 'worker' || r === 'api')) {
+    const robot = await startDingTalkRobot({ accessToken: 'demo-duty-group', secret: 'SEC-demo-duty-group' });
+    closers.push(() => robot.close());
+    Object.assign(env, { DEMO_DINGTALK_URL: robot.url, DEMO_DINGTALK_SECRET: 'SEC-demo-duty-group' });
+  }
 
   if (roles.includes('api')) {
     const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
@@ -143,6 +167,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         alertRoutes({ alerts, posts }),
         live.router,
         auditRoutes({ audit }),
+        notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
       ],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
     });
@@ -193,6 +218,8 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       onAlert: async (alertId, outcome) => void (await redis.publish(liveChannel, JSON.stringify({ alertId, outcome }))),
     });
     closers.unshift(() => pipeline.close());
+    const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels, outcomes: deliveries, dashboardUrl: publicUrl(config), env, log, now: () => new Date() });
+    closers.unshift(() => notifier.close());
     const heartbeat = startHeartbeat(redis, prefix, 'worker');
     closers.unshift(() => heartbeat.stop());
   }

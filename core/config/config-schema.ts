@@ -22,6 +22,8 @@ export const ConfigSchema = z.object({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.coerce.number().int().min(0).max(65535).default(8600),
       sessionTtlHours: z.coerce.number().positive().default(12),
+      /** The dashboard's address as staff reach it; notifications link here. Defaults to http://host:port/. */
+      publicUrl: z.string().url().optional(),
     })
     .default({ host: '127.0.0.1', port: 8600, sessionTtlHours: 12 }),
   redis: z
@@ -82,6 +84,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly string[]]> = [
   ['API_HOST', ['api', 'host']],
   ['API_PORT', ['api', 'port']],
+  ['PUBLIC_URL', ['api', 'publicUrl']],
   ['REDIS_URL', ['redis', 'url']],
   ['REDIS_PREFIX', ['redis', 'prefix']],
   ['ES_URL', ['elasticsearch', 'url']],

@@ -99,10 +99,13 @@ export interface IndexNames {
   alerts: string;
   audit: string;
   auditCheckpoints: string;
+  /** Notification channels and delivery outcomes; their adapters (pipeline/notify/) own the mappings. */
+  channels: string;
+  notifications: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
-  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts`, audit: `${prefix}-audit`, auditCheckpoints: `${prefix}-audit-checkpoints` };
+  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts`, audit: `${prefix}-audit`, auditCheckpoints: `${prefix}-audit-checkpoints`, channels: `${prefix}-channels`, notifications: `${prefix}-notifications` };
 }
 
 /** Creates missing indices; an existing index is left as is (mapping changes need a migration). */

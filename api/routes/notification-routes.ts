@@ -1,0 +1,85 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Redis } from 'ioredis';
+import type { AuditLog } from '../../core/audit/audit-log.js';
+import { ChannelSchema, type Channel } from '../../core/notify/channel.js';
+import { InvalidInputError, NotFoundError } from '../../core/errors.js';
+import type { NotifyJob } from '../../core/notify/notification.js';
+import type { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
+import type { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
+import { createSender, inboxKey } from '../../pipeline/notify/senders.js';
+import { actorOf, requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+
+const OutcomeQuerySchema = z.object({
+  subjectType: z.enum(['alert', 'ledger', 'plan', 'source', 'report', 'test']),
+  subjectId: z.string().min(1).max(200),
+});
+
+/** A channel as the API shows it: env var names, and whether each is set — never a value. */
+function describe(channel: Channel, env: NodeJS.ProcessEnv): Channel & { secretsSet: Record<string, boolean> } {
+  const names = Object.entries(channel).flatMap(([k, v]) => (k.endsWith('Env') && typeof v === 'string' ? [v] : []));
+  if (channel.type === 'email' && channel.smtp.passwordEnv) names.push(channel.smtp.passwordEnv);
+  return { ...channel, secretsSet: Object.fromEntries(names.map((n) => [n, !!env[n]])) };
+}
+
+/**
+ * Notification channels (list, edit, test send), delivery outcomes by subject, and the signed-in
+ * user's in-app inbox. A test send goes out at once, past the queue, and answers with the outcome.
+ */
+export function notificationRoutes(deps: { channels: EsChannelStore; deliveries: EsDeliveryLog; audit: AuditLog; redis: Redis; prefix: string; env: NodeJS.ProcessEnv; dashboardUrl: string }): Router {
+  const router = Router();
+
+  router.get('/channels', requirePermission('roster.read'), async (_req, res) => {
+    res.json({ channels: (await deps.channels.list()).map((c) => describe(c, deps.env)) });
+  });
+
+  router.put('/channels/:id', requirePermission('channels.write'), async (req, res) => {
+    const id = String(req.params.id);
+    const channel = parseBody(ChannelSchema, { ...(req.body as object), id });
+    const before = await deps.channels.get(id);
+    await deps.channels.put(channel);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'channel', id }, action: before ? 'channel.update' : 'channel.create', before, after: channel, requestId: req.requestId });
+    res.status(before ? 200 : 201).json({ channel: describe(channel, deps.env) });
+  });
+
+  router.post('/channels/:id/test', requirePermission('channels.write'), async (req, res) => {
+    const id = String(req.params.id);
+    const channel = await deps.channels.get(id);
+    if (!channel) throw new NotFoundError(`channel ${id} does not exist`);
+    const actor = actorOf(req);
+    const job: NotifyJob = {
+      id: `test-${id}-${Date.now()}`,
+      channelId: id,
+      recipients: [{ username: actor.id, displayName: actor.displayName ?? actor.id }],
+      message: { title: '【测试】前哨预警通知渠道测试', text: `${actor.displayName ?? actor.id} 发送的测试消息，收到即表示渠道「${channel.name}」可用。`, link: deps.dashboardUrl },
+      reason: 'test',
+      subject: { type: 'test', id },
+    };
+    const at = new Date();
+    let error: string | undefined;
+    try {
+      await createSender(channel, { env: deps.env, redis: deps.redis, prefix: deps.prefix }).send(job, at);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    const outcome = { jobId: job.id, channelId: id, channelType: channel.type, status: error ? ('failed' as const) : ('sent' as const), at: at.toISOString(), attempts: 1, ...(error ? { error } : {}) };
+    await deps.deliveries.record(job.subject, outcome);
+    await deps.audit.record({ actor, entity: { type: 'channel', id }, action: 'channel.test_send', after: outcome, requestId: req.requestId });
+    res.json({ outcome });
+  });
+
+  router.get('/notifications', requirePermission('alert.read'), async (req, res) => {
+    const q = parseBody(OutcomeQuerySchema, req.query);
+    res.json({ outcomes: await deps.deliveries.list({ type: q.subjectType, id: q.subjectId }) });
+  });
+
+  router.get('/inbox', requirePermission('alert.read'), async (req, res) => {
+    const { limit } = parseBody(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), req.query);
+    if (!req.user) throw new InvalidInputError('no session');
+    const raw = await deps.redis.lrange(inboxKey(deps.prefix, req.user.username), 0, limit - 1);
+    res.json({ notifications: raw.map((r) => JSON.parse(r) as unknown) });
+  });
+
+  return router;
+}
