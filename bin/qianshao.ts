@@ -12,7 +12,7 @@ import type { Config } from '../core/config/config-schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { configDir, repoRoot } from '../core/paths.js';
 import { loadSources, type Source } from '../core/sources/source.js';
-import { loadRulePacks } from '../core/rules/rule-pack.js';
+import { RulesRegistry } from '../core/rules/rules-registry.js';
 import { loadUsers, type User } from '../core/auth/user.js';
 import { hashPassword } from '../core/auth/password.js';
 import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
@@ -123,7 +123,9 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const prefix = config.redis.prefix;
   const demoSiteUrl = `http://127.0.0.1:${config.demo.sitePort}`;
   const { sources, users, channels: channelSeed } = loadUnitFiles(config, demoSiteUrl);
-  const packs = loadRulePacks(path.join(configDir, 'rules'));
+  const rules = RulesRegistry.load(path.join(configDir, 'rules'), { log });
+  rules.watch();
+  closers.push(async () => rules.close());
 
   const redis = createRedis(config.redis.url);
   closers.push(async () => redis.disconnect());
@@ -198,10 +200,12 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   }
 
   if (roles.includes('worker')) {
+    // New words of reloaded rules join jieba's (process-wide) user dictionary.
+    rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
     const ingest = createIngestPath({
       seen: new RedisSeenStore(redis, prefix),
-      segment: createSegmenter(packs.flatMap((p) => p.terms.map((t) => t.term))),
-      classify: createClassifier(packs),
+      segment: createSegmenter(rules.current().ruleSet.words),
+      classify: createClassifier(() => rules.current()),
       posts,
       handOver: async (post) => void (await queues.alert.add('evaluate', { postId: post.id }, { jobId: `${post.id}-${post.contentHash}` })),
       now: () => new Date(),

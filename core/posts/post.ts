@@ -1,5 +1,8 @@
 import type { CollectedItem } from './collected-item.js';
 import type { AlertLevel } from '../rules/rule-pack.js';
+import type { LevelReason, PrivacyHit } from '../classify/classify-post.js';
+import type { SchemeResult } from '../rules/evaluate-schemes.js';
+import type { Sentiment } from '../sentiment/analyze-sentiment.js';
 
 /** One matched term in a post; offsets are into the post's normalised `title` or `text`. */
 export interface PostHit {
@@ -11,6 +14,12 @@ export interface PostHit {
   start: number;
   end: number;
   suggestion?: string;
+  /** The text as written (folded, interrupted, or a pinyin/homophone variant of `term`). */
+  matched?: string;
+  packVersion?: number;
+  domain?: string;
+  tags?: string[];
+  variant?: 'pinyin' | 'homophone';
 }
 
 /** A collected item after normalisation: stable identity plus a hash of what it says. */
@@ -31,5 +40,17 @@ export interface IndexedPost extends NormalizedPost {
   categories: string[];
   /** Highest alert level among hits (1 = red), absent when nothing matched. */
   maxLevel?: AlertLevel;
+  /** Schemes whose words occurred, fired or not, with why (absent on posts indexed before schemes existed). */
+  schemes?: SchemeResult[];
+  /** Personal data found (ID, mobile, bank card, e-mail), as offsets and masked forms only. */
+  privacy?: PrivacyHit[];
+  sentiment?: Sentiment;
+  /** 领域 with the most evidence; absent when nothing points anywhere. */
+  domain?: string;
+  domainScores?: Record<string, number>;
+  /** Highest level among hits, fired schemes and privacy findings (1 = red). */
+  level?: AlertLevel;
+  levelReason?: LevelReason;
+  rulesVersion?: string;
   indexedAt: string;
 }

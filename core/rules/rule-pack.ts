@@ -1,61 +1,276 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { parseSchemeExpression, SchemeSyntaxError, type SchemeExpression } from './scheme-expression.js';
 
 /** 预警等级: 1 = 一级红 (highest) … 4 = 四级蓝. */
 export const AlertLevelSchema = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
 export type AlertLevel = z.infer<typeof AlertLevelSchema>;
 
-export const RuleCategorySchema = z.enum(['敏感词', '错敏词', '负面', '涉密', '自定义']);
+/**
+ * Lexicon categories: 敏感词; 错敏词 and 严重表述错误 (wrong names and titles of the state, organs and
+ * leaders, outdated formulations; they carry the correct form as a suggestion); 负面 (negative
+ * opinion); 涉密 (secrecy terms: 涉密信息不上网); 自定义 (the unit's own lists).
+ */
+export const RuleCategorySchema = z.enum(['敏感词', '错敏词', '严重表述错误', '负面', '涉密', '自定义']);
+export type RuleCategory = z.infer<typeof RuleCategorySchema>;
 
-export const LexiconTermSchema = z.object({
-  term: z.string().trim().min(1),
-  level: AlertLevelSchema,
-  /** For 错敏词: the correct form, shown as the suggestion. */
-  suggestion: z.string().optional(),
-  tags: z.array(z.string()).default([]),
-});
+/** Extra patterns for a term that people write to dodge filters; all go into the one automaton. */
+export const TermVariantsSchema = z
+  .object({
+    /** Generate pinyin spellings: the whole term (baolizhifa) and, for terms of up to 4 characters, mixed forms (暴力zhifa). */
+    pinyin: z.boolean().default(false),
+    /** Listed homophone or look-alike spellings (报力执法). */
+    homophones: z.array(z.string().trim().min(1)).default([]),
+  })
+  .strict();
 
-export const RulePackSchema = z.object({
-  id: z.string().regex(/^[a-z0-9-]+$/, 'id: lower-case letters, digits and dashes'),
-  name: z.string().min(1),
-  version: z.number().int().positive(),
-  category: RuleCategorySchema,
-  domain: z.string().default('政治'),
-  terms: z.array(LexiconTermSchema).min(1),
-});
-export type RulePack = z.infer<typeof RulePackSchema>;
-export type LexiconTerm = z.infer<typeof LexiconTermSchema>;
+export const LexiconTermSchema = z
+  .object({
+    term: z.string().trim().min(1),
+    /** Defaults to the pack's `level`. */
+    level: AlertLevelSchema.optional(),
+    /** Defaults to the pack's `category`. */
+    category: RuleCategorySchema.optional(),
+    /** Defaults to the pack's `domain`. */
+    domain: z.string().trim().min(1).optional(),
+    /** For 错敏词 / 严重表述错误: the correct form, shown as the suggestion. */
+    suggestion: z.string().optional(),
+    tags: z.array(z.string()).default([]),
+    variants: TermVariantsSchema.optional(),
+  })
+  .strict();
 
-/** Parses one pack; errors name the file, the line when YAML is broken, and the field. */
-export function parseRulePack(text: string, file: string): RulePack {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0]?.line;
-      throw new InvalidInputError(`${file}${line ? `:${line}` : ''}: ${err.message.split('\n')[0]}`, 'rule_pack_yaml');
+/** A term is an object, or a bare string taking every default from its pack. */
+const TermEntrySchema = z.preprocess((v) => (typeof v === 'string' ? { term: v } : v), LexiconTermSchema);
+
+const ExpressionSchema = z.string().trim().min(1);
+
+/**
+ * 监测方案: every present word field must be satisfied (地域词 AND 主体词 AND 人物词 AND 事件词), and
+ * the exclusion (排除词) must not fire anywhere in the post. With `proximity`, the positive fields
+ * must all be satisfied by words inside one window of that many characters.
+ */
+export const MonitoringSchemeSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+    name: z.string().min(1),
+    level: AlertLevelSchema,
+    domain: z.string().trim().min(1).optional(),
+    tags: z.array(z.string()).default([]),
+    /** 地域词 */
+    region: ExpressionSchema.optional(),
+    /** 主体词 */
+    subject: ExpressionSchema.optional(),
+    /** 人物词 */
+    person: ExpressionSchema.optional(),
+    /** 事件词 */
+    event: ExpressionSchema.optional(),
+    /** 排除词 */
+    exclude: ExpressionSchema.optional(),
+    /** Characters within which the positive fields must co-occur; absent = anywhere in the post. */
+    proximity: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict()
+  .refine((s) => s.region || s.subject || s.person || s.event, { message: 'a scheme needs at least one of region, subject, person, event' });
+
+export const RulePackSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, 'id: lower-case letters, digits and dashes'),
+    name: z.string().min(1),
+    version: z.number().int().positive(),
+    description: z.string().optional(),
+    /** Default category of the pack's terms. */
+    category: RuleCategorySchema.default('自定义'),
+    /** Default domain of the pack's terms and schemes. */
+    domain: z.string().default('政治'),
+    /** Default level of the pack's terms. */
+    level: AlertLevelSchema.optional(),
+    terms: z.array(TermEntrySchema).default([]),
+    schemes: z.array(MonitoringSchemeSchema).default([]),
+    /** Keyword lists per domain (领域), merged over every pack; they extend the built-in lists. */
+    domains: z.record(z.string().trim().min(1), z.array(z.string().trim().min(1))).default({}),
+  })
+  .strict()
+  .superRefine((pack, ctx) => {
+    if (pack.terms.length === 0 && pack.schemes.length === 0 && Object.keys(pack.domains).length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a pack needs terms, schemes or domains', path: ['terms'] });
     }
-    throw err;
-  }
-  const result = RulePackSchema.safeParse(doc);
-  if (!result.success) {
-    const msg = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InvalidInputError(`${file}: ${msg}`, 'rule_pack_invalid', result.error.issues);
-  }
-  return result.data;
+    pack.terms.forEach((t, i) => {
+      if (!t.level && !pack.level) ctx.addIssue({ code: 'custom', message: 'a level (1–4) on the term or on the pack', path: ['terms', i, 'level'] });
+    });
+    const ids = new Set<string>();
+    pack.schemes.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', message: `scheme id "${s.id}" is used twice`, path: ['schemes', i, 'id'] });
+      ids.add(s.id);
+    });
+  });
+
+export type RulePackInput = z.input<typeof RulePackSchema>;
+type ParsedPack = z.infer<typeof RulePackSchema>;
+
+export const SCHEME_FIELDS = ['region', 'subject', 'person', 'event'] as const;
+export type SchemeField = (typeof SCHEME_FIELDS)[number] | 'exclude';
+export const SCHEME_FIELD_NAMES: Record<SchemeField, string> = { region: '地域词', subject: '主体词', person: '人物词', event: '事件词', exclude: '排除词' };
+
+export interface ResolvedTerm {
+  term: string;
+  level: AlertLevel;
+  category: RuleCategory;
+  domain: string;
+  tags: string[];
+  suggestion?: string;
+  variants?: { pinyin: boolean; homophones: string[] };
 }
 
-export function loadRulePacks(dir: string): RulePack[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
-  const packs = files.map((f) => parseRulePack(readFileSync(path.join(dir, f), 'utf8'), f));
-  const seen = new Set<string>();
-  for (const pack of packs) {
-    if (seen.has(pack.id)) throw new InvalidInputError(`rule pack id "${pack.id}" is used twice in ${dir}`, 'rule_pack_duplicate');
-    seen.add(pack.id);
+export interface MonitoringScheme {
+  id: string;
+  name: string;
+  level: AlertLevel;
+  domain: string;
+  tags: string[];
+  fields: Partial<Record<SchemeField, { source: string; expression: SchemeExpression }>>;
+  proximity?: number;
+}
+
+/** A validated pack with every default resolved, its expressions parsed, and a hash of its content. */
+export interface RulePack {
+  id: string;
+  name: string;
+  version: number;
+  /** sha256 (first 16 hex) of the pack's canonical JSON: changes whenever what it matches changes. */
+  hash: string;
+  category: RuleCategory;
+  domain: string;
+  terms: ResolvedTerm[];
+  schemes: MonitoringScheme[];
+  domains: Record<string, string[]>;
+}
+
+/** A problem in a rule pack, located as precisely as the source allows. */
+export interface RuleProblem {
+  file: string;
+  line?: number;
+  /** Dotted path of the field, e.g. `schemes.0.region`. */
+  field: string;
+  message: string;
+}
+
+export function formatProblem(p: RuleProblem): string {
+  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+export class RulePackError extends InvalidInputError {
+  constructor(readonly problems: RuleProblem[]) {
+    super(problems.map(formatProblem).join('\n'), 'rule_pack_invalid', problems);
   }
+}
+
+function lineOf(doc: Document, counter: LineCounter, fieldPath: readonly PropertyKey[]): number | undefined {
+  for (let n = fieldPath.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(fieldPath.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function hashOf(pack: Omit<RulePack, 'hash'>): string {
+  const canonical = JSON.stringify(pack, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+function resolve(pack: ParsedPack, file: string, fieldLine: (p: readonly PropertyKey[]) => number | undefined): RulePack {
+  const problems: RuleProblem[] = [];
+  const terms: ResolvedTerm[] = pack.terms.map((t) => ({
+    term: t.term,
+    level: t.level ?? pack.level!,
+    category: t.category ?? pack.category,
+    domain: t.domain ?? pack.domain,
+    tags: t.tags,
+    ...(t.suggestion ? { suggestion: t.suggestion } : {}),
+    ...(t.variants ? { variants: t.variants } : {}),
+  }));
+  const schemes: MonitoringScheme[] = pack.schemes.map((s, i) => {
+    const fields: MonitoringScheme['fields'] = {};
+    for (const field of [...SCHEME_FIELDS, 'exclude'] as const) {
+      const source = s[field];
+      if (!source) continue;
+      try {
+        fields[field] = { source, expression: parseSchemeExpression(source) };
+      } catch (err) {
+        if (!(err instanceof SchemeSyntaxError)) throw err;
+        const where = ['schemes', i, field];
+        problems.push({ file, line: fieldLine(where), field: where.join('.'), message: `scheme "${s.id}", ${SCHEME_FIELD_NAMES[field]} "${source}": ${err.message}` });
+      }
+    }
+    return { id: s.id, name: s.name, level: s.level, domain: s.domain ?? pack.domain, tags: s.tags, fields, ...(s.proximity ? { proximity: s.proximity } : {}) };
+  });
+  if (problems.length > 0) throw new RulePackError(problems);
+  const resolved = { id: pack.id, name: pack.name, version: pack.version, category: pack.category, domain: pack.domain, terms, schemes, domains: pack.domains };
+  return { ...resolved, hash: hashOf(resolved) };
+}
+
+/** Validates a pack given as an object (e.g. from an API body); errors name the field. */
+export function validateRulePack(doc: unknown, file = '(pack)', fieldLine: (p: readonly PropertyKey[]) => number | undefined = () => undefined): RulePack {
+  const result = RulePackSchema.safeParse(doc);
+  if (!result.success) {
+    throw new RulePackError(
+      result.error.issues.map((i) => ({ file, line: fieldLine(i.path), field: i.path.join('.') || '(root)', message: i.message })),
+    );
+  }
+  return resolve(result.data, file, fieldLine);
+}
+
+/** Parses one pack from YAML; errors name the file, the line and the field. */
+export function parseRulePack(text: string, file: string): RulePack {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new RulePackError(
+      doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line, field: '', message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  return validateRulePack(doc.toJS(), file, (p) => lineOf(doc, counter, p));
+}
+
+export interface RulePackCheck {
+  packs: RulePack[];
+  problems: RuleProblem[];
+}
+
+/** Reads every `*.yaml` / `*.yml` in `dir` and reports every problem, not just the first. */
+export function checkRulePacks(dir: string): RulePackCheck {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch (err) {
+    return { packs: [], problems: [{ file: dir, field: '', message: `cannot read the folder: ${(err as Error).message}` }] };
+  }
+  const packs: RulePack[] = [];
+  const problems: RuleProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    try {
+      const pack = parseRulePack(readFileSync(path.join(dir, f), 'utf8'), f);
+      const other = seen.get(pack.id);
+      if (other) problems.push({ file: f, field: 'id', message: `rule pack id "${pack.id}" is also used by ${other}` });
+      else seen.set(pack.id, f);
+      packs.push(pack);
+    } catch (err) {
+      if (err instanceof RulePackError) problems.push(...err.problems);
+      else problems.push({ file: f, field: '', message: (err as Error).message });
+    }
+  }
+  if (files.length === 0) problems.push({ file: dir, field: '', message: 'no rule packs (*.yaml) in this folder' });
+  return { packs, problems };
+}
+
+/** Loads every pack of a folder or throws one {@link RulePackError} listing every problem. */
+export function loadRulePacks(dir: string): RulePack[] {
+  const { packs, problems } = checkRulePacks(dir);
+  if (problems.length > 0) throw new RulePackError(problems);
   return packs;
 }

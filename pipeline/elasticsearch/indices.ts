@@ -42,8 +42,58 @@ export const POSTS_MAPPING: MappingTypeMapping = {
         start: { type: 'integer' },
         end: { type: 'integer' },
         suggestion: { type: 'keyword' },
+        matched: { type: 'keyword' },
+        packVersion: { type: 'integer' },
+        domain: { type: 'keyword' },
+        tags: { type: 'keyword' },
+        variant: { type: 'keyword' },
       },
     },
+    // Classification beyond lexicon hits: filterable keys are mapped, explanations are stored only.
+    schemes: {
+      type: 'nested',
+      properties: {
+        packId: { type: 'keyword' },
+        packVersion: { type: 'integer' },
+        schemeId: { type: 'keyword' },
+        name: { type: 'keyword' },
+        level: { type: 'byte' },
+        domain: { type: 'keyword' },
+        tags: { type: 'keyword' },
+        outcome: { type: 'keyword' },
+        fired: { type: 'boolean' },
+        proximity: { type: 'integer' },
+        groups: { type: 'object', enabled: false },
+        exclusion: { type: 'object', enabled: false },
+      },
+    },
+    privacy: {
+      type: 'nested',
+      properties: {
+        kind: { type: 'keyword' },
+        label: { type: 'keyword' },
+        field: { type: 'keyword' },
+        start: { type: 'integer' },
+        end: { type: 'integer' },
+        masked: { type: 'keyword' },
+        level: { type: 'byte' },
+      },
+    },
+    sentiment: {
+      properties: {
+        score: { type: 'float' },
+        label: { type: 'keyword' },
+        method: { type: 'keyword' },
+        lexicon: { type: 'float' },
+        naiveBayes: { type: 'float' },
+        evidence: { type: 'object', enabled: false },
+      },
+    },
+    domain: { type: 'keyword' },
+    domainScores: { type: 'object', enabled: false },
+    level: { type: 'byte' },
+    levelReason: { type: 'object', enabled: false },
+    rulesVersion: { type: 'keyword' },
   },
 };
 
@@ -122,7 +172,11 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
 /** Creates one index unless it exists; safe when several processes start at once. */
 export async function ensureIndex(es: Client, index: string, mappings: MappingTypeMapping): Promise<void> {
   try {
-    if (await es.indices.exists({ index })) return;
+    if (await es.indices.exists({ index })) {
+      // Fields added since the index was created are added to it (new fields only: always compatible).
+      await es.indices.putMapping({ index, ...mappings });
+      return;
+    }
     await es.indices.create({ index, mappings, settings: { number_of_shards: 1, number_of_replicas: 0 } });
   } catch (err) {
     if (err instanceof Error && err.message.includes('resource_already_exists_exception')) return;

@@ -1,41 +1,24 @@
-import { Matcher } from '../../core/rules/matcher.js';
-import type { RulePack, AlertLevel } from '../../core/rules/rule-pack.js';
-import type { NormalizedPost, PostHit } from '../../core/posts/post.js';
+import type { Classification, PostClassifier } from '../../core/classify/classify-post.js';
+import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 
-interface TermPayload {
-  packId: string;
-  category: string;
-  level: AlertLevel;
-  suggestion?: string;
+export type { Classification } from '../../core/classify/classify-post.js';
+
+/** What the classify stage adds to a post, in the shape it is indexed in. */
+export type PostClassification = Pick<
+  IndexedPost,
+  'hits' | 'terms' | 'categories' | 'maxLevel' | 'schemes' | 'privacy' | 'sentiment' | 'domain' | 'domainScores' | 'level' | 'levelReason' | 'rulesVersion'
+>;
+
+/** Flattens a classification for the index: the domain becomes its label (a keyword to filter on) plus scores. */
+export function toIndexed(c: Classification): PostClassification {
+  const { domain, ...rest } = c;
+  return { ...rest, ...(domain.label ? { domain: domain.label } : {}), domainScores: domain.scores };
 }
 
-export interface Classification {
-  hits: PostHit[];
-  terms: string[];
-  categories: string[];
-  maxLevel?: AlertLevel;
-}
-
-/** Compiles every term of every pack into one matcher; the returned function scans title and text once each. */
-export function createClassifier(packs: readonly RulePack[]): (post: Pick<NormalizedPost, 'title' | 'text'>) => Classification {
-  const matcher = new Matcher<TermPayload>(
-    packs.flatMap((pack) =>
-      pack.terms.map((t) => ({
-        term: t.term,
-        payload: { packId: pack.id, category: pack.category, level: t.level, ...(t.suggestion ? { suggestion: t.suggestion } : {}) },
-      })),
-    ),
-  );
-  return (post) => {
-    const hits: PostHit[] = (['title', 'text'] as const).flatMap((field) =>
-      matcher.scan(post[field]).map((m) => ({ term: m.term, field, start: m.start, end: m.end, ...m.payload })),
-    );
-    const levels = hits.map((h) => h.level);
-    return {
-      hits,
-      terms: [...new Set(hits.map((h) => h.term))],
-      categories: [...new Set(hits.map((h) => h.category))],
-      ...(levels.length > 0 ? { maxLevel: Math.min(...levels) as AlertLevel } : {}),
-    };
-  };
+/**
+ * The classify stage: a pure function of the post and the compiled rules current when it runs
+ * (`current` is the RulesRegistry's, so a reload applies to the next post without a restart).
+ */
+export function createClassifier(current: () => PostClassifier): (post: Pick<NormalizedPost, 'title' | 'text'>) => PostClassification {
+  return (post) => toIndexed(current().classify({ title: post.title, text: post.text }));
 }

@@ -2,7 +2,7 @@ import { CollectedItemSchema } from '../../core/posts/collected-item.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
-import type { Classification } from './classify.js';
+import type { PostClassification } from './classify.js';
 import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
 import { normalizeItem } from './normalize.js';
 import type { Segmentation } from './segment.js';
@@ -10,9 +10,9 @@ import type { Segmentation } from './segment.js';
 export interface IngestDeps {
   seen: SeenStore;
   segment(text: string): Segmentation;
-  classify(post: { title: string; text: string }): Classification;
+  classify(post: { title: string; text: string }): PostClassification;
   posts: PostStore;
-  /** Hands a post with hits to alert evaluation (the `alert` queue). */
+  /** Hands a post that got a level (lexicon hits, a fired scheme, personal data) to alert evaluation (the `alert` queue). */
   handOver(post: IndexedPost): Promise<void>;
   now(): Date;
 }
@@ -39,7 +39,7 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     const classification = deps.classify(post);
     const indexed: IndexedPost = { ...post, words, keywords, ...classification, indexedAt: deps.now().toISOString() };
     await deps.posts.upsert(indexed);
-    if (indexed.hits.length > 0) await deps.handOver(indexed);
+    if (indexed.level !== undefined) await deps.handOver(indexed);
     await deps.seen.remember(post.id, post.contentHash);
     return { postId: post.id, decision, hits: indexed.hits.length };
   };

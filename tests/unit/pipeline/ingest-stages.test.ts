@@ -4,13 +4,18 @@ import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
 import { createClassifier } from '../../../pipeline/ingest/classify.js';
 import { createSegmenter } from '../../../pipeline/ingest/segment.js';
 import { evaluateAlerts } from '../../../pipeline/alert/evaluate-alerts.js';
-import type { RulePack } from '../../../core/rules/rule-pack.js';
+import { validateRulePack } from '../../../core/rules/rule-pack.js';
+import { compileRuleSet } from '../../../core/rules/rule-set.js';
+import { createPostClassifier } from '../../../core/classify/classify-post.js';
+import { SentimentAnalyzer } from '../../../core/sentiment/analyze-sentiment.js';
 import type { CollectedItem } from '../../../core/posts/collected-item.js';
 
-const packs: RulePack[] = [
-  { id: 'sensitive', name: '敏感词', version: 1, category: '敏感词', domain: '民生经济和社会', terms: [{ term: '暴力执法', level: 2, tags: [] }, { term: '噪音扰民', level: 4, tags: [] }] },
-  { id: 'misstatements', name: '错敏词', version: 1, category: '错敏词', domain: '政治', terms: [{ term: '中华人民共合国', level: 2, suggestion: '中华人民共和国', tags: [] }] },
-];
+const packs = [
+  { id: 'sensitive', name: '敏感词', version: 1, category: '敏感词', domain: '民生经济和社会', terms: [{ term: '暴力执法', level: 2 }, { term: '噪音扰民', level: 4 }] },
+  { id: 'misstatements', name: '错敏词', version: 1, category: '错敏词', domain: '政治', terms: [{ term: '中华人民共合国', level: 2, suggestion: '中华人民共和国' }] },
+].map((p) => validateRulePack(p));
+const classifier = createPostClassifier(compileRuleSet(packs), { sentiment: new SentimentAnalyzer() });
+const classify = createClassifier(() => classifier);
 
 const item: CollectedItem = {
   sourceId: 'demo-website',
@@ -47,7 +52,7 @@ describe('ingest stages', () => {
 
   it('classifies title and text with offsets into the normalized fields and the highest level', () => {
     const post = normalizeItem(item);
-    const c = createClassifier(packs)(post);
+    const c = classify(post);
     expect(c.terms.sort()).toEqual(['噪音扰民', '暴力执法']);
     expect(c.maxLevel).toBe(2);
     const hit = c.hits.find((h) => h.term === '暴力执法')!;
@@ -57,7 +62,7 @@ describe('ingest stages', () => {
   });
 
   it('carries the correct form of a misstatement as the suggestion', () => {
-    const c = createClassifier(packs)({ title: '', text: '中华人民共合国成立七十五周年' });
+    const c = classify({ title: '', text: '中华人民共合国成立七十五周年' });
     expect(c.hits[0]).toMatchObject({ term: '中华人民共合国', suggestion: '中华人民共和国', category: '错敏词' });
   });
 
@@ -70,7 +75,7 @@ describe('ingest stages', () => {
 
   it('raises one alert per pack for a post, keyed so the same words re-posted merge into it', () => {
     const post = normalizeItem(item);
-    const indexed = { ...post, words: [], keywords: [], ...createClassifier(packs)(post), indexedAt: '2026-11-22T08:00:01.000Z' };
+    const indexed = { ...post, words: [], keywords: [], ...classify(post), indexedAt: '2026-11-22T08:00:01.000Z' };
     const alerts = evaluateAlerts(indexed, new Date('2026-11-22T08:00:02.000Z'));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ packId: 'sensitive', level: 2, status: 'new', postIds: [post.id] });
