@@ -29,6 +29,7 @@ import { createSegmenter } from '../pipeline/ingest/segment.js';
 import { createClassifier } from '../pipeline/ingest/classify.js';
 import { startPipelineRole } from '../pipeline/pipeline-role.js';
 import { startCrawlerRole } from '../crawlers/crawler-role.js';
+import { createApiCollectors } from '../crawlers/api-collectors.js';
 import { createApp } from '../api/app.js';
 import { RedisSessionStore } from '../api/sessions.js';
 import { healthRoutes } from '../api/routes/health-routes.js';
@@ -243,7 +244,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       maxRequestsPerRun: config.crawl.maxRequestsPerRun,
       timeoutSeconds: config.crawl.requestTimeoutSeconds,
       log,
-      collectors: {},
+      collectors: createApiCollectors({ redis, prefix }),
       recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
     });
     closers.unshift(() => crawler.close());

@@ -120,7 +120,8 @@ async function collectThroughApi(source: WechatMpSource, api: Api, ctx: CollectC
 
   if (!api.comments) return;
   for (const article of articles) {
-    if (!article.msgDataId) continue;
+    // Comments closed on the article (need_open_comment 0), or a short link without `mid`.
+    if (!article.msgDataId || !article.commentsOpen) continue;
     try {
       let taken = 0;
       for (let begin = 0; taken < api.maxCommentsPerArticle; ) {
