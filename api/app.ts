@@ -1,6 +1,7 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { loadSession } from './authenticate.js';
 import { assignRequestId } from './authorize.js';
@@ -14,6 +15,8 @@ export interface AppDeps {
   apiRouters: Router[];
   /** Built dashboard (Vite output), served at `/`; absent in API-only tests. */
   dashboardDir?: string;
+  /** Pages outside /api mounted before the dashboard (bull-board at /admin/queues), after the session is loaded. */
+  pageMounts?: { path: string; handlers: RequestHandler[] }[];
 }
 
 /** The API and dashboard as an express app. Never listens: `bin/qianshao.ts` owns the process. */
@@ -44,8 +47,18 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', (req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no such endpoint: ${req.method} ${req.path}` } });
   });
+  for (const mount of deps.pageMounts ?? []) app.use(mount.path, assignRequestId(), loadSession(deps.sessions), ...mount.handlers);
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
-    app.use(express.static(deps.dashboardDir, { index: 'index.html', maxAge: '1h' }));
+    const dir = deps.dashboardDir;
+    // Hashed asset names change with their content, so they may be cached for long; index.html never.
+    app.use('/assets', express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '30d' }));
+    app.use(express.static(dir, { index: false, maxAge: '1h' }));
+    // The dashboard routes in the browser (/wall, /alerts/…): a reload of any such page gets index.html.
+    app.get(/^\/(?!api\/|assets\/).*/, (req, res, next) => {
+      if (!req.accepts('html')) return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(dir, 'index.html'));
+    });
   }
   app.use(errorHandler(deps.log));
   return app;

@@ -21,7 +21,7 @@ import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
 import { EsAlertStore } from '../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
 import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
-import { createQueues, createRedis } from '../pipeline/queues.js';
+import { QUEUE_NAMES, createQueues, createRedis } from '../pipeline/queues.js';
 import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
 import { createIngestPath } from '../pipeline/ingest/ingest-path.js';
 import { RedisSeenStore } from '../pipeline/ingest/dedupe.js';
@@ -42,6 +42,9 @@ import { loadChannels, type Channel } from '../core/notify/channel.js';
 import { EsChannelStore } from '../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../pipeline/notify/es-delivery-log.js';
 import { startNotifyWorker } from '../pipeline/notify/notify-worker.js';
+import { wallRoutes } from '../api/routes/wall-routes.js';
+import { queueBoard } from '../api/queue-board.js';
+import { EsAlertBoard } from '../pipeline/elasticsearch/es-alert-board.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
@@ -171,7 +174,9 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         live.router,
         auditRoutes({ audit }),
         notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
+        wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
       ],
+      pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => queues[name])) }],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
     });
     const server: Server = await new Promise((resolve, reject) => {

@@ -1,14 +1,28 @@
 import { defineConfig } from 'vite';
+import vue from '@vitejs/plugin-vue';
 import { fileURLToPath } from 'node:url';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
+  plugins: [vue()],
   build: {
     outDir: fileURLToPath(new URL('../dist/dashboards', import.meta.url)),
     emptyOutDir: true,
     // No inline scripts or styles: the API serves a strict Content-Security-Policy.
     assetsInlineLimit: 0,
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      output: {
+        // ECharts stays out of the initial load: only the trends page (a lazy route) imports it.
+        manualChunks(id) {
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts';
+          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus';
+          if (id.includes('node_modules/vue') || id.includes('node_modules/@vue')) return 'vue';
+          return undefined;
+        },
+      },
+    },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:8600' } },
 });

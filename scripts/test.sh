@@ -7,6 +7,8 @@ bash scripts/install.sh
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+# A CJK font, so the dashboard screenshots the browser tests save show Chinese, not empty boxes.
+(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} with apt-get …"

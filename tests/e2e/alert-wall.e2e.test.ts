@@ -1,28 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { isolation } from '../support/isolation.js';
 import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { launchChromium, openPage, saveScreenshot } from '../support/browser.js';
 
-/** Debian's Chromium, started the way this closed network needs (no background connections). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-describe('the alert wall in Chromium', () => {
+describe('the alert wall and alert detail in Chromium', () => {
   const iso = isolation();
   let app: AppProcess;
   let browser: Browser;
   let page: Page;
+  let errors: string[];
   let url: string;
   let site: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     const [apiPort, sitePort] = [await freePort(), await freePort()];
@@ -35,13 +24,8 @@ describe('the alert wall in Chromium', () => {
       ES_INDEX_PREFIX: iso.indexPrefix,
     });
     await waitForOutput(app, 'Dashboard:');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      // 401s are expected: the session probe before login and the wrong-password attempt.
-      if (msg.type() === 'error' && !msg.text().includes('status of 401')) pageErrors.push(msg.text());
-    });
+    browser = await launchChromium();
+    ({ page, errors } = await openPage(browser));
   });
 
   afterAll(async () => {
@@ -50,42 +34,82 @@ describe('the alert wall in Chromium', () => {
     await iso.cleanup();
   });
 
-  it('asks for a login and says so in Chinese when the password is wrong', async () => {
+  it('asks for a login under a strict CSP and says so in Chinese when the password is wrong', async () => {
     const res = await page.goto(url);
-    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await page.waitForURL(/\/login/);
     await page.getByLabel('用户名').fill('duty');
     await page.getByLabel('密码').fill('wrong-password');
     await page.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('用户名密码错误');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('用户名或密码错误');
   });
 
-  it('after login, shows the crawled alert for 暴力执法 with its level and the highlighted term', async () => {
+  it('after login shows the wall with counters and the crawled alert for 暴力执法 with its level', async () => {
     await page.getByLabel('密码').fill('qianshao-demo');
     await page.getByRole('button', { name: '登录' }).click();
-    await page.getByRole('heading', { name: '前哨 · 预警大屏' }).waitFor();
-    const row = page.locator('tr', { hasText: '暴力执法' }).first();
+    await page.getByRole('heading', { name: '预警大屏' }).waitFor();
+    const row = page.locator('tr.wall-row', { hasText: '暴力执法' }).first();
     await row.waitFor({ timeout: 60_000 });
     expect(await row.textContent()).toContain('二级橙');
-    await row.click();
-    const mark = page.locator('.detail mark', { hasText: '暴力执法' }).first();
-    await mark.waitFor();
-    expect(await page.locator('.detail').textContent()).toContain('命中词「暴力执法」');
+    expect(await row.textContent()).toContain('待签收');
+    await expect.poll(async () => Number(await page.locator('.counter[data-level="2"] strong').textContent())).toBeGreaterThan(0);
+    await saveScreenshot(page, 'wall-desk');
   });
 
-  it('renders hostile crawled text as text: markup in a message never becomes an element', async () => {
+  it('shows a post planted on the demo site as a new alert without a reload, flashing', async () => {
+    const marker = `e2e${Date.now().toString(36)}`;
+    const reloads: string[] = [];
+    page.on('framenavigated', (f) => f === page.mainFrame() && reloads.push(f.url()));
+    const form = new URLSearchParams({ title: `${marker}食堂`, content: `学校食堂疑似食物中毒，多名学生送医。${marker}`, author: '家长' });
+    await fetch(`${site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
+    const row = page.locator('tr.wall-row', { hasText: marker }).first();
+    await row.waitFor({ timeout: 60_000 });
+    expect(await row.getAttribute('class')).toContain('flash');
+    expect(reloads).toEqual([]);
+  });
+
+  it('opens the alert detail with the matched term highlighted as a <mark> and explained', async () => {
+    await page.locator('tr.wall-row', { hasText: '暴力执法' }).first().click();
+    await page.waitForURL(/\/alerts\//);
+    const mark = page.locator('.post-text mark', { hasText: '暴力执法' }).first();
+    await mark.waitFor();
+    expect(await page.locator('.explain').first().textContent()).toContain('命中词「暴力执法」');
+    await saveScreenshot(page, 'alert-detail');
+  });
+
+  it('renders hostile crawled text as text: markup in a message never becomes an element or runs', async () => {
     const hostile = '<img src=x onerror="window.__pwned=1">集体上访<script>window.__pwned=2</script>';
     const form = new URLSearchParams({ title: '<b>求助</b>', content: hostile, author: '<i>网友</i>' });
     await fetch(`${site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
-    const row = page.locator('tr', { hasText: '<b>求助</b>' }).first();
+    await page.goto(url);
+    const row = page.locator('tr.wall-row', { hasText: '<b>求助</b>' }).first();
     await row.waitFor({ timeout: 60_000 });
-    await row.click();
-    await page.locator('.detail .post', { hasText: 'onerror' }).first().waitFor();
-    expect(await page.locator('.detail img, .detail script, .detail b').count()).toBe(0);
+    await row.focus();
+    await page.keyboard.press('Enter');
+    const post = page.locator('.post', { hasText: 'onerror' }).first();
+    await post.waitFor();
+    expect(await page.locator('.post :is(img, script, b, i), .detail-head :is(img, script, b, i)').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-    expect(await page.locator('.detail .post', { hasText: 'onerror' }).first().textContent()).toContain('<img src=x');
+    expect(await post.textContent()).toContain('<img src=x onerror=');
+    expect(await post.locator('mark', { hasText: '集体上访' }).count()).toBe(1);
   });
 
-  it('has raised no script errors and loaded nothing that is missing', () => {
-    expect(pageErrors).toEqual([]);
+  it('has a wall-display mode with large type and no controls', async () => {
+    await page.goto(new URL('/wall/display', url).toString());
+    await page.locator('.wall-card').first().waitFor();
+    expect(await page.locator('.wall-display button, .wall-display select, .wall-display input').count()).toBe(0);
+    await saveScreenshot(page, 'wall-display');
+    await page.setViewportSize({ width: 3840, height: 2160 });
+    const size = await page.locator('.wall-card h2').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    expect(size).toBeGreaterThanOrEqual(48);
+    await saveScreenshot(page, 'wall-display-4k');
+    await page.setViewportSize({ width: 1366, height: 768 });
+  });
+
+  it('has raised no script errors and no CSP violations', () => {
+    expect(errors).toEqual([]);
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * Stable error codes from the API (`{ error: { code, message } }`, see core/errors.ts) in the words
+ * staff read. A code missing here falls back to a generic sentence by HTTP status, never to the
+ * server's English message.
+ */
+const ERROR_TEXT: Record<string, string> = {
+  network: '无法连接服务器，请检查网络后重试',
+  unauthenticated: '请先登录，或用户名密码错误',
+  forbidden: '当前角色无权执行此操作',
+  not_found: '未找到该记录，可能已被删除',
+  conflict: '该记录刚被他人修改，请刷新后重试',
+  invalid_input: '提交的内容不完整或格式不对',
+  invalid_body: '提交的内容不完整或格式不对',
+  invalid_json: '提交的内容格式不对',
+  payload_too_large: '提交的内容过大',
+  illegal_transition: '当前状态下不能执行此操作',
+  stale: '该记录已被他人更新，请刷新后重试',
+  locked: '登录失败次数过多，账号已暂时锁定，请稍后再试',
+  too_many_requests: '操作过于频繁，请稍后再试',
+  rule_pack_yaml: '规则包 YAML 格式有误',
+  rule_pack_invalid: '规则包内容不符合要求',
+  elasticsearch_unavailable: '检索服务暂不可用，请稍后重试',
+  redis_unavailable: '队列服务暂不可用，请稍后重试',
+  unavailable: '服务暂不可用，请稍后重试',
+  internal: '系统内部错误，请联系管理员',
+};
+
+const BY_STATUS: Record<number, string> = {
+  400: '提交的内容不完整或格式不对',
+  401: '请先登录',
+  403: '当前角色无权执行此操作',
+  404: '未找到该记录',
+  409: '该记录刚被他人修改，请刷新后重试',
+  429: '操作过于频繁，请稍后再试',
+  503: '服务暂不可用，请稍后重试',
+};
+
+export function errorText(code: string, status: number): string {
+  return ERROR_TEXT[code] ?? BY_STATUS[status] ?? `请求失败（${status || '网络'}）`;
+}
