@@ -13,6 +13,8 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { configDir, repoRoot } from '../core/paths.js';
 import { loadSources, type Source } from '../core/sources/source.js';
 import { RulesRegistry } from '../core/rules/rules-registry.js';
+import { classifyCommand, rulesCheck } from './rules-commands.js';
+import { ruleRoutes } from '../api/routes/rule-routes.js';
 import { loadUsers, type User } from '../core/auth/user.js';
 import { hashPassword } from '../core/auth/password.js';
 import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
@@ -53,7 +55,9 @@ type Closer = () => Promise<void>;
 
 const USAGE = `usage: qianshao [all|api|worker|crawler] [--demo]
        qianshao hash-password <password>
-       qianshao audit verify|checkpoint`;
+       qianshao audit verify|checkpoint
+       qianshao classify [--rules <dir>] < posts.jsonl > results.jsonl
+       qianshao rules check [<dir>]`;
 
 function rolesOf(arg: string | undefined): Role[] {
   switch (arg ?? 'all') {
@@ -173,6 +177,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         alertRoutes({ alerts, posts }),
         live.router,
         auditRoutes({ audit }),
+        ruleRoutes({ rules: () => rules.current(), posts, sentiment: rules.sentiment, now: () => new Date() }),
         notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
         wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
       ],
@@ -278,6 +283,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args[0] === 'audit') {
     return auditCommand(args[1], loadConfig(process.env));
+  }
+  // Pure sub-commands: rule packs from a folder, no service touched.
+  if (args[0] === 'classify') return classifyCommand(argv, process);
+  if (args[0] === 'rules') {
+    if (args[1] !== 'check') throw new StartupError('usage: qianshao rules check [<dir>]');
+    return rulesCheck(argv, process);
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);

@@ -25,7 +25,8 @@ export class RulesRegistry {
 
   private constructor(
     readonly dir: string,
-    private readonly sentiment: SentimentAnalyzer,
+    /** The analyzer every classifier of this registry shares (also lent to rule trials). */
+    readonly sentiment: SentimentAnalyzer,
     private readonly log: RegistryLog,
     first: PostClassifier,
   ) {

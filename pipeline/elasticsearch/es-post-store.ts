@@ -1,4 +1,4 @@
-import type { Client } from '@elastic/elasticsearch';
+import type { Client, estypes } from '@elastic/elasticsearch';
 import type { IndexedPost } from '../../core/posts/post.js';
 import { translateEsError } from './es-client.js';
 
@@ -8,7 +8,15 @@ export interface PostStore {
   get(id: string): Promise<IndexedPost | undefined>;
   latest(limit: number): Promise<IndexedPost[]>;
   count(): Promise<number>;
+  /** Posts collected at or after `since`, newest first, in pages, at most `max` in all (what a rule would have caught). */
+  scanSince(since: Date, max: number): AsyncGenerator<PostToScan[]>;
 }
+
+/** What re-classifying a stored post needs. */
+export type PostToScan = Pick<IndexedPost, 'id' | 'title' | 'text' | 'url' | 'sourceId' | 'kind' | 'collectedAt'>;
+
+const SCAN_FIELDS = ['id', 'title', 'text', 'url', 'sourceId', 'kind', 'collectedAt'];
+const SCAN_PAGE = 500;
 
 export class EsPostStore implements PostStore {
   constructor(
@@ -47,6 +55,32 @@ export class EsPostStore implements PostStore {
       return (await this.es.count({ index: this.index })).count;
     } catch (err) {
       throw translateEsError(err, 'count posts');
+    }
+  }
+
+  async *scanSince(since: Date, max: number): AsyncGenerator<PostToScan[]> {
+    let after: estypes.SortResults | undefined;
+    let seen = 0;
+    while (seen < max) {
+      let hits: estypes.SearchHit<PostToScan>[];
+      try {
+        const res = await this.es.search<PostToScan>({
+          index: this.index,
+          size: Math.min(SCAN_PAGE, max - seen),
+          _source: SCAN_FIELDS,
+          query: { range: { collectedAt: { gte: since.toISOString() } } },
+          sort: [{ collectedAt: 'desc' }, { id: 'asc' }],
+          ...(after ? { search_after: after } : {}),
+        });
+        hits = res.hits.hits;
+      } catch (err) {
+        throw translateEsError(err, 'scan recent posts');
+      }
+      if (hits.length === 0) return;
+      seen += hits.length;
+      after = hits[hits.length - 1]!.sort;
+      yield hits.flatMap((h) => (h._source ? [h._source] : []));
+      if (!after) return;
     }
   }
 }
