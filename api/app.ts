@@ -7,10 +7,14 @@ import { loadSession } from './authenticate.js';
 import { assignRequestId } from './authorize.js';
 import { errorHandler } from './error-handler.js';
 import type { RedisSessionStore } from './sessions.js';
+import type { TokenStore, UserStore } from '../core/auth/user-store.js';
 
 export interface AppDeps {
   log: Logger;
   sessions: RedisSessionStore;
+  /** Current accounts (a disabled one loses its sessions at once) and API tokens. */
+  users?: UserStore;
+  tokens?: TokenStore;
   /** Routers mounted under /api, in order. */
   apiRouters: Router[];
   /** Built dashboard (Vite output), served at `/`; absent in API-only tests. */
@@ -43,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use('/api', assignRequestId(), express.json({ limit: '2mb' }), loadSession(deps.sessions), ...deps.apiRouters);
+  app.use('/api', assignRequestId(), express.json({ limit: '2mb' }), loadSession({ sessions: deps.sessions, users: deps.users, tokens: deps.tokens }), ...deps.apiRouters);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no such endpoint: ${req.method} ${req.path}` } });
   });

@@ -1,14 +1,25 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { PublicUser, Role } from '../core/auth/user.js';
+import { checkToken, parseToken, tokenPermissions } from '../core/auth/api-token.js';
+import type { Permission } from '../core/auth/permissions.js';
+import { toPublicUser, type PublicUser, type Role } from '../core/auth/user.js';
+import type { TokenStore, UserStore } from '../core/auth/user-store.js';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 import type { RedisSessionStore } from './sessions.js';
 
 export const SESSION_COOKIE = 'qs_session';
 
+/** An integration acting through an API token (`Authorization: Bearer qst_…`). */
+export interface TokenPrincipal {
+  id: string;
+  name: string;
+  permissions: Permission[];
+}
+
 declare module 'express-serve-static-core' {
   interface Request {
     user?: PublicUser;
     sessionToken?: string;
+    apiToken?: TokenPrincipal;
   }
 }
 
@@ -17,21 +28,55 @@ export function readCookie(req: Request, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k === name) {
+      try {
+        return decodeURIComponent(v.join('='));
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }
 
-/** Resolves the session cookie (or `Authorization: Bearer`) to a user; routes decide whether one is required. */
-export function loadSession(sessions: RedisSessionStore) {
+export interface AuthenticateDeps {
+  sessions: RedisSessionStore;
+  /** When given, a session's user is re-read on every request: a disabled account or changed roles apply at once. */
+  users?: UserStore;
+  tokens?: TokenStore;
+  now?: () => Date;
+}
+
+/**
+ * Resolves `Authorization: Bearer qst_…` to a token principal, or the session cookie (or a bearer
+ * session token) to a user; routes decide whether one is required. An unknown, expired or revoked
+ * credential simply leaves the request anonymous (→ 401 where a permission is needed).
+ */
+export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
+  const { sessions, users, tokens, now = () => new Date() } = 'sessions' in deps ? deps : { sessions: deps } as AuthenticateDeps;
   return async (req: Request, _res: Response, next: NextFunction) => {
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    if (bearer?.startsWith('qst_')) {
+      const parsed = parseToken(bearer);
+      const stored = parsed && tokens ? await tokens.get(parsed.id) : undefined;
+      if (parsed && stored && checkToken(stored, parsed.secret, now()) === 'valid') {
+        req.apiToken = { id: stored.id, name: stored.name, permissions: tokenPermissions(stored) };
+        req.user = { username: `token:${stored.id}`, displayName: stored.name, roles: [...stored.roles] };
+      }
+      next();
+      return;
+    }
     const token = bearer ?? readCookie(req, SESSION_COOKIE);
     if (token) {
-      const user = await sessions.get(token);
-      if (user) {
-        req.user = user;
-        req.sessionToken = token;
+      const snapshot = await sessions.get(token);
+      if (snapshot) {
+        const current = users ? await users.get(snapshot.username) : undefined;
+        if (users && (!current || current.disabled)) {
+          await sessions.destroy(token);
+        } else {
+          req.user = current ? toPublicUser(current) : snapshot;
+          req.sessionToken = token;
+        }
       }
     }
     next();

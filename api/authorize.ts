@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AuditActor } from '../core/audit/audit-log.js';
 import { can, type Permission } from '../core/auth/permissions.js';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
+import './authenticate.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -20,11 +21,12 @@ export function assignRequestId() {
   };
 }
 
-/** Requires a signed-in user (or API token) whose roles grant `permission` (see core/auth/permissions.ts). */
+/** Requires a signed-in user whose roles grant `permission`, or an API token granted it (see core/auth/permissions.ts). */
 export function requirePermission(permission: Permission) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
-    if (!can(req.user.roles, permission)) throw new ForbiddenError(`没有权限：${permission} (your roles do not grant ${permission})`);
+    const granted = req.apiToken ? req.apiToken.permissions.includes(permission) : can(req.user.roles, permission);
+    if (!granted) throw new ForbiddenError(`没有权限：${permission} (${req.apiToken ? 'this token does' : 'your roles do'} not grant ${permission})`);
     next();
   };
 }
@@ -32,5 +34,6 @@ export function requirePermission(permission: Permission) {
 /** Who is acting in this request, for the audit trail. Only call behind `requirePermission`. */
 export function actorOf(req: Request): AuditActor {
   if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
+  if (req.apiToken) return { kind: 'token', id: req.apiToken.id, displayName: req.apiToken.name, roles: [...req.user.roles] };
   return { kind: 'user', id: req.user.username, displayName: req.user.displayName, roles: [...req.user.roles] };
 }

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { PublicUser } from '../core/auth/user.js';
 
-/** Opaque random session tokens kept in Redis with a TTL; logging out deletes the key. */
+/**
+ * Opaque random session tokens kept in Redis with a TTL; logging out deletes the key. Each user's
+ * tokens are also kept in a set so disabling an account or resetting its password ends them all.
+ */
 export class RedisSessionStore {
   constructor(
     private readonly redis: Redis,
@@ -13,10 +16,18 @@ export class RedisSessionStore {
   private key(token: string): string {
     return `${this.prefix}:session:${token}`;
   }
+  private userKey(username: string): string {
+    return `${this.prefix}:user-sessions:${username}`;
+  }
 
   async create(user: PublicUser): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.redis.set(this.key(token), JSON.stringify(user), 'EX', this.ttlSeconds);
+    await this.redis
+      .multi()
+      .set(this.key(token), JSON.stringify(user), 'EX', this.ttlSeconds)
+      .sadd(this.userKey(user.username), token)
+      .expire(this.userKey(user.username), this.ttlSeconds)
+      .exec();
     return token;
   }
 
@@ -27,6 +38,16 @@ export class RedisSessionStore {
   }
 
   async destroy(token: string): Promise<void> {
+    const user = await this.get(token);
     await this.redis.del(this.key(token));
+    if (user) await this.redis.srem(this.userKey(user.username), token);
+  }
+
+  /** Ends every session of `username`; returns how many there were. */
+  async destroyAll(username: string): Promise<number> {
+    const tokens = await this.redis.smembers(this.userKey(username));
+    if (tokens.length > 0) await this.redis.del(...tokens.map((t) => this.key(t)));
+    await this.redis.del(this.userKey(username));
+    return tokens.length;
   }
 }

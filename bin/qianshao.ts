@@ -22,6 +22,10 @@ import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js'
 import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
 import { EsAlertStore } from '../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
+import { EsTokenStore, EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
+import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
+import { systemActor } from '../core/audit/audit-log.js';
+import { toPublicUser } from '../core/auth/user.js';
 import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
 import { QUEUE_NAMES, createQueues, createRedis } from '../pipeline/queues.js';
 import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
@@ -47,6 +51,8 @@ import { startNotifyWorker } from '../pipeline/notify/notify-worker.js';
 import { wallRoutes } from '../api/routes/wall-routes.js';
 import { queueBoard } from '../api/queue-board.js';
 import { EsAlertBoard } from '../pipeline/elasticsearch/es-alert-board.js';
+import { userRoutes } from '../api/routes/user-routes.js';
+import { tokenRoutes } from '../api/routes/token-routes.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
@@ -152,6 +158,13 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const posts = new EsPostStore(es, names.posts);
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, redis);
+  const userStore = new EsUserStore(es, names.users);
+  const tokens = new EsTokenStore(es, names.tokens);
+  // Accounts in the YAML that do not exist yet are created; accounts changed through the API keep their changes.
+  for (const username of await userStore.seed(users)) {
+    const seeded = users.find((u) => u.username === username)!;
+    await audit.record({ actor: systemActor('seed'), entity: { type: 'user', id: username }, action: 'user.create', after: toPublicUser(seeded), reason: 'seeded from users.yaml' });
+  }
   const liveChannel = `${prefix}:live:alerts`;
   const channels = new EsChannelStore(es, names.channels);
   await channels.ensure(channelSeed);
@@ -167,13 +180,27 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
 
   if (roles.includes('api')) {
     const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
+    const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
     const live = liveRoutes({ subscriber: redis.duplicate(), channel: liveChannel });
     const app = createApp({
       log,
       sessions,
+      users: userStore,
+      tokens,
       apiRouters: [
         healthRoutes({ redis, es, queues, prefix }),
-        authRoutes({ users, sessions, secureCookie: false, ttlSeconds: config.api.sessionTtlHours * 3600 }),
+        authRoutes({
+          users: userStore,
+          sessions,
+          attempts,
+          audit,
+          lockout: config.auth,
+          timeZone: config.unit.timezone,
+          secureCookie: false,
+          ttlSeconds: config.api.sessionTtlHours * 3600,
+        }),
+        userRoutes({ users: userStore, sessions, attempts, audit }),
+        tokenRoutes({ tokens, audit }),
         alertRoutes({ alerts, posts }),
         live.router,
         auditRoutes({ audit }),

@@ -63,3 +63,16 @@ export class UnavailableError extends QianshaoError {
     this.code = code;
   }
 }
+
+/** Too many failed log-ins: the account is locked until the time the message names. */
+export class AccountLockedError extends QianshaoError {
+  readonly code = 'account_locked';
+  readonly httpStatus = 423;
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly until: Date,
+  ) {
+    super(message);
+  }
+}

@@ -1,36 +1,120 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { verifyPassword } from '../../core/auth/password.js';
+import type { AuditActor, AuditLog } from '../../core/audit/audit-log.js';
+import { hashPassword, verifyPassword } from '../../core/auth/password.js';
 import { permissionsOf } from '../../core/auth/permissions.js';
-import { toPublicUser, type User } from '../../core/auth/user.js';
-import { InvalidInputError, UnauthenticatedError } from '../../core/errors.js';
+import { decideAfterFailure, lockedMessage, type LockoutPolicy } from '../../core/auth/lockout.js';
+import { toPublicUser } from '../../core/auth/user.js';
+import type { LoginAttempts, UserStore } from '../../core/auth/user-store.js';
+import { AccountLockedError, ForbiddenError, UnauthenticatedError } from '../../core/errors.js';
 import { SESSION_COOKIE, requireRole } from '../authenticate.js';
+import { actorOf } from '../authorize.js';
 import type { RedisSessionStore } from '../sessions.js';
 import { parseBody } from '../parse-body.js';
 
-const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+export const PasswordSchema = z.string().min(8, 'password: at least 8 characters').max(256);
+export const ChangePasswordSchema = z.object({ currentPassword: z.string().min(1).max(256), newPassword: PasswordSchema });
 
-export function authRoutes(deps: { users: readonly User[]; sessions: RedisSessionStore; secureCookie: boolean; ttlSeconds: number }): Router {
+/** A hash to verify against for unknown usernames, so timing does not reveal which accounts exist. */
+const DUMMY_HASH = hashPassword('not-a-real-password-qianshao');
+
+export interface AuthRoutesDeps {
+  users: UserStore;
+  sessions: RedisSessionStore;
+  attempts: LoginAttempts;
+  audit: AuditLog;
+  lockout: LockoutPolicy;
+  timeZone: string;
+  secureCookie: boolean;
+  ttlSeconds: number;
+  now?: () => Date;
+}
+
+/** Someone not yet signed in; the username they claim is the audit record's entity. */
+const ANONYMOUS: AuditActor = { kind: 'user', id: 'anonymous', roles: [] };
+
+export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
+  const now = deps.now ?? (() => new Date());
+  const client = (req: Request) => ({ ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) });
+
   router.post('/auth/login', async (req, res) => {
     const body = parseBody(LoginSchema, req.body);
-    const user = deps.users.find((u) => u.username === body.username);
-    // Verify against a hash even for unknown users so timing does not reveal which usernames exist.
-    const ok = await verifyPassword(body.password, user?.passwordHash ?? deps.users[0]?.passwordHash ?? 'scrypt$00$00');
-    if (!user || !ok) throw new UnauthenticatedError('用户名或密码错误 (wrong username or password)');
+    const lockedUntil = await deps.attempts.lockedUntil(body.username);
+    if (lockedUntil) throw new AccountLockedError(lockedMessage(lockedUntil, deps.timeZone), lockedUntil);
+
+    const user = await deps.users.get(body.username);
+    const ok = await verifyPassword(body.password, user?.passwordHash ?? (await DUMMY_HASH));
+    if (!user || !ok) {
+      const failures = await deps.attempts.recordFailure(body.username);
+      const decision = decideAfterFailure(failures, deps.lockout, now());
+      await deps.audit.record({
+        actor: ANONYMOUS,
+        entity: { type: 'session', id: body.username },
+        action: 'session.login_failed',
+        after: { ...client(req), failures, known: Boolean(user) },
+        requestId: req.requestId,
+      });
+      if (decision.kind === 'lock') {
+        await deps.attempts.lock(body.username, decision.until);
+        await deps.audit.record({
+          actor: { kind: 'system', id: 'lockout', roles: [] },
+          entity: { type: 'user', id: body.username },
+          action: 'user.locked',
+          after: { until: decision.until.toISOString(), failures },
+          reason: `${failures} failed log-ins within ${deps.lockout.windowMinutes} minutes`,
+          requestId: req.requestId,
+        });
+        throw new AccountLockedError(lockedMessage(decision.until, deps.timeZone), decision.until);
+      }
+      throw new UnauthenticatedError('用户名或密码错误 (wrong username or password)');
+    }
+    if (user.disabled) {
+      await deps.audit.record({ actor: ANONYMOUS, entity: { type: 'session', id: user.username }, action: 'session.login_refused', reason: 'account disabled', after: client(req), requestId: req.requestId });
+      throw new ForbiddenError('账号已停用，请联系管理员 (this account is disabled)');
+    }
+    await deps.attempts.clear(user.username);
     const publicUser = toPublicUser(user);
     const token = await deps.sessions.create(publicUser);
+    await deps.audit.record({
+      actor: { kind: 'user', id: user.username, displayName: user.displayName, roles: [...user.roles] },
+      entity: { type: 'session', id: user.username },
+      action: 'session.login',
+      after: client(req),
+      requestId: req.requestId,
+    });
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.secureCookie, maxAge: deps.ttlSeconds * 1000, path: '/' });
     res.json({ user: publicUser, permissions: permissionsOf(publicUser.roles) });
   });
+
   router.post('/auth/logout', requireRole(), async (req, res) => {
-    if (req.sessionToken) await deps.sessions.destroy(req.sessionToken);
+    if (req.sessionToken) {
+      await deps.sessions.destroy(req.sessionToken);
+      await deps.audit.record({ actor: actorOf(req), entity: { type: 'session', id: req.user!.username }, action: 'session.logout', requestId: req.requestId });
+    }
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.status(204).end();
   });
+
   router.get('/auth/me', requireRole(), (req, res) => {
-    if (!req.user) throw new InvalidInputError('no session');
-    res.json({ user: req.user, permissions: permissionsOf(req.user.roles) });
+    const user = req.user!;
+    res.json({ user, permissions: req.apiToken ? req.apiToken.permissions : permissionsOf(user.roles) });
+  });
+
+  /** A person changes their own password (knowing the current one); their other sessions end. */
+  router.post('/auth/password', requireRole(), async (req, res) => {
+    const body = parseBody(ChangePasswordSchema, req.body);
+    if (req.apiToken || !req.user) throw new ForbiddenError('API tokens have no password');
+    const user = await deps.users.get(req.user.username);
+    if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash))) throw new ForbiddenError('当前密码不正确 (the current password is wrong)');
+    const passwordHash = await hashPassword(body.newPassword);
+    await deps.users.update(user.username, (u) => ({ ...u, passwordHash }));
+    await deps.sessions.destroyAll(user.username);
+    const token = await deps.sessions.create(toPublicUser(user));
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.password_changed', requestId: req.requestId });
+    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.secureCookie, maxAge: deps.ttlSeconds * 1000, path: '/' });
+    res.status(204).end();
   });
   return router;
 }

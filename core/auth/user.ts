@@ -10,12 +10,19 @@ import { InvalidInputError } from '../errors.js';
 export const RoleSchema = z.enum(['admin', 'duty', 'section_chief', 'leader', 'first_responsible', 'auditor', 'viewer']);
 export type Role = z.infer<typeof RoleSchema>;
 
+export const UsernameSchema = z.string().regex(/^[a-zA-Z0-9._-]{2,40}$/, 'username: 2–40 letters, digits, dot, underscore or dash');
+
 export const UserSchema = z.object({
-  username: z.string().regex(/^[a-zA-Z0-9._-]{2,40}$/),
-  displayName: z.string().min(1),
-  section: z.string().optional(),
+  username: UsernameSchema,
+  displayName: z.string().min(1).max(80),
+  /** 科室: the section a person belongs to; its section chief is their chief. */
+  section: z.string().min(1).max(80).optional(),
   roles: z.array(RoleSchema).min(1),
   passwordHash: z.string().startsWith('scrypt$'),
+  email: z.string().email().optional(),
+  mobile: z.string().regex(/^\+?[0-9-]{5,20}$/).optional(),
+  /** A disabled account cannot sign in and its sessions end. */
+  disabled: z.boolean().optional(),
 });
 export type User = z.infer<typeof UserSchema>;
 /** What the API returns and keeps in a session: never the hash. */

@@ -64,6 +64,14 @@ export const ConfigSchema = z.object({
       liveIntervalSeconds: z.coerce.number().int().positive().default(20),
     })
     .default({ enabled: false, sitePort: 8601, liveIntervalSeconds: 20 }),
+  auth: z
+    .object({
+      /** Lock-out: this many failed log-ins within the window lock the account for `lockMinutes`. */
+      maxFailures: z.coerce.number().int().min(1).default(5),
+      windowMinutes: z.coerce.number().positive().default(15),
+      lockMinutes: z.coerce.number().positive().default(15),
+    })
+    .default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
   audit: z
     .object({
       /** HMAC key for audit checkpoints (≥ 32 chars); when absent, the key file is used (and created). */
@@ -96,6 +104,8 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['DEMO', ['demo', 'enabled']],
   ['DEMO_SITE_PORT', ['demo', 'sitePort']],
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],
+  ['AUTH_MAX_FAILURES', ['auth', 'maxFailures']],
+  ['AUTH_LOCK_MINUTES', ['auth', 'lockMinutes']],
   ['AUDIT_CHECKPOINT_KEY', ['audit', 'checkpointKey']],
   ['AUDIT_CHECKPOINT_KEY_FILE', ['audit', 'checkpointKeyFile']],
   ['AUDIT_CHECKPOINT_EVERY_MINUTES', ['audit', 'checkpointEveryMinutes']],

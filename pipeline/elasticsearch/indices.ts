@@ -144,6 +144,36 @@ export const AUDIT_CHECKPOINTS_MAPPING: MappingTypeMapping = {
   properties: { seq: { type: 'long' }, hash: { type: 'keyword' }, at: { type: 'date' }, signature: { type: 'keyword' } },
 };
 
+export const USERS_MAPPING: MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    username: { type: 'keyword' },
+    displayName: { type: 'keyword' },
+    section: { type: 'keyword' },
+    roles: { type: 'keyword' },
+    passwordHash: { type: 'keyword', index: false },
+    email: { type: 'keyword' },
+    mobile: { type: 'keyword' },
+    disabled: { type: 'boolean' },
+  },
+};
+
+export const TOKENS_MAPPING: MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    id: { type: 'keyword' },
+    name: { type: 'keyword' },
+    roles: { type: 'keyword' },
+    permissions: { type: 'keyword' },
+    secretHash: { type: 'keyword', index: false },
+    createdBy: { type: 'keyword' },
+    createdAt: { type: 'date' },
+    expiresAt: { type: 'date' },
+    revokedAt: { type: 'date' },
+    revokedBy: { type: 'keyword' },
+  },
+};
+
 export interface IndexNames {
   posts: string;
   alerts: string;
@@ -152,10 +182,21 @@ export interface IndexNames {
   /** Notification channels and delivery outcomes; their adapters (pipeline/notify/) own the mappings. */
   channels: string;
   notifications: string;
+  users: string;
+  tokens: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
-  return { posts: `${prefix}-posts`, alerts: `${prefix}-alerts`, audit: `${prefix}-audit`, auditCheckpoints: `${prefix}-audit-checkpoints`, channels: `${prefix}-channels`, notifications: `${prefix}-notifications` };
+  return {
+    posts: `${prefix}-posts`,
+    alerts: `${prefix}-alerts`,
+    audit: `${prefix}-audit`,
+    auditCheckpoints: `${prefix}-audit-checkpoints`,
+    channels: `${prefix}-channels`,
+    notifications: `${prefix}-notifications`,
+    users: `${prefix}-users`,
+    tokens: `${prefix}-tokens`,
+  };
 }
 
 /** Creates missing indices; an existing index is left as is (mapping changes need a migration). */
@@ -165,6 +206,8 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
     [names.alerts, ALERTS_MAPPING],
     [names.audit, AUDIT_MAPPING],
     [names.auditCheckpoints, AUDIT_CHECKPOINTS_MAPPING],
+    [names.users, USERS_MAPPING],
+    [names.tokens, TOKENS_MAPPING],
   ];
   for (const [index, mappings] of wanted) await ensureIndex(es, index, mappings);
 }

@@ -1,0 +1,94 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AuditLog } from '../../core/audit/audit-log.js';
+import { hashPassword } from '../../core/auth/password.js';
+import { permissionsOf } from '../../core/auth/permissions.js';
+import { RoleSchema, UserSchema, UsernameSchema, toPublicUser } from '../../core/auth/user.js';
+import type { LoginAttempts, UserStore } from '../../core/auth/user-store.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { actorOf, requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+import type { RedisSessionStore } from '../sessions.js';
+import { PasswordSchema } from './auth-routes.js';
+
+export const CreateUserSchema = UserSchema.omit({ passwordHash: true, disabled: true }).extend({ password: PasswordSchema }).strict();
+export const UpdateUserSchema = z
+  .object({
+    displayName: z.string().min(1).max(80),
+    section: z.string().min(1).max(80).nullable(),
+    roles: z.array(RoleSchema).min(1),
+    email: z.string().email().nullable(),
+    mobile: z.string().regex(/^\+?[0-9-]{5,20}$/).nullable(),
+    disabled: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: 'nothing to change' });
+export const ResetPasswordSchema = z.object({ password: PasswordSchema }).strict();
+export const UsernameParamsSchema = z.object({ username: UsernameSchema });
+
+/** Accounts: anyone signed in may list people (to assign work); `users.write` administers them. */
+export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore; attempts: LoginAttempts; audit: AuditLog }): Router {
+  const router = Router();
+
+  router.get('/users', requirePermission('roster.read'), async (_req, res) => {
+    res.json({ users: (await deps.users.list()).map(toPublicUser) });
+  });
+
+  router.get('/users/:username', requirePermission('roster.read'), async (req, res) => {
+    const { username } = parseBody(UsernameParamsSchema, req.params);
+    const user = await deps.users.get(username);
+    if (!user) throw new NotFoundError(`用户 ${username} 不存在 (no such user)`);
+    res.json({ user: toPublicUser(user), permissions: permissionsOf(user.roles) });
+  });
+
+  router.post('/users', requirePermission('users.write'), async (req, res) => {
+    const { password, ...body } = parseBody(CreateUserSchema, req.body);
+    const user = { ...body, passwordHash: await hashPassword(password) };
+    await deps.users.create(user);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.create', after: toPublicUser(user), requestId: req.requestId });
+    res.status(201).json({ user: toPublicUser(user) });
+  });
+
+  router.patch('/users/:username', requirePermission('users.write'), async (req, res) => {
+    const { username } = parseBody(UsernameParamsSchema, req.params);
+    const change = parseBody(UpdateUserSchema, req.body);
+    if (username === req.user!.username && (change.disabled === true || (change.roles && !change.roles.includes('admin')))) {
+      throw new ConflictError('不能停用自己或移除自己的管理员角色 (you cannot disable yourself or drop your own admin role)', 'self_lockout');
+    }
+    const { before, after } = await deps.users.update(username, (u) => {
+      const next = { ...u };
+      for (const [key, value] of Object.entries(change)) {
+        if (value === null) delete (next as Record<string, unknown>)[key];
+        else (next as Record<string, unknown>)[key] = value;
+      }
+      if (next.disabled === false) delete next.disabled;
+      return next;
+    });
+    if (after.disabled && !before.disabled) await deps.sessions.destroyAll(username);
+    const action = change.disabled === true ? 'user.disable' : change.disabled === false ? 'user.enable' : change.roles ? 'user.change_roles' : 'user.update';
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action, before: toPublicUser(before), after: toPublicUser(after), requestId: req.requestId });
+    res.json({ user: toPublicUser(after) });
+  });
+
+  router.post('/users/:username/password', requirePermission('users.write'), async (req, res) => {
+    const { username } = parseBody(UsernameParamsSchema, req.params);
+    const { password } = parseBody(ResetPasswordSchema, req.body);
+    const passwordHash = await hashPassword(password);
+    await deps.users.update(username, (u) => ({ ...u, passwordHash }));
+    const ended = await deps.sessions.destroyAll(username);
+    await deps.attempts.clear(username);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.reset_password', after: { sessionsEnded: ended }, requestId: req.requestId });
+    res.status(204).end();
+  });
+
+  router.post('/users/:username/unlock', requirePermission('users.write'), async (req, res) => {
+    const { username } = parseBody(UsernameParamsSchema, req.params);
+    if (!(await deps.users.get(username))) throw new NotFoundError(`用户 ${username} 不存在 (no such user)`);
+    const until = await deps.attempts.lockedUntil(username);
+    await deps.attempts.clear(username);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.unlock', before: { lockedUntil: until?.toISOString() ?? null }, requestId: req.requestId });
+    res.status(204).end();
+  });
+  return router;
+}
