@@ -38,6 +38,8 @@ export class EsAlertBoard implements AlertBoard {
         index: this.index,
         size: options.limit,
         track_total_hits: true,
+        // The wall needs levels, statuses, titles and what its SLA clocks derive from, not the history.
+        _source_excludes: ['hits', 'timeline', 'notifications', 'firedClocks', 'evidence', 'explanation', 'plan'],
         query: { match_all: {} },
         // Counters cover every alert; the listed hits only the filtered ones.
         post_filter: { bool: { filter: shown } },

@@ -39,6 +39,85 @@ export interface SlaClock {
   metAt?: string;
 }
 
+export interface EvidenceRef {
+  kind: 'post' | 'snapshot' | 'file' | 'link';
+  ref: string;
+  note?: string;
+  addedAt: string;
+  addedBy: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  actor: string;
+  note?: string;
+  postId?: string;
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface NotificationRecord {
+  at: string;
+  trigger: string;
+  recipients: string[];
+  channels: string[];
+  decision: 'send' | 'defer' | 'suppress';
+  reason: string;
+  summary: string;
+  sendAt?: string;
+  delivered?: { jobId: string; channelId: string; status: string; at: string; error?: string }[];
+}
+
+export interface PlanStepState {
+  id: string;
+  title: string;
+  role: string;
+  assignee?: string;
+  dueAt: string;
+  evidenceRequired: boolean;
+  completedAt?: string;
+  completedBy?: string;
+  note?: string;
+  evidence: EvidenceRef[];
+}
+
+export interface PlanChecklist {
+  templateId: string;
+  name: string;
+  triggeredAt: string;
+  triggeredBy: string;
+  steps: PlanStepState[];
+}
+
+export interface LevelPolicy {
+  acknowledgeSeconds: number;
+  respondSeconds: number;
+  pressConferenceSeconds?: number;
+  closeSeconds: number;
+  steps: { afterSeconds: number; role: string }[];
+}
+
+export interface EscalationPolicy {
+  id: string;
+  version: number;
+  warnAtPercent: number;
+  topOfChainAtOnce?: number[];
+  requirePlanForLevels?: number[];
+  levels: { red: LevelPolicy; orange: LevelPolicy; yellow: LevelPolicy; blue: LevelPolicy };
+  notifications?: { quietHours?: { from: string; to: string; levels: number[] }; groupWindowSeconds?: number; repeatIntervalSeconds?: number; inhibitLowerLevelsOfSameEvent?: boolean };
+  leveling?: { heatRaisesAt: number; negativeSentimentRaisesAt: number; maxRaise: number };
+}
+
+export interface FiredClock {
+  key: string;
+  clockId: string;
+  dueAt: string;
+  firedAt: string;
+  lateMs: number;
+  outcome: string;
+}
+
 export interface Alert {
   id: string;
   packId?: string;
@@ -47,17 +126,43 @@ export interface Alert {
   category: string;
   title: string;
   sourceId: string;
+  eventId?: string;
   postIds: string[];
   terms: string[];
   hits: AlertHit[];
   createdAt: string;
   updatedAt: string;
-  assignee?: { username?: string; displayName?: string; section?: string } | string;
-  clocks?: SlaClock[] | Record<string, Omit<SlaClock, 'kind'>>;
-  sentiment?: { label?: string; score?: number } | string | number;
   heat?: number;
-  eventId?: string;
-  version?: number;
+  /** Mean sentiment of the posts, −1 … 1. */
+  sentiment?: number | { label?: string; score?: number } | string;
+  assignee?: { kind: 'person' | 'section'; id: string; name?: string };
+  levelExplanation?: { ruleLevel: Level; level: Level; reasons: string[] };
+  explanation?: {
+    terms: { term: string; packId: string; category: string; level: Level; count: number; suggestion?: string }[];
+    schemes: { id: string; name?: string; groups?: unknown }[];
+    exclusionsChecked: string[];
+  };
+  evidence?: EvidenceRef[];
+  timeline?: TimelineEntry[];
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  respondedAt?: string;
+  pressConferenceAt?: string;
+  closedAt?: string;
+  falsePositiveReason?: string;
+  cycleStartedAt?: string;
+  reopenCount?: number;
+  escalationStep?: number;
+  policy?: EscalationPolicy;
+  firedClocks?: FiredClock[];
+  nextDueAt?: string;
+  notifications?: NotificationRecord[];
+  lastNotification?: NotificationRecord;
+  plan?: PlanChecklist;
+  /** Optimistic-concurrency token (`<seq_no>:<primary_term>`), sent back with every action. */
+  version?: string;
+  /** Older shape: explicit clocks. */
+  clocks?: SlaClock[];
 }
 
 export interface Post {
@@ -76,6 +181,7 @@ export interface Post {
   maxLevel?: Level;
   sentiment?: { label?: string; score?: number } | string | number;
   domain?: string;
+  eventId?: string;
 }
 
 export interface AuditRecord {

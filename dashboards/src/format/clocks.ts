@@ -1,13 +1,37 @@
-import type { Alert, SlaClock } from '../api/types.js';
+import type { Alert, Level, LevelPolicy, SlaClock } from '../api/types.js';
 
 export type ClockState = 'met' | 'ok' | 'warning' | 'overdue';
 
-/** The alert's SLA clocks as a list, whichever shape (array or keyed object) the API sends. */
-export function clocksOf(alert: Pick<Alert, 'clocks' | 'createdAt'>): SlaClock[] {
+const LEVEL_KEYS: Record<Level, 'red' | 'orange' | 'yellow' | 'blue'> = { 1: 'red', 2: 'orange', 3: 'yellow', 4: 'blue' };
+const TERMINAL = ['closed', 'false_positive'];
+
+/**
+ * The alert's SLA clocks (签收, 回应, 发布会, 办结) from the escalation policy it carries: each runs from
+ * the start of the alert's cycle, warns at the policy's percentage, and stops when met.
+ */
+export function clocksOf(alert: Partial<Pick<Alert, 'policy' | 'level' | 'status' | 'cycleStartedAt' | 'acknowledgedAt' | 'respondedAt' | 'pressConferenceAt' | 'closedAt' | 'clocks'>> & { createdAt: string }): SlaClock[] {
+  if (alert.policy && alert.level) {
+    const lp: LevelPolicy | undefined = alert.policy.levels[LEVEL_KEYS[alert.level]];
+    if (!lp) return [];
+    const start = alert.cycleStartedAt ?? alert.createdAt;
+    const t0 = Date.parse(start);
+    const warn = (alert.policy.warnAtPercent ?? 80) / 100;
+    const terminal = alert.status !== undefined && TERMINAL.includes(alert.status);
+    const make = (kind: string, seconds: number, metAt: string | undefined): SlaClock => ({
+      kind,
+      startedAt: start,
+      dueAt: new Date(t0 + seconds * 1000).toISOString(),
+      warnAt: new Date(t0 + seconds * warn * 1000).toISOString(),
+      ...(metAt ? { metAt } : terminal ? { metAt: alert.closedAt ?? start } : {}),
+    });
+    const out = [make('acknowledge', lp.acknowledgeSeconds, alert.acknowledgedAt), make('respond', lp.respondSeconds, alert.respondedAt)];
+    if (lp.pressConferenceSeconds) out.push(make('press_conference', lp.pressConferenceSeconds, alert.pressConferenceAt));
+    out.push(make('close', lp.closeSeconds, alert.closedAt));
+    return out;
+  }
   const c = alert.clocks;
-  if (!c) return [];
-  const list = Array.isArray(c) ? c : Object.entries(c).map(([kind, v]) => ({ ...v, kind }));
-  return list.filter((x) => typeof x?.dueAt === 'string').map((x) => ({ ...x, startedAt: x.startedAt ?? alert.createdAt }));
+  if (!Array.isArray(c)) return [];
+  return c.filter((x) => typeof x?.dueAt === 'string').map((x) => ({ ...x, startedAt: x.startedAt ?? alert.createdAt }));
 }
 
 /**

@@ -40,7 +40,8 @@ export const CLOCK_LABEL: Record<string, string> = {
   respond: '回应',
   response: '回应',
   close: '办结',
-  press: '发布会',
+  press_conference: '发布会',
+  plan_step: '预案步骤',
 };
 
 export const SENTIMENT_LABEL: Record<string, string> = {

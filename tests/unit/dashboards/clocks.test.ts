@@ -24,16 +24,29 @@ describe('clockState: amber before a deadline, red after', () => {
   });
 });
 
-describe('clocksOf', () => {
-  it('reads a keyed object and starts clocks at the alert creation when they carry no start', () => {
-    const clocks = clocksOf({ createdAt: at(0), clocks: { acknowledge: { dueAt: at(15) }, respond: { dueAt: at(300), metAt: at(20) } } });
-    expect(clocks).toEqual([
-      { kind: 'acknowledge', dueAt: at(15), startedAt: at(0) },
-      { kind: 'respond', dueAt: at(300), metAt: at(20), startedAt: at(0) },
+describe('clocksOf: SLA clocks from the escalation policy the alert carries', () => {
+  const lp = (ack: number, respond: number, close: number, press?: number) => ({ acknowledgeSeconds: ack, respondSeconds: respond, closeSeconds: close, ...(press ? { pressConferenceSeconds: press } : {}), steps: [] });
+  const policy = { id: 'p', version: 1, warnAtPercent: 80, levels: { red: lp(600, 18000, 86400, 86400), orange: lp(900, 18000, 172800), yellow: lp(1800, 172800, 604800), blue: lp(3600, 172800, 604800) } };
+
+  it('an orange alert has 签收, 回应 and 办结 clocks from its cycle start; signing stops the first', () => {
+    const clocks = clocksOf({ createdAt: at(0), cycleStartedAt: at(0), level: 2, status: 'acknowledged', policy, acknowledgedAt: at(5) });
+    expect(clocks.map((c) => [c.kind, c.dueAt, c.metAt])).toEqual([
+      ['acknowledge', at(15), at(5)],
+      ['respond', at(300), undefined],
+      ['close', at(2880), undefined],
     ]);
+    expect(clocks[1]!.warnAt).toBe(at(240));
   });
 
-  it('returns nothing for an alert without clocks', () => {
+  it('a red alert also has the press-conference clock', () => {
+    expect(clocksOf({ createdAt: at(0), level: 1, status: 'new', policy }).map((c) => c.kind)).toEqual(['acknowledge', 'respond', 'press_conference', 'close']);
+  });
+
+  it('a closed alert has no running clock', () => {
+    expect(clocksOf({ createdAt: at(0), level: 3, status: 'closed', closedAt: at(50), policy }).every((c) => c.metAt)).toBe(true);
+  });
+
+  it('returns nothing for an alert without a policy or clocks', () => {
     expect(clocksOf({ createdAt: at(0) })).toEqual([]);
   });
 });

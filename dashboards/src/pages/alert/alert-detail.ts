@@ -1,75 +1,10 @@
 import { api } from '../../api/client.js';
 import type { Alert, AuditRecord, Post } from '../../api/types.js';
 
-export interface PlanStep {
-  id: string;
-  title: string;
-  role?: string;
-  owner?: string;
-  dueAt?: string;
-  doneAt?: string;
-  doneBy?: string;
-  note?: string;
-  evidence?: string | string[];
-  requiresEvidence?: boolean;
-}
-
-export interface AlertPlan {
-  id?: string;
-  templateId?: string;
-  name?: string;
-  triggeredAt?: string;
-  triggeredBy?: string;
-  steps: PlanStep[];
-}
-
-export interface EscalationEntry {
-  at: string;
-  step?: string | number;
-  to?: string | string[];
-  role?: string;
-  reason?: string;
-  lateMs?: number;
-}
-
-export interface NotificationOutcome {
-  at?: string;
-  channel?: string;
-  channelId?: string;
-  recipient?: string;
-  recipients?: string[];
-  outcome?: string;
-  status?: string;
-  reason?: string;
-  error?: string;
-}
-
-export interface TimelineEntry {
-  at: string;
-  text?: string;
-  title?: string;
-  postId?: string;
-  kind?: string;
-}
-
+/** GET /api/alerts/:id: the whole alert (with its version token) and up to 50 of its posts. */
 export interface AlertDetail {
-  alert: Alert & {
-    explanation?: { groups?: { name: string; terms?: string[]; fired?: boolean }[]; exclusions?: { term: string; fired?: boolean; checked?: boolean }[] };
-    plan?: AlertPlan;
-    plans?: AlertPlan[];
-    escalations?: EscalationEntry[];
-    notifications?: NotificationOutcome[];
-    evidence?: { at?: string; url?: string; title?: string; note?: string; id?: string }[];
-    timeline?: TimelineEntry[];
-    history?: { at: string; action: string; by?: string; reason?: string }[];
-  };
+  alert: Alert;
   posts: Post[];
-  related?: Post[];
-  event?: { id: string; title?: string; heat?: number; timeline?: TimelineEntry[] };
-  plan?: AlertPlan;
-  escalations?: EscalationEntry[];
-  notifications?: NotificationOutcome[];
-  ledger?: LedgerLink[];
 }
 
 export interface LedgerLink {
@@ -79,6 +14,21 @@ export interface LedgerLink {
   status: string;
   deadline?: string;
   responsiblePerson?: string;
+}
+
+/** A pipeline event (事件): posts per hour and heat. */
+export interface EventRecord {
+  id: string;
+  title: string;
+  postIds: string[];
+  sourceIds: string[];
+  postCount: number;
+  commentCount: number;
+  negativeCount: number;
+  firstSeen: string;
+  lastSeen: string;
+  heat: number;
+  timeline: { hour: string; count: number }[];
 }
 
 export function fetchAlert(id: string, signal?: AbortSignal): Promise<AlertDetail> {
@@ -93,10 +43,41 @@ export function fetchAlertLedger(id: string, signal?: AbortSignal): Promise<{ it
   return api<{ items: LedgerLink[] }>('/api/ledger', { query: { alertId: id, limit: 50 }, signal });
 }
 
-export function fetchPlanTemplates(signal?: AbortSignal): Promise<{ templates: { id: string; name: string; level?: number[]; category?: string[] }[] }> {
-  return api('/api/plans/templates', { signal });
+export function fetchEvent(id: string, signal?: AbortSignal): Promise<{ event: EventRecord }> {
+  return api<{ event: EventRecord }>(`/api/events/${encodeURIComponent(id)}`, { signal });
+}
+
+/** Plan templates that fit this alert's category and level. */
+export function fetchPlansFor(alertId: string, signal?: AbortSignal): Promise<{ plans: { id: string; name: string }[] }> {
+  return api(`/api/alerts/${encodeURIComponent(alertId)}/plans`, { signal });
 }
 
 export function fetchUsers(signal?: AbortSignal): Promise<{ users: { username: string; displayName: string; section?: string }[] }> {
   return api('/api/users', { signal });
 }
+
+export const TIMELINE_KIND: Record<string, string> = {
+  created: '创建预警',
+  create: '创建预警',
+  merged: '新增帖文',
+  merge: '新增帖文',
+  acknowledge: '签收',
+  start_handling: '开始处置',
+  respond: '回应',
+  close: '办结',
+  false_positive: '标记误报',
+  reopen: '重新打开',
+  change_level: '调整等级',
+  assign: '指派',
+  escalate: '升级上报',
+  escalation: '自动升级',
+  trigger_plan: '启动预案',
+  assign_plan_step: '指派预案步骤',
+  complete_plan_step: '完成预案步骤',
+  add_evidence: '添加证据',
+  warning: '时限预警',
+  breach: '超时',
+};
+
+export const DECISION_TEXT: Record<string, string> = { send: '发送', defer: '延后', suppress: '不发送' };
+export const DELIVERY_TEXT: Record<string, string> = { sent: '已送达', delivered: '已送达', failed: '发送失败', retrying: '重试中', queued: '排队中', digest: '合并发送', rate_limited: '限流等待' };
