@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
 
 /**
@@ -9,9 +10,18 @@ import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
  * character collapsed (傻傻逼 matches 傻逼). Offsets stay those of the original text: the start is
  * the position of the term's first matched character, the end just after its last.
  *
- * The automaton is compiled into typed arrays: a dense 64 Ki goto row for the root (most steps
- * restart there) and one open-addressing hash of (state, character) → state for every other edge,
- * so 65,000 terms take a few MB and a failed lookup costs one or two probes.
+ * Layout, chosen by measurement (bench/matcher.bench.ts):
+ * - one 64 Ki `Uint16Array` takes a text code unit straight to a dense alphabet id (fold, skip set
+ *   and alphabet in one load): 0 for characters in no term (the walk restarts at the root without
+ *   touching the automaton), {@link SKIP} for interference characters;
+ * - the trie is a double array (Aoe): the child of state s on id c is slot base[s] + c when
+ *   check[base[s] + c] = s. Ids are numbered by frequency in the terms and states are placed
+ *   breadth-first, so the root's children sit in one dense run and deeper states pack tightly;
+ * - each slot is one 16-byte record (check, base, failure link, mask of the children's ids), so a
+ *   step touches one cache line and most failed steps touch no other; failure links skip states
+ *   without children (nothing can continue there);
+ * - outputs are flat lists of term indices, each ending with a link to the next shorter suffix's
+ *   list, so reporting walks contiguous memory.
  */
 export interface MatcherTerm<P> {
   term: string;
@@ -35,9 +45,45 @@ export interface MatcherOptions {
   collapseRepeats?: boolean;
 }
 
+/** Sizes of the compiled automaton, for benchmarks and diagnostics. */
+export interface MatcherStats {
+  terms: number;
+  /** Distinct folded characters over all terms. */
+  alphabet: number;
+  states: number;
+  /** Double-array slots (states plus holes). */
+  slots: number;
+  /** Bytes held in typed arrays. */
+  bytes: number;
+}
+
 /** Whitespace, zero-width characters and the punctuation people put inside words to dodge filters. */
 export const DEFAULT_SKIP =
   ' \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff' + '@#$%^&*_-+=~`|\\/.,;:\'"!?<>()[]{}' + '·、，。！？…—～《》“”‘’【】（）「」『』★☆●○◆◇■□△▲※';
+
+/** Alphabet id of an interference character. */
+const SKIP = 0xffff;
+/** Alphabet id of U+D835 when folding: look at the next unit (styled letters). */
+const STYLED = 0xfffe;
+const MAX_ALPHABET = 0xfffd;
+
+/**
+ * Record fields, 4 Int32 per double-array slot: the parent state (-1 for a free slot); the base,
+ * complemented when the state ends a term or has a suffix that does; the failure link; a mask of
+ * the children's ids (bit id mod 32), so most failed steps are decided without leaving the record.
+ */
+const CHECK = 0;
+const BASE = 1;
+const FAIL = 2;
+const MASK = 3;
+
+/** Placement heuristics of {@link buildDoubleArray}, chosen by measurement (build time against density). */
+const DENSE_SPAN = 20;
+const BIG_NODE = 16;
+const BIG_WINDOW = 4096;
+
+/** Output list terminator; a value v < END continues at list index -v - 2. */
+const END = -1;
 
 const IDENTITY = (() => {
   const t = new Uint16Array(65536);
@@ -45,211 +91,451 @@ const IDENTITY = (() => {
   return t;
 })();
 
-/** Hash of an edge (state, character) into the edge table. */
-function slot(state: number, c: number): number {
-  const h = Math.imul(state, 0x9e3779b1) ^ Math.imul(c, 0x85ebca77);
-  return h ^ (h >>> 15);
-}
-
 export class Matcher<P> {
   private readonly terms: MatcherTerm<P>[] = [];
-  private readonly keyLength: number[] = [];
-  private readonly fold: Uint16Array;
+  /** Per term: its key length (kept characters), to find its start in the ring of positions. */
+  private readonly keyLength: Int32Array;
   private readonly folding: boolean;
-  private readonly skip = new Uint8Array(65536);
   private readonly collapse: boolean;
+  /** Code unit → alphabet id (0 = in no term, {@link SKIP}, {@link STYLED}). */
+  private readonly classOf: Uint16Array;
+  /** Alphabet id of D835 itself when it does not start a surrogate pair. */
+  private readonly loneStyledId: number;
+  private readonly records: Int32Array;
+  /** Per state: where its output list starts in `outputs`. */
+  private readonly outputOf: Int32Array;
+  private readonly outputs: Int32Array;
+  /** Original offsets of the last kept characters, indexed by their count modulo the ring size. */
+  private readonly starts: Int32Array;
   private readonly ringMask: number;
-
-  // Compiled automaton.
-  private readonly rootNext: Int32Array;
-  /**
-   * Edge hash, interleaved so one probe touches one cache line: slot k holds the source state
-   * (0 = empty) at 4k, the character at 4k+1 and the target state at 4k+2.
-   */
-  private readonly edges: Int32Array;
-  private readonly edgeMask: number;
-  /**
-   * Per state, a 32-bit mask of its children's characters (bit c & 31). Most states have one
-   * child, so most failed lookups end here without touching the (much larger) edge hash.
-   */
-  private readonly childBits: Int32Array;
-  private readonly fail: Int32Array;
-  /** First term ending exactly at a state, or -1; more terms with the same key chain through `sameKey`. */
-  private readonly termAt: Int32Array;
-  private readonly sameKey: Int32Array;
-  /** Nearest proper suffix state that ends a term, or 0. */
-  private readonly dictLink: Int32Array;
+  private readonly stateCount: number;
+  private readonly alphabetSize: number;
 
   constructor(terms: readonly MatcherTerm<P>[], options: MatcherOptions = {}) {
     this.folding = options.fold ?? true;
-    this.fold = this.folding ? (FOLD_TABLE as Uint16Array) : IDENTITY;
     this.collapse = options.collapseRepeats ?? false;
+    const fold = this.folding ? (FOLD_TABLE as Uint16Array) : IDENTITY;
+    const skip = new Uint8Array(65536);
     for (const ch of options.skip ?? DEFAULT_SKIP) {
       const c = ch.charCodeAt(0);
-      this.skip[c] = 1;
-      this.skip[this.fold[c]!] = 1;
+      skip[c] = 1;
+      skip[fold[c]!] = 1;
     }
 
-    // 1. Trie over term keys (folded, skip characters removed, repeats collapsed when asked).
-    const children: Map<number, number>[] = [new Map()];
-    const termAt: number[] = [-1];
-    const sameKey: number[] = [];
-    let maxKey = 1;
+    // 1. Keys: folded, skip characters removed, repeats collapsed when asked.
+    const keys: string[] = [];
     for (const t of terms) {
-      const key = this.keyOf(t.term);
+      const key = keyOf(t.term, fold, skip, this.folding, this.collapse);
       if (key.length === 0) continue;
-      const index = this.terms.length;
       this.terms.push(t);
-      this.keyLength.push(key.length);
-      sameKey.push(-1);
-      maxKey = Math.max(maxKey, key.length);
-      let state = 0;
-      for (const c of key) {
-        let next = children[state]!.get(c);
-        if (next === undefined) {
-          next = children.length;
-          children.push(new Map());
-          termAt.push(-1);
-          children[state]!.set(c, next);
-        }
-        state = next;
-      }
-      sameKey[index] = termAt[state]!;
-      termAt[state] = index;
+      keys.push(key);
     }
+    this.keyLength = Int32Array.from(keys, (k) => k.length);
+
+    // 2. Alphabet: distinct folded units, most frequent first (small ids pack the double array).
+    const frequency = new Int32Array(65536);
+    let maxKey = 1;
+    for (const key of keys) {
+      maxKey = Math.max(maxKey, key.length);
+      for (let i = 0; i < key.length; i++) frequency[key.charCodeAt(i)]!++;
+    }
+    const units: number[] = [];
+    for (let u = 0; u < 65536; u++) if (frequency[u]! > 0) units.push(u);
+    units.sort((a, b) => frequency[b]! - frequency[a]! || a - b);
+    if (units.length > MAX_ALPHABET) throw new InvalidInputError(`terms use ${units.length} distinct characters; at most ${MAX_ALPHABET} are supported`, 'matcher_alphabet');
+    const idOf = new Uint16Array(65536);
+    units.forEach((u, k) => (idOf[u] = k + 1));
+    this.alphabetSize = units.length;
+    this.classOf = new Uint16Array(65536);
+    for (let c = 0; c < 65536; c++) {
+      const f = fold[c]!;
+      this.classOf[c] = skip[f] ? SKIP : idOf[f]!;
+    }
+    this.loneStyledId = this.classOf[STYLED_HIGH_SURROGATE]!;
+    if (this.folding) this.classOf[STYLED_HIGH_SURROGATE] = STYLED;
+
+    // 3. Keys sorted: each trie node is then a contiguous range of them; equal keys form one group.
+    const order = sortKeys(keys);
+    const sorted: string[] = [];
+    const groupStart: number[] = [];
+    order.forEach((t, k) => {
+      if (k === 0 || keys[t] !== sorted[sorted.length - 1]) {
+        sorted.push(keys[t]!);
+        groupStart.push(k);
+      }
+    });
+    groupStart.push(order.length);
+
+    const built = buildDoubleArray(sorted, Int32Array.from(groupStart), order, idOf, this.alphabetSize);
+    this.records = built.records;
+    this.outputOf = built.outputOf;
+    this.outputs = built.outputs;
+    this.stateCount = built.states;
+
     let ring = 1;
     while (ring < maxKey) ring <<= 1;
     this.ringMask = ring - 1;
-
-    // 2. Compile edges; 3. failure and dictionary links breadth-first.
-    const n = children.length;
-    this.rootNext = new Int32Array(65536);
-    for (const [c, next] of children[0]!) this.rootNext[c] = next;
-    let edges = 0;
-    for (let st = 1; st < n; st++) edges += children[st]!.size;
-    let slots = 16;
-    while (slots < edges * 3) slots <<= 1;
-    this.edgeMask = slots - 1;
-    this.edges = new Int32Array(slots * 4);
-    this.childBits = new Int32Array(n);
-    for (let st = 1; st < n; st++) {
-      for (const [c, target] of children[st]!) {
-        this.childBits[st]! |= 1 << (c & 31);
-        let h = slot(st, c) & this.edgeMask;
-        while (this.edges[h * 4] !== 0) h = (h + 1) & this.edgeMask;
-        this.edges[h * 4] = st;
-        this.edges[h * 4 + 1] = c;
-        this.edges[h * 4 + 2] = target;
-      }
-    }
-    this.termAt = Int32Array.from(termAt);
-    this.sameKey = Int32Array.from(sameKey);
-    this.fail = new Int32Array(n);
-    this.dictLink = new Int32Array(n);
-    const queue = new Int32Array(n);
-    let tail = 0;
-    for (const next of children[0]!.values()) queue[tail++] = next;
-    for (let head = 0; head < tail; head++) {
-      const s = queue[head]!;
-      for (const [c, child] of children[s]!) {
-        let f = this.fail[s]!;
-        let target = f === 0 ? this.rootNext[c]! : this.child(f, c);
-        while (target === 0 && f !== 0) {
-          f = this.fail[f]!;
-          target = f === 0 ? this.rootNext[c]! : this.child(f, c);
-        }
-        const failTo = target === child ? 0 : target;
-        this.fail[child] = failTo;
-        this.dictLink[child] = this.termAt[failTo]! >= 0 ? failTo : this.dictLink[failTo]!;
-        queue[tail++] = child;
-      }
-    }
+    this.starts = new Int32Array(ring);
   }
 
   get size(): number {
     return this.terms.length;
   }
 
-  /** The form a term is matched in: folded, without skip characters, repeats collapsed if asked. */
-  private keyOf(term: string): number[] {
-    const key: number[] = [];
-    for (let i = 0; i < term.length; i++) {
-      let c = term.charCodeAt(i);
-      if (this.folding && c === STYLED_HIGH_SURROGATE && i + 1 < term.length) c = foldStyledLow(term.charCodeAt(++i));
-      const f = this.fold[c]!;
-      if (this.skip[f]) continue;
-      if (this.collapse && key.length > 0 && key[key.length - 1] === f) continue;
-      key.push(f);
-    }
-    return key;
-  }
-
-  private child(state: number, c: number): number {
-    const { edges, edgeMask } = this;
-    if ((this.childBits[state]! & (1 << (c & 31))) === 0) return 0;
-    for (let h = slot(state, c) & edgeMask; ; h = (h + 1) & edgeMask) {
-      const st = edges[h * 4]!;
-      if (st === state && edges[h * 4 + 1] === c) return edges[h * 4 + 2]!;
-      if (st === 0) return 0;
-    }
+  get stats(): MatcherStats {
+    return {
+      terms: this.terms.length,
+      alphabet: this.alphabetSize,
+      states: this.stateCount,
+      slots: this.records.length / 4,
+      bytes: this.records.byteLength + this.outputOf.byteLength + this.outputs.byteLength + this.classOf.byteLength + this.keyLength.byteLength + this.starts.byteLength,
+    };
   }
 
   /** Every match, in order of end offset; at one end, longer terms first. */
   scan(text: string): Match<P>[] {
     const matches: Match<P>[] = [];
-    const { fold, skip, rootNext, fail, termAt, dictLink, ringMask, edges, edgeMask, childBits, collapse } = this;
-    const starts = new Int32Array(ringMask + 1);
+    const { classOf, records, outputOf, outputs, keyLength, terms, starts, ringMask, collapse, loneStyledId } = this;
+    const n = text.length;
     let state = 0;
     let count = 0;
     let previous = -1;
-    for (let i = 0; i < text.length; i++) {
-      let c = text.charCodeAt(i);
+    for (let i = 0; i < n; i++) {
+      let id = classOf[text.charCodeAt(i)]!;
       const start = i;
-      if (c === STYLED_HIGH_SURROGATE && this.folding && i + 1 < text.length) {
-        const low = text.charCodeAt(i + 1);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          c = foldStyledLow(low);
-          i++;
-        }
-      }
-      const f = fold[c]!;
-      if (skip[f] === 1) continue;
-      if (collapse && f === previous) continue;
-      previous = f;
-      starts[count & ringMask] = start;
-      count++;
-      for (;;) {
-        if (state === 0) {
-          state = rootNext[f]!;
-          break;
-        }
-        let next = 0;
-        if ((childBits[state]! & (1 << (f & 31))) !== 0) {
-          for (let h = slot(state, f) & edgeMask; ; h = (h + 1) & edgeMask) {
-            const st = edges[h << 2]!;
-            if (st === state && edges[(h << 2) + 1] === f) {
-              next = edges[(h << 2) + 2]!;
-              break;
-            }
-            if (st === 0) break;
+      if (id >= STYLED) {
+        if (id === SKIP) continue;
+        id = loneStyledId;
+        if (i + 1 < n) {
+          const low = text.charCodeAt(i + 1);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            id = classOf[foldStyledLow(low)]!;
+            i++;
           }
         }
-        if (next !== 0) {
-          state = next;
-          break;
-        }
-        state = fail[state]!;
+        if (id === SKIP) continue;
       }
-      if (state === 0) continue;
-      let s = termAt[state]! >= 0 ? state : dictLink[state]!;
-      while (s !== 0) {
-        for (let t = termAt[s]!; t >= 0; t = this.sameKey[t]!) {
-          const term = this.terms[t]!;
-          matches.push({ start: starts[(count - this.keyLength[t]!) & ringMask]!, end: i + 1, term: term.term, payload: term.payload });
+      if (id === 0) {
+        // In no term: nothing in progress survives it.
+        state = 0;
+        previous = 0;
+        continue;
+      }
+      if (collapse) {
+        if (id === previous) continue;
+        previous = id;
+      }
+      starts[count & ringMask] = start;
+      count++;
+      const bit = 1 << id;
+      let r = state << 2;
+      for (;;) {
+        if ((records[r + MASK]! & bit) !== 0) {
+          const b = records[r + BASE]!;
+          const slot = (b < 0 ? ~b : b) + id;
+          if (records[slot << 2] === state) {
+            state = slot;
+            r = slot << 2;
+            break;
+          }
         }
-        s = dictLink[s]!;
+        if (state === 0) break;
+        state = records[r + FAIL]!;
+        r = state << 2;
+      }
+      if (records[r + BASE]! >= 0) continue;
+      let o = outputOf[state]!;
+      const end = i + 1;
+      for (;;) {
+        const t = outputs[o]!;
+        if (t < 0) {
+          if (t === END) break;
+          o = -t - 2;
+          continue;
+        }
+        const term = terms[t]!;
+        matches.push({ start: starts[(count - keyLength[t]!) & ringMask]!, end, term: term.term, payload: term.payload });
+        o++;
       }
     }
     return matches;
   }
+}
+
+/** The form a term is matched in: folded, without skip characters, repeats collapsed if asked. */
+function keyOf(term: string, fold: Uint16Array, skip: Uint8Array, folding: boolean, collapse: boolean): string {
+  let key = '';
+  let previous = -1;
+  for (let i = 0; i < term.length; i++) {
+    let c = term.charCodeAt(i);
+    if (folding && c === STYLED_HIGH_SURROGATE && i + 1 < term.length) {
+      const low = term.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        c = foldStyledLow(low);
+        i++;
+      }
+    }
+    const f = fold[c]!;
+    if (skip[f]) continue;
+    if (collapse && f === previous) continue;
+    previous = f;
+    key += String.fromCharCode(f);
+  }
+  return key;
+}
+
+/** Indices of `keys` in code-unit order of the keys (stable): buckets by first unit, then a comparison sort inside each. */
+function sortKeys(keys: string[]): Int32Array {
+  const bucketStart = new Int32Array(65537);
+  for (const k of keys) bucketStart[k.charCodeAt(0) + 1]!++;
+  for (let c = 1; c < bucketStart.length; c++) bucketStart[c]! += bucketStart[c - 1]!;
+  const fill = bucketStart.slice();
+  const order = new Int32Array(keys.length);
+  keys.forEach((k, i) => (order[fill[k.charCodeAt(0)]!++] = i));
+  const byKey = (a: number, b: number) => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    return ka < kb ? -1 : ka > kb ? 1 : a - b;
+  };
+  for (let c = 0; c < 65536; c++) {
+    const lo = bucketStart[c]!;
+    const hi = bucketStart[c + 1]!;
+    if (hi - lo > 1) order.subarray(lo, hi).sort(byKey);
+  }
+  return order;
+}
+
+/**
+ * Builds the double array from distinct keys (folded units, `idOf` their alphabet ids) in sorted
+ * order; key k ends the terms `groupTerms[groupStart[k] .. groupStart[k + 1])`. Returns the slot
+ * records and the flat output lists.
+ */
+function buildDoubleArray(
+  keys: string[],
+  groupStart: Int32Array,
+  groupTerms: Int32Array,
+  idOf: Uint16Array,
+  alphabet: number,
+): { records: Int32Array; outputOf: Int32Array; outputs: Int32Array; states: number } {
+  let capacity = 1024;
+  while (capacity < alphabet * 2 + 2) capacity <<= 1;
+  let check = new Int32Array(capacity).fill(-1);
+  let base = new Int32Array(capacity);
+  /** Free slots as a doubly linked list over 1..capacity-1 (slot 0 is the root). */
+  let nextFree = new Int32Array(capacity);
+  let prevFree = new Int32Array(capacity);
+  const link = (from: number, to: number) => {
+    for (let s = from; s < to; s++) {
+      nextFree[s] = s + 1;
+      prevFree[s] = s - 1;
+    }
+  };
+  link(1, capacity);
+  nextFree[capacity - 1] = 0;
+  prevFree[1] = 0;
+  let head = 1;
+  let tail = capacity - 1;
+  const grow = (need: number) => {
+    let size = capacity;
+    while (size <= need) size <<= 1;
+    const widen = (a: Int32Array, fill: number) => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    check = widen(check, -1);
+    base = widen(base, 0);
+    nextFree = widen(nextFree, 0);
+    prevFree = widen(prevFree, 0);
+    link(capacity, size);
+    nextFree[size - 1] = 0;
+    if (tail === 0) {
+      head = capacity;
+      prevFree[capacity] = 0;
+    } else {
+      nextFree[tail] = capacity;
+      prevFree[capacity] = tail;
+    }
+    tail = size - 1;
+    if (cursor === 0) cursor = capacity;
+    if (bigCursor === 0) bigCursor = capacity;
+    capacity = size;
+  };
+  const occupy = (s: number, parent: number) => {
+    check[s] = parent;
+    const p = prevFree[s]!;
+    const n = nextFree[s]!;
+    if (p === 0) head = n;
+    else nextFree[p] = n;
+    if (n === 0) tail = p;
+    else prevFree[n] = p;
+    if (s === cursor) cursor = n;
+    if (s === bigCursor) bigCursor = n;
+  };
+  /** The first free slot after `from`, walking the free list from free slot `e` (0: none left). */
+  const freeAfter = (from: number, e: number) => {
+    while (e !== 0 && e <= from) e = nextFree[e]!;
+    if (e === 0) {
+      e = Math.max(capacity, from + 1);
+      grow(e + alphabet + 1);
+    }
+    return e;
+  };
+  /**
+   * Free slots where searches for states with several children start (0: past the end). Single
+   * children take the first free slot from the head. A search that crossed a region at least
+   * 1 - 1/{@link DENSE_SPAN} full moves `cursor` past it (double-array tries do the same); states
+   * with {@link BIG_NODE} or more children, whose ids spread over most of the alphabet and fit
+   * nowhere in the packed front, search from `bigCursor`, which trails the last one placed by
+   * {@link BIG_WINDOW} slots. This keeps the build near-linear at a small cost in density.
+   */
+  let cursor = 1;
+  let bigCursor = 1;
+
+  /** Per queue entry: the key that ends at its state, or -1. */
+  const ownKey: number[] = [];
+  /** Breadth-first queue of (slot, lo, hi, depth); the slots in it are the BFS order. */
+  const queue: number[] = [0, 0, keys.length, 0];
+  const childIds: number[] = [];
+  const childLo: number[] = [];
+  for (let q = 0; q < queue.length; q += 4) {
+    const slot = queue[q]!;
+    let lo = queue[q + 1]!;
+    const hi = queue[q + 2]!;
+    const depth = queue[q + 3]!;
+    if (lo < hi && keys[lo]!.length === depth) ownKey.push(lo++);
+    else ownKey.push(-1);
+    if (lo === hi) continue;
+    childIds.length = 0;
+    childLo.length = 0;
+    let unit = -1;
+    let first = 0xffff;
+    let lastId = 0;
+    for (let k = lo; k < hi; k++) {
+      const c = keys[k]!.charCodeAt(depth);
+      if (c !== unit) {
+        unit = c;
+        const id = idOf[c]!;
+        childIds.push(id);
+        childLo.push(k);
+        if (id < first) first = id;
+        if (id > lastId) lastId = id;
+      }
+    }
+    childLo.push(hi);
+    // First fit over free slots: base = e - first, with every child slot free.
+    let b = 0;
+    if (slot !== 0 && childIds.length === 1) {
+      b = freeAfter(first, head) - first;
+    } else if (slot !== 0) {
+      const big = childIds.length >= BIG_NODE;
+      const start = big ? bigCursor : cursor;
+      const from = start > first ? start : 0;
+      let e = freeAfter(first, start);
+      let tries = 0;
+      for (;;) {
+        if (e === 0) {
+          e = capacity;
+          grow(capacity + alphabet + 1);
+        }
+        b = e - first;
+        if (b + lastId >= capacity) grow(b + lastId + 1);
+        let fits = true;
+        for (let j = 0; j < childIds.length; j++) {
+          if (check[b + childIds[j]!] !== -1) {
+            fits = false;
+            break;
+          }
+        }
+        if (fits) break;
+        tries++;
+        e = nextFree[e]!;
+      }
+      if (big) {
+        let c = Math.max(bigCursor, e - BIG_WINDOW, 1);
+        while (c < capacity && check[c] !== -1) c++;
+        bigCursor = c < capacity ? c : 0;
+      } else if (from !== 0 && tries * DENSE_SPAN <= e - from) {
+        cursor = e;
+      }
+    } else if (lastId >= capacity) {
+      grow(lastId + 1);
+    }
+    base[slot] = b;
+    for (let j = 0; j < childIds.length; j++) {
+      const child = b + childIds[j]!;
+      occupy(child, slot);
+      queue.push(child, childLo[j]!, childLo[j + 1]!, depth + 1);
+    }
+  }
+
+  // Room for base + any id past the last used slot, so a lookup never leaves the array.
+  let used = 0;
+  for (let s = capacity - 1; s > 0; s--) {
+    if (check[s] !== -1 || base[s] !== 0) {
+      used = s;
+      break;
+    }
+  }
+  let maxBase = 0;
+  for (let s = 0; s <= used; s++) if (base[s]! > maxBase) maxBase = base[s]!;
+  const slots = Math.max(used, maxBase) + alphabet + 1;
+  const records = new Int32Array(slots * 4);
+  for (let s = 0; s < slots; s++) {
+    records[s * 4 + CHECK] = s < capacity ? check[s]! : -1;
+    records[s * 4 + BASE] = s < capacity ? base[s]! : 0;
+  }
+  records[CHECK] = -1;
+  records[MASK] = -1;
+  for (let q = 4; q < queue.length; q += 4) {
+    const t = queue[q]!;
+    const parent = check[t]!;
+    records[(parent << 2) + MASK]! |= 1 << (t - base[parent]!);
+  }
+
+  // Failure links breadth-first; the scan follows them past states without children.
+  const states = queue.length / 4;
+  const fail = new Int32Array(slots);
+  /** Only the root and states with children have a base other than 0 (a child's slot is > its first id). */
+  const hasChildren = (s: number) => s === 0 || base[s]! !== 0;
+  for (let q = 4; q < queue.length; q += 4) {
+    const t = queue[q]!;
+    const parent = check[t]!;
+    if (parent === 0) continue;
+    const c = t - base[parent]!;
+    let f = fail[parent]!;
+    for (;;) {
+      const g = base[f]! + c;
+      if (g < capacity && check[g] === f) {
+        fail[t] = g;
+        break;
+      }
+      if (f === 0) break;
+      f = fail[f]!;
+    }
+  }
+  for (let q = 4; q < queue.length; q += 4) {
+    const t = queue[q]!;
+    const f = fail[t]!;
+    records[(t << 2) + FAIL] = hasChildren(f) ? f : records[(f << 2) + FAIL]!;
+  }
+
+  // Output lists: own terms, then a link to the nearest suffix state's list. A state with any
+  // output has its base stored complemented (negative), so the scan learns it from the record.
+  const outputOf = new Int32Array(slots).fill(END);
+  const outputs: number[] = [];
+  for (let q = 4; q < queue.length; q += 4) {
+    const t = queue[q]!;
+    const suffixOut = outputOf[fail[t]!]!;
+    const own = ownKey[q >> 2]!;
+    if (own >= 0) {
+      outputOf[t] = outputs.length;
+      for (let k = groupStart[own]!; k < groupStart[own + 1]!; k++) outputs.push(groupTerms[k]!);
+      outputs.push(suffixOut === END ? END : -suffixOut - 2);
+    } else {
+      outputOf[t] = suffixOut;
+    }
+    if (outputOf[t] !== END) records[(t << 2) + BASE] = ~base[t]!;
+  }
+  return { records, outputOf, outputs: Int32Array.from(outputs), states };
 }
