@@ -43,6 +43,7 @@ import { authRoutes } from '../api/routes/auth-routes.js';
 import { alertRoutes } from '../api/routes/alert-routes.js';
 import { liveRoutes } from '../api/routes/live-routes.js';
 import { auditRoutes } from '../api/routes/audit-routes.js';
+import { ingestRoutes } from '../api/routes/ingest-routes.js';
 import { notificationRoutes } from '../api/routes/notification-routes.js';
 import { loadChannels, type Channel } from '../core/notify/channel.js';
 import { EsChannelStore } from '../pipeline/notify/es-channel-store.js';
@@ -207,6 +208,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         ruleRoutes({ rules: () => rules.current(), posts, sentiment: rules.sentiment, now: () => new Date() }),
         notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
         wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
+        ingestRoutes({ sources, env, ingest: queues.ingest, audit }),
       ],
       pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => queues[name])) }],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
@@ -282,6 +284,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       timeoutSeconds: config.crawl.requestTimeoutSeconds,
       log,
       collectors: createApiCollectors({ redis, prefix }),
+      env,
       recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
     });
     closers.unshift(() => crawler.close());

@@ -2,11 +2,10 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/sources/source.js';
-import { postIdOf } from '../pipeline/ingest/normalize.js';
+import { ingestJobIdOf } from '../pipeline/ingest/normalize.js';
 import { startWorker, type CrawlJob, type Queues } from '../pipeline/queues.js';
 import type { CrawlReport } from './shared/crawl-source.js';
 import { crawlPosition, type ApiCollectors } from './crawl-position.js';
-import { createHash } from 'node:crypto';
 
 export interface CrawlerRoleDeps {
   sources: readonly Source[];
@@ -19,6 +18,8 @@ export interface CrawlerRoleDeps {
   log: Logger;
   /** Collectors of the kinds read through a platform's API. */
   collectors: ApiCollectors;
+  /** Where credentials named by sources' `…Env` fields are read; process.env when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Where the last crawl report of each source is kept, for health. */
   recordReport(report: CrawlReport): Promise<void>;
 }
@@ -53,11 +54,11 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       if (source.kind === 'push') return { skipped: 'push source' };
       const report = await crawlPosition(source, {
         collectors: deps.collectors,
+        ...(deps.env ? { env: deps.env } : {}),
         maxRequests: deps.maxRequestsPerRun,
         timeoutSeconds: deps.timeoutSeconds,
         onItem: async (item) => {
-          const jobId = createHash('sha256').update(`${postIdOf(item)}\u0000${item.title ?? ''}\u0000${item.text}\u0000${item.reply?.text ?? ''}`).digest('hex').slice(0, 40);
-          await deps.queues.ingest.add('item', { item }, { jobId });
+          await deps.queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) });
         },
       });
       await deps.recordReport(report);

@@ -20,6 +20,14 @@ export function postIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platfo
   return sha([item.sourceId, item.kind, item.platformId ?? item.url]);
 }
 
+/**
+ * The ingest job id of an item: its post identity plus what it says. Adding the same item twice
+ * (a re-crawl, a re-submitted push batch) finds the existing job; an edited item gets a new job.
+ */
+export function ingestJobIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platformId' | 'url' | 'title' | 'text' | 'reply'>): string {
+  return createHash('sha256').update(`${postIdOf(item)}\u0000${item.title ?? ''}\u0000${item.text}\u0000${item.reply?.text ?? ''}`).digest('hex').slice(0, 40);
+}
+
 export function normalizeItem(item: CollectedItem): NormalizedPost {
   const title = normalizeText(item.title ?? '');
   const text = normalizeText(item.text);
