@@ -20,6 +20,10 @@ import { hashPassword } from '../core/auth/password.js';
 import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
 import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
 import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
+import { BulkIndexer } from '../pipeline/elasticsearch/bulk-indexer.js';
+import { EsEventStore, EsSignalStore } from '../pipeline/elasticsearch/es-event-store.js';
+import { RedisDeadLetters } from '../pipeline/redis/dead-letters.js';
+import { wireIngest } from '../pipeline/ingest/wire-ingest.js';
 import { EsAlertStore } from '../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
 import { EsTokenStore, EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
@@ -29,8 +33,6 @@ import { toPublicUser } from '../core/auth/user.js';
 import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
 import { QUEUE_NAMES, createQueues, createRedis } from '../pipeline/queues.js';
 import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
-import { createIngestPath } from '../pipeline/ingest/ingest-path.js';
-import { RedisSeenStore } from '../pipeline/ingest/dedupe.js';
 import { createSegmenter } from '../pipeline/ingest/segment.js';
 import { createClassifier } from '../pipeline/ingest/classify.js';
 import { startPipelineRole } from '../pipeline/pipeline-role.js';
@@ -54,6 +56,8 @@ import { queueBoard } from '../api/queue-board.js';
 import { EsAlertBoard } from '../pipeline/elasticsearch/es-alert-board.js';
 import { userRoutes } from '../api/routes/user-routes.js';
 import { tokenRoutes } from '../api/routes/token-routes.js';
+import { searchRoutes } from '../api/routes/search-routes.js';
+import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
@@ -156,7 +160,12 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
 
   const queues = createQueues(redis, prefix);
   closers.unshift(() => queues.close());
-  const posts = new EsPostStore(es, names.posts);
+  // One bulk indexer per process: every Elasticsearch write of the pipeline shares its batches.
+  const bulk = new BulkIndexer(es, { flushMs: config.pipeline.bulkFlushMs });
+  const posts = new EsPostStore(es, names.posts, bulk);
+  const events = new EsEventStore(es, names.events, bulk);
+  const signals = new EsSignalStore(es, names.signals, bulk);
+  const deadLetters = new RedisDeadLetters(redis, prefix);
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, redis);
   const userStore = new EsUserStore(es, names.users);
@@ -203,6 +212,8 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         userRoutes({ users: userStore, sessions, attempts, audit }),
         tokenRoutes({ tokens, audit }),
         alertRoutes({ alerts, posts }),
+        searchRoutes({ posts }),
+        pipelineRoutes({ deadLetters, queues, events, signals, audit }),
         live.router,
         auditRoutes({ audit }),
         ruleRoutes({ rules: () => rules.current(), posts, sentiment: rules.sentiment, now: () => new Date() }),
@@ -242,18 +253,25 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   if (roles.includes('worker')) {
     // New words of reloaded rules join jieba's (process-wide) user dictionary.
     rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
-    const ingest = createIngestPath({
-      seen: new RedisSeenStore(redis, prefix),
+    const ingest = wireIngest({
+      redis,
+      prefix,
       segment: createSegmenter(rules.current().ruleSet.words),
       classify: createClassifier(() => rules.current()),
       posts,
-      handOver: async (post) => void (await queues.alert.add('evaluate', { postId: post.id }, { jobId: `${post.id}-${post.contentHash}` })),
+      events,
+      signals,
+      queues,
+      eventWindowHours: config.pipeline.eventWindowHours,
+      signalThresholds: config.pipeline.signals,
       now: () => new Date(),
     });
     const pipeline = startPipelineRole({
       ingest,
       posts,
       alerts,
+      queues,
+      deadLetters,
       connection: redis,
       prefix,
       ingestConcurrency: config.pipeline.ingestConcurrency,

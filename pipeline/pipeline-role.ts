@@ -4,15 +4,19 @@ import type { AlertStore } from './elasticsearch/es-alert-store.js';
 import type { PostStore } from './elasticsearch/es-post-store.js';
 import { evaluateAlerts } from './alert/evaluate-alerts.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
-import { startWorker, type AlertJob, type IngestJob } from './queues.js';
+import { startWorker, type AlertJob, type IngestJob, type Queues } from './queues.js';
+import type { RedisDeadLetters } from './redis/dead-letters.js';
 import { NotFoundError } from '../core/errors.js';
 
 export interface PipelineRoleDeps {
   ingest(raw: unknown): Promise<IngestOutcome>;
   posts: PostStore;
   alerts: AlertStore;
+  queues: Pick<Queues, 'ingest' | 'alert'>;
+  deadLetters: RedisDeadLetters;
   connection: Redis;
   prefix: string;
+  /** Ingest jobs in flight per process: the bulk indexer batches their writes, so this sets batch size. */
   ingestConcurrency: number;
   log: Logger;
   now(): Date;
@@ -20,25 +24,29 @@ export interface PipelineRoleDeps {
   onAlert(alertId: string, outcome: 'created' | 'merged'): Promise<void>;
 }
 
-/** Ingest and alert-evaluation workers. */
+/** Ingest and alert-evaluation workers. Both wait (without spending attempts) while Elasticsearch is down. */
 export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<void> } {
-  const common = { connection: deps.connection, prefix: deps.prefix, log: deps.log };
-  const ingestWorker = startWorker<IngestJob>('ingest', (job) => deps.ingest(job.data.item), { ...common, concurrency: deps.ingestConcurrency });
+  const common = { connection: deps.connection, prefix: deps.prefix, log: deps.log, deadLetters: deps.deadLetters };
+  const ingestWorker = startWorker<IngestJob>('ingest', (job) => deps.ingest(job.data.item), {
+    ...common,
+    concurrency: deps.ingestConcurrency,
+    waitWhenUnavailable: { queue: deps.queues.ingest },
+  });
   const alertWorker = startWorker<AlertJob>(
     'alert',
     async (job) => {
-      const post = await deps.posts.get(job.data.postId);
+      const post = await deps.posts.get(job.data.postId, job.data.index);
       if (!post) throw new NotFoundError(`post ${job.data.postId} is not indexed`);
       const results = [];
       for (const alert of evaluateAlerts(post, deps.now())) {
         const outcome = await deps.alerts.createOrMerge(alert);
         if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
-        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome }, 'alert evaluated');
+        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome, eventId: job.data.eventId }, 'alert evaluated');
         results.push({ id: alert.id, outcome });
       }
       return results;
     },
-    { ...common, concurrency: 2 },
+    { ...common, concurrency: 2, waitWhenUnavailable: { queue: deps.queues.alert } },
   );
   return {
     async close() {

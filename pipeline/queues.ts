@@ -1,9 +1,11 @@
 import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
-import { QianshaoError } from '../core/errors.js';
+import { QianshaoError, UnavailableError } from '../core/errors.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import type { NotifyJob } from '../core/notify/notification.js';
+import type { AlertHandOver } from '../core/events/event.js';
+import type { RedisDeadLetters } from './redis/dead-letters.js';
 
 /** A queue exists only where retry, concurrency or rate-limit needs differ (DESIGN.md, data flow). */
 export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'notify'] as const;
@@ -15,9 +17,8 @@ export interface CrawlJob {
 export interface IngestJob {
   item: CollectedItem;
 }
-export interface AlertJob {
-  postId: string;
-}
+/** A post with hits, handed to alert evaluation with the event it belongs to. */
+export type AlertJob = AlertHandOver;
 
 /** One delivery to one channel, or a digest flush (`digest: channelId`) of deliveries held back by a rate limit. */
 export type NotifyQueueJob = { delivery: NotifyJob } | { digest: string };
@@ -60,20 +61,60 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   };
 }
 
+export interface WorkerDeps {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  log: Logger;
+  /** Where jobs that will never succeed go; without it they stay in BullMQ's failed set only. */
+  deadLetters?: RedisDeadLetters;
+  /**
+   * When a dependency is down (`UnavailableError`), put the job back at the head of the queue
+   * without spending an attempt and stop fetching for a while (1 s doubling to `maxMs`), instead of
+   * burning retries: the queue waits for the dependency and catches up when it returns.
+   */
+  waitWhenUnavailable?: { queue: Queue; initialMs?: number; maxMs?: number };
+}
+
 /**
- * Starts a worker whose processor may throw our errors: a non-retryable one (bad input) fails the
- * job at once and keeps it in the failed set; anything else is retried with backoff.
+ * Starts a worker whose processor may throw our errors:
+ * - a non-retryable one (bad input, a document Elasticsearch rejects) fails the job at once and
+ *   dead-letters it, so a poison item never blocks the queue;
+ * - `UnavailableError`, with `waitWhenUnavailable`, pauses the worker (see there);
+ * - anything else is retried with the queue's exponential backoff, and dead-lettered with
+ *   `attempts_exhausted` when the last attempt fails.
+ * A failed job also stays in BullMQ's failed set with its data.
  */
-export function startWorker<T>(
-  name: QueueName,
-  processor: (job: Job<T>) => Promise<unknown>,
-  deps: { connection: Redis; prefix: string; concurrency: number; log: Logger },
-): Worker<T> {
+export function startWorker<T>(name: QueueName, processor: (job: Job<T>) => Promise<unknown>, deps: WorkerDeps): Worker<T> {
+  let unavailableStreak = 0;
   const wrapped: Processor<T> = async (job) => {
     try {
-      return await processor(job);
+      const result = await processor(job);
+      unavailableStreak = 0;
+      return result;
     } catch (err) {
-      if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      const wait = deps.waitWhenUnavailable;
+      if (wait && err instanceof UnavailableError) {
+        const delay = Math.min((wait.initialMs ?? 1_000) * 2 ** Math.min(unavailableStreak++, 16), wait.maxMs ?? 30_000);
+        if (unavailableStreak === 1 || unavailableStreak % 10 === 0) deps.log.warn({ queue: name, jobId: job.id, delayMs: delay, err: err.message }, 'dependency unavailable; waiting');
+        await wait.queue.rateLimit(delay);
+        throw Worker.RateLimitError();
+      }
+      const permanent = err instanceof QianshaoError && !err.retryable;
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if ((permanent || lastAttempt) && deps.deadLetters) {
+        await deps.deadLetters.add({
+          id: String(job.id),
+          queue: name,
+          name: job.name,
+          data: job.data,
+          code: permanent ? (err as QianshaoError).code : 'attempts_exhausted',
+          reason: err instanceof Error ? err.message : String(err),
+          attempts: job.attemptsMade + 1,
+          failedAt: new Date().toISOString(),
+        });
+      }
+      if (permanent) throw new UnrecoverableError(`${(err as QianshaoError).code}: ${(err as Error).message}`);
       throw err;
     }
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SIGNAL_THRESHOLDS, SignalThresholdsSchema } from '../signals/early-signal.js';
 
 /** `true/false/1/0/yes/no/on/off` from env or YAML; `z.coerce.boolean` would read "false" as true. */
 const flag = z.preprocess((v) => {
@@ -52,9 +53,15 @@ export const ConfigSchema = z.object({
     .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15 }),
   pipeline: z
     .object({
-      ingestConcurrency: z.coerce.number().int().positive().default(4),
+      /** Ingest jobs in flight per worker process; their Elasticsearch writes share bulk requests. */
+      ingestConcurrency: z.coerce.number().int().positive().max(1000).default(64),
+      /** A bulk request is sent this long after its first write, or when 500 writes wait. */
+      bulkFlushMs: z.coerce.number().int().min(1).max(5000).default(15),
+      /** Near-duplicate posts further apart than this never join one event. */
+      eventWindowHours: z.coerce.number().positive().max(24 * 90).default(72),
+      signals: SignalThresholdsSchema.default(DEFAULT_SIGNAL_THRESHOLDS),
     })
-    .default({ ingestConcurrency: 4 }),
+    .default({ ingestConcurrency: 64, bulkFlushMs: 15, eventWindowHours: 72, signals: DEFAULT_SIGNAL_THRESHOLDS }),
   demo: z
     .object({
       enabled: flag.default(false),
@@ -101,6 +108,8 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['ES_INDEX_PREFIX', ['elasticsearch', 'indexPrefix']],
   ['CRAWL_EVERY_SECONDS', ['crawl', 'everySeconds']],
   ['INGEST_CONCURRENCY', ['pipeline', 'ingestConcurrency']],
+  ['BULK_FLUSH_MS', ['pipeline', 'bulkFlushMs']],
+  ['EVENT_WINDOW_HOURS', ['pipeline', 'eventWindowHours']],
   ['DEMO', ['demo', 'enabled']],
   ['DEMO_SITE_PORT', ['demo', 'sitePort']],
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],

@@ -33,6 +33,10 @@ export interface NormalizedPost extends CollectedItem {
 
 /** What is indexed in Elasticsearch. */
 export interface IndexedPost extends NormalizedPost {
+  /** The post's own time: `publishedAt` when the page gives one, else `collectedAt`. */
+  at: string;
+  /** jieba's segmentation of title and text joined by spaces (the `tokens` field, exact word search). */
+  tokens: string;
   words: string[];
   keywords: string[];
   hits: PostHit[];
@@ -53,4 +57,6 @@ export interface IndexedPost extends NormalizedPost {
   levelReason?: LevelReason;
   rulesVersion?: string;
   indexedAt: string;
+  /** The event (near-duplicate cluster) the post belongs to. */
+  eventId?: string;
 }

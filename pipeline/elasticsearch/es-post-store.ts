@@ -1,13 +1,32 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { IndexedPost } from '../../core/posts/post.js';
+import {
+  rangesFromMarkedText,
+  snippetOf,
+  type PostSearchHit,
+  type PostSearchQuery,
+  type PostSearchResult,
+} from '../../core/posts/post-search.js';
+import type { BulkIndexer } from './bulk-indexer.js';
 import { translateEsError } from './es-client.js';
+import { monthlyPostsIndex } from './indices.js';
 
-/** Where posts live. Port: search facets and aggregations for dashboards come with the search issue. */
+/**
+ * Where posts live. Port: upsert is durable when it resolves; reads are near-real-time except
+ * `get` with the index a write returned. Aggregations for dashboards are left out (their own port).
+ */
 export interface PostStore {
-  upsert(post: IndexedPost): Promise<void>;
-  get(id: string): Promise<IndexedPost | undefined>;
+  /**
+   * Writes the post where it already lives (`home`, when the caller remembers it; otherwise looked
+   * up by id), or into the monthly index of its time when it is new. Resolves with that index once
+   * the document is durably indexed.
+   */
+  upsert(post: IndexedPost, home?: string): Promise<string>;
+  /** With `index` (as `upsert` returned) the read is real-time; without, near-real-time over the alias. */
+  get(id: string, index?: string): Promise<IndexedPost | undefined>;
   latest(limit: number): Promise<IndexedPost[]>;
   count(): Promise<number>;
+  search(query: PostSearchQuery): Promise<PostSearchResult>;
   /** Posts collected at or after `since`, newest first, in pages, at most `max` in all (what a rule would have caught). */
   scanSince(since: Date, max: number): AsyncGenerator<PostToScan[]>;
 }
@@ -18,24 +37,73 @@ export type PostToScan = Pick<IndexedPost, 'id' | 'title' | 'text' | 'url' | 'so
 const SCAN_FIELDS = ['id', 'title', 'text', 'url', 'sourceId', 'kind', 'collectedAt'];
 const SCAN_PAGE = 500;
 
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const LIST_EXCLUDES = ['tokens', 'words'];
+
+/**
+ * Posts in monthly indices (`<alias>-YYYY.MM`) behind the read alias. Writes go through the shared
+ * `BulkIndexer`; the lookup of where an existing post lives is batched into one `ids` query per tick.
+ */
 export class EsPostStore implements PostStore {
+  private lookups = new Map<string, { resolve(index: string | undefined): void; reject(err: Error): void }[]>();
+  private lookupScheduled = false;
+
   constructor(
     private readonly es: Client,
-    private readonly index: string,
+    private readonly alias: string,
+    private readonly bulk: BulkIndexer,
   ) {}
 
-  async upsert(post: IndexedPost): Promise<void> {
+  async upsert(post: IndexedPost, home?: string): Promise<string> {
+    const index = home ?? (await this.whereIs(post.id)) ?? monthlyPostsIndex(this.alias, post.at);
+    await this.bulk.write({ index, id: post.id, document: post });
+    return index;
+  }
+
+  /** The concrete index holding post `id`, if any: batched with every other lookup of this tick. */
+  private whereIs(id: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.lookups.get(id) ?? [];
+      waiting.push({ resolve, reject });
+      this.lookups.set(id, waiting);
+      if (!this.lookupScheduled) {
+        this.lookupScheduled = true;
+        setImmediate(() => void this.runLookups());
+      }
+    });
+  }
+
+  private async runLookups(): Promise<void> {
+    const batch = this.lookups;
+    this.lookups = new Map();
+    this.lookupScheduled = false;
     try {
-      await this.es.index({ index: this.index, id: post.id, document: post });
+      const ids = [...batch.keys()];
+      const res = await this.es.search({
+        index: this.alias,
+        size: ids.length,
+        _source: false,
+        query: { ids: { values: ids } },
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      });
+      const found = new Map(res.hits.hits.map((h) => [h._id!, h._index]));
+      for (const [id, waiting] of batch) for (const w of waiting) w.resolve(found.get(id));
     } catch (err) {
-      throw translateEsError(err, `index post ${post.id}`);
+      const translated = translateEsError(err, `look up ${batch.size} posts`);
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(translated);
     }
   }
 
-  async get(id: string): Promise<IndexedPost | undefined> {
+  async get(id: string, index?: string): Promise<IndexedPost | undefined> {
     try {
-      const res = await this.es.get<IndexedPost>({ index: this.index, id }, { ignore: [404] });
-      return res.found ? res._source : undefined;
+      if (index) {
+        const res = await this.es.get<IndexedPost>({ index, id }, { ignore: [404] });
+        return res.found ? res._source : undefined;
+      }
+      const res = await this.es.search<IndexedPost>({ index: this.alias, size: 1, query: { ids: { values: [id] } }, ignore_unavailable: true, allow_no_indices: true });
+      return res.hits.hits[0]?._source;
     } catch (err) {
       throw translateEsError(err, `get post ${id}`);
     }
@@ -43,7 +111,14 @@ export class EsPostStore implements PostStore {
 
   async latest(limit: number): Promise<IndexedPost[]> {
     try {
-      const res = await this.es.search<IndexedPost>({ index: this.index, size: limit, sort: [{ collectedAt: 'desc' }] });
+      const res = await this.es.search<IndexedPost>({
+        index: this.alias,
+        size: limit,
+        sort: [{ collectedAt: 'desc' }],
+        _source: { excludes: ['tokens'] },
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      });
       return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
     } catch (err) {
       throw translateEsError(err, 'list posts');
@@ -52,7 +127,7 @@ export class EsPostStore implements PostStore {
 
   async count(): Promise<number> {
     try {
-      return (await this.es.count({ index: this.index })).count;
+      return (await this.es.count({ index: this.alias, ignore_unavailable: true, allow_no_indices: true })).count;
     } catch (err) {
       throw translateEsError(err, 'count posts');
     }
@@ -65,12 +140,14 @@ export class EsPostStore implements PostStore {
       let hits: estypes.SearchHit<PostToScan>[];
       try {
         const res = await this.es.search<PostToScan>({
-          index: this.index,
+          index: this.alias,
           size: Math.min(SCAN_PAGE, max - seen),
           _source: SCAN_FIELDS,
           query: { range: { collectedAt: { gte: since.toISOString() } } },
           sort: [{ collectedAt: 'desc' }, { id: 'asc' }],
           ...(after ? { search_after: after } : {}),
+          ignore_unavailable: true,
+          allow_no_indices: true,
         });
         hits = res.hits.hits;
       } catch (err) {
@@ -83,4 +160,85 @@ export class EsPostStore implements PostStore {
       if (!after) return;
     }
   }
+
+  async search(query: PostSearchQuery): Promise<PostSearchResult> {
+    const { must, should, highlightQuery } = textClauses(query);
+    const filter = filterClauses(query);
+    const field = (extra: object = {}) => ({ number_of_fragments: 0, ...extra, ...(highlightQuery ? { highlight_query: highlightQuery } : {}) });
+    try {
+      const res = await this.es.search<IndexedPost>({
+        index: this.alias,
+        from: query.offset,
+        size: query.limit,
+        track_total_hits: 10_000,
+        query: { bool: { must, should, filter } },
+        sort: query.sort === 'time' || !query.q ? [{ at: 'desc' }, { id: 'asc' }] : ['_score', { at: 'desc' }],
+        _source: { excludes: LIST_EXCLUDES },
+        ...(highlightQuery
+          ? { highlight: { type: 'unified', pre_tags: [OPEN], post_tags: [CLOSE], fields: { title: field(), text: field() } } }
+          : {}),
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      });
+      const total = res.hits.total;
+      const hits = res.hits.hits.flatMap((h): PostSearchHit[] => {
+        const post = h._source;
+        if (!post) return [];
+        const title = rangesFromMarkedText(h.highlight?.title?.[0] ?? post.title, post.title, OPEN, CLOSE) ?? [];
+        const text = rangesFromMarkedText(h.highlight?.text?.[0] ?? post.text, post.text, OPEN, CLOSE) ?? [];
+        return [{ post, score: h._score ?? null, highlights: { title, text }, snippet: snippetOf(post.text, text) }];
+      });
+      return {
+        total: typeof total === 'number' ? total : (total?.value ?? hits.length),
+        totalExact: typeof total === 'number' || total?.relation !== 'gte',
+        hits,
+      };
+    } catch (err) {
+      throw translateEsError(err, 'search posts');
+    }
+  }
+}
+
+type QueryContainer = estypes.QueryDslQueryContainer;
+
+/** How `q` matches (see `PostSearchQuerySchema`) and what is highlighted: phrases of the query, never single characters. */
+function textClauses(query: PostSearchQuery): { must: QueryContainer[]; should: QueryContainer[]; highlightQuery?: QueryContainer } {
+  const q = query.q?.trim();
+  if (!q) return { must: [], should: [] };
+  const words = q.split(/\s+/).filter(Boolean);
+  const phrases: QueryContainer = {
+    bool: { should: words.flatMap((w) => [{ match_phrase: { title: w } }, { match_phrase: { text: w } }]) },
+  };
+  switch (query.match) {
+    case 'phrase':
+      return {
+        must: [{ multi_match: { query: q, type: 'phrase', fields: ['title^2', 'text', 'reply.text'] } }],
+        should: [],
+        highlightQuery: { bool: { should: [{ match_phrase: { title: q } }, { match_phrase: { text: q } }] } },
+      };
+    case 'words':
+      return { must: [{ match: { tokens: { query: q, operator: 'and' } } }], should: [], highlightQuery: phrases };
+    case 'any':
+      return {
+        must: [{ multi_match: { query: q, fields: ['title^2', 'text', 'reply.text'], operator: 'and' } }],
+        should: [
+          { multi_match: { query: q, type: 'phrase', fields: ['title^3', 'text^2'], boost: 3 } },
+          { match: { tokens: { query: q, boost: 2 } } },
+        ],
+        highlightQuery: phrases,
+      };
+  }
+}
+
+function filterClauses(query: PostSearchQuery): QueryContainer[] {
+  const filter: QueryContainer[] = [];
+  if (query.sourceIds?.length) filter.push({ terms: { sourceId: query.sourceIds } });
+  if (query.kinds?.length) filter.push({ terms: { kind: query.kinds } });
+  if (query.domains?.length) filter.push({ terms: { domain: query.domains } });
+  if (query.categories?.length) filter.push({ terms: { categories: query.categories } });
+  if (query.sentiments?.length) filter.push({ terms: { 'sentiment.label': query.sentiments } });
+  if (query.minLevel !== undefined) filter.push({ range: { level: { lte: query.minLevel } } });
+  if (query.eventId) filter.push({ term: { eventId: query.eventId } });
+  if (query.from || query.to) filter.push({ range: { at: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
+  return filter;
 }

@@ -1,47 +1,59 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-
-type MappingTypeMapping = estypes.MappingTypeMapping;
 import { translateEsError } from './es-client.js';
 
+type MappingTypeMapping = estypes.MappingTypeMapping;
+
 /**
- * Mappings use only the server's core features (standard analyzer, keyword, date, nested), so the
- * embedded node and the full docker image serve them alike. The standard analyzer splits CJK into
- * single characters; phrase queries give exact Chinese matching on top of that.
+ * Mappings use only the server's core features (standard and whitespace analyzers, keyword, date,
+ * nested), so the embedded node and the full docker image serve them alike: no Painless, no
+ * delete-by-query, no cjk analyzer.
+ *
+ * - `title`/`text` use `standard`, which splits CJK into single characters: recall for any query,
+ *   and `match_phrase` gives exact Chinese substring matching.
+ * - `tokens` is the jieba segmentation joined by spaces, analysed by `whitespace`: exact word
+ *   search ("执法" does not match a post segmented as "暴力执法").
+ * - `dynamic: false` (not strict): fields other stages add later (privacy findings, schemes) are
+ *   kept in `_source` without being indexed, so a new classification field never makes a post
+ *   unindexable. Declare a field here before filtering on it.
  */
 export const POSTS_MAPPING: MappingTypeMapping = {
-  dynamic: 'strict',
+  dynamic: false,
   properties: {
     id: { type: 'keyword' },
     sourceId: { type: 'keyword' },
     kind: { type: 'keyword' },
-    url: { type: 'keyword' },
-    platformId: { type: 'keyword' },
-    parentRef: { type: 'keyword' },
-    title: { type: 'text', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
-    text: { type: 'text' },
-    author: { type: 'keyword' },
+    url: { type: 'keyword', ignore_above: 4096 },
+    platformId: { type: 'keyword', ignore_above: 512 },
+    parentRef: { type: 'keyword', ignore_above: 4096 },
+    title: { type: 'text', analyzer: 'standard', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
+    text: { type: 'text', analyzer: 'standard' },
+    tokens: { type: 'text', analyzer: 'whitespace' },
+    author: { type: 'keyword', ignore_above: 256 },
+    /** The post's own time: published time when the page gives one, else first collection. */
+    at: { type: 'date' },
     publishedAt: { type: 'date' },
     collectedAt: { type: 'date' },
     indexedAt: { type: 'date' },
     contentHash: { type: 'keyword' },
-    reply: { properties: { text: { type: 'text' }, at: { type: 'date' }, by: { type: 'keyword' } } },
-    words: { type: 'keyword' },
-    keywords: { type: 'keyword' },
+    reply: { properties: { text: { type: 'text', analyzer: 'standard' }, at: { type: 'date' }, by: { type: 'keyword', ignore_above: 256 } } },
+    words: { type: 'keyword', ignore_above: 64 },
+    keywords: { type: 'keyword', ignore_above: 64 },
     maxLevel: { type: 'byte' },
     categories: { type: 'keyword' },
-    terms: { type: 'keyword' },
+    terms: { type: 'keyword', ignore_above: 256 },
+    eventId: { type: 'keyword' },
     hits: {
       type: 'nested',
       properties: {
-        term: { type: 'keyword' },
+        term: { type: 'keyword', ignore_above: 256 },
         packId: { type: 'keyword' },
         category: { type: 'keyword' },
         level: { type: 'byte' },
         field: { type: 'keyword' },
         start: { type: 'integer' },
         end: { type: 'integer' },
-        suggestion: { type: 'keyword' },
+        suggestion: { type: 'keyword', ignore_above: 256 },
         matched: { type: 'keyword' },
         packVersion: { type: 'integer' },
         domain: { type: 'keyword' },
@@ -174,7 +186,47 @@ export const TOKENS_MAPPING: MappingTypeMapping = {
   },
 };
 
+/** An event: near-duplicate posts clustered in a time window (see `core/events/`). */
+export const EVENTS_MAPPING: MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: { type: 'keyword' },
+    title: { type: 'text', analyzer: 'standard', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
+    postIds: { type: 'keyword' },
+    sourceIds: { type: 'keyword' },
+    postCount: { type: 'integer' },
+    commentCount: { type: 'integer' },
+    negativeCount: { type: 'integer' },
+    firstSeen: { type: 'date' },
+    lastSeen: { type: 'date' },
+    heat: { type: 'float' },
+    timeline: { type: 'object', enabled: false },
+    updatedAt: { type: 'date' },
+  },
+};
+
+/** An early signal (苗头性、倾向性问题): a key whose volume or negative share left its baseline. */
+export const SIGNALS_MAPPING: MappingTypeMapping = {
+  dynamic: false,
+  properties: {
+    id: { type: 'keyword' },
+    scope: { type: 'keyword' },
+    key: { type: 'keyword', ignore_above: 256 },
+    reason: { type: 'keyword' },
+    bucketStart: { type: 'date' },
+    count: { type: 'integer' },
+    negative: { type: 'integer' },
+    baselineMean: { type: 'float' },
+    zScore: { type: 'float' },
+    ratio: { type: 'float' },
+    negativeShare: { type: 'float' },
+    baselineNegativeShare: { type: 'float' },
+    detectedAt: { type: 'date' },
+  },
+};
+
 export interface IndexNames {
+  /** Read alias over every monthly posts index (`<prefix>-posts-YYYY.MM`). */
   posts: string;
   alerts: string;
   audit: string;
@@ -184,6 +236,8 @@ export interface IndexNames {
   notifications: string;
   users: string;
   tokens: string;
+  events: string;
+  signals: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
@@ -196,33 +250,92 @@ export function indexNames(prefix: string): IndexNames {
     notifications: `${prefix}-notifications`,
     users: `${prefix}-users`,
     tokens: `${prefix}-tokens`,
+    events: `${prefix}-events`,
+    signals: `${prefix}-signals`,
   };
 }
 
-/** Creates missing indices; an existing index is left as is (mapping changes need a migration). */
+/**
+ * The monthly posts index a post of this time is written to, by UTC month. A post keeps the index
+ * it was first written to (see `EsPostStore`), so an edit in a later month never duplicates it.
+ */
+export function monthlyPostsIndex(postsAlias: string, at: string | Date): string {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not a time: ${String(at)}`);
+  return `${postsAlias}-${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+const SETTINGS = { number_of_shards: 1, number_of_replicas: 0 };
+
+/**
+ * Puts the posts index template (every `<alias>-YYYY.MM` index joins the read alias on creation,
+ * so a bulk write to a new month creates it) and creates the single indices that are missing. An
+ * existing index keeps its mapping (mapping changes need a migration). A concrete index holding the
+ * alias's name (the layout before monthly indices) is moved into monthly indices first.
+ */
 export async function ensureIndices(es: Client, names: IndexNames): Promise<void> {
-  const wanted: [string, MappingTypeMapping][] = [
-    [names.posts, POSTS_MAPPING],
+  try {
+    await es.indices.putIndexTemplate({
+      name: names.posts,
+      index_patterns: [`${names.posts}-*`],
+      priority: 100,
+      template: { settings: SETTINGS, mappings: POSTS_MAPPING, aliases: { [names.posts]: {} } },
+      _meta: { owner: 'qianshao', what: 'monthly posts indices behind a read alias' },
+    });
+    // Fields added since a monthly index was created are added to it (new fields only: always compatible).
+    await es.indices.putMapping({ index: `${names.posts}-*`, allow_no_indices: true, ...POSTS_MAPPING });
+  } catch (err) {
+    throw translateEsError(err, `put index template ${names.posts}`);
+  }
+  await migrateConcretePostsIndex(es, names.posts);
+  // The current month's index exists from the start so the read alias always resolves.
+  const wanted: [string, MappingTypeMapping | undefined][] = [
+    [monthlyPostsIndex(names.posts, new Date()), undefined],
     [names.alerts, ALERTS_MAPPING],
     [names.audit, AUDIT_MAPPING],
     [names.auditCheckpoints, AUDIT_CHECKPOINTS_MAPPING],
     [names.users, USERS_MAPPING],
     [names.tokens, TOKENS_MAPPING],
+    [names.events, EVENTS_MAPPING],
+    [names.signals, SIGNALS_MAPPING],
   ];
   for (const [index, mappings] of wanted) await ensureIndex(es, index, mappings);
 }
 
-/** Creates one index unless it exists; safe when several processes start at once. */
-export async function ensureIndex(es: Client, index: string, mappings: MappingTypeMapping): Promise<void> {
+/** Creates one index unless it exists (without mappings: from its template); safe when several processes start at once. */
+export async function ensureIndex(es: Client, index: string, mappings?: MappingTypeMapping): Promise<void> {
   try {
     if (await es.indices.exists({ index })) {
       // Fields added since the index was created are added to it (new fields only: always compatible).
-      await es.indices.putMapping({ index, ...mappings });
+      if (mappings) await es.indices.putMapping({ index, ...mappings });
       return;
     }
-    await es.indices.create({ index, mappings, settings: { number_of_shards: 1, number_of_replicas: 0 } });
+    await es.indices.create(mappings ? { index, mappings, settings: SETTINGS } : { index });
   } catch (err) {
     if (err instanceof Error && err.message.includes('resource_already_exists_exception')) return;
     throw translateEsError(err, `create index ${index}`);
+  }
+}
+
+/** Copies the documents of a pre-monthly `<prefix>-posts` index into monthly indices, then drops it. */
+async function migrateConcretePostsIndex(es: Client, alias: string): Promise<void> {
+  try {
+    if (!(await es.indices.exists({ index: alias }))) return;
+    if (await es.indices.existsAlias({ name: alias })) return;
+    let page = await es.search<Record<string, unknown>>({ index: alias, scroll: '1m', size: 500, sort: ['_doc'] });
+    while (page.hits.hits.length > 0) {
+      const operations = page.hits.hits.flatMap((h) => {
+        const doc = h._source ?? {};
+        const at = String(doc.publishedAt ?? doc.collectedAt ?? new Date().toISOString());
+        return [{ index: { _index: monthlyPostsIndex(alias, at), _id: h._id! } }, { at, ...doc }];
+      });
+      const res = await es.bulk({ operations, refresh: false });
+      if (res.errors) throw new Error(`moving ${alias} into monthly indices: some documents were rejected`);
+      page = await es.scroll<Record<string, unknown>>({ scroll_id: page._scroll_id!, scroll: '1m' });
+    }
+    if (page._scroll_id) await es.clearScroll({ scroll_id: page._scroll_id }).catch(() => undefined);
+    await es.indices.delete({ index: alias });
+  } catch (err) {
+    throw translateEsError(err, `move ${alias} into monthly indices`);
   }
 }

@@ -8,14 +8,24 @@ export function decideDedupe(previousHash: string | null | undefined, contentHas
   return previousHash === contentHash ? 'duplicate' : 'changed';
 }
 
+/** What is remembered of a post once it is indexed. */
+export interface SeenPost {
+  /** Content hash last indexed. */
+  hash: string;
+  /** The concrete index the post lives in, so an edit months later updates it there. */
+  home?: string;
+  /** The post's time as first indexed (a post without a published date keeps its first collection time). */
+  at?: string;
+}
+
 /**
- * Remembers the content hash last indexed for each post id. Written only after the post is
- * indexed, so a crash between the two re-processes the post instead of losing it.
+ * Remembers, per post id, what was last indexed. Written only after the post is indexed, so a
+ * crash between the two re-processes the post instead of losing it.
  * Port: what it leaves out is near-duplicate detection (MinHash events), which is a later stage.
  */
 export interface SeenStore {
-  lastHash(postId: string): Promise<string | null>;
-  remember(postId: string, contentHash: string): Promise<void>;
+  lookup(postId: string): Promise<SeenPost | null>;
+  remember(postId: string, seen: SeenPost): Promise<void>;
 }
 
 export class RedisSeenStore implements SeenStore {
@@ -24,11 +34,14 @@ export class RedisSeenStore implements SeenStore {
     private readonly prefix: string,
   ) {}
 
-  lastHash(postId: string): Promise<string | null> {
-    return this.redis.hget(`${this.prefix}:seen`, postId);
+  async lookup(postId: string): Promise<SeenPost | null> {
+    const raw = await this.redis.hget(`${this.prefix}:seen`, postId);
+    if (raw === null) return null;
+    // Records written before homes were remembered hold the bare hash.
+    return raw.startsWith('{') ? (JSON.parse(raw) as SeenPost) : { hash: raw };
   }
 
-  async remember(postId: string, contentHash: string): Promise<void> {
-    await this.redis.hset(`${this.prefix}:seen`, postId, contentHash);
+  async remember(postId: string, seen: SeenPost): Promise<void> {
+    await this.redis.hset(`${this.prefix}:seen`, postId, JSON.stringify(seen));
   }
 }

@@ -1,5 +1,7 @@
 import { CollectedItemSchema } from '../../core/posts/collected-item.js';
 import type { IndexedPost } from '../../core/posts/post.js';
+import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
+import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
@@ -11,9 +13,16 @@ export interface IngestDeps {
   seen: SeenStore;
   segment(text: string): Segmentation;
   classify(post: { title: string; text: string }): PostClassification;
+  /** Assigns the post to an event (MinHash LSH) and returns the event's new state. */
+  cluster(post: IndexedPost): Promise<EventRecord>;
+  /** Counts the post towards its keys' baselines; returns the early signals it raises. */
+  detectSignals(post: IndexedPost): Promise<SignalRecord[]>;
+  /** Durable writes; `posts.upsert` resolves with the index the post lives in. */
   posts: PostStore;
+  writeEvent(event: EventRecord): Promise<void>;
+  writeSignal(signal: SignalRecord): Promise<void>;
   /** Hands a post that got a level (lexicon hits, a fired scheme, personal data) to alert evaluation (the `alert` queue). */
-  handOver(post: IndexedPost): Promise<void>;
+  handOver(handOver: AlertHandOver): Promise<void>;
   now(): Date;
 }
 
@@ -21,9 +30,17 @@ export interface IngestOutcome {
   postId: string;
   decision: DedupeDecision;
   hits: number;
+  eventId?: string;
+  signals?: number;
 }
 
-/** The whole ingest path on one screen: normalize → dedupe → segment → classify → index → hand over. */
+/**
+ * The whole ingest path on one screen: normalize → dedupe → segment → classify → index → cluster
+ * → hand over. The event is assigned just before the write so the post carries its `eventId`, and
+ * the post, its event and any signal go to Elasticsearch together in one bulk round; every step is
+ * idempotent, so a retry after a failed write re-does nothing twice. The job is acknowledged only
+ * after every write resolved (durably indexed) and the post is remembered as seen.
+ */
 export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<IngestOutcome> {
   return async (raw) => {
     const parsed = CollectedItemSchema.safeParse(raw);
@@ -32,15 +49,22 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
       throw new InvalidInputError(`collected item rejected: ${why}`, 'invalid_item');
     }
     const post = normalizeItem(parsed.data);
-    const decision = decideDedupe(await deps.seen.lastHash(post.id), post.contentHash);
+    const seen = await deps.seen.lookup(post.id);
+    const decision = decideDedupe(seen?.hash, post.contentHash);
     if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
 
-    const { words, keywords } = deps.segment(`${post.title}\n${post.text}`);
+    const segmentation = deps.segment(`${post.title}\n${post.text}`);
     const classification = deps.classify(post);
-    const indexed: IndexedPost = { ...post, words, keywords, ...classification, indexedAt: deps.now().toISOString() };
-    await deps.posts.upsert(indexed);
-    if (indexed.level !== undefined) await deps.handOver(indexed);
-    await deps.seen.remember(post.id, post.contentHash);
-    return { postId: post.id, decision, hits: indexed.hits.length };
+    const at = post.publishedAt ?? seen?.at ?? post.collectedAt;
+    const classified: IndexedPost = { ...post, at, ...segmentation, ...classification, indexedAt: deps.now().toISOString() };
+
+    const event = await deps.cluster(classified);
+    const indexed: IndexedPost = { ...classified, eventId: event.id };
+    const signals = await deps.detectSignals(indexed);
+    const [index] = await Promise.all([deps.posts.upsert(indexed, seen?.home), deps.writeEvent(event), ...signals.map((s) => deps.writeSignal(s))]);
+
+    if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
+    await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at });
+    return { postId: post.id, decision, hits: indexed.hits.length, eventId: event.id, signals: signals.length };
   };
 }

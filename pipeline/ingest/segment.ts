@@ -1,6 +1,8 @@
 import nodejieba from 'nodejieba';
 
 export interface Segmentation {
+  /** Every word in order, joined by single spaces (whitespace-free tokens; punctuation kept). */
+  tokens: string;
   /** Distinct words of two or more characters, in first-seen order. */
   words: string[];
   /** Top TF-IDF keywords, for word clouds. */
@@ -20,8 +22,9 @@ export function createSegmenter(domainTerms: readonly string[]): (text: string) 
   }
   for (const term of domainTerms) nodejieba.insertWord(term);
   return (text) => {
-    const words = [...new Set(nodejieba.cut(text).filter((w) => w.trim().length >= 2))];
+    const cut = nodejieba.cut(text).filter((w) => w.trim().length > 0);
+    const words = [...new Set(cut.filter((w) => w.trim().length >= 2))];
     const keywords = nodejieba.extract(text, 10).map((k) => k.word);
-    return { words, keywords };
+    return { tokens: cut.map((w) => w.trim()).join(' '), words, keywords };
   };
 }

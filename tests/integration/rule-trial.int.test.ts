@@ -12,6 +12,7 @@ import { configDir } from '../../core/paths.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 import { RulesRegistry } from '../../core/rules/rules-registry.js';
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
+import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { createClassifier } from '../../pipeline/ingest/classify.js';
 import { normalizeItem } from '../../pipeline/ingest/normalize.js';
@@ -31,7 +32,7 @@ const classify = createClassifier(() => rules.current());
 function post(n: number, text: string, daysAgo: number): IndexedPost {
   const at = new Date(now.getTime() - daysAgo * 86_400_000).toISOString();
   const normalized = normalizeItem({ sourceId: 'demo-website', kind: 'comment', url: `http://127.0.0.1:8601/c/${n}`, platformId: String(n), title: '', text, collectedAt: at });
-  return { ...normalized, words: [], keywords: [], ...classify(normalized), indexedAt: at };
+  return { ...normalized, at, tokens: '', words: [], keywords: [], ...classify(normalized), indexedAt: at };
 }
 
 async function call(method: string, route: string, body?: unknown, auth = true): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -57,8 +58,8 @@ beforeAll(async () => {
   redis = new Redis(iso.redisUrl);
   const names = indexNames(iso.indexPrefix);
   await ensureIndices(es, names);
-  posts = new EsPostStore(es, names.posts);
-  // Fully classified posts (schemes, privacy, sentiment, domain) are accepted by the strict mapping.
+  posts = new EsPostStore(es, names.posts, new BulkIndexer(es, { flushMs: 5 }));
+  // Fully classified posts (schemes, privacy, sentiment, domain) are accepted by the mapping.
   await posts.upsert(post(1, '昨天镇上城管去强拆，把人推倒了，我电话13812345678', 1));
   await posts.upsert(post(2, '城南工地夜间施工噪音扰民快一个月了', 2));
   await posts.upsert(post(3, '今年的文化下乡活动办得很好', 3));

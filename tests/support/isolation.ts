@@ -26,6 +26,7 @@ export function isolation(): { redisPrefix: string; indexPrefix: string; redisUr
       const es = new Client({ node: esUrl });
       const indices = await es.cat.indices({ index: `${indexPrefix}-*`, format: 'json' }).catch(() => []);
       for (const { index } of indices) if (index) await es.indices.delete({ index });
+      await es.indices.deleteIndexTemplate({ name: `${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
       await es.close();
     },
   };

@@ -75,7 +75,7 @@ describe('ingest stages', () => {
 
   it('raises one alert per pack for a post, keyed so the same words re-posted merge into it', () => {
     const post = normalizeItem(item);
-    const indexed = { ...post, words: [], keywords: [], ...classify(post), indexedAt: '2026-11-22T08:00:01.000Z' };
+    const indexed = { ...post, at: post.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: '2026-11-22T08:00:01.000Z' };
     const alerts = evaluateAlerts(indexed, new Date('2026-11-22T08:00:02.000Z'));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ packId: 'sensitive', level: 2, status: 'new', postIds: [post.id] });

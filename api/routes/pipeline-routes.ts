@@ -1,0 +1,80 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AuditLog } from '../../core/audit/audit-log.js';
+import { NotFoundError } from '../../core/errors.js';
+import type { EventStore, SignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
+import type { Queues } from '../../pipeline/queues.js';
+import type { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
+import { actorOf, requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+
+export interface PipelineRoutesDeps {
+  deadLetters: RedisDeadLetters;
+  queues: Pick<Queues, 'ingest' | 'alert'>;
+  events: EventStore;
+  signals: SignalStore;
+  /** Replaying a dead letter is a state change: recorded before it happens. */
+  audit: AuditLog;
+}
+
+const PageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+const IdSchema = z.object({ id: z.string().min(1).max(200) });
+const SinceSchema = z.object({
+  since: z.string().datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/**
+ * Dead letters (jobs that will never succeed as they are) and their replay; events and early
+ * signals for the dashboards.
+ */
+export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/pipeline/dead-letters', requirePermission('pipeline.admin'), async (req, res) => {
+    const { limit, offset } = parseBody(PageSchema, req.query);
+    res.json(await deps.deadLetters.list(limit, offset));
+  });
+
+  router.post('/pipeline/dead-letters/:id/replay', requirePermission('pipeline.admin'), async (req, res) => {
+    const { id } = parseBody(IdSchema, req.params);
+    const letter = await deps.deadLetters.get(id);
+    if (!letter) throw new NotFoundError(`dead letter ${id} does not exist`);
+    const queue = letter.queue === 'ingest' ? deps.queues.ingest : letter.queue === 'alert' ? deps.queues.alert : undefined;
+    if (!queue) throw new NotFoundError(`dead letters of queue ${letter.queue} cannot be replayed here`);
+    await deps.audit.record({
+      actor: actorOf(req),
+      entity: { type: 'pipeline', id: `dead-letter:${id}` },
+      action: 'pipeline.dead_letter_replay',
+      before: { queue: letter.queue, code: letter.code, reason: letter.reason, attempts: letter.attempts, replays: letter.replays },
+      ...(req.requestId ? { requestId: req.requestId } : {}),
+    });
+    // The failed job still holds the id; it goes before the same id is queued afresh.
+    await queue.remove(id);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the letter's data is what this queue's job held
+    await queue.add(letter.name as never, letter.data as any, { jobId: id });
+    await deps.deadLetters.remove(id, letter.replays + 1);
+    res.status(202).json({ replayed: id, queue: letter.queue });
+  });
+
+  router.get('/events', requirePermission('search.read'), async (req, res) => {
+    const q = parseBody(SinceSchema.extend({ minHeat: z.coerce.number().min(0).max(100).optional() }), req.query);
+    res.json({ events: await deps.events.list(q) });
+  });
+
+  router.get('/events/:id', requirePermission('search.read'), async (req, res) => {
+    const { id } = parseBody(IdSchema, req.params);
+    const event = await deps.events.get(id);
+    if (!event) throw new NotFoundError(`event ${id} does not exist`);
+    res.json({ event });
+  });
+
+  router.get('/signals', requirePermission('search.read'), async (req, res) => {
+    const q = parseBody(SinceSchema.extend({ scope: z.enum(['position', 'term', 'category', 'domain']).optional() }), req.query);
+    res.json({ signals: await deps.signals.list(q) });
+  });
+  return router;
+}
