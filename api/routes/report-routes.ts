@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { InvalidInputError } from '../../core/errors.js';
+import { parsePeriod } from '../../core/reports/period.js';
+import { parseScope, type ReportScope } from '../../core/reports/report.js';
+import type { ReportService } from '../../reports/report-service.js';
+import { renderDocx } from '../../reports/render/docx.js';
+import { renderMarkdown } from '../../reports/render/markdown.js';
+import { renderXlsx } from '../../reports/render/xlsx.js';
+import { actorOf, requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+
+const Period = z.string().min(4).max(40);
+const Scope = z.string().min(4).max(120).default('unit');
+const ReportQuery = z.object({ period: Period, scope: Scope });
+const ExportQuery = ReportQuery.extend({ format: z.enum(['docx', 'xlsx', 'md']) });
+const EditableBody = z.object({ period: Period, scope: Scope, conclusions: z.string().max(20_000), nextSteps: z.string().max(20_000) });
+
+function checked(period: string, scope: string): { period: string; scope: ReportScope } {
+  parsePeriod(period);
+  try {
+    return { period, scope: parseScope(scope) };
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, 'invalid_scope');
+  }
+}
+
+const TYPES = {
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  md: 'text/markdown; charset=utf-8',
+} as const;
+
+/**
+ * Reports for the analysis-and-judgment meeting: `GET /api/reports` (the report as JSON, for the
+ * dashboard's preview), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown) and
+ * `PUT /api/reports/editable` (研判结论 and 下一步工作打算, audited).
+ */
+export function reportRoutes(deps: { reports: ReportService }): Router {
+  const router = Router();
+  router.get('/reports', requirePermission('reports.read'), async (req, res) => {
+    const q = parseBody(ReportQuery, req.query);
+    const { period, scope } = checked(q.period, q.scope);
+    res.json({ report: await deps.reports.generate(period, scope) });
+  });
+  router.get('/reports/export', requirePermission('reports.read'), async (req, res) => {
+    const q = parseBody(ExportQuery, req.query);
+    const { period, scope } = checked(q.period, q.scope);
+    const report = await deps.reports.generate(period, scope);
+    const body = q.format === 'docx' ? await renderDocx(report) : q.format === 'xlsx' ? await renderXlsx(report) : Buffer.from(renderMarkdown(report));
+    const name = `${report.scopeLabel}${report.period.label}舆情分析研判报告.${q.format}`;
+    res.setHeader('Content-Type', TYPES[q.format]);
+    res.setHeader('Content-Disposition', `attachment; filename="report-${report.period.key}.${q.format}"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    res.send(body);
+  });
+  router.put('/reports/editable', requirePermission('reports.write'), async (req, res) => {
+    const body = parseBody(EditableBody, req.body);
+    const { period, scope } = checked(body.period, body.scope);
+    res.json({ editable: await deps.reports.saveEditable(period, scope, { conclusions: body.conclusions, nextSteps: body.nextSteps }, actorOf(req), req.requestId) });
+  });
+  return router;
+}

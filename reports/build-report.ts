@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { formatShanghai, type Period } from '../core/reports/period.js';
+import { scopeKey, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table } from '../core/reports/report.js';
+import { comparedWithPrevious, humanDuration, percent, quantile } from '../core/reports/stats.js';
+import type { AlertRow, ReportData } from './report-data.js';
+
+export interface ReportContext {
+  unit: string;
+  period: Period;
+  previous: Period;
+  scope: ReportScope;
+  /** Positions by id, for names. */
+  sources: { id: string; name: string }[];
+  /** Coverage gaps per position (from–to ranges not collected because the source failed). */
+  gaps: { sourceId: string; from: string; to: string; cause?: string }[];
+  /** A position with no new item for this many days at the period's end is a zombie position. */
+  zombieDays: number;
+  generatedAt: Date;
+  editable?: ReportEditable;
+}
+
+const LEVELS = [1, 2, 3, 4] as const;
+const LEVEL_NAME: Record<number, string> = { 1: '一级（红）', 2: '二级（橙）', 3: '三级（黄）', 4: '四级（蓝）' };
+const LEVEL_COLOR: Record<number, string> = { 1: '#d93026', 2: '#f08c00', 3: '#e6c200', 4: '#1c7ed6' };
+const KIND_NAME: Record<string, string> = { article: '文章', comment: '评论', message: '留言', reply: '回复', weibo: '微博', attachment: '附件' };
+const SENTIMENT_NAME: Record<string, string> = { negative: '负面', neutral: '中性', positive: '正面', unknown: '未判定' };
+const STATUS_NAME: Record<string, string> = { new: '待签收', acknowledged: '已签收', handling: '处置中', responded: '已回应', closed: '已办结', false_positive: '误报' };
+
+function seconds(from: string, to: string | undefined): number | undefined {
+  if (!to) return undefined;
+  const s = (Date.parse(to) - Date.parse(from)) / 1000;
+  return Number.isFinite(s) && s >= 0 ? s : undefined;
+}
+
+function dashboardRange(period: Period): string {
+  return `from=${encodeURIComponent(period.from.toISOString())}&to=${encodeURIComponent(period.to.toISOString())}`;
+}
+
+function timeliness(alerts: AlertRow[], now: Date) {
+  const rows = LEVELS.map((level) => {
+    const of = alerts.filter((a) => a.level === level && a.status !== 'false_positive');
+    const ack = of.flatMap((a) => seconds(a.createdAt, a.acknowledgedAt) ?? []);
+    const resp = of.flatMap((a) => seconds(a.createdAt, a.respondedAt) ?? []);
+    const ackInTime = of.filter((a) => (seconds(a.createdAt, a.acknowledgedAt) ?? Infinity) <= a.ackDeadlineSeconds).length;
+    const respInTime = of.filter((a) => (seconds(a.createdAt, a.respondedAt) ?? Infinity) <= a.respondDeadlineSeconds).length;
+    return { level, count: of.length, ack, resp, ackInTime, respInTime };
+  });
+  const overdue = alerts.filter((a) => {
+    if (a.status === 'false_positive') return false;
+    const ackLate = (seconds(a.createdAt, a.acknowledgedAt) ?? (now.getTime() - Date.parse(a.createdAt)) / 1000) > a.ackDeadlineSeconds;
+    const respLate = (seconds(a.createdAt, a.respondedAt) ?? (a.closedAt ? 0 : (now.getTime() - Date.parse(a.createdAt)) / 1000)) > a.respondDeadlineSeconds;
+    return ackLate || respLate;
+  });
+  return { rows, overdue };
+}
+
+function lineChart(id: string, title: string, data: ReportData['posts']['perDay']): Chart {
+  return {
+    id,
+    title,
+    option: {
+      animation: false,
+      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { bottom: 0, data: ['信息量', '负面信息'] },
+      grid: { left: 48, right: 24, top: 40, bottom: 48 },
+      xAxis: { type: 'category', data: data.map((d) => d.date.slice(5)) },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [
+        { name: '信息量', type: 'line', data: data.map((d) => d.count), itemStyle: { color: '#1c7ed6' } },
+        { name: '负面信息', type: 'line', data: data.map((d) => d.negative), itemStyle: { color: '#d93026' } },
+      ],
+    },
+  };
+}
+
+function levelPie(alerts: AlertRow[]): Chart {
+  return {
+    id: 'alerts-by-level',
+    title: '预警等级分布',
+    option: {
+      animation: false,
+      title: { text: '预警等级分布', left: 'center', textStyle: { fontSize: 14 } },
+      legend: { bottom: 0 },
+      series: [
+        {
+          type: 'pie',
+          radius: ['35%', '62%'],
+          label: { formatter: '{b}\n{c}条' },
+          data: LEVELS.map((l) => ({ name: LEVEL_NAME[l], value: alerts.filter((a) => a.level === l).length, itemStyle: { color: LEVEL_COLOR[l] } })).filter((d) => d.value > 0),
+        },
+      ],
+    },
+  };
+}
+
+function barChart(id: string, title: string, rows: { name: string; value: number }[]): Chart {
+  return {
+    id,
+    title,
+    option: {
+      animation: false,
+      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+      grid: { left: 120, right: 32, top: 40, bottom: 24 },
+      xAxis: { type: 'value', minInterval: 1 },
+      yAxis: { type: 'category', data: rows.map((r) => r.name).reverse() },
+      series: [{ type: 'bar', data: rows.map((r) => r.value).reverse(), itemStyle: { color: '#1c7ed6' }, label: { show: true, position: 'right' } }],
+    },
+  };
+}
+
+/** Turns the period's data into the report's sections. Pure: same data, same report. */
+export function buildReport(data: ReportData, ctx: ReportContext): Report {
+  const { period, previous } = ctx;
+  const name = (id: string) => ctx.sources.find((s) => s.id === id)?.name ?? id;
+  const range = dashboardRange(period);
+  const alerts = data.alerts;
+  const real = alerts.filter((a) => a.status !== 'false_positive');
+  const falsePositives = alerts.length - real.length;
+  const escalated = alerts.filter((a) => a.escalationStep > 0).length;
+  const empty = data.posts.total === 0 && alerts.length === 0;
+  const dataNotes: string[] = [];
+  const periodGaps = ctx.gaps.filter((g) => Date.parse(g.from) < period.to.getTime() && Date.parse(g.to) > period.from.getTime());
+  if (periodGaps.length > 0) dataNotes.push(`本期有 ${periodGaps.length} 段采集中断（见“阵地运行情况”），相关时段的数据不完整，研判时请勿将其视为“无舆情”。`);
+  if (empty) dataNotes.push(`本期（${period.label}）内未采集到任何信息，也未产生预警。请先核实各阵地采集是否正常，再作“平稳”结论。`);
+
+  const overview: ReportSection = {
+    id: 'overview',
+    heading: '总体情况',
+    paragraphs: empty
+      ? [`本期（${period.label}）内未采集到信息、未产生预警。`]
+      : [
+          `本期共采集各阵地信息 ${data.posts.total} 条，${comparedWithPrevious(data.posts.total, data.posts.previousTotal)}。` +
+            `触发预警 ${alerts.length} 条，${comparedWithPrevious(alerts.length, data.previousAlerts.length)}；其中${LEVELS.map((l) => `${LEVEL_NAME[l]} ${alerts.filter((a) => a.level === l).length} 条`).join('、')}。`,
+          `按责任链升级 ${escalated} 条；经核实为误报 ${falsePositives} 条，误报率 ${percent(falsePositives, alerts.length) ?? 0}%。`,
+        ],
+    figures: [
+      { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: { description: '本期采集时间落在期内的帖文、评论、留言', dashboard: `#/search?${range}`, query: data.queries.posts! } },
+      { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: { description: '本期创建的预警', dashboard: `#/alerts?${range}`, query: data.queries.alerts! } },
+      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: { description: `本期创建的${LEVEL_NAME[l]}预警`, dashboard: `#/alerts?level=${l}&${range}` } })),
+      { label: '升级次数', value: escalated, unit: '条', trace: { description: '本期预警中因未及时签收或处置而沿责任链升级的', dashboard: `#/alerts?escalated=true&${range}` } },
+      { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: { description: '标记为误报的预警 ÷ 本期预警总数', dashboard: `#/alerts?status=false_positive&${range}` } },
+    ],
+    tables: [
+      {
+        title: '各阵地采集情况',
+        columns: ['阵地', '信息量（条）'],
+        rows: data.posts.bySource.map((b) => [name(b.key), b.count]),
+        trace: { description: '按阵地统计本期采集量', dashboard: `#/search?${range}`, query: data.queries.posts! },
+        empty: '本期无采集数据',
+      },
+      { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [KIND_NAME[b.key] ?? b.key, b.count]), empty: '本期无采集数据' },
+      { title: '按领域', columns: ['领域', '信息量（条）'], rows: data.posts.byDomain.map((b) => [b.key, b.count]), empty: '本期无采集数据' },
+      { title: '按情感倾向', columns: ['倾向', '信息量（条）'], rows: data.posts.bySentiment.map((b) => [SENTIMENT_NAME[b.key] ?? b.key, b.count]), empty: '本期无采集数据' },
+      {
+        title: '预警按类别',
+        columns: ['类别', ...LEVELS.map((l) => LEVEL_NAME[l]!), '合计'],
+        rows: [...new Set(alerts.map((a) => a.category))].map((c) => [c, ...LEVELS.map((l) => alerts.filter((a) => a.category === c && a.level === l).length), alerts.filter((a) => a.category === c).length]),
+        empty: '本期无预警',
+      },
+    ],
+    charts: empty ? [] : [lineChart('volume', '信息量走势', data.posts.perDay), ...(alerts.length > 0 ? [levelPie(alerts)] : []), barChart('by-source', '各阵地信息量', data.posts.bySource.slice(0, 12).map((b) => ({ name: name(b.key), value: b.count })))],
+  };
+
+  const t = timeliness(alerts, period.to < ctx.generatedAt ? period.to : ctx.generatedAt);
+  const prevT = timeliness(data.previousAlerts, previous.to);
+  const ackAll = t.rows.flatMap((r) => r.ack);
+  const prevAckAll = prevT.rows.flatMap((r) => r.ack);
+  const ackMedian = quantile(ackAll, 0.5);
+  const prevAckMedian = quantile(prevAckAll, 0.5);
+  const timelinessSection: ReportSection = {
+    id: 'timeliness',
+    heading: '处置时效（处早、处小、处快）',
+    paragraphs:
+      real.length === 0
+        ? ['本期无需处置的预警。']
+        : [
+            `本期预警签收时长中位数 ${humanDuration(ackMedian)}（上期 ${humanDuration(prevAckMedian)}），按时签收率 ${percent(t.rows.reduce((s, r) => s + r.ackInTime, 0), real.length) ?? 0}%；` +
+              `按时回应率 ${percent(t.rows.reduce((s, r) => s + r.respInTime, 0), real.length) ?? 0}%。超时未签收或未回应的预警 ${t.overdue.length} 条${t.overdue.length > 0 ? '，明细见下表' : ''}。`,
+          ],
+    figures: [
+      { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: { description: '从预警创建到签收的时长（误报除外）', dashboard: `#/alerts?${range}` } },
+      { label: '超时预警', value: t.overdue.length, unit: '条', trace: { description: '签收或回应超过该等级时限的预警', dashboard: `#/alerts?overdue=true&${range}` } },
+    ],
+    tables: [
+      {
+        title: '各等级处置时效',
+        columns: ['等级', '预警数', '签收中位数', '签收P90', '按时签收率', '回应中位数', '回应P90', '按时回应率'],
+        rows: t.rows.map((r) => [
+          LEVEL_NAME[r.level]!,
+          r.count,
+          humanDuration(quantile(r.ack, 0.5)),
+          humanDuration(quantile(r.ack, 0.9)),
+          r.count ? `${percent(r.ackInTime, r.count)}%` : '—',
+          humanDuration(quantile(r.resp, 0.5)),
+          humanDuration(quantile(r.resp, 0.9)),
+          r.count ? `${percent(r.respInTime, r.count)}%` : '—',
+        ]),
+      },
+      {
+        title: '超时预警明细',
+        columns: ['预警', '等级', '创建时间', '状态', '责任人'],
+        rows: t.overdue.map((a) => [a.title, LEVEL_NAME[a.level]!, formatShanghai(new Date(a.createdAt)), STATUS_NAME[a.status] ?? a.status, a.assignee || a.acknowledgedBy || '值班员（未签收）']),
+        empty: '本期无超时预警',
+      },
+    ],
+    charts: [],
+  };
+
+  const eventsSection: ReportSection = {
+    id: 'events',
+    heading: '重点事件',
+    paragraphs: data.events.length === 0 ? ['本期未形成热度较高的舆情事件。'] : [`本期热度居前的事件 ${data.events.length} 个，热度最高的是“${data.events[0]!.title}”。`],
+    figures: [],
+    tables: [
+      {
+        title: '热度居前的事件',
+        columns: ['事件', '热度', '信息量', '首次发现', '最近发现', '涉及阵地'],
+        rows: data.events.map((e) => [e.title, Math.round(e.heat), e.posts, e.firstSeen ? formatShanghai(new Date(e.firstSeen)) : '—', e.lastSeen ? formatShanghai(new Date(e.lastSeen)) : '—', e.sourceIds.map(name).join('、')]),
+        empty: '本期无事件',
+      },
+    ],
+    charts: [],
+  };
+
+  const signalsSection: ReportSection = {
+    id: 'signals',
+    heading: '苗头性、倾向性问题',
+    paragraphs: data.signals.length === 0 ? ['本期未发现苗头性、倾向性问题信号。'] : [`本期发现苗头性、倾向性问题信号 ${data.signals.length} 次。`],
+    figures: [],
+    tables: [{ title: '信号', columns: ['时间', '对象', '依据'], rows: data.signals.map((s) => [formatShanghai(new Date(s.at)), s.subject, s.reason]), empty: '本期无信号' }],
+    charts: [],
+  };
+
+  const end = Math.min(period.to.getTime(), ctx.generatedAt.getTime());
+  const positionRows = ctx.sources.map((s) => {
+    const last = data.posts.lastItemBySource[s.id];
+    const idleDays = last ? Math.floor((end - Date.parse(last)) / 86_400_000) : undefined;
+    const zombie = idleDays === undefined || idleDays >= ctx.zombieDays;
+    return { s, count: data.posts.bySource.find((b) => b.key === s.id)?.count ?? 0, last, idleDays, zombie, gaps: periodGaps.filter((g) => g.sourceId === s.id) };
+  });
+  const zombies = positionRows.filter((r) => r.zombie);
+  const u = data.posts.unansweredByAge;
+  const positions: ReportSection = {
+    id: 'positions',
+    heading: '阵地运行情况',
+    paragraphs: [
+      `纳入监测的阵地 ${ctx.sources.length} 个；${zombies.length > 0 ? `超过 ${ctx.zombieDays} 天无更新的“僵尸”阵地 ${zombies.length} 个（${zombies.map((z) => z.s.name).join('、')}）` : `无超过 ${ctx.zombieDays} 天未更新的阵地`}；` +
+        `${periodGaps.length > 0 ? `采集中断 ${periodGaps.length} 段` : '本期采集无中断'}。`,
+      `截至期末未答复的网民留言 ${u.under1Month + u.months1to3 + u.over3Months} 条，其中超过 3 个月未答复 ${u.over3Months} 条${u.over3Months > 0 ? '（不符合政府网站“留言 3 个月内答复”要求，须立即整改）' : ''}。`,
+    ],
+    figures: [
+      { label: '僵尸阵地', value: zombies.length, unit: '个', trace: { description: `期末前 ${ctx.zombieDays} 天内无新信息的阵地`, dashboard: '#/positions' } },
+      { label: '超3个月未答复留言', value: u.over3Months, unit: '条', trace: { description: '期末时仍无答复、发布超过 90 天的留言', dashboard: '#/search?kind=message&unanswered=true', query: data.queries.unanswered! } },
+    ],
+    tables: [
+      {
+        title: '各阵地运行情况',
+        columns: ['阵地', '本期信息量', '最新信息时间', '连续无更新天数', '状态', '采集中断'],
+        rows: positionRows.map((r) => [r.s.name, r.count, r.last ? formatShanghai(new Date(r.last)) : '无', r.idleDays ?? '—', r.zombie ? '僵尸阵地' : '正常', r.gaps.map((g) => `${formatShanghai(new Date(g.from))}至${formatShanghai(new Date(g.to))}${g.cause ? `（${g.cause}）` : ''}`).join('；') || '无']),
+        empty: '未配置阵地',
+      },
+      { title: '未答复留言（按时长）', columns: ['1个月内', '1至3个月', '超过3个月'], rows: [[u.under1Month, u.months1to3, u.over3Months]] },
+    ],
+    charts: [],
+  };
+
+  const inPeriod = (iso: string | undefined) => !!iso && Date.parse(iso) >= period.from.getTime() && Date.parse(iso) < period.to.getTime();
+  const created = data.ledger.filter((l) => inPeriod(l.createdAt));
+  const closed = data.ledger.filter((l) => inPeriod(l.closedAt));
+  const overdueItems = data.ledger.filter((l) => l.status !== 'closed' && l.deadline && Date.parse(l.deadline) < end);
+  const ledgerTable: Table = {
+    title: '整改台账',
+    columns: ['问题', '来源', '责任人', '责任科室', '整改时限', '状态'],
+    rows: [...overdueItems, ...data.ledger.filter((l) => !overdueItems.includes(l))].map((l) => [l.problem, l.origin, l.responsible, l.section, l.deadline ? formatShanghai(new Date(l.deadline)).slice(0, 10) : '—', overdueItems.includes(l) ? `${l.status}（已逾期）` : l.status]),
+    trace: { description: '本期新增、本期销号及期末仍未销号的台账事项', dashboard: '#/ledger' },
+    empty: '本期无台账事项',
+  };
+  const ledger: ReportSection = {
+    id: 'ledger',
+    heading: '整改落实情况',
+    paragraphs: [`本期新增整改事项 ${created.length} 项，销号 ${closed.length} 项，逾期未销号 ${overdueItems.length} 项${overdueItems.length > 0 ? '，须督促责任人限期整改' : ''}。`],
+    figures: [
+      { label: '新增事项', value: created.length, unit: '项' },
+      { label: '销号事项', value: closed.length, unit: '项' },
+      { label: '逾期事项', value: overdueItems.length, unit: '项', trace: { description: '期末时超过整改时限仍未销号', dashboard: '#/ledger?overdue=true' } },
+    ],
+    tables: [ledgerTable],
+    charts: [],
+  };
+
+  const scopeLabel = ctx.scope.kind === 'unit' ? ctx.unit : ctx.scope.kind === 'source' ? name(ctx.scope.id) : `${ctx.scope.name}领域`;
+  const id = createHash('sha256').update(`${period.key}\u0000${scopeKey(ctx.scope)}`).digest('hex').slice(0, 24);
+  return {
+    id,
+    unit: ctx.unit,
+    period: { kind: period.kind, key: period.key, label: period.label, from: period.from.toISOString(), to: period.to.toISOString() },
+    previousPeriod: { key: previous.key, label: previous.label },
+    scope: ctx.scope,
+    scopeLabel,
+    generatedAt: ctx.generatedAt.toISOString(),
+    empty,
+    dataNotes,
+    sections: [overview, timelinessSection, eventsSection, signalsSection, positions, ledger],
+    editable: ctx.editable ?? { conclusions: '', nextSteps: '' },
+  };
+}

@@ -1,0 +1,28 @@
+import * as echarts from 'echarts';
+import { Resvg } from '@resvg/resvg-js';
+import type { Chart } from '../../core/reports/report.js';
+
+/** The font charts ask for; resvg falls back through the system's CJK fonts (Debian: fonts-noto-cjk). */
+const FONT = 'Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif';
+
+/** Renders an ECharts option on the server, without a DOM, to an SVG string. */
+export function chartToSvg(chart: Chart, width = 720, height = 360): string {
+  const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    instance.setOption({ textStyle: { fontFamily: FONT }, ...chart.option });
+    return instance.renderToSVGString();
+  } finally {
+    instance.dispose();
+  }
+}
+
+/** The same chart as PNG for Word, at `scale` × the SVG size so it stays sharp when printed. */
+export function chartToPng(chart: Chart, width = 720, height = 360, scale = 2): Buffer {
+  const svg = chartToSvg(chart, width, height);
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: '#ffffff',
+    font: { loadSystemFonts: true, defaultFontFamily: 'Noto Sans CJK SC', sansSerifFamily: 'Noto Sans CJK SC' },
+  });
+  return Buffer.from(resvg.render().asPng());
+}

@@ -1,0 +1,32 @@
+import type { Report, Table } from '../../core/reports/report.js';
+
+/** Markdown cells: crawled titles are hostile, so pipes, markup and line breaks are neutralised. */
+function cell(v: string | number): string {
+  return String(v).replace(/[\\|*_`[\]<>#]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+function table(t: Table): string[] {
+  if (t.rows.length === 0) return [t.empty ?? '无。', ''];
+  return [`| ${t.columns.map(cell).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`), ''];
+}
+
+const CN_NUM = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
+
+/** The report as Markdown, for the dashboard's preview and for pasting into other documents. */
+export function renderMarkdown(report: Report): string {
+  const out = [`# ${cell(report.scopeLabel)}${report.period.label}网络舆情分析研判报告`, '', `> 生成时间：${report.generatedAt}　对比期：${report.previousPeriod.label}`, ''];
+  for (const note of report.dataNotes) out.push(`> **说明**：${note}`, '');
+  let n = 0;
+  for (const s of report.sections) {
+    out.push(`## ${CN_NUM[n++]}、${s.heading}`, '');
+    for (const p of s.paragraphs) out.push(p, '');
+    if (s.figures.length > 0) {
+      out.push(...s.figures.map((f) => `- ${f.label}：**${f.value}${f.unit ?? ''}**${f.previous !== undefined ? `（上期 ${f.previous}${f.unit ?? ''}）` : ''}${f.trace ? `　[复核](${f.trace.dashboard})` : ''}`), '');
+    }
+    let m = 0;
+    for (const t of s.tables) out.push(`### （${CN_NUM[m++]}）${t.title}`, '', ...table(t));
+  }
+  out.push(`## ${CN_NUM[n++]}、研判结论`, '', report.editable.conclusions || '（待分析研判会填写）', '');
+  out.push(`## ${CN_NUM[n++]}、下一步工作打算`, '', report.editable.nextSteps || '（待分析研判会填写）', '');
+  return out.join('\n');
+}

@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+import ExcelJS from 'exceljs';
+import { parseScope } from '../../core/reports/report.js';
+import { indexNames, ensureIndices } from '../../pipeline/elasticsearch/indices.js';
+import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
+import { ReportService } from '../../reports/report-service.js';
+import { renderDocx } from '../../reports/render/docx.js';
+import { renderMarkdown } from '../../reports/render/markdown.js';
+import { renderXlsx } from '../../reports/render/xlsx.js';
+import { isolation } from '../support/isolation.js';
+
+const iso = isolation();
+let es: Client;
+let redis: Redis;
+let service: ReportService;
+let audit: EsAuditLog;
+const idx = { posts: `${iso.indexPrefix}-rposts`, alerts: `${iso.indexPrefix}-ralerts`, reports: `${iso.indexPrefix}-reports`, ledger: `${iso.indexPrefix}-rledger` };
+const sources = [
+  { id: 'site', name: '县政府门户网站' },
+  { id: 'board', name: '县长信箱' },
+  { id: 'weibo', name: '青山发布微博' },
+];
+const policy = { levels: { red: { acknowledgeSeconds: 900, respondSeconds: 18_000 }, orange: { acknowledgeSeconds: 900, respondSeconds: 18_000 }, yellow: { acknowledgeSeconds: 1800, respondSeconds: 172_800 }, blue: { acknowledgeSeconds: 3600, respondSeconds: 172_800 } } };
+
+function post(id: string, sourceId: string, kind: string, collectedAt: string, extra: Record<string, unknown> = {}) {
+  return { id, sourceId, kind, url: `http://127.0.0.1/${id}`, title: `帖文${id}`, text: '内容', collectedAt, publishedAt: collectedAt, keywords: ['收费', '医院'], ...extra };
+}
+
+function alert(id: string, level: number, status: string, createdAt: string, extra: Record<string, unknown> = {}) {
+  return { id, title: `预警${id}`, level, status, category: '负面', sourceId: 'site', createdAt, escalationStep: 0, policy, postIds: ['p1'], ...extra };
+}
+
+const at = (iso8601: string, plusSeconds: number) => new Date(Date.parse(iso8601) + plusSeconds * 1000).toISOString();
+
+beforeAll(async () => {
+  es = new Client({ node: iso.esUrl });
+  redis = new Redis(iso.redisUrl);
+  await es.indices.create({
+    index: idx.posts,
+    mappings: {
+      properties: {
+        sourceId: { type: 'keyword' },
+        kind: { type: 'keyword' },
+        domain: { type: 'keyword' },
+        keywords: { type: 'keyword' },
+        sentiment: { properties: { label: { type: 'keyword' } } },
+        collectedAt: { type: 'date' },
+        publishedAt: { type: 'date' },
+        reply: { properties: { text: { type: 'text' } } },
+      },
+    },
+  });
+  await es.indices.create({ index: idx.alerts, mappings: { properties: { id: { type: 'keyword' }, sourceId: { type: 'keyword' }, createdAt: { type: 'date' }, policy: { type: 'object', enabled: false } } } });
+  const docs = [
+    ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' } })),
+    post('m-old', 'board', 'message', '2026-05-01T02:00:00Z'),
+    post('m-new', 'board', 'message', '2026-09-20T02:00:00Z'),
+    post('m-answered', 'board', 'message', '2026-08-10T02:00:00Z', { reply: { text: '已转交相关部门办理。' } }),
+    post('q2-1', 'site', 'article', '2026-04-10T02:00:00Z'),
+  ];
+  for (const d of docs) await es.index({ index: idx.posts, id: d.id, document: d });
+  const t0 = '2026-08-01T01:00:00Z';
+  const alerts = [
+    alert('red', 1, 'closed', t0, { acknowledgedAt: at(t0, 600), acknowledgedBy: 'duty', respondedAt: at(t0, 4 * 3600), closedAt: at(t0, 8 * 3600) }),
+    alert('orange', 2, 'responded', t0, { acknowledgedAt: at(t0, 1800), acknowledgedBy: 'chief', respondedAt: at(t0, 3 * 3600), escalationStep: 1 }),
+    alert('yellow', 3, 'new', t0, { title: '=HYPERLINK("http://evil")|<b>县医院</b>' }),
+    alert('blue', 4, 'false_positive', t0),
+    alert('q2', 3, 'closed', '2026-05-01T01:00:00Z', { acknowledgedAt: '2026-05-01T01:20:00Z' }),
+  ];
+  for (const a of alerts) await es.index({ index: idx.alerts, id: a.id, document: a });
+  await es.index({ index: idx.ledger, id: 'l1', document: { id: 'l1', problem: '县长信箱留言超期未答复', origin: '自查', responsible: { name: '刘科长', section: '办公室' }, deadline: '2026-09-15T00:00:00Z', status: 'in_progress', createdAt: '2026-08-20T00:00:00Z' } });
+  await es.indices.refresh({ index: `${iso.indexPrefix}-r*` });
+  const names = indexNames(iso.indexPrefix);
+  await ensureIndices(es, names);
+  audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
+  service = new ReportService({
+    es,
+    indices: idx,
+    unit: '青山县人民政府',
+    sources: () => sources,
+    gaps: async () => [{ sourceId: 'site', from: '2026-08-03T00:00:00Z', to: '2026-08-04T06:00:00Z', cause: '网站返回 503' }],
+    zombieDays: 14,
+    audit,
+    now: () => new Date('2026-10-08T02:00:00Z'),
+  });
+  await service.ensure();
+});
+
+afterAll(async () => {
+  await iso.cleanup();
+  redis.disconnect();
+  await es.close();
+});
+
+describe('the quarterly analysis-and-judgment report', () => {
+  it('counts what was collected and alerted, with the previous quarter beside it', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    const overview = r.sections.find((s) => s.id === 'overview')!;
+    const fig = (label: string) => overview.figures.find((f) => f.label === label)!;
+    expect(fig('采集信息总量')).toMatchObject({ value: 7, previous: 2 }); // m-old and q2-1 were collected in Q2
+    expect(fig('预警总数')).toMatchObject({ value: 4, previous: 1 });
+    expect(fig('一级（红）预警').value).toBe(1);
+    expect(fig('升级次数').value).toBe(1);
+    expect(fig('误报率').value).toBe(25);
+    expect(overview.tables[0]!.rows).toEqual([
+      ['县政府门户网站', 5],
+      ['县长信箱', 2],
+    ]);
+    expect(overview.paragraphs.join()).toContain('较上期增加 5');
+    // Every figure says how to re-run it.
+    expect(fig('采集信息总量').trace?.query?.index).toBe(idx.posts);
+  });
+
+  it('measures timeliness per level and names who held the overdue alerts', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    const t = r.sections.find((s) => s.id === 'timeliness')!;
+    expect(t.figures[0]).toMatchObject({ label: '签收时长中位数', value: '20分钟' }); // 10 and 30 minutes
+    const perLevel = t.tables[0]!.rows;
+    expect(perLevel[0]).toEqual(['一级（红）', 1, '10分钟', '10分钟', '100%', '4.0小时', '4.0小时', '100%']);
+    expect(perLevel[1]![4]).toBe('0%'); // orange signed for after 30 min against a 15 min clock
+    const overdue = t.tables[1]!.rows.map((row) => [row[1], row[4]]);
+    expect(overdue).toEqual([
+      ['二级（橙）', 'chief'],
+      ['三级（黄）', '值班员（未签收）'],
+    ]);
+  });
+
+  it('never lets a meeting reason over silent holes: gaps, zombie positions and old unanswered messages are stated', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    expect(r.dataNotes.join()).toContain('1 段采集中断');
+    const p = r.sections.find((s) => s.id === 'positions')!;
+    expect(p.figures.find((f) => f.label === '僵尸阵地')!.value).toBe(2); // board's last item is 20 Sep, weibo has none
+    expect(p.figures.find((f) => f.label === '超3个月未答复留言')!.value).toBe(1);
+    expect(p.tables[0]!.rows[0]![5]).toContain('网站返回 503');
+    const ledger = r.sections.find((s) => s.id === 'ledger')!;
+    expect(ledger.figures.map((f) => f.value)).toEqual([1, 0, 1]);
+    expect(ledger.tables[0]!.rows[0]![5]).toContain('已逾期');
+  });
+
+  it('says so when a period holds no data, instead of inventing numbers', async () => {
+    const r = await service.generate('2025-Q1', { kind: 'unit' });
+    expect(r.empty).toBe(true);
+    expect(r.dataNotes.join()).toContain('未采集到任何信息');
+    expect(r.sections[0]!.charts).toHaveLength(0);
+    expect(renderMarkdown(r)).toContain('本期（2025年第一季度）内未采集到信息、未产生预警。');
+  });
+
+  it('keeps 研判结论 and 下一步工作打算 with the report, audited', async () => {
+    const actor = { kind: 'user' as const, id: 'chief', displayName: '刘科长', roles: ['section_chief'] };
+    await service.saveEditable('2026-Q3', parseScope('unit'), { conclusions: '本季度舆情总体平稳。', nextSteps: '加强县长信箱留言办理督办。' }, actor, 'req-12345678');
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    expect(r.editable.conclusions).toBe('本季度舆情总体平稳。');
+    const [record] = await audit.list({ entityType: 'report', entityId: r.id });
+    expect(record).toMatchObject({ action: 'report.edit', actor: { id: 'chief' }, after: { nextSteps: '加强县长信箱留言办理督办。' } });
+  });
+
+  it('exports XLSX whose hostile cells stay text', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await renderXlsx(r)) as unknown as ArrayBuffer);
+    expect(book.worksheets.map((w) => w.name)).toContain('各等级处置时效');
+    const overdue = book.getWorksheet('超时预警明细')!;
+    const title = overdue.getRow(3).getCell(1).value;
+    expect(typeof title).toBe('string');
+    expect(String(title).startsWith("'=")).toBe(true);
+  });
+
+  it('renders a DOCX in 公文 layout that LibreOffice opens and prints', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    const dir = mkdtempSync(path.join(tmpdir(), 'qs-report-'));
+    const docx = path.join(dir, 'report.docx');
+    writeFileSync(docx, await renderDocx(r));
+    execFileSync('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${dir}/lo`, '--convert-to', 'pdf', '--outdir', dir, docx], { stdio: 'ignore', timeout: 120_000 });
+    const pdf = path.join(dir, 'report.pdf');
+    const info = execFileSync('pdfinfo', [pdf]).toString();
+    expect(info).toMatch(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
+    expect(Number(/Pages:\s+(\d+)/.exec(info)![1])).toBeGreaterThanOrEqual(3);
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString();
+    expect(text).toContain('网络舆情分析研判报告');
+    expect(text).toContain('一、总体情况');
+    expect(text).toContain('本季度舆情总体平稳。');
+    expect(text).toMatch(/—\s*1\s*—/); // page numbers
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '2', pdf, path.join(dir, 'page')]);
+    const pages = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.png'));
+    expect(pages.length).toBe(2);
+    expect(readFileSync(path.join(dir, pages.sort()[0]!)).subarray(1, 4).toString()).toBe('PNG');
+    if (process.env.REPORT_PAGE_OUT) execFileSync('cp', [path.join(dir, pages.sort()[0]!), path.join(dir, pages.sort()[1]!), process.env.REPORT_PAGE_OUT]);
+  }, 180_000);
+});
