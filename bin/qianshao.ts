@@ -4,7 +4,8 @@
  * `qianshao [all|api|worker|crawler] [--demo]` runs roles; `qianshao hash-password` prints a hash;
  * `qianshao audit verify|checkpoint` checks or signs the audit chain.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig, ConfigError } from '../core/config/load-config.js';
@@ -58,6 +59,12 @@ import { userRoutes } from '../api/routes/user-routes.js';
 import { tokenRoutes } from '../api/routes/token-routes.js';
 import { searchRoutes } from '../api/routes/search-routes.js';
 import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
+import { reportRoutes } from '../api/routes/report-routes.js';
+import { ReportService } from '../reports/report-service.js';
+import { renderDocx } from '../reports/render/docx.js';
+import { renderMarkdown } from '../reports/render/markdown.js';
+import { renderXlsx } from '../reports/render/xlsx.js';
+import { parseScope } from '../core/reports/report.js';
 import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
@@ -68,7 +75,8 @@ const USAGE = `usage: qianshao [all|api|worker|crawler] [--demo]
        qianshao hash-password <password>
        qianshao audit verify|checkpoint
        qianshao classify [--rules <dir>] < posts.jsonl > results.jsonl
-       qianshao rules check [<dir>]`;
+       qianshao rules check [<dir>]
+       qianshao report --period 2026-Q3 [--scope unit] [--format docx|xlsx|md] --out <file>`;
 
 function rolesOf(arg: string | undefined): Role[] {
   switch (arg ?? 'all') {
@@ -137,6 +145,52 @@ async function auditCommand(sub: string | undefined, config: Config): Promise<nu
   }
 }
 
+function createReportService(config: Config, es: ReturnType<typeof createEsClient>, sources: readonly Source[], audit?: EsAuditLog): ReportService {
+  const names = indexNames(config.elasticsearch.indexPrefix);
+  return new ReportService({
+    es,
+    indices: { posts: names.posts, alerts: names.alerts, reports: `${config.elasticsearch.indexPrefix}-reports` },
+    unit: config.unit.name,
+    sources: () => sources.map((s) => ({ id: s.id, name: s.name })),
+    // Coverage gaps come from the positions' health once collectors record it.
+    gaps: async () => [],
+    zombieDays: config.unit.zombieDays,
+    ...(audit ? { audit } : {}),
+    now: () => new Date(),
+  });
+}
+
+/** `qianshao report --period 2026-Q3 --scope unit --format docx|xlsx|md --out <file>`: needs Elasticsearch only. */
+async function reportCommand(argv: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { period: { type: 'string' }, scope: { type: 'string', default: 'unit' }, format: { type: 'string', default: 'docx' }, out: { type: 'string' } }, allowPositionals: true });
+  const format = values.format;
+  if (!values.period || !values.out || (format !== 'docx' && format !== 'xlsx' && format !== 'md')) {
+    throw new StartupError('usage: qianshao report --period 2026-Q3 [--scope unit|source:<id>|domain:<name>] [--format docx|xlsx|md] --out <file>');
+  }
+  let scope;
+  try {
+    scope = parseScope(values.scope);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const dir = config.demo.enabled ? path.join(configDir, 'demo') : configDir;
+  const sourcesFile = path.join(dir, 'sources.yaml');
+  const sources = existsSync(sourcesFile) ? loadSources(sourcesFile, { DEMO_SITE_URL: `http://127.0.0.1:${config.demo.sitePort}` }) : [];
+  const es = createEsClient(config.elasticsearch);
+  try {
+    await checkElasticsearch(es, config.elasticsearch.url);
+    const service = createReportService(config, es, sources);
+    await service.ensure();
+    const report = await service.generate(values.period, scope);
+    const body = format === 'docx' ? await renderDocx(report) : format === 'xlsx' ? await renderXlsx(report) : renderMarkdown(report);
+    writeFileSync(values.out, body);
+    console.log(`${report.scopeLabel}${report.period.label}：${report.empty ? '本期无数据（报告已注明）' : '报告已生成'} → ${values.out}`);
+    return 0;
+  } finally {
+    await es.close();
+  }
+}
+
 async function start(roles: Role[], config: Config, log: Logger): Promise<Closer[]> {
   const closers: Closer[] = [];
   const prefix = config.redis.prefix;
@@ -189,6 +243,8 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   }
 
   if (roles.includes('api')) {
+    const reports = createReportService(config, es, sources, audit);
+    await reports.ensure();
     const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
     const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
     const live = liveRoutes({ subscriber: redis.duplicate(), channel: liveChannel });
@@ -220,6 +276,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
         wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
         ingestRoutes({ sources, env, ingest: queues.ingest, audit }),
+        reportRoutes({ reports }),
       ],
       pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => queues[name])) }],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
@@ -337,6 +394,9 @@ async function main(argv: string[]): Promise<number> {
   if (args[0] === 'rules') {
     if (args[1] !== 'check') throw new StartupError('usage: qianshao rules check [<dir>]');
     return rulesCheck(argv, process);
+  }
+  if (args[0] === 'report') {
+    return reportCommand(argv.slice(1), loadConfig(argv.includes('--demo') ? { ...process.env, DEMO: 'true' } : process.env));
   }
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);

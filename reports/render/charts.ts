@@ -1,6 +1,10 @@
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import type { Chart } from '../../core/reports/report.js';
+
+// ECharts 5 declares itself with `export =`, which this ESM project cannot import by name; its CJS build serves SSR.
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports -- an `export =` module has no ESM type import
+const echarts = createRequire(import.meta.url)('echarts') as typeof import('echarts');
 
 /** The font charts ask for; resvg falls back through the system's CJK fonts (Debian: fonts-noto-cjk). */
 const FONT = 'Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif';

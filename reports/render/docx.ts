@@ -107,7 +107,7 @@ export async function renderDocx(report: Report, options: { charts?: boolean } =
   }
   children.push(heading1(`${CN_NUM[n++]}、研判结论`));
   for (const p of (report.editable.conclusions || '（待分析研判会填写）').split(/\n+/)) children.push(body(p));
-  children.push(heading1(`${CN_NUM[n++]}、下一步工作打算`));
+  children.push(heading1(`${CN_NUM[n]}、下一步工作打算`));
   for (const p of (report.editable.nextSteps || '（待分析研判会填写）').split(/\n+/)) children.push(body(p));
 
   const pageNumber = (align: (typeof AlignmentType)[keyof typeof AlignmentType]) =>

@@ -27,6 +27,6 @@ export function renderMarkdown(report: Report): string {
     for (const t of s.tables) out.push(`### （${CN_NUM[m++]}）${t.title}`, '', ...table(t));
   }
   out.push(`## ${CN_NUM[n++]}、研判结论`, '', report.editable.conclusions || '（待分析研判会填写）', '');
-  out.push(`## ${CN_NUM[n++]}、下一步工作打算`, '', report.editable.nextSteps || '（待分析研判会填写）', '');
+  out.push(`## ${CN_NUM[n]}、下一步工作打算`, '', report.editable.nextSteps || '（待分析研判会填写）', '');
   return out.join('\n');
 }
