@@ -162,7 +162,7 @@ function createReportService(config: Config, es: ReturnType<typeof createEsClien
 
 /** `qianshao report --period 2026-Q3 --scope unit --format docx|xlsx|md --out <file>`: needs Elasticsearch only. */
 async function reportCommand(argv: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { period: { type: 'string' }, scope: { type: 'string', default: 'unit' }, format: { type: 'string', default: 'docx' }, out: { type: 'string' } }, allowPositionals: true });
+  const { values } = parseArgs({ args: argv, options: { period: { type: 'string' }, scope: { type: 'string', default: 'unit' }, format: { type: 'string', default: 'docx' }, out: { type: 'string' }, demo: { type: 'boolean' } }, allowPositionals: true });
   const format = values.format;
   if (!values.period || !values.out || (format !== 'docx' && format !== 'xlsx' && format !== 'md')) {
     throw new StartupError('usage: qianshao report --period 2026-Q3 [--scope unit|source:<id>|domain:<name>] [--format docx|xlsx|md] --out <file>');

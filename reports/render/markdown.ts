@@ -1,3 +1,4 @@
+import { formatShanghai } from '../../core/reports/period.js';
 import type { Report, Table } from '../../core/reports/report.js';
 
 /** Markdown cells: crawled titles are hostile, so pipes, markup and line breaks are neutralised. */
@@ -14,7 +15,7 @@ const CN_NUM = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '
 
 /** The report as Markdown, for the dashboard's preview and for pasting into other documents. */
 export function renderMarkdown(report: Report): string {
-  const out = [`# ${cell(report.scopeLabel)}${report.period.label}网络舆情分析研判报告`, '', `> 生成时间：${report.generatedAt}　对比期：${report.previousPeriod.label}`, ''];
+  const out = [`# ${cell(report.scopeLabel)}${report.period.label}网络舆情分析研判报告`, '', `> 生成时间：${formatShanghai(new Date(report.generatedAt))}　对比期：${report.previousPeriod.label}`, ''];
   for (const note of report.dataNotes) out.push(`> **说明**：${note}`, '');
   let n = 0;
   for (const s of report.sections) {
