@@ -7,12 +7,15 @@ bash scripts/install.sh
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v docker-compose >/dev/null || need+=(docker-compose)
-# A CJK font, so the dashboard screenshots the browser tests save show Chinese, not empty boxes.
-(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || need+=(fonts-wqy-microhei)
+# A CJK font, so screenshots and report charts show Chinese, not empty boxes.
+(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || need+=(fonts-noto-cjk)
+# The report test opens the DOCX in LibreOffice and renders its pages.
+command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} with apt-get …"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "test: missing ${need[*]} (install them with apt-get as root)" >&2; exit 1
   fi
