@@ -4,9 +4,10 @@
  * never spans punctuation or a space). Needs no word segmenter, so training and inference agree
  * exactly and the CLI needs no dictionary.
  */
-const EMOTICON = /\[[^[\]\s]{1,8}\]/g;
+export const EMOTICON = /\[[^[\]\s]{1,8}\]/g;
 
-function isWordChar(c: number): boolean {
+/** Letters (lower-case ASCII), digits and CJK characters: what unigram and bigram features are made of. */
+export function isWordCode(c: number): boolean {
   return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a);
 }
 
@@ -17,7 +18,7 @@ export function forEachFeature(text: string, visit: (feature: string) => void): 
   let previous = -1;
   for (let i = 0; i < lower.length; i++) {
     const c = lower.charCodeAt(i);
-    if (!isWordChar(c)) {
+    if (!isWordCode(c)) {
       previous = -1;
       continue;
     }

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import nodejieba from 'nodejieba';
 
 export interface Segmentation {
@@ -9,11 +12,49 @@ export interface Segmentation {
   keywords: string[];
 }
 
+const KEYWORDS = 10;
+
 let dictionaryLoaded = false;
+let keywordModel: { idf: Map<string, number>; averageIdf: number; stop: Set<string> } | undefined;
+
+/**
+ * jieba's own IDF table and stop words, read once per process. Keywords are scored here from the
+ * one cut rather than by `nodejieba.extract`, which cuts the text a second time (it was 60 % of
+ * the segment stage's time); the scoring is jieba's: tf × idf, unknown words at the mean idf,
+ * single characters and stop words left out.
+ */
+function loadKeywordModel(): NonNullable<typeof keywordModel> {
+  if (keywordModel) return keywordModel;
+  const require = createRequire(import.meta.url);
+  const dict = path.join(path.dirname(require.resolve('nodejieba/package.json')), 'submodules', 'cppjieba', 'dict');
+  const idf = new Map<string, number>();
+  let sum = 0;
+  for (const line of readFileSync(path.join(dict, 'idf.utf8'), 'utf8').split('\n')) {
+    const space = line.lastIndexOf(' ');
+    if (space <= 0) continue;
+    const value = Number(line.slice(space + 1));
+    if (!Number.isFinite(value)) continue;
+    idf.set(line.slice(0, space), value);
+    sum += value;
+  }
+  const stop = new Set(
+    readFileSync(path.join(dict, 'stop_words.utf8'), 'utf8')
+      .split('\n')
+      .map((w) => w.trim())
+      .filter(Boolean),
+  );
+  keywordModel = { idf, averageIdf: idf.size > 0 ? sum / idf.size : 1, stop };
+  return keywordModel;
+}
+
+/** Length in characters (code points), as jieba counts a "single word". */
+function isSingleCharacter(word: string): boolean {
+  return word.length === 1 || (word.length === 2 && word.codePointAt(0)! > 0xffff);
+}
 
 /**
  * nodejieba keeps one dictionary per process; domain terms (every lexicon term) are added to it so
- * that "暴力执法" stays one word instead of 暴力 + 执法.
+ * that "暴力执法" stays one word instead of 暴力 + 执法. Calling again adds more terms.
  */
 export function createSegmenter(domainTerms: readonly string[]): (text: string) => Segmentation {
   if (!dictionaryLoaded) {
@@ -21,10 +62,28 @@ export function createSegmenter(domainTerms: readonly string[]): (text: string) 
     dictionaryLoaded = true;
   }
   for (const term of domainTerms) nodejieba.insertWord(term);
+  const { idf, averageIdf, stop } = loadKeywordModel();
   return (text) => {
-    const cut = nodejieba.cut(text).filter((w) => w.trim().length > 0);
-    const words = [...new Set(cut.filter((w) => w.trim().length >= 2))];
-    const keywords = nodejieba.extract(text, 10).map((k) => k.word);
-    return { tokens: cut.map((w) => w.trim()).join(' '), words, keywords };
+    // One map: first-seen order gives the words, counts give the term frequencies.
+    const tokens: string[] = [];
+    const tf = new Map<string, number>();
+    for (const w of nodejieba.cut(text)) {
+      const token = w.trim();
+      if (token.length === 0) continue;
+      tokens.push(token);
+      tf.set(w, (tf.get(w) ?? 0) + 1);
+    }
+    const words: string[] = [];
+    const scored: [string, number][] = [];
+    for (const [w, n] of tf) {
+      if (w.trim().length >= 2) words.push(w);
+      if (isSingleCharacter(w) || stop.has(w)) continue;
+      scored.push([w, n * (idf.get(w) ?? averageIdf)]);
+    }
+    const keywords = scored
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, KEYWORDS)
+      .map(([w]) => w);
+    return { tokens: tokens.join(' '), words, keywords };
   };
 }

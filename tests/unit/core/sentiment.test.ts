@@ -61,3 +61,19 @@ describe('sentiment', () => {
     expect(features).toEqual(['[泪]', '好', '的', '好的', 'o', 'k', 'ok', '泪']);
   });
 });
+
+describe('the Naive Bayes fast path', () => {
+  it('scores exactly as the sum over forEachDistinctFeature (the features it was trained on)', async () => {
+    const { forEachDistinctFeature } = await import('../../../core/sentiment/features.js');
+    const model = JSON.parse((await import('node:fs')).readFileSync((await import('../../../core/sentiment/naive-bayes.js')).MODEL_FILE, 'utf8')) as {
+      weights: Record<string, number>;
+      priorLogOdds: number;
+    };
+    const nb = loadShippedModel();
+    for (const text of ['质量很好，物流也快OK', 'ABC好的[怒][怒] 差差差', '太失望了！！！[哈哈]好好', '', '   ', '2024年12月，价格99元']) {
+      let expected = model.priorLogOdds;
+      forEachDistinctFeature(text, (f) => (expected += model.weights[f] ?? 0));
+      expect(nb.logOdds(text)).toBeCloseTo(expected, 9);
+    }
+  });
+});

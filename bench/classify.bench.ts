@@ -1,0 +1,77 @@
+/**
+ * Whole classification on one core: segment (nodejieba cut + TF-IDF keywords, as the ingest stage
+ * does) + one matcher scan over every rule pack + schemes + privacy + sentiment + domain, over real
+ * reviews, and each part on its own so the budget is visible.
+ *
+ *   npm run bench:classify        (reads ../shared/data, or QIANSHAO_DATA_DIR)
+ *
+ * Rules: the shipped packs (config/rules) plus 5,000 extra lexicon terms sampled from jieba's
+ * dictionary, so the automaton has a realistic size. Each row: one warm-up pass, then the median of
+ * three timed passes over every post. Everything runs on the main thread (nodejieba is synchronous),
+ * so the process's CPU time is one core's time; it is the rate reported, with wall time beside it.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createPostClassifier } from '../core/classify/classify-post.js';
+import { DomainClassifier } from '../core/domain/classify-domain.js';
+import { configDir } from '../core/paths.js';
+import { detectPrivacy } from '../core/privacy/detect-privacy.js';
+import { loadRulePacks, validateRulePack } from '../core/rules/rule-pack.js';
+import { compileRuleSet } from '../core/rules/rule-set.js';
+import { SentimentAnalyzer } from '../core/sentiment/analyze-sentiment.js';
+import { createSegmenter } from '../pipeline/ingest/segment.js';
+import { REVIEW_CORPORA, readLabelledCsv } from './corpora.js';
+
+const texts = REVIEW_CORPORA.flatMap((f) => readLabelledCsv(f).map((r) => r.text));
+const chars = texts.reduce((n, t) => n + t.length, 0);
+
+function jiebaWords(count: number): string[] {
+  const require = createRequire(import.meta.url);
+  const dict = path.join(path.dirname(require.resolve('nodejieba/package.json')), 'submodules/cppjieba/dict/jieba.dict.utf8');
+  const all = readFileSync(dict, 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((w) => /^[\u4e00-\u9fff]{2,}$/.test(w));
+  const step = Math.floor(all.length / count);
+  return Array.from({ length: count }, (_, i) => all[i * step]!);
+}
+
+const extra = validateRulePack({ id: 'bench-extra', name: 'bench', version: 1, level: 4, terms: jiebaWords(5000) });
+const ruleSet = compileRuleSet([...loadRulePacks(path.join(configDir, 'rules')), extra]);
+const sentiment = new SentimentAnalyzer();
+const classifier = createPostClassifier(ruleSet, { sentiment });
+const segment = createSegmenter(ruleSet.words);
+const domains = new DomainClassifier(ruleSet.domainKeywords);
+
+let sink = 0;
+const rows: [string, (t: string) => void][] = [
+  ['segment (nodejieba cut + 10 keywords)', (t) => (sink += segment(t).words.length)],
+  ['matcher scan (all packs, fold + skip)', (t) => (sink += ruleSet.matcher.scan(t).length)],
+  ['privacy detectors', (t) => (sink += detectPrivacy(t).length)],
+  ['sentiment (lexicon + Naive Bayes)', (t) => (sink += sentiment.analyze(t).score)],
+  ['domain keywords', (t) => (sink += domains.classify(t).evidence.length)],
+  ['classify (match + schemes + privacy + sentiment + domain)', (t) => (sink += classifier.classify({ text: t }).hits.length)],
+  ['whole stage: segment + classify', (t) => (sink += segment(t).words.length + classifier.classify({ text: t }).hits.length)],
+];
+
+/** CPU time of this process (user + system) in ms: on a shared, loaded machine wall time mostly measures the wait for a core. */
+function pass(fn: (t: string) => void): { cpu: number; wall: number } {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  for (const t of texts) fn(t);
+  const used = process.cpuUsage(cpu);
+  return { cpu: (used.user + used.system) / 1000, wall: Number(process.hrtime.bigint() - wall) / 1e6 };
+}
+
+console.log(`input: ${texts.length} posts, ${chars.toLocaleString('en')} characters; rules: ${ruleSet.lexiconTermCount} terms, ${ruleSet.matcher.size} patterns, ${ruleSet.schemes.length} schemes`);
+console.log('| part | M chars/s per CPU second (median of 3) | CPU ms per pass | wall ms per pass |');
+console.log('|---|---|---|---|');
+for (const [name, fn] of rows) {
+  if (name.startsWith('whole')) global.gc?.();
+  pass(fn);
+  const runs = [pass(fn), pass(fn), pass(fn)].sort((a, b) => a.cpu - b.cpu);
+  const { cpu, wall } = runs[1]!;
+  console.log(`| ${name} | ${(chars / cpu / 1000).toFixed(2)} | ${cpu.toFixed(0)} | ${wall.toFixed(0)} |`);
+}
+if (sink === Number.MIN_VALUE) console.log(sink);
