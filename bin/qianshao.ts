@@ -39,6 +39,9 @@ import { createClassifier } from '../pipeline/ingest/classify.js';
 import { startPipelineRole } from '../pipeline/pipeline-role.js';
 import { startCrawlerRole } from '../crawlers/crawler-role.js';
 import { createApiCollectors } from '../crawlers/api-collectors.js';
+import { RedisSourceRegistry } from '../crawlers/shared/source-registry.js';
+import { RedisSourceHealthStore } from '../crawlers/shared/source-health.js';
+import { DiskEvidenceStore } from '../crawlers/shared/evidence-store.js';
 import { createApp } from '../api/app.js';
 import { RedisSessionStore } from '../api/sessions.js';
 import { healthRoutes } from '../api/routes/health-routes.js';
@@ -220,6 +223,10 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const events = new EsEventStore(es, names.events, bulk);
   const signals = new EsSignalStore(es, names.signals, bulk);
   const deadLetters = new RedisDeadLetters(redis, prefix);
+  // Positions: YAML seeds the registry; edits through the API live in Redis and survive restarts.
+  const registry = new RedisSourceRegistry(redis, prefix);
+  await registry.seed(sources);
+  const sourceHealth = new RedisSourceHealthStore(redis, prefix);
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, redis);
   const userStore = new EsUserStore(es, names.users);
@@ -350,7 +357,10 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       log.info({ url: site.url }, 'demo website running');
     }
     const crawler = await startCrawlerRole({
-      sources,
+      registry,
+      health: sourceHealth,
+      healthPolicy: { alertAfterFailures: config.crawl.alertAfterFailures, remindEveryMinutes: config.crawl.remindEveryMinutes },
+      evidence: new DiskEvidenceStore(path.resolve(repoRoot, config.crawl.evidenceDir)),
       queues,
       connection: redis,
       prefix,

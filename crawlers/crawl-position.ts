@@ -2,8 +2,9 @@ import type { CollectedItem } from '../core/posts/collected-item.js';
 import { InvalidInputError } from '../core/errors.js';
 import { isPageSource, type Source, type WechatMpSource, type WeiboSource } from '../core/sources/source.js';
 import type { Collector } from './collector.js';
-import { ROUTES_BY_KIND } from './routes-for.js';
-import { crawlSource, type CrawlReport } from './shared/crawl-source.js';
+import { crawlPageSource, type PageRunOptions } from './routes-for.js';
+import { decideRunOutcome, emptyReport, itemContentHash, type CrawlReport } from './shared/crawl-source.js';
+import { postIdOf } from '../pipeline/ingest/normalize.js';
 
 /** The collectors of kinds read through a platform's API; built once per process (they hold token caches). */
 export interface ApiCollectors {
@@ -11,7 +12,7 @@ export interface ApiCollectors {
   weibo?: Collector<WeiboSource>;
 }
 
-export interface CrawlPositionOptions {
+export interface CrawlPositionOptions extends PageRunOptions {
   onItem(item: CollectedItem): Promise<void>;
   maxRequests: number;
   timeoutSeconds: number;
@@ -30,17 +31,29 @@ export interface CrawlPositionOptions {
 export async function crawlPosition(source: Source, options: CrawlPositionOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
   if (isPageSource(source)) {
-    return crawlSource(source, { routes: ROUTES_BY_KIND[source.kind], startLabel: 'LIST', maxRequests: options.maxRequests, timeoutSeconds: options.timeoutSeconds, onItem: options.onItem, now });
+    return crawlPageSource(source, { ...options, now });
   }
   if (source.kind === 'push') throw new InvalidInputError(`source ${source.id} receives items at POST /api/ingest; it is not crawled`, 'source_not_crawled');
-  const report: CrawlReport = { sourceId: source.id, startedAt: now().toISOString(), finishedAt: '', pagesFetched: 0, itemsEmitted: 0, failures: [] };
+  const report: CrawlReport = emptyReport(source.id, now().toISOString());
   const ctx = {
     timeoutSeconds: options.timeoutSeconds,
     now,
     env: options.env ?? process.env,
     emit: async (item: Omit<CollectedItem, 'sourceId' | 'collectedAt'>) => {
-      await options.onItem({ ...item, sourceId: source.id, collectedAt: now().toISOString() });
+      // The same change tracking as page kinds: only new or edited items go on.
+      const id = postIdOf({ sourceId: source.id, kind: item.kind, url: item.url, ...(item.platformId ? { platformId: item.platformId } : {}) });
+      const hash = itemContentHash(item);
+      const before = (await options.state.items([id])).get(id);
+      if (item.publishedAt && (!report.newestPublishedAt || item.publishedAt > report.newestPublishedAt)) report.newestPublishedAt = item.publishedAt;
+      if (before && before.hash === hash && !before.deletedAt) {
+        report.itemsUnchanged++;
+        return;
+      }
+      await options.onItem({ ...item, sourceId: source.id, collectedAt: now().toISOString(), change: before ? 'edited' : 'new', contentHash: hash, ...(before ? { previousHash: before.hash } : {}) });
+      await options.state.saveItems(new Map([[id, { hash, url: item.url, kind: item.kind, ...(item.platformId ? { platformId: item.platformId } : {}), ...(item.parentRef ? { parentRef: item.parentRef } : {}) }]]));
       report.itemsEmitted++;
+      if (before) report.itemsEdited++;
+      else report.itemsNew++;
     },
   };
   const outcome =
@@ -54,5 +67,9 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
     report.failures.push({ url: '', error: `no collector for kind ${source.kind} in this process`, code: 'collector_missing', cause: `本进程未配置“${source.kind}”类阵地的采集器` });
   }
   report.finishedAt = now().toISOString();
+  // An API crawl that yielded nothing and failed is a failed run; a refusal (blocked) always is.
+  const result = decideRunOutcome(1, [report.failures.length > 0 && report.itemsEmitted === 0 ? report.failures[0]! : 'ok'], report.failures);
+  report.outcome = result.outcome;
+  if (result.error) report.error = result.error;
   return report;
 }

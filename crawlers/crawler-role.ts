@@ -1,14 +1,23 @@
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/sources/source.js';
 import { ingestJobIdOf } from '../pipeline/ingest/normalize.js';
-import { startWorker, type CrawlJob, type Queues } from '../pipeline/queues.js';
-import type { CrawlReport } from './shared/crawl-source.js';
+import { startWorker, type CrawlJob, type Queues, type SourceHealthJob } from '../pipeline/queues.js';
 import { crawlPosition, type ApiCollectors } from './crawl-position.js';
+import { toCrawlError } from './shared/crawl-error.js';
+import { RedisCrawlState } from './shared/crawl-state.js';
+import { emptyReport, type CrawlReport } from './shared/crawl-source.js';
+import type { EvidenceStore } from './shared/evidence-store.js';
+import { applyRun, decideCrawlStart, emptyHealth, type HealthPolicy, type SourceHealthStore } from './shared/source-health.js';
+import type { SourceRegistry } from './shared/source-registry.js';
 
 export interface CrawlerRoleDeps {
-  sources: readonly Source[];
+  registry: SourceRegistry;
+  health: SourceHealthStore;
+  healthPolicy: HealthPolicy;
+  evidence: EvidenceStore;
   queues: Queues;
   connection: Redis;
   prefix: string;
@@ -20,53 +29,108 @@ export interface CrawlerRoleDeps {
   collectors: ApiCollectors;
   /** Where credentials named by sources' `…Env` fields are read; process.env when absent. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Where the last crawl report of each source is kept, for health. */
+  now?: () => Date;
+  /** Where the last crawl report of each source is kept. */
   recordReport(report: CrawlReport): Promise<void>;
 }
 
+/** The job scheduler of one source: created or changed in place, removed when the source is disabled. */
+export async function scheduleSource(queue: Queue<CrawlJob>, source: Source, defaultEverySeconds: number): Promise<'scheduled' | 'removed'> {
+  const key = `source:${source.id}`;
+  // Push sources are never crawled: other systems submit their items.
+  if (!source.enabled || source.kind === 'push') {
+    await queue.removeJobScheduler(key);
+    return 'removed';
+  }
+  const repeat = source.cron ? { pattern: source.cron } : { every: (source.everySeconds ?? defaultEverySeconds) * 1000 };
+  await queue.upsertJobScheduler(key, repeat, { name: 'crawl', data: { sourceId: source.id } });
+  return 'scheduled';
+}
+
+/** Asks for a run now, outside the schedule ("crawl now"); returns the job id. */
+export async function requestCrawl(queue: Queue<CrawlJob>, sourceId: string, options: { screenshot?: boolean; by: string }): Promise<string> {
+  const jobId = `manual-${sourceId}-${randomUUID()}`;
+  await queue.add('crawl', { sourceId, manual: true, requestedBy: options.by, ...(options.screenshot ? { screenshot: true } : {}) }, { jobId });
+  return jobId;
+}
+
 /**
- * The crawl scheduler and crawl worker: each enabled source gets a BullMQ job scheduler; each crawl
- * run pushes every item to `ingest` with a job id derived from the item, so a re-crawl adds nothing
- * the pipeline has not seen.
+ * The crawl scheduler and crawl worker: each enabled source gets a BullMQ job scheduler; a run reads
+ * the source afresh from the registry (so edits apply without a restart), waits out a block backoff,
+ * pushes every new, edited or deleted item to `ingest`, and folds the run into the source's health,
+ * raising a source-health alert after N failures in a row and repeating it until the source recovers.
  */
 export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
-  const byId = new Map(deps.sources.map((s) => [s.id, s]));
-  // Push sources are never crawled: other systems submit their items.
-  const enabled = deps.sources.filter((s) => s.enabled && s.kind !== 'push');
-  for (const source of enabled) {
-    await deps.queues.crawl.upsertJobScheduler(
-      `source:${source.id}`,
-      { every: (source.everySeconds ?? deps.defaultEverySeconds) * 1000 },
-      { name: 'crawl', data: { sourceId: source.id } },
-    );
-  }
-  // Schedulers of sources that were removed or disabled must stop too.
+  const now = deps.now ?? (() => new Date());
+  const stored = await deps.registry.list();
+  for (const { source } of stored) await scheduleSource(deps.queues.crawl, source, deps.defaultEverySeconds);
+  // Schedulers of sources that no longer exist must stop too.
   for (const scheduler of await deps.queues.crawl.getJobSchedulers()) {
     const id = scheduler.key.replace(/^source:/, '');
-    if (!enabled.some((s) => s.id === id)) await deps.queues.crawl.removeJobScheduler(scheduler.key);
+    if (!stored.some((s) => s.source.id === id)) await deps.queues.crawl.removeJobScheduler(scheduler.key);
   }
 
-  const worker: Worker<CrawlJob> = startWorker<CrawlJob>(
-    'crawl',
-    async (job) => {
-      const source = byId.get(job.data.sourceId);
-      if (!source) return { skipped: 'unknown source' };
-      if (source.kind === 'push') return { skipped: 'push source' };
-      const report = await crawlPosition(source, {
+  async function runOnce(job: CrawlJob): Promise<unknown> {
+    const entry = await deps.registry.get(job.sourceId);
+    if (!entry) return { skipped: 'unknown-source' };
+    const source = entry.source;
+    if (source.kind === 'push') return { skipped: 'push-source' };
+    if (!source.enabled && !job.manual) return { skipped: 'disabled' };
+    const health = (await deps.health.get(source.id)) ?? emptyHealth(source.id);
+    const start = decideCrawlStart(health, now(), job.manual === true);
+    if (start === 'backoff') {
+      deps.log.info({ source: source.id, until: health.backoff?.until }, 'crawl skipped: backing off');
+      return { skipped: start };
+    }
+    // One run per source at a time: a manual run and a scheduled one share the same memory.
+    const lock = `${deps.prefix}:crawl:${source.id}:lock`;
+    const token = randomUUID();
+    if ((await deps.connection.set(lock, token, 'PX', 30 * 60_000, 'NX')) !== 'OK') return { skipped: 'already-running' };
+    let report: CrawlReport;
+    try {
+      report = await crawlPosition(source, {
         collectors: deps.collectors,
         ...(deps.env ? { env: deps.env } : {}),
+        state: new RedisCrawlState(deps.connection, deps.prefix, source.id),
+        evidence: deps.evidence,
         maxRequests: deps.maxRequestsPerRun,
         timeoutSeconds: deps.timeoutSeconds,
-        onItem: async (item) => {
-          await deps.queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) });
-        },
+        now,
+        screenshot: job.screenshot === true,
+        onItem: async (item) => void (await deps.queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) })),
       });
-      await deps.recordReport(report);
-      deps.log.info({ source: source.id, pages: report.pagesFetched, items: report.itemsEmitted, failures: report.failures.length }, 'crawl finished');
-      return report;
-    },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 2, log: deps.log },
-  );
+    } catch (err) {
+      // Nothing a source does may stop the worker: the failure becomes the run's recorded outcome.
+      const e = toCrawlError(err);
+      const at = now().toISOString();
+      report = { ...emptyReport(source.id, at), finishedAt: at, outcome: 'failed', error: { errorClass: e.errorClass, message: e.message } };
+    } finally {
+      await deps.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lock, token);
+    }
+    const { health: next, signal } = applyRun(health, report, now(), deps.healthPolicy);
+    await deps.health.save(next);
+    await deps.recordReport(report);
+    if (signal !== 'none') {
+      const alert: SourceHealthJob = {
+        sourceId: source.id,
+        sourceName: source.name,
+        owner: source.owner,
+        signal,
+        consecutiveFailures: next.consecutiveFailures,
+        ...(next.lastError ? { errorClass: next.lastError.errorClass, cause: next.lastError.cause, message: next.lastError.message } : {}),
+        since: next.gaps.at(-1)?.from ?? now().toISOString(),
+        at: now().toISOString(),
+      };
+      await deps.queues.alert.add('source-health', alert, { jobId: `source-health-${source.id}-${signal}-${alert.at}` });
+    }
+    deps.log.info(
+      { source: source.id, outcome: report.outcome, error: report.error?.errorClass, pages: report.pagesFetched, unchanged: report.pagesUnchanged, skipped: report.detailSkipped, new: report.itemsNew, edited: report.itemsEdited, deleted: report.itemsDeleted, failures: report.failures.length, signal },
+      'crawl finished',
+    );
+    return { outcome: report.outcome, signal, itemsEmitted: report.itemsEmitted };
+  }
+
+  const worker: Worker<CrawlJob> = startWorker<CrawlJob>('crawl', (job) => runOnce(job.data), { connection: deps.connection, prefix: deps.prefix, concurrency: 2, log: deps.log });
   return {
     async close() {
       await worker.close();

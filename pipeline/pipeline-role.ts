@@ -4,8 +4,9 @@ import type { AlertStore } from './elasticsearch/es-alert-store.js';
 import type { PostStore } from './elasticsearch/es-post-store.js';
 import { evaluateAlerts } from './alert/evaluate-alerts.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
-import { startWorker, type AlertJob, type IngestJob, type Queues } from './queues.js';
+import { startWorker, type AlertJob, type IngestJob, type Queues, type SourceHealthJob } from './queues.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
+import { sourceHealthAlert } from './alert/source-health-alert.js';
 import { NotFoundError } from '../core/errors.js';
 
 export interface PipelineRoleDeps {
@@ -32,16 +33,25 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
     concurrency: deps.ingestConcurrency,
     waitWhenUnavailable: { queue: deps.queues.ingest },
   });
-  const alertWorker = startWorker<AlertJob>(
+  const alertWorker = startWorker<AlertJob | SourceHealthJob>(
     'alert',
     async (job) => {
-      const post = await deps.posts.get(job.data.postId, job.data.index);
-      if (!post) throw new NotFoundError(`post ${job.data.postId} is not indexed`);
+      if (job.name === 'source-health') {
+        const alert = sourceHealthAlert(job.data as SourceHealthJob);
+        if (!alert) return { outcome: 'recovered' };
+        const outcome = await deps.alerts.createOrMerge(alert);
+        if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
+        deps.log.warn({ alertId: alert.id, source: alert.sourceId, outcome }, 'source-health alert');
+        return { id: alert.id, outcome };
+      }
+      const data = job.data as AlertJob;
+      const post = await deps.posts.get(data.postId, data.index);
+      if (!post) throw new NotFoundError(`post ${data.postId} is not indexed`);
       const results = [];
       for (const alert of evaluateAlerts(post, deps.now())) {
         const outcome = await deps.alerts.createOrMerge(alert);
         if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
-        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome, eventId: job.data.eventId }, 'alert evaluated');
+        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome, eventId: data.eventId }, 'alert evaluated');
         results.push({ id: alert.id, outcome });
       }
       return results;

@@ -13,6 +13,26 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface CrawlJob {
   sourceId: string;
+  /** A "crawl now" request: runs even while the source backs off. */
+  manual?: boolean;
+  requestedBy?: string;
+  /** Keep a screenshot of browser-rendered pages as evidence. */
+  screenshot?: boolean;
+}
+/** A position's collection failed N times in a row (`raise`), still fails (`remind`), or works again (`recovered`). */
+export interface SourceHealthJob {
+  sourceId: string;
+  sourceName: string;
+  owner: { section: string; person: string };
+  signal: 'raise' | 'remind' | 'recovered';
+  consecutiveFailures: number;
+  errorClass?: string;
+  /** Chinese cause for staff. */
+  cause?: string;
+  message?: string;
+  /** Start of the coverage gap. */
+  since: string;
+  at: string;
 }
 export interface IngestJob {
   item: CollectedItem;
@@ -26,7 +46,8 @@ export type NotifyQueueJob = { delivery: NotifyJob } | { digest: string };
 export interface Queues {
   crawl: Queue<CrawlJob>;
   ingest: Queue<IngestJob>;
-  alert: Queue<AlertJob>;
+  /** Jobs named `evaluate` carry an AlertJob; jobs named `source-health` a SourceHealthJob. */
+  alert: Queue<AlertJob | SourceHealthJob>;
   notify: Queue<NotifyQueueJob>;
   close(): Promise<void>;
 }
@@ -48,7 +69,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const opts = { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const crawl = new Queue<CrawlJob>('crawl', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 1 } });
   const ingest = new Queue<IngestJob>('ingest', opts);
-  const alert = new Queue<AlertJob>('alert', opts);
+  const alert = new Queue<AlertJob | SourceHealthJob>('alert', opts);
   const notify = new Queue<NotifyQueueJob>('notify', opts);
   return {
     crawl,

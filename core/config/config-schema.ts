@@ -51,8 +51,16 @@ export const ConfigSchema = z.object({
       everySeconds: z.coerce.number().int().min(5).default(60),
       maxRequestsPerRun: z.coerce.number().int().positive().default(200),
       requestTimeoutSeconds: z.coerce.number().int().positive().default(15),
+      /** Failed runs in a row before a source-health alert (one blip raises nothing). */
+      alertAfterFailures: z.coerce.number().int().positive().default(3),
+      /** While a source keeps failing, its alert is repeated this often. */
+      remindEveryMinutes: z.coerce.number().int().positive().default(60),
+      /** Days without a new post before a position is flagged zombie (some localities use 10). */
+      zombieDays: z.coerce.number().int().positive().default(14),
+      /** Where raw page snapshots and screenshots are kept (relative to the repository). */
+      evidenceDir: z.string().min(1).default('.data/evidence'),
     })
-    .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15 }),
+    .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15, alertAfterFailures: 3, remindEveryMinutes: 60, zombieDays: 14, evidenceDir: '.data/evidence' }),
   pipeline: z
     .object({
       /** Ingest jobs in flight per worker process; their Elasticsearch writes share bulk requests. */
@@ -109,6 +117,9 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['ES_PASSWORD', ['elasticsearch', 'password']],
   ['ES_INDEX_PREFIX', ['elasticsearch', 'indexPrefix']],
   ['CRAWL_EVERY_SECONDS', ['crawl', 'everySeconds']],
+  ['CRAWL_ALERT_AFTER_FAILURES', ['crawl', 'alertAfterFailures']],
+  ['CRAWL_ZOMBIE_DAYS', ['crawl', 'zombieDays']],
+  ['EVIDENCE_DIR', ['crawl', 'evidenceDir']],
   ['INGEST_CONCURRENCY', ['pipeline', 'ingestConcurrency']],
   ['BULK_FLUSH_MS', ['pipeline', 'bulkFlushMs']],
   ['EVENT_WINDOW_HOURS', ['pipeline', 'eventWindowHours']],

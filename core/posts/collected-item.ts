@@ -33,6 +33,32 @@ export const CollectedItemSchema = z.object({
     })
     .optional(),
   collectedAt: z.string().datetime({ offset: true }),
+  /**
+   * What the collector saw since its last run: `new`, `edited` (its content hash changed; the old
+   * one is `previousHash`) or `deleted` (gone from the position: the page answers 404/410, or the
+   * comment is no longer under its article). A deleted item carries no text of its own.
+   */
+  change: z.enum(['new', 'edited', 'deleted']).optional(),
+  /** The collector's hash of title, text, reply and attachments' text. */
+  contentHash: z.string().min(8).max(128).optional(),
+  previousHash: z.string().min(8).max(128).optional(),
+  /** Text of the files linked from the item (PDF, DOC/DOCX, XLS/XLSX): where ID and phone numbers leak. */
+  attachments: z
+    .array(
+      z.object({
+        url: z.string().url(),
+        name: z.string(),
+        text: z.string().optional(),
+        /** Why there is no text (too large, unreadable, unsupported type). */
+        error: z.string().optional(),
+        contentHash: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** Evidence (证据保存): the raw page as collected, gzip, keyed by the SHA-256 of its bytes. */
+  snapshot: z.object({ sha256: z.string().length(64), path: z.string() }).optional(),
+  /** A screenshot of a browser-rendered page, when one was asked for. */
+  screenshot: z.object({ sha256: z.string().length(64), path: z.string() }).optional(),
 });
 export type CollectedItem = z.infer<typeof CollectedItemSchema>;
 

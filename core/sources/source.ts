@@ -12,6 +12,53 @@ export type SourceKind = z.infer<typeof SourceKindSchema>;
  */
 export const EnvNameSchema = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'the NAME of an environment variable (upper-case letters, digits, underscores), not the secret itself');
 
+/**
+ * CSS selectors for a site whose shape the defaults miss. Every field is optional: what is not given
+ * falls back to the built-in CMS selectors and then to the automatic fallback (largest text block,
+ * date patterns).
+ */
+export const ExtractionProfileSchema = z
+  .object({
+    /** List page: one element per entry; its first link is the detail page. */
+    listItem: z.string().min(1).optional(),
+    /** Detail page parts. */
+    title: z.string().min(1).optional(),
+    publishedAt: z.string().min(1).optional(),
+    origin: z.string().min(1).optional(),
+    body: z.string().min(1).optional(),
+    /** Also follow the sitemap (robots.txt) and the RSS/Atom feeds an entry page announces. */
+    discover: z.boolean().default(true),
+  })
+  .strict();
+export type ExtractionProfile = z.infer<typeof ExtractionProfileSchema>;
+
+/** How politely and how far one source is crawled; defaults suit a small government site. */
+export const CrawlPolicySchema = z
+  .object({
+    /** Pages fetched per run at most (list, detail and attachments together). */
+    maxPages: z.number().int().positive().max(100_000).optional(),
+    /** Link hops from an entry point (pagination counts as a hop). */
+    maxDepth: z.number().int().min(0).max(1000).default(50),
+    perHostConcurrency: z.number().int().min(1).max(64).default(2),
+    /** Pause between the starts of two requests to the same host. */
+    delayMs: z.number().int().min(0).max(60_000).default(250),
+    timeoutSeconds: z.number().int().positive().max(300).optional(),
+    /** Longer pages are cut off and recorded as an error. */
+    maxPageBytes: z.number().int().positive().default(5 * 1024 * 1024),
+    maxAttachmentBytes: z.number().int().positive().default(20 * 1024 * 1024),
+    retries: z.number().int().min(0).max(10).default(2),
+    /** `ignore` only where the unit owns the site and has said so. */
+    robotsTxt: z.enum(['obey', 'ignore']).default('obey'),
+    /** Detail pages listed with a date this recent are re-fetched (conditionally) every run: comments arrive there. */
+    revisitRecentDays: z.number().min(0).default(7),
+    /** Any known detail page is re-fetched at least this often, listed or not. */
+    revisitDays: z.number().positive().default(30),
+    /** Extract the text of attachments (PDF, DOC/DOCX, XLS/XLSX). */
+    attachments: z.boolean().default(true),
+  })
+  .strict();
+export type CrawlPolicy = z.infer<typeof CrawlPolicySchema>;
+
 const OwnerSchema = z.object({ section: z.string().min(1), person: z.string().min(1) });
 
 /** Fields every position has, whatever its kind. */
@@ -20,7 +67,11 @@ const positionFields = {
   name: z.string().min(1),
   owner: OwnerSchema,
   everySeconds: z.number().int().min(5).optional(),
+  /** Cron pattern (BullMQ job scheduler), instead of `everySeconds`. */
+  cron: z.string().min(9).max(100).optional(),
   enabled: z.boolean().default(true),
+  /** Days without a new post after which the position is flagged zombie (僵尸阵地); the config's default otherwise. */
+  zombieDays: z.number().int().positive().max(365).optional(),
 };
 
 /** Fields of kinds crawled page by page from entry points. */
@@ -30,6 +81,10 @@ const pageFields = {
   /** Hosts the crawler may fetch; defaults to the entry points' hosts. */
   allowedHosts: z.array(z.string()).default([]),
   render: z.enum(['static', 'browser']).default('static'),
+  profile: ExtractionProfileSchema.optional(),
+  crawl: CrawlPolicySchema.default(CrawlPolicySchema.parse({})),
+  /** Credentials the crawl sends (`cookie`, `authorization`), each named by its env var. */
+  credentials: z.object({ cookie: EnvNameSchema.optional(), authorization: EnvNameSchema.optional() }).strict().default({}),
 };
 
 export const WebsiteSourceSchema = z.object({ ...positionFields, kind: z.literal('website'), ...pageFields });
@@ -112,7 +167,8 @@ export function isPageSource(source: Source): source is PageSource {
 
 const SourcesFileSchema = z.object({ sources: z.array(SourceSchema) });
 
-function withDefaultHosts(s: Source): Source {
+/** Fills the derived defaults (allowed hosts from the entry points or article URLs) of a parsed source. */
+export function withDefaultHosts(s: Source): Source {
   if (isPageSource(s) && s.allowedHosts.length === 0) return { ...s, allowedHosts: [...new Set(s.entryPoints.map((u) => new URL(u).host))] };
   if (s.kind === 'wechat-mp' && s.allowedHosts.length === 0) return { ...s, allowedHosts: [...new Set(s.articleUrls.map((u) => new URL(u).host))] };
   return s;
@@ -146,4 +202,21 @@ export function loadSources(file: string, vars: Record<string, string> = {}): So
     ids.add(s.id);
     return withDefaultHosts(s);
   });
+}
+
+/**
+ * The secrets a page source refers to, read from env at the moment of use. They are never written
+ * back into the source, a log or a report.
+ *
+ * @throws InvalidInputError `credentials_missing` naming the env var (not its value) when one is unset
+ */
+export function resolveCredentials(source: PageSource, env: Readonly<Record<string, string | undefined>> = process.env): Partial<Record<'cookie' | 'authorization', string>> {
+  const out: Partial<Record<'cookie' | 'authorization', string>> = {};
+  for (const [name, envVar] of Object.entries(source.credentials) as ['cookie' | 'authorization', string | undefined][]) {
+    if (!envVar) continue;
+    const value = env[envVar];
+    if (value === undefined || value === '') throw new InvalidInputError(`source ${source.id}: credential "${name}" needs env var ${envVar}, which is not set`, 'credentials_missing');
+    out[name] = value;
+  }
+  return out;
 }

@@ -5,7 +5,11 @@ import { extractMessage, extractMessageList } from './extract.js';
 export const messageBoardRoutes: Record<'LIST' | 'DETAIL', Route> = {
   async LIST(page) {
     const list = extractMessageList(page.html, page.url);
-    await page.enqueue(list.messages.map((m) => m.url), 'DETAIL');
+    // The status column is part of the signature: a message that gets answered is fetched again.
+    await page.enqueue(
+      list.messages.map((m) => ({ url: m.url, signature: `${m.title}|${m.publishedAt ?? ''}|${m.answered ? 'answered' : 'open'}`, ...(m.publishedAt ? { listedAt: m.publishedAt } : {}) })),
+      'DETAIL',
+    );
     await page.enqueue(list.nextPages, 'LIST');
   },
   async DETAIL(page) {

@@ -1,22 +1,50 @@
-import { HttpCrawler, Configuration, RequestQueue, log as crawleeLog, LogLevel, type HttpCrawlingContext } from 'crawlee';
-import { MemoryStorage } from '@crawlee/memory-storage';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
-import type { PageSource } from '../../core/sources/source.js';
+import { resolveCredentials, type PageSource } from '../../core/sources/source.js';
+import { normalizeText, postIdOf } from '../../pipeline/ingest/normalize.js';
+import { CrawlError, toCrawlError, type CrawlErrorClass } from './crawl-error.js';
+import type { CrawlState, ItemMemory, PageMemory } from './crawl-state.js';
 import { decodeHtml } from './decode.js';
+import type { EvidenceRef, EvidenceStore } from './evidence-store.js';
+import { fetchPage, looksLikeBlockPage, type FetchResult, type Validators } from './fetch-page.js';
+import { DETAIL_LABELS, decideDetailFetch, Frontier, type EnqueueDecision, type FetchDecision } from './frontier.js';
+import { HostLimiter } from './host-limiter.js';
+import { RobotsRules } from './robots.js';
+
+/** A link a route follows; list pages add how the entry was shown, so unchanged entries are not re-fetched. */
+export interface Link {
+  url: string;
+  /** How the list showed the entry (title, date): a different signature means the entry changed. */
+  signature?: string;
+  /** The date the list showed, ISO 8601. */
+  listedAt?: string;
+}
+
+export type EmittedItem = Omit<CollectedItem, 'sourceId' | 'collectedAt' | 'change' | 'contentHash' | 'previousHash' | 'snapshot'>;
+
+/** A file linked from a page, fetched politely (same host limits, robots, retries). */
+export interface FetchedFile {
+  url: string;
+  body: Buffer;
+  contentType: string;
+}
 
 /** What a route sees: the decoded page, plus ways to follow links and emit items. */
-// Crawl outcomes are reported by our own logger (one line per crawl); crawlee's chatter stays out.
-crawleeLog.setLevel(LogLevel.WARNING);
-
 export interface PageContext {
   source: PageSource;
   url: string;
   label: string;
+  /** The page decoded to text (HTML, XML or JSON). */
   html: string;
-  /** Follows links inside the source's allowed hosts; others are dropped. */
-  enqueue(urls: readonly string[], label: string): Promise<void>;
-  emit(item: Omit<CollectedItem, 'sourceId' | 'collectedAt'>): Promise<void>;
+  /** Link hops from the entry point. */
+  depth: number;
+  /** Follows links inside the source's allowed hosts and the crawl's caps; others are dropped. */
+  enqueue(links: readonly (string | Link)[], label: string): Promise<void>;
+  emit(item: EmittedItem): Promise<void>;
+  /** Fetches an attachment (counted against the page cap); throws CrawlError. */
+  fetchFile(url: string): Promise<FetchedFile>;
+  /** Sitemaps the host's robots.txt announces (absolute URLs). */
+  sitemaps(): Promise<string[]>;
 }
 
 export type Route = (page: PageContext) => Promise<void>;
@@ -24,6 +52,11 @@ export type Route = (page: PageContext) => Promise<void>;
 export interface CrawlFailure {
   url: string;
   error: string;
+  /** The route label of the page (page kinds). */
+  label?: string;
+  /** Page kinds always classify; API collectors give `code`, `cause` and `blocked` instead. */
+  errorClass?: CrawlErrorClass;
+  status?: number;
   /** Stable code of the failure class (`wechat_permission_denied`, `weibo_login_required`, …). */
   code?: string;
   /** What a duty officer should read, in Chinese (登录失效, 触发风控, 接口无权限 …). */
@@ -32,80 +65,416 @@ export interface CrawlFailure {
   blocked?: boolean;
 }
 
+/** The class of a failure, whoever reported it. */
+export function failureClass(f: CrawlFailure): CrawlErrorClass {
+  return f.blocked ? 'blocked' : (f.errorClass ?? 'internal');
+}
+
 export interface CrawlReport {
   sourceId: string;
   startedAt: string;
   finishedAt: string;
+  /** Pages that answered with a body (200). */
   pagesFetched: number;
+  /** Pages that answered 304 or with the same bytes as last time: not extracted again. */
+  pagesUnchanged: number;
+  /** Detail pages fetched, and known detail pages skipped because their list entry was unchanged. */
+  detailFetched: number;
+  detailSkipped: number;
   itemsEmitted: number;
+  itemsNew: number;
+  itemsEdited: number;
+  itemsDeleted: number;
+  itemsUnchanged: number;
+  /** Newest publish date among the items seen this run (zombie positions). */
+  newestPublishedAt?: string;
+  /** Links not taken, by reason (traps, caps, robots, off-host). */
+  skipped: Partial<Record<EnqueueDecision | FetchDecision | 'robots', number>>;
   failures: CrawlFailure[];
+  /** The run as a whole: `failed` when no entry point could be read or the site blocks us. */
+  outcome: 'ok' | 'failed';
+  /** Why the run failed; `cause` (Chinese) when the collector gave its own. */
+  error?: { errorClass: CrawlErrorClass; message: string; cause?: string };
+}
+
+/** A report with nothing counted yet. */
+export function emptyReport(sourceId: string, at: string): CrawlReport {
+  return { sourceId, startedAt: at, finishedAt: '', pagesFetched: 0, pagesUnchanged: 0, detailFetched: 0, detailSkipped: 0, itemsEmitted: 0, itemsNew: 0, itemsEdited: 0, itemsDeleted: 0, itemsUnchanged: 0, skipped: {}, failures: [], outcome: 'ok' };
+}
+
+/** How pages are loaded: plain HTTP here; the browser engine renders them in Chromium. */
+export interface PageLoader {
+  load(url: string, label: string, validators: Validators | undefined): Promise<FetchResult & { screenshot?: Buffer }>;
+  close?(): Promise<void>;
 }
 
 export interface CrawlOptions {
   routes: Record<string, Route>;
   startLabel: string;
   onItem(item: CollectedItem): Promise<void>;
+  state: CrawlState;
+  evidence?: EvidenceStore;
+  /** Default cap on pages per run when the source sets none. */
   maxRequests: number;
   timeoutSeconds: number;
   now?: () => Date;
+  /** Replaces HTTP loading (browser render mode). */
+  loader?: PageLoader;
+  /** Overall concurrency of page handling (the loader may limit further). */
+  concurrency?: number;
 }
 
+interface Request {
+  url: string;
+  label: string;
+  depth: number;
+  link?: Link;
+  memory?: PageMemory;
+  entry: boolean;
+  /** A known detail page no list shows any more, fetched to learn whether it was deleted. */
+  unlisted?: boolean;
+}
+
+/** Known detail pages that dropped off every list, checked per run for deletion. */
+const MAX_UNLISTED_CHECKS = 50;
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** What an item says, hashed the same way whatever the run: title, text, reply and attachments' text. */
+export function itemContentHash(item: EmittedItem): string {
+  const parts = [normalizeText(item.title ?? ''), normalizeText(item.text), normalizeText(item.reply?.text ?? ''), item.reply?.at ?? '', ...(item.attachments ?? []).map((a) => `${a.url}\u0001${a.text ?? ''}`)];
+  return sha256(parts.join('\u0000')).slice(0, 32);
+}
+
+/** Visible text of a short page, for the block-page check. */
+function visibleText(html: string): string {
+  return html
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const RETRY_DELAYS_MS = [500, 1500, 4000, 8000];
+
 /**
- * Runs one crawl of one source with crawlee's HttpCrawler and in-memory storage (nothing is written
- * to ./storage). Bodies are taken as raw bytes and decoded by `decodeHtml`, because crawlee only
- * honours the Content-Type charset and many government pages declare GBK in a `<meta>` tag alone;
- * forcing a Node-native encoding (latin1) stops crawlee from transcoding the stream itself.
+ * One crawl run of one source: fetches list pages, follows links through the frontier (scope, caps,
+ * traps, robots.txt), skips detail pages whose list entry did not change, asks conditionally for
+ * the rest, keeps the raw bytes as evidence, and emits only items that are new, edited or deleted
+ * since the last run. One page's failure is recorded and the run goes on; nothing thrown by a page
+ * escapes.
  */
 export async function crawlSource(source: PageSource, options: CrawlOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
-  const config = new Configuration({ persistStorage: false, storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }) });
-  const queue = await RequestQueue.open(`crawl-${source.id}-${randomUUID()}`, { config });
-  const allowed = new Set(source.allowedHosts);
-  const report: CrawlReport = { sourceId: source.id, startedAt: now().toISOString(), finishedAt: '', pagesFetched: 0, itemsEmitted: 0, failures: [] };
+  const policy = source.crawl;
+  const timeoutMs = (policy.timeoutSeconds ?? options.timeoutSeconds) * 1000;
+  const report = emptyReport(source.id, now().toISOString());
+  const credentials = resolveCredentials(source);
+  const headers: Record<string, string> = { ...(credentials.cookie ? { cookie: credentials.cookie } : {}), ...(credentials.authorization ? { authorization: credentials.authorization } : {}) };
+  const skip = (reason: keyof CrawlReport['skipped']) => (report.skipped[reason] = (report.skipped[reason] ?? 0) + 1);
+  const frontier = new Frontier({ allowedHosts: new Set(source.allowedHosts), maxDepth: policy.maxDepth, maxPages: policy.maxPages ?? options.maxRequests });
+  const limiter = new HostLimiter(policy.perHostConcurrency, policy.delayMs);
+  const robots = new RobotsRules(timeoutMs);
+  const queue: Request[] = [];
+  const listedDetails = new Set<string>();
+  const entryResults = new Map<string, 'ok' | CrawlFailure>();
 
-  const crawler = new HttpCrawler(
-    {
-      requestQueue: queue,
-      maxRequestsPerCrawl: options.maxRequests,
-      navigationTimeoutSecs: options.timeoutSeconds,
-      requestHandlerTimeoutSecs: options.timeoutSeconds * 2,
-      maxRequestRetries: 2,
-      forceResponseEncoding: 'latin1',
-      additionalMimeTypes: ['application/xhtml+xml', 'text/xml', 'application/xml', 'application/rss+xml', 'application/atom+xml'],
-      async requestHandler(ctx: HttpCrawlingContext) {
-        const label = ctx.request.label ?? options.startLabel;
-        const route = options.routes[label];
-        if (!route) throw new Error(`no route for label ${label}`);
-        const raw = Buffer.isBuffer(ctx.body) ? ctx.body : Buffer.from(ctx.body, 'latin1');
-        const { html } = decodeHtml(raw, String(ctx.response.headers['content-type'] ?? ''));
-        report.pagesFetched++;
-        await route({
-          source,
-          url: ctx.request.loadedUrl ?? ctx.request.url,
-          label,
-          html,
-          enqueue: async (urls, nextLabel) => {
-            const inside = urls.filter((u) => allowed.has(new URL(u).host));
-            if (inside.length > 0) await ctx.addRequests(inside.map((u) => ({ url: u, label: nextLabel })));
-          },
-          emit: async (item) => {
-            await options.onItem({ ...item, sourceId: source.id, collectedAt: now().toISOString() });
-            report.itemsEmitted++;
-          },
-        });
-      },
-      failedRequestHandler({ request }, error) {
-        report.failures.push({ url: request.url, error: error.message });
-      },
-    },
-    config,
-  );
-  try {
-    await crawler.run(source.entryPoints.map((url) => ({ url, label: options.startLabel })));
-  } finally {
-    await queue.drop();
-    await crawler.teardown();
+  async function withRetries<T>(url: string, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await limiter.run(url, attempt);
+      } catch (err) {
+        const e = toCrawlError(err);
+        if (!e.retryable || i >= policy.retries) throw e;
+        await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[Math.min(i, RETRY_DELAYS_MS.length - 1)]));
+      }
+    }
   }
+
+  const loader: PageLoader = options.loader ?? {
+    load: (url, _label, validators) => fetchPage(url, { timeoutMs, maxBytes: policy.maxPageBytes, expect: 'page', headers, ...(validators ? { validators } : {}) }),
+  };
+
+  async function enqueue(from: Request | undefined, links: readonly (string | Link)[], label: string, collected?: Link[]): Promise<void> {
+    const depth = from ? from.depth + 1 : 0;
+    const taken: Request[] = [];
+    for (const raw of links) {
+      const link = typeof raw === 'string' ? { url: raw } : raw;
+      let url: string;
+      try {
+        const u = new URL(link.url);
+        u.hash = '';
+        url = u.toString();
+      } catch {
+        skip('not-http');
+        continue;
+      }
+      collected?.push({ ...link, url });
+      if (DETAIL_LABELS.has(label)) listedDetails.add(url);
+      const decision = frontier.consider(url, depth);
+      if (decision !== 'take') {
+        if (decision !== 'seen') skip(decision);
+        continue;
+      }
+      taken.push({ url, label, depth, link: { ...link, url }, entry: !from });
+    }
+    if (taken.length === 0) return;
+    const memories = await options.state.pages(taken.map((r) => r.url));
+    for (const req of taken) {
+      const memory = memories.get(req.url);
+      if (memory) req.memory = memory;
+      if (DETAIL_LABELS.has(label)) {
+        const decision = decideDetailFetch(memory, req.link ?? {}, now(), policy);
+        if (decision === 'unchanged') {
+          skip('unchanged');
+          report.detailSkipped++;
+          continue;
+        }
+      }
+      queue.push(req);
+    }
+  }
+
+  async function emitDeleted(memories: Map<string, ItemMemory>, ids: readonly string[], at: string): Promise<void> {
+    const updates = new Map<string, ItemMemory>();
+    for (const id of ids) {
+      const m = memories.get(id);
+      if (!m || m.deletedAt) continue;
+      await options.onItem({
+        sourceId: source.id,
+        kind: m.kind as CollectedItem['kind'],
+        url: m.url,
+        ...(m.platformId ? { platformId: m.platformId } : {}),
+        ...(m.parentRef ? { parentRef: m.parentRef } : {}),
+        ...(m.title ? { title: m.title } : {}),
+        text: '',
+        collectedAt: at,
+        change: 'deleted',
+        previousHash: m.hash,
+      });
+      report.itemsDeleted++;
+      report.itemsEmitted++;
+      updates.set(id, { ...m, deletedAt: at });
+    }
+    await options.state.saveItems(updates);
+  }
+
+  async function handle(req: Request): Promise<void> {
+    if (policy.robotsTxt === 'obey' && !(await robots.allows(req.url))) {
+      skip('robots');
+      if (req.entry) entryResults.set(req.url, { url: req.url, label: req.label, errorClass: 'robots', error: `${req.url}: disallowed by robots.txt` });
+      return;
+    }
+    const isDetail = DETAIL_LABELS.has(req.label);
+    let result: FetchResult & { screenshot?: Buffer };
+    try {
+      result = await withRetries(req.url, () => loader.load(req.url, req.label, req.memory?.validators));
+    } catch (err) {
+      const e = toCrawlError(err);
+      const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: e.errorClass, error: e.message, ...(e.status ? { status: e.status } : {}) };
+      report.failures.push(failure);
+      if (req.entry) entryResults.set(req.url, failure);
+      // A detail page that is gone takes its article and comments with it: that is a deletion.
+      if (e.errorClass === 'gone' && req.memory?.itemIds?.length) {
+        const ids = req.memory.itemIds;
+        await emitDeleted(await options.state.items(ids), ids, now().toISOString());
+        await options.state.savePage(req.url, { ...req.memory, fetchedAt: now().toISOString(), itemIds: [] });
+      }
+      return;
+    }
+    if (isDetail) report.detailFetched++;
+    if (req.entry) entryResults.set(req.url, 'ok');
+    const at = now().toISOString();
+    const replay = async (memory: PageMemory) => {
+      report.pagesUnchanged++;
+      for (const label of new Set((memory.links ?? []).map((l) => l.label))) {
+        await enqueue(
+          req,
+          (memory.links ?? []).filter((l) => l.label === label),
+          label,
+        );
+      }
+      await options.state.savePage(req.url, { ...memory, fetchedAt: at, ...(req.link?.signature ? { signature: req.link.signature } : {}), ...(req.unlisted ? { unlisted: true } : {}) });
+    };
+    if (result.status === 'not-modified') {
+      if (req.memory) return replay(req.memory);
+      // A 304 without anything remembered (state lost): ask again unconditionally.
+      result = await withRetries(req.url, () => loader.load(req.url, req.label, undefined));
+      if (result.status === 'not-modified') throw new CrawlError('http-error', `${req.url}: 304 to an unconditional request`);
+    }
+    const bodyHash = sha256(result.body);
+    if (req.memory?.bodyHash === bodyHash && req.memory.links !== undefined) return replay(req.memory);
+    report.pagesFetched++;
+
+    const links: PageMemory['links'] = [];
+    const itemIds: string[] = [];
+    const pending = new Map<string, ItemMemory>();
+    let snapshot: EvidenceRef | undefined;
+    let screenshot: EvidenceRef | undefined;
+    try {
+      const { html } = decodeHtml(result.body, result.contentType);
+      if (html.length < 50_000 && looksLikeBlockPage(visibleText(html).slice(0, 1500)) && visibleText(html).length < 1500) {
+        throw new CrawlError('blocked', `${req.url}: the site answers with a verification (captcha) page`);
+      }
+      if (options.evidence) {
+        snapshot = await options.evidence.keep(result.body, 'snapshot');
+        if (result.screenshot) screenshot = await options.evidence.keep(result.screenshot, 'screenshot');
+      }
+      const route = options.routes[req.label];
+      if (!route) throw new CrawlError('internal', `no route for label ${req.label}`);
+      let newestOnPage: string | undefined;
+      await route({
+        source,
+        url: result.url,
+        label: req.label,
+        html,
+        depth: req.depth,
+        enqueue: async (found, label) => {
+          const collected: Link[] = [];
+          await enqueue(req, found, label, collected);
+          links.push(...collected.map((l) => ({ label, url: l.url, ...(l.signature ? { signature: l.signature } : {}) })));
+        },
+        emit: async (emitted) => {
+          const id = postIdOf({ sourceId: source.id, kind: emitted.kind, url: emitted.url, ...(emitted.platformId ? { platformId: emitted.platformId } : {}) });
+          if (itemIds.includes(id)) return;
+          itemIds.push(id);
+          const hash = itemContentHash(emitted);
+          const before = (await options.state.items([id])).get(id);
+          if (emitted.publishedAt && (!newestOnPage || emitted.publishedAt > newestOnPage)) newestOnPage = emitted.publishedAt;
+          pending.set(id, { hash, url: emitted.url, kind: emitted.kind, ...(emitted.platformId ? { platformId: emitted.platformId } : {}), ...(emitted.parentRef ? { parentRef: emitted.parentRef } : {}), ...(emitted.title ? { title: emitted.title.slice(0, 200) } : {}) });
+          if (before && before.hash === hash && !before.deletedAt) {
+            report.itemsUnchanged++;
+            return;
+          }
+          const change = before ? 'edited' : 'new';
+          await options.onItem({
+            ...emitted,
+            sourceId: source.id,
+            collectedAt: at,
+            change,
+            contentHash: hash,
+            ...(before ? { previousHash: before.hash } : {}),
+            ...(snapshot ? { snapshot } : {}),
+            ...(screenshot ? { screenshot } : {}),
+          });
+          report.itemsEmitted++;
+          if (change === 'new') report.itemsNew++;
+          else report.itemsEdited++;
+        },
+        fetchFile: async (url) => {
+          if (frontier.consider(url, req.depth + 1) !== 'take') throw new CrawlError('config', `${url}: outside the source's hosts or over its page cap`);
+          if (policy.robotsTxt === 'obey' && !(await robots.allows(url))) throw new CrawlError('robots', `${url}: disallowed by robots.txt`);
+          const file = await withRetries(url, () => fetchPage(url, { timeoutMs, maxBytes: policy.maxAttachmentBytes, expect: 'file', headers }));
+          if (file.status !== 'ok') throw new CrawlError('http-error', `${url}: 304 to an unconditional request`);
+          return { url: file.url, body: file.body, contentType: file.contentType };
+        },
+        sitemaps: async () => {
+          const origin = new URL(result.url).origin;
+          return (await robots.sitemaps(origin)).flatMap((s) => {
+            try {
+              return [new URL(s, origin).toString()];
+            } catch {
+              return [];
+            }
+          });
+        },
+      });
+      if (newestOnPage && (!report.newestPublishedAt || newestOnPage > report.newestPublishedAt)) report.newestPublishedAt = newestOnPage;
+    } catch (err) {
+      const e = toCrawlError(err);
+      const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: e.errorClass, error: e.message };
+      report.failures.push(failure);
+      if (req.entry) entryResults.set(req.url, failure);
+      // Nothing is remembered for a page that failed half-way: the next run starts it afresh.
+      return;
+    }
+    await options.state.saveItems(pending);
+    const gone = (req.memory?.itemIds ?? []).filter((id) => !itemIds.includes(id));
+    if (gone.length > 0) await emitDeleted(await options.state.items(gone), gone, at);
+    const listedAt = req.link?.listedAt ?? req.memory?.listedAt;
+    await options.state.savePage(req.url, {
+      label: req.label,
+      fetchedAt: at,
+      bodyHash,
+      links,
+      itemIds,
+      ...(result.validators.etag || result.validators.lastModified ? { validators: result.validators } : {}),
+      ...(req.link?.signature ? { signature: req.link.signature } : {}),
+      ...(listedAt ? { listedAt } : {}),
+      ...(req.unlisted ? { unlisted: true } : {}),
+    });
+  }
+
+  await enqueue(undefined, source.entryPoints, options.startLabel);
+  const concurrency = Math.max(1, options.concurrency ?? Math.min(32, policy.perHostConcurrency * Math.max(1, source.allowedHosts.length)));
+  await drain(queue, concurrency, handle, report, entryResults);
+
+  // Deletion of whole posts: a known detail page that no list shows any more is fetched once; a
+  // 404/410 there is a deletion. Only when every list was read in full, or the lists' own caps
+  // would make posts look deleted.
+  const listsComplete = !report.skipped['over-page-cap'] && !report.skipped['too-deep'] && !report.failures.some((f) => !DETAIL_LABELS.has(f.label ?? ''));
+  if (listsComplete && listedDetails.size > 0) {
+    const unlisted = (await options.state.urlsWithLabel([...DETAIL_LABELS][0]!)).filter((u) => !listedDetails.has(u));
+    const memories = await options.state.pages(unlisted);
+    const due = [...memories]
+      .filter(([, m]) => (m.itemIds?.length ?? 0) > 0 && (!m.unlisted || now().getTime() - Date.parse(m.fetchedAt) >= policy.revisitDays * 86_400_000))
+      .slice(0, MAX_UNLISTED_CHECKS);
+    for (const [url, memory] of due) {
+      if (frontier.consider(url, 1) === 'take') queue.push({ url, label: memory.label, depth: 1, memory, entry: false, unlisted: true });
+    }
+    await drain(queue, concurrency, handle, report, entryResults);
+  }
+  await options.loader?.close?.();
+
   report.finishedAt = now().toISOString();
+  const outcome = decideRunOutcome(source.entryPoints.length, [...entryResults.values()], report.failures);
+  report.outcome = outcome.outcome;
+  if (outcome.error) report.error = outcome.error;
   return report;
+}
+
+/** Runs queued requests (and those they add) `concurrency` at a time until none are left. */
+async function drain(queue: Request[], concurrency: number, handle: (req: Request) => Promise<void>, report: CrawlReport, entryResults: Map<string, 'ok' | CrawlFailure>): Promise<void> {
+  let active = 0;
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (active < concurrency && queue.length > 0) {
+        const req = queue.shift()!;
+        active++;
+        handle(req)
+          .catch((err: unknown) => {
+            const e = toCrawlError(err);
+            report.failures.push({ url: req.url, label: req.label, errorClass: e.errorClass, error: e.message });
+            if (req.entry) entryResults.set(req.url, report.failures.at(-1)!);
+          })
+          .finally(() => {
+            active--;
+            pump();
+          });
+      }
+      if (active === 0 && queue.length === 0) resolve();
+    };
+    pump();
+  });
+}
+
+/**
+ * A run fails when no entry point could be read, or when the site blocked any request (so that
+ * the source backs off); failed detail pages alone are recorded but leave the source healthy.
+ */
+export function decideRunOutcome(
+  entryPoints: number,
+  entryResults: readonly ('ok' | CrawlFailure)[],
+  failures: readonly CrawlFailure[],
+): { outcome: 'ok' | 'failed'; error?: { errorClass: CrawlErrorClass; message: string; cause?: string } } {
+  const asError = (f: CrawlFailure) => ({ errorClass: failureClass(f), message: f.error, ...(f.cause ? { cause: f.cause } : {}) });
+  const blocked = failures.find((f) => failureClass(f) === 'blocked');
+  if (blocked) return { outcome: 'failed', error: asError(blocked) };
+  const entryFailures = entryResults.filter((r): r is CrawlFailure => r !== 'ok');
+  const anyOk = entryResults.some((r) => r === 'ok');
+  if (!anyOk && (entryFailures.length > 0 || entryPoints > 0)) {
+    const first = entryFailures[0];
+    return { outcome: 'failed', error: first ? asError(first) : { errorClass: 'internal', message: 'no entry point was crawled' } };
+  }
+  return { outcome: 'ok' };
 }

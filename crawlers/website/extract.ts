@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cheerio, CheerioAPI } from 'cheerio';
 import { parseChineseDate } from '../shared/dates.js';
+import type { ExtractionProfile } from '../../core/sources/source.js';
 import { type AnyNode, absolute, blockText, cleanText, directoryOf, loadPage, looksLikeErrorPage, paginationLinks } from '../shared/html.js';
 
 /**
@@ -39,6 +40,8 @@ export interface Article {
 export interface ExtractOptions {
   /** Reference time for relative comment times (3小时前, 昨天 10:30); defaults to the current time. */
   now?: Date;
+  /** The source's own selectors, tried before the built-in ones. */
+  profile?: ExtractionProfile;
 }
 
 /** TRS-style detail URLs: `./202405/t20240501_1234567.html`. */
@@ -61,7 +64,7 @@ function rowDate($: CheerioAPI, row: AnyNode, anchor: AnyNode): string | undefin
  * Knows `ul.list` lists and table lists; otherwise takes links in list rows (li/tr) that point into
  * the same column or look like TRS detail pages (`t20240501_1234567.html`).
  */
-export function extractListPage(html: string, pageUrl: string): { links: ListLink[]; nextPages: string[] } {
+export function extractListPage(html: string, pageUrl: string, profile?: Pick<ExtractionProfile, 'listItem'>): { links: ListLink[]; nextPages: string[] } {
   const $ = loadPage(html);
   const nextPages = paginationLinks($, html, pageUrl);
   const pagerSet = new Set(nextPages);
@@ -81,7 +84,7 @@ export function extractListPage(html: string, pageUrl: string): { links: ListLin
     links.set(url, { url, title, ...(publishedAt ? { publishedAt } : {}) });
   };
 
-  $(LIST_ROWS).each((_, row) => {
+  $(profile?.listItem ?? LIST_ROWS).each((_, row) => {
     const a = $(row).find('a[href]').first()[0];
     if (a) add(a, row);
   });
@@ -120,7 +123,9 @@ function outside(node: Cheerio<AnyNode>, selector: string): boolean {
   return node.closest(selector).length === 0;
 }
 
-function findTitle($: CheerioAPI): string {
+function findTitle($: CheerioAPI, selector?: string): string {
+  const own = selector ? cleanText($(selector).first().text()) : '';
+  if (own) return own;
   const known = $('.article-title, .article h1, h1.title, .title h1, #title, .detail-title, .xl-title, .art_title, .content-title').first();
   if (known.length) return cleanText(known.text());
   const meta = metaContent($, 'ArticleTitle', 'og:title');
@@ -234,11 +239,15 @@ function extractAttachments($: CheerioAPI, pageUrl: string): Article['attachment
  */
 export function extractArticle(html: string, pageUrl: string, options: ExtractOptions = {}): Article {
   const $ = loadPage(html);
-  const title = findTitle($);
-  const metaLine = cleanText($('.article-meta, .article-info, .info, .pages-date, .detail-info, .xl-info, .property').first().text());
-  const bodyEl = $(BODY)
-    .filter((_, el) => outside($(el), `${NOT_CONTENT}, .comment-box, .comment-list, .comments`))
-    .first();
+  const profile = options.profile;
+  const title = findTitle($, profile?.title);
+  const metaLine = cleanText($(profile?.publishedAt ?? '.article-meta, .article-info, .info, .pages-date, .detail-info, .xl-info, .property').first().text());
+  const ownBody = profile?.body ? $(profile.body).first() : undefined;
+  const bodyEl = ownBody?.length
+    ? ownBody
+    : $(BODY)
+        .filter((_, el) => outside($(el), `${NOT_CONTENT}, .comment-box, .comment-list, .comments`))
+        .first();
   let text = bodyEl.length ? blockText($, bodyEl[0]!) : '';
   if (!bodyEl.length) {
     text = largestTextBlock($);
@@ -253,7 +262,8 @@ export function extractArticle(html: string, pageUrl: string, options: ExtractOp
   const commentsText = cleanText($('.comment-box, .comment-list, .comments').text());
   const pageText = cleanText($('body').text()).replace(commentsText, '');
   const publishedAt = findPublished($, metaLine, pageText);
-  const source = metaContent($, 'ContentSource', 'source') || `${metaLine} ${pageText.slice(0, 3000)}`.match(/来源\s*[:：]\s*([^\s【】|]{1,40})/)?.[1];
+  const ownOrigin = profile?.origin ? cleanText($(profile.origin).first().text()).replace(/^来源\s*[:：]\s*/, '') : '';
+  const source = ownOrigin || metaContent($, 'ContentSource', 'source') || `${metaLine} ${pageText.slice(0, 3000)}`.match(/来源\s*[:：]\s*([^\s【】|]{1,40})/)?.[1];
 
   const comments = extractComments($, options.now ?? new Date());
   const attachments = extractAttachments($, pageUrl);

@@ -36,6 +36,12 @@ export const POSTS_MAPPING: MappingTypeMapping = {
     collectedAt: { type: 'date' },
     indexedAt: { type: 'date' },
     contentHash: { type: 'keyword' },
+    // What the collector saw (new / edited / deleted) and the evidence it kept.
+    change: { type: 'keyword' },
+    previousHash: { type: 'keyword' },
+    attachments: { properties: { url: { type: 'keyword' }, name: { type: 'keyword', ignore_above: 256 }, text: { type: 'text', analyzer: 'standard' }, error: { type: 'keyword', index: false }, contentHash: { type: 'keyword' } } },
+    snapshot: { properties: { sha256: { type: 'keyword' }, path: { type: 'keyword', index: false } } },
+    screenshot: { properties: { sha256: { type: 'keyword' }, path: { type: 'keyword', index: false } } },
     reply: { properties: { text: { type: 'text', analyzer: 'standard' }, at: { type: 'date' }, by: { type: 'keyword', ignore_above: 256 } } },
     words: { type: 'keyword', ignore_above: 64 },
     keywords: { type: 'keyword', ignore_above: 64 },

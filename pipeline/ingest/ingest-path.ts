@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
 import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
-import { normalizeItem } from './normalize.js';
+import { normalizeItem, postIdOf } from './normalize.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps {
@@ -28,7 +28,8 @@ export interface IngestDeps {
 
 export interface IngestOutcome {
   postId: string;
-  decision: DedupeDecision;
+  /** `deletion-noted`: the collector saw the post disappear; nothing indexed is overwritten. */
+  decision: DedupeDecision | 'deletion-noted';
   hits: number;
   eventId?: string;
   signals?: number;
@@ -48,6 +49,8 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new InvalidInputError(`collected item rejected: ${why}`, 'invalid_item');
     }
+    // A deletion carries no text: indexing it would erase the evidence of what was said.
+    if (parsed.data.change === 'deleted') return { postId: postIdOf(parsed.data), decision: 'deletion-noted', hits: 0 };
     const post = normalizeItem(parsed.data);
     const seen = await deps.seen.lookup(post.id);
     const decision = decideDedupe(seen?.hash, post.contentHash);

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createApiCollectors } from '../../crawlers/api-collectors.js';
 import { startCrawlerRole } from '../../crawlers/crawler-role.js';
+import { RedisSourceRegistry } from '../../crawlers/shared/source-registry.js';
+import { RedisSourceHealthStore } from '../../crawlers/shared/source-health.js';
+import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
+import { tmpdir } from 'node:os';
 import type { CrawlReport } from '../../crawlers/shared/crawl-source.js';
 import { AccessTokens, RedisAccessTokenStore } from '../../crawlers/wechat-mp/access-token.js';
 import { createWechatMpCollector } from '../../crawlers/wechat-mp/collect.js';
@@ -58,8 +62,13 @@ describe('WeChat, Weibo and RSS positions crawled through the crawler role into 
       { id: 'hotline', kind: 'push', name: '12345热线', owner, tokenEnv: 'QS_TEST_PUSH_TOKEN' },
     ].map((s) => SourceSchema.parse(s));
     queues = createQueues(redis, iso.redisPrefix);
+    const registry = new RedisSourceRegistry(redis, iso.redisPrefix);
+    await registry.seed(sources);
     role = await startCrawlerRole({
-      sources,
+      registry,
+      health: new RedisSourceHealthStore(redis, iso.redisPrefix),
+      healthPolicy: { alertAfterFailures: 3, remindEveryMinutes: 60 },
+      evidence: new DiskEvidenceStore(path.join(tmpdir(), `qs-evidence-${iso.redisPrefix}`)),
       queues,
       connection: redis,
       prefix: iso.redisPrefix,

@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+import type { Validators } from './fetch-page.js';
+
+/** What the crawler remembers of one fetched page between runs. */
+export interface PageMemory {
+  label: string;
+  fetchedAt: string;
+  validators?: Validators;
+  /** SHA-256 of the raw body: an unchanged body is not extracted again. */
+  bodyHash?: string;
+  /** The links the page's route followed, replayed when the page did not change. */
+  links?: { label: string; url: string; signature?: string }[];
+  /** Ids of the items the page yielded (an article and its comments): one missing later was deleted. */
+  itemIds?: string[];
+  /** How the list page that linked here showed the entry (title and date); a change means an edit. */
+  signature?: string;
+  /** Date the list showed, ISO: recent entries are re-fetched for new comments. */
+  listedAt?: string;
+  /** Set when the page was last fetched because no list showed it any more. */
+  unlisted?: boolean;
+}
+
+/** What the crawler remembers of one collected item. */
+export interface ItemMemory {
+  hash: string;
+  url: string;
+  kind: string;
+  platformId?: string;
+  parentRef?: string;
+  title?: string;
+  /** When a deletion has been signalled, so it is signalled once. */
+  deletedAt?: string;
+}
+
+/**
+ * The crawler's memory of one source, between runs: validators and outcome per URL, content hash per
+ * item. Port: it deliberately leaves out page bodies (the evidence store keeps those) and anything
+ * the pipeline decides (dedupe, classification).
+ */
+export interface CrawlState {
+  pages(urls: readonly string[]): Promise<Map<string, PageMemory>>;
+  savePage(url: string, page: PageMemory): Promise<void>;
+  /** Every URL remembered with this label (for list diffing of detail pages). */
+  urlsWithLabel(label: string): Promise<string[]>;
+  items(ids: readonly string[]): Promise<Map<string, ItemMemory>>;
+  saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void>;
+}
+
+export class MemoryCrawlState implements CrawlState {
+  private readonly pageMap = new Map<string, PageMemory>();
+  private readonly itemMap = new Map<string, ItemMemory>();
+
+  async pages(urls: readonly string[]): Promise<Map<string, PageMemory>> {
+    return new Map(urls.flatMap((u) => (this.pageMap.has(u) ? [[u, this.pageMap.get(u)!] as const] : [])));
+  }
+  async savePage(url: string, page: PageMemory): Promise<void> {
+    this.pageMap.set(url, page);
+  }
+  async urlsWithLabel(label: string): Promise<string[]> {
+    return [...this.pageMap].filter(([, p]) => p.label === label).map(([u]) => u);
+  }
+  async items(ids: readonly string[]): Promise<Map<string, ItemMemory>> {
+    return new Map(ids.flatMap((id) => (this.itemMap.has(id) ? [[id, this.itemMap.get(id)!] as const] : [])));
+  }
+  async saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
+    for (const [id, item] of items) this.itemMap.set(id, item);
+  }
+}
+
+/** Two Redis hashes per source: `<prefix>:crawl:<source>:pages` and `…:items`, values JSON. */
+export class RedisCrawlState implements CrawlState {
+  private readonly pagesKey: string;
+  private readonly itemsKey: string;
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    sourceId: string,
+  ) {
+    this.pagesKey = `${prefix}:crawl:${sourceId}:pages`;
+    this.itemsKey = `${prefix}:crawl:${sourceId}:items`;
+  }
+
+  private async read<T>(key: string, fields: readonly string[]): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    if (fields.length === 0) return out;
+    const values = await this.redis.hmget(key, ...fields);
+    values.forEach((v, i) => {
+      if (v) out.set(fields[i]!, JSON.parse(v) as T);
+    });
+    return out;
+  }
+
+  pages(urls: readonly string[]): Promise<Map<string, PageMemory>> {
+    return this.read<PageMemory>(this.pagesKey, urls);
+  }
+  async savePage(url: string, page: PageMemory): Promise<void> {
+    await this.redis.hset(this.pagesKey, url, JSON.stringify(page));
+  }
+  async urlsWithLabel(label: string): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.pagesKey, cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) {
+        if ((JSON.parse(flat[i + 1]!) as PageMemory).label === label) out.push(flat[i]!);
+      }
+    } while (cursor !== '0');
+    return out;
+  }
+  items(ids: readonly string[]): Promise<Map<string, ItemMemory>> {
+    return this.read<ItemMemory>(this.itemsKey, ids);
+  }
+  async saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
+    if (items.size === 0) return;
+    await this.redis.hset(this.itemsKey, Object.fromEntries([...items].map(([id, m]) => [id, JSON.stringify(m)])));
+  }
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
+import { WebsiteSourceSchema, type WebsiteSource } from '../../core/sources/source.js';
+import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { RedisCrawlState } from '../../crawlers/shared/crawl-state.js';
+import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
+import { startDemoSite, type DemoSite } from '../fixtures/demo-site/server.js';
+import { isolation } from '../support/isolation.js';
+
+describe('incremental crawling of the demo website, memory in Redis', () => {
+  const iso = isolation();
+  let site: DemoSite;
+  let redis: Redis;
+  let evidenceDir: string;
+  let source: WebsiteSource;
+
+  const crawl = async (overrides: Partial<WebsiteSource['crawl']> = {}) => {
+    const items: CollectedItem[] = [];
+    const s = { ...source, crawl: { ...source.crawl, ...overrides } };
+    const report = await crawlPageSource(s, {
+      state: new RedisCrawlState(redis, iso.redisPrefix, s.id),
+      evidence: new DiskEvidenceStore(evidenceDir),
+      maxRequests: 500,
+      timeoutSeconds: 10,
+      onItem: async (item) => void items.push(item),
+    });
+    return { report, items };
+  };
+
+  beforeAll(async () => {
+    site = await startDemoSite();
+    redis = new Redis(iso.redisUrl);
+    evidenceDir = await mkdtemp(path.join(tmpdir(), 'qs-evidence-'));
+    source = WebsiteSourceSchema.parse({
+        id: 'demo-website',
+        kind: 'website',
+        name: '青山县人民政府门户网站',
+        owner: { section: '县政府办公室', person: '李明' },
+        entryPoints: [`${site.url}/xwzx/gzdt/index.html`, `${site.url}/xwzx/tzgg/index.html`],
+        crawl: { delayMs: 0, perHostConcurrency: 4 },
+      allowedHosts: [new URL(site.url).host],
+    });
+  });
+
+  afterAll(async () => {
+    await site?.close();
+    await redis?.quit();
+    await rm(evidenceDir, { recursive: true, force: true });
+    await iso.cleanup();
+  });
+
+  it('the first run collects every article and comment as new, with attachment text and a raw snapshot', async () => {
+    const { report, items } = await crawl();
+    expect(report.outcome).toBe('ok');
+    expect(report.failures).toEqual([]);
+    expect(items.length).toBeGreaterThan(15);
+    expect(items.every((i) => i.change === 'new' && i.contentHash)).toBe(true);
+    const withFile = items.find((i) => i.attachments?.some((a) => a.text?.includes('511922198503124529')));
+    expect(withFile?.attachments?.[0]?.text).toContain('13812341234');
+    const snapshot = items[0]!.snapshot!;
+    const raw = gunzipSync(await readFile(path.join(evidenceDir, snapshot.path)));
+    expect(raw.length).toBeGreaterThan(500);
+  });
+
+  it('an unchanged site re-crawled fetches no old detail page and emits nothing', async () => {
+    const { report, items } = await crawl({ revisitRecentDays: 0 });
+    expect(items).toEqual([]);
+    expect(report.detailFetched).toBe(0);
+    expect(report.detailSkipped).toBeGreaterThan(10);
+    expect(report.pagesUnchanged).toBeGreaterThan(0);
+  });
+
+  it('an edited article is emitted as edited with its previous hash; a removed comment as deleted', async () => {
+    const articlePath = site.articlePaths()[0]!;
+    const first = await crawl();
+    expect(first.items).toEqual([]);
+    site.editArticle(articlePath, ['本文已更新：联系电话 13912345678。']);
+    const commentId = site.addComment(articlePath, { text: '这条评论随后被删除' });
+    const second = await crawl();
+    const edited = second.items.find((i) => i.kind === 'article');
+    expect(edited?.change).toBe('edited');
+    expect(edited?.previousHash).toMatch(/^[0-9a-f]{32}$/);
+    expect(edited?.previousHash).not.toBe(edited?.contentHash);
+    expect(second.items.find((i) => i.platformId === commentId)?.change).toBe('new');
+
+    site.removeComment(articlePath, commentId);
+    const third = await crawl();
+    const deleted = third.items.find((i) => i.platformId === commentId);
+    expect(deleted?.change).toBe('deleted');
+    expect(deleted?.text).toBe('');
+    // Signalled once, not on every run.
+    expect((await crawl()).items.filter((i) => i.change === 'deleted')).toEqual([]);
+  });
+
+  it('an article taken off the site is recorded as deleted, with its comments', async () => {
+    const articlePath = site.articlePaths()[1]!;
+    site.removeArticle(articlePath);
+    const { items, report } = await crawl();
+    const deleted = items.filter((i) => i.change === 'deleted');
+    expect(deleted.some((i) => i.kind === 'article' && i.url.endsWith(articlePath))).toBe(true);
+    expect(report.failures.some((f) => f.errorClass === 'gone')).toBe(true);
+    expect(report.outcome).toBe('ok');
+  });
+
+  it('a site that blocks us fails the run with the blocked class, whatever the form of the block', async () => {
+    for (const mode of ['403', '429', 'captcha'] as const) {
+      site.setBlocked(mode);
+      const { report } = await crawl();
+      expect(report.outcome, mode).toBe('failed');
+      expect(report.error?.errorClass, mode).toBe('blocked');
+    }
+    site.setBlocked(undefined);
+    expect((await crawl()).report.outcome).toBe('ok');
+  });
+});
