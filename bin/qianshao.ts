@@ -32,6 +32,10 @@ import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
 import { systemActor } from '../core/audit/audit-log.js';
 import { toPublicUser } from '../core/auth/user.js';
 import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
+import { ledgerRoutes } from '../api/routes/ledger-routes.js';
+import { EsLedgerStore } from '../pipeline/elasticsearch/es-ledger-store.js';
+import { startLedgerDeadlineChecks } from '../pipeline/ledger/ledger-deadlines.js';
+import { enqueueNotification } from '../pipeline/notify/enqueue-notification.js';
 import { QUEUE_NAMES, createQueues, createRedis } from '../pipeline/queues.js';
 import { startHeartbeat, type Role } from '../pipeline/redis/heartbeat.js';
 import { createSegmenter } from '../pipeline/ingest/segment.js';
@@ -231,6 +235,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const audit = createAuditLog(config, es, redis);
   const userStore = new EsUserStore(es, names.users);
   const tokens = new EsTokenStore(es, names.tokens);
+  const ledger = new EsLedgerStore(es, names.ledger);
   // Accounts in the YAML that do not exist yet are created; accounts changed through the API keep their changes.
   for (const username of await userStore.seed(users)) {
     const seeded = users.find((u) => u.username === username)!;
@@ -274,6 +279,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         }),
         userRoutes({ users: userStore, sessions, attempts, audit }),
         tokenRoutes({ tokens, audit }),
+        ledgerRoutes({ ledger, users: userStore, alerts, audit, now: () => new Date(), unitName: config.unit.name, timeZone: config.unit.timezone }),
         alertRoutes({ alerts, posts }),
         searchRoutes({ posts }),
         pipelineRoutes({ deadLetters, queues, events, signals, audit }),
@@ -315,6 +321,21 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   }
 
   if (roles.includes('worker')) {
+    const deadlines = await startLedgerDeadlineChecks({
+      ledger,
+      users: userStore,
+      audit,
+      enqueue: (job) => enqueueNotification(queues, job),
+      channels: config.ledger.channels,
+      policy: config.ledger,
+      dashboardUrl: publicUrl(config),
+      now: () => new Date(),
+      connection: redis,
+      prefix,
+      everyMs: config.ledger.checkEverySeconds * 1000,
+      log,
+    });
+    closers.unshift(() => deadlines.close());
     // New words of reloaded rules join jieba's (process-wide) user dictionary.
     rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
     const ingest = wireIngest({

@@ -89,6 +89,18 @@ export const ConfigSchema = z.object({
       lockMinutes: z.coerce.number().positive().default(15),
     })
     .default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
+  ledger: z
+    .object({
+      /** How often the worker looks for ledger items coming due or overdue. */
+      checkEverySeconds: z.coerce.number().positive().default(60),
+      /** Warn the responsible person at this fraction of the time allowed. */
+      dueSoonFraction: z.coerce.number().min(0).max(1).default(0.8),
+      /** Escalate to the leaders when an item stays overdue this long. */
+      escalateAfterMinutes: z.coerce.number().min(0).default(1440),
+      /** Notification channel ids ledger reminders go through. */
+      channels: z.array(z.string().min(1)).default(['inapp']),
+    })
+    .default({ checkEverySeconds: 60, dueSoonFraction: 0.8, escalateAfterMinutes: 1440, channels: ['inapp'] }),
   audit: z
     .object({
       /** HMAC key for audit checkpoints (≥ 32 chars); when absent, the key file is used (and created). */
@@ -128,6 +140,8 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],
   ['AUTH_MAX_FAILURES', ['auth', 'maxFailures']],
   ['AUTH_LOCK_MINUTES', ['auth', 'lockMinutes']],
+  ['LEDGER_CHECK_EVERY_SECONDS', ['ledger', 'checkEverySeconds']],
+  ['LEDGER_ESCALATE_AFTER_MINUTES', ['ledger', 'escalateAfterMinutes']],
   ['AUDIT_CHECKPOINT_KEY', ['audit', 'checkpointKey']],
   ['AUDIT_CHECKPOINT_KEY_FILE', ['audit', 'checkpointKeyFile']],
   ['AUDIT_CHECKPOINT_EVERY_MINUTES', ['audit', 'checkpointEveryMinutes']],

@@ -1,6 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { translateEsError } from './es-client.js';
+import { LEDGER_MAPPING } from './es-ledger-store.js';
 
 type MappingTypeMapping = estypes.MappingTypeMapping;
 
@@ -244,6 +245,7 @@ export interface IndexNames {
   tokens: string;
   events: string;
   signals: string;
+  ledger: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
@@ -258,6 +260,7 @@ export function indexNames(prefix: string): IndexNames {
     tokens: `${prefix}-tokens`,
     events: `${prefix}-events`,
     signals: `${prefix}-signals`,
+    ledger: `${prefix}-ledger`,
   };
 }
 
@@ -304,6 +307,7 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
     [names.tokens, TOKENS_MAPPING],
     [names.events, EVENTS_MAPPING],
     [names.signals, SIGNALS_MAPPING],
+    [names.ledger, LEDGER_MAPPING],
   ];
   for (const [index, mappings] of wanted) await ensureIndex(es, index, mappings);
 }
