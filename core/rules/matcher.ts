@@ -92,9 +92,11 @@ const IDENTITY = (() => {
 })();
 
 export class Matcher<P> {
-  private readonly terms: MatcherTerm<P>[] = [];
   /** Per term: its key length (kept characters), to find its start in the ring of positions. */
   private readonly keyLength: Int32Array;
+  /** Per term: its text and payload in flat arrays, so a report loads neither through the term object. */
+  private readonly termText: string[];
+  private readonly payloads: P[];
   private readonly folding: boolean;
   private readonly collapse: boolean;
   /** Code unit → alphabet id (0 = in no term, {@link SKIP}, {@link STYLED}). */
@@ -124,13 +126,16 @@ export class Matcher<P> {
 
     // 1. Keys: folded, skip characters removed, repeats collapsed when asked.
     const keys: string[] = [];
+    const kept: MatcherTerm<P>[] = [];
     for (const t of terms) {
       const key = keyOf(t.term, fold, skip, this.folding, this.collapse);
       if (key.length === 0) continue;
-      this.terms.push(t);
+      kept.push(t);
       keys.push(key);
     }
     this.keyLength = Int32Array.from(keys, (k) => k.length);
+    this.termText = kept.map((t) => t.term);
+    this.payloads = kept.map((t) => t.payload);
 
     // 2. Alphabet: distinct folded units, most frequent first (small ids pack the double array).
     const frequency = new Int32Array(65536);
@@ -179,12 +184,12 @@ export class Matcher<P> {
   }
 
   get size(): number {
-    return this.terms.length;
+    return this.termText.length;
   }
 
   get stats(): MatcherStats {
     return {
-      terms: this.terms.length,
+      terms: this.termText.length,
       alphabet: this.alphabetSize,
       states: this.stateCount,
       slots: this.records.length / 4,
@@ -195,7 +200,7 @@ export class Matcher<P> {
   /** Every match, in order of end offset; at one end, longer terms first. */
   scan(text: string): Match<P>[] {
     const matches: Match<P>[] = [];
-    const { classOf, records, outputOf, outputs, keyLength, terms, starts, ringMask, collapse, loneStyledId } = this;
+    const { classOf, records, outputOf, outputs, keyLength, termText, payloads, starts, ringMask, collapse, loneStyledId } = this;
     const n = text.length;
     let state = 0;
     let count = 0;
@@ -253,8 +258,7 @@ export class Matcher<P> {
           o = -t - 2;
           continue;
         }
-        const term = terms[t]!;
-        matches.push({ start: starts[(count - keyLength[t]!) & ringMask]!, end, term: term.term, payload: term.payload });
+        matches.push({ start: starts[(count - keyLength[t]!) & ringMask]!, end, term: termText[t]!, payload: payloads[t]! });
         o++;
       }
     }
