@@ -72,7 +72,7 @@ import { renderDocx } from '../reports/render/docx.js';
 import { renderMarkdown } from '../reports/render/markdown.js';
 import { renderXlsx } from '../reports/render/xlsx.js';
 import { parseScope } from '../core/reports/report.js';
-import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
+import { DEMO_CREDENTIALS, startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
@@ -253,6 +253,8 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
     closers.push(() => robot.close());
     Object.assign(env, { DEMO_DINGTALK_URL: robot.url, DEMO_DINGTALK_SECRET: 'SEC-demo-duty-group' });
   }
+  // The demo's WeChat account and push source take their credentials from env, like real ones.
+  if (config.demo.enabled) Object.assign(env, DEMO_CREDENTIALS, { ...process.env });
 
   if (roles.includes('api')) {
     const reports = createReportService(config, es, sources, audit);

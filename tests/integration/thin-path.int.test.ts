@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { eventually, isolation } from '../support/isolation.js';
 import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { DEMO_CREDENTIALS } from '../fixtures/demo-site/server.js';
 
 interface AlertBody {
   id: string;
@@ -117,6 +118,26 @@ describe('one thin path: a post on the unit website becomes an alert', () => {
     expect(new Set(after.ids).size).toBe(after.ids.length);
     for (const id of before.ids) expect(after.ids).toContain(id);
     expect(after.posts).toBeGreaterThanOrEqual(before.posts);
+  });
+
+  it('the demo WeChat account, Weibo account, RSS feed and push API all reach the index', async () => {
+    const pushed = await fetch(`${api}/api/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_CREDENTIALS.DEMO_PUSH_TOKEN}` },
+      body: JSON.stringify({ items: [{ kind: 'message', url: 'https://12345.qingshan.gov.cn/gd/GD20261124001', platformId: 'GD20261124001', title: '12345工单：东关村拆迁补偿', text: '来电人反映东关村拆迁补偿款至今未发放。', publishedAt: '2026-11-24T09:30:00+08:00' }] }),
+    });
+    expect(pushed.status).toBe(202);
+    const sourcesSeen = await eventually(
+      async () => {
+        const { posts } = await get<{ posts: { sourceId: string; kind: string }[] }>('/api/posts?limit=200');
+        const seen = new Set(posts.map((p) => `${p.sourceId}/${p.kind}`));
+        const wanted = ['demo-wechat-mp/article', 'demo-wechat-mp/comment', 'demo-weibo/weibo', 'demo-weibo/comment', 'demo-rss/article', 'demo-hotline/message'];
+        return wanted.every((w) => seen.has(w)) ? seen : undefined;
+      },
+      90_000,
+      'posts of every demo position kind',
+    );
+    expect(sourcesSeen.size).toBeGreaterThanOrEqual(6);
   });
 
   it('GET /api/health reports Redis, Elasticsearch, queue depths and each role', async () => {
