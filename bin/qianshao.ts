@@ -66,7 +66,8 @@ import { userRoutes } from '../api/routes/user-routes.js';
 import { tokenRoutes } from '../api/routes/token-routes.js';
 import { searchRoutes } from '../api/routes/search-routes.js';
 import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
-import { reportRoutes } from '../api/routes/report-routes.js';
+import { briefRoutes, reportRoutes } from '../api/routes/report-routes.js';
+import { BriefService } from '../reports/brief-service.js';
 import { ReportService } from '../reports/report-service.js';
 import { renderDocx } from '../reports/render/docx.js';
 import { renderMarkdown } from '../reports/render/markdown.js';
@@ -259,6 +260,15 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   if (roles.includes('api')) {
     const reports = createReportService(config, es, sources, audit);
     await reports.ensure();
+    const briefs = new BriefService({
+      es,
+      indices: { alerts: names.alerts, posts: names.posts, briefs: `${config.elasticsearch.indexPrefix}-briefs` },
+      unit: config.unit.name,
+      sourceName: (id) => sources.find((s) => s.id === id)?.name ?? id,
+      audit,
+      now: () => new Date(),
+    });
+    await briefs.ensure();
     const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
     const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
     const live = liveRoutes({ subscriber: redis.duplicate(), channel: liveChannel });
@@ -292,6 +302,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
         ingestRoutes({ sources, env, ingest: queues.ingest, audit }),
         reportRoutes({ reports }),
+        briefRoutes({ briefs }),
       ],
       pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => queues[name])) }],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),

@@ -4,6 +4,9 @@ import { InvalidInputError } from '../../core/errors.js';
 import { parsePeriod } from '../../core/reports/period.js';
 import { parseScope, type ReportScope } from '../../core/reports/report.js';
 import type { ReportService } from '../../reports/report-service.js';
+import type { BriefService } from '../../reports/brief-service.js';
+import { renderBriefText } from '../../reports/brief.js';
+import { renderBriefDocx } from '../../reports/render/brief-docx.js';
 import { renderDocx } from '../../reports/render/docx.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import { renderXlsx } from '../../reports/render/xlsx.js';
@@ -57,6 +60,36 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
     const body = parseBody(EditableBody, req.body);
     const { period, scope } = checked(body.period, body.scope);
     res.json({ editable: await deps.reports.saveEditable(period, scope, { conclusions: body.conclusions, nextSteps: body.nextSteps }, actorOf(req), req.requestId) });
+  });
+  return router;
+}
+
+const BriefBody = z.object({ nextSteps: z.string().max(5000).optional() });
+
+/**
+ * 快报/续报 for one alert: `POST /api/alerts/:id/briefs` issues the next one (audited);
+ * `GET /api/alerts/:id/briefs` lists them; `GET /api/alerts/:id/briefs/:n?format=docx|text` downloads one.
+ */
+export function briefRoutes(deps: { briefs: BriefService }): Router {
+  const router = Router();
+  router.post('/alerts/:id/briefs', requirePermission('alert.respond'), async (req, res) => {
+    const body = parseBody(BriefBody, req.body);
+    const brief = await deps.briefs.issue(String(req.params.id), actorOf(req), req.requestId, body.nextSteps);
+    res.status(201).json({ brief, text: renderBriefText(brief) });
+  });
+  router.get('/alerts/:id/briefs', requirePermission('alert.read'), async (req, res) => {
+    res.json({ briefs: await deps.briefs.list(String(req.params.id)) });
+  });
+  router.get('/alerts/:id/briefs/:n', requirePermission('alert.read'), async (req, res) => {
+    const { n, format } = parseBody(z.object({ n: z.coerce.number().int().min(1).max(1000), format: z.enum(['docx', 'text']).default('docx') }), { ...req.query, n: req.params.n });
+    const brief = await deps.briefs.get(String(req.params.id), n);
+    if (format === 'text') {
+      res.type('text/plain; charset=utf-8').send(renderBriefText(brief));
+      return;
+    }
+    res.setHeader('Content-Type', TYPES.docx);
+    res.setHeader('Content-Disposition', `attachment; filename="brief-${n}.docx"; filename*=UTF-8''${encodeURIComponent(`${brief.title}.docx`)}`);
+    res.send(await renderBriefDocx(brief));
   });
   return router;
 }

@@ -29,35 +29,35 @@ import { chartToPng } from './charts.js';
  */
 
 const PT = 2; // docx sizes are half-points
-const SIZE = { title: 22 * PT, body: 16 * PT, table: 12 * PT, pageNumber: 14 * PT } as const;
-const FONT = {
+export const SIZE = { title: 22 * PT, body: 16 * PT, table: 12 * PT, pageNumber: 14 * PT } as const;
+export const FONT = {
   title: '方正小标宋简体',
   body: '仿宋_GB2312',
   heading1: '黑体',
   heading2: '楷体_GB2312',
   song: '宋体',
 } as const;
-const LINE = { line: Math.round(28.95 * 20), lineRule: LineRuleType.EXACT };
+export const LINE = { line: Math.round(28.95 * 20), lineRule: LineRuleType.EXACT };
 
-function run(text: string, font: string, size: number, extra: Partial<IRunOptions> = {}): TextRun {
+export function run(text: string, font: string, size: number, extra: Partial<IRunOptions> = {}): TextRun {
   return new TextRun({ text, size, font: { ascii: 'Times New Roman', hAnsi: 'Times New Roman', eastAsia: font }, ...extra });
 }
 
-function body(text: string): Paragraph {
+export function body(text: string): Paragraph {
   return new Paragraph({ children: [run(text, FONT.body, SIZE.body)], indent: { firstLine: 2 * SIZE.body * 10 }, spacing: LINE, alignment: AlignmentType.JUSTIFIED });
 }
 
-function heading1(text: string): Paragraph {
+export function heading1(text: string): Paragraph {
   return new Paragraph({ children: [run(text, FONT.heading1, SIZE.body)], indent: { firstLine: 2 * SIZE.body * 10 }, spacing: LINE, keepNext: true });
 }
 
-function heading2(text: string): Paragraph {
+export function heading2(text: string): Paragraph {
   return new Paragraph({ children: [run(text, FONT.heading2, SIZE.body)], indent: { firstLine: 2 * SIZE.body * 10 }, spacing: LINE, keepNext: true });
 }
 
-const CN_NUM = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二'];
+export const CN_NUM = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二'];
 
-function table(t: Table): (Paragraph | DocxTable)[] {
+export function table(t: Table): (Paragraph | DocxTable)[] {
   if (t.rows.length === 0) return [body(t.empty ?? '无。')];
   const cell = (text: string | number, header: boolean) =>
     new TableCell({
@@ -110,6 +110,11 @@ export async function renderDocx(report: Report, options: { charts?: boolean } =
   children.push(heading1(`${CN_NUM[n]}、下一步工作打算`));
   for (const p of (report.editable.nextSteps || '（待分析研判会填写）').split(/\n+/)) children.push(body(p));
 
+  return gongwenDocument(`${report.scopeLabel}${report.period.label}网络舆情分析研判报告`, children);
+}
+
+/** A4 公文 page: GB/T 9704 margins, 仿宋 body, "— N —" page numbers on the outside edge. */
+export async function gongwenDocument(title: string, children: (Paragraph | DocxTable)[]): Promise<Buffer> {
   const pageNumber = (align: (typeof AlignmentType)[keyof typeof AlignmentType]) =>
     new Footer({
       children: [
@@ -122,7 +127,7 @@ export async function renderDocx(report: Report, options: { charts?: boolean } =
 
   const doc = new Document({
     creator: '前哨 Qianshao',
-    title: `${report.scopeLabel}${report.period.label}网络舆情分析研判报告`,
+    title,
     evenAndOddHeaderAndFooters: true,
     styles: { default: { document: { run: { font: { ascii: 'Times New Roman', eastAsia: FONT.body }, size: SIZE.body } } } },
     sections: [
