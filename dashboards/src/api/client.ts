@@ -60,10 +60,10 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     throw new ApiError(0, 'network', errorText('network', 0));
   }
   if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: unknown } } | undefined;
+  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: unknown; problems?: unknown } } | undefined;
   if (!res.ok) {
     const code = body?.error?.code ?? (res.status === 404 ? 'not_found' : 'internal');
-    const err = new ApiError(res.status, code, errorText(code, res.status), body?.error?.message, body?.error?.details);
+    const err = new ApiError(res.status, code, errorText(code, res.status), body?.error?.message, body?.error?.details ?? body?.error?.problems);
     if (res.status === 401 && !options.quiet401) for (const l of unauthenticatedListeners) l(err);
     throw err;
   }
