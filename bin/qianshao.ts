@@ -60,6 +60,8 @@ import { EsChannelStore } from '../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../pipeline/notify/es-delivery-log.js';
 import { startNotifyWorker } from '../pipeline/notify/notify-worker.js';
 import { wallRoutes } from '../api/routes/wall-routes.js';
+import { trendsRoutes } from '../api/routes/trends-routes.js';
+import { EsPostTrends } from '../pipeline/elasticsearch/es-post-trends.js';
 import { queueBoard } from '../api/queue-board.js';
 import { EsAlertBoard } from '../pipeline/elasticsearch/es-alert-board.js';
 import { userRoutes } from '../api/routes/user-routes.js';
@@ -300,6 +302,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         ruleRoutes({ rules: () => rules.current(), posts, sentiment: rules.sentiment, now: () => new Date() }),
         notificationRoutes({ channels, deliveries, audit, redis, prefix, env, dashboardUrl: publicUrl(config) }),
         wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
+        trendsRoutes({ trends: new EsPostTrends(es, names.posts), timeZone: 'Asia/Shanghai' }),
         ingestRoutes({ sources, env, ingest: queues.ingest, audit }),
         reportRoutes({ reports }),
         briefRoutes({ briefs }),

@@ -44,7 +44,7 @@ describe('the alert wall and alert detail in Chromium', () => {
     await page.getByLabel('用户名').fill('duty');
     await page.getByLabel('密码').fill('wrong-password');
     await page.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('用户名或密码错误');
+    await expect.poll(() => page.locator('.login-card .form-error').textContent(), { timeout: 20_000 }).toContain('用户名或密码错误');
   });
 
   it('after login shows the wall with counters and the crawled alert for 暴力执法 with its level', async () => {
