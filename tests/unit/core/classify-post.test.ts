@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configDir } from '../../../core/paths.js';
 import { createPostClassifier } from '../../../core/classify/classify-post.js';
-import { validateRulePack, type RulePackInput } from '../../../core/rules/rule-pack.js';
+import { loadRulePacks, validateRulePack, type RulePackInput } from '../../../core/rules/rule-pack.js';
 import { compileRuleSet } from '../../../core/rules/rule-set.js';
 import { variantsOf } from '../../../core/rules/term-variants.js';
 import { SentimentAnalyzer } from '../../../core/sentiment/analyze-sentiment.js';
@@ -131,5 +133,25 @@ describe('the whole classification', () => {
     expect(classifier.classify({ text: '学校食堂的学生午餐' }).domain.label).toBe('文化教育');
     expect(classifier.classify({ text: '寺庙的宗教活动' }).domain.label).toBe('民族宗教');
     expect(classifier.classify({ text: '今天天气不错' }).domain.label).toBeNull();
+  });
+});
+
+describe('the shipped demo packs on the demo county’s posts', () => {
+  const demo = createPostClassifier(compileRuleSet(loadRulePacks(path.join(configDir, 'rules'))), { sentiment });
+  it.each([
+    // [text, scheme expected to fire, lexicon terms]
+    ['我家房屋去年被列入征收范围，拆迁补偿至今未到位，多次到镇政府询问没有答复。村里不少人说要集体上访，希望领导重视。', 'land-and-demolition', ['拆迁补偿', '没有答复', '集体上访']],
+    ['听说昨天镇上城管去强拆，还有暴力执法，把人推倒了，有视频。', 'law-enforcement-conflict', ['暴力执法']],
+    ['恳请县里彻查实验小学食堂，已有多名学生疑似食物中毒，家长们准备集体上访。', 'school-food-safety', ['食物中毒', '集体上访']],
+    ['听说食堂承包商是某领导亲戚，这次食物中毒要追责到底。', 'leadership-complaints', ['食物中毒']],
+  ])('%s', (text, scheme, terms) => {
+    const c = demo.classify({ text });
+    expect(c.schemes.filter((s) => s.fired).map((s) => s.schemeId)).toContain(scheme);
+    expect(c.terms).toEqual(terms);
+  });
+
+  it('does not fire the food-safety scheme on a drill', () => {
+    const c = demo.classify({ text: '实验小学开展食物中毒应急演练，学生有序疏散' });
+    expect(c.schemes.find((s) => s.schemeId === 'school-food-safety')).toMatchObject({ outcome: 'excluded', exclusion: { fired: true } });
   });
 });

@@ -73,6 +73,15 @@ describe('ingest stages', () => {
     expect(keywords.length).toBeGreaterThan(0);
   });
 
+  it('scores keywords by tf-idf from the one cut: repeated rare words first, no stop words or single characters', () => {
+    const segment = createSegmenter(['暴力执法']);
+    const { keywords } = segment('暴力执法！城管暴力执法，我们的诉求是查清暴力执法。的的的 了 和');
+    expect(keywords[0]).toBe('暴力执法');
+    expect(keywords).not.toContain('我们'); // a stop word
+    expect(keywords.every((k) => [...k].length >= 2)).toBe(true);
+    expect(keywords.length).toBeLessThanOrEqual(10);
+  });
+
   it('raises one alert per pack for a post, keyed so the same words re-posted merge into it', () => {
     const post = normalizeItem(item);
     const indexed = { ...post, at: post.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: '2026-11-22T08:00:01.000Z' };
