@@ -155,16 +155,18 @@ async function auditCommand(sub: string | undefined, config: Config): Promise<nu
   }
 }
 
-function createReportService(config: Config, es: ReturnType<typeof createEsClient>, sources: readonly Source[], audit?: EsAuditLog): ReportService {
+function createReportService(config: Config, es: ReturnType<typeof createEsClient>, sources: readonly Source[], health: RedisSourceHealthStore, audit?: EsAuditLog): ReportService {
   const names = indexNames(config.elasticsearch.indexPrefix);
   return new ReportService({
     es,
-    indices: { posts: names.posts, alerts: names.alerts, reports: `${config.elasticsearch.indexPrefix}-reports` },
+    indices: { posts: names.posts, alerts: names.alerts, events: names.events, signals: names.signals, ledger: names.ledger, reports: `${config.elasticsearch.indexPrefix}-reports` },
     unit: config.unit.name,
     sources: () => sources.map((s) => ({ id: s.id, name: s.name })),
-    // Coverage gaps come from the positions' health once collectors record it.
-    gaps: async () => [],
-    zombieDays: config.unit.zombieDays,
+    gaps: async () => {
+      const now = new Date().toISOString();
+      return (await health.all()).flatMap((h) => h.gaps.map((g) => ({ sourceId: h.sourceId, from: g.from, to: g.to ?? now, cause: g.errorClass })));
+    },
+    zombieDays: config.crawl.zombieDays,
     ...(audit ? { audit } : {}),
     now: () => new Date(),
   });
@@ -187,9 +189,13 @@ async function reportCommand(argv: string[], config: Config): Promise<number> {
   const sourcesFile = path.join(dir, 'sources.yaml');
   const sources = existsSync(sourcesFile) ? loadSources(sourcesFile, { DEMO_SITE_URL: `http://127.0.0.1:${config.demo.sitePort}` }) : [];
   const es = createEsClient(config.elasticsearch);
+  // Coverage gaps live with the positions' health in Redis: a report without them could hide silent holes.
+  const redis = createRedis(config.redis.url);
+  redis.on('error', () => undefined);
   try {
     await checkElasticsearch(es, config.elasticsearch.url);
-    const service = createReportService(config, es, sources);
+    await checkRedis(redis, config.redis.url);
+    const service = createReportService(config, es, sources, new RedisSourceHealthStore(redis, config.redis.prefix));
     await service.ensure();
     const report = await service.generate(values.period, scope);
     const body = format === 'docx' ? await renderDocx(report) : format === 'xlsx' ? await renderXlsx(report) : renderMarkdown(report);
@@ -198,6 +204,7 @@ async function reportCommand(argv: string[], config: Config): Promise<number> {
     return 0;
   } finally {
     await es.close();
+    redis.disconnect();
   }
 }
 
@@ -260,7 +267,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   if (config.demo.enabled) Object.assign(env, DEMO_CREDENTIALS, { ...process.env });
 
   if (roles.includes('api')) {
-    const reports = createReportService(config, es, sources, audit);
+    const reports = createReportService(config, es, sources, sourceHealth, audit);
     await reports.ensure();
     const briefs = new BriefService({
       es,

@@ -3,6 +3,7 @@ import { formatShanghai, type Period } from '../core/reports/period.js';
 import { scopeKey, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table } from '../core/reports/report.js';
 import { comparedWithPrevious, humanDuration, percent, quantile } from '../core/reports/stats.js';
 import type { AlertRow, ReportData } from './report-data.js';
+import { LEDGER_STATUS_NAMES, type LedgerStatus } from '../core/ledger/ledger-item.js';
 
 export interface ReportContext {
   unit: string;
@@ -271,7 +272,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
   const ledgerTable: Table = {
     title: '整改台账',
     columns: ['问题', '来源', '责任人', '责任科室', '整改时限', '状态'],
-    rows: [...overdueItems, ...data.ledger.filter((l) => !overdueItems.includes(l))].map((l) => [l.problem, l.origin, l.responsible, l.section, l.deadline ? formatShanghai(new Date(l.deadline)).slice(0, 10) : '—', overdueItems.includes(l) ? `${l.status}（已逾期）` : l.status]),
+    rows: [...overdueItems, ...data.ledger.filter((l) => !overdueItems.includes(l))].map((l) => [l.problem, l.origin, l.responsible, l.section, l.deadline ? formatShanghai(new Date(l.deadline)).slice(0, 10) : '—', overdueItems.includes(l) ? `${LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status}（已逾期）` : (LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status)]),
     trace: { description: '本期新增、本期销号及期末仍未销号的台账事项', dashboard: '#/ledger' },
     empty: '本期无台账事项',
   };

@@ -2,6 +2,10 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Period } from '../core/reports/period.js';
 import type { ReportScope } from '../core/reports/report.js';
 import { translateEsError } from '../pipeline/elasticsearch/es-client.js';
+import { LEDGER_SOURCE_NAMES, type LedgerSource } from '../core/ledger/ledger-item.js';
+
+const SIGNAL_SCOPE: Record<string, string> = { position: '阵地', term: '话题词', category: '类别', domain: '领域' };
+const SIGNAL_REASON: Record<string, string> = { 'volume-surge': '信息量异常上升', 'negative-shift': '负面占比上升' };
 
 /**
  * What a report is built from, read from Elasticsearch in a handful of aggregations plus one scan of
@@ -223,7 +227,7 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       scanAlerts(es, indices.alerts, period.from, period.to, scope),
       scanAlerts(es, indices.alerts, previous.from, previous.to, scope),
       optionalSearch<Record<string, unknown>>(es, indices.events, { size: 10, query: { bool: { filter: [{ range: { lastSeen: { gte: period.from.toISOString() } } }, { range: { firstSeen: { lt: period.to.toISOString() } } }] } }, sort: [{ heat: 'desc' }] }),
-      optionalSearch<Record<string, unknown>>(es, indices.signals, { size: 50, query: { bool: { filter: [range('at', period.from, period.to)] } }, sort: [{ at: 'asc' }] }),
+      optionalSearch<Record<string, unknown>>(es, indices.signals, { size: 50, query: { bool: { filter: [range('detectedAt', period.from, period.to)] } }, sort: [{ detectedAt: 'asc' }] }),
       optionalSearch<Record<string, unknown>>(es, indices.ledger, { size: 1000, query: { bool: { should: [range('createdAt', period.from, period.to), range('closedAt', period.from, period.to), { bool: { must_not: [{ terms: { status: ['closed'] } }] } }], minimum_should_match: 1 } } }),
     ]);
     const total = typeof posts.hits.total === 'number' ? posts.hits.total : (posts.hits.total?.value ?? 0);
@@ -254,18 +258,22 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
         id: String(e.id),
         title: String(e.title ?? e.representative ?? ''),
         heat: num(e.heat, 0),
-        posts: num(e.size ?? e.postCount, Array.isArray(e.postIds) ? e.postIds.length : 0),
+        posts: num(e.postCount, Array.isArray(e.postIds) ? e.postIds.length : 0),
         firstSeen: String(e.firstSeen ?? ''),
         lastSeen: String(e.lastSeen ?? ''),
         sourceIds: Array.isArray(e.sourceIds) ? (e.sourceIds as string[]) : [],
       })),
-      signals: signals.map((s) => ({ at: String(s.at), subject: String(s.subject ?? s.topic ?? s.sourceId ?? ''), reason: String(s.reason ?? s.summary ?? '') })),
+      signals: signals.map((s) => ({
+        at: String(s.detectedAt),
+        subject: `${SIGNAL_SCOPE[String(s.scope)] ?? String(s.scope ?? '')}：${String(s.key ?? '')}`,
+        reason: `${SIGNAL_REASON[String(s.reason)] ?? String(s.reason ?? '')}（本时段 ${num(s.count, 0)} 条，基线均值 ${num(s.baselineMean, 0).toFixed(1)}）`,
+      })),
       ledger: ledger.map((l) => ({
         id: String(l.id),
         problem: String(l.problem ?? ''),
-        origin: String(l.origin ?? l.source ?? ''),
-        responsible: String((l.responsible as { name?: string } | undefined)?.name ?? l.responsiblePerson ?? l.responsible ?? ''),
-        section: String(l.section ?? (l.responsible as { section?: string } | undefined)?.section ?? ''),
+        origin: LEDGER_SOURCE_NAMES[l.source as LedgerSource] ?? String(l.source ?? ''),
+        responsible: String(l.responsible ?? ''),
+        section: String(l.section ?? ''),
         deadline: String(l.deadline ?? ''),
         status: String(l.status ?? ''),
         createdAt: String(l.createdAt ?? ''),

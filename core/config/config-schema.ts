@@ -16,10 +16,8 @@ export const ConfigSchema = z.object({
     .object({
       name: z.string().min(1).default('青山县人民政府'),
       timezone: z.string().default('Asia/Shanghai'),
-      /** A position with no new item for this many days is a zombie position (some localities use 10). */
-      zombieDays: z.coerce.number().int().positive().default(14),
     })
-    .default({ name: '青山县人民政府', timezone: 'Asia/Shanghai', zombieDays: 14 }),
+    .default({ name: '青山县人民政府', timezone: 'Asia/Shanghai' }),
   api: z
     .object({
       host: z.string().min(1).default('127.0.0.1'),

@@ -74,7 +74,7 @@ beforeAll(async () => {
     alert('q2', 3, 'closed', '2026-05-01T01:00:00Z', { acknowledgedAt: '2026-05-01T01:20:00Z' }),
   ];
   for (const a of alerts) await es.index({ index: idx.alerts, id: a.id, document: a });
-  await es.index({ index: idx.ledger, id: 'l1', document: { id: 'l1', problem: '县长信箱留言超期未答复', origin: '自查', responsible: { name: '刘科长', section: '办公室' }, deadline: '2026-09-15T00:00:00Z', status: 'in_progress', createdAt: '2026-08-20T00:00:00Z' } });
+  await es.index({ index: idx.ledger, id: 'l1', document: { id: 'l1', problem: '县长信箱留言超期未答复', source: 'self_inspection', responsible: 'chief', section: '办公室', deadline: '2026-09-15T00:00:00Z', status: 'in_progress', createdAt: '2026-08-20T00:00:00Z' } });
   await es.indices.refresh({ index: `${iso.indexPrefix}-r*` });
   const names = indexNames(iso.indexPrefix);
   await ensureIndices(es, names);
@@ -140,7 +140,7 @@ describe('the quarterly analysis-and-judgment report', () => {
     expect(p.tables[0]!.rows[0]![5]).toContain('网站返回 503');
     const ledger = r.sections.find((s) => s.id === 'ledger')!;
     expect(ledger.figures.map((f) => f.value)).toEqual([1, 0, 1]);
-    expect(ledger.tables[0]!.rows[0]![5]).toContain('已逾期');
+    expect(ledger.tables[0]!.rows[0]!.slice(1)).toEqual(['自查', 'chief', '办公室', '2026-09-15', '整改中（已逾期）']);
   });
 
   it('says so when a period holds no data, instead of inventing numbers', async () => {
