@@ -46,6 +46,8 @@ import { createApiCollectors } from '../crawlers/api-collectors.js';
 import { RedisSourceRegistry } from '../crawlers/shared/source-registry.js';
 import { RedisSourceHealthStore } from '../crawlers/shared/source-health.js';
 import { DiskEvidenceStore } from '../crawlers/shared/evidence-store.js';
+import { sourceRoutes } from '../api/routes/source-routes.js';
+import { crawlCommand, CRAWL_USAGE } from './crawl-command.js';
 import { createApp } from '../api/app.js';
 import { RedisSessionStore } from '../api/sessions.js';
 import { healthRoutes } from '../api/routes/health-routes.js';
@@ -86,6 +88,7 @@ const USAGE = `usage: qianshao [all|api|worker|crawler] [--demo]
        qianshao audit verify|checkpoint
        qianshao classify [--rules <dir>] < posts.jsonl > results.jsonl
        qianshao rules check [<dir>]
+       ${CRAWL_USAGE.replace('usage: ', '')}
        qianshao report --period 2026-Q3 [--scope unit] [--format docx|xlsx|md] --out <file>`;
 
 function rolesOf(arg: string | undefined): Role[] {
@@ -304,6 +307,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         alertRoutes({ alerts, posts }),
         searchRoutes({ posts }),
         pipelineRoutes({ deadLetters, queues, events, signals, audit }),
+        sourceRoutes({ registry, health: sourceHealth, crawlQueue: queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
         live.router,
         auditRoutes({ audit }),
         ruleRoutes({ rules: () => rules.current(), posts, sentiment: rules.sentiment, now: () => new Date() }),
@@ -449,6 +453,8 @@ async function main(argv: string[]): Promise<number> {
     if (args[1] !== 'check') throw new StartupError('usage: qianshao rules check [<dir>]');
     return rulesCheck(argv, process);
   }
+  // One crawl of one position, no queue or service: items as JSON lines.
+  if (args[0] === 'crawl') return crawlCommand(argv, process);
   if (args[0] === 'report') {
     return reportCommand(argv.slice(1), loadConfig(argv.includes('--demo') ? { ...process.env, DEMO: 'true' } : process.env));
   }

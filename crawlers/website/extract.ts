@@ -243,11 +243,12 @@ export function extractArticle(html: string, pageUrl: string, options: ExtractOp
   const title = findTitle($, profile?.title);
   const metaLine = cleanText($(profile?.publishedAt ?? '.article-meta, .article-info, .info, .pages-date, .detail-info, .xl-info, .property').first().text());
   const ownBody = profile?.body ? $(profile.body).first() : undefined;
-  const bodyEl = ownBody?.length
-    ? ownBody
-    : $(BODY)
-        .filter((_, el) => outside($(el), `${NOT_CONTENT}, .comment-box, .comment-list, .comments`))
-        .first();
+  const outsideChrome = $(BODY)
+    .filter((_, el) => outside($(el), `${NOT_CONTENT}, .comment-box, .comment-list, .comments`))
+    .first();
+  // Broken HTML (an unclosed navigation <div>) can swallow the whole article into the page chrome.
+  const swallowed = outsideChrome.length ? outsideChrome : $(BODY).filter((_, el) => outside($(el), '.comment-box, .comment-list, .comments') && cleanText($(el).text()).length >= 30).first();
+  const bodyEl = ownBody?.length ? ownBody : swallowed;
   let text = bodyEl.length ? blockText($, bodyEl[0]!) : '';
   if (!bodyEl.length) {
     text = largestTextBlock($);

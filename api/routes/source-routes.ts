@@ -1,0 +1,89 @@
+import { Router } from 'express';
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+import type { AuditLog } from '../../core/audit/audit-log.js';
+import { NotFoundError } from '../../core/errors.js';
+import type { CrawlJob } from '../../pipeline/queues.js';
+import { requestCrawl, scheduleSource } from '../../crawlers/crawler-role.js';
+import { describeHealth, emptyHealth, type SourceHealthStore } from '../../crawlers/shared/source-health.js';
+import type { SourceRegistry } from '../../crawlers/shared/source-registry.js';
+import { actorOf, requirePermission } from '../authorize.js';
+import { parseBody } from '../parse-body.js';
+
+export interface SourceRoutesDeps {
+  registry: SourceRegistry;
+  health: SourceHealthStore;
+  crawlQueue: Queue<CrawlJob>;
+  audit: Pick<AuditLog, 'record'>;
+  defaultEverySeconds: number;
+  zombieDays: number;
+  now?: () => Date;
+}
+
+const CrawlNowSchema = z.object({ screenshot: z.boolean().default(false) }).strict();
+const VersionSchema = z.object({ version: z.coerce.number().int().positive().optional() });
+
+/**
+ * Positions (阵地) through the API: read with `sources.read`; created and changed with
+ * `sources.write` (section chief, admin), each change audited and its schedule applied at once (no
+ * restart); "crawl now" with `crawl.run`. `/sources/health` is every position's collection health.
+ * Credentials appear only as the names of env vars; their values never leave the crawler.
+ */
+export function sourceRoutes(deps: SourceRoutesDeps): Router {
+  const router = Router();
+  const now = deps.now ?? (() => new Date());
+
+  router.get('/sources', requirePermission('sources.read'), async (_req, res) => {
+    res.json({ sources: await deps.registry.list() });
+  });
+
+  router.get('/sources/health', requirePermission('sources.read'), async (_req, res) => {
+    const [sources, records] = await Promise.all([deps.registry.list(), deps.health.all()]);
+    const byId = new Map(records.map((h) => [h.sourceId, h]));
+    res.json({
+      sources: sources.map(({ source }) => ({
+        name: source.name,
+        kind: source.kind,
+        owner: source.owner,
+        enabled: source.enabled,
+        ...describeHealth(byId.get(source.id) ?? emptyHealth(source.id), now(), source.zombieDays ?? deps.zombieDays),
+      })),
+    });
+  });
+
+  router.get('/sources/:id', requirePermission('sources.read'), async (req, res) => {
+    const stored = await deps.registry.get(String(req.params.id));
+    if (!stored) throw new NotFoundError(`no source ${req.params.id}`);
+    res.json(stored);
+  });
+
+  router.post('/sources', requirePermission('sources.write'), async (req, res) => {
+    const stored = await deps.registry.create(req.body, req.user!.username);
+    await scheduleSource(deps.crawlQueue, stored.source, deps.defaultEverySeconds);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
+    res.status(201).json(stored);
+  });
+
+  router.put('/sources/:id', requirePermission('sources.write'), async (req, res) => {
+    const id = String(req.params.id);
+    const body = { ...((req.body ?? {}) as Record<string, unknown>) };
+    const ifMatch = req.headers['if-match']?.replace(/"/g, '');
+    const { version } = parseBody(VersionSchema, { version: ifMatch ?? body.version });
+    delete body.version;
+    const { before, after } = await deps.registry.update(id, body, req.user!.username, version);
+    await scheduleSource(deps.crawlQueue, after.source, deps.defaultEverySeconds);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
+    res.json(after);
+  });
+
+  router.post('/sources/:id/crawl', requirePermission('crawl.run'), async (req, res) => {
+    const id = String(req.params.id);
+    const { screenshot } = parseBody(CrawlNowSchema, req.body);
+    if (!(await deps.registry.get(id))) throw new NotFoundError(`no source ${id}`);
+    const jobId = await requestCrawl(deps.crawlQueue, id, { screenshot, by: req.user!.username });
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.crawl_now', after: { jobId, screenshot }, ...(req.requestId ? { requestId: req.requestId } : {}) });
+    res.status(202).json({ jobId });
+  });
+
+  return router;
+}

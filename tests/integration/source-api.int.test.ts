@@ -1,0 +1,194 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@elastic/elasticsearch';
+import { createApp } from '../../api/app.js';
+import { RedisSessionStore } from '../../api/sessions.js';
+import { sourceRoutes } from '../../api/routes/source-routes.js';
+import type { Role } from '../../core/auth/user.js';
+import { createLogger } from '../../core/logger.js';
+import { SourceSchema } from '../../core/sources/source.js';
+import { startCrawlerRole } from '../../crawlers/crawler-role.js';
+import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
+import { RedisSourceHealthStore } from '../../crawlers/shared/source-health.js';
+import { RedisSourceRegistry } from '../../crawlers/shared/source-registry.js';
+import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
+import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
+import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
+import { startDemoSite, type DemoSite } from '../fixtures/demo-site/server.js';
+import { eventually, isolation } from '../support/isolation.js';
+
+const iso = isolation();
+const owner = { section: '县政府办公室', person: '李明' };
+let es: Client;
+const redis = createRedis(iso.redisUrl);
+let server: Server;
+let base: string;
+let site: DemoSite;
+let queues: Queues;
+let audit: EsAuditLog;
+let evidenceDir: string;
+let role: { close(): Promise<void> } | undefined;
+const tokens: Partial<Record<Role, string>> = {};
+
+async function call(who: Role | undefined, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}/api${urlPath}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(who ? { Authorization: `Bearer ${tokens[who]}` } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  // Response bodies are read loosely: the assertions say what they must hold.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, any> };
+}
+
+type Json = Awaited<ReturnType<typeof call>>['json'];
+const healthOf = async (id: string) => ((await call('duty', 'GET', '/sources/health')).json.sources as Json[]).find((s) => s.sourceId === id);
+
+beforeAll(async () => {
+  es = new Client({ node: iso.esUrl });
+  site = await startDemoSite();
+  evidenceDir = await mkdtemp(path.join(tmpdir(), 'qs-evidence-'));
+  const names = indexNames(iso.indexPrefix);
+  await ensureIndices(es, names);
+  audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
+  queues = createQueues(redis, iso.redisPrefix);
+  const registry = new RedisSourceRegistry(redis, iso.redisPrefix);
+  await registry.seed([
+    SourceSchema.parse({ id: 'demo-website', kind: 'website', name: '青山县人民政府门户网站', owner, everySeconds: 3600, entryPoints: [`${site.url}/xwzx/gzdt/index.html`], allowedHosts: [new URL(site.url).host], crawl: { delayMs: 0 } }),
+  ]);
+  const health = new RedisSourceHealthStore(redis, iso.redisPrefix);
+  role = await startCrawlerRole({
+    registry,
+    health,
+    healthPolicy: { alertAfterFailures: 2, remindEveryMinutes: 60 },
+    evidence: new DiskEvidenceStore(evidenceDir),
+    queues,
+    connection: redis,
+    prefix: iso.redisPrefix,
+    defaultEverySeconds: 3600,
+    maxRequestsPerRun: 200,
+    timeoutSeconds: 5,
+    log: createLogger('silent'),
+    collectors: {},
+    recordReport: async () => undefined,
+  });
+  const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
+  for (const r of ['admin', 'duty', 'section_chief', 'viewer'] as Role[]) tokens[r] = await sessions.create({ username: `u-${r}`, displayName: `测试${r}`, roles: [r] });
+  const app = createApp({
+    log: createLogger('silent'),
+    sessions,
+    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14 })],
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server?.close();
+  await role?.close();
+  await queues?.close();
+  await site?.close();
+  await rm(evidenceDir, { recursive: true, force: true });
+  await iso.cleanup();
+  redis.disconnect();
+  await es.close();
+});
+
+describe('positions over the API: edited without a restart, crawled on demand, honest about their health', () => {
+  it('lists the YAML-seeded sources to any reader; refuses anonymous callers', async () => {
+    expect((await call(undefined, 'GET', '/sources')).status).toBe(401);
+    const { status, json } = await call('viewer', 'GET', '/sources');
+    expect(status).toBe(200);
+    expect(json.sources).toEqual([expect.objectContaining({ version: 1, origin: 'yaml', source: expect.objectContaining({ id: 'demo-website' }) })]);
+  });
+
+  it.each([
+    ['no entry points', { id: 'x-site', kind: 'website', name: 'x', owner }, 'entryPoints'],
+    ['an unknown kind', { id: 'x-site', kind: 'ftp', name: 'x', owner, entryPoints: ['http://a/'] }, 'kind'],
+    ['a secret where an env var name belongs', { id: 'x-site', kind: 'website', name: 'x', owner, entryPoints: ['http://a/'], credentials: { cookie: 'SESSIONID=abc123' } }, 'credentials.cookie'],
+    ['a page cap of zero', { id: 'x-site', kind: 'website', name: 'x', owner, entryPoints: ['http://a/'], crawl: { maxPages: 0 } }, 'crawl.maxPages'],
+  ])('rejects a source with %s with 400 naming the field', async (_case, body, field) => {
+    const { status, json } = await call('section_chief', 'POST', '/sources', body);
+    expect(status).toBe(400);
+    expect(json.error.message).toContain(field);
+  });
+
+  it('lets a section chief add a source (scheduled at once, audited) but not a duty officer', async () => {
+    const body = { id: 'new-column', kind: 'website', name: '新栏目', owner, everySeconds: 600, entryPoints: [`${site.url}/xwzx/tzgg/index.html`], crawl: { delayMs: 0 } };
+    expect((await call('duty', 'POST', '/sources', body)).status).toBe(403);
+    const created = await call('section_chief', 'POST', '/sources', body);
+    expect(created.status).toBe(201);
+    expect(created.json.source.allowedHosts).toEqual([new URL(site.url).host]);
+    expect((await queues.crawl.getJobScheduler('source:new-column'))?.every).toBe(600_000);
+    expect((await call('section_chief', 'POST', '/sources', body)).status).toBe(409);
+    const records = await audit.list({ entityType: 'source', entityId: 'new-column' });
+    expect(records.map((r) => r.action)).toEqual(['source.create']);
+    expect(records[0]!.actor.id).toBe('u-section_chief');
+  });
+
+  it('applies a schedule change at once, refuses a stale version, and removes the schedule of a disabled source', async () => {
+    const current = (await call('duty', 'GET', '/sources/new-column')).json;
+    const changed = await call('admin', 'PUT', '/sources/new-column', { ...current.source, everySeconds: 120 }, { 'If-Match': String(current.version) });
+    expect(changed.status).toBe(200);
+    expect(changed.json.version).toBe(current.version + 1);
+    expect((await queues.crawl.getJobScheduler('source:new-column'))?.every).toBe(120_000);
+    const stale = await call('admin', 'PUT', '/sources/new-column', { ...current.source, everySeconds: 300 }, { 'If-Match': String(current.version) });
+    expect(stale.status).toBe(409);
+    await call('admin', 'PUT', '/sources/new-column', { ...current.source, enabled: false });
+    expect(await queues.crawl.getJobScheduler('source:new-column')).toBeUndefined();
+    expect((await audit.list({ entityType: 'source', entityId: 'new-column' })).map((r) => r.action).sort()).toEqual(['source.create', 'source.update', 'source.update']);
+  });
+
+  it('"crawl now" runs the source and its health shows the success and the new items', async () => {
+    const { status, json } = await call('duty', 'POST', '/sources/demo-website/crawl', {});
+    expect(status).toBe(202);
+    expect(json.jobId).toMatch(/^manual-demo-website-/);
+    const health = await eventually(async () => {
+      const h = await healthOf('demo-website');
+      return h?.lastSuccessAt ? h : undefined;
+    }, 60_000, 'a successful crawl of demo-website');
+    expect(health.status).toBe('ok');
+    expect(health.consecutiveFailures).toBe(0);
+    expect(health.lastNewItemAt).toBeTruthy();
+    expect(health.lastRun.itemsNew).toBeGreaterThan(3);
+  });
+
+  it('a source that keeps failing records the error in Chinese and a coverage gap, and raises a source-health alert after N failures', async () => {
+    const down = { id: 'down-site', kind: 'message-board', name: '已关闭的留言板', owner, everySeconds: 3600, entryPoints: ['http://127.0.0.1:9/lyb/index.html'], crawl: { retries: 0, delayMs: 0 } };
+    expect((await call('section_chief', 'POST', '/sources', down)).status).toBe(201);
+    // A new source is crawled at once by its scheduler; "crawl now" adds runs until two have failed.
+    const health = await eventually(
+      async () => {
+        const h = await healthOf('down-site');
+        if ((h?.consecutiveFailures ?? 0) >= 2) return h;
+        await call('duty', 'POST', '/sources/down-site/crawl', {});
+        await new Promise((r) => setTimeout(r, 1000));
+        return undefined;
+      },
+      30_000,
+      'two failed runs',
+    );
+    expect(health.status).toBe('failing');
+    expect(health.lastError.errorClass).toBe('unreachable');
+    expect(health.summary).toContain(`连续失败 ${health.consecutiveFailures} 次`);
+    expect(health.lastError.cause).toContain('无法连接');
+    expect(health.gaps).toEqual([expect.objectContaining({ errorClass: 'unreachable', from: expect.any(String) })]);
+    expect(health.gaps[0].to).toBeUndefined();
+    const alerts = await queues.alert.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+    expect(alerts.filter((j) => j.name === 'source-health').map((j) => (j.data as { signal: string; sourceId: string }).sourceId)).toEqual(['down-site']);
+  });
+
+  it('reports the health of every source, including one never crawled', async () => {
+    const idle = { id: 'idle-site', kind: 'website', name: '停用栏目', owner, enabled: false, entryPoints: [`${site.url}/xwzx/tzgg/index.html`] };
+    expect((await call('admin', 'POST', '/sources', idle)).status).toBe(201);
+    const health = (await call('viewer', 'GET', '/sources/health')).json.sources as Json[];
+    expect(health.map((h) => h.sourceId).sort()).toEqual(['demo-website', 'down-site', 'idle-site', 'new-column']);
+    expect(health.find((h) => h.sourceId === 'idle-site')!.status).toBe('never-run');
+    expect(health.find((h) => h.sourceId === 'idle-site')!.summary).toBe('尚未采集');
+  });
+});
