@@ -9,10 +9,10 @@ import { createWeiboCollector } from './weibo/collect.js';
  * crawl worker of the deployment (each `cgi-bin/token` call invalidates the previous token);
  * without it (the one-off CLI) they live in memory.
  */
-export function createApiCollectors(deps: { redis?: Redis; prefix: string }): ApiCollectors {
+export function createApiCollectors(deps: { redis?: Redis; prefix: string; /** Pause between Weibo requests (tests shorten it). */ weiboPauseMs?: number }): ApiCollectors {
   const store = deps.redis ? new RedisAccessTokenStore(deps.redis, deps.prefix) : new MemoryAccessTokenStore();
   return {
     'wechat-mp': createWechatMpCollector({ tokens: new AccessTokens({ store }) }),
-    weibo: createWeiboCollector(),
+    weibo: createWeiboCollector(deps.weiboPauseMs !== undefined ? { pauseMs: deps.weiboPauseMs } : {}),
   };
 }

@@ -17,10 +17,23 @@ export interface CollectContext {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * A listing the collector read to its end this run (every published article, every comment of one
+ * post): an item listed under the same scope in an earlier run and missing now was deleted from
+ * the position. A listing cut short (a page cap, a failure) is not reported as complete.
+ */
+export interface CompleteScope {
+  /** Stable name of the listing, e.g. `articles` or `comments:weibo:5101234567890101`. */
+  scope: string;
+  /** Platform ids of the items emitted (or found unchanged) under it. */
+  platformIds: string[];
+}
+
 export interface CollectOutcome {
   /** HTTP requests made. */
   requests: number;
   failures: CrawlFailure[];
+  completeScopes?: CompleteScope[];
 }
 
 export type Collector<S extends Source = Source> = (source: S, ctx: CollectContext) => Promise<CollectOutcome>;

@@ -4,6 +4,7 @@ import { isPageSource, type Source, type WechatMpSource, type WeiboSource } from
 import type { Collector } from './collector.js';
 import { crawlPageSource, type PageRunOptions } from './routes-for.js';
 import { decideRunOutcome, emptyReport, itemContentHash, type CrawlReport } from './shared/crawl-source.js';
+import type { ItemMemory } from './shared/crawl-state.js';
 import { postIdOf } from '../pipeline/ingest/normalize.js';
 
 /** The collectors of kinds read through a platform's API; built once per process (they hold token caches). */
@@ -35,6 +36,8 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
   }
   if (source.kind === 'push') throw new InvalidInputError(`source ${source.id} receives items at POST /api/ingest; it is not crawled`, 'source_not_crawled');
   const report: CrawlReport = emptyReport(source.id, now().toISOString());
+  /** Post ids of the items seen this run, by platform id, for deletion by scope. */
+  const seen = new Map<string, string>();
   const ctx = {
     timeoutSeconds: options.timeoutSeconds,
     now,
@@ -43,6 +46,7 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
       // The same change tracking as page kinds: only new or edited items go on.
       const id = postIdOf({ sourceId: source.id, kind: item.kind, url: item.url, ...(item.platformId ? { platformId: item.platformId } : {}) });
       const hash = itemContentHash(item);
+      if (item.platformId) seen.set(item.platformId, id);
       const before = (await options.state.items([id])).get(id);
       if (item.publishedAt && (!report.newestPublishedAt || item.publishedAt > report.newestPublishedAt)) report.newestPublishedAt = item.publishedAt;
       if (before && before.hash === hash && !before.deletedAt) {
@@ -50,7 +54,7 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
         return;
       }
       await options.onItem({ ...item, sourceId: source.id, collectedAt: now().toISOString(), change: before ? 'edited' : 'new', contentHash: hash, ...(before ? { previousHash: before.hash } : {}) });
-      await options.state.saveItems(new Map([[id, { hash, url: item.url, kind: item.kind, ...(item.platformId ? { platformId: item.platformId } : {}), ...(item.parentRef ? { parentRef: item.parentRef } : {}) }]]));
+      await options.state.saveItems(new Map([[id, { hash, url: item.url, kind: item.kind, ...(item.platformId ? { platformId: item.platformId } : {}), ...(item.parentRef ? { parentRef: item.parentRef } : {}), ...(item.title ? { title: item.title } : {}) }]]));
       report.itemsEmitted++;
       if (before) report.itemsEdited++;
       else report.itemsNew++;
@@ -63,6 +67,7 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
   if (outcome) {
     report.pagesFetched = outcome.requests;
     report.failures.push(...outcome.failures);
+    for (const scope of outcome.completeScopes ?? []) await signalDeletedInScope(scope.scope, scope.platformIds.flatMap((p) => seen.get(p) ?? []), source.id, options, report, now);
   } else {
     report.failures.push({ url: '', error: `no collector for kind ${source.kind} in this process`, code: 'collector_missing', cause: `本进程未配置“${source.kind}”类阵地的采集器` });
   }
@@ -72,4 +77,39 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
   report.outcome = result.outcome;
   if (result.error) report.error = result.error;
   return report;
+}
+
+/**
+ * Compares a complete listing with the one remembered from the last run (kept in the crawl state
+ * under `api-scope:<scope>`): an item missing now is emitted once as `deleted`.
+ */
+async function signalDeletedInScope(scope: string, ids: string[], sourceId: string, options: CrawlPositionOptions, report: CrawlReport, now: () => Date): Promise<void> {
+  const key = `api-scope:${scope}`;
+  const at = now().toISOString();
+  const before = (await options.state.pages([key])).get(key);
+  await options.state.savePage(key, { label: 'API-SCOPE', fetchedAt: at, itemIds: ids });
+  const gone = (before?.itemIds ?? []).filter((id) => !ids.includes(id));
+  if (gone.length === 0) return;
+  const memories = await options.state.items(gone);
+  const updates = new Map<string, ItemMemory>();
+  for (const id of gone) {
+    const m = memories.get(id);
+    if (!m || m.deletedAt) continue;
+    await options.onItem({
+      sourceId,
+      kind: m.kind as CollectedItem['kind'],
+      url: m.url,
+      ...(m.platformId ? { platformId: m.platformId } : {}),
+      ...(m.parentRef ? { parentRef: m.parentRef } : {}),
+      ...(m.title ? { title: m.title } : {}),
+      text: '',
+      collectedAt: at,
+      change: 'deleted',
+      previousHash: m.hash,
+    });
+    report.itemsDeleted++;
+    report.itemsEmitted++;
+    updates.set(id, { ...m, deletedAt: at });
+  }
+  await options.state.saveItems(updates);
 }

@@ -102,17 +102,29 @@ async function collectThroughApi(source: WechatMpSource, api: Api, ctx: CollectC
 
   const articles: WechatArticle[] = [];
   const accountName = source.name;
+  const scopes = (outcome.completeScopes ??= []);
   try {
-    for (let offset = 0; articles.length < api.maxArticles; ) {
+    let listedAll = false;
+    let truncated = false;
+    for (let offset = 0; !truncated; ) {
       const page = extractPublishedArticles(await call('cgi-bin/freepublish/batchget', { offset, count: BATCHGET_PAGE, no_content: 0 }), accountName);
       for (const article of page.articles) {
-        if (articles.length >= api.maxArticles) break;
+        if (articles.length >= api.maxArticles) {
+          truncated = true;
+          break;
+        }
         articles.push(article);
         await ctx.emit(article.item);
       }
       offset += page.itemCount;
-      if (page.itemCount === 0 || offset >= page.totalCount) break;
+      if (page.itemCount === 0 || offset >= page.totalCount) {
+        listedAll = !truncated;
+        break;
+      }
+      if (articles.length >= api.maxArticles) truncated = true;
     }
+    // Deleted articles are left out of the list (is_deleted), so a complete list reveals them.
+    if (listedAll) scopes.push({ scope: 'articles', platformIds: articles.map((a) => a.item.platformId!) });
   } catch (err) {
     outcome.failures.push(failureOf(err, `${base}/cgi-bin/freepublish/batchget`));
     if (err instanceof PlatformFailure && err.blocked) return;
@@ -123,19 +135,26 @@ async function collectThroughApi(source: WechatMpSource, api: Api, ctx: CollectC
     // Comments closed on the article (need_open_comment 0), or a short link without `mid`.
     if (!article.msgDataId || !article.commentsOpen) continue;
     try {
-      let taken = 0;
-      for (let begin = 0; taken < api.maxCommentsPerArticle; ) {
-        const count = Math.min(COMMENT_PAGE, api.maxCommentsPerArticle - taken);
+      const ids: string[] = [];
+      let complete = false;
+      for (let begin = 0; ids.length < api.maxCommentsPerArticle; ) {
+        const count = Math.min(COMMENT_PAGE, api.maxCommentsPerArticle - ids.length);
         const page = extractComments(
           await call('cgi-bin/comment/list', { msg_data_id: Number(article.msgDataId), index: article.index, begin, count, type: 0 }),
           { url: article.item.url, platformId: article.item.platformId! },
           accountName,
         );
-        for (const comment of page.comments) await ctx.emit(comment);
-        taken += page.comments.length;
+        for (const comment of page.comments) {
+          await ctx.emit(comment);
+          ids.push(comment.platformId!);
+        }
         begin += page.comments.length;
-        if (page.comments.length === 0 || begin >= page.total) break;
+        if (page.comments.length === 0 || begin >= page.total) {
+          complete = true;
+          break;
+        }
       }
+      if (complete) scopes.push({ scope: `comments:${article.item.platformId!}`, platformIds: ids });
     } catch (err) {
       outcome.failures.push(failureOf(err, article.item.url));
       // Permission, quota and 88000 hold for every article: asking again would only repeat it.

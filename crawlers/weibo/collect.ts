@@ -67,13 +67,17 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
 
     const posts: WeiboPost[] = [];
     const containerid = `107603${source.uid}`;
+    const scopes = (outcome.completeScopes ??= []);
     try {
       let since: string | undefined;
+      let cursorPaging = false;
+      let reachedEnd = false;
       for (let page = 1; page <= source.maxPages; page++) {
         const query = `type=uid&value=${source.uid}&containerid=${containerid}${since ? `&since_id=${encodeURIComponent(since)}` : page > 1 ? `&page=${page}` : ''}`;
         const answer = await get(`/api/container/getIndex?${query}`, `container/getIndex page ${page}`);
         if (answer === undefined) {
           if (page === 1) throw new PlatformFailure('GET container/getIndex: the timeline answered "no data"', 'weibo_timeline_empty', '微博账号时间线返回为空：账号可能被封禁、设为仅自己可见或 uid 有误', true);
+          reachedEnd = true;
           break;
         }
         const timeline = extractTimeline(answer, base, ctx.now());
@@ -91,9 +95,15 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
           posts.push(post);
           await ctx.emit(post.item);
         }
-        if (timeline.posts.length === 0) break;
         since = timeline.nextSinceId;
+        if (since) cursorPaging = true;
+        // In cursor paging the last page carries no since_id; in page paging an empty page ends it.
+        if (timeline.posts.length === 0 || (cursorPaging && !since)) {
+          reachedEnd = true;
+          break;
+        }
       }
+      if (reachedEnd) scopes.push({ scope: 'timeline', platformIds: posts.map((p) => p.item.platformId!) });
     } catch (err) {
       outcome.failures.push(failureOf(err, `${base}/u/${source.uid}`));
       if (err instanceof PlatformFailure && err.blocked) return outcome;
@@ -102,7 +112,8 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
     if (!source.comments) return outcome;
     for (const post of posts) {
       try {
-        await collectComments(post, source, get, ctx);
+        const listed = await collectComments(post, source, get, ctx);
+        if (listed) scopes.push({ scope: `comments:${post.item.platformId!}`, platformIds: listed });
       } catch (err) {
         outcome.failures.push(failureOf(err, post.item.url));
         if (err instanceof PlatformFailure && err.blocked) return outcome;
@@ -112,16 +123,22 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
   };
 }
 
-async function collectComments(post: WeiboPost, source: WeiboSource, get: (path: string, what: string) => Promise<unknown>, ctx: CollectContext): Promise<void> {
+/** Emits the comments of a post; returns their platform ids when every page and every thread was read to its end. */
+async function collectComments(post: WeiboPost, source: WeiboSource, get: (path: string, what: string) => Promise<unknown>, ctx: CollectContext): Promise<string[] | undefined> {
   const ref = { url: post.item.url, platformId: post.item.platformId! };
+  const ids: string[] = [];
+  let complete = true;
   let maxId: string | undefined;
   let maxIdType: string | undefined;
   for (let page = 0; page < source.maxCommentPages; page++) {
     const query = `id=${encodeURIComponent(post.id)}&mid=${encodeURIComponent(post.mid)}${maxId ? `&max_id=${encodeURIComponent(maxId)}` : ''}&max_id_type=${maxIdType ?? '0'}`;
     const answer = await get(`/comments/hotflow?${query}`, 'comments/hotflow');
-    if (answer === undefined) return;
+    if (answer === undefined) return complete ? ids : undefined;
     const result = extractComments(answer, ref, ctx.now());
-    for (const c of result.comments) await ctx.emit(c);
+    for (const c of result.comments) {
+      await ctx.emit(c);
+      ids.push(c.platformId!);
+    }
     for (const thread of result.moreReplies) {
       let childMax: string | undefined = '0';
       const emitted = new Set<string>();
@@ -134,12 +151,15 @@ async function collectComments(post: WeiboPost, source: WeiboSource, get: (path:
           if (result.comments.some((c) => c.platformId === r.platformId) || emitted.has(r.platformId!)) continue;
           emitted.add(r.platformId!);
           await ctx.emit(r);
+          ids.push(r.platformId!);
         }
         childMax = replies.nextMaxId;
       }
+      if (childMax !== undefined) complete = false;
     }
     maxId = result.nextMaxId;
     maxIdType = result.nextMaxIdType;
-    if (!maxId) return;
+    if (!maxId) return complete ? ids : undefined;
   }
+  return undefined;
 }
