@@ -21,7 +21,8 @@ import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
  *   step touches one cache line and most failed steps touch no other; failure links skip states
  *   without children (nothing can continue there);
  * - outputs are flat lists of term indices, each ending with a link to the next shorter suffix's
- *   list, so reporting walks contiguous memory.
+ *   list, so reporting walks contiguous memory; the walk records hits as integer triples in a
+ *   reused buffer and the match objects are made after it, which keeps the hot loop small.
  */
 export interface MatcherTerm<P> {
   term: string;
@@ -183,6 +184,16 @@ export class Matcher<P> {
     this.starts = new Int32Array(ring);
   }
 
+  /** Hits of the running scan as (start, end, term index) triples; objects are made after the walk. */
+  private hits: Int32Array = new Int32Array(3 * 256);
+
+  private widenHits(): Int32Array {
+    const wider = new Int32Array(this.hits.length * 2);
+    wider.set(this.hits);
+    this.hits = wider;
+    return wider;
+  }
+
   get size(): number {
     return this.termText.length;
   }
@@ -193,18 +204,19 @@ export class Matcher<P> {
       alphabet: this.alphabetSize,
       states: this.stateCount,
       slots: this.records.length / 4,
-      bytes: this.records.byteLength + this.outputOf.byteLength + this.outputs.byteLength + this.classOf.byteLength + this.keyLength.byteLength + this.starts.byteLength,
+      bytes: this.records.byteLength + this.outputOf.byteLength + this.outputs.byteLength + this.classOf.byteLength + this.keyLength.byteLength + this.starts.byteLength + this.hits.byteLength,
     };
   }
 
   /** Every match, in order of end offset; at one end, longer terms first. */
   scan(text: string): Match<P>[] {
-    const matches: Match<P>[] = [];
     const { classOf, records, outputOf, outputs, keyLength, termText, payloads, starts, ringMask, collapse, loneStyledId } = this;
     const n = text.length;
     let state = 0;
     let count = 0;
     let previous = -1;
+    let hits = this.hits;
+    let found = 0;
     for (let i = 0; i < n; i++) {
       let id = classOf[text.charCodeAt(i)]!;
       const start = i;
@@ -258,9 +270,18 @@ export class Matcher<P> {
           o = -t - 2;
           continue;
         }
-        matches.push({ start: starts[(count - keyLength[t]!) & ringMask]!, end, term: termText[t]!, payload: payloads[t]! });
+        if (found === hits.length) hits = this.widenHits();
+        hits[found] = starts[(count - keyLength[t]!) & ringMask]!;
+        hits[found + 1] = end;
+        hits[found + 2] = t;
+        found += 3;
         o++;
       }
+    }
+    const matches: Match<P>[] = [];
+    for (let k = 0; k < found; k += 3) {
+      const t = hits[k + 2]!;
+      matches.push({ start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! });
     }
     return matches;
   }
