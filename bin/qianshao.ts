@@ -72,6 +72,9 @@ import { searchRoutes } from '../api/routes/search-routes.js';
 import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
 import { briefRoutes, reportRoutes } from '../api/routes/report-routes.js';
 import { BriefService } from '../reports/brief-service.js';
+import { MeetingService } from '../reports/meeting-service.js';
+import { meetingRoutes } from '../api/routes/meeting-routes.js';
+import { createLedgerItem } from '../core/ledger/ledger-actions.js';
 import { ReportService } from '../reports/report-service.js';
 import { renderDocx } from '../reports/render/docx.js';
 import { renderMarkdown } from '../reports/render/markdown.js';
@@ -281,6 +284,14 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       now: () => new Date(),
     });
     await briefs.ensure();
+    const meetings = new MeetingService({
+      es,
+      index: `${config.elasticsearch.indexPrefix}-meetings`,
+      createFollowUp: (input, actor, requestId) => createLedgerItem({ ledger, users: userStore, alerts, audit, now: () => new Date() }, input, { actor, ...(requestId ? { requestId } : {}) }),
+      audit,
+      now: () => new Date(),
+    });
+    await meetings.ensure();
     const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
     const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
     const live = liveRoutes({ subscriber: redis.duplicate(), channel: liveChannel });
@@ -317,6 +328,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         ingestRoutes({ sources, env, ingest: queues.ingest, audit }),
         reportRoutes({ reports }),
         briefRoutes({ briefs }),
+        meetingRoutes({ meetings }),
       ],
       pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => queues[name])) }],
       dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
