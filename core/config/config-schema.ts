@@ -62,14 +62,14 @@ export const ConfigSchema = z.object({
   pipeline: z
     .object({
       /** Ingest jobs in flight per worker process; their Elasticsearch writes share bulk requests. */
-      ingestConcurrency: z.coerce.number().int().positive().max(1000).default(64),
+      ingestConcurrency: z.coerce.number().int().positive().max(1000).default(128),
       /** A bulk request is sent this long after its first write, or when 500 writes wait. */
       bulkFlushMs: z.coerce.number().int().min(1).max(5000).default(15),
       /** Near-duplicate posts further apart than this never join one event. */
       eventWindowHours: z.coerce.number().positive().max(24 * 90).default(72),
       signals: SignalThresholdsSchema.default(DEFAULT_SIGNAL_THRESHOLDS),
     })
-    .default({ ingestConcurrency: 64, bulkFlushMs: 15, eventWindowHours: 72, signals: DEFAULT_SIGNAL_THRESHOLDS }),
+    .default({ ingestConcurrency: 128, bulkFlushMs: 15, eventWindowHours: 72, signals: DEFAULT_SIGNAL_THRESHOLDS }),
   demo: z
     .object({
       enabled: flag.default(false),

@@ -29,6 +29,7 @@ export interface AlertHandOver {
   postId: string;
   /** The concrete index the post was written to (real-time reads). */
   index: string;
+  /** The post's event; its document exists in the events index once the event has a second post. */
   eventId: string;
   contentHash: string;
 }

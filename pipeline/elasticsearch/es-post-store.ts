@@ -17,11 +17,13 @@ import { monthlyPostsIndex } from './indices.js';
  */
 export interface PostStore {
   /**
-   * Writes the post where it already lives (`home`, when the caller remembers it; otherwise looked
-   * up by id), or into the monthly index of its time when it is new. Resolves with that index once
-   * the document is durably indexed.
+   * Writes the post where it already lives (`home`, from the caller's memory or `locate`), or into
+   * the monthly index of its time when it is new. Resolves with that index once the document is
+   * durably indexed.
    */
   upsert(post: IndexedPost, home?: string): Promise<string>;
+  /** The index holding post `id`, if any (near-real-time: a write of the last second may not show). */
+  locate(id: string): Promise<string | undefined>;
   /** With `index` (as `upsert` returned) the read is real-time; without, near-real-time over the alias. */
   get(id: string, index?: string): Promise<IndexedPost | undefined>;
   latest(limit: number): Promise<IndexedPost[]>;
@@ -37,6 +39,7 @@ export type PostToScan = Pick<IndexedPost, 'id' | 'title' | 'text' | 'url' | 'so
 const SCAN_FIELDS = ['id', 'title', 'text', 'url', 'sourceId', 'kind', 'collectedAt'];
 const SCAN_PAGE = 500;
 
+const LOOKUP_GATHER_MS = 5;
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
 const LIST_EXCLUDES = ['tokens', 'words'];
@@ -56,20 +59,21 @@ export class EsPostStore implements PostStore {
   ) {}
 
   async upsert(post: IndexedPost, home?: string): Promise<string> {
-    const index = home ?? (await this.whereIs(post.id)) ?? monthlyPostsIndex(this.alias, post.at);
+    const index = home ?? monthlyPostsIndex(this.alias, post.at);
     await this.bulk.write({ index, id: post.id, document: post });
     return index;
   }
 
-  /** The concrete index holding post `id`, if any: batched with every other lookup of this tick. */
-  private whereIs(id: string): Promise<string | undefined> {
+  /** Batched with every other lookup of the next few milliseconds into one `ids` query. */
+  locate(id: string): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const waiting = this.lookups.get(id) ?? [];
       waiting.push({ resolve, reject });
       this.lookups.set(id, waiting);
       if (!this.lookupScheduled) {
         this.lookupScheduled = true;
-        setImmediate(() => void this.runLookups());
+        // A few milliseconds gather the lookups of every job in flight into one query.
+        setTimeout(() => void this.runLookups(), LOOKUP_GATHER_MS);
       }
     });
   }

@@ -46,61 +46,49 @@ export class RedisEventClusterer {
     private readonly opts: EventClustererOptions,
   ) {
     this.maxCandidates = opts.maxCandidates ?? 64;
-    if (!('qsEventAdd' in this.redis)) this.redis.defineCommand('qsEventAdd', { numberOfKeys: 5, lua: EVENT_ADD_LUA });
+    if (!('qsEventAdd' in this.redis)) this.redis.defineCommand('qsEventAdd', { lua: EVENT_ADD_LUA });
+    if (!('qsLshCandidates' in this.redis)) this.redis.defineCommand('qsLshCandidates', { lua: LSH_CANDIDATES_LUA });
+    this.cmd = this.redis as unknown as ClusterCommands;
   }
+
+  private readonly cmd: ClusterCommands;
 
   async assign(post: ClusterablePost): Promise<ClusterOutcome> {
     const at = Date.parse(post.at);
     const postKey = `${this.prefix}:lsh:p:${post.id}`;
-    const known = await this.redis.hget(postKey, 'event');
-    if (known) return { event: await this.addToEvent(known, post, at), decision: { kind: 'known', reason: 'already-assigned', eventId: known } };
-
     const signature = minhash(`${post.title}\n${post.text}`);
     const bands = bandKeys(signature).map((k) => `${this.prefix}:lsh:b:${k}`);
-    const candidates = await this.candidates(bands, post.id);
+    // One round trip: the post's event if it has one, else its band mates (most shared bands first).
+    const found = (await this.cmd.qsLshCandidates(1 + bands.length, postKey, ...bands, post.id, String(this.maxCandidates), `${this.prefix}:lsh:p:`)) as
+      | [string]
+      | (string | null)[][];
+    if (typeof found[0] === 'string') {
+      const known = found[0];
+      return { event: await this.commit(known, post, at, postKey, [], ''), decision: { kind: 'known', reason: 'already-assigned', eventId: known } };
+    }
+    const candidates: ClusterCandidate[] = (found as (string | null)[][]).flatMap(([id, sig, event, candidateAt]) =>
+      id && sig && event && candidateAt ? [{ postId: id, eventId: event, signature: decodeSignature(sig), at: Number(candidateAt) }] : [],
+    );
     const decision = decideCluster({ signature, at }, candidates, this.opts.windowMs);
     const eventId = decision.kind === 'join' ? decision.eventId : eventIdOf(post.id);
-
-    const ttl = Math.ceil(this.opts.windowMs / 1000);
-    const m = this.redis.multi();
-    m.hset(postKey, { sig: encodeSignature(signature), event: eventId, at: String(at) });
-    m.expire(postKey, ttl);
-    for (const band of bands) {
-      m.sadd(band, post.id);
-      m.expire(band, ttl);
-    }
-    await m.exec();
-    return { event: await this.addToEvent(eventId, post, at), decision };
+    return { event: await this.commit(eventId, post, at, postKey, bands, encodeSignature(signature)), decision };
   }
 
-  private async candidates(bands: string[], self: string): Promise<ClusterCandidate[]> {
-    if (bands.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const band of bands) p.smembers(band);
-    const members = (await p.exec()) ?? [];
-    const frequency = new Map<string, number>();
-    for (const [, ids] of members) for (const id of (ids as string[] | null) ?? []) if (id !== self) frequency.set(id, (frequency.get(id) ?? 0) + 1);
-    const ids = [...frequency].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, this.maxCandidates).map(([id]) => id);
-    if (ids.length === 0) return [];
-    const q = this.redis.pipeline();
-    for (const id of ids) q.hmget(`${this.prefix}:lsh:p:${id}`, 'sig', 'event', 'at');
-    const rows = (await q.exec()) ?? [];
-    return rows.flatMap(([, row], i) => {
-      const [sig, event, at] = (row as (string | null)[] | null) ?? [];
-      return sig && event && at ? [{ postId: ids[i]!, eventId: event, signature: decodeSignature(sig), at: Number(at) }] : [];
-    });
-  }
-
-  private async addToEvent(eventId: string, post: ClusterablePost, at: number): Promise<EventRecord> {
+  /** One round trip: records the post in its bands (when `sig` is given) and adds it to the event. */
+  private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, bands: string[], sig: string): Promise<EventRecord> {
     const base = `${this.prefix}:event:{${eventId}}`;
+    const bandTtl = Math.ceil(this.opts.windowMs / 1000);
     // Event state outlives the band index so a late post of a quiet event still finds its counts.
-    const ttl = Math.ceil((this.opts.windowMs * 4) / 1000);
-    const raw = (await (this.redis as unknown as EventAddCommand).qsEventAdd(
+    const eventTtl = Math.ceil((this.opts.windowMs * 4) / 1000);
+    const raw = (await this.cmd.qsEventAdd(
+      6 + bands.length,
       base,
       `${base}:posts`,
       `${base}:ids`,
       `${base}:sources`,
       `${base}:timeline`,
+      postKey,
+      ...bands,
       post.id,
       String(at),
       post.kind === 'comment' || post.kind === 'message' || post.kind === 'reply' ? '1' : '0',
@@ -108,8 +96,11 @@ export class RedisEventClusterer {
       (post.title || post.text).slice(0, 120),
       post.sourceId,
       hourOf(at),
-      String(ttl),
+      String(eventTtl),
       String(EVENT_POST_IDS_KEPT),
+      eventId,
+      sig,
+      String(bandTtl),
     )) as [string[], string[], string[], string[]];
     const [stateFlat, ids, sources, timelineFlat] = raw;
     const state = pairs(stateFlat);
@@ -148,18 +139,57 @@ function pairs(flat: string[]): Record<string, string> {
   return out;
 }
 
-interface EventAddCommand {
-  qsEventAdd(...args: string[]): Promise<unknown>;
+interface ClusterCommands {
+  qsEventAdd(numKeys: number, ...args: string[]): Promise<unknown>;
+  qsLshCandidates(numKeys: number, ...args: string[]): Promise<unknown>;
 }
 
 /**
- * KEYS: state hash, member set, kept-ids list, sources set, timeline hash.
- * ARGV: post id, time ms, is comment, is negative, title, source id, hour, ttl s, ids kept.
- * Counts the post only when it is new to the event; always refreshes expiry; returns the state.
+ * KEYS: the post's key, then its band keys. ARGV: post id, max candidates, post key prefix.
+ * Returns `{ event }` when the post was assigned before, else up to max candidates as
+ * `{ id, sig, event, at }`, the ones sharing most bands first. Reads candidate keys it derives
+ * (single-node Redis; a Redis Cluster would need hash tags per band).
+ */
+const LSH_CANDIDATES_LUA = `
+local known = redis.call('HGET', KEYS[1], 'event')
+if known then return { known } end
+local freq = {}
+for i = 2, #KEYS do
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+    if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1 end
+  end
+end
+local ids = {}
+for id, n in pairs(freq) do ids[#ids + 1] = id end
+table.sort(ids, function(a, b) if freq[a] ~= freq[b] then return freq[a] > freq[b] end return a < b end)
+local out = {}
+for i = 1, math.min(#ids, tonumber(ARGV[2])) do
+  local row = redis.call('HMGET', ARGV[3] .. ids[i], 'sig', 'event', 'at')
+  out[#out + 1] = { ids[i], row[1], row[2], row[3] }
+end
+return out
+`;
+
+/**
+ * KEYS: state hash, member set, kept-ids list, sources set, timeline hash, the post's key, then its
+ * band keys (none when the post was assigned before).
+ * ARGV: post id, time ms, is comment, is negative, title, source id, hour, event ttl s, ids kept,
+ * event id, signature, band ttl s.
+ * Records the post in its bands; counts it only when it is new to the event; refreshes expiry;
+ * returns the state.
  */
 const EVENT_ADD_LUA = `
 local state, members, ids, sources, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local at = tonumber(ARGV[2])
+if #KEYS > 6 then
+  local bandTtl = tonumber(ARGV[12])
+  redis.call('HSET', KEYS[6], 'sig', ARGV[11], 'event', ARGV[10], 'at', ARGV[2])
+  redis.call('EXPIRE', KEYS[6], bandTtl)
+  for i = 7, #KEYS do
+    redis.call('SADD', KEYS[i], ARGV[1])
+    redis.call('EXPIRE', KEYS[i], bandTtl)
+  end
+end
 if redis.call('SADD', members, ARGV[1]) == 1 then
   redis.call('HINCRBY', state, 'posts', 1)
   redis.call('HINCRBY', state, 'comments', tonumber(ARGV[3]))

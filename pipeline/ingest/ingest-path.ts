@@ -55,6 +55,9 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     const seen = await deps.seen.lookup(post.id);
     const decision = decideDedupe(seen?.hash, post.contentHash);
     if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
+    // Where the post already lives, looked up while the stages below run (only when not remembered).
+    const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
+    home.catch(() => undefined);
 
     const segmentation = deps.segment(`${post.title}\n${post.text}`);
     const classification = deps.classify(post);
@@ -64,7 +67,13 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     const event = await deps.cluster(classified);
     const indexed: IndexedPost = { ...classified, eventId: event.id };
     const signals = await deps.detectSignals(indexed);
-    const [index] = await Promise.all([deps.posts.upsert(indexed, seen?.home), deps.writeEvent(event), ...signals.map((s) => deps.writeSignal(s))]);
+    const where = await home;
+    // A post alone is not yet an event: the event is written from its second post on.
+    const [index] = await Promise.all([
+      deps.posts.upsert(indexed, where),
+      ...(event.postCount > 1 ? [deps.writeEvent(event)] : []),
+      ...signals.map((s) => deps.writeSignal(s)),
+    ]);
 
     if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
     await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at });

@@ -29,7 +29,9 @@ export class RedisSignalTracker {
     private readonly prefix: string,
     private readonly t: SignalThresholds,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    if (!('qsSignalObserve' in this.redis)) this.redis.defineCommand('qsSignalObserve', { lua: OBSERVE_LUA });
+  }
 
   async observe(post: SignalPost): Promise<SignalRecord[]> {
     const bucketMs = this.t.bucketMinutes * 60_000;
@@ -40,33 +42,24 @@ export class RedisSignalTracker {
     const live = bucket >= current - 1;
     const keep = (this.t.baselineBuckets + 2) * bucketMs;
 
-    const seenKey = `${this.prefix}:sig:seen:${bucket}`;
-    const fresh = await this.redis.sadd(seenKey, post.id);
-    await this.redis.pexpire(seenKey, keep);
-
-    const p = this.redis.pipeline();
     const fields = Array.from({ length: this.t.baselineBuckets }, (_, i) => bucket - this.t.baselineBuckets + i).flatMap((b) => [`${b}:n`, `${b}:neg`]);
-    const reads: number[] = [];
-    let commands = 0;
-    for (const { scope, key } of post.keys) {
-      const hash = `${this.prefix}:sig:${scope}:${key}`;
-      if (fresh) {
-        p.hincrby(hash, `${bucket}:n`, 1);
-        p.hincrby(hash, `${bucket}:neg`, post.negative ? 1 : 0);
-        p.hsetnx(hash, 'first', String(bucket));
-        p.hdel(hash, `${bucket - this.t.baselineBuckets - 1}:n`, `${bucket - this.t.baselineBuckets - 1}:neg`);
-        p.pexpire(hash, keep);
-        commands += 5;
-      }
-      p.hmget(hash, `${bucket}:n`, `${bucket}:neg`, 'first', ...fields);
-      reads.push(commands++);
-    }
-    const results = (await p.exec()) ?? [];
+    // One round trip: count the post (once) towards every key, and read each key's buckets.
+    const rows = (await (this.redis as unknown as SignalCommands).qsSignalObserve(
+      1 + post.keys.length,
+      `${this.prefix}:sig:seen:${bucket}`,
+      ...post.keys.map(({ scope, key }) => `${this.prefix}:sig:${scope}:${key}`),
+      post.id,
+      String(bucket),
+      post.negative ? '1' : '0',
+      String(keep),
+      String(bucket - this.t.baselineBuckets - 1),
+      ...fields,
+    )) as (string | null)[][];
     if (!live) return [];
 
     const signals: SignalRecord[] = [];
     for (const [i, { scope, key }] of post.keys.entries()) {
-      const [n, neg, first, ...prev] = (results[reads[i]!]?.[1] as (string | null)[] | undefined) ?? [];
+      const [n, neg, first, ...prev] = rows[i] ?? [];
       const previous: BucketCount[] = [];
       for (let j = 0; j < prev.length; j += 2) previous.push({ count: Number(prev[j] ?? 0), negative: Number(prev[j + 1] ?? 0) });
       const historyBuckets = bucket - Number(first ?? bucket);
@@ -95,3 +88,38 @@ export class RedisSignalTracker {
     return signals;
   }
 }
+
+interface SignalCommands {
+  qsSignalObserve(numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
+/**
+ * KEYS: the bucket's seen-post set, then one counter hash per key.
+ * ARGV: post id, bucket, is negative, keep ms, the bucket that falls out of the baseline, then the
+ * baseline fields to read. Counts the post only the first time it is seen in the bucket.
+ * Returns, per key: count, negative, first bucket, then the baseline fields.
+ */
+const OBSERVE_LUA = `
+local fresh = redis.call('SADD', KEYS[1], ARGV[1])
+local keep = tonumber(ARGV[4])
+redis.call('PEXPIRE', KEYS[1], keep)
+local b = ARGV[2]
+local fields = { b .. ':n', b .. ':neg', 'first' }
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+local out = {}
+for i = 2, #KEYS do
+  local h = KEYS[i]
+  if fresh == 1 then
+    redis.call('HINCRBY', h, b .. ':n', 1)
+    redis.call('HINCRBY', h, b .. ':neg', tonumber(ARGV[3]))
+    redis.call('HSETNX', h, 'first', b)
+    redis.call('HDEL', h, ARGV[5] .. ':n', ARGV[5] .. ':neg')
+    redis.call('PEXPIRE', h, keep)
+  end
+  local row = redis.call('HMGET', h, unpack(fields))
+  -- nil would end the reply array early: missing counts are 0, a missing first bucket is this one.
+  for j = 1, #fields do if row[j] == false then row[j] = (j == 3) and b or '0' end end
+  out[#out + 1] = row
+end
+return out
+`;

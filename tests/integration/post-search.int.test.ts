@@ -75,7 +75,10 @@ describe('posts in monthly indices behind a read alias, searched with highlights
 
   it('keeps an edited post in the index it first went to, whether the caller remembers it or not', async () => {
     // Edited in December: written where it lives (looked up by id), not into 2026.12.
-    const where = await store.upsert(post('p-oct', { text: '已编辑', at: '2026-12-02T00:00:00.000Z', collectedAt: '2026-12-02T00:00:00.000Z' }));
+    const found = await store.locate('p-oct');
+    expect(found).toBe(`${names.posts}-2026.10`);
+    expect(await store.locate('never-written')).toBeUndefined();
+    const where = await store.upsert(post('p-oct', { text: '已编辑', at: '2026-12-02T00:00:00.000Z', collectedAt: '2026-12-02T00:00:00.000Z' }), found);
     expect(where).toBe(`${names.posts}-2026.10`);
     const again = await store.upsert(post('p-oct', { text: '再次编辑', at: '2026-12-03T00:00:00.000Z' }), where);
     expect(again).toBe(where);

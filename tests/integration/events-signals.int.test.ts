@@ -1,0 +1,100 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { isolation } from '../support/isolation.js';
+import { RedisEventClusterer, type ClusterablePost } from '../../pipeline/events/redis-event-clusterer.js';
+import { RedisSignalTracker } from '../../pipeline/signals/redis-signal-tracker.js';
+import { eventHeat } from '../../core/events/cluster.js';
+import { DEFAULT_SIGNAL_THRESHOLDS, type SignalThresholds } from '../../core/signals/early-signal.js';
+
+const story = '青山县城关镇城管在菜市场暴力执法，把卖菜老人的摊子掀翻了，视频已经传开';
+const T0 = Date.parse('2026-11-20T08:00:00Z');
+
+function post(id: string, text: string, minutes = 0, over: Partial<ClusterablePost> = {}): ClusterablePost {
+  return { id, title: '', text, sourceId: 'demo-board', kind: 'comment', at: new Date(T0 + minutes * 60_000).toISOString(), negative: false, ...over };
+}
+
+describe('events and early signals with the band index and counters in Redis', () => {
+  const iso = isolation();
+  const redis = new Redis(iso.redisUrl);
+  // Two workers share one Redis: each has its own connection and clusterer.
+  const redis2 = new Redis(iso.redisUrl);
+  const workerA = new RedisEventClusterer(redis, iso.redisPrefix, { windowMs: 72 * 3_600_000 });
+  const workerB = new RedisEventClusterer(redis2, iso.redisPrefix, { windowMs: 72 * 3_600_000 });
+
+  afterAll(async () => {
+    redis.disconnect();
+    redis2.disconnect();
+    await iso.cleanup();
+  });
+
+  it('near-duplicate variants seen by different workers join one event with counts, sources and a timeline', async () => {
+    const first = await workerA.assign(post('a1', story));
+    expect(first.decision).toMatchObject({ kind: 'new', reason: 'no-candidates' });
+    const second = await workerB.assign(post('a2', `转发：${story}！！`, 30, { sourceId: 'demo-website', negative: true }));
+    expect(second.decision).toMatchObject({ kind: 'join', reason: 'near-duplicate', eventId: first.event.id, matchedPostId: 'a1' });
+    const third = await workerA.assign(post('a3', '青山县城关镇城管在菜市场暴力执法,把卖菜老大爷的摊子掀翻了,视频已经传开了', 90, { kind: 'message' }));
+    expect(third.event).toMatchObject({
+      id: first.event.id,
+      postIds: ['a1', 'a2', 'a3'],
+      sourceIds: ['demo-board', 'demo-website'],
+      postCount: 3,
+      commentCount: 3,
+      negativeCount: 1,
+      firstSeen: new Date(T0).toISOString(),
+      lastSeen: new Date(T0 + 90 * 60_000).toISOString(),
+      timeline: [
+        { hour: '2026-11-20T08', count: 2 },
+        { hour: '2026-11-20T09', count: 1 },
+      ],
+      version: 3,
+    });
+    // Heat from the counts, with the latest hour's posts as velocity (one post in 09:00).
+    expect(third.event.heat).toBe(eventHeat({ postCount: 3, commentCount: 3, negativeCount: 1, lastHourCount: 1 }));
+  });
+
+  it('an unrelated post opens its own event', async () => {
+    const other = await workerB.assign(post('b1', '县教育局发布今年秋季学期中小学招生入学工作的通知，请家长按时登记'));
+    expect(other.decision.kind).toBe('new');
+    expect(other.event.postCount).toBe(1);
+  });
+
+  it('re-processing a post (a retried job) keeps its event and counts it once', async () => {
+    const again = await workerB.assign(post('a2', `转发：${story}！！`, 30));
+    expect(again.decision).toMatchObject({ kind: 'known', reason: 'already-assigned' });
+    expect(again.event.postCount).toBe(3);
+    expect(again.event.version).toBe(3);
+  });
+
+  it('the same story after the window opens a new event', async () => {
+    const late = await workerA.assign(post('c1', story, 4 * 24 * 60));
+    expect(late.decision).toMatchObject({ kind: 'new', reason: 'outside-window' });
+  });
+
+  it('a position whose volume leaves its baseline raises one volume-surge signal per bucket, counted once per post', async () => {
+    const thresholds: SignalThresholds = { ...DEFAULT_SIGNAL_THRESHOLDS, bucketMinutes: 60, baselineBuckets: 12, minHistoryBuckets: 6 };
+    const hour = 3_600_000;
+    const start = Date.parse('2026-11-21T00:00:00Z');
+    let now = new Date(start);
+    const tracker = new RedisSignalTracker(redis, `${iso.redisPrefix}:sig`, thresholds, () => now);
+    const observe = (id: string, at: number, negative = false) =>
+      tracker.observe({ id, at: new Date(at).toISOString(), negative, keys: [{ scope: 'position', key: 'demo-board' }] });
+
+    // Twelve quiet hours: one post an hour.
+    for (let h = 0; h < 12; h++) {
+      now = new Date(start + h * hour);
+      expect(await observe(`q${h}`, start + h * hour)).toEqual([]);
+    }
+    // Hour 12: a burst of 10 posts. Signals start once the minimum count is reached.
+    now = new Date(start + 12 * hour + 30 * 60_000);
+    const raised = [];
+    for (let i = 0; i < 10; i++) raised.push(...(await observe(`burst${i}`, start + 12 * hour + i * 60_000, i % 2 === 0)));
+    expect(raised.length).toBeGreaterThan(0);
+    expect(new Set(raised.map((s) => s.id)).size).toBe(1);
+    const last = raised[raised.length - 1]!;
+    expect(last).toMatchObject({ scope: 'position', key: 'demo-board', reason: 'volume-surge', count: 10, negative: 5, baselineMean: 1, bucketStart: new Date(start + 12 * hour).toISOString() });
+    expect(last.detectedAt).toBe(raised[0]!.detectedAt);
+    // A retried job re-decides without counting the post twice.
+    const retried = await observe('burst9', start + 12 * hour + 9 * 60_000, false);
+    expect(retried[0]?.count).toBe(10);
+  });
+});
