@@ -76,7 +76,7 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
         const query = `type=uid&value=${source.uid}&containerid=${containerid}${since ? `&since_id=${encodeURIComponent(since)}` : page > 1 ? `&page=${page}` : ''}`;
         const answer = await get(`/api/container/getIndex?${query}`, `container/getIndex page ${page}`);
         if (answer === undefined) {
-          if (page === 1) throw new PlatformFailure('GET container/getIndex: the timeline answered "no data"', 'weibo_timeline_empty', '微博账号时间线返回为空：账号可能被封禁、设为仅自己可见或 uid 有误', true);
+          if (page === 1) throw new PlatformFailure('GET container/getIndex: the timeline answered "no data"', 'weibo_timeline_empty', '微博账号时间线返回为空：账号可能被封禁、设为仅自己可见或 uid 有误', false);
           reachedEnd = true;
           break;
         }

@@ -14,7 +14,7 @@ import { htmlToText, toBeijingIso } from '../platform/text.js';
 /** What an answer means before its data is read, as a named reason. */
 export type WeiboAnswerKind =
   | 'ok'
-  | 'empty' // ok:0 "快来发表你的评论吧" / "暂无数据": nothing there, truthfully
+  | 'empty' // ok:0 "快来发表你的评论吧" / "这里还没有内容": nothing (more) there, truthfully
   | 'login-required' // ok:-100, or a redirect to passport
   | 'risk-control' // ok:0 with 验证/风控/频繁, HTTP 418/432
   | 'error'; // any other refusal
@@ -27,7 +27,7 @@ export interface WeiboVerdict {
 }
 
 const RISK_WORDS = /验证|风控|频繁|异常|安全|稍后再试|busy|captcha|verify/i;
-const EMPTY_WORDS = /快来发表你的评论吧|暂无(数据|评论|微博)|还没有人评论|没有更多/;
+const EMPTY_WORDS = /快来发表你的评论吧|暂无(数据|评论|微博)|还没有人评论|没有更多|这里还没有内容/;
 
 /**
  * Judges an answer from its HTTP status, redirect target and body, so that a refusal is never

@@ -75,10 +75,19 @@ describe('Weibo collector against the fake mobile endpoints', () => {
     expect(fake.calls.filter((c) => c.path === '/comments/hotflow')).toHaveLength(1);
   });
 
-  it('reports a timeline that answers "no data" as a failure', async () => {
+  it('reports a timeline that answers "no data" on its first page as a failure, not an empty result', async () => {
     const { items, outcome } = await collect(source({ uid: '1234567' }));
     expect(items).toEqual([]);
-    expect(outcome.failures[0]).toMatchObject({ code: 'weibo_api_error', cause: expect.stringContaining('这里还没有内容') });
+    expect(outcome.failures).toEqual([expect.objectContaining({ code: 'weibo_timeline_empty', cause: expect.stringContaining('时间线返回为空') })]);
+  });
+
+  it('pages by number when the timeline gives no since_id, and stops quietly past the end', async () => {
+    await fake.close();
+    fake = await startWeiboFake({ ...WEIBO_ACCOUNT, posts: weiboPosts(NOW), postsPerPage: 2, cursorPaging: false });
+    const { items, outcome } = await collect(source({ maxPages: 10, comments: false }));
+    expect(outcome.failures).toEqual([]);
+    expect(items).toHaveLength(5);
+    expect(fake.calls.filter((c) => c.path === '/api/container/getIndex').map((c) => c.query.page)).toEqual([undefined, '2', '3', '4']);
   });
 
   it('stops at maxPages and skips comments when told to', async () => {

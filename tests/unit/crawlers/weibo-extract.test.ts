@@ -25,7 +25,9 @@ describe('judgeWeiboAnswer tells refusals from empty results', () => {
     [418, undefined, undefined, 'risk-control'],
     [432, undefined, undefined, 'risk-control'],
     // anything else is an error, never an empty result
-    [200, undefined, { ok: 0, msg: '这里还没有内容' }, 'error'],
+    // past the last timeline page
+    [200, undefined, { ok: 0, msg: '这里还没有内容', data: { cards: [] } }, 'empty'],
+    [200, undefined, { ok: 0, msg: '参数错误' }, 'error'],
     [200, undefined, 'not json', 'error'],
     [500, undefined, undefined, 'error'],
   ])('HTTP %i %s %j → %s', (status, location, body, kind) => {
