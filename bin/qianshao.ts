@@ -73,6 +73,8 @@ import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
 import { briefRoutes, reportRoutes } from '../api/routes/report-routes.js';
 import { BriefService } from '../reports/brief-service.js';
 import { MeetingService } from '../reports/meeting-service.js';
+import { startReportSchedules } from '../reports/report-schedules.js';
+import { can } from '../core/auth/permissions.js';
 import { meetingRoutes } from '../api/routes/meeting-routes.js';
 import { createLedgerItem } from '../core/ledger/ledger-actions.js';
 import { ReportService } from '../reports/report-service.js';
@@ -406,6 +408,22 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
     closers.unshift(() => pipeline.close());
     const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels, outcomes: deliveries, dashboardUrl: publicUrl(config), env, log, now: () => new Date() });
     closers.unshift(() => notifier.close());
+    const reportSchedules = await startReportSchedules({
+      connection: redis,
+      prefix,
+      schedules: config.reports.schedules,
+      timeZone: config.unit.timezone,
+      reports: createReportService(config, es, sources, sourceHealth, audit),
+      queues,
+      recipients: async (usernames) =>
+        (await userStore.list())
+          .filter((u) => !u.disabled && (usernames.length > 0 ? usernames.includes(u.username) : can(u.roles, 'reports.write')))
+          .map((u) => ({ username: u.username, displayName: u.displayName })),
+      dashboardUrl: publicUrl(config),
+      log,
+      now: () => new Date(),
+    });
+    closers.unshift(() => reportSchedules.close());
     const heartbeat = startHeartbeat(redis, prefix, 'worker');
     closers.unshift(() => heartbeat.stop());
   }

@@ -10,6 +10,12 @@ const flag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+/** Monday 08:00 for last week, the first day of a quarter 08:00 for the quarter before. */
+const DEFAULT_REPORT_SCHEDULES = [
+  { id: 'weekly', kind: 'week' as const, cron: '0 8 * * 1', scope: 'unit', channelId: 'inapp', recipients: [] },
+  { id: 'quarterly', kind: 'quarter' as const, cron: '0 8 1 1,4,7,10 *', scope: 'unit', channelId: 'inapp', recipients: [] },
+];
+
 /** Every role reads the same schema; env overrides YAML, YAML overrides these defaults. */
 export const ConfigSchema = z.object({
   unit: z
@@ -107,6 +113,23 @@ export const ConfigSchema = z.object({
       checkpointEveryMinutes: z.coerce.number().positive().default(10),
     })
     .default({ checkpointKeyFile: '.data/audit-checkpoint.key', checkpointEveryMinutes: 10 }),
+  reports: z
+    .object({
+      /** Periodic reports generated on a schedule (cron in the unit's time zone) and announced with a link. */
+      schedules: z
+        .array(
+          z.object({
+            id: z.string().regex(/^[a-z0-9-]+$/),
+            kind: z.enum(['week', 'month', 'quarter', 'year']),
+            cron: z.string().min(9),
+            scope: z.string().default('unit'),
+            channelId: z.string().default('inapp'),
+            recipients: z.array(z.string()).default([]),
+          }),
+        )
+        .default(DEFAULT_REPORT_SCHEDULES),
+    })
+    .default({ schedules: DEFAULT_REPORT_SCHEDULES }),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -120,3 +120,27 @@ export function formatChineseDate(d: Date): string {
 export function formatShanghai(d: Date): string {
   return new Date(d.getTime() + OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
 }
+
+/** The last complete period of a kind before `now` (Shanghai time): what a scheduled report covers. */
+export function lastCompletePeriod(kind: 'week' | 'month' | 'quarter' | 'year', now: Date): Period {
+  const local = new Date(now.getTime() + OFFSET_MS);
+  const [y, m] = [local.getUTCFullYear(), local.getUTCMonth() + 1];
+  switch (kind) {
+    case 'year':
+      return parsePeriod(String(y - 1));
+    case 'quarter': {
+      const q = Math.ceil(m / 3);
+      return parsePeriod(q === 1 ? `${y - 1}-Q4` : `${y}-Q${q - 1}`);
+    }
+    case 'month':
+      return parsePeriod(m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`);
+    case 'week': {
+      // The ISO week of the same weekday seven days ago.
+      const d = new Date(Date.UTC(y, m - 1, local.getUTCDate() - 7));
+      const thursday = new Date(d.getTime() + (3 - ((d.getUTCDay() + 6) % 7)) * 86_400_000);
+      const isoYear = thursday.getUTCFullYear();
+      const week = 1 + Math.floor((thursday.getTime() - Date.UTC(isoYear, 0, 4) + ((new Date(Date.UTC(isoYear, 0, 4)).getUTCDay() + 6) % 7) * 86_400_000) / (7 * 86_400_000));
+      return parsePeriod(`${isoYear}-W${String(week).padStart(2, '0')}`);
+    }
+  }
+}

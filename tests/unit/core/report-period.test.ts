@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePeriod, previousPeriod } from '../../../core/reports/period.js';
+import { lastCompletePeriod, parsePeriod, previousPeriod } from '../../../core/reports/period.js';
 import { comparedWithPrevious, humanDuration, quantile } from '../../../core/reports/stats.js';
 
 describe('reporting periods in Shanghai time', () => {
@@ -67,5 +67,20 @@ describe('report statistics', () => {
     [undefined, '—'],
   ])('reads %s seconds as %s', (s, text) => {
     expect(humanDuration(s)).toBe(text);
+  });
+});
+
+describe('the period a scheduled report covers', () => {
+  it.each([
+    ['week', '2026-11-23T00:00:00Z', '2026-W47'], // Monday 08:00 Shanghai → the week that just ended
+    ['week', '2026-01-05T00:00:00Z', '2026-W01'],
+    ['week', '2027-01-04T00:00:00Z', '2026-W53'],
+    ['month', '2026-12-01T00:00:00Z', '2026-11'],
+    ['month', '2026-01-01T00:00:00Z', '2025-12'],
+    ['quarter', '2026-10-01T00:00:00Z', '2026-Q3'],
+    ['quarter', '2026-01-01T00:00:00Z', '2025-Q4'],
+    ['year', '2027-01-01T00:00:00Z', '2026'],
+  ] as const)('a %s report run at %s covers %s', (kind, now, key) => {
+    expect(lastCompletePeriod(kind, new Date(now)).key).toBe(key);
   });
 });
