@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { assignRequestId } from './authorize.js';
 import { errorHandler } from './error-handler.js';
 import type { RedisSessionStore } from './sessions.js';
 import type { TokenStore, UserStore } from '../core/auth/user-store.js';
+import { buildOpenApiDocument, type RouteDoc } from './openapi/openapi.js';
 
 export interface AppDeps {
   log: Logger;
@@ -17,6 +18,8 @@ export interface AppDeps {
   tokens?: TokenStore;
   /** Routers mounted under /api, in order. */
   apiRouters: Router[];
+  /** What the route modules declare about their routes, for `GET /api/openapi.json`. */
+  routeDocs?: RouteDoc[];
   /** Built dashboard (Vite output), served at `/`; absent in API-only tests. */
   dashboardDir?: string;
   /** Pages outside /api mounted before the dashboard (bull-board at /admin/queues), after the session is loaded. */
@@ -47,7 +50,19 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use('/api', assignRequestId(), express.json({ limit: '2mb' }), loadSession({ sessions: deps.sessions, users: deps.users, tokens: deps.tokens }), ...deps.apiRouters);
+  // The OpenAPI document walks the mounted routers once, on first request, so it lists every route.
+  const openApi = Router();
+  let openApiDocument: Record<string, unknown> | undefined;
+  openApi.get('/openapi.json', (_req, res) => {
+    openApiDocument ??= buildOpenApiDocument({
+      routers: [...deps.apiRouters, openApi],
+      docs: [...(deps.routeDocs ?? []), { method: 'get', path: '/openapi.json', tag: 'api', summary: '本接口文档（OpenAPI 3.1）' }],
+      title: '前哨 Qianshao API',
+      version: '0.1.0',
+    });
+    res.json(openApiDocument);
+  });
+  app.use('/api', assignRequestId(), express.json({ limit: '2mb' }), loadSession({ sessions: deps.sessions, users: deps.users, tokens: deps.tokens }), ...deps.apiRouters, openApi);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no such endpoint: ${req.method} ${req.path}` } });
   });

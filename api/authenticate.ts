@@ -85,11 +85,13 @@ export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
 
 /** Requires a signed-in user holding one of `roles` (any role when empty); admins pass every check. */
 export function requireRole(...roles: Role[]) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+  const check = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
     if (roles.length > 0 && !req.user.roles.some((r) => r === 'admin' || roles.includes(r))) {
       throw new ForbiddenError(`this action needs one of the roles: ${roles.join(', ')}`);
     }
     next();
   };
+  // Read by the OpenAPI document (401 when not signed in).
+  return Object.assign(check, { requiresSignIn: true as const });
 }

@@ -23,12 +23,14 @@ export function assignRequestId() {
 
 /** Requires a signed-in user whose roles grant `permission`, or an API token granted it (see core/auth/permissions.ts). */
 export function requirePermission(permission: Permission) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+  const check = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
     const granted = req.apiToken ? req.apiToken.permissions.includes(permission) : can(req.user.roles, permission);
     if (!granted) throw new ForbiddenError(`没有权限：${permission} (${req.apiToken ? 'this token does' : 'your roles do'} not grant ${permission})`);
     next();
   };
+  // Read by the OpenAPI document, which lists each route's permission.
+  return Object.assign(check, { requiredPermission: permission });
 }
 
 /** Who is acting in this request, for the audit trail. Only call behind `requirePermission`. */

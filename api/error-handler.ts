@@ -19,6 +19,11 @@ export function errorHandler(log: Logger) {
       res.status(413).json({ error: { code: 'payload_too_large', message: 'request body is too large' } });
       return;
     }
+    // Other client errors from express and body-parser (a malformed %-escape in the path, an unsupported charset) keep their 4xx.
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: { code: 'bad_request', message: err instanceof URIError || /decode/i.test((err as Error).message ?? '') ? 'the URL has a malformed %-escape' : 'the request cannot be read' } });
+      return;
+    }
     log.error({ path: req.path, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unhandled error');
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   };

@@ -32,7 +32,7 @@ import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
 import { systemActor } from '../core/audit/audit-log.js';
 import { toPublicUser } from '../core/auth/user.js';
 import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
-import { ledgerRoutes } from '../api/routes/ledger-routes.js';
+import { ledgerRouteDocs, ledgerRoutes } from '../api/routes/ledger-routes.js';
 import { EsLedgerStore } from '../pipeline/elasticsearch/es-ledger-store.js';
 import { startLedgerDeadlineChecks } from '../pipeline/ledger/ledger-deadlines.js';
 import { enqueueNotification } from '../pipeline/notify/enqueue-notification.js';
@@ -51,10 +51,10 @@ import { crawlCommand, CRAWL_USAGE } from './crawl-command.js';
 import { createApp } from '../api/app.js';
 import { RedisSessionStore } from '../api/sessions.js';
 import { healthRoutes } from '../api/routes/health-routes.js';
-import { authRoutes } from '../api/routes/auth-routes.js';
+import { authRouteDocs, authRoutes } from '../api/routes/auth-routes.js';
 import { alertRoutes } from '../api/routes/alert-routes.js';
 import { liveRoutes } from '../api/routes/live-routes.js';
-import { auditRoutes } from '../api/routes/audit-routes.js';
+import { auditRouteDocs, auditRoutes } from '../api/routes/audit-routes.js';
 import { ingestRoutes } from '../api/routes/ingest-routes.js';
 import { notificationRoutes } from '../api/routes/notification-routes.js';
 import { loadChannels, type Channel } from '../core/notify/channel.js';
@@ -66,8 +66,8 @@ import { trendsRoutes } from '../api/routes/trends-routes.js';
 import { EsPostTrends } from '../pipeline/elasticsearch/es-post-trends.js';
 import { queueBoard } from '../api/queue-board.js';
 import { EsAlertBoard } from '../pipeline/elasticsearch/es-alert-board.js';
-import { userRoutes } from '../api/routes/user-routes.js';
-import { tokenRoutes } from '../api/routes/token-routes.js';
+import { userRouteDocs, userRoutes } from '../api/routes/user-routes.js';
+import { tokenRouteDocs, tokenRoutes } from '../api/routes/token-routes.js';
 import { searchRoutes } from '../api/routes/search-routes.js';
 import { pipelineRoutes } from '../api/routes/pipeline-routes.js';
 import { briefRoutes, reportRoutes } from '../api/routes/report-routes.js';
@@ -302,6 +302,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       sessions,
       users: userStore,
       tokens,
+      routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs],
       apiRouters: [
         healthRoutes({ redis, es, queues, prefix }),
         authRoutes({

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AuditEntityTypeSchema, type AuditLog } from '../../core/audit/audit-log.js';
 import { requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 export const AuditListQuerySchema = z.object({
   entityType: AuditEntityTypeSchema.optional(),
@@ -25,3 +26,8 @@ export function auditRoutes(deps: { audit: AuditLog }): Router {
   });
   return router;
 }
+
+export const auditRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/audit', tag: 'audit', summary: '审计记录列表（按实体、操作人、时间筛选）', query: AuditListQuerySchema },
+  { method: 'get', path: '/audit/verify', tag: 'audit', summary: '重新计算审计哈希链并指出第一条损坏的记录' },
+];

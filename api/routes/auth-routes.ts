@@ -11,6 +11,7 @@ import { SESSION_COOKIE, requireRole } from '../authenticate.js';
 import { actorOf } from '../authorize.js';
 import type { RedisSessionStore } from '../sessions.js';
 import { parseBody } from '../parse-body.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 export const PasswordSchema = z.string().min(8, 'password: at least 8 characters').max(256);
@@ -118,3 +119,10 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   });
   return router;
 }
+
+export const authRouteDocs: RouteDoc[] = [
+  { method: 'post', path: '/auth/login', tag: 'auth', summary: '登录（连续失败将锁定账号）', body: LoginSchema, responses: { '200': '已登录，返回用户与权限', '401': '用户名或密码错误', '403': '账号已停用', '423': '账号已锁定（信息中给出解锁时间）' } },
+  { method: 'post', path: '/auth/logout', tag: 'auth', summary: '退出登录', responses: { '204': '已退出' } },
+  { method: 'get', path: '/auth/me', tag: 'auth', summary: '当前用户（或令牌）及其权限' },
+  { method: 'post', path: '/auth/password', tag: 'auth', summary: '修改本人密码（其他会话失效）', body: ChangePasswordSchema, responses: { '204': '已修改' } },
+];

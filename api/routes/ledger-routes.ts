@@ -16,6 +16,7 @@ import type { LedgerQuery } from '../../core/ledger/ledger-store.js';
 import { ledgerToXlsx } from '../exports/ledger-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -128,3 +129,25 @@ export function ledgerRoutes(deps: LedgerDeps & { unitName: string; timeZone: st
   });
   return router;
 }
+
+const transitionDocs: RouteDoc[] = TRANSITION_ROUTES.map(([path, action]) => ({
+  method: 'post',
+  path: `/ledger/:id/${path}`,
+  tag: 'ledger',
+  summary: `整改事项：${{ start: '开始整改', submit: '提交验收', approve: '销号（验收通过）', reject: '验收不通过', reopen: '重新打开' }[action]}`,
+  params: LedgerIdParamsSchema,
+  body: TransitionSchema,
+  responses: { '200': '状态已变更', '409': '状态不允许、版本冲突、缺少佐证材料或原因、验收人为责任人本人' },
+}));
+
+export const ledgerRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/ledger', tag: 'ledger', summary: '整改台账（逾期在前）', query: LedgerListQuerySchema },
+  { method: 'get', path: '/ledger/export.xlsx', tag: 'ledger', summary: '导出整改台账 XLSX（同列表筛选）', query: LedgerListQuerySchema, produces: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+  { method: 'post', path: '/ledger', tag: 'ledger', summary: '新建整改事项', body: CreateLedgerItemSchema, responses: { '201': '已创建' } },
+  { method: 'get', path: '/ledger/:id', tag: 'ledger', summary: '整改事项详情（含审计记录）', params: LedgerIdParamsSchema },
+  { method: 'patch', path: '/ledger/:id', tag: 'ledger', summary: '修改整改事项', params: LedgerIdParamsSchema, body: UpdateLedgerItemSchema, responses: { '200': '已修改', '409': '版本冲突或已销号' } },
+  { method: 'post', path: '/ledger/:id/evidence', tag: 'ledger', summary: '添加佐证材料', params: LedgerIdParamsSchema, body: AddEvidenceSchema, responses: { '201': '已添加', '409': '版本冲突或已销号' } },
+  ...transitionDocs,
+  { method: 'post', path: '/ledger/:id/verify', tag: 'ledger', summary: '验收（通过即销号；不通过退回整改）', params: LedgerIdParamsSchema, body: VerifySchema, responses: { '200': '已验收', '409': '验收人为责任人本人、状态不允许或版本冲突' } },
+  { method: 'get', path: '/alerts/:id/ledger', tag: 'ledger', summary: '某条预警产生的整改事项', params: AlertIdParamsSchema },
+];

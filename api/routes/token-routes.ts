@@ -8,6 +8,7 @@ import type { TokenStore } from '../../core/auth/user-store.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 export const CreateTokenSchema = z
   .object({
@@ -68,3 +69,9 @@ export function tokenRoutes(deps: { tokens: TokenStore; audit: AuditLog; now?: (
   });
   return router;
 }
+
+export const tokenRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/tokens', tag: 'tokens', summary: 'API 令牌列表（不含密钥）' },
+  { method: 'post', path: '/tokens', tag: 'tokens', summary: '创建 API 令牌（密钥仅此一次返回）', body: CreateTokenSchema, responses: { '201': '已创建，返回 secret' } },
+  { method: 'delete', path: '/tokens/:id', tag: 'tokens', summary: '撤销 API 令牌', params: TokenParamsSchema, responses: { '200': '已撤销', '409': '已撤销过' } },
+];

@@ -10,6 +10,7 @@ import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 import type { RedisSessionStore } from '../sessions.js';
 import { PasswordSchema } from './auth-routes.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 export const CreateUserSchema = UserSchema.omit({ passwordHash: true, disabled: true }).extend({ password: PasswordSchema }).strict();
 export const UpdateUserSchema = z
@@ -92,3 +93,12 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
   });
   return router;
 }
+
+export const userRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/users', tag: 'users', summary: '人员列表' },
+  { method: 'get', path: '/users/:username', tag: 'users', summary: '人员详情及权限', params: UsernameParamsSchema },
+  { method: 'post', path: '/users', tag: 'users', summary: '新建账号', body: CreateUserSchema, responses: { '201': '已创建', '409': '用户名已存在' } },
+  { method: 'patch', path: '/users/:username', tag: 'users', summary: '修改账号（角色、科室、联系方式、停用）', params: UsernameParamsSchema, body: UpdateUserSchema, responses: { '200': '已修改', '409': '不能停用自己或移除自己的管理员角色' } },
+  { method: 'post', path: '/users/:username/password', tag: 'users', summary: '重置密码（该用户所有会话失效）', params: UsernameParamsSchema, body: ResetPasswordSchema, responses: { '204': '已重置' } },
+  { method: 'post', path: '/users/:username/unlock', tag: 'users', summary: '解除登录锁定', params: UsernameParamsSchema, responses: { '204': '已解锁' } },
+];

@@ -125,7 +125,7 @@ describe('the rectification ledger over the real HTTP API', () => {
   it('exports the filtered ledger to XLSX with Chinese headers, overdue items first', async () => {
     const overdueItem = (await create({ problem: '逾期事项：留言超三个月未回复', deadline: inDays(-1) })).body.item;
     await create({ problem: '正常事项：错敏词检查', deadline: inDays(20), source: 'inspection_tour', sourceRef: '第二巡视组反馈' });
-    const res = await fetch(`${base}/api/ledger/export.xlsx?status=open,in_progress`, { headers: { cookie: (duty as unknown as { auth: { cookie: string } }).auth.cookie } });
+    const res = await fetch(`${base}/api/ledger/export.xlsx?status=open,in_progress`, { headers: duty.authHeaders() });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('spreadsheetml');
     const workbook = new ExcelJS.Workbook();

@@ -19,6 +19,11 @@ export class ApiClient {
     return new ApiClient(base, { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]! });
   }
 
+  /** The headers that authenticate this client, for a raw `fetch` (e.g. a binary export). */
+  authHeaders(): Record<string, string> {
+    return { ...(this.auth.cookie ? { cookie: this.auth.cookie } : {}), ...(this.auth.bearer ? { authorization: `Bearer ${this.auth.bearer}` } : {}) };
+  }
+
   withBearer(token: string): ApiClient {
     return new ApiClient(this.base, { bearer: token });
   }
