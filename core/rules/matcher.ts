@@ -83,6 +83,10 @@ const DENSE_SPAN = 20;
 const BIG_NODE = 16;
 const BIG_WINDOW = 4096;
 
+/** Hit buffer sizes (Int32 entries, three per hit): initial, and the most kept between scans. */
+const HIT_BUFFER_INITIAL = 3 * 256;
+const HIT_BUFFER_KEPT = 3 * 65536;
+
 /** Output list terminator; a value v < END continues at list index -v - 2. */
 const END = -1;
 
@@ -185,7 +189,7 @@ export class Matcher<P> {
   }
 
   /** Hits of the running scan as (start, end, term index) triples; objects are made after the walk. */
-  private hits: Int32Array = new Int32Array(3 * 256);
+  private hits: Int32Array = new Int32Array(HIT_BUFFER_INITIAL);
 
   private widenHits(): Int32Array {
     const wider = new Int32Array(this.hits.length * 2);
@@ -283,6 +287,8 @@ export class Matcher<P> {
       const t = hits[k + 2]!;
       matches.push({ start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! });
     }
+    // One huge text must not leave a long-lived worker holding its buffer.
+    if (hits.length > HIT_BUFFER_KEPT) this.hits = new Int32Array(HIT_BUFFER_INITIAL);
     return matches;
   }
 }

@@ -136,6 +136,17 @@ describe('Matcher', () => {
     expect(m.scan('集体上訪').map((x) => `${x.start}:${x.end}:${x.term}:${x.payload}`).sort()).toEqual(['2:4:上 访:c', '2:4:上访:a', '2:4:上访:b']);
   });
 
+  it('reports every hit of a text with more hits than its buffer keeps, and scans normally afterwards', () => {
+    const m = matcherOf(['啊', '啊啊'], { fold: false, skip: '' });
+    const many = m.scan('啊'.repeat(70_000));
+    expect(many.length).toBe(70_000 + 69_999);
+    expect(many.slice(-2)).toEqual([
+      { start: 69_998, end: 70_000, term: '啊啊', payload: '啊啊' },
+      { start: 69_999, end: 70_000, term: '啊', payload: '啊' },
+    ]);
+    expect(scanKeys(m, '哦啊啊')).toEqual(['1:2:啊', '1:3:啊啊', '2:3:啊']);
+  });
+
   it('finds nothing in empty text, in text without terms, and with no terms at all', () => {
     const m = matcherOf(['', '@@', '上访']);
     expect(m.size).toBe(1);
