@@ -17,7 +17,7 @@ export default defineConfig({
         // ECharts stays out of the initial load: only the trends page (a lazy route) imports it.
         manualChunks(id) {
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts';
-          if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus';
+          // Element Plus is left to Rollup: each page's chunk carries the components it uses.
           if (id.includes('node_modules/vue') || id.includes('node_modules/@vue')) return 'vue';
           return undefined;
         },

@@ -63,10 +63,9 @@ export const ROLE_LABEL: Record<string, string> = {
 export const LEDGER_STATUS_LABEL: Record<string, string> = {
   open: '待整改',
   in_progress: '整改中',
-  awaiting_verification: '待核验',
-  verifying: '待核验',
+  awaiting_verification: '待验收',
   closed: '已销号',
-  reopened: '已重开',
+  reopened: '已重新打开',
 };
 
 export const LEDGER_ORIGIN_LABEL: Record<string, string> = {

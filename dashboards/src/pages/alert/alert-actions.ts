@@ -114,8 +114,8 @@ export const LEDGER_ACTION: AlertAction = {
   fields: [
     { key: 'problem', label: '问题描述', type: 'textarea', required: true },
     { key: 'measures', label: '整改措施', type: 'textarea', required: true },
-    { key: 'responsiblePerson', label: '责任人', type: 'user', required: true },
-    { key: 'responsibleSection', label: '责任科室', type: 'text', required: true },
+    { key: 'responsible', label: '责任人', type: 'user', required: true },
+    { key: 'section', label: '责任科室', type: 'text' },
     { key: 'deadline', label: '整改时限', type: 'datetime', required: true },
   ],
 };

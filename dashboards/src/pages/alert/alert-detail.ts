@@ -9,11 +9,11 @@ export interface AlertDetail {
 
 export interface LedgerLink {
   id: string;
-  problem?: string;
-  title?: string;
+  problem: string;
   status: string;
-  deadline?: string;
-  responsiblePerson?: string;
+  deadline: string;
+  responsible: string;
+  overdue?: boolean;
 }
 
 /** A pipeline event (事件): posts per hour and heat. */
@@ -40,7 +40,7 @@ export function fetchAlertAudit(id: string, signal?: AbortSignal): Promise<{ rec
 }
 
 export function fetchAlertLedger(id: string, signal?: AbortSignal): Promise<{ items: LedgerLink[] }> {
-  return api<{ items: LedgerLink[] }>('/api/ledger', { query: { alertId: id, limit: 50 }, signal });
+  return api<{ items: LedgerLink[] }>(`/api/alerts/${encodeURIComponent(id)}/ledger`, { signal });
 }
 
 export function fetchEvent(id: string, signal?: AbortSignal): Promise<{ event: EventRecord }> {
