@@ -89,8 +89,9 @@ describe('the alert wall and alert detail in Chromium', () => {
     await row.waitFor({ timeout: 60_000 });
     await row.focus();
     await page.keyboard.press('Enter');
+    await page.waitForURL(/\/alerts\//);
     const post = page.locator('.post', { hasText: 'onerror' }).first();
-    await post.waitFor();
+    await post.waitFor({ timeout: 60_000 });
     expect(await page.locator('.post :is(img, script, b, i), .detail-head :is(img, script, b, i)').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await post.textContent()).toContain('<img src=x onerror=');
