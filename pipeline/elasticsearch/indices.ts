@@ -283,20 +283,29 @@ const SETTINGS = { number_of_shards: 1, number_of_replicas: 0 };
  * alias's name (the layout before monthly indices) is moved into monthly indices first.
  */
 export async function ensureIndices(es: Client, names: IndexNames): Promise<void> {
-  try {
-    await es.indices.putIndexTemplate({
+  const putTemplate = (withAlias: boolean) =>
+    es.indices.putIndexTemplate({
       name: names.posts,
       index_patterns: [`${names.posts}-*`],
       priority: 100,
-      template: { settings: SETTINGS, mappings: POSTS_MAPPING, aliases: { [names.posts]: {} } },
+      template: { settings: SETTINGS, mappings: POSTS_MAPPING, ...(withAlias ? { aliases: { [names.posts]: {} } } : {}) },
       _meta: { owner: 'qianshao', what: 'monthly posts indices behind a read alias' },
     });
+  try {
+    const legacy = (await es.indices.exists({ index: names.posts })) && !(await es.indices.existsAlias({ name: names.posts }));
+    // An alias cannot be named like an existing index: the legacy index is moved out first.
+    await putTemplate(!legacy);
+    if (legacy) {
+      await migrateConcretePostsIndex(es, names.posts);
+      await putTemplate(true);
+      await ensureIndex(es, monthlyPostsIndex(names.posts, new Date()));
+      await es.indices.putAlias({ index: `${names.posts}-*`, name: names.posts });
+    }
     // Fields added since a monthly index was created are added to it (new fields only: always compatible).
     await es.indices.putMapping({ index: `${names.posts}-*`, allow_no_indices: true, ...POSTS_MAPPING });
   } catch (err) {
     throw translateEsError(err, `put index template ${names.posts}`);
   }
-  await migrateConcretePostsIndex(es, names.posts);
   // The current month's index exists from the start so the read alias always resolves.
   const wanted: [string, MappingTypeMapping | undefined][] = [
     [monthlyPostsIndex(names.posts, new Date()), undefined],
@@ -330,8 +339,6 @@ export async function ensureIndex(es: Client, index: string, mappings?: MappingT
 /** Copies the documents of a pre-monthly `<prefix>-posts` index into monthly indices, then drops it. */
 async function migrateConcretePostsIndex(es: Client, alias: string): Promise<void> {
   try {
-    if (!(await es.indices.exists({ index: alias }))) return;
-    if (await es.indices.existsAlias({ name: alias })) return;
     let page = await es.search<Record<string, unknown>>({ index: alias, scroll: '1m', size: 500, sort: ['_doc'] });
     while (page.hits.hits.length > 0) {
       const operations = page.hits.hits.flatMap((h) => {

@@ -146,4 +146,28 @@ describe('posts in monthly indices behind a read alias, searched with highlights
     expect(reason).toBeInstanceOf(InvalidInputError);
     expect(reason.code).toBe('document_rejected');
   });
+
+  it('moves a pre-monthly concrete posts index into monthly indices behind the alias, losing nothing', async () => {
+    const legacy = indexNames(`${iso.indexPrefix}-legacy`);
+    await es.indices.create({ index: legacy.posts });
+    await es.index({ index: legacy.posts, id: 'old-1', document: { id: 'old-1', text: '旧帖文', collectedAt: '2026-09-03T00:00:00.000Z' }, refresh: true });
+    await es.index({ index: legacy.posts, id: 'old-2', document: { id: 'old-2', text: '旧帖文二', publishedAt: '2026-08-01T00:00:00.000Z', collectedAt: '2026-09-03T00:00:00.000Z' }, refresh: true });
+    await ensureIndices(es, legacy);
+    await es.indices.refresh({ index: legacy.posts });
+    expect(await es.indices.existsAlias({ name: legacy.posts })).toBe(true);
+    const moved = await es.search<{ at: string }>({ index: legacy.posts, query: { ids: { values: ['old-1', 'old-2'] } } });
+    expect(moved.hits.hits.map((h) => [h._id, h._index]).sort()).toEqual([
+      ['old-1', `${legacy.posts}-2026.09`],
+      ['old-2', `${legacy.posts}-2026.08`],
+    ]);
+    expect(moved.hits.hits.find((h) => h._id === 'old-2')?._source?.at).toBe('2026-08-01T00:00:00.000Z');
+
+    const empty = indexNames(`${iso.indexPrefix}-empty`);
+    await es.indices.create({ index: empty.posts });
+    await ensureIndices(es, empty);
+    expect(await es.indices.existsAlias({ name: empty.posts })).toBe(true);
+    // Starting again over the migrated layout changes nothing.
+    await ensureIndices(es, legacy);
+    expect((await es.count({ index: legacy.posts })).count).toBe(2);
+  });
 });
