@@ -38,6 +38,8 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
       keepAlive: true,
       maxRequestRetries: 0,
       maxConcurrency: options.maxConcurrency,
+      // The frontier already limits what is asked for; crawlee's autoscaling would only shrink it on a busy machine.
+      minConcurrency: options.maxConcurrency,
       navigationTimeoutSecs: options.timeoutSeconds,
       requestHandlerTimeoutSecs: options.timeoutSeconds * 2,
       useSessionPool: false,
@@ -57,7 +59,8 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
           if (status === 403 || status === 429) throw new CrawlError('blocked', `${request.url}: ${status}`, status);
           if (status === 404 || status === 410) throw new CrawlError('gone', `${request.url}: ${status}`, status);
           if (status >= 500) throw new CrawlError('server-error', `${request.url}: ${status}`, status);
-          await page.waitForLoadState('networkidle', { timeout: options.timeoutSeconds * 1000 }).catch(() => undefined);
+          // Lists are often filled by XHR after `load`: wait for the network to settle there; detail pages are read at `load`.
+          if (request.userData.label !== 'DETAIL') await page.waitForLoadState('networkidle', { timeout: Math.min(5000, options.timeoutSeconds * 1000) }).catch(() => undefined);
           const html = await page.content();
           const body = Buffer.from(html, 'utf8');
           if (body.length > options.maxPageBytes) throw new CrawlError('too-large', `${request.url}: rendered page larger than ${options.maxPageBytes} bytes`);
@@ -78,11 +81,11 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
   const running = crawler.run().catch(() => undefined);
 
   return {
-    load(url) {
+    load(url, label) {
       const uniqueKey = randomUUID();
       return new Promise((resolve, reject) => {
         pending.set(uniqueKey, { resolve, reject });
-        crawler.addRequests([{ url, uniqueKey }]).catch((err: unknown) => {
+        crawler.addRequests([{ url, uniqueKey, userData: { label } }]).catch((err: unknown) => {
           pending.delete(uniqueKey);
           reject(err);
         });

@@ -1,0 +1,92 @@
+/**
+ * Crawl benchmarks against loopback fixtures (`bench/crawl-site.ts`):
+ *  1. static pages per second, first crawl of a 5,000-article site (plus its 250 list pages);
+ *  2. the re-crawl of the unchanged site: share of detail pages fetched again (target ≤ 5 %);
+ *  3. browser-rendered pages per second (JavaScript-written lists, every page rendered in Chromium).
+ * The crawl memory is the real one (Redis, a throw-away prefix). Peak RSS is sampled every 50 ms
+ * for this Node process (Chromium's own processes are not included).
+ *
+ *   npm run bench:crawl [-- --articles 5000 --browser-articles 200]
+ */
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { WebsiteSourceSchema } from '../core/sources/source.js';
+import { crawlPageSource } from '../crawlers/routes-for.js';
+import { RedisCrawlState } from '../crawlers/shared/crawl-state.js';
+import { startBenchSite } from './crawl-site.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ARTICLES = arg('articles', 5000);
+const BROWSER_ARTICLES = arg('browser-articles', 200);
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = `qsbench-${randomBytes(4).toString('hex')}`;
+
+async function run(render: 'static' | 'browser', articles: number, concurrency: number) {
+  const site = await startBenchSite({ articles, render });
+  const source = WebsiteSourceSchema.parse({
+    id: `bench-${render}`,
+    kind: 'website',
+    name: 'bench',
+    owner: { section: 'bench', person: 'bench' },
+    entryPoints: [`${site.url}/col/index.html`],
+    allowedHosts: [new URL(site.url).host],
+    render,
+    crawl: { delayMs: 0, perHostConcurrency: concurrency, maxPages: articles + site.listPages + 10, maxDepth: site.listPages + 5, robotsTxt: 'ignore', revisitRecentDays: 7 },
+  });
+  const state = new RedisCrawlState(redis, prefix, source.id);
+  let items = 0;
+  const options = { state, maxRequests: 100_000, timeoutSeconds: 30, onItem: async () => void items++ };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const first = await crawlPageSource(source, options);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const pages = first.pagesFetched + first.pagesUnchanged;
+  const result: Record<string, unknown> = {
+    render,
+    articles,
+    pages,
+    items,
+    failures: first.failures.length,
+    seconds: Number(seconds.toFixed(2)),
+    pagesPerSecond: Number((pages / seconds).toFixed(1)),
+    nodeCpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+  };
+  if (render === 'static') {
+    items = 0;
+    const t1 = performance.now();
+    const again = await crawlPageSource(source, options);
+    Object.assign(result, {
+      recrawlSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
+      recrawlDetailFetched: again.detailFetched,
+      recrawlDetailSkipped: again.detailSkipped,
+      recrawlDetailShare: `${((100 * again.detailFetched) / articles).toFixed(2)} %`,
+      recrawlItemsEmitted: items,
+    });
+  }
+  await site.close();
+  return result;
+}
+
+try {
+  console.log(JSON.stringify(await run('static', ARTICLES, 16)));
+  console.log(JSON.stringify(await run('browser', BROWSER_ARTICLES, 4)));
+  console.log(JSON.stringify({ peakRss: mb(peakRss), node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg().map((l) => l.toFixed(2)) }));
+} finally {
+  clearInterval(sampler);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
