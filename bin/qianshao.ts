@@ -83,6 +83,14 @@ import { renderMarkdown } from '../reports/render/markdown.js';
 import { renderXlsx } from '../reports/render/xlsx.js';
 import { parseScope } from '../core/reports/report.js';
 import { DEMO_CREDENTIALS, startDemoSite } from '../tests/fixtures/demo-site/server.js';
+import { loadAlertingFiles } from '../core/escalation/alerting-files.js';
+import { EsRosterStore } from '../pipeline/elasticsearch/es-roster-store.js';
+import { AlertDesk } from '../pipeline/alert/alert-desk.js';
+import { BullClockScheduler } from '../pipeline/escalate/clock-scheduler.js';
+import { startEscalateRole } from '../pipeline/escalate/escalate-role.js';
+import { escalationRoutes } from '../api/routes/escalation-routes.js';
+import { rosterRoutes } from '../api/routes/roster-routes.js';
+import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
@@ -274,6 +282,28 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   // The demo's WeChat account and push source take their credentials from env, like real ones.
   if (config.demo.enabled) Object.assign(env, DEMO_CREDENTIALS, { ...process.env });
 
+  // Alerting: the policy, calendar and plans from YAML; the roster seeded once, then kept in Elasticsearch.
+  const alerting = loadAlertingFiles(configDir, config.demo.enabled ? path.join(configDir, 'demo') : configDir);
+  const roster = new EsRosterStore(es, names.roster);
+  await roster.seed(alerting.roster);
+  const now = () => new Date();
+  const clocks = new BullClockScheduler(queues.escalate, now);
+  const desk = new AlertDesk({
+    alerts,
+    audit,
+    clocks,
+    roster,
+    enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
+    publish: async (change) => void (await redis.publish(liveChannel, JSON.stringify(change))),
+    policy: alerting.policy,
+    calendar: alerting.calendar,
+    timeZone: config.unit.timezone,
+    linkBase: publicUrl(config),
+    now,
+    log,
+  });
+  const alertingContext = { policy: alerting.policy, calendar: alerting.calendar, plans: alerting.plans, roster, alerts, timeZone: config.unit.timezone, now };
+
   if (roles.includes('api')) {
     const reports = createReportService(config, es, sources, sourceHealth, audit);
     await reports.ensure();
@@ -318,7 +348,9 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         userRoutes({ users: userStore, sessions, attempts, audit }),
         tokenRoutes({ tokens, audit }),
         ledgerRoutes({ ledger, users: userStore, alerts, audit, now: () => new Date(), unitName: config.unit.name, timeZone: config.unit.timezone }),
-        alertRoutes({ alerts, posts }),
+        alertRoutes({ ...alertingContext, posts, desk }),
+        escalationRoutes(alertingContext),
+        rosterRoutes({ roster, audit, alerts, now }),
         searchRoutes({ posts }),
         pipelineRoutes({ deadLetters, queues, events, signals, audit }),
         sourceRoutes({ registry, health: sourceHealth, crawlQueue: queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
@@ -396,15 +428,14 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
     const pipeline = startPipelineRole({
       ingest,
       posts,
-      alerts,
+      desk,
+      events,
       queues,
       deadLetters,
       connection: redis,
       prefix,
       ingestConcurrency: config.pipeline.ingestConcurrency,
       log,
-      now: () => new Date(),
-      onAlert: async (alertId, outcome) => void (await redis.publish(liveChannel, JSON.stringify({ alertId, outcome }))),
     });
     closers.unshift(() => pipeline.close());
     const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels, outcomes: deliveries, dashboardUrl: publicUrl(config), env, log, now: () => new Date() });
@@ -425,6 +456,19 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
       now: () => new Date(),
     });
     closers.unshift(() => reportSchedules.close());
+    const escalation = startEscalateRole({
+      desk,
+      alerts,
+      queue: queues.escalate,
+      clocks,
+      connection: redis,
+      prefix,
+      concurrency: config.alerting.escalateConcurrency,
+      reconcileEverySeconds: config.alerting.reconcileEverySeconds,
+      log,
+      now,
+    });
+    closers.unshift(() => escalation.close());
     const heartbeat = startHeartbeat(redis, prefix, 'worker');
     closers.unshift(() => heartbeat.stop());
   }

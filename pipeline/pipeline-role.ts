@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
-import type { AlertStore } from './elasticsearch/es-alert-store.js';
 import type { PostStore } from './elasticsearch/es-post-store.js';
+import type { EventStore } from './elasticsearch/es-event-store.js';
 import { evaluateAlerts } from './alert/evaluate-alerts.js';
+import type { AlertDesk } from './alert/alert-desk.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
 import { startWorker, type AlertJob, type IngestJob, type Queues, type SourceHealthJob } from './queues.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
@@ -12,7 +13,9 @@ import { NotFoundError } from '../core/errors.js';
 export interface PipelineRoleDeps {
   ingest(raw: unknown): Promise<IngestOutcome>;
   posts: PostStore;
-  alerts: AlertStore;
+  desk: AlertDesk;
+  /** Reads the event a post belongs to, for its heat. */
+  events: Pick<EventStore, 'get'>;
   queues: Pick<Queues, 'ingest' | 'alert'>;
   deadLetters: RedisDeadLetters;
   connection: Redis;
@@ -20,9 +23,6 @@ export interface PipelineRoleDeps {
   /** Ingest jobs in flight per process: the bulk indexer batches their writes, so this sets batch size. */
   ingestConcurrency: number;
   log: Logger;
-  now(): Date;
-  /** Told of every alert created or merged (the API's live stream listens). */
-  onAlert(alertId: string, outcome: 'created' | 'merged'): Promise<void>;
 }
 
 /** Ingest and alert-evaluation workers. Both wait (without spending attempts) while Elasticsearch is down. */
@@ -37,22 +37,21 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
     'alert',
     async (job) => {
       if (job.name === 'source-health') {
-        const alert = sourceHealthAlert(job.data as SourceHealthJob);
-        if (!alert) return { outcome: 'recovered' };
-        const outcome = await deps.alerts.createOrMerge(alert);
-        if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
-        deps.log.warn({ alertId: alert.id, source: alert.sourceId, outcome }, 'source-health alert');
-        return { id: alert.id, outcome };
+        const signal = sourceHealthAlert(job.data as SourceHealthJob);
+        if (!signal) return { outcome: 'recovered' };
+        const result = await deps.desk.raise(signal);
+        deps.log.warn({ alertId: result.alertId, source: signal.sourceId, outcome: result.outcome }, 'source-health alert');
+        return result;
       }
       const data = job.data as AlertJob;
       const post = await deps.posts.get(data.postId, data.index);
       if (!post) throw new NotFoundError(`post ${data.postId} is not indexed`);
       const results = [];
-      for (const alert of evaluateAlerts(post, deps.now())) {
-        const outcome = await deps.alerts.createOrMerge(alert);
-        if (outcome !== 'unchanged') await deps.onAlert(alert.id, outcome);
-        deps.log.info({ alertId: alert.id, level: alert.level, terms: alert.terms, outcome, eventId: data.eventId }, 'alert evaluated');
-        results.push({ id: alert.id, outcome });
+      const event = await deps.events.get(data.eventId).catch(() => undefined);
+      for (const signal of evaluateAlerts(post, { eventId: data.eventId, ...(event ? { eventHeat: event.postCount } : {}) })) {
+        const result = await deps.desk.raise(signal);
+        deps.log.info({ alertId: result.alertId, ruleLevel: signal.ruleLevel, terms: signal.terms, outcome: result.outcome, eventId: data.eventId }, 'alert evaluated');
+        results.push(result);
       }
       return results;
     },

@@ -8,7 +8,7 @@ import type { AlertHandOver } from '../core/events/event.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 
 /** A queue exists only where retry, concurrency or rate-limit needs differ (DESIGN.md, data flow). */
-export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'notify'] as const;
+export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'escalate', 'notify'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface CrawlJob {
@@ -39,6 +39,13 @@ export interface IngestJob {
 }
 /** A post with hits, handed to alert evaluation with the event it belongs to. */
 export type AlertJob = AlertHandOver;
+/** One alert clock: fires at its due time unless the alert moved on (then the token no longer matches). */
+export interface EscalateJob {
+  alertId: string;
+  clockId: string;
+  token: string;
+  dueAt: string;
+}
 
 /** One delivery to one channel, or a digest flush (`digest: channelId`) of deliveries held back by a rate limit. */
 export type NotifyQueueJob = { delivery: NotifyJob } | { digest: string };
@@ -48,6 +55,7 @@ export interface Queues {
   ingest: Queue<IngestJob>;
   /** Jobs named `evaluate` carry an AlertJob; jobs named `source-health` a SourceHealthJob. */
   alert: Queue<AlertJob | SourceHealthJob>;
+  escalate: Queue<EscalateJob>;
   notify: Queue<NotifyQueueJob>;
   close(): Promise<void>;
 }
@@ -70,14 +78,16 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const crawl = new Queue<CrawlJob>('crawl', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 1 } });
   const ingest = new Queue<IngestJob>('ingest', opts);
   const alert = new Queue<AlertJob | SourceHealthJob>('alert', opts);
+  const escalate = new Queue<EscalateJob>('escalate', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 } } });
   const notify = new Queue<NotifyQueueJob>('notify', opts);
   return {
     crawl,
     ingest,
     alert,
+    escalate,
     notify,
     async close() {
-      await Promise.all([crawl.close(), ingest.close(), alert.close(), notify.close()]);
+      await Promise.all([crawl.close(), ingest.close(), alert.close(), escalate.close(), notify.close()]);
     },
   };
 }

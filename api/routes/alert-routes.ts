@@ -1,30 +1,155 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
+import type { Alert, VersionedAlert } from '../../core/alerts/alert.js';
 import { AlertStatusSchema } from '../../core/alerts/alert.js';
+import type { AlertAction } from '../../core/alerts/lifecycle.js';
+import { plannedClocks } from '../../core/escalation/clocks.js';
+import { peopleForRole } from '../../core/duty/roster.js';
+import { ChainRoleSchema } from '../../core/escalation/policy.js';
 import { NotFoundError } from '../../core/errors.js';
+import { instantiatePlan, plansFor, type PlanTemplate } from '../../core/plans/response-plan.js';
+import type { Calendar } from '../../core/calendar/sensitive-periods.js';
+import type { AlertDesk } from '../../pipeline/alert/alert-desk.js';
 import type { AlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
-import { requireRole } from '../authenticate.js';
+import type { RosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
+import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 
+const csv = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).max(10));
+
 const ListQuerySchema = z.object({
-  status: AlertStatusSchema.optional(),
+  status: csv(AlertStatusSchema).optional(),
+  level: csv(z.coerce.number().int().min(1).max(4)).optional(),
+  category: z.string().min(1).max(50).optional(),
+  assignee: z.string().min(1).max(80).optional(),
+  q: z.string().min(1).max(100).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-export function alertRoutes(deps: { alerts: AlertStore; posts: PostStore }): Router {
+const Text = (max: number) => z.string().trim().min(1).max(max);
+/** The version the person saw (`GET` returns it); when sent, a change since then is a 409. */
+const Version = { version: z.string().regex(/^\d+:\d+$/).optional() };
+const EvidenceSchema = z.object({ kind: z.enum(['post', 'snapshot', 'file', 'link']), ref: Text(500), note: z.string().max(500).optional() });
+
+const Bodies = {
+  acknowledge: z.object({ note: z.string().max(1000).optional(), ...Version }),
+  handle: z.object({ note: z.string().max(1000).optional(), ...Version }),
+  respond: z.object({ note: Text(4000), pressConference: z.boolean().optional(), ...Version }),
+  close: z.object({ note: Text(4000), ...Version }),
+  falsePositive: z.object({ reason: Text(1000), ...Version }),
+  reopen: z.object({ reason: Text(1000), ...Version }),
+  level: z.object({ level: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]), reason: Text(1000), ...Version }),
+  assign: z.object({ kind: z.enum(['person', 'section']), id: Text(80), name: z.string().max(80).optional(), note: z.string().max(1000).optional(), ...Version }),
+  escalate: z.object({ reason: Text(1000), ...Version }),
+  evidence: z.object({ ...EvidenceSchema.shape, ...Version }),
+  plan: z.object({ templateId: Text(80), ...Version }),
+  assignStep: z.object({ assignee: Text(80), ...Version }),
+  completeStep: z.object({ note: Text(4000), evidence: z.array(EvidenceSchema).max(20).default([]), ...Version }),
+};
+
+/** What a list shows; the detail carries the whole alert. */
+function summary({ alert, version }: VersionedAlert): Record<string, unknown> {
+  const { policy: _p, firedClocks: _f, notifications, timeline: _t, ...rest } = alert;
+  return { ...rest, version, lastNotification: notifications.at(-1) };
+}
+
+function idOf(req: Request): string {
+  const id = String(req.params.id ?? '');
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(id)) throw new NotFoundError(`预警不存在 (alert ${id.slice(0, 80)} does not exist)`);
+  return id;
+}
+
+export interface AlertRoutesDeps {
+  alerts: AlertStore;
+  posts: PostStore;
+  desk: AlertDesk;
+  plans: readonly PlanTemplate[];
+  roster: RosterStore;
+  calendar: Calendar;
+  timeZone: string;
+  now(): Date;
+}
+
+/** Alerts: list, detail, and every lifecycle action (thin: parse, authorize, hand to the desk). */
+export function alertRoutes(deps: AlertRoutesDeps): Router {
   const router = Router();
-  router.get('/alerts', requireRole(), async (req, res) => {
+  router.get('/alerts', requirePermission('alert.read'), async (req, res) => {
     const query = parseBody(ListQuerySchema, req.query);
-    res.json({ alerts: await deps.alerts.list(query) });
+    const found = await deps.alerts.list({ ...query, ...(query.level ? { level: query.level } : {}) });
+    res.json({ alerts: found.map(summary) });
   });
-  router.get('/alerts/:id', requireRole(), async (req, res) => {
-    const alert = await deps.alerts.get(String(req.params.id));
-    if (!alert) throw new NotFoundError(`alert ${req.params.id} does not exist`);
-    const posts = (await Promise.all(alert.postIds.slice(0, 50).map((id) => deps.posts.get(id)))).filter((p) => p !== undefined);
-    res.json({ alert, posts });
+  router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {
+    const found = await deps.alerts.getVersioned(idOf(req));
+    if (!found) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
+    const posts = (await Promise.all(found.alert.postIds.slice(0, 50).map((id) => deps.posts.get(id)))).filter((p) => p !== undefined);
+    res.json({ alert: { ...found.alert, version: found.version }, posts, clocks: plannedClocks(found.alert) });
   });
-  router.get('/posts', requireRole(), async (req, res) => {
+  router.get('/alerts/:id/plans', requirePermission('alert.read'), async (req, res) => {
+    const alert = await deps.alerts.get(idOf(req));
+    if (!alert) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
+    res.json({ plans: plansFor(deps.plans, alert.category, alert.level) });
+  });
+
+  const act = <S extends z.ZodType<{ version?: string | undefined }>>(
+    path: string,
+    permission: Parameters<typeof requirePermission>[0],
+    schema: S,
+    toAction: (body: z.infer<S>, alert: () => Promise<Alert>, req: Request) => AlertAction | Promise<AlertAction>,
+  ) => {
+    router.post(`/alerts/:id/${path}`, requirePermission(permission), async (req, res) => {
+      const id = idOf(req);
+      const body = parseBody(schema, req.body);
+      const load = async () => {
+        const alert = await deps.alerts.get(id);
+        if (!alert) throw new NotFoundError(`预警不存在 (alert ${id} does not exist)`);
+        return alert;
+      };
+      const action = await toAction(body, load, req);
+      const result = await deps.desk.act(id, action, actorOf(req), req.requestId, body.version);
+      res.json({ alert: { ...result.alert, version: result.version } });
+    });
+  };
+
+  act('acknowledge', 'alert.acknowledge', Bodies.acknowledge, (b) => ({ type: 'acknowledge', ...(b.note ? { note: b.note } : {}) }));
+  act('handle', 'alert.acknowledge', Bodies.handle, (b) => ({ type: 'start_handling', ...(b.note ? { note: b.note } : {}) }));
+  act('respond', 'alert.respond', Bodies.respond, (b) => ({ type: 'respond', note: b.note, ...(b.pressConference ? { pressConference: true } : {}) }));
+  act('close', 'alert.close', Bodies.close, (b) => ({ type: 'close', note: b.note }));
+  act('false-positive', 'alert.false_positive', Bodies.falsePositive, (b) => ({ type: 'false_positive', reason: b.reason }));
+  act('reopen', 'alert.reopen', Bodies.reopen, (b) => ({ type: 'reopen', reason: b.reason }));
+  act('level', 'alert.change_level', Bodies.level, (b) => ({ type: 'change_level', level: b.level, reason: b.reason }));
+  act('assign', 'alert.assign', Bodies.assign, (b) => ({
+    type: 'assign',
+    assignee: { kind: b.kind, id: b.id, ...(b.name ? { name: b.name } : {}) },
+    ...(b.note ? { note: b.note } : {}),
+  }));
+  act('escalate', 'alert.escalate', Bodies.escalate, (b) => ({ type: 'escalate', reason: b.reason }));
+  act('evidence', 'alert.respond', Bodies.evidence, (b) => ({ type: 'add_evidence', evidence: { kind: b.kind, ref: b.ref, ...(b.note ? { note: b.note } : {}) } }));
+  act('plan', 'plan.trigger', Bodies.plan, async (b, load, req) => {
+    await load(); // an unknown alert is a 404 before anything else
+    const template = deps.plans.find((p) => p.id === b.templateId);
+    if (!template) throw new NotFoundError(`预案不存在 (no plan template ${b.templateId})`);
+    const roster = (await deps.roster.current()).roster;
+    const now = deps.now();
+    const checklist = instantiatePlan(template, now, actorOf(req).id, (role) => {
+      const chainRole = ChainRoleSchema.safeParse(role);
+      if (chainRole.success) return peopleForRole(roster, chainRole.data, now, deps.timeZone, deps.calendar)[0]?.person.username;
+      return undefined;
+    });
+    return { type: 'trigger_plan', checklist };
+  });
+  act('plan/steps/:stepId/assign', 'plan.trigger', Bodies.assignStep, (b, _load, req) => ({ type: 'assign_plan_step', stepId: String(req.params.stepId), assignee: b.assignee }));
+  act('plan/steps/:stepId/complete', 'plan.complete_step', Bodies.completeStep, (b, _load, req) => ({
+    type: 'complete_plan_step',
+    stepId: String(req.params.stepId),
+    note: b.note,
+    evidence: b.evidence.map((e) => ({ kind: e.kind, ref: e.ref, ...(e.note ? { note: e.note } : {}) })),
+  }));
+
+  router.get('/posts', requirePermission('alert.read'), async (req, res) => {
     const { limit } = parseBody(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), req.query);
     res.json({ posts: await deps.posts.latest(limit), total: await deps.posts.count() });
   });

@@ -130,6 +130,13 @@ export const ConfigSchema = z.object({
         .default(DEFAULT_REPORT_SCHEDULES),
     })
     .default({ schedules: DEFAULT_REPORT_SCHEDULES }),
+  alerting: z
+    .object({
+      /** How often the reconciler re-arms escalation clocks Redis lost. */
+      reconcileEverySeconds: z.coerce.number().positive().default(60),
+      escalateConcurrency: z.coerce.number().int().positive().default(8),
+    })
+    .default({ reconcileEverySeconds: 60, escalateConcurrency: 8 }),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -166,5 +173,6 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['AUDIT_CHECKPOINT_KEY', ['audit', 'checkpointKey']],
   ['AUDIT_CHECKPOINT_KEY_FILE', ['audit', 'checkpointKeyFile']],
   ['AUDIT_CHECKPOINT_EVERY_MINUTES', ['audit', 'checkpointEveryMinutes']],
+  ['ALERT_RECONCILE_EVERY_SECONDS', ['alerting', 'reconcileEverySeconds']],
   ['LOG_LEVEL', ['log', 'level']],
 ];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Alert } from '../../core/alerts/alert.js';
+import type { AlertSignal } from '../../core/alerts/raise-alert.js';
 import type { SourceHealthJob } from '../queues.js';
 
 /**
@@ -7,21 +7,22 @@ import type { SourceHealthJob } from '../queues.js';
  * of its coverage gap), each reminder merged into it as a new entry so the wall shows it again.
  * A recovery raises nothing; the outage stays in the source's health as a closed gap.
  */
-export function sourceHealthAlert(job: SourceHealthJob): Alert | undefined {
+export function sourceHealthAlert(job: SourceHealthJob): AlertSignal | undefined {
   if (job.signal === 'recovered') return undefined;
   const outage = createHash('sha256').update(`${job.sourceId}\u0000${job.since}`).digest('hex').slice(0, 16);
+  const cause = job.cause ?? '原因未知';
   return {
     id: `source-health-${outage}`,
     packId: 'source-health',
     category: '阵地健康',
-    level: 3,
-    status: 'new',
-    title: `阵地采集失败：${job.sourceName}（连续 ${job.consecutiveFailures} 次，${job.cause ?? '原因未知'}；责任人 ${job.owner.section} ${job.owner.person}）`,
+    ruleLevel: 3,
+    groupKey: `source-health:${job.sourceId}:${job.since}`,
     sourceId: job.sourceId,
-    postIds: [`source-health:${job.sourceId}:${job.at}`],
-    terms: [],
+    title: `阵地采集失败：${job.sourceName}（连续 ${job.consecutiveFailures} 次，${cause}；责任人 ${job.owner.section} ${job.owner.person}）`,
+    postId: `source-health:${job.sourceId}:${job.at}`,
+    postAt: job.at,
     hits: [],
-    createdAt: job.at,
-    updatedAt: job.at,
+    terms: [],
+    explanation: { terms: [], schemes: [], exclusionsChecked: [] },
   };
 }

@@ -1,22 +1,43 @@
-import type { Client } from '@elastic/elasticsearch';
-import type { Alert } from '../../core/alerts/alert.js';
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Alert, AlertStatus, VersionedAlert } from '../../core/alerts/alert.js';
 import { ConflictError } from '../../core/errors.js';
 import { translateEsError } from './es-client.js';
 
 export interface AlertQuery {
-  status?: string;
+  status?: AlertStatus | AlertStatus[];
+  level?: number[];
+  category?: string;
+  assignee?: string;
+  /** Words in the title. */
+  q?: string;
+  from?: string;
+  to?: string;
   limit?: number;
 }
 
 /**
- * Where alerts live. Port: state transitions with optimistic concurrency, escalation clocks and the
- * audit chain come with the alerting issue; this store only creates and merges.
+ * Where alerts live. Every change is a compare-and-set on the document version
+ * (`if_seq_no`/`if_primary_term`), so two people acting at once cannot both win.
+ * Deliberately left out: deciding anything — transitions are checked by core/alerts/lifecycle.ts.
  */
 export interface AlertStore {
-  /** Creates the alert, or merges its posts and hits into the existing one with the same id. */
-  createOrMerge(alert: Alert): Promise<'created' | 'merged' | 'unchanged'>;
+  /** Creates the alert; false when one with this id already exists. */
+  create(alert: Alert): Promise<{ created: true; version: string } | { created: false }>;
   get(id: string): Promise<Alert | undefined>;
-  list(query: AlertQuery): Promise<Alert[]>;
+  getVersioned(id: string): Promise<VersionedAlert | undefined>;
+  /** Replaces the alert if it is still at `version`; else throws ConflictError (`version_conflict`). */
+  replace(alert: Alert, version: string): Promise<string>;
+  list(query: AlertQuery): Promise<VersionedAlert[]>;
+  /** Open alerts of a group (event) other than `exceptId`, for inhibition. */
+  openInGroup(groupKey: string, exceptId: string): Promise<Alert[]>;
+  /** Alerts with a pending clock, paged by id for the reconciler. */
+  withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]>;
+}
+
+function parseVersion(version: string): { if_seq_no: number; if_primary_term: number } {
+  const m = /^(\d+):(\d+)$/.exec(version);
+  if (!m) throw new ConflictError(`version "${version}" is not one this server gave out`, 'version_conflict');
+  return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
 }
 
 export class EsAlertStore implements AlertStore {
@@ -25,65 +46,91 @@ export class EsAlertStore implements AlertStore {
     private readonly index: string,
   ) {}
 
-  async createOrMerge(alert: Alert): Promise<'created' | 'merged' | 'unchanged'> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.es.create({ index: this.index, id: alert.id, document: alert, refresh: 'wait_for' });
-        return 'created';
-      } catch (err) {
-        const translated = translateEsError(err, `create alert ${alert.id}`);
-        if (!(translated instanceof ConflictError)) throw translated;
-      }
-      try {
-        const current = await this.es.get<Alert>({ index: this.index, id: alert.id });
-        const existing = current._source!;
-        const newPosts = alert.postIds.filter((p) => !existing.postIds.includes(p));
-        if (newPosts.length === 0) return 'unchanged';
-        const merged: Alert = {
-          ...existing,
-          level: Math.min(existing.level, alert.level) as Alert['level'],
-          postIds: [...existing.postIds, ...newPosts],
-          terms: [...new Set([...existing.terms, ...alert.terms])],
-          hits: [...existing.hits, ...alert.hits.filter((h) => newPosts.includes(h.postId))],
-          updatedAt: alert.updatedAt,
-        };
-        await this.es.index({
-          index: this.index,
-          id: alert.id,
-          document: merged,
-          if_seq_no: current._seq_no!,
-          if_primary_term: current._primary_term!,
-          refresh: 'wait_for',
-        });
-        return 'merged';
-      } catch (err) {
-        const translated = translateEsError(err, `merge alert ${alert.id}`);
-        if (!(translated instanceof ConflictError)) throw translated;
-      }
+  async create(alert: Alert): Promise<{ created: true; version: string } | { created: false }> {
+    try {
+      const res = await this.es.create({ index: this.index, id: alert.id, document: alert, refresh: 'wait_for' });
+      return { created: true, version: `${res._seq_no}:${res._primary_term}` };
+    } catch (err) {
+      const translated = translateEsError(err, `create alert ${alert.id}`);
+      if (translated instanceof ConflictError) return { created: false };
+      throw translated;
     }
-    throw new ConflictError(`alert ${alert.id}: gave up merging after 5 concurrent changes`);
   }
 
   async get(id: string): Promise<Alert | undefined> {
+    return (await this.getVersioned(id))?.alert;
+  }
+
+  async getVersioned(id: string): Promise<VersionedAlert | undefined> {
+    if (id.length === 0 || id.length > 200) return undefined;
     try {
       const res = await this.es.get<Alert>({ index: this.index, id }, { ignore: [404] });
-      return res.found ? res._source : undefined;
+      return res.found && res._source ? { alert: res._source, version: `${res._seq_no}:${res._primary_term}` } : undefined;
     } catch (err) {
       throw translateEsError(err, `get alert ${id}`);
     }
   }
 
-  async list(query: AlertQuery): Promise<Alert[]> {
+  async replace(alert: Alert, version: string): Promise<string> {
+    try {
+      const res = await this.es.index({ index: this.index, id: alert.id, document: alert, ...parseVersion(version), refresh: 'wait_for' });
+      return `${res._seq_no}:${res._primary_term}`;
+    } catch (err) {
+      const translated = translateEsError(err, `update alert ${alert.id}`);
+      if (translated instanceof ConflictError) {
+        throw new ConflictError(`预警刚被他人修改，请刷新后重试 (alert ${alert.id} was changed by someone else at the same moment)`, 'version_conflict');
+      }
+      throw translated;
+    }
+  }
+
+  async list(query: AlertQuery): Promise<VersionedAlert[]> {
+    const filter: estypes.QueryDslQueryContainer[] = [];
+    if (query.status) filter.push({ terms: { status: Array.isArray(query.status) ? query.status : [query.status] } });
+    if (query.level?.length) filter.push({ terms: { level: query.level } });
+    if (query.category) filter.push({ term: { category: query.category } });
+    if (query.assignee) filter.push({ term: { 'assignee.id': query.assignee } });
+    if (query.from || query.to) filter.push({ range: { createdAt: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } } });
+    const must: estypes.QueryDslQueryContainer[] = query.q ? [{ match_phrase: { title: query.q } }] : [];
     try {
       const res = await this.es.search<Alert>({
         index: this.index,
         size: Math.min(query.limit ?? 100, 500),
-        query: query.status ? { term: { status: query.status } } : { match_all: {} },
+        seq_no_primary_term: true,
+        query: { bool: { filter, must } },
         sort: [{ level: 'asc' }, { updatedAt: 'desc' }],
+      });
+      return res.hits.hits.flatMap((h) => (h._source ? [{ alert: h._source, version: `${h._seq_no}:${h._primary_term}` }] : []));
+    } catch (err) {
+      throw translateEsError(err, 'list alerts');
+    }
+  }
+
+  async openInGroup(groupKey: string, exceptId: string): Promise<Alert[]> {
+    try {
+      const res = await this.es.search<Alert>({
+        index: this.index,
+        size: 50,
+        query: { bool: { filter: [{ term: { groupKey } }, { terms: { status: ['new', 'acknowledged', 'handling', 'responded'] } }], must_not: [{ ids: { values: [exceptId] } }] } },
       });
       return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
     } catch (err) {
-      throw translateEsError(err, 'list alerts');
+      throw translateEsError(err, 'find alerts of a group');
+    }
+  }
+
+  async withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]> {
+    try {
+      const res = await this.es.search<Alert>({
+        index: this.index,
+        size,
+        query: { exists: { field: 'nextDueAt' } },
+        sort: [{ id: 'asc' }],
+        ...(afterId ? { search_after: [afterId] } : {}),
+      });
+      return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+    } catch (err) {
+      throw translateEsError(err, 'list alerts with pending clocks');
     }
   }
 }

@@ -126,13 +126,41 @@ export const ALERTS_MAPPING: MappingTypeMapping = {
     status: { type: 'keyword' },
     title: { type: 'text', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
     sourceId: { type: 'keyword' },
+    groupKey: { type: 'keyword' },
+    eventId: { type: 'keyword' },
     postIds: { type: 'keyword' },
     terms: { type: 'keyword' },
     hits: { type: 'object', enabled: false },
+    heat: { type: 'integer' },
+    sentiment: { type: 'float' },
+    assignee: { properties: { kind: { type: 'keyword' }, id: { type: 'keyword' }, name: { type: 'keyword' } } },
+    acknowledgedAt: { type: 'date' },
+    acknowledgedBy: { type: 'keyword' },
+    respondedAt: { type: 'date' },
+    pressConferenceAt: { type: 'date' },
+    closedAt: { type: 'date' },
+    falsePositiveReason: { type: 'text' },
+    cycleStartedAt: { type: 'date' },
+    reopenCount: { type: 'integer' },
+    escalationStep: { type: 'byte' },
+    nextDueAt: { type: 'date' },
+    lastNotifiedAt: { type: 'date' },
+    // Read whole with the alert, never searched: kept out of the index.
+    levelExplanation: { type: 'object', enabled: false },
+    explanation: { type: 'object', enabled: false },
+    evidence: { type: 'object', enabled: false },
+    timeline: { type: 'object', enabled: false },
+    policy: { type: 'object', enabled: false },
+    firedClocks: { type: 'object', enabled: false },
+    notifications: { type: 'object', enabled: false },
+    plan: { type: 'object', enabled: false },
     createdAt: { type: 'date' },
     updatedAt: { type: 'date' },
   },
 };
+
+/** The duty roster (one document, `current`), seeded from YAML and edited through the API. */
+export const ROSTER_MAPPING: MappingTypeMapping = { dynamic: 'strict', properties: { roster: { type: 'object', enabled: false }, updatedAt: { type: 'date' }, updatedBy: { type: 'keyword' } } };
 
 /**
  * Audit records keep `before`/`after` verbatim (never indexed): the hash covers exactly what was
@@ -246,6 +274,7 @@ export interface IndexNames {
   events: string;
   signals: string;
   ledger: string;
+  roster: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
@@ -261,6 +290,7 @@ export function indexNames(prefix: string): IndexNames {
     events: `${prefix}-events`,
     signals: `${prefix}-signals`,
     ledger: `${prefix}-ledger`,
+    roster: `${prefix}-roster`,
   };
 }
 
@@ -317,6 +347,7 @@ export async function ensureIndices(es: Client, names: IndexNames): Promise<void
     [names.events, EVENTS_MAPPING],
     [names.signals, SIGNALS_MAPPING],
     [names.ledger, LEDGER_MAPPING],
+    [names.roster, ROSTER_MAPPING],
   ];
   for (const [index, mappings] of wanted) await ensureIndex(es, index, mappings);
 }

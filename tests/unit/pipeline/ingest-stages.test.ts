@@ -85,11 +85,15 @@ describe('ingest stages', () => {
   it('raises one alert per pack for a post, keyed so the same words re-posted merge into it', () => {
     const post = normalizeItem(item);
     const indexed = { ...post, at: post.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: '2026-11-22T08:00:01.000Z' };
-    const alerts = evaluateAlerts(indexed, new Date('2026-11-22T08:00:02.000Z'));
+    const alerts = evaluateAlerts(indexed);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ packId: 'sensitive', level: 2, status: 'new', postIds: [post.id] });
+    expect(alerts[0]).toMatchObject({ packId: 'sensitive', ruleLevel: 2, postId: post.id });
     const repost = normalizeItem({ ...item, platformId: '8', url: `${item.url}8` });
-    const again = evaluateAlerts({ ...indexed, ...repost }, new Date());
+    const again = evaluateAlerts({ ...indexed, ...repost });
     expect(again[0]!.id).toBe(alerts[0]!.id);
+    // Once the post belongs to an event, alerts group by event and rule.
+    const inEvent = evaluateAlerts(indexed, { eventId: 'e1', eventHeat: 3 });
+    expect(inEvent[0]).toMatchObject({ groupKey: 'event:e1', eventId: 'e1', eventHeat: 3 });
+    expect(evaluateAlerts({ ...indexed, ...repost }, { eventId: 'e1' })[0]!.id).toBe(inEvent[0]!.id);
   });
 });

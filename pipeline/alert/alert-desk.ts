@@ -1,0 +1,349 @@
+import { createHash } from 'node:crypto';
+import type { Alert, NotificationRecord, VersionedAlert } from '../../core/alerts/alert.js';
+import { LEVEL_NAMES, STATUS_NAMES } from '../../core/alerts/alert.js';
+import { decideNotification, describeDecision, type NotificationTrigger } from '../../core/alerts/decide-notification.js';
+import { applyAlertAction, type AlertAction } from '../../core/alerts/lifecycle.js';
+import { mergeSignal, newAlert, type AlertSignal } from '../../core/alerts/raise-alert.js';
+import { systemActor, type AuditActor, type AuditLog } from '../../core/audit/audit-log.js';
+import type { Calendar } from '../../core/calendar/sensitive-periods.js';
+import { channelsOf, recipientOf, type DutyPick, type Roster } from '../../core/duty/roster.js';
+import { decideClock, fireClock, nextDueAt, SLA_NAMES, type Clock } from '../../core/escalation/clocks.js';
+import { CHAIN_ROLE_NAMES, ChainRoleSchema, type ChainRole, type EscalationPolicy } from '../../core/escalation/policy.js';
+import { resolveRecipients, rolesAtOnce } from '../../core/escalation/recipients.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { NotifyJob } from '../../core/notify/notification.js';
+import type { AlertStore } from '../elasticsearch/es-alert-store.js';
+import type { RosterStore } from '../elasticsearch/es-roster-store.js';
+import type { ClockScheduler } from '../escalate/clock-scheduler.js';
+
+/** A change the live stream (SSE) tells dashboards about. */
+export interface AlertChange {
+  alertId: string;
+  change: string;
+  status: Alert['status'];
+  level: Alert['level'];
+  version: string;
+  at: string;
+}
+
+export interface AlertDeskDeps {
+  alerts: AlertStore;
+  audit: AuditLog;
+  clocks: ClockScheduler;
+  roster: RosterStore;
+  /** Enqueues deliveries on the `notify` queue (job id = NotifyJob.id). */
+  enqueueNotifications(jobs: NotifyJob[]): Promise<void>;
+  publish(change: AlertChange): Promise<void>;
+  /** The policy in force now; each alert snapshots it at creation. */
+  policy: EscalationPolicy;
+  calendar: Calendar;
+  timeZone: string;
+  /** Absolute dashboard URL; messages link to `<base>#/alerts/<id>` for acknowledgement. */
+  linkBase: string;
+  now(): Date;
+  log: Logger;
+}
+
+export type FireOutcome = 'fired' | 'stale' | 'already-fired' | 'early' | 'missing';
+
+const MAX_RETRIES = 8;
+
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
+}
+
+/** What the audit keeps of an alert before and after a change (the posts and hits are in the alert itself). */
+export function auditView(alert: Alert): Record<string, unknown> {
+  return {
+    status: alert.status,
+    level: alert.level,
+    assignee: alert.assignee,
+    escalationStep: alert.escalationStep,
+    postCount: alert.postIds.length,
+    reopenCount: alert.reopenCount,
+    ...(alert.plan ? { plan: { templateId: alert.plan.templateId, done: alert.plan.steps.filter((s) => s.completedAt).map((s) => s.id) } } : {}),
+    ...(alert.falsePositiveReason ? { falsePositiveReason: alert.falsePositiveReason } : {}),
+  };
+}
+
+/**
+ * The alert desk: the one place alerts change. Each change is a pure decision (lifecycle, clocks,
+ * notification) applied to the stored alert with compare-and-set; only after the write succeeds
+ * are notifications enqueued, clocks armed, the audit record written and the change published.
+ */
+export class AlertDesk {
+  constructor(private readonly deps: AlertDeskDeps) {}
+
+  /** Creates the alert of a signal, or merges the signal into it (reopening a closed alert whose event grows). */
+  async raise(signal: AlertSignal): Promise<{ alertId: string; outcome: 'created' | 'merged' | 'reopened' | 'unchanged' }> {
+    const d = this.deps;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const now = d.now();
+      const ctx = { now, policy: d.policy, calendar: d.calendar, timeZone: d.timeZone };
+      const existing = await d.alerts.getVersioned(signal.id);
+      if (!existing) {
+        let alert = newAlert(signal, ctx);
+        const notes = await this.planNotifications(alert, 'created', rolesAtOnce(alert.level, alert.policy.topOfChainAtOnce), false, now, 'created');
+        alert = this.withNotifications(alert, notes.records);
+        const created = await d.alerts.create(alert);
+        if (!created.created) continue;
+        await this.afterWrite(alert, undefined, created.version, notes.jobs, 'created', systemActor('alert-evaluator'), 'alert.create');
+        return { alertId: alert.id, outcome: 'created' };
+      }
+      const merged = mergeSignal(existing.alert, signal, ctx);
+      if (merged.outcome === 'unchanged') return { alertId: signal.id, outcome: 'unchanged' };
+      let alert = merged.alert;
+      const top = merged.levelRaised && alert.policy.topOfChainAtOnce.includes(alert.level);
+      const trigger: NotificationTrigger = merged.outcome === 'reopened' ? 'reopened' : top ? 'level-raised' : 'merged';
+      const roles: ChainRole[] = merged.outcome === 'reopened' || top ? rolesAtOnce(alert.level, alert.policy.topOfChainAtOnce) : alert.assignee ? [] : ['duty'];
+      const notes = await this.planNotifications(alert, trigger, roles, true, now, `${merged.outcome}-${alert.postIds.length}`);
+      alert = this.withNotifications(alert, notes.records);
+      try {
+        const version = await d.alerts.replace(alert, existing.version);
+        await this.afterWrite(alert, existing.alert, version, notes.jobs, merged.outcome, systemActor('alert-evaluator'), merged.outcome === 'reopened' ? 'alert.reopen' : 'alert.merge');
+        return { alertId: alert.id, outcome: merged.outcome };
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`alert ${signal.id}: gave up after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
+  }
+
+  /**
+   * A person acts on an alert. With `expectedVersion` (what the person saw), any change since is a
+   * 409; without it, a concurrent change re-reads and re-checks, so of two people signing at once
+   * one wins and the other is told who signed.
+   */
+  async act(id: string, action: AlertAction, actor: AuditActor, requestId?: string, expectedVersion?: string): Promise<VersionedAlert> {
+    const d = this.deps;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await d.alerts.getVersioned(id);
+      if (!current) throw new NotFoundError(`预警不存在 (alert ${id} does not exist)`);
+      if (expectedVersion && expectedVersion !== current.version) {
+        throw new ConflictError(`预警已被他人修改（当前状态：${STATUS_NAMES[current.alert.status]}），请刷新后重试 (the alert changed since you loaded it)`, 'stale_version');
+      }
+      const now = d.now();
+      const result = applyAlertAction(current.alert, action, { actor: actor.id, now }, { requirePlanForLevels: current.alert.policy.requirePlanForLevels });
+      if (!result.ok) {
+        if (result.kind === 'not_found') throw new NotFoundError(result.reason);
+        if (result.kind === 'invalid') throw new InvalidInputError(result.reason, result.code);
+        throw new ConflictError(result.reason, result.code);
+      }
+      let alert = result.alert;
+      const notes = await this.notificationsForAction(current.alert, alert, action, now);
+      alert = this.withNotifications(alert, notes.records);
+      try {
+        const version = await d.alerts.replace(alert, current.version);
+        const reason = 'reason' in action ? action.reason : 'note' in action ? action.note : undefined;
+        await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reason);
+        return { alert, version };
+      } catch (err) {
+        if (!(err instanceof ConflictError) || expectedVersion) throw err;
+      }
+    }
+    throw new ConflictError('预警正被频繁修改，请稍后重试 (too many concurrent changes)', 'version_conflict');
+  }
+
+  /** Runs one clock job: a stale or already fired clock does nothing; a due one escalates, warns or sends. */
+  async fire(alertId: string, clockId: string, token: string): Promise<FireOutcome> {
+    const d = this.deps;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await d.alerts.getVersioned(alertId);
+      if (!current) return 'missing';
+      const now = d.now();
+      const decision = decideClock(current.alert, clockId, token, now);
+      if (decision.decision === 'early') {
+        await d.clocks.armClock(alertId, decision.clock);
+        return 'early';
+      }
+      if (decision.decision !== 'fire') return decision.decision;
+      const effect = fireClock(current.alert, decision.clock, now);
+      let alert = effect.alert;
+      const notes =
+        decision.clock.kind === 'deferred-notify'
+          ? await this.deferredSend(alert, decision.clock, now)
+          : await this.planNotifications(alert, effect.trigger, effect.roles, effect.toAssignee, now, `${decision.clock.id}-${decision.clock.token}`, this.clockLabel(decision.clock));
+      alert = this.withNotifications(alert, notes.records);
+      try {
+        const version = await d.alerts.replace(alert, current.version);
+        if (effect.fired.lateMs > 1000) d.log.warn({ alertId, clockId, lateMs: effect.fired.lateMs }, 'escalation clock fired late');
+        await this.afterWrite(alert, current.alert, version, notes.jobs, `clock.${decision.clock.kind}`, systemActor('escalation'), `alert.clock.${decision.clock.kind}`, undefined, this.clockLabel(decision.clock), {
+          clockId,
+          dueAt: decision.clock.dueAt,
+          lateMs: effect.fired.lateMs,
+        });
+        return 'fired';
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`alert ${alertId}: clock ${clockId} lost ${MAX_RETRIES} races`, 'version_conflict');
+  }
+
+  private clockLabel(clock: Clock): string {
+    if (clock.kind === 'escalation') return `超时未签收，上报${CHAIN_ROLE_NAMES[clock.role!]}`;
+    if (clock.kind === 'warning') return `${SLA_NAMES[clock.sla!]}时限将到`;
+    if (clock.kind === 'breach') return `已超过${SLA_NAMES[clock.sla!]}时限`;
+    return '静默时段结束，补发通知';
+  }
+
+  private async notificationsForAction(before: Alert, after: Alert, action: AlertAction, now: Date): Promise<{ records: NotificationRecord[]; jobs: NotifyJob[] }> {
+    const key = `${action.type}-${after.timeline.length}`;
+    switch (action.type) {
+      case 'change_level':
+        if (after.level < before.level) {
+          const roles = after.policy.topOfChainAtOnce.includes(after.level) ? rolesAtOnce(after.level, after.policy.topOfChainAtOnce) : (['duty'] as ChainRole[]);
+          return this.planNotifications(after, 'level-raised', roles, true, now, key, `等级提升为${LEVEL_NAMES[after.level]}：${action.reason}`);
+        }
+        return { records: [], jobs: [] };
+      case 'escalate':
+        return this.planNotifications(after, 'manual-escalation', [ChainRoleSchema.options[after.escalationStep]!], false, now, key, `人工上报：${action.reason}`);
+      case 'reopen':
+        return this.planNotifications(after, 'reopened', rolesAtOnce(after.level, after.policy.topOfChainAtOnce), true, now, key, `重新打开：${action.reason}`);
+      case 'assign':
+        return this.planNotifications(after, 'escalation', [], true, now, key, '指派给您处理');
+      default:
+        return { records: [], jobs: [] };
+    }
+  }
+
+  private async roster(): Promise<Roster> {
+    return (await this.deps.roster.current()).roster;
+  }
+
+  /** Decides, records and builds the deliveries of one notification occasion. */
+  private async planNotifications(
+    alert: Alert,
+    trigger: NotificationTrigger,
+    roles: readonly ChainRole[],
+    toAssignee: boolean,
+    now: Date,
+    key: string,
+    why?: string,
+  ): Promise<{ records: NotificationRecord[]; jobs: NotifyJob[] }> {
+    const d = this.deps;
+    const roster = await this.roster();
+    const picks = resolveRecipients(alert, roles, toAssignee, roster, now, d.timeZone, d.calendar);
+    if (picks.length === 0) return { records: [], jobs: [] };
+    let inhibitedBy: { alertId: string; level: Alert['level'] } | undefined;
+    if ((trigger === 'created' || trigger === 'merged') && alert.policy.notifications.inhibitLowerLevelsOfSameEvent) {
+      const higher = (await d.alerts.openInGroup(alert.groupKey, alert.id)).filter((a) => a.level < alert.level).sort((a, b) => a.level - b.level)[0];
+      if (higher) inhibitedBy = { alertId: higher.id, level: higher.level };
+    }
+    const decision = decideNotification({
+      trigger,
+      level: alert.level,
+      status: alert.status,
+      now,
+      ...(alert.lastNotifiedAt ? { lastNotifiedAt: new Date(alert.lastNotifiedAt) } : {}),
+      ...(inhibitedBy ? { inhibitedBy } : {}),
+      policy: alert.policy.notifications,
+      timeZone: d.timeZone,
+    });
+    const summary = describeDecision(decision, d.timeZone) + (inhibitedBy && decision.reason === 'inhibited' ? `（${inhibitedBy.alertId}）` : '');
+    const channels = [...new Set(picks.flatMap((p) => channelsOf(p.person)))];
+    const record: NotificationRecord = {
+      at: now.toISOString(),
+      trigger: why ? `${trigger}: ${why}` : trigger,
+      recipients: picks.map((p) => p.person.username),
+      channels,
+      decision: decision.action,
+      reason: decision.reason,
+      summary,
+      jobIds: [],
+    };
+    if (decision.action === 'defer') {
+      record.sendAt = decision.sendAt.toISOString();
+      record.clockId = `notify-${digest(alert.id, key)}`;
+      return { records: [record], jobs: [] };
+    }
+    if (decision.action === 'suppress') return { records: [record], jobs: [] };
+    const jobs = this.buildJobs(alert, picks, decision.reason, key, why ?? summary);
+    record.jobIds = jobs.map((j) => j.id);
+    return { records: [record], jobs };
+  }
+
+  private buildJobs(alert: Alert, picks: DutyPick[], reason: string, key: string, why: string): NotifyJob[] {
+    const byChannel = new Map<string, DutyPick[]>();
+    for (const pick of picks) for (const channel of channelsOf(pick.person)) byChannel.set(channel, [...(byChannel.get(channel) ?? []), pick]);
+    const color = { 1: '一级红色', 2: '二级橙色', 3: '三级黄色', 4: '四级蓝色' }[alert.level];
+    return [...byChannel].map(([channelId, people]) => ({
+      id: `alert-${alert.id}-${digest(key, channelId)}`,
+      channelId,
+      recipients: people.map((p) => recipientOf(p.person)),
+      message: {
+        title: `【${color}预警】${alert.title}`.slice(0, 200),
+        text: `${why}\n状态：${STATUS_NAMES[alert.status]}　帖文：${alert.postIds.length} 条　命中：${alert.terms.join('、')}\n请打开链接签收处置。`,
+        level: alert.level,
+        link: `${this.deps.linkBase.replace(/\/$/, '')}/#/alerts/${encodeURIComponent(alert.id)}`,
+      },
+      reason,
+      subject: { type: 'alert' as const, id: alert.id },
+    }));
+  }
+
+  /** Sends a notification deferred by quiet hours, unless the alert was closed meanwhile. */
+  private async deferredSend(alert: Alert, clock: Clock, now: Date): Promise<{ records: NotificationRecord[]; jobs: NotifyJob[] }> {
+    const deferred = alert.notifications[clock.notification!];
+    if (!deferred) return { records: [], jobs: [] };
+    const roster = await this.roster();
+    const picks = deferred.recipients.flatMap((u) => {
+      const person = roster.people.find((p) => p.username === u);
+      return person ? [{ person, via: 'deferred' }] : [];
+    });
+    const decision = decideNotification({ trigger: 'deferred-due', level: alert.level, status: alert.status, now, policy: { ...alert.policy.notifications, quietHours: undefined }, timeZone: this.deps.timeZone });
+    const record: NotificationRecord = {
+      at: now.toISOString(),
+      trigger: `deferred-due: ${deferred.trigger}`,
+      recipients: picks.map((p) => p.person.username),
+      channels: deferred.channels,
+      decision: decision.action,
+      reason: decision.reason,
+      summary: describeDecision(decision, this.deps.timeZone),
+      jobIds: [],
+    };
+    if (decision.action !== 'send' || picks.length === 0) return { records: [record], jobs: [] };
+    const jobs = this.buildJobs(alert, picks, decision.reason, `${clock.id}-${clock.token}`, `静默时段结束补发：${deferred.trigger}`);
+    record.jobIds = jobs.map((j) => j.id);
+    return { records: [record], jobs };
+  }
+
+  private withNotifications(alert: Alert, records: NotificationRecord[]): Alert {
+    const sent = records.some((r) => r.decision === 'send');
+    const next: Alert = { ...alert, notifications: [...alert.notifications, ...records].slice(-200) };
+    if (sent) next.lastNotifiedAt = records.find((r) => r.decision === 'send')!.at;
+    const due = nextDueAt(next);
+    if (due) next.nextDueAt = due;
+    else delete next.nextDueAt;
+    return next;
+  }
+
+  private async afterWrite(
+    alert: Alert,
+    before: Alert | undefined,
+    version: string,
+    jobs: NotifyJob[],
+    change: string,
+    actor: AuditActor,
+    action: string,
+    requestId?: string,
+    reason?: string,
+    extra?: Record<string, unknown>,
+  ): Promise<void> {
+    const d = this.deps;
+    // People first: deliveries go out before the bookkeeping.
+    if (jobs.length > 0) await d.enqueueNotifications(jobs);
+    await d.audit.record({
+      actor,
+      entity: { type: 'alert', id: alert.id },
+      action,
+      ...(before ? { before: auditView(before) } : {}),
+      after: { ...auditView(alert), ...(extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
+      ...(reason ? { reason } : {}),
+      ...(requestId ? { requestId } : {}),
+    });
+    await d.clocks.arm(alert, before);
+    await d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+  }
+}

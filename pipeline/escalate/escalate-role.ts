@@ -1,0 +1,50 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../core/logger.js';
+import type { AlertDesk } from '../alert/alert-desk.js';
+import type { AlertStore } from '../elasticsearch/es-alert-store.js';
+import { startWorker, type EscalateJob } from '../queues.js';
+import type { ClockScheduler } from './clock-scheduler.js';
+import { reconcileClocks } from './reconciler.js';
+
+/** The `escalate` worker (one clock job at a time per slot) and the periodic reconciler. */
+export function startEscalateRole(deps: {
+  desk: AlertDesk;
+  alerts: AlertStore;
+  queue: Queue<EscalateJob>;
+  clocks: ClockScheduler;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  reconcileEverySeconds: number;
+  log: Logger;
+  now: () => Date;
+}): { close(): Promise<void>; reconcile(): Promise<unknown> } {
+  const worker = startWorker<EscalateJob>(
+    'escalate',
+    async (job) => {
+      const outcome = await deps.desk.fire(job.data.alertId, job.data.clockId, job.data.token);
+      deps.log.debug({ alertId: job.data.alertId, clockId: job.data.clockId, outcome }, 'clock');
+      return outcome;
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, log: deps.log },
+  );
+  let running: Promise<unknown> | undefined;
+  const reconcile = () => {
+    running ??= reconcileClocks({ alerts: deps.alerts, queue: deps.queue, redis: deps.connection, clocks: deps.clocks, now: deps.now, log: deps.log })
+      .catch((err: Error) => deps.log.warn({ err: err.message }, 'escalation reconciler failed'))
+      .finally(() => (running = undefined));
+    return running;
+  };
+  void reconcile();
+  const timer = setInterval(() => void reconcile(), deps.reconcileEverySeconds * 1000);
+  timer.unref();
+  return {
+    reconcile,
+    async close() {
+      clearInterval(timer);
+      await running;
+      await worker.close();
+    },
+  };
+}
