@@ -40,15 +40,29 @@ function parseVersion(version: string): { if_seq_no: number; if_primary_term: nu
   return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
 }
 
+/**
+ * Writes do not wait for a refresh (an acknowledgement must not wait up to a second); reads by id
+ * are real-time anyway. A search right after this process wrote refreshes first, so a process
+ * reads its own writes; other processes see them within the index's refresh interval.
+ */
 export class EsAlertStore implements AlertStore {
+  private lastWriteAt = 0;
+
   constructor(
     private readonly es: Client,
     private readonly index: string,
   ) {}
 
+  private async freshen(): Promise<void> {
+    if (Date.now() - this.lastWriteAt > 1_100) return;
+    this.lastWriteAt = 0;
+    await this.es.indices.refresh({ index: this.index });
+  }
+
   async create(alert: Alert): Promise<{ created: true; version: string } | { created: false }> {
     try {
-      const res = await this.es.create({ index: this.index, id: alert.id, document: alert, refresh: 'wait_for' });
+      const res = await this.es.create({ index: this.index, id: alert.id, document: alert });
+      this.lastWriteAt = Date.now();
       return { created: true, version: `${res._seq_no}:${res._primary_term}` };
     } catch (err) {
       const translated = translateEsError(err, `create alert ${alert.id}`);
@@ -73,7 +87,8 @@ export class EsAlertStore implements AlertStore {
 
   async replace(alert: Alert, version: string): Promise<string> {
     try {
-      const res = await this.es.index({ index: this.index, id: alert.id, document: alert, ...parseVersion(version), refresh: 'wait_for' });
+      const res = await this.es.index({ index: this.index, id: alert.id, document: alert, ...parseVersion(version) });
+      this.lastWriteAt = Date.now();
       return `${res._seq_no}:${res._primary_term}`;
     } catch (err) {
       const translated = translateEsError(err, `update alert ${alert.id}`);
@@ -93,6 +108,7 @@ export class EsAlertStore implements AlertStore {
     if (query.from || query.to) filter.push({ range: { createdAt: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } } });
     const must: estypes.QueryDslQueryContainer[] = query.q ? [{ match_phrase: { title: query.q } }] : [];
     try {
+      await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
         size: Math.min(query.limit ?? 100, 500),
@@ -108,6 +124,7 @@ export class EsAlertStore implements AlertStore {
 
   async openInGroup(groupKey: string, exceptId: string): Promise<Alert[]> {
     try {
+      await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
         size: 50,
@@ -121,6 +138,7 @@ export class EsAlertStore implements AlertStore {
 
   async withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]> {
     try {
+      await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
         size,

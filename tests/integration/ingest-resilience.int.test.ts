@@ -15,7 +15,7 @@ import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
-import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
+import { createTestDesk } from '../support/alerting-harness.js';
 import { EsEventStore, EsSignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { postIdOf } from '../../pipeline/ingest/normalize.js';
@@ -60,18 +60,18 @@ async function startWorker(iso: ReturnType<typeof isolation>, esUrl: string, ing
     signalThresholds: DEFAULT_SIGNAL_THRESHOLDS,
     now: () => new Date(),
   });
+  const { desk } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix });
   const role = startPipelineRole({
     ingest,
     posts,
-    alerts: new EsAlertStore(es, names.alerts),
+    desk,
+    events: new EsEventStore(es, names.events, bulk),
     queues,
     deadLetters,
     connection: redis,
     prefix: iso.redisPrefix,
     ingestConcurrency,
     log,
-    now: () => new Date(),
-    onAlert: async () => undefined,
   });
   return {
     queues,

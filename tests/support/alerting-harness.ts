@@ -94,13 +94,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Real stores, queues and audit chain under the test's prefixes; the escalate worker runs in-process when started. */
-export async function createHarness(opts: { redisUrl: string; esUrl: string; redisPrefix: string; indexPrefix: string; policy: EscalationPolicy; now?: () => Date }): Promise<Harness> {
-  const es = new Client({ node: opts.esUrl });
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+/** A real alert desk (Elasticsearch stores, the hash-chained audit log, clocks on the `escalate` queue) for tests of any stage. */
+export async function createTestDesk(opts: { es: Client; redis: Redis; queues: Queues; redisPrefix: string; indexPrefix: string; policy?: EscalationPolicy; now?: () => Date }) {
+  const { es, redis, queues } = opts;
   const names = indexNames(opts.indexPrefix);
-  await ensureIndices(es, names);
-  const queues = createQueues(redis, opts.redisPrefix);
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = new EsAuditLog({ es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const roster = new EsRosterStore(es, names.roster);
@@ -119,13 +116,23 @@ export async function createHarness(opts: { redisUrl: string; esUrl: string; red
       changes.push(c);
       await redis.publish(`${opts.redisPrefix}:live:alerts`, JSON.stringify(c));
     },
-    policy: opts.policy,
+    policy: opts.policy ?? shortPolicy(),
     calendar: { periods: [] },
     timeZone: 'Asia/Shanghai',
     linkBase: 'http://127.0.0.1:8600/',
     now,
     log,
   });
+  return { desk, alerts, audit, roster, clocks, changes, log, now };
+}
+
+/** Real stores, queues and audit chain under the test's prefixes; the escalate worker runs in-process when started. */
+export async function createHarness(opts: { redisUrl: string; esUrl: string; redisPrefix: string; indexPrefix: string; policy: EscalationPolicy; now?: () => Date }): Promise<Harness> {
+  const es = new Client({ node: opts.esUrl });
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  await ensureIndices(es, indexNames(opts.indexPrefix));
+  const queues = createQueues(redis, opts.redisPrefix);
+  const { desk, alerts, audit, roster, clocks, changes, log, now } = await createTestDesk({ es, redis, queues, ...opts });
   const roles: ReturnType<typeof startEscalateRole>[] = [];
   return {
     es,
