@@ -90,7 +90,6 @@ import { BullClockScheduler } from '../pipeline/escalate/clock-scheduler.js';
 import { startEscalateRole } from '../pipeline/escalate/escalate-role.js';
 import { escalationRoutes } from '../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../api/routes/roster-routes.js';
-import { startDemoSite } from '../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
