@@ -1,0 +1,177 @@
+/**
+ * Alerting benchmarks against the real Redis and Elasticsearch (`npm run bench:alerts`):
+ *  1. escalation lateness: 10,000 open alerts, 2,000 of them with their first escalation step due
+ *     within a two-minute window; one escalate worker process (concurrency 8) fires them;
+ *     lateness = when the step was recorded as fired − its due time;
+ *  2. acknowledge latency over HTTP with 50 concurrent clients, each signing distinct alerts;
+ *  3. SSE: from raising a new alert to a connected client receiving its event.
+ * Each run uses its own Redis prefix and index prefix and drops them afterwards.
+ */
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+import { createApp } from '../api/app.js';
+import { alertRoutes } from '../api/routes/alert-routes.js';
+import { liveRoutes } from '../api/routes/live-routes.js';
+import { authRoutes } from '../api/routes/auth-routes.js';
+import { RedisSessionStore } from '../api/sessions.js';
+import { newAlert } from '../core/alerts/raise-alert.js';
+import { loadUsers } from '../core/auth/user.js';
+import { ConfigSchema } from '../core/config/config-schema.js';
+import { nextDueAt } from '../core/escalation/clocks.js';
+import { createLogger } from '../core/logger.js';
+import { BulkIndexer } from '../pipeline/elasticsearch/bulk-indexer.js';
+import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
+import { EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
+import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
+import { createQueues } from '../pipeline/queues.js';
+import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
+import { isolation } from '../tests/support/isolation.js';
+import { createTestDesk, shortPolicy, signalFor } from '../tests/support/alerting-harness.js';
+import { startEscalateRole } from '../pipeline/escalate/escalate-role.js';
+
+const OPEN = Number(process.env.BENCH_OPEN_ALERTS ?? 10_000);
+const DUE = Number(process.env.BENCH_DUE_ALERTS ?? 2_000);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 120);
+const CLIENTS = 50;
+const ACKS = Number(process.env.BENCH_ACKS ?? 500);
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+}
+const row = (name: string, v: number[]) => `| ${name} | ${v.length} | ${pct(v, 50).toFixed(0)} | ${pct(v, 95).toFixed(0)} | ${pct(v, 99).toFixed(0)} | ${Math.max(...v).toFixed(0)} |`;
+
+async function main(): Promise<void> {
+  const iso = isolation();
+  const es = new Client({ node: iso.esUrl });
+  const redis = new Redis(iso.redisUrl, { maxRetriesPerRequest: null });
+  const names = indexNames(iso.indexPrefix);
+  await ensureIndices(es, names);
+  const queues = createQueues(redis, iso.redisPrefix);
+  const log = createLogger('warn');
+  // Escalation steps far in the future except the first, which each test alert sets itself.
+  const policy = shortPolicy();
+  const { desk, alerts, clocks, audit } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix, policy });
+  const results: string[] = [];
+  try {
+    // 1. Escalation lateness.
+    const start = Date.now() + 30_000;
+    const farPolicy = { ...policy, levels: Object.fromEntries(Object.entries(policy.levels).map(([k, v]) => [k, { ...v, acknowledgeSeconds: 7 * 86400, steps: [{ afterSeconds: 7 * 86400, role: 'section_chief' as const }] }])) } as typeof policy;
+    console.error(`creating ${OPEN} open alerts…`);
+    const all = Array.from({ length: OPEN }, (_, i) => {
+      const due = i < DUE ? start + (i / DUE) * WINDOW_S * 1000 : start + 86_400_000;
+      // The cycle starts so that the first step (afterSeconds = 60) falls due at `due`.
+      const cycle = new Date(due - 60_000);
+      const p = { ...farPolicy, levels: { ...farPolicy.levels, yellow: { ...farPolicy.levels.yellow, steps: [{ afterSeconds: 60, role: 'section_chief' as const }] } } };
+      const a = newAlert(signalFor(`b${i}`, 3), { now: cycle, policy: p, calendar: { periods: [] }, timeZone: 'Asia/Shanghai' });
+      return { ...a, nextDueAt: nextDueAt(a) };
+    });
+    for (let i = 0; i < all.length; i += 1000) {
+      const body = all.slice(i, i + 1000).flatMap((a) => [{ create: { _index: names.alerts, _id: a.id } }, a]);
+      const res = await es.bulk({ operations: body, refresh: false });
+      if (res.errors) throw new Error('bulk create failed');
+      for (const a of all.slice(i, i + 1000)) await clocks.arm(a);
+    }
+    await es.indices.refresh({ index: names.alerts });
+    console.error(`armed; first step due in ${((start - Date.now()) / 1000).toFixed(0)} s over ${WINDOW_S} s`);
+    const role = startEscalateRole({ desk, alerts, queue: queues.escalate, clocks, connection: redis, prefix: iso.redisPrefix, concurrency: 8, reconcileEverySeconds: 3600, log, now: () => new Date() });
+    const endBy = start + WINDOW_S * 1000 + 120_000;
+    let lateness: number[] = [];
+    while (Date.now() < endBy) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      await es.indices.refresh({ index: names.alerts });
+      const count = await es.count({ index: names.alerts, query: { range: { escalationStep: { gte: 1 } } } });
+      if (count.count >= DUE) break;
+    }
+    await role.close();
+    await es.indices.refresh({ index: names.alerts });
+    for (let i = 0; i < DUE; i += 500) {
+      const ids = all.slice(i, Math.min(DUE, i + 500)).map((a) => a.id);
+      const docs = await es.mget<(typeof all)[number]>({ index: names.alerts, ids });
+      for (const d of docs.docs) {
+        const fired = '_source' in d ? d._source?.firedClocks.find((f) => f.clockId === 'escalate-1') : undefined;
+        lateness.push(fired ? fired.lateMs : Number.POSITIVE_INFINITY);
+      }
+    }
+    const missing = lateness.filter((l) => !Number.isFinite(l)).length;
+    lateness = lateness.filter((l) => Number.isFinite(l));
+    results.push(row(`escalation step lateness, ms (${OPEN} open alerts, ${DUE} steps due over ${WINDOW_S} s; ${missing} not fired)`, lateness));
+
+    // 2 + 3. The API in this process.
+    const sessions = new RedisSessionStore(redis, iso.redisPrefix, 3600);
+    const users = new EsUserStore(es, names.users);
+    await users.seed(loadUsers(path.resolve(import.meta.dirname, '../config/demo/users.yaml')));
+    const lockout = ConfigSchema.parse({}).auth;
+    const live = liveRoutes({ subscriber: redis.duplicate(), channel: `${iso.redisPrefix}:live:alerts` });
+    const roster = (await import('../pipeline/elasticsearch/es-roster-store.js')).EsRosterStore;
+    const app = createApp({
+      log,
+      sessions,
+      users,
+      apiRouters: [
+        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, lockout), audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
+        alertRoutes({ alerts, posts: new EsPostStore(es, names.posts, new BulkIndexer(es, {})), desk, plans: [], roster: new roster(es, names.roster), calendar: { periods: [] }, timeZone: 'Asia/Shanghai', now: () => new Date() }),
+        live.router,
+      ],
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const port = (server.address() as { port: number }).port;
+    const base = `http://127.0.0.1:${port}`;
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const targets = all.slice(DUE, DUE + ACKS).map((a) => a.id);
+    const ackTimes: number[] = [];
+    let next = 0;
+    let failures = 0;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (;;) {
+          const id = targets[next++];
+          if (!id) return;
+          const t0 = performance.now();
+          const res = await fetch(`${base}/api/alerts/${id}/acknowledge`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+          await res.arrayBuffer();
+          ackTimes.push(performance.now() - t0);
+          if (res.status !== 200) failures += 1;
+        }
+      }),
+    );
+    results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${failures} non-200)`, ackTimes));
+
+    const sse: number[] = [];
+    const res = await fetch(`${base}/api/live`, { headers: { cookie } });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    for (let i = 0; i < 30; i++) {
+      const id = `sse-${i}`;
+      const t0 = performance.now();
+      void desk.raise(signalFor(id, 3));
+      let text = '';
+      while (!text.includes(`"alertId":"${id}"`)) text += decoder.decode((await reader.read()).value);
+      sse.push(performance.now() - t0);
+    }
+    await reader.cancel();
+    results.push(row('new alert → SSE client, ms (raise through create, audit, publish, stream)', sse));
+    await live.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  } finally {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+    await iso.cleanup();
+  }
+  console.log('| measurement | n | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|');
+  for (const r of results) console.log(r);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
