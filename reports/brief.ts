@@ -49,6 +49,8 @@ const STATUS_NAME: Record<string, string> = { new: '待签收', acknowledged: '�
 const KIND_NAME: Record<string, string> = { article: '文章', comment: '评论', message: '留言', reply: '回复', weibo: '微博', attachment: '附件' };
 const TIMELINE_NAME: Record<string, string> = {
   acknowledge: '签收',
+  start_handling: '开始处置',
+  add_evidence: '补充证据',
   assign: '指派',
   escalate: '升级',
   change_level: '调整等级',
@@ -57,7 +59,6 @@ const TIMELINE_NAME: Record<string, string> = {
   false_positive: '标记误报',
   reopen: '重新打开',
   trigger_plan: '启动预案',
-  complete_plan_step: '完成预案步骤',
 };
 
 function clip(text: string, max: number): string {
@@ -82,6 +83,7 @@ export function buildBrief(input: { alert: BriefAlert; posts: BriefPost[]; sourc
   if (alert.acknowledgedAt) done.push(`${formatShanghai(new Date(alert.acknowledgedAt))} ${alert.acknowledgedBy ?? '值班人员'}签收预警。`);
   for (const t of alert.timeline ?? []) {
     const name = TIMELINE_NAME[t.kind];
+    // Acknowledgement and completed plan steps are told from their own fields, once.
     if (!name || t.kind === 'acknowledge') continue;
     done.push(`${formatShanghai(new Date(t.at))} ${t.actor}${name}${t.note ? `：${clip(t.note, 120)}` : ''}。`);
   }
