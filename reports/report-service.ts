@@ -87,9 +87,10 @@ export class ReportService {
     }
   }
 
+  /** Stored reports are only read back by id (a real-time GET), so no refresh is awaited (it cost up to 1 s per generate). */
   private async put(doc: StoredReport): Promise<void> {
     try {
-      await this.deps.es.index({ index: this.deps.indices.reports, id: `${doc.periodKey}--${doc.scope}`, document: doc, refresh: 'wait_for' });
+      await this.deps.es.index({ index: this.deps.indices.reports, id: `${doc.periodKey}--${doc.scope}`, document: doc });
     } catch (err) {
       throw translateEsError(err, 'save a report');
     }

@@ -9,6 +9,8 @@ need=()
 command -v docker-compose >/dev/null || need+=(docker-compose)
 # A CJK font, so screenshots and report charts show Chinese, not empty boxes.
 (command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || need+=(fonts-noto-cjk)
+# Report charts set digits and Latin in DejaVu Sans (fast to lay out; see reports/render/charts.ts).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # The report test opens the DOCX in LibreOffice and renders its pages.
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
