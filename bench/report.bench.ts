@@ -264,7 +264,7 @@ async function main(): Promise<number> {
     ['renderDocx(report)', `${fmt(docx.ms)} (runs ${docx.runs.map(fmt).join(', ')}); ${(bytes / 1024).toFixed(0)} KiB, ${charts.length} charts`],
     ['generate + render DOCX', `${fmt(both.ms)} (runs ${both.runs.map(fmt).join(', ')})`],
     ['  loadReportData (all queries in parallel)', fmt(data.ms)],
-    ['  posts aggregations alone', `${fmt(postsAgg.ms)} (ES took ${postsAgg.value.took} ms)`],
+    ['  posts aggregations alone', `${fmt(postsAgg.ms)} (last run: ES took ${postsAgg.value.took} ms)`],
     ['  one alert scan (Q3, search_after × 2000)', `${fmt(alertScan.ms)} (${alertScan.value} alerts)`],
     ['  renderDocx without charts', fmt(docxNoCharts.ms)],
     ['  chart PNGs, one after another', `${fmt(chartTimes.ms)} (${perChart.map((ms) => Math.round(ms)).join(' + ')} ms)`],
