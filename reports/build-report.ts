@@ -135,18 +135,18 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
           `按责任链升级 ${escalated} 条；经核实为误报 ${falsePositives} 条，误报率 ${percent(falsePositives, alerts.length) ?? 0}%。`,
         ],
     figures: [
-      { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: { description: '本期采集时间落在期内的帖文、评论、留言', dashboard: `#/search?${range}`, query: data.queries.posts! } },
-      { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: { description: '本期创建的预警', dashboard: `#/alerts?${range}`, query: data.queries.alerts! } },
-      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: { description: `本期创建的${LEVEL_NAME[l]}预警`, dashboard: `#/alerts?level=${l}&${range}` } })),
-      { label: '升级次数', value: escalated, unit: '条', trace: { description: '本期预警中因未及时签收或处置而沿责任链升级的', dashboard: `#/alerts?escalated=true&${range}` } },
-      { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: { description: '标记为误报的预警 ÷ 本期预警总数', dashboard: `#/alerts?status=false_positive&${range}` } },
+      { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: { description: '本期采集时间落在期内的帖文、评论、留言', dashboard: `/search?${range}`, query: data.queries.posts! } },
+      { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: { description: '本期创建的预警', dashboard: `/alerts?${range}`, query: data.queries.alerts! } },
+      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: { description: `本期创建的${LEVEL_NAME[l]}预警`, dashboard: `/alerts?level=${l}&${range}` } })),
+      { label: '升级次数', value: escalated, unit: '条', trace: { description: '本期预警中因未及时签收或处置而沿责任链升级的', dashboard: `/alerts?escalated=true&${range}` } },
+      { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: { description: '标记为误报的预警 ÷ 本期预警总数', dashboard: `/alerts?status=false_positive&${range}` } },
     ],
     tables: [
       {
         title: '各阵地采集情况',
         columns: ['阵地', '信息量（条）'],
         rows: data.posts.bySource.map((b) => [name(b.key), b.count]),
-        trace: { description: '按阵地统计本期采集量', dashboard: `#/search?${range}`, query: data.queries.posts! },
+        trace: { description: '按阵地统计本期采集量', dashboard: `/search?${range}`, query: data.queries.posts! },
         empty: '本期无采集数据',
       },
       { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [KIND_NAME[b.key] ?? b.key, b.count]), empty: '本期无采集数据' },
@@ -179,8 +179,8 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
               `按时回应率 ${percent(t.rows.reduce((s, r) => s + r.respInTime, 0), real.length) ?? 0}%。超时未签收或未回应的预警 ${t.overdue.length} 条${t.overdue.length > 0 ? '，明细见下表' : ''}。`,
           ],
     figures: [
-      { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: { description: '从预警创建到签收的时长（误报除外）', dashboard: `#/alerts?${range}` } },
-      { label: '超时预警', value: t.overdue.length, unit: '条', trace: { description: '签收或回应超过该等级时限的预警', dashboard: `#/alerts?overdue=true&${range}` } },
+      { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: { description: '从预警创建到签收的时长（误报除外）', dashboard: `/alerts?${range}` } },
+      { label: '超时预警', value: t.overdue.length, unit: '条', trace: { description: '签收或回应超过该等级时限的预警', dashboard: `/alerts?overdue=true&${range}` } },
     ],
     tables: [
       {
@@ -250,8 +250,8 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
       `截至期末未答复的网民留言 ${u.under1Month + u.months1to3 + u.over3Months} 条，其中超过 3 个月未答复 ${u.over3Months} 条${u.over3Months > 0 ? '（不符合政府网站“留言 3 个月内答复”要求，须立即整改）' : ''}。`,
     ],
     figures: [
-      { label: '僵尸阵地', value: zombies.length, unit: '个', trace: { description: `期末前 ${ctx.zombieDays} 天内无新信息的阵地`, dashboard: '#/positions' } },
-      { label: '超3个月未答复留言', value: u.over3Months, unit: '条', trace: { description: '期末时仍无答复、发布超过 90 天的留言', dashboard: '#/search?kind=message&unanswered=true', query: data.queries.unanswered! } },
+      { label: '僵尸阵地', value: zombies.length, unit: '个', trace: { description: `期末前 ${ctx.zombieDays} 天内无新信息的阵地`, dashboard: '/positions' } },
+      { label: '超3个月未答复留言', value: u.over3Months, unit: '条', trace: { description: '期末时仍无答复、发布超过 90 天的留言', dashboard: '/search?kind=message&unanswered=true', query: data.queries.unanswered! } },
     ],
     tables: [
       {
@@ -273,7 +273,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     title: '整改台账',
     columns: ['问题', '来源', '责任人', '责任科室', '整改时限', '状态'],
     rows: [...overdueItems, ...data.ledger.filter((l) => !overdueItems.includes(l))].map((l) => [l.problem, l.origin, l.responsible, l.section, l.deadline ? formatShanghai(new Date(l.deadline)).slice(0, 10) : '—', overdueItems.includes(l) ? `${LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status}（已逾期）` : (LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status)]),
-    trace: { description: '本期新增、本期销号及期末仍未销号的台账事项', dashboard: '#/ledger' },
+    trace: { description: '本期新增、本期销号及期末仍未销号的台账事项', dashboard: '/ledger' },
     empty: '本期无台账事项',
   };
   const ledger: ReportSection = {
@@ -283,7 +283,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     figures: [
       { label: '新增事项', value: created.length, unit: '项' },
       { label: '销号事项', value: closed.length, unit: '项' },
-      { label: '逾期事项', value: overdueItems.length, unit: '项', trace: { description: '期末时超过整改时限仍未销号', dashboard: '#/ledger?overdue=true' } },
+      { label: '逾期事项', value: overdueItems.length, unit: '项', trace: { description: '期末时超过整改时限仍未销号', dashboard: '/ledger?overdue=true' } },
     ],
     tables: [ledgerTable],
     charts: [],

@@ -46,7 +46,8 @@ export async function startReportSchedules(deps: {
       if (!schedule) return 'schedule-removed';
       const period = lastCompletePeriod(schedule.kind, deps.now());
       const report = await deps.reports.generate(period.key, parseScope(schedule.scope));
-      const link = `${deps.dashboardUrl.replace(/\/$/, '')}/#/reports?period=${encodeURIComponent(period.key)}&scope=${encodeURIComponent(schedule.scope)}`;
+      // No report page yet: the link downloads the DOCX for a signed-in reader.
+      const link = `${deps.dashboardUrl.replace(/\/$/, '')}/api/reports/export?period=${encodeURIComponent(period.key)}&scope=${encodeURIComponent(schedule.scope)}&format=docx`;
       const recipients = await deps.recipients(schedule.recipients);
       if (recipients.length > 0) {
         await enqueueNotification(deps.queues, {

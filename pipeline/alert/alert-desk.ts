@@ -39,7 +39,7 @@ export interface AlertDeskDeps {
   policy: EscalationPolicy;
   calendar: Calendar;
   timeZone: string;
-  /** Absolute dashboard URL; messages link to `<base>#/alerts/<id>` for acknowledgement. */
+  /** Absolute dashboard URL; messages link to `<base>/alerts/<id>` (the dashboard uses history routing) for acknowledgement. */
   linkBase: string;
   now(): Date;
   log: Logger;
@@ -276,7 +276,7 @@ export class AlertDesk {
         title: `【${color}预警】${alert.title}`.slice(0, 200),
         text: `${why}\n状态：${STATUS_NAMES[alert.status]}　帖文：${alert.postIds.length} 条　命中：${alert.terms.join('、')}\n请打开链接签收处置。`,
         level: alert.level,
-        link: `${this.deps.linkBase.replace(/\/$/, '')}/#/alerts/${encodeURIComponent(alert.id)}`,
+        link: `${this.deps.linkBase.replace(/\/$/, '')}/alerts/${encodeURIComponent(alert.id)}`,
       },
       reason,
       subject: { type: 'alert' as const, id: alert.id },

@@ -30,7 +30,7 @@ function job(channelId: string, over: Partial<NotifyJob> = {}): NotifyJob {
     id: `alert-${n}-step-1-${channelId}`,
     channelId,
     recipients: [{ username: 'duty', displayName: '张值班', mobile: '13800001234', email: 'duty@unit.example' }],
-    message: { title: `【三级黄色预警】县医院收费问题 ${n}`, text: '网民留言：县医院*乱收费*，[点此](http://evil.example) @所有人', level: 3, link: `http://127.0.0.1:8600/#/alerts/a${n}` },
+    message: { title: `【三级黄色预警】县医院收费问题 ${n}`, text: '网民留言：县医院*乱收费*，[点此](http://evil.example) @所有人', level: 3, link: `http://127.0.0.1:8600/alerts/a${n}` },
     reason: 'first',
     subject: { type: 'alert', id: `a${n}` },
     ...over,

@@ -4,7 +4,7 @@ import { digestMessage, dingTalkPayload, emailContent, escapeMarkdown, weComPayl
 import type { NotifyJob } from '../../../core/notify/notification.js';
 import { signDingTalkUrl, verifyWebhookSignature, webhookSignature } from '../../../core/notify/signing.js';
 
-const message = { title: '【二级橙色预警】县医院收费问题', text: '网民称 *乱收费*', level: 2 as const, link: 'http://127.0.0.1:8600/#/alerts/a1' };
+const message = { title: '【二级橙色预警】县医院收费问题', text: '网民称 *乱收费*', level: 2 as const, link: 'http://127.0.0.1:8600/alerts/a1' };
 
 describe('signatures (vectors computed with openssl)', () => {
   it('signs a DingTalk robot URL with timestamp and base64 HMAC-SHA256 of "timestamp\\nsecret"', () => {
