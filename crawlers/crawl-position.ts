@@ -4,7 +4,7 @@ import { isPageSource, type Source, type WechatMpSource, type WeiboSource } from
 import type { Collector } from './collector.js';
 import { crawlPageSource, type PageRunOptions } from './routes-for.js';
 import { decideRunOutcome, emptyReport, itemContentHash, type CrawlReport } from './shared/crawl-source.js';
-import type { ItemMemory } from './shared/crawl-state.js';
+import { emitDeletions } from './shared/crawl-state.js';
 import { postIdOf } from '../pipeline/ingest/normalize.js';
 
 /** The collectors of kinds read through a platform's API; built once per process (they hold token caches). */
@@ -90,26 +90,7 @@ async function signalDeletedInScope(scope: string, ids: string[], sourceId: stri
   await options.state.savePage(key, { label: 'API-SCOPE', fetchedAt: at, itemIds: ids });
   const gone = (before?.itemIds ?? []).filter((id) => !ids.includes(id));
   if (gone.length === 0) return;
-  const memories = await options.state.items(gone);
-  const updates = new Map<string, ItemMemory>();
-  for (const id of gone) {
-    const m = memories.get(id);
-    if (!m || m.deletedAt) continue;
-    await options.onItem({
-      sourceId,
-      kind: m.kind as CollectedItem['kind'],
-      url: m.url,
-      ...(m.platformId ? { platformId: m.platformId } : {}),
-      ...(m.parentRef ? { parentRef: m.parentRef } : {}),
-      ...(m.title ? { title: m.title } : {}),
-      text: '',
-      collectedAt: at,
-      change: 'deleted',
-      previousHash: m.hash,
-    });
-    report.itemsDeleted++;
-    report.itemsEmitted++;
-    updates.set(id, { ...m, deletedAt: at });
-  }
-  await options.state.saveItems(updates);
+  const deleted = await emitDeletions(options.state, gone, sourceId, at, options.onItem);
+  report.itemsDeleted += deleted;
+  report.itemsEmitted += deleted;
 }

@@ -3,7 +3,7 @@ import type { CollectedItem } from '../../core/posts/collected-item.js';
 import { resolveCredentials, type PageSource } from '../../core/sources/source.js';
 import { normalizeText, postIdOf } from '../../pipeline/ingest/normalize.js';
 import { CrawlError, toCrawlError, type CrawlErrorClass } from './crawl-error.js';
-import type { CrawlState, ItemMemory, PageMemory } from './crawl-state.js';
+import { emitDeletions, type CrawlState, type ItemMemory, type PageMemory } from './crawl-state.js';
 import { decodeHtml } from './decode.js';
 import type { EvidenceRef, EvidenceStore } from './evidence-store.js';
 import { fetchPage, looksLikeBlockPage, type FetchResult, type Validators } from './fetch-page.js';
@@ -236,27 +236,9 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
   }
 
   async function emitDeleted(memories: Map<string, ItemMemory>, ids: readonly string[], at: string): Promise<void> {
-    const updates = new Map<string, ItemMemory>();
-    for (const id of ids) {
-      const m = memories.get(id);
-      if (!m || m.deletedAt) continue;
-      await options.onItem({
-        sourceId: source.id,
-        kind: m.kind as CollectedItem['kind'],
-        url: m.url,
-        ...(m.platformId ? { platformId: m.platformId } : {}),
-        ...(m.parentRef ? { parentRef: m.parentRef } : {}),
-        ...(m.title ? { title: m.title } : {}),
-        text: '',
-        collectedAt: at,
-        change: 'deleted',
-        previousHash: m.hash,
-      });
-      report.itemsDeleted++;
-      report.itemsEmitted++;
-      updates.set(id, { ...m, deletedAt: at });
-    }
-    await options.state.saveItems(updates);
+    const deleted = await emitDeletions(options.state, ids, source.id, at, options.onItem, memories);
+    report.itemsDeleted += deleted;
+    report.itemsEmitted += deleted;
   }
 
   async function handle(req: Request): Promise<void> {

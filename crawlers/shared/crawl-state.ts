@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
 import type { Validators } from './fetch-page.js';
 
 /** What the crawler remembers of one fetched page between runs. */
@@ -115,4 +116,39 @@ export class RedisCrawlState implements CrawlState {
     if (items.size === 0) return;
     await this.redis.hset(this.itemsKey, Object.fromEntries([...items].map(([id, m]) => [id, JSON.stringify(m)])));
   }
+}
+
+/**
+ * Emits each remembered item in `ids` once as `deleted` (no text: the indexed post keeps what it
+ * said) and marks it deleted in the crawl state. Returns how many were emitted.
+ */
+export async function emitDeletions(
+  state: Pick<CrawlState, 'items' | 'saveItems'>,
+  ids: readonly string[],
+  sourceId: string,
+  at: string,
+  onItem: (item: CollectedItem) => Promise<void>,
+  memories?: Map<string, ItemMemory>,
+): Promise<number> {
+  const known = memories ?? (await state.items([...ids]));
+  const updates = new Map<string, ItemMemory>();
+  for (const id of ids) {
+    const m = known.get(id);
+    if (!m || m.deletedAt) continue;
+    await onItem({
+      sourceId,
+      kind: m.kind as CollectedItem['kind'],
+      url: m.url,
+      ...(m.platformId ? { platformId: m.platformId } : {}),
+      ...(m.parentRef ? { parentRef: m.parentRef } : {}),
+      ...(m.title ? { title: m.title } : {}),
+      text: '',
+      collectedAt: at,
+      change: 'deleted',
+      previousHash: m.hash,
+    });
+    updates.set(id, { ...m, deletedAt: at });
+  }
+  await state.saveItems(updates);
+  return updates.size;
 }
