@@ -351,7 +351,7 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
         escalationRoutes(alertingContext),
         rosterRoutes({ roster, audit, alerts, now }),
         searchRoutes({ posts }),
-        pipelineRoutes({ deadLetters, queues, events, signals, audit }),
+        pipelineRoutes({ deadLetters, queues, events, signals, posts, audit }),
         sourceRoutes({ registry, health: sourceHealth, crawlQueue: queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
         live.router,
         auditRoutes({ audit }),

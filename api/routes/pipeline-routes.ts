@@ -3,6 +3,9 @@ import { z } from 'zod';
 import type { AuditLog } from '../../core/audit/audit-log.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { EventStore, SignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
+import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
+import { eventFromPosts } from '../../core/events/event.js';
+import { PostSearchQuerySchema } from '../../core/posts/post-search.js';
 import type { Queues } from '../../pipeline/queues.js';
 import type { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { actorOf, requirePermission } from '../authorize.js';
@@ -13,6 +16,7 @@ export interface PipelineRoutesDeps {
   queues: Pick<Queues, 'ingest' | 'alert'>;
   events: EventStore;
   signals: SignalStore;
+  posts: Pick<PostStore, 'search'>;
   /** Replaying a dead letter is a state change: recorded before it happens. */
   audit: AuditLog;
 }
@@ -68,8 +72,14 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
   router.get('/events/:id', requirePermission('search.read'), async (req, res) => {
     const { id } = parseBody(IdSchema, req.params);
     const event = await deps.events.get(id);
-    if (!event) throw new NotFoundError(`event ${id} does not exist`);
-    res.json({ event });
+    if (event) {
+      res.json({ event });
+      return;
+    }
+    // A one-post event has no document yet: answer from its posts, or 404 when none carries the id.
+    const found = await deps.posts.search(PostSearchQuerySchema.parse({ eventId: id, sort: 'time', limit: 50 }));
+    if (found.hits.length === 0) throw new NotFoundError(`event ${id} does not exist`);
+    res.json({ event: eventFromPosts(id, found.hits.map((h) => h.post), found.total) });
   });
 
   router.get('/signals', requirePermission('search.read'), async (req, res) => {

@@ -33,3 +33,30 @@ export interface AlertHandOver {
   eventId: string;
   contentHash: string;
 }
+
+/**
+ * The event of posts whose event document is not written yet (an event is stored from its second
+ * post): built from those posts, so an alert's event can always be shown.
+ */
+export function eventFromPosts(id: string, posts: readonly { id: string; sourceId: string; title?: string; text: string; kind: string; collectedAt: string; sentiment?: { label: string } }[], total: number): EventRecord {
+  const sorted = [...posts].sort((a, b) => a.collectedAt.localeCompare(b.collectedAt));
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  const hours = new Map<string, number>();
+  for (const p of sorted) hours.set(p.collectedAt.slice(0, 13), (hours.get(p.collectedAt.slice(0, 13)) ?? 0) + 1);
+  return {
+    id,
+    title: first.title || first.text.slice(0, 60),
+    postIds: sorted.map((p) => p.id),
+    sourceIds: [...new Set(sorted.map((p) => p.sourceId))],
+    postCount: total,
+    commentCount: sorted.filter((p) => p.kind === 'comment' || p.kind === 'reply').length,
+    negativeCount: sorted.filter((p) => p.sentiment?.label === 'negative').length,
+    firstSeen: first.collectedAt,
+    lastSeen: last.collectedAt,
+    heat: total,
+    timeline: [...hours].map(([hour, count]) => ({ hour, count })),
+    updatedAt: last.collectedAt,
+    version: total,
+  };
+}

@@ -62,6 +62,7 @@ describe('search, dead-letter, event and signal endpoints', () => {
       terms: [],
       categories: [],
       indexedAt: '2026-11-20T08:00:01.000Z',
+      eventId: 'ev-single',
     };
     await posts.upsert(post);
     await es.indices.refresh({ index: names.posts });
@@ -72,7 +73,7 @@ describe('search, dead-letter, event and signal endpoints', () => {
       sessions,
       apiRouters: [
         searchRoutes({ posts }),
-        pipelineRoutes({ deadLetters, queues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), audit }),
+        pipelineRoutes({ deadLetters, queues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), posts, audit }),
       ],
     });
     server = await new Promise((resolve) => {
@@ -146,5 +147,11 @@ describe('search, dead-letter, event and signal endpoints', () => {
     expect((await call('/api/signals?scope=position', 'duty')).body).toEqual({ signals: [] });
     expect((await call('/api/signals?scope=planet', 'duty')).status).toBe(400);
     expect((await call('/api/events/ev-none', 'duty')).status).toBe(404);
+  });
+
+  it('answers for a one-post event, whose document is not written yet, from its post', async () => {
+    const { status, body } = await call('/api/events/ev-single', 'duty');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ event: { id: 'ev-single', postIds: ['p1'], postCount: 1, sourceIds: ['demo-website'], commentCount: 1 } });
   });
 });
