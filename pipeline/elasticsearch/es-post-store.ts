@@ -106,8 +106,13 @@ export class EsPostStore implements PostStore {
         const res = await this.es.get<IndexedPost>({ index, id }, { ignore: [404] });
         return res.found ? res._source : undefined;
       }
-      const res = await this.es.search<IndexedPost>({ index: this.alias, size: 1, query: { ids: { values: [id] } }, ignore_unavailable: true, allow_no_indices: true });
-      return res.hits.hits[0]?._source;
+      // A real-time read across the alias's monthly indices: a search would miss a post written in the last second.
+      const aliases = (await this.es.indices.getAlias({ name: this.alias }, { ignore: [404] })) as Record<string, unknown>;
+      const indices = 'error' in aliases ? [] : Object.keys(aliases);
+      if (indices.length === 0) return undefined;
+      const res = await this.es.mget<IndexedPost>({ docs: indices.map((index) => ({ _index: index, _id: id })) });
+      for (const doc of res.docs) if ('found' in doc && doc.found) return doc._source;
+      return undefined;
     } catch (err) {
       throw translateEsError(err, `get post ${id}`);
     }
