@@ -90,7 +90,7 @@ import { BullClockScheduler } from '../pipeline/escalate/clock-scheduler.js';
 import { startEscalateRole } from '../pipeline/escalate/escalate-role.js';
 import { escalationRoutes } from '../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../api/routes/roster-routes.js';
-import { startDingTalkRobot } from '../tests/fixtures/receivers/robots.js';
+import { startDingTalkRobot, startWeComRobot } from '../tests/fixtures/receivers/robots.js';
 import { StartupError, checkElasticsearch, checkPortFree, checkRedis, redact } from './preflight.js';
 
 type Closer = () => Promise<void>;
@@ -275,8 +275,9 @@ async function start(roles: Role[], config: Config, log: Logger): Promise<Closer
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (config.demo.enabled && roles.some((r) => r === 'worker' || r === 'api')) {
     const robot = await startDingTalkRobot({ accessToken: 'demo-duty-group', secret: 'SEC-demo-duty-group' });
-    closers.push(() => robot.close());
-    Object.assign(env, { DEMO_DINGTALK_URL: robot.url, DEMO_DINGTALK_SECRET: 'SEC-demo-duty-group' });
+    const wecom = await startWeComRobot({ key: 'demo-leaders-group' });
+    closers.push(() => robot.close(), () => wecom.close());
+    Object.assign(env, { DEMO_DINGTALK_URL: robot.url, DEMO_DINGTALK_SECRET: 'SEC-demo-duty-group', DEMO_WECOM_URL: wecom.url });
   }
   // The demo's WeChat account and push source take their credentials from env, like real ones.
   if (config.demo.enabled) Object.assign(env, DEMO_CREDENTIALS, { ...process.env });

@@ -11,7 +11,8 @@ import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { inboxKey } from '../../pipeline/notify/senders.js';
 import { eventually, isolation } from '../support/isolation.js';
-import { startDingTalkRobot, startSmtpReceiver, startWeComRobot, startWebhookReceiver, type Receiver } from '../fixtures/receivers/robots.js';
+import { startDingTalkRobot, startWeComRobot, startWebhookReceiver, type Receiver } from '../fixtures/receivers/robots.js';
+import { startSmtpReceiver } from '../fixtures/receivers/smtp-receiver.js';
 
 const iso = isolation();
 const redis = createRedis(iso.redisUrl);
