@@ -47,7 +47,7 @@ export function runQianshao(args: string[], env: Record<string, string>): AppPro
 }
 
 /** Waits until the process prints `marker`, or fails with what it printed. */
-export async function waitForOutput(app: AppProcess, marker: string, timeoutMs = 90_000): Promise<void> {
+export async function waitForOutput(app: AppProcess, marker: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (app.output().includes(marker)) return;

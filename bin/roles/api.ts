@@ -1,0 +1,128 @@
+/** The api role: the HTTP API, the dashboard, SSE, and the periodic signing of the audit chain. */
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { repoRoot } from '../../core/paths.js';
+import { createLedgerItem } from '../../core/ledger/ledger-actions.js';
+import { QUEUE_NAMES } from '../../pipeline/queues.js';
+import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
+import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
+import { EsAlertBoard } from '../../pipeline/elasticsearch/es-alert-board.js';
+import { EsPostTrends } from '../../pipeline/elasticsearch/es-post-trends.js';
+import { BriefService } from '../../reports/brief-service.js';
+import { MeetingService } from '../../reports/meeting-service.js';
+import { createApp } from '../../api/app.js';
+import { RedisSessionStore } from '../../api/sessions.js';
+import { queueBoard } from '../../api/queue-board.js';
+import { healthRoutes } from '../../api/routes/health-routes.js';
+import { authRouteDocs, authRoutes } from '../../api/routes/auth-routes.js';
+import { alertRoutes } from '../../api/routes/alert-routes.js';
+import { liveRoutes } from '../../api/routes/live-routes.js';
+import { auditRouteDocs, auditRoutes } from '../../api/routes/audit-routes.js';
+import { ingestRoutes } from '../../api/routes/ingest-routes.js';
+import { notificationRoutes } from '../../api/routes/notification-routes.js';
+import { wallRoutes } from '../../api/routes/wall-routes.js';
+import { trendsRoutes } from '../../api/routes/trends-routes.js';
+import { userRouteDocs, userRoutes } from '../../api/routes/user-routes.js';
+import { tokenRouteDocs, tokenRoutes } from '../../api/routes/token-routes.js';
+import { searchRoutes } from '../../api/routes/search-routes.js';
+import { pipelineRoutes } from '../../api/routes/pipeline-routes.js';
+import { briefRoutes, reportRoutes } from '../../api/routes/report-routes.js';
+import { meetingRoutes } from '../../api/routes/meeting-routes.js';
+import { ledgerRouteDocs, ledgerRoutes } from '../../api/routes/ledger-routes.js';
+import { escalationRoutes } from '../../api/routes/escalation-routes.js';
+import { rosterRoutes } from '../../api/routes/roster-routes.js';
+import { ruleRoutes } from '../../api/routes/rule-routes.js';
+import { sourceRoutes } from '../../api/routes/source-routes.js';
+import { createReportService } from '../services.js';
+import type { RoleContext } from './context.js';
+
+export async function startApiRole(ctx: RoleContext): Promise<void> {
+  const { config, log, es, redis, prefix, names, audit, users, alerts, ledger, sources, closers } = ctx;
+  const reports = createReportService(config, es, sources, ctx.sourceHealth, audit);
+  await reports.ensure();
+  const briefs = new BriefService({
+    es,
+    indices: { alerts: names.alerts, posts: names.posts, briefs: `${config.elasticsearch.indexPrefix}-briefs` },
+    unit: config.unit.name,
+    sourceName: (id) => sources.find((s) => s.id === id)?.name ?? id,
+    audit,
+    now: ctx.now,
+  });
+  await briefs.ensure();
+  const meetings = new MeetingService({
+    es,
+    index: `${config.elasticsearch.indexPrefix}-meetings`,
+    createFollowUp: (input, actor, requestId) => createLedgerItem({ ledger, users, alerts, audit, now: ctx.now }, input, { actor, ...(requestId ? { requestId } : {}) }),
+    audit,
+    now: ctx.now,
+  });
+  await meetings.ensure();
+  const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
+  const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
+  const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel });
+  const app = createApp({
+    log,
+    sessions,
+    users,
+    tokens: ctx.tokens,
+    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs],
+    apiRouters: [
+      healthRoutes({ redis, es, queues: ctx.queues, prefix }),
+      authRoutes({
+        users,
+        sessions,
+        attempts,
+        audit,
+        lockout: config.auth,
+        timeZone: config.unit.timezone,
+        secureCookie: false,
+        ttlSeconds: config.api.sessionTtlHours * 3600,
+      }),
+      userRoutes({ users, sessions, attempts, audit }),
+      tokenRoutes({ tokens: ctx.tokens, audit }),
+      ledgerRoutes({ ledger, users, alerts, audit, now: ctx.now, unitName: config.unit.name, timeZone: config.unit.timezone }),
+      alertRoutes({ ...ctx.alerting, posts: ctx.posts, desk: ctx.desk }),
+      escalationRoutes(ctx.alerting),
+      rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
+      searchRoutes({ posts: ctx.posts }),
+      pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, audit }),
+      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
+      live.router,
+      auditRoutes({ audit }),
+      ruleRoutes({ rules: () => ctx.rules.current(), posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
+      notificationRoutes({ channels: ctx.channels, deliveries: ctx.deliveries, audit, redis, prefix, env: ctx.env, dashboardUrl: ctx.dashboardUrl }),
+      wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
+      trendsRoutes({ trends: new EsPostTrends(es, names.posts), timeZone: 'Asia/Shanghai' }),
+      ingestRoutes({ sources, env: ctx.env, ingest: ctx.queues.ingest, audit }),
+      reportRoutes({ reports }),
+      briefRoutes({ briefs }),
+      meetingRoutes({ meetings }),
+    ],
+    pageMounts: [{ path: '/admin/queues', handlers: queueBoard(QUEUE_NAMES.map((name) => ctx.queues[name])) }],
+    dashboardDir: path.join(repoRoot, 'dist', 'dashboards'),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  closers.unshift(async () => {
+    await live.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  // Every api process signs the chain head periodically; a head already signed is a no-op.
+  const checkpoints = setInterval(() => {
+    audit.checkpoint().then(
+      ({ verify }) => {
+        if (!verify.ok) log.error({ firstBroken: verify.firstBroken }, `audit chain broken: ${verify.message}`);
+      },
+      (err: Error) => log.warn({ err: err.message }, 'audit checkpoint failed'),
+    );
+  }, config.audit.checkpointEveryMinutes * 60_000);
+  checkpoints.unref();
+  closers.unshift(async () => clearInterval(checkpoints));
+  const heartbeat = startHeartbeat(redis, prefix, 'api');
+  closers.unshift(() => heartbeat.stop());
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  log.info({ url: `http://${config.api.host}:${port}/` }, 'api listening');
+}

@@ -1,0 +1,37 @@
+/** The crawler role: the crawl scheduler and crawl worker (and, in the demo, the county's website). */
+import path from 'node:path';
+import { repoRoot } from '../../core/paths.js';
+import { startCrawlerRole as startCrawling } from '../../crawlers/crawler-role.js';
+import { createApiCollectors } from '../../crawlers/api-collectors.js';
+import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
+import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
+import { startDemoSite } from '../../tests/fixtures/demo-site/server.js';
+import type { RoleContext } from './context.js';
+
+export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
+  const { config, log, redis, prefix, closers } = ctx;
+  if (config.demo.enabled) {
+    const site = await startDemoSite({ port: config.demo.sitePort, live: { intervalMs: config.demo.liveIntervalSeconds * 1000 } });
+    closers.push(() => site.close());
+    log.info({ url: site.url }, 'demo website running');
+  }
+  const crawler = await startCrawling({
+    registry: ctx.registry,
+    health: ctx.sourceHealth,
+    healthPolicy: { alertAfterFailures: config.crawl.alertAfterFailures, remindEveryMinutes: config.crawl.remindEveryMinutes },
+    evidence: new DiskEvidenceStore(path.resolve(repoRoot, config.crawl.evidenceDir)),
+    queues: ctx.queues,
+    connection: redis,
+    prefix,
+    defaultEverySeconds: config.crawl.everySeconds,
+    maxRequestsPerRun: config.crawl.maxRequestsPerRun,
+    timeoutSeconds: config.crawl.requestTimeoutSeconds,
+    log,
+    collectors: createApiCollectors({ redis, prefix }),
+    env: ctx.env,
+    recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
+  });
+  closers.unshift(() => crawler.close());
+  const heartbeat = startHeartbeat(redis, prefix, 'crawler');
+  closers.unshift(() => heartbeat.stop());
+}

@@ -1,0 +1,94 @@
+/** The worker role: ingest, alert hand-over, escalation clocks, notifications, ledger deadlines, scheduled reports. */
+import { can } from '../../core/auth/permissions.js';
+import { createSegmenter } from '../../pipeline/ingest/segment.js';
+import { createClassifier } from '../../pipeline/ingest/classify.js';
+import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
+import { startPipelineRole } from '../../pipeline/pipeline-role.js';
+import { startLedgerDeadlineChecks } from '../../pipeline/ledger/ledger-deadlines.js';
+import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
+import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
+import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
+import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
+import { startReportSchedules } from '../../reports/report-schedules.js';
+import { createReportService } from '../services.js';
+import type { RoleContext } from './context.js';
+
+export async function startWorkerRole(ctx: RoleContext): Promise<void> {
+  const { config, log, redis, prefix, queues, rules, users, audit, closers } = ctx;
+  const deadlines = await startLedgerDeadlineChecks({
+    ledger: ctx.ledger,
+    users,
+    audit,
+    enqueue: (job) => enqueueNotification(queues, job),
+    channels: config.ledger.channels,
+    policy: config.ledger,
+    dashboardUrl: ctx.dashboardUrl,
+    now: ctx.now,
+    connection: redis,
+    prefix,
+    everyMs: config.ledger.checkEverySeconds * 1000,
+    log,
+  });
+  closers.unshift(() => deadlines.close());
+  // New words of reloaded rules join jieba's (process-wide) user dictionary.
+  rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
+  const ingest = wireIngest({
+    redis,
+    prefix,
+    segment: createSegmenter(rules.current().ruleSet.words),
+    classify: createClassifier(() => rules.current()),
+    posts: ctx.posts,
+    events: ctx.events,
+    signals: ctx.signals,
+    queues,
+    eventWindowHours: config.pipeline.eventWindowHours,
+    signalThresholds: config.pipeline.signals,
+    now: ctx.now,
+  });
+  const pipeline = startPipelineRole({
+    ingest,
+    posts: ctx.posts,
+    desk: ctx.desk,
+    events: ctx.events,
+    queues,
+    deadLetters: ctx.deadLetters,
+    connection: redis,
+    prefix,
+    ingestConcurrency: config.pipeline.ingestConcurrency,
+    log,
+  });
+  closers.unshift(() => pipeline.close());
+  const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels: ctx.channels, outcomes: ctx.deliveries, dashboardUrl: ctx.dashboardUrl, env: ctx.env, log, now: ctx.now });
+  closers.unshift(() => notifier.close());
+  const reportSchedules = await startReportSchedules({
+    connection: redis,
+    prefix,
+    schedules: config.reports.schedules,
+    timeZone: config.unit.timezone,
+    reports: createReportService(config, ctx.es, ctx.sources, ctx.sourceHealth, audit),
+    queues,
+    recipients: async (usernames) =>
+      (await users.list())
+        .filter((u) => !u.disabled && (usernames.length > 0 ? usernames.includes(u.username) : can(u.roles, 'reports.write')))
+        .map((u) => ({ username: u.username, displayName: u.displayName })),
+    dashboardUrl: ctx.dashboardUrl,
+    log,
+    now: ctx.now,
+  });
+  closers.unshift(() => reportSchedules.close());
+  const escalation = startEscalateRole({
+    desk: ctx.desk,
+    alerts: ctx.alerts,
+    queue: queues.escalate,
+    clocks: ctx.clocks,
+    connection: redis,
+    prefix,
+    concurrency: config.alerting.escalateConcurrency,
+    reconcileEverySeconds: config.alerting.reconcileEverySeconds,
+    log,
+    now: ctx.now,
+  });
+  closers.unshift(() => escalation.close());
+  const heartbeat = startHeartbeat(redis, prefix, 'worker');
+  closers.unshift(() => heartbeat.stop());
+}

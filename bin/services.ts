@@ -1,0 +1,79 @@
+/**
+ * Factories shared by the roles and the one-off commands: the same audit log, report service and
+ * unit files whichever process builds them.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../core/config/config-schema.js';
+import { configDir, repoRoot } from '../core/paths.js';
+import { loadSources, type Source } from '../core/sources/source.js';
+import { loadUsers, type User } from '../core/auth/user.js';
+import { loadChannels, type Channel } from '../core/notify/channel.js';
+import { loadCheckpointKey } from '../core/audit/checkpoint-key.js';
+import type { createEsClient } from '../pipeline/elasticsearch/es-client.js';
+import { indexNames } from '../pipeline/elasticsearch/indices.js';
+import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
+import type { createRedis } from '../pipeline/queues.js';
+import type { RedisSourceHealthStore } from '../crawlers/shared/source-health.js';
+import { ReportService } from '../reports/report-service.js';
+import { StartupError } from './preflight.js';
+
+export type EsClient = ReturnType<typeof createEsClient>;
+export type RedisClient = ReturnType<typeof createRedis>;
+
+/** Where the unit's own files live: `config/`, or `config/demo/` for the demo. */
+export function unitDir(config: Config): string {
+  return config.demo.enabled ? path.join(configDir, 'demo') : configDir;
+}
+
+export function demoSiteUrl(config: Config): string {
+  return `http://127.0.0.1:${config.demo.sitePort}`;
+}
+
+/** The address people open from a notification or a report: `API_PUBLIC_URL`, or where the api listens. */
+export function publicUrl(config: Config): string {
+  return config.api.publicUrl ?? `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/`;
+}
+
+export function loadUnitFiles(config: Config): { sources: Source[]; users: User[]; channels: Channel[] } {
+  const dir = unitDir(config);
+  const sourcesFile = path.join(dir, 'sources.yaml');
+  const usersFile = path.join(dir, 'users.yaml');
+  for (const file of [sourcesFile, usersFile]) {
+    if (!existsSync(file)) throw new StartupError(`${file} is missing. Copy it from config/demo/ and adapt it, or start with --demo.`);
+  }
+  const channelsFile = path.join(dir, 'channels.yaml');
+  // Without a channels file, staff still get in-app notifications.
+  const channels: Channel[] = existsSync(channelsFile) ? loadChannels(channelsFile) : [{ id: 'inapp', name: '站内通知', type: 'inapp', enabled: true }];
+  return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl(config) }), users: loadUsers(usersFile), channels };
+}
+
+export function createAuditLog(config: Config, es: EsClient, redis: RedisClient): EsAuditLog {
+  const names = indexNames(config.elasticsearch.indexPrefix);
+  const keyFile = path.resolve(repoRoot, config.audit.checkpointKeyFile);
+  return new EsAuditLog({
+    es,
+    redis,
+    prefix: config.redis.prefix,
+    index: names.audit,
+    checkpointIndex: names.auditCheckpoints,
+    checkpointKey: loadCheckpointKey({ secret: config.audit.checkpointKey, file: keyFile }),
+  });
+}
+
+export function createReportService(config: Config, es: EsClient, sources: readonly Source[], health: RedisSourceHealthStore, audit?: EsAuditLog): ReportService {
+  const names = indexNames(config.elasticsearch.indexPrefix);
+  return new ReportService({
+    es,
+    indices: { posts: names.posts, alerts: names.alerts, events: names.events, signals: names.signals, ledger: names.ledger, reports: `${config.elasticsearch.indexPrefix}-reports` },
+    unit: config.unit.name,
+    sources: () => sources.map((s) => ({ id: s.id, name: s.name })),
+    gaps: async () => {
+      const now = new Date().toISOString();
+      return (await health.all()).flatMap((h) => h.gaps.map((g) => ({ sourceId: h.sourceId, from: g.from, to: g.to ?? now, cause: g.errorClass })));
+    },
+    zombieDays: config.crawl.zombieDays,
+    ...(audit ? { audit } : {}),
+    now: () => new Date(),
+  });
+}
