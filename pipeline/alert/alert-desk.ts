@@ -332,9 +332,10 @@ export class AlertDesk {
     extra?: Record<string, unknown>,
   ): Promise<void> {
     const d = this.deps;
-    // People first: deliveries go out before the bookkeeping.
+    // People first: deliveries are enqueued before the bookkeeping; the audit append and the clocks
+    // are independent of each other, so neither waits for the other.
     if (jobs.length > 0) await d.enqueueNotifications(jobs);
-    await d.audit.record({
+    const audited = d.audit.record({
       actor,
       entity: { type: 'alert', id: alert.id },
       action,
@@ -343,7 +344,10 @@ export class AlertDesk {
       ...(reason ? { reason } : {}),
       ...(requestId ? { requestId } : {}),
     });
-    await d.clocks.arm(alert, before);
+    const armed = d.clocks.arm(alert, before);
+    const [audit, clocks] = await Promise.allSettled([audited, armed]);
+    if (audit.status === 'rejected') throw audit.reason;
+    if (clocks.status === 'rejected') throw clocks.reason;
     await d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
   }
 }

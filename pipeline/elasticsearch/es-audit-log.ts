@@ -16,7 +16,7 @@ type Head = { seq: number; hash: string } | null;
 
 export interface EsAuditLogDeps {
   es: Client;
-  /** Index of the records (`_id` = sequence number). */
+  /** Index of the records (`_id` = sequence number); one shard, so a bulk's creates apply in order. */
   index: string;
   /** Index of the signed checkpoints of the chain head. */
   checkpointIndex: string;
@@ -26,55 +26,157 @@ export interface EsAuditLogDeps {
   /** HMAC key for checkpoints, kept outside Elasticsearch (see `loadCheckpointKey`). */
   checkpointKey: Buffer;
   now?: () => Date;
-  /** How long a writer may hold the lock before another may take it (the create conflict stays the arbiter). */
+  /** How long a writer may hold the lock without renewing it (it renews while alive; the create conflict stays the arbiter). */
   lockTtlMs?: number;
+  /** Most records appended under one lock hold (one `_bulk`). */
+  maxBatch?: number;
 }
 
-const LOCK_RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+interface Waiting {
+  input: AuditInput;
+  resolve(record: AuditRecord): void;
+  reject(err: unknown): void;
+}
+
+/** Takes the lock and reads the cached head; says whether the previous holder released it cleanly (else the head may be stale). */
+const LOCK_ACQUIRE = `
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local dirty = redis.call('get', KEYS[2])
+  redis.call('set', KEYS[2], ARGV[1])
+  local code = 1
+  if dirty then code = 2 end
+  return {code, redis.call('get', KEYS[3]) or ''}
+end
+return {0, ''}`;
+const LOCK_RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+/** Releases the lock; with a head, advances the cached head and marks the release clean. */
+const LOCK_RELEASE = `
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  if ARGV[2] ~= '' then
+    redis.call('set', KEYS[3], ARGV[2])
+    redis.call('del', KEYS[2])
+  end
+  return redis.call('del', KEYS[1])
+end
+return 0`;
 
 /**
- * The audit trail in Elasticsearch. Appends are serialised across processes by a Redis lock under
- * which the writer reads the chain head, creates record `head.seq + 1` with `op_type: create`
- * (`_id` = sequence), and only then advances the head: a crash before the create leaves no gap,
- * a crash after it leaves a stale head that the next writer repairs. The create conflict is the
- * final arbiter — if a lock expires under a stalled writer, the loser of the conflict re-reads the
- * head from Elasticsearch (real-time GETs) and links after the winner, so the chain never forks.
+ * The audit trail in Elasticsearch, appended by group commit. Records waiting in this process are
+ * appended together under one hold of a cross-process Redis lock: the writer takes the chain head,
+ * links the records to it in arrival order, creates them with one `_bulk` of create-only documents
+ * (`_id` = sequence), and advances the cached head once, as it releases the lock. Each caller's
+ * promise resolves when its record is durable (Elasticsearch acknowledges a bulk after its translog
+ * is synced).
+ *
+ * Crashes: the index has one shard, whose primary applies a bulk's creates in order, so a crash
+ * mid-batch leaves a prefix of the batch and no gap. A writer that dies holding the lock never
+ * releases it cleanly; the next holder sees that and reads the true head from Elasticsearch
+ * (real-time GETs forward) instead of trusting the cache. A create that conflicts means another
+ * writer got there first (only possible if a lock expired under a stalled writer, which the holder
+ * renews to avoid): those records are re-linked after the true head and written again, so the
+ * create conflict stays the final arbiter of each sequence number.
  */
 export class EsAuditLog implements AuditLog {
   private readonly es: Client;
   private readonly now: () => Date;
   private readonly headKey: string;
   private readonly lockKey: string;
+  private readonly dirtyKey: string;
   private readonly lockTtlMs: number;
+  private readonly maxBatch: number;
+  private readonly waiting: Waiting[] = [];
+  private draining = false;
 
   constructor(private readonly deps: EsAuditLogDeps) {
     this.es = deps.es;
     this.now = deps.now ?? (() => new Date());
     this.headKey = `${deps.prefix}:audit:head`;
     this.lockKey = `${deps.prefix}:audit:lock`;
+    this.dirtyKey = `${deps.prefix}:audit:dirty`;
     this.lockTtlMs = deps.lockTtlMs ?? 10_000;
+    this.maxBatch = deps.maxBatch ?? 500;
   }
 
-  async record(input: AuditInput): Promise<AuditRecord> {
-    const token = await this.lock();
-    try {
-      let head = await this.cachedHead();
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const record = buildRecord(input, head, this.now());
-        try {
-          await this.es.create({ index: this.deps.index, id: String(record.seq), document: record });
-        } catch (err) {
-          const translated = translateEsError(err, `append audit record ${record.seq}`);
-          if (!(translated instanceof ConflictError)) throw translated;
-          head = await this.headFromElasticsearch(record.seq);
-          continue;
-        }
-        await this.deps.redis.set(this.headKey, JSON.stringify({ seq: record.seq, hash: record.hash }));
-        return record;
+  record(input: AuditInput): Promise<AuditRecord> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
       }
-      throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
+    });
+  }
+
+  /** Commits batches until nobody waits; whoever arrives during a commit goes in the next batch. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      if (batch.length === 0) {
+        this.draining = false;
+        return;
+      }
+      try {
+        await this.commit(batch);
+      } catch (err) {
+        // Callers already resolved keep their record; rejecting a settled promise does nothing.
+        for (const w of batch) w.reject(err);
+      }
+    }
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    const lock = await this.lock();
+    let head: Head = null;
+    // Whether `head` is known to be the chain's true head (only then is the cache advanced and the release clean).
+    let headTrue = false;
+    try {
+      head = lock.cachedHead && lock.clean ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
+      headTrue = true;
+      let pending = batch;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= 20) throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
+        if (lock.lost) throw new UnavailableError('audit chain: the writer lock was lost before the records were written', 'audit_lock_lost');
+        const records: AuditRecord[] = [];
+        let link = head;
+        for (const w of pending) {
+          const record = buildRecord(w.input, link, this.now());
+          records.push(record);
+          link = record;
+        }
+        headTrue = false;
+        const res = await this.bulkCreate(records);
+        const retry: Waiting[] = [];
+        let known = 0;
+        res.items.forEach((item, i) => {
+          const op = item.create;
+          if (op && !op.error) {
+            pending[i]!.resolve(records[i]!);
+            known = records[i]!.seq;
+          } else if (op?.status === 409) {
+            retry.push(pending[i]!);
+            known = records[i]!.seq;
+          } else pending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+        });
+        if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
+        // With no failure the batch is the new head; otherwise whatever was written (ours or another
+        // writer's) is read back, so the next records link after the highest existing one.
+        head = res.errors ? await this.headFromElasticsearch(known) : records.at(-1)!;
+        headTrue = true;
+        pending = retry;
+      }
     } finally {
-      await this.deps.redis.eval(LOCK_RELEASE, 1, this.lockKey, token).catch(() => undefined);
+      lock.stop();
+      await this.deps.redis
+        .eval(LOCK_RELEASE, 3, this.lockKey, this.dirtyKey, this.headKey, lock.token, headTrue && head ? JSON.stringify(head) : '')
+        .catch(() => undefined);
+    }
+  }
+
+  private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
+    try {
+      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false });
+    } catch (err) {
+      throw translateEsError(err, `append audit records ${records[0]!.seq}–${records.at(-1)!.seq}`);
     }
   }
 
@@ -159,26 +261,28 @@ export class EsAuditLog implements AuditLog {
     return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
   }
 
-  private async lock(): Promise<string> {
+  /** Takes the writer lock and keeps renewing it until `stop()`; `lost` turns true if it ever lapses. */
+  private async lock(): Promise<{ token: string; clean: boolean; cachedHead: Head; lost: boolean; stop(): void }> {
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + 30_000;
-    let wait = 2;
+    let wait = 1;
     while (Date.now() < deadline) {
-      if ((await this.deps.redis.set(this.lockKey, token, 'PX', this.lockTtlMs, 'NX')) === 'OK') return token;
+      const [code, raw] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3, this.lockKey, this.dirtyKey, this.headKey, token, this.lockTtlMs)) as [number, string];
+      if (code !== 0) {
+        const held = { token, clean: code === 1, cachedHead: parseHead(raw), lost: false, stop: () => clearInterval(renew) };
+        const renew = setInterval(() => {
+          this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs).then(
+            (ok) => void (ok === 1 || (held.lost = true)),
+            () => undefined,
+          );
+        }, Math.max(100, Math.floor(this.lockTtlMs / 3)));
+        renew.unref();
+        return held;
+      }
       await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
-      wait = Math.min(wait * 2, 50);
+      wait = Math.min(wait * 2, 20);
     }
     throw new UnavailableError('audit chain: the writer lock stayed taken for 30 s', 'audit_lock_timeout');
-  }
-
-  private async cachedHead(): Promise<Head> {
-    const raw = await this.deps.redis.get(this.headKey);
-    if (raw) {
-      const head = JSON.parse(raw) as { seq: number; hash: string };
-      if (Number.isInteger(head.seq) && typeof head.hash === 'string') return head;
-    }
-    // Redis lost the head (it keeps nothing on disk here): rebuild it from Elasticsearch.
-    return this.headFromElasticsearch(0);
   }
 
   /**
@@ -205,5 +309,15 @@ export class EsAuditLog implements AuditLog {
   private async get(seq: number): Promise<Head> {
     const res = await this.es.get<AuditRecord>({ index: this.deps.index, id: String(seq), _source: ['seq', 'hash'] }, { ignore: [404] });
     return res.found && res._source ? { seq: res._source.seq, hash: res._source.hash } : null;
+  }
+}
+
+function parseHead(raw: string | null | undefined): Head {
+  if (!raw) return null;
+  try {
+    const head = JSON.parse(raw) as { seq?: unknown; hash?: unknown };
+    return Number.isInteger(head.seq) && typeof head.hash === 'string' ? { seq: head.seq as number, hash: head.hash } : null;
+  } catch {
+    return null;
   }
 }

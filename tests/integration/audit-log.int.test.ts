@@ -7,7 +7,8 @@ import { isolation } from '../support/isolation.js';
 import { runQianshao } from '../support/app-process.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
-import type { AuditInput } from '../../core/audit/audit-log.js';
+import type { AuditInput, AuditRecord } from '../../core/audit/audit-log.js';
+import { buildRecord } from '../../core/audit/audit-chain.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const KEY = Buffer.from('t'.repeat(32));
@@ -127,21 +128,87 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 20 });
   });
 
+  /** A child process appending through its own EsAuditLog (see tests/support/audit-appender.ts). */
+  function appender(prefix: string, indexPrefix: string, name: string, count: number, concurrency: number, lockTtlMs = 10_000) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/audit-appender.ts', iso.redisUrl, prefix, iso.esUrl, indexPrefix, String(count), name, String(concurrency), String(lockTtlMs)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let appended = 0;
+    child.stdout.on('data', (chunk: Buffer) => (appended = Math.max(appended, ...[...chunk.toString().matchAll(/appended (\d+)/g)].map((m) => Number(m[1])))));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, appended: () => appended };
+  }
+
   it('keeps the chain valid under concurrent appends from two processes', async () => {
     const { log, prefix, indexPrefix } = await freshLog();
-    const run = (name: string) =>
-      new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/audit-appender.ts', iso.redisUrl, prefix, iso.esUrl, indexPrefix, '25', name], {
-          cwd: repoRoot,
-          stdio: ['ignore', 'inherit', 'inherit'],
-        });
-        child.once('exit', resolve);
-      });
-    expect(await Promise.all([run('writer-a'), run('writer-b')])).toEqual([0, 0]);
+    const a = appender(prefix, indexPrefix, 'writer-a', 60, 12);
+    const b = appender(prefix, indexPrefix, 'writer-b', 60, 12);
+    expect(await Promise.all([a.exited, b.exited])).toEqual([0, 0]);
     const result = await log.verify();
-    expect(result).toMatchObject({ ok: true, records: 50 });
-    const actors = new Set((await log.list({ limit: 100 })).map((r) => r.actor.id));
+    expect(result).toMatchObject({ ok: true, records: 120, head: { seq: 120 } });
+    const actors = new Set((await log.list({ limit: 200 })).map((r) => r.actor.id));
     expect(actors).toEqual(new Set(['writer-a', 'writer-b']));
+  });
+
+  it('group-commits concurrent appends of two independent logs: contiguous sequence numbers, one chain, each caller gets its own record', async () => {
+    const { log, names, prefix } = await freshLog();
+    // A second "process": its own Redis connection and its own EsAuditLog over the same chain.
+    const otherRedis = redis.duplicate();
+    const other = new EsAuditLog({ es, redis: otherRedis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+    const N = 100;
+    const tagged = (who: string, i: number): AuditInput => ({ ...entry(i), actor: { kind: 'user', id: who, roles: ['duty'] }, requestId: `${who}-${i}` });
+    const [fromA, fromB] = await Promise.all([
+      Promise.all(Array.from({ length: N }, (_, i) => log.record(tagged('a', i)))),
+      Promise.all(Array.from({ length: N }, (_, i) => other.record(tagged('b', i)))),
+    ]);
+    otherRedis.disconnect();
+    const all = [...fromA, ...fromB].sort((x, y) => x.seq - y.seq);
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 2 * N }, (_, i) => i + 1));
+    // Each promise resolved with the record of its own input, in the order the calls were made.
+    expect(fromA.map((r) => r.requestId)).toEqual(Array.from({ length: N }, (_, i) => `a-${i}`));
+    expect(fromB.map((r) => r.requestId)).toEqual(Array.from({ length: N }, (_, i) => `b-${i}`));
+    for (const list of [fromA, fromB]) for (let i = 1; i < list.length; i++) expect(list[i]!.seq).toBeGreaterThan(list[i - 1]!.seq);
+    // Batches, not one lock hold per record: the writers alternate only a few times.
+    const runs = all.filter((r, i) => i === 0 || r.actor.id !== all[i - 1]!.actor.id).length;
+    expect(runs).toBeLessThanOrEqual(12);
+    expect(await log.verify()).toMatchObject({ ok: true, records: 2 * N, head: { seq: 2 * N, hash: all.at(-1)!.hash } });
+    // Tampering with a record in the middle of a batch is still named.
+    await es.update({ index: names.audit, id: '137', doc: { reason: '事后改写' }, refresh: true });
+    expect(await log.verify()).toMatchObject({ ok: false, firstBroken: { seq: 137, reason: 'hash_mismatch' } });
+  });
+
+  it('after a writer died holding the lock with its records written but the head not advanced, the next batch links after them', async () => {
+    const { log, names, prefix } = await freshLog();
+    let head: AuditRecord | null = null;
+    for (let i = 1; i <= 3; i++) head = await log.record(entry(i));
+    // What a writer that crashed between its bulk and its release leaves: records 4–5 in
+    // Elasticsearch, the cached head still at 3, and the lock never released cleanly.
+    for (let seq = 4; seq <= 5; seq++) {
+      head = buildRecord({ ...entry(seq), actor: { kind: 'system', id: 'dead-writer', roles: [] } }, head, new Date());
+      await es.create({ index: names.audit, id: String(seq), document: head });
+    }
+    await redis.set(`${prefix}:audit:dirty`, 'dead-writer-token');
+    const records = await Promise.all(Array.from({ length: 5 }, (_, i) => log.record(entry(10 + i))));
+    expect(records.map((r) => r.seq)).toEqual([6, 7, 8, 9, 10]);
+    expect(records[0]!.prevHash).toBe(head!.hash);
+    expect(await log.verify()).toMatchObject({ ok: true, records: 10 });
+  });
+
+  it('a writer process killed in the middle of its batches leaves a chain that verifies, and others continue it without a gap', async () => {
+    const { log, prefix, indexPrefix } = await freshLog();
+    const victim = appender(prefix, indexPrefix, 'victim', 5_000, 40, 1_000);
+    while (victim.appended() < 150) await new Promise((r) => setTimeout(r, 20));
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    // The survivor waits out the dead writer's lock (1 s) and reads the true head from Elasticsearch.
+    const after = await Promise.all(Array.from({ length: 30 }, (_, i) => log.record(entry(i))));
+    const result = await log.verify();
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.head!.seq).toBe(after.at(-1)!.seq);
+    expect(after.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => result.records - 29 + i));
+    expect(result.records).toBeGreaterThanOrEqual(150 + 30);
   });
 
   it('`qianshao audit verify` exits 0 on an intact chain and 2 naming the edited record', async () => {
