@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { formatShanghai, type Period } from '../core/reports/period.js';
-import { scopeKey, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table } from '../core/reports/report.js';
+import { scopeKey, traceTo, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table, type Trace } from '../core/reports/report.js';
 import { comparedWithPrevious, humanDuration, percent, quantile } from '../core/reports/stats.js';
 import type { AlertRow, ReportData } from './report-data.js';
 import { LEDGER_STATUS_NAMES, type LedgerStatus } from '../core/ledger/ledger-item.js';
@@ -25,6 +25,7 @@ const LEVEL_NAME: Record<number, string> = { 1: '一级（红）', 2: '二级（
 const LEVEL_COLOR: Record<number, string> = { 1: '#d93026', 2: '#f08c00', 3: '#e6c200', 4: '#1c7ed6' };
 const KIND_NAME: Record<string, string> = { article: '文章', comment: '评论', message: '留言', reply: '回复', weibo: '微博', attachment: '附件' };
 const SENTIMENT_NAME: Record<string, string> = { negative: '负面', neutral: '中性', positive: '正面', unknown: '未判定' };
+const SENTIMENT_COLOR: Record<string, string> = { negative: '#d93026', neutral: '#868e96', positive: '#2f9e44' };
 const STATUS_NAME: Record<string, string> = { new: '待签收', acknowledged: '已签收', handling: '处置中', responded: '已回应', closed: '已办结', false_positive: '误报' };
 
 function seconds(from: string, to: string | undefined): number | undefined {
@@ -33,8 +34,29 @@ function seconds(from: string, to: string | undefined): number | undefined {
   return Number.isFinite(s) && s >= 0 ? s : undefined;
 }
 
-function dashboardRange(period: Period): string {
-  return `from=${encodeURIComponent(period.from.toISOString())}&to=${encodeURIComponent(period.to.toISOString())}`;
+type Filters = Record<string, string | undefined>;
+type Query = NonNullable<Trace['query']>;
+
+/** The alerts query of the report narrowed by more filter clauses, for a figure that counts a subset. */
+function narrowed(base: Query | undefined, ...clauses: unknown[]): Query | undefined {
+  if (!base) return undefined;
+  const filter = ((base.body as { query?: { bool?: { filter?: unknown[] } } }).query?.bool?.filter ?? []) as unknown[];
+  return { index: base.index, body: { query: { bool: { filter: [...filter, ...clauses] } } } };
+}
+
+/**
+ * Where each figure can be re-run: the search, alerts and ledger pages with the period and scope
+ * applied. The search counts by collection time, like the report.
+ */
+function tracers(data: ReportData, period: Period, scope: ReportScope) {
+  const range = { from: period.from.toISOString(), to: period.to.toISOString() };
+  const postScope: Filters = scope.kind === 'source' ? { sourceIds: scope.id } : scope.kind === 'domain' ? { domains: scope.name } : {};
+  const alertScope: Filters = scope.kind === 'source' ? { sourceId: scope.id } : scope.kind === 'domain' ? { domain: scope.name } : {};
+  return {
+    posts: (description: string, extra: Filters = {}, query: Query | undefined = data.queries.posts) => traceTo('search', { ...range, timeField: 'collectedAt', ...postScope, ...extra }, description, query),
+    alerts: (description: string, extra: Filters = {}, ...clauses: unknown[]) => traceTo('alerts', { ...range, ...alertScope, ...extra }, description, narrowed(data.queries.alerts, ...clauses)),
+    event: (description: string, eventId: string) => traceTo('search', { eventId, sort: 'time' }, description, data.queries.eventTimelines),
+  };
 }
 
 function timeliness(alerts: AlertRow[], now: Date) {
@@ -70,6 +92,33 @@ function lineChart(id: string, title: string, data: ReportData['posts']['perDay'
         { name: '信息量', type: 'line', data: data.map((d) => d.count), itemStyle: { color: '#1c7ed6' } },
         { name: '负面信息', type: 'line', data: data.map((d) => d.negative), itemStyle: { color: '#d93026' } },
       ],
+    },
+  };
+}
+
+/** An event's timeline: posts per hour or day, stacked by sentiment, so volume and mood read together. */
+function eventChart(id: string, e: ReportData['events'][number]): Chart {
+  const title = `事件走势与情感倾向：${e.title.length > 24 ? `${e.title.slice(0, 24)}…` : e.title}`;
+  const hourly = (e.timeline[0]?.at.length ?? 0) > 10;
+  const series = (['negative', 'neutral', 'positive'] as const).map((k) => ({
+    name: SENTIMENT_NAME[k],
+    type: 'bar',
+    stack: 'sentiment',
+    data: e.timeline.map((b) => b[k]),
+    itemStyle: { color: SENTIMENT_COLOR[k] },
+  }));
+  const unknown = e.timeline.map((b) => b.count - b.negative - b.neutral - b.positive);
+  return {
+    id,
+    title,
+    option: {
+      animation: false,
+      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { bottom: 0 },
+      grid: { left: 48, right: 24, top: 40, bottom: 56 },
+      xAxis: { type: 'category', data: e.timeline.map((b) => (hourly ? b.at.slice(5) : b.at.slice(5, 10))) },
+      yAxis: { type: 'value', minInterval: 1, name: hourly ? '条/小时' : '条/日' },
+      series: [...series, ...(unknown.some((n) => n > 0) ? [{ name: '未判定', type: 'bar', stack: 'sentiment', data: unknown, itemStyle: { color: '#adb5bd' } }] : [])],
     },
   };
 }
@@ -113,7 +162,7 @@ function barChart(id: string, title: string, rows: { name: string; value: number
 export function buildReport(data: ReportData, ctx: ReportContext): Report {
   const { period, previous } = ctx;
   const name = (id: string) => ctx.sources.find((s) => s.id === id)?.name ?? id;
-  const range = dashboardRange(period);
+  const trace = tracers(data, period, ctx.scope);
   const alerts = data.alerts;
   const real = alerts.filter((a) => a.status !== 'false_positive');
   const falsePositives = alerts.length - real.length;
@@ -135,31 +184,38 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
           `按责任链升级 ${escalated} 条；经核实为误报 ${falsePositives} 条，误报率 ${percent(falsePositives, alerts.length) ?? 0}%。`,
         ],
     figures: [
-      { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: { description: '本期采集时间落在期内的帖文、评论、留言', dashboard: `/search?${range}`, query: data.queries.posts! } },
-      { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: { description: '本期创建的预警', dashboard: `/alerts?${range}`, query: data.queries.alerts! } },
-      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: { description: `本期创建的${LEVEL_NAME[l]}预警`, dashboard: `/alerts?level=${l}&${range}` } })),
-      { label: '升级次数', value: escalated, unit: '条', trace: { description: '本期预警中因未及时签收或处置而沿责任链升级的', dashboard: `/alerts?escalated=true&${range}` } },
-      { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: { description: '标记为误报的预警 ÷ 本期预警总数', dashboard: `/alerts?status=false_positive&${range}` } },
+      { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: trace.posts('本期采集时间落在期内的帖文、评论、留言') },
+      { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: trace.alerts('本期创建的预警') },
+      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: trace.alerts(`本期创建的${LEVEL_NAME[l]}预警`, { level: String(l) }, { term: { level: l } }) })),
+      { label: '升级次数', value: escalated, unit: '条', trace: trace.alerts('本期预警中因未及时签收或处置而沿责任链升级的', { escalated: 'true' }, { range: { escalationStep: { gte: 1 } } }) },
+      { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: trace.alerts('标记为误报的预警 ÷ 本期预警总数（列表为误报的预警）', { status: 'false_positive' }, { term: { status: 'false_positive' } }) },
     ],
     tables: [
       {
         title: '各阵地采集情况',
         columns: ['阵地', '信息量（条）'],
         rows: data.posts.bySource.map((b) => [name(b.key), b.count]),
-        trace: { description: '按阵地统计本期采集量', dashboard: `/search?${range}`, query: data.queries.posts! },
+        trace: trace.posts('按阵地统计本期采集量（在检索页按阵地筛选可得每行）'),
         empty: '本期无采集数据',
       },
-      { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [KIND_NAME[b.key] ?? b.key, b.count]), empty: '本期无采集数据' },
-      { title: '按领域', columns: ['领域', '信息量（条）'], rows: data.posts.byDomain.map((b) => [b.key, b.count]), empty: '本期无采集数据' },
-      { title: '按情感倾向', columns: ['倾向', '信息量（条）'], rows: data.posts.bySentiment.map((b) => [SENTIMENT_NAME[b.key] ?? b.key, b.count]), empty: '本期无采集数据' },
+      { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [KIND_NAME[b.key] ?? b.key, b.count]), trace: trace.posts('按信息类型统计本期采集量（在检索页按类型筛选可得每行）'), empty: '本期无采集数据' },
+      { title: '按领域', columns: ['领域', '信息量（条）'], rows: data.posts.byDomain.map((b) => [b.key, b.count]), trace: trace.posts('按领域统计本期采集量（在检索页按领域筛选可得每行）'), empty: '本期无采集数据' },
+      { title: '按情感倾向', columns: ['倾向', '信息量（条）'], rows: data.posts.bySentiment.map((b) => [SENTIMENT_NAME[b.key] ?? b.key, b.count]), trace: trace.posts('按情感倾向统计本期采集量（在检索页按倾向筛选可得每行）'), empty: '本期无采集数据' },
       {
         title: '预警按类别',
         columns: ['类别', ...LEVELS.map((l) => LEVEL_NAME[l]!), '合计'],
         rows: [...new Set(alerts.map((a) => a.category))].map((c) => [c, ...LEVELS.map((l) => alerts.filter((a) => a.category === c && a.level === l).length), alerts.filter((a) => a.category === c).length]),
+        trace: trace.alerts('本期创建的预警，按类别与等级计数'),
         empty: '本期无预警',
       },
     ],
-    charts: empty ? [] : [lineChart('volume', '信息量走势', data.posts.perDay), ...(alerts.length > 0 ? [levelPie(alerts)] : []), barChart('by-source', '各阵地信息量', data.posts.bySource.slice(0, 12).map((b) => ({ name: name(b.key), value: b.count })))],
+    charts: empty
+      ? []
+      : [
+          { ...lineChart('volume', '信息量走势', data.posts.perDay), trace: trace.posts('本期采集的信息，按日（长时段按周、月）计数，负面为情感判定为负面的') },
+          ...(alerts.length > 0 ? [{ ...levelPie(alerts), trace: trace.alerts('本期创建的预警，按等级计数') }] : []),
+          { ...barChart('by-source', '各阵地信息量', data.posts.bySource.slice(0, 12).map((b) => ({ name: name(b.key), value: b.count }))), trace: trace.posts('本期采集量居前的阵地') },
+        ],
   };
 
   const t = timeliness(alerts, period.to < ctx.generatedAt ? period.to : ctx.generatedAt);
@@ -179,8 +235,8 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
               `按时回应率 ${percent(t.rows.reduce((s, r) => s + r.respInTime, 0), real.length) ?? 0}%。超时未签收或未回应的预警 ${t.overdue.length} 条${t.overdue.length > 0 ? '，明细见下表' : ''}。`,
           ],
     figures: [
-      { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: { description: '从预警创建到签收的时长（误报除外）', dashboard: `/alerts?${range}` } },
-      { label: '超时预警', value: t.overdue.length, unit: '条', trace: { description: '签收或回应超过该等级时限的预警', dashboard: `/alerts?overdue=true&${range}` } },
+      { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: trace.alerts('从预警创建到签收的时长（误报除外），逐条见预警详情的时间线') },
+      { label: '超时预警', value: t.overdue.length, unit: '条', trace: trace.alerts('签收或回应超过该等级时限的预警（本期预警中逐条比对时限，明细见下表）') },
     ],
     tables: [
       {
@@ -196,31 +252,55 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
           humanDuration(quantile(r.resp, 0.9)),
           r.count ? `${percent(r.respInTime, r.count)}%` : '—',
         ]),
+        trace: trace.alerts('本期创建的预警（误报除外），按等级计算签收、回应时长'),
       },
       {
         title: '超时预警明细',
         columns: ['预警', '等级', '创建时间', '状态', '责任人'],
         rows: t.overdue.map((a) => [a.title, LEVEL_NAME[a.level]!, formatShanghai(new Date(a.createdAt)), STATUS_NAME[a.status] ?? a.status, a.assignee || a.acknowledgedBy || '值班员（未签收）']),
+        trace: trace.alerts('本期预警中签收或回应超过该等级时限的'),
         empty: '本期无超时预警',
       },
     ],
     charts: [],
   };
 
+  const drawn = data.events.filter((e) => e.timeline.length > 0);
   const eventsSection: ReportSection = {
     id: 'events',
     heading: '重点事件',
-    paragraphs: data.events.length === 0 ? ['本期未形成热度较高的舆情事件。'] : [`本期热度居前的事件 ${data.events.length} 个，热度最高的是“${data.events[0]!.title}”。`],
-    figures: [],
+    paragraphs:
+      data.events.length === 0
+        ? ['本期未形成热度较高的舆情事件。']
+        : [
+            `本期热度居前的事件 ${data.events.length} 个，热度最高的是“${data.events[0]!.title}”。`,
+            ...drawn.map((e) => {
+              const peak = e.timeline.reduce((a, b) => (b.count > a.count ? b : a));
+              const total = e.timeline.reduce((n, b) => n + b.count, 0);
+              const negative = e.timeline.reduce((n, b) => n + b.negative, 0);
+              return `“${e.title}”：热度 ${Math.round(e.heat)}，本期相关信息 ${total} 条，其中负面 ${negative} 条（${percent(negative, total) ?? 0}%），${peak.at}${peak.at.length > 10 ? '时' : ''}最为集中（${peak.count} 条）。`;
+            }),
+          ],
+    figures: drawn.map((e): Figure => ({ label: `“${e.title}”相关信息`, value: e.timeline.reduce((n, b) => n + b.count, 0), unit: '条', trace: trace.event(`本期归入该事件的信息，按时间排列`, e.id) })),
     tables: [
       {
         title: '热度居前的事件',
         columns: ['事件', '热度', '信息量', '首次发现', '最近发现', '涉及阵地'],
         rows: data.events.map((e) => [e.title, Math.round(e.heat), e.posts, e.firstSeen ? formatShanghai(new Date(e.firstSeen)) : '—', e.lastSeen ? formatShanghai(new Date(e.lastSeen)) : '—', e.sourceIds.map(name).join('、')]),
+        trace: traceTo('trends', {}, '与本期有交集的事件，按热度排序（态势分析页的事件列表）', data.queries.events),
         empty: '本期无事件',
       },
+      ...drawn.map(
+        (e): Table => ({
+          title: `“${e.title}”代表性信息`,
+          columns: ['时间', '阵地', '标题', '倾向'],
+          rows: e.representative.map((p) => [p.at ? formatShanghai(new Date(p.at)) : '—', name(p.sourceId), p.title, SENTIMENT_NAME[p.sentiment ?? 'unknown'] ?? '未判定']),
+          trace: trace.event('该事件最早出现的信息', e.id),
+          empty: '无',
+        }),
+      ),
     ],
-    charts: [],
+    charts: drawn.map((e, i) => ({ ...eventChart(`event-${i + 1}`, e), trace: trace.event('该事件各时段的信息量及情感倾向', e.id) })),
   };
 
   const signalsSection: ReportSection = {
@@ -228,7 +308,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     heading: '苗头性、倾向性问题',
     paragraphs: data.signals.length === 0 ? ['本期未发现苗头性、倾向性问题信号。'] : [`本期发现苗头性、倾向性问题信号 ${data.signals.length} 次。`],
     figures: [],
-    tables: [{ title: '信号', columns: ['时间', '对象', '依据'], rows: data.signals.map((s) => [formatShanghai(new Date(s.at)), s.subject, s.reason]), empty: '本期无信号' }],
+    tables: [{ title: '信号', columns: ['时间', '对象', '依据'], rows: data.signals.map((s) => [formatShanghai(new Date(s.at)), s.subject, s.reason]), trace: traceTo('trends', {}, '本期检测到的苗头信号（态势分析页的信号列表）', data.queries.signals), empty: '本期无信号' }],
     charts: [],
   };
 
@@ -250,8 +330,13 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
       `截至期末未答复的网民留言 ${u.under1Month + u.months1to3 + u.over3Months} 条，其中超过 3 个月未答复 ${u.over3Months} 条${u.over3Months > 0 ? '（不符合政府网站“留言 3 个月内答复”要求，须立即整改）' : ''}。`,
     ],
     figures: [
-      { label: '僵尸阵地', value: zombies.length, unit: '个', trace: { description: `期末前 ${ctx.zombieDays} 天内无新信息的阵地`, dashboard: '/positions' } },
-      { label: '超3个月未答复留言', value: u.over3Months, unit: '条', trace: { description: '期末时仍无答复、发布超过 90 天的留言', dashboard: '/search?kind=message&unanswered=true', query: data.queries.unanswered! } },
+      { label: '僵尸阵地', value: zombies.length, unit: '个', trace: traceTo('positions', {}, `期末前 ${ctx.zombieDays} 天内无新信息的阵地（阵地健康页的最近采集时间）`) },
+      {
+        label: '超3个月未答复留言',
+        value: u.over3Months,
+        unit: '条',
+        trace: traceTo('search', { kinds: 'message', unanswered: 'true', timeField: 'publishedAt', to: new Date(period.to.getTime() - 90 * 86_400_000).toISOString(), ...(ctx.scope.kind === 'source' ? { sourceIds: ctx.scope.id } : ctx.scope.kind === 'domain' ? { domains: ctx.scope.name } : {}), sort: 'time' }, '期末时仍无答复、发布超过 90 天的留言', data.queries.unanswered),
+      },
     ],
     tables: [
       {
@@ -273,7 +358,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     title: '整改台账',
     columns: ['问题', '来源', '责任人', '责任科室', '整改时限', '状态'],
     rows: [...overdueItems, ...data.ledger.filter((l) => !overdueItems.includes(l))].map((l) => [l.problem, l.origin, l.responsible, l.section, l.deadline ? formatShanghai(new Date(l.deadline)).slice(0, 10) : '—', overdueItems.includes(l) ? `${LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status}（已逾期）` : (LEDGER_STATUS_NAMES[l.status as LedgerStatus] ?? l.status)]),
-    trace: { description: '本期新增、本期销号及期末仍未销号的台账事项', dashboard: '/ledger' },
+    trace: traceTo('ledger', {}, '本期新增、本期销号及期末仍未销号的台账事项', data.queries.ledger),
     empty: '本期无台账事项',
   };
   const ledger: ReportSection = {
@@ -281,9 +366,9 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     heading: '整改落实情况',
     paragraphs: [`本期新增整改事项 ${created.length} 项，销号 ${closed.length} 项，逾期未销号 ${overdueItems.length} 项${overdueItems.length > 0 ? '，须督促责任人限期整改' : ''}。`],
     figures: [
-      { label: '新增事项', value: created.length, unit: '项' },
-      { label: '销号事项', value: closed.length, unit: '项' },
-      { label: '逾期事项', value: overdueItems.length, unit: '项', trace: { description: '期末时超过整改时限仍未销号', dashboard: '/ledger?overdue=true' } },
+      { label: '新增事项', value: created.length, unit: '项', trace: traceTo('ledger', {}, '登记时间在本期内的台账事项', data.queries.ledger) },
+      { label: '销号事项', value: closed.length, unit: '项', trace: traceTo('ledger', { status: 'closed' }, '销号时间在本期内的台账事项（台账页的已销号事项）', data.queries.ledger) },
+      { label: '逾期事项', value: overdueItems.length, unit: '项', trace: traceTo('ledger', { overdue: 'true' }, '期末时超过整改时限仍未销号', data.queries.ledger) },
     ],
     tables: [ledgerTable],
     charts: [],

@@ -46,6 +46,10 @@ export interface EventRow {
   firstSeen: string;
   lastSeen: string;
   sourceIds: string[];
+  /** Posts of the event per hour (short periods) or day, by sentiment: its timeline and sentiment over time. */
+  timeline: { at: string; count: number; negative: number; neutral: number; positive: number }[];
+  /** Representative posts: the earliest and the most-discussed (hostile text: render as text). */
+  representative: { id: string; title: string; sourceId: string; at: string; sentiment?: string }[];
 }
 
 export interface LedgerRow {
@@ -146,11 +150,73 @@ function toAlertRow(src: Record<string, unknown>): AlertRow {
 
 const ALERT_FIELDS = ['id', 'title', 'level', 'status', 'category', 'sourceId', 'createdAt', 'acknowledgedAt', 'acknowledgedBy', 'respondedAt', 'closedAt', 'escalationStep', 'assignee', 'policy.levels', 'heat', 'postIds', 'eventId'];
 
+/** Alerts raised in [from, to) within the scope: a position's own, or those whose first post is of the domain. */
+function alertFilter(from: Date, to: Date, scope: ReportScope): estypes.QueryDslQueryContainer[] {
+  if (scope.kind === 'source') return [range('createdAt', from, to), { term: { sourceId: scope.id } }];
+  if (scope.kind === 'domain') return [range('createdAt', from, to), { term: { domain: scope.name } }];
+  return [range('createdAt', from, to)];
+}
+
+/** Top events drawn with a timeline; the rest are listed only. */
+const TIMELINE_EVENTS = 3;
+/** An event whose timeline spans more hours than this is drawn per day. */
+const HOURLY_MAX_BUCKETS = 72;
+const REPRESENTATIVE_POSTS = 3;
+
+/** One aggregation over the top events' posts: per event, posts per hour by sentiment, and the earliest posts. */
+function eventTimelineBody(eventIds: string[], period: Period, scoped: estypes.QueryDslQueryContainer[]) {
+  return {
+    size: 0,
+    query: { bool: { filter: [{ terms: { eventId: eventIds } }, range('collectedAt', period.from, period.to), ...scoped] } },
+    aggs: {
+      byEvent: {
+        terms: { field: 'eventId', size: eventIds.length },
+        aggs: {
+          perHour: {
+            date_histogram: { field: 'collectedAt', calendar_interval: 'hour', time_zone: '+08:00', format: 'yyyy-MM-dd HH:mm', min_doc_count: 0 },
+            aggs: { sentiment: { terms: { field: 'sentiment.label', size: 3 } } },
+          },
+          earliest: { top_hits: { size: REPRESENTATIVE_POSTS, sort: [{ collectedAt: 'asc' }], _source: ['id', 'title', 'text', 'sourceId', 'collectedAt', 'sentiment.label'] } },
+        },
+      },
+    },
+  } satisfies estypes.SearchRequest;
+}
+
+type Timeline = EventRow['timeline'];
+type HourBucket = { key_as_string: string; doc_count: number; sentiment: { buckets: { key: string; doc_count: number }[] } };
+
+function eventTimelines(res: estypes.SearchResponse): Map<string, Pick<EventRow, 'timeline' | 'representative'>> {
+  const out = new Map<string, Pick<EventRow, 'timeline' | 'representative'>>();
+  const list = (res.aggregations?.byEvent as { buckets?: { key: string; perHour: { buckets: HourBucket[] }; earliest: { hits: { hits: { _source?: Record<string, unknown> }[] } } }[] } | undefined)?.buckets ?? [];
+  for (const b of list) {
+    let timeline: Timeline = b.perHour.buckets.map((h) => {
+      const by = Object.fromEntries(h.sentiment.buckets.map((s) => [s.key, s.doc_count]));
+      return { at: h.key_as_string, count: h.doc_count, negative: by.negative ?? 0, neutral: by.neutral ?? 0, positive: by.positive ?? 0 };
+    });
+    if (timeline.length > HOURLY_MAX_BUCKETS) {
+      const days = new Map<string, Timeline[number]>();
+      for (const h of timeline) {
+        const day = days.get(h.at.slice(0, 10)) ?? { at: h.at.slice(0, 10), count: 0, negative: 0, neutral: 0, positive: 0 };
+        days.set(day.at, { at: day.at, count: day.count + h.count, negative: day.negative + h.negative, neutral: day.neutral + h.neutral, positive: day.positive + h.positive });
+      }
+      timeline = [...days.values()];
+    }
+    const representative = b.earliest.hits.hits.flatMap((h) => {
+      const p = h._source;
+      if (!p) return [];
+      const label = (p.sentiment as { label?: unknown } | undefined)?.label;
+      return [{ id: String(p.id), title: String(p.title || String(p.text ?? '').slice(0, 40)), sourceId: String(p.sourceId ?? ''), at: String(p.collectedAt ?? ''), ...(typeof label === 'string' ? { sentiment: label } : {}) }];
+    });
+    out.set(String(b.key), { timeline, representative });
+  }
+  return out;
+}
+
 /** Every alert raised in [from, to), paged with search_after so 10,000 alerts stay cheap. */
 async function scanAlerts(es: Client, index: string, from: Date, to: Date, scope: ReportScope): Promise<AlertRow[]> {
   const rows: AlertRow[] = [];
-  const filter: estypes.QueryDslQueryContainer[] = [range('createdAt', from, to)];
-  if (scope.kind === 'source') filter.push({ term: { sourceId: scope.id } });
+  const filter = alertFilter(from, to, scope);
   let after: estypes.SortResults | undefined;
   for (;;) {
     const res = await es.search<Record<string, unknown>>({
@@ -218,6 +284,8 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
     } satisfies estypes.SearchRequest;
     const previousBody = { size: 0, track_total_hits: true, query: { bool: { filter: [range('collectedAt', previous.from, previous.to), ...scoped] } } } satisfies estypes.SearchRequest;
 
+    const ledgerBody = { query: { bool: { should: [range('createdAt', period.from, period.to), range('closedAt', period.from, period.to), { bool: { must_not: [{ terms: { status: ['closed'] } }] } }], minimum_should_match: 1 } } } satisfies estypes.SearchRequest;
+    const eventsFilter: estypes.QueryDslQueryContainer[] = [{ range: { lastSeen: { gte: period.from.toISOString() } } }, { range: { firstSeen: { lt: period.to.toISOString() } } }, ...(scope.kind === 'source' ? [{ term: { sourceIds: scope.id } }] : [])];
     const opts = { index: indices.posts, ignore_unavailable: true, allow_no_indices: true };
     const [posts, unanswered, last, prev, alerts, previousAlerts, events, signals, ledger] = await Promise.all([
       es.search({ ...opts, ...postsBody }),
@@ -226,10 +294,13 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       es.search({ ...opts, ...previousBody }),
       scanAlerts(es, indices.alerts, period.from, period.to, scope),
       scanAlerts(es, indices.alerts, previous.from, previous.to, scope),
-      optionalSearch<Record<string, unknown>>(es, indices.events, { size: 10, query: { bool: { filter: [{ range: { lastSeen: { gte: period.from.toISOString() } } }, { range: { firstSeen: { lt: period.to.toISOString() } } }] } }, sort: [{ heat: 'desc' }] }),
+      optionalSearch<Record<string, unknown>>(es, indices.events, { size: 10, query: { bool: { filter: eventsFilter } }, sort: [{ heat: 'desc' }] }),
       optionalSearch<Record<string, unknown>>(es, indices.signals, { size: 50, query: { bool: { filter: [range('detectedAt', period.from, period.to)] } }, sort: [{ detectedAt: 'asc' }] }),
-      optionalSearch<Record<string, unknown>>(es, indices.ledger, { size: 1000, query: { bool: { should: [range('createdAt', period.from, period.to), range('closedAt', period.from, period.to), { bool: { must_not: [{ terms: { status: ['closed'] } }] } }], minimum_should_match: 1 } } }),
+      optionalSearch<Record<string, unknown>>(es, indices.ledger, { size: 1000, ...ledgerBody }),
     ]);
+    const topEventIds = events.slice(0, TIMELINE_EVENTS).map((e) => String(e.id));
+    const timelineBody = eventTimelineBody(topEventIds, period, scoped);
+    const timelines = topEventIds.length > 0 ? eventTimelines(await es.search({ ...opts, ...timelineBody })) : new Map<string, Pick<EventRow, 'timeline' | 'representative'>>();
     const total = typeof posts.hits.total === 'number' ? posts.hits.total : (posts.hits.total?.value ?? 0);
     const previousTotal = typeof prev.hits.total === 'number' ? prev.hits.total : (prev.hits.total?.value ?? 0);
     const aggs = (posts.aggregations ?? {}) as Record<string, unknown>;
@@ -262,6 +333,8 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
         firstSeen: String(e.firstSeen ?? ''),
         lastSeen: String(e.lastSeen ?? ''),
         sourceIds: Array.isArray(e.sourceIds) ? (e.sourceIds as string[]) : [],
+        timeline: timelines.get(String(e.id))?.timeline ?? [],
+        representative: timelines.get(String(e.id))?.representative ?? [],
       })),
       signals: signals.map((s) => ({
         at: String(s.detectedAt),
@@ -282,7 +355,11 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       queries: {
         posts: { index: indices.posts, body: postsBody },
         unanswered: { index: indices.posts, body: unansweredBody },
-        alerts: { index: indices.alerts, body: { query: { bool: { filter: [range('createdAt', period.from, period.to)] } } } },
+        alerts: { index: indices.alerts, body: { query: { bool: { filter: alertFilter(period.from, period.to, scope) } } } },
+        ...(indices.events ? { events: { index: indices.events, body: { query: { bool: { filter: eventsFilter } }, sort: [{ heat: 'desc' }] } } } : {}),
+        ...(topEventIds.length > 0 ? { eventTimelines: { index: indices.posts, body: timelineBody } } : {}),
+        ...(indices.signals ? { signals: { index: indices.signals, body: { query: { bool: { filter: [range('detectedAt', period.from, period.to)] } } } } } : {}),
+        ...(indices.ledger ? { ledger: { index: indices.ledger, body: ledgerBody } } : {}),
       },
     };
   } catch (err) {

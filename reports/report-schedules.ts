@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AuditActor } from '../core/audit/audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Recipient } from '../core/notify/notification.js';
 import { lastCompletePeriod } from '../core/reports/period.js';
@@ -17,6 +18,14 @@ export interface ReportSchedule {
   channelId: string;
   /** Usernames told the report is ready; empty = everyone whose role may write reports. */
   recipients: string[];
+}
+
+/** The system actor scheduled generations are recorded under in the audit chain. */
+const SCHEDULER = { kind: 'system', id: 'report-schedule', roles: [] } as const satisfies AuditActor;
+
+/** The dashboard's report page for a period and scope (it shows the stored report and downloads DOCX/XLSX/MD). */
+export function reportLink(dashboardUrl: string, period: string, scope: string): string {
+  return `${dashboardUrl.replace(/\/$/, '')}/reports?${new URLSearchParams({ period, scope }).toString()}`;
 }
 
 /**
@@ -45,9 +54,8 @@ export async function startReportSchedules(deps: {
       const schedule = deps.schedules.find((s) => s.id === job.data.scheduleId);
       if (!schedule) return 'schedule-removed';
       const period = lastCompletePeriod(schedule.kind, deps.now());
-      const report = await deps.reports.generate(period.key, parseScope(schedule.scope));
-      // No report page yet: the link downloads the DOCX for a signed-in reader.
-      const link = `${deps.dashboardUrl.replace(/\/$/, '')}/api/reports/export?period=${encodeURIComponent(period.key)}&scope=${encodeURIComponent(schedule.scope)}&format=docx`;
+      const report = await deps.reports.generateFor(SCHEDULER, period.key, parseScope(schedule.scope), `scheduled-${schedule.kind}: ${schedule.id}`, job.id);
+      const link = reportLink(deps.dashboardUrl, period.key, schedule.scope);
       const recipients = await deps.recipients(schedule.recipients);
       if (recipients.length > 0) {
         await enqueueNotification(deps.queues, {

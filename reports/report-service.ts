@@ -61,6 +61,13 @@ export class ReportService {
     return report;
   }
 
+  /** Generates on someone's behalf (a schedule, a person exporting for the meeting) and records it in the audit chain. */
+  async generateFor(actor: AuditActor, periodText: string, scope: ReportScope, reason: string, requestId?: string): Promise<Report> {
+    const report = await this.generate(periodText, scope);
+    await this.deps.audit?.record({ actor, entity: { type: 'report', id: report.id }, action: 'report.generate', after: { period: report.period.key, scope: scopeKey(scope), empty: report.empty }, reason, requestId });
+    return report;
+  }
+
   async saveEditable(periodText: string, scope: ReportScope, editable: ReportEditable, actor: AuditActor, requestId?: string): Promise<ReportEditable> {
     const period = parsePeriod(periodText);
     const stored = await this.stored(period.key, scope);

@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { InvalidInputError } from '../../core/errors.js';
+import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import { parsePeriod } from '../../core/reports/period.js';
 import { parseScope, type ReportScope } from '../../core/reports/report.js';
 import type { ReportService } from '../../reports/report-service.js';
 import type { BriefService } from '../../reports/brief-service.js';
 import { renderBriefText } from '../../reports/brief.js';
 import { renderBriefDocx } from '../../reports/render/brief-docx.js';
+import { chartToSvg } from '../../reports/render/charts.js';
 import { renderDocx } from '../../reports/render/docx.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import { renderXlsx } from '../../reports/render/xlsx.js';
@@ -17,6 +18,7 @@ const Period = z.string().min(4).max(40);
 const Scope = z.string().min(4).max(120).default('unit');
 const ReportQuery = z.object({ period: Period, scope: Scope });
 const ExportQuery = ReportQuery.extend({ format: z.enum(['docx', 'xlsx', 'md']) });
+const ChartQuery = ReportQuery.extend({ id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/) });
 const EditableBody = z.object({ period: Period, scope: Scope, conclusions: z.string().max(20_000), nextSteps: z.string().max(20_000) });
 
 function checked(period: string, scope: string): { period: string; scope: ReportScope } {
@@ -36,7 +38,9 @@ const TYPES = {
 
 /**
  * Reports for the analysis-and-judgment meeting: `GET /api/reports` (the report as JSON, for the
- * dashboard's preview), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown) and
+ * dashboard's preview, generated afresh), `GET /api/reports/stored` (the last generated one, as the meeting
+ * saw it), `GET /api/reports/chart` (one chart of the last generated report as SVG, rendered
+ * on the server), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown) and
  * `PUT /api/reports/editable` (研判结论 and 下一步工作打算, audited).
  */
 export function reportRoutes(deps: { reports: ReportService }): Router {
@@ -45,6 +49,22 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
     const q = parseBody(ReportQuery, req.query);
     const { period, scope } = checked(q.period, q.scope);
     res.json({ report: await deps.reports.generate(period, scope) });
+  });
+  router.get('/reports/stored', requirePermission('reports.read'), async (req, res) => {
+    const q = parseBody(ReportQuery, req.query);
+    const { period, scope } = checked(q.period, q.scope);
+    res.json({ report: await deps.reports.snapshot(period, scope) });
+  });
+  router.get('/reports/chart', requirePermission('reports.read'), async (req, res) => {
+    const q = parseBody(ChartQuery, req.query);
+    const { period, scope } = checked(q.period, q.scope);
+    const chart = (await deps.reports.snapshot(period, scope)).sections.flatMap((s) => s.charts).find((c) => c.id === q.id);
+    if (!chart) throw new NotFoundError(`the report for ${period} has no chart "${q.id}"`);
+    res.setHeader('Content-Type', 'image/svg+xml; charset=utf-8');
+    // Loaded as <img>: an SVG document here may run nothing, whatever text a chart holds.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.setHeader('Cache-Control', 'private, no-cache');
+    res.send(chartToSvg(chart));
   });
   router.get('/reports/export', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ExportQuery, req.query);

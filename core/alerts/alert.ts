@@ -126,6 +126,8 @@ export interface Alert {
   status: AlertStatus;
   title: string;
   sourceId: string;
+  /** 领域 of the first post (政治, 民生经济和社会 …), so a domain's report counts its own alerts. */
+  domain?: string;
   /** What alerts are grouped by: the event id once events exist, else the content key. */
   groupKey: string;
   eventId?: string;

@@ -15,6 +15,8 @@ export interface AlertSignal {
   groupKey: string;
   eventId?: string;
   sourceId: string;
+  /** 领域 of the post, when the classifier gave one. */
+  domain?: string;
   title: string;
   postId: string;
   postAt: string;
@@ -57,6 +59,7 @@ export function newAlert(signal: AlertSignal, ctx: RaiseContext): Alert {
     status: 'new',
     title: signal.title,
     sourceId: signal.sourceId,
+    ...(signal.domain ? { domain: signal.domain } : {}),
     groupKey: signal.groupKey,
     ...(signal.eventId ? { eventId: signal.eventId } : {}),
     postIds: [signal.postId],

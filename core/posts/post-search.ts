@@ -26,6 +26,10 @@ export const PostSearchQuerySchema = z.object({
   eventId: z.string().min(1).max(100).optional(),
   from: z.string().datetime({ offset: true }).optional(),
   to: z.string().datetime({ offset: true }).optional(),
+  /** Which time `from`/`to` bound: the post's time (published, else collected; default), when it was collected, or published. Reports count by collection time. */
+  timeField: z.enum(['at', 'collectedAt', 'publishedAt']).default('at'),
+  /** Only 留言 still without an answer. */
+  unanswered: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   sort: z.enum(['relevance', 'time']).default('relevance'),
   offset: z.coerce.number().int().min(0).max(10_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -8,10 +8,17 @@ import type { Period } from './period.js';
 
 export type ReportScope = { kind: 'unit' } | { kind: 'source'; id: string } | { kind: 'domain'; name: string };
 
+/** Dashboard pages a figure can be re-run on; each reads its filters from the URL. */
+export type TracePage = 'search' | 'alerts' | 'ledger' | 'positions' | 'trends';
+export const TRACE_PAGE_NAMES: Record<TracePage, string> = { search: '全文检索', alerts: '预警列表', ledger: '整改台账', positions: '阵地健康', trends: '态势分析' };
+
 export interface Trace {
   /** What was counted, in words. */
   description: string;
-  /** Dashboard route that shows the same items, e.g. `#/search?source=x&from=…&to=…`. */
+  page: TracePage;
+  /** The filters the page applies (period, scope, level, status …), as its URL query. */
+  filters: Record<string, string>;
+  /** Dashboard route that shows the same items: `/<page>?<filters>`. */
   dashboard: string;
   /** The Elasticsearch query body (index and body), for auditors who re-run it. */
   query?: { index: string; body: unknown };
@@ -35,9 +42,17 @@ export interface Table {
   empty?: string;
 }
 
+/** A figure's trace: the page and filters, and the route that opens them. */
+export function traceTo(page: TracePage, filters: Record<string, string | undefined>, description: string, query?: Trace['query']): Trace {
+  const kept = Object.fromEntries(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+  const qs = new URLSearchParams(kept).toString();
+  return { description, page, filters: kept, dashboard: `/${page}${qs ? `?${qs}` : ''}`, ...(query ? { query } : {}) };
+}
+
 export interface Chart {
   id: string;
   title: string;
+  trace?: Trace;
   /** An Apache ECharts option (plain JSON), rendered on the server to SVG and PNG. */
   option: Record<string, unknown>;
 }

@@ -32,6 +32,7 @@ export function evaluateAlerts(post: IndexedPost, event?: PostEvent): AlertSigna
     groupKey,
     ...(extras.eventId ? { eventId: extras.eventId } : {}),
     sourceId: post.sourceId,
+    ...(post.domain ? { domain: post.domain } : {}),
     title: `${post.title || post.text.slice(0, 30)}（命中：${terms.join('、')}）`,
     postId: post.id,
     postAt: post.publishedAt ?? post.collectedAt,

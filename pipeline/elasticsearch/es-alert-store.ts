@@ -7,6 +7,10 @@ export interface AlertQuery {
   status?: AlertStatus | AlertStatus[];
   level?: number[];
   category?: string;
+  sourceId?: string;
+  domain?: string;
+  /** Only alerts that went up the chain of responsibility (escalation step ≥ 1). */
+  escalated?: boolean;
   assignee?: string;
   /** Words in the title. */
   q?: string;
@@ -104,8 +108,11 @@ export class EsAlertStore implements AlertStore {
     if (query.status) filter.push({ terms: { status: Array.isArray(query.status) ? query.status : [query.status] } });
     if (query.level?.length) filter.push({ terms: { level: query.level } });
     if (query.category) filter.push({ term: { category: query.category } });
+    if (query.sourceId) filter.push({ term: { sourceId: query.sourceId } });
+    if (query.domain) filter.push({ term: { domain: query.domain } });
+    if (query.escalated) filter.push({ range: { escalationStep: { gte: 1 } } });
     if (query.assignee) filter.push({ term: { 'assignee.id': query.assignee } });
-    if (query.from || query.to) filter.push({ range: { createdAt: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lte: query.to } : {}) } } });
+    if (query.from || query.to) filter.push({ range: { createdAt: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
     const must: estypes.QueryDslQueryContainer[] = query.q ? [{ match_phrase: { title: query.q } }] : [];
     try {
       await this.freshen();

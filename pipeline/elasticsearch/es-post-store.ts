@@ -248,6 +248,7 @@ function filterClauses(query: PostSearchQuery): QueryContainer[] {
   if (query.sentiments?.length) filter.push({ terms: { 'sentiment.label': query.sentiments } });
   if (query.minLevel !== undefined) filter.push({ range: { level: { lte: query.minLevel } } });
   if (query.eventId) filter.push({ term: { eventId: query.eventId } });
-  if (query.from || query.to) filter.push({ range: { at: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
+  if (query.from || query.to) filter.push({ range: { [query.timeField ?? 'at']: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
+  if (query.unanswered) filter.push({ bool: { must_not: [{ exists: { field: 'reply.text' } }] } });
   return filter;
 }

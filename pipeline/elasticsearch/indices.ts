@@ -126,6 +126,7 @@ export const ALERTS_MAPPING: MappingTypeMapping = {
     status: { type: 'keyword' },
     title: { type: 'text', fields: { raw: { type: 'keyword', ignore_above: 512 } } },
     sourceId: { type: 'keyword' },
+    domain: { type: 'keyword' },
     groupKey: { type: 'keyword' },
     eventId: { type: 'keyword' },
     postIds: { type: 'keyword' },

@@ -17,7 +17,7 @@ import {
   type IRunOptions,
 } from 'docx';
 import { formatChineseDate } from '../../core/reports/period.js';
-import type { Report, Table } from '../../core/reports/report.js';
+import { TRACE_PAGE_NAMES, type Report, type ReportSection, type Table } from '../../core/reports/report.js';
 import { chartToPng } from './charts.js';
 
 /**
@@ -29,7 +29,7 @@ import { chartToPng } from './charts.js';
  */
 
 const PT = 2; // docx sizes are half-points
-export const SIZE = { title: 22 * PT, body: 16 * PT, table: 12 * PT, pageNumber: 14 * PT } as const;
+export const SIZE = { title: 22 * PT, body: 16 * PT, note: 14 * PT, table: 12 * PT, pageNumber: 14 * PT } as const;
 export const FONT = {
   title: '方正小标宋简体',
   body: '仿宋_GB2312',
@@ -76,6 +76,15 @@ export function table(t: Table): (Paragraph | DocxTable)[] {
   ];
 }
 
+/** 数据来源: which dashboard pages re-run the section's figures, with the report's period and scope applied. */
+export function sourceNote(section: ReportSection, report: Report): Paragraph | undefined {
+  const traces = [...section.figures, ...section.tables, ...section.charts].flatMap((x) => (x.trace ? [x.trace] : []));
+  if (traces.length === 0) return undefined;
+  const pages = [...new Set(traces.map((t) => t.page))].map((p) => `“${TRACE_PAGE_NAMES[p]}”`).join('');
+  const text = `数据来源：本系统采集与处置记录。本节数字可在${pages}页复核（时间：${report.period.label}；范围：${report.scopeLabel}），每项的筛选条件与查询语句见 XLSX 导出的“数据来源”表。`;
+  return new Paragraph({ children: [run(text, FONT.body, SIZE.note)], indent: { firstLine: 2 * SIZE.note * 10 }, spacing: { line: 360, lineRule: LineRuleType.AUTO, after: 120 }, alignment: AlignmentType.JUSTIFIED });
+}
+
 export async function renderDocx(report: Report, options: { charts?: boolean } = {}): Promise<Buffer> {
   const children: (Paragraph | DocxTable)[] = [];
   children.push(
@@ -104,6 +113,8 @@ export async function renderDocx(report: Report, options: { charts?: boolean } =
       children.push(heading2(`（${CN_NUM[m++]}）${t.title}`));
       children.push(...table(t));
     }
+    const note = sourceNote(section, report);
+    if (note) children.push(note);
   }
   children.push(heading1(`${CN_NUM[n++]}、研判结论`));
   for (const p of (report.editable.conclusions || '（待分析研判会填写）').split(/\n+/)) children.push(body(p));

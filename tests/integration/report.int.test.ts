@@ -20,7 +20,7 @@ let es: Client;
 let redis: Redis;
 let service: ReportService;
 let audit: EsAuditLog;
-const idx = { posts: `${iso.indexPrefix}-rposts`, alerts: `${iso.indexPrefix}-ralerts`, reports: `${iso.indexPrefix}-reports`, ledger: `${iso.indexPrefix}-rledger` };
+const idx = { posts: `${iso.indexPrefix}-rposts`, alerts: `${iso.indexPrefix}-ralerts`, reports: `${iso.indexPrefix}-reports`, ledger: `${iso.indexPrefix}-rledger`, events: `${iso.indexPrefix}-revents` };
 const sources = [
   { id: 'site', name: '县政府门户网站' },
   { id: 'board', name: '县长信箱' },
@@ -49,6 +49,7 @@ beforeAll(async () => {
         kind: { type: 'keyword' },
         domain: { type: 'keyword' },
         keywords: { type: 'keyword' },
+        eventId: { type: 'keyword' },
         sentiment: { properties: { label: { type: 'keyword' } } },
         collectedAt: { type: 'date' },
         publishedAt: { type: 'date' },
@@ -56,9 +57,11 @@ beforeAll(async () => {
       },
     },
   });
-  await es.indices.create({ index: idx.alerts, mappings: { properties: { id: { type: 'keyword' }, sourceId: { type: 'keyword' }, createdAt: { type: 'date' }, policy: { type: 'object', enabled: false } } } });
+  await es.indices.create({ index: idx.alerts, mappings: { properties: { id: { type: 'keyword' }, sourceId: { type: 'keyword' }, domain: { type: 'keyword' }, createdAt: { type: 'date' }, policy: { type: 'object', enabled: false } } } });
+  await es.indices.create({ index: idx.events, mappings: { properties: { id: { type: 'keyword' }, heat: { type: 'float' }, firstSeen: { type: 'date' }, lastSeen: { type: 'date' }, sourceIds: { type: 'keyword' } } } });
+  await es.index({ index: idx.events, id: 'ev1', document: { id: 'ev1', title: '县医院收费<script>事件', heat: 12, postCount: 3, firstSeen: '2026-07-01T02:00:00Z', lastSeen: '2026-07-03T02:00:00Z', sourceIds: ['site'] } });
   const docs = [
-    ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' } })),
+    ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' }, ...(i <= 3 ? { eventId: 'ev1' } : {}) })),
     post('m-old', 'board', 'message', '2026-05-01T02:00:00Z'),
     post('m-new', 'board', 'message', '2026-09-20T02:00:00Z'),
     post('m-answered', 'board', 'message', '2026-08-10T02:00:00Z', { reply: { text: '已转交相关部门办理。' } }),
@@ -67,7 +70,7 @@ beforeAll(async () => {
   for (const d of docs) await es.index({ index: idx.posts, id: d.id, document: d });
   const t0 = '2026-08-01T01:00:00Z';
   const alerts = [
-    alert('red', 1, 'closed', t0, { acknowledgedAt: at(t0, 600), acknowledgedBy: 'duty', respondedAt: at(t0, 4 * 3600), closedAt: at(t0, 8 * 3600) }),
+    alert('red', 1, 'closed', t0, { domain: '民生经济和社会', acknowledgedAt: at(t0, 600), acknowledgedBy: 'duty', respondedAt: at(t0, 4 * 3600), closedAt: at(t0, 8 * 3600) }),
     alert('orange', 2, 'responded', t0, { acknowledgedAt: at(t0, 1800), acknowledgedBy: 'chief', respondedAt: at(t0, 3 * 3600), escalationStep: 1 }),
     alert('yellow', 3, 'new', t0, { title: '=HYPERLINK("http://evil")|<b>县医院</b>' }),
     alert('blue', 4, 'false_positive', t0),
@@ -141,6 +144,44 @@ describe('the quarterly analysis-and-judgment report', () => {
     const ledger = r.sections.find((s) => s.id === 'ledger')!;
     expect(ledger.figures.map((f) => f.value)).toEqual([1, 0, 1]);
     expect(ledger.tables[0]!.rows[0]!.slice(1)).toEqual(['自查', 'chief', '办公室', '2026-09-15', '整改中（已逾期）']);
+  });
+
+  it('draws each top event: posts per hour by sentiment, its representative posts, each linked to a search for its posts', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'unit' });
+    const events = r.sections.find((s) => s.id === 'events')!;
+    const chart = events.charts[0]!;
+    expect(chart.id).toBe('event-1');
+    const series = (chart.option as { series: { name: string; data: number[] }[] }).series;
+    const sum = (name: string) => series.find((x) => x.name === name)!.data.reduce((a, b) => a + b, 0);
+    expect([sum('负面'), sum('中性'), sum('正面')]).toEqual([2, 1, 0]);
+    expect((chart.option as { xAxis: { data: string[] } }).xAxis.data).toHaveLength(49); // 1 Jul 10:00 to 3 Jul 10:00 (+08:00), hourly
+    const representative = events.tables[1]!;
+    expect(representative.rows.map((row) => row[2])).toEqual(['帖文a1', '帖文a2', '帖文a3']);
+    expect(representative.trace).toMatchObject({ page: 'search', filters: { eventId: 'ev1', sort: 'time' } });
+    expect(events.paragraphs[1]).toContain('负面 2 条（66.7%）');
+    // Hostile text stays text in Markdown.
+    expect(renderMarkdown(r)).toContain('县医院收费\\<script\\>事件');
+  });
+
+  it('links every figure to the dashboard view with the period, scope and subset applied', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'source', id: 'site' });
+    const overview = r.sections.find((s) => s.id === 'overview')!;
+    const red = overview.figures.find((f) => f.label === '一级（红）预警')!;
+    expect(red.trace).toMatchObject({ page: 'alerts', filters: { level: '1', sourceId: 'site', from: '2026-06-30T16:00:00.000Z', to: '2026-09-30T16:00:00.000Z' } });
+    expect(red.trace!.dashboard).toBe('/alerts?from=2026-06-30T16%3A00%3A00.000Z&to=2026-09-30T16%3A00%3A00.000Z&sourceId=site&level=1');
+    // The query carried with the figure counts what the figure says.
+    const counted = await es.count({ index: red.trace!.query!.index, query: (red.trace!.query!.body as { query: object }).query });
+    expect(counted.count).toBe(red.value);
+    const total = overview.figures.find((f) => f.label === '采集信息总量')!;
+    expect(total.trace!.filters).toMatchObject({ timeField: 'collectedAt', sourceIds: 'site' });
+    for (const section of r.sections) for (const f of section.figures) expect(f.trace, `${section.heading}: ${f.label}`).toBeDefined();
+  });
+
+  it('counts a domain’s own alerts in a domain-scoped report', async () => {
+    const r = await service.generate('2026-Q3', { kind: 'domain', name: '民生经济和社会' });
+    const fig = r.sections[0]!.figures.find((f) => f.label === '预警总数')!;
+    expect(fig.value).toBe(1);
+    expect(fig.trace!.filters.domain).toBe('民生经济和社会');
   });
 
   it('says so when a period holds no data, instead of inventing numbers', async () => {
