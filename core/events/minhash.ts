@@ -16,13 +16,22 @@ const MAX_CHARS = 4000;
 export function normalizeForShingles(text: string): string {
   let out = '';
   for (const ch of text) {
-    let c = ch;
-    const code = c.codePointAt(0)!;
-    if (code >= 0xff01 && code <= 0xff5e) c = String.fromCodePoint(code - 0xfee0);
-    if (/[\p{L}\p{N}]/u.test(c)) out += c.toLowerCase();
+    const code = ch.codePointAt(0)!;
+    // Fast paths (most of a Chinese post): CJK ideographs and ASCII letters and digits; the rest by
+    // Unicode property, one character at a time (lower-casing a whole string is context-dependent).
+    if (code >= 0x4e00 && code <= 0x9fff) out += ch;
+    else if (code < 0x80) {
+      if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) out += ch;
+      else if (code >= 0x41 && code <= 0x5a) out += String.fromCharCode(code + 32);
+    } else {
+      const c = code >= 0xff01 && code <= 0xff5e ? String.fromCodePoint(code - 0xfee0) : ch;
+      if (LETTER_OR_DIGIT.test(c)) out += c.toLowerCase();
+    }
   }
   return out;
 }
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Character bigrams of the normalised text, hashed to 32 bits; a text of one character is its own shingle. */
 export function shingles(text: string): Uint32Array {
@@ -30,9 +39,47 @@ export function shingles(text: string): Uint32Array {
   const chars = Array.from(normalizeForShingles(text.slice(0, MAX_CHARS)));
   if (chars.length === 0) return new Uint32Array(0);
   if (chars.length === 1) return Uint32Array.of(fnv1a(chars[0]!));
-  const set = new Set<number>();
-  for (let i = 0; i + 1 < chars.length; i++) set.add(fnv1a(chars[i]! + chars[i + 1]!));
-  return Uint32Array.from(set);
+  // Distinct hashes in first-seen order, as a Set would keep them, without a Set.
+  const seen = new Set<number>();
+  const out = new Uint32Array(chars.length - 1);
+  let n = 0;
+  for (let i = 0; i + 1 < chars.length; i++) {
+    const h = fnv1a(chars[i]! + chars[i + 1]!);
+    if (seen.has(h)) continue;
+    seen.add(h);
+    out[n++] = h;
+  }
+  return out.subarray(0, n);
+}
+
+/**
+ * The shingles' hashes, repeats included (a minimum does not change by seeing a value twice), the
+ * normalised text walked once without building strings per bigram.
+ */
+function bigramHashes(text: string): Uint32Array {
+  const normal = normalizeForShingles(text.slice(0, MAX_CHARS));
+  const out = new Uint32Array(normal.length);
+  let n = 0;
+  let previous = -1;
+  let single = 0;
+  for (let i = 0; i < normal.length; ) {
+    const code = normal.charCodeAt(i);
+    const next = i + 1 < normal.length ? normal.charCodeAt(i + 1) : 0;
+    const width = code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+    // fnv1a over this character's code units, continued from the previous character's state.
+    let alone = 0x811c9dc5;
+    alone = Math.imul(alone ^ code, 0x01000193);
+    if (width === 2) alone = Math.imul(alone ^ next, 0x01000193);
+    if (previous !== -1) {
+      let h = Math.imul(previous ^ code, 0x01000193);
+      if (width === 2) h = Math.imul(h ^ next, 0x01000193);
+      out[n++] = h >>> 0;
+    } else single = alone >>> 0;
+    previous = alone;
+    i += width;
+  }
+  if (n === 0 && previous !== -1) out[n++] = single;
+  return out.subarray(0, n);
 }
 
 function fnv1a(s: string): number {
@@ -60,11 +107,23 @@ const SEEDS = Uint32Array.from({ length: PERMUTATIONS }, (_, i) => fmix32(0x9e37
 /** The signature: for each permutation, the minimum permuted shingle. Empty text has an all-max signature. */
 export function minhash(text: string): Uint32Array {
   const sig = new Uint32Array(PERMUTATIONS).fill(0xffffffff);
-  for (const s of shingles(text)) {
-    for (let i = 0; i < PERMUTATIONS; i++) {
-      const v = fmix32(s ^ SEEDS[i]!);
-      if (v < sig[i]!) sig[i] = v;
+  const set = bigramHashes(text);
+  const n = set.length;
+  // Permutation-major: the running minimum stays in a register and fmix32 is inlined by hand.
+  for (let i = 0; i < PERMUTATIONS; i++) {
+    const seed = SEEDS[i]!;
+    let min = 0xffffffff;
+    for (let j = 0; j < n; j++) {
+      let h = set[j]! ^ seed;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      h >>>= 0;
+      if (h < min) min = h;
     }
+    sig[i] = min;
   }
   return sig;
 }
@@ -93,16 +152,32 @@ export function exactJaccard(a: string, b: string): number {
  * 1 − (1 − 0.5⁴)³² ≈ 0.87, and for 0.8 with ≈ 1.
  */
 export function bandKeys(sig: Uint32Array): string[] {
-  if (sig.every((v) => v === 0xffffffff)) return [];
+  let empty = true;
+  for (let i = 0; i < sig.length && empty; i++) empty = sig[i] === 0xffffffff;
+  if (empty) return [];
   const keys: string[] = [];
   for (let b = 0; b < BANDS; b++) {
     let h = 0x811c9dc5 ^ b;
     for (let r = 0; r < ROWS; r++) h = fmix32(Math.imul(h, 0x01000193) ^ sig[b * ROWS + r]!);
     let h2 = 0x2545f491 ^ b;
     for (let r = ROWS - 1; r >= 0; r--) h2 = fmix32(Math.imul(h2, 0x01000193) ^ sig[b * ROWS + r]!);
-    keys.push(`${b.toString(36)}:${h.toString(36)}${h2.toString(36)}`);
+    keys.push(`${BAND_PREFIX[b]}${base36(h)}${base36(h2)}`);
   }
   return keys;
+}
+
+const BAND_PREFIX = Array.from({ length: BANDS }, (_, b) => `${b.toString(36)}:`);
+const DIGITS36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** `n.toString(36)` for an unsigned 32-bit integer, without the generic radix conversion. */
+function base36(n: number): string {
+  let out = '';
+  do {
+    const q = Math.floor(n / 36);
+    out = DIGITS36[n - q * 36]! + out;
+    n = q;
+  } while (n > 0);
+  return out;
 }
 
 /** A signature as a compact string for storage, and back. */

@@ -65,18 +65,19 @@ export function createSegmenter(domainTerms: readonly string[]): (text: string) 
   const { idf, averageIdf, stop } = loadKeywordModel();
   return (text) => {
     // One map: first-seen order gives the words, counts give the term frequencies.
-    const tokens: string[] = [];
+    let tokens = '';
     const tf = new Map<string, number>();
     for (const w of nodejieba.cut(text)) {
-      const token = w.trim();
+      // Only whitespace needs trimming; jieba's words of CJK text never carry it.
+      const token = hasOuterSpace(w) ? w.trim() : w;
       if (token.length === 0) continue;
-      tokens.push(token);
+      tokens = tokens.length === 0 ? token : `${tokens} ${token}`;
       tf.set(w, (tf.get(w) ?? 0) + 1);
     }
     const words: string[] = [];
     const scored: [string, number][] = [];
     for (const [w, n] of tf) {
-      if (w.trim().length >= 2) words.push(w);
+      if (w.length >= 2 && (!hasOuterSpace(w) || w.trim().length >= 2)) words.push(w);
       if (isSingleCharacter(w) || stop.has(w)) continue;
       scored.push([w, n * (idf.get(w) ?? averageIdf)]);
     }
@@ -84,6 +85,16 @@ export function createSegmenter(domainTerms: readonly string[]): (text: string) 
       .sort((a, b) => b[1] - a[1])
       .slice(0, KEYWORDS)
       .map(([w]) => w);
-    return { tokens: tokens.join(' '), words, keywords };
+    return { tokens, words, keywords };
   };
+}
+
+/** Whether `trim()` would change the word: its first or last code unit is whitespace (or a line terminator / BOM). */
+function hasOuterSpace(w: string): boolean {
+  return w.length > 0 && (isSpace(w.charCodeAt(0)) || isSpace(w.charCodeAt(w.length - 1)));
+}
+
+function isSpace(c: number): boolean {
+  if (c > 0x20 && c < 0x80) return false;
+  return c <= 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff || c === 0x85;
 }
