@@ -18,7 +18,7 @@ import { MemoryCrawlState } from '../crawlers/shared/crawl-state.js';
 import { CRAWL_ERROR_CLASSES } from '../crawlers/shared/crawl-error.js';
 import { DiskEvidenceStore } from '../crawlers/shared/evidence-store.js';
 
-export const CRAWL_USAGE = 'usage: qianshao crawl --source <sources.yaml | source id | http(s) URL> [--id <id>] --once [--out items.jsonl] [--max-pages N] [--render static|browser] [--delay-ms N] [--ignore-robots] [--evidence <dir>] [--screenshot] [--kind website|message-board|rss]';
+export const CRAWL_USAGE = 'usage: qianshao crawl --source <sources.yaml | source id | http(s) URL> [--id <id>] --once [--out items.jsonl] [--max-pages N] [--render static|browser|browser-lists] [--delay-ms N] [--ignore-robots] [--evidence <dir>] [--screenshot] [--kind website|message-board|rss]';
 
 function option(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -71,7 +71,7 @@ function withOverrides(source: Source, argv: readonly string[]): Source {
   const maxPages = option(argv, 'max-pages');
   const delayMs = option(argv, 'delay-ms');
   const render = option(argv, 'render');
-  if (render !== undefined && render !== 'static' && render !== 'browser') throw new InvalidInputError(`--render: static or browser, not "${render}"`, 'usage');
+  if (render !== undefined && render !== 'static' && render !== 'browser' && render !== 'browser-lists') throw new InvalidInputError(`--render: static, browser or browser-lists, not "${render}"`, 'usage');
   const n = (v: string, name: string) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 0) throw new InvalidInputError(`--${name}: a whole number, not "${v}"`, 'usage');

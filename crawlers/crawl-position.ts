@@ -23,7 +23,7 @@ export interface CrawlPositionOptions extends PageRunOptions {
 }
 
 /**
- * One crawl of one position, whatever its kind: page kinds through the crawlee runner with their
+ * One crawl of one position, whatever its kind: page kinds through the crawl runner with their
  * routes, API kinds through their collector. Always ends with a report; what went wrong is in its
  * failures.
  *

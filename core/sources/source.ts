@@ -80,7 +80,11 @@ const pageFields = {
   entryPoints: z.array(z.string().url()).min(1),
   /** Hosts the crawler may fetch; defaults to the entry points' hosts. */
   allowedHosts: z.array(z.string()).default([]),
-  render: z.enum(['static', 'browser']).default('static'),
+  /**
+   * `static`: plain HTTP; `browser`: every page rendered in Chromium; `browser-lists`: list pages
+   * rendered (written by JavaScript), detail pages fetched as plain HTML — the usual CMS shape.
+   */
+  render: z.enum(['static', 'browser', 'browser-lists']).default('static'),
   profile: ExtractionProfileSchema.optional(),
   crawl: CrawlPolicySchema.default(CrawlPolicySchema.parse({})),
   /** Credentials the crawl sends (`cookie`, `authorization`), each named by its env var. */

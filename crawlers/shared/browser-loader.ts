@@ -1,103 +1,165 @@
-import { Configuration, PlaywrightCrawler, RequestQueue, log as crawleeLog, LogLevel } from 'crawlee';
-import { MemoryStorage } from '@crawlee/memory-storage';
-import { chromium, type Route as PlaywrightRoute } from 'playwright-core';
-import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CrawlError } from './crawl-error.js';
 import type { PageLoader } from './crawl-source.js';
-import type { FetchResult } from './fetch-page.js';
-
-crawleeLog.setLevel(LogLevel.WARNING);
+import { USER_AGENT, type FetchResult } from './fetch-page.js';
 
 /** Debian's Chromium, never a downloaded one. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Rendering-only flags: no images are decoded or fetched, no extensions or crash reports. */
+const RENDER_FLAGS = ['--blink-settings=imagesEnabled=false', '--disable-extensions', '--disable-breakpad', '--mute-audio', '--disable-dev-shm-usage'];
+
+/**
+ * Sub-resources that never change what a page's DOM says: styles, fonts, images, media, documents.
+ * Blocked inside Chromium (CDP `Network.setBlockedURLs`), so no request makes a round trip to Node
+ * and the HTTP cache stays on for the scripts that do matter.
+ */
+const BLOCKED_URLS = ['*.css', '*.css?*', '*.woff', '*.woff2', '*.ttf', '*.otf', '*.eot', '*.png', '*.jpg', '*.jpeg', '*.gif', '*.webp', '*.bmp', '*.ico', '*.svg', '*.mp4', '*.mp3', '*.flv', '*.swf', '*.avi', '*.wmv', '*.pdf', '*.doc', '*.docx', '*.xls', '*.xlsx', '*.zip', '*.rar'];
+
+const PAGE_TYPES = /^(text\/html|application\/xhtml\+xml|text\/plain|text\/xml|application\/xml|$)/i;
 
 export interface BrowserLoaderOptions {
   timeoutSeconds: number;
+  /** Pages rendered at once (one reused tab each). */
   maxConcurrency: number;
   /** Keep a full-page screenshot of each rendered page. */
   screenshot: boolean;
   maxPageBytes: number;
+  /**
+   * A CSS selector per route label whose presence means the page's JavaScript has written its
+   * content (a list's rows). Labels without one are read at `load`; when the selector does not
+   * show up, the page is read once the network has been idle for 500 ms.
+   */
+  readySelector?(label: string): string | undefined;
 }
 
-type Pending = { resolve(r: FetchResult & { screenshot?: Buffer }): void; reject(e: unknown): void };
+/** Longest wait for a list's rows or an idle network after `load`. */
+const MAX_SETTLE_MS = 5000;
+
+function navigationError(err: unknown, url: string): CrawlError {
+  if (err instanceof CrawlError) return err;
+  const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  if (/ERR_TOO_MANY_REDIRECTS/.test(message)) return new CrawlError('redirect-loop', `${url}: too many redirects`);
+  if (/Timeout|ERR_TIMED_OUT/i.test(message)) return new CrawlError('timeout', `${url}: ${message}`);
+  if (/Download is starting|ERR_ABORTED/.test(message)) return new CrawlError('not-html', `${url}: not a web page (the browser would download it)`);
+  return new CrawlError('unreachable', `${url}: ${message}`);
+}
 
 /**
- * Renders pages in headless Chromium through crawlee's PlaywrightCrawler, for positions whose lists
- * are written by JavaScript. The crawler runs kept alive; each `load` adds one request and waits for
- * its rendered HTML, so the same frontier, state and routes serve both render modes. Images, fonts
- * and media are not downloaded. Retries are left to the caller.
+ * Renders pages in one headless Debian Chromium for positions whose lists are written by
+ * JavaScript. One browser and one context per crawl run; up to `maxConcurrency` tabs, each reused
+ * from page to page (a new tab costs a renderer start). Styles, fonts, images and media are never
+ * fetched. Retries, politeness and robots.txt stay with the caller (`crawlSource`).
  */
 export async function createBrowserLoader(options: BrowserLoaderOptions): Promise<PageLoader> {
-  const config = new Configuration({ persistStorage: false, storageClient: new MemoryStorage({ persistStorage: false, writeMetadata: false }) });
-  const queue = await RequestQueue.open(`render-${randomUUID()}`, { config });
-  const pending = new Map<string, Pending>();
-  const crawler = new PlaywrightCrawler(
-    {
-      requestQueue: queue,
-      keepAlive: true,
-      maxRequestRetries: 0,
-      maxConcurrency: options.maxConcurrency,
-      // The frontier already limits what is asked for; crawlee's autoscaling would only shrink it on a busy machine.
-      minConcurrency: options.maxConcurrency,
-      navigationTimeoutSecs: options.timeoutSeconds,
-      requestHandlerTimeoutSecs: options.timeoutSeconds * 2,
-      useSessionPool: false,
-      browserPoolOptions: { useFingerprints: false },
-      launchContext: { launcher: chromium, launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true } },
-      preNavigationHooks: [
-        async ({ page }) => {
-          await page.route('**/*', (route: PlaywrightRoute) => (['image', 'font', 'media'].includes(route.request().resourceType()) ? route.abort() : route.continue()));
-        },
-      ],
-      async requestHandler({ request, page, response }) {
-        const waiter = pending.get(request.uniqueKey);
-        if (!waiter) return;
-        pending.delete(request.uniqueKey);
-        try {
-          const status = response?.status() ?? 200;
-          if (status === 403 || status === 429) throw new CrawlError('blocked', `${request.url}: ${status}`, status);
-          if (status === 404 || status === 410) throw new CrawlError('gone', `${request.url}: ${status}`, status);
-          if (status >= 500) throw new CrawlError('server-error', `${request.url}: ${status}`, status);
-          // Lists are often filled by XHR after `load`: wait for the network to settle there; detail pages are read at `load`.
-          if (request.userData.label !== 'DETAIL') await page.waitForLoadState('networkidle', { timeout: Math.min(5000, options.timeoutSeconds * 1000) }).catch(() => undefined);
-          const html = await page.content();
-          const body = Buffer.from(html, 'utf8');
-          if (body.length > options.maxPageBytes) throw new CrawlError('too-large', `${request.url}: rendered page larger than ${options.maxPageBytes} bytes`);
-          const screenshot = options.screenshot ? await page.screenshot({ fullPage: true, type: 'png' }) : undefined;
-          waiter.resolve({ status: 'ok', url: page.url(), httpStatus: status, body, contentType: 'text/html; charset=utf-8', validators: {}, ...(screenshot ? { screenshot } : {}) });
-        } catch (err) {
-          waiter.reject(err);
-        }
-      },
-      failedRequestHandler({ request }, error) {
-        const waiter = pending.get(request.uniqueKey);
-        pending.delete(request.uniqueKey);
-        waiter?.reject(/timeout/i.test(error.message) ? new CrawlError('timeout', `${request.url}: ${error.message}`) : new CrawlError('unreachable', `${request.url}: ${error.message}`));
-      },
-    },
-    config,
-  );
-  const running = crawler.run().catch(() => undefined);
+  const timeoutMs = options.timeoutSeconds * 1000;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let starting: Promise<BrowserContext> | undefined;
+  const idle: Page[] = [];
+  let open = 0;
+  const waiting: ((page: Page) => void)[] = [];
+  let closed = false;
+
+  async function start(): Promise<BrowserContext> {
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...RENDER_FLAGS], headless: true, timeout: timeoutMs });
+    context = await browser.newContext({ userAgent: USER_AGENT, locale: 'zh-CN', serviceWorkers: 'block', acceptDownloads: false, viewport: { width: 1280, height: 900 } });
+    return context;
+  }
+
+  async function newTab(): Promise<Page> {
+    starting ??= start();
+    const ctx = await starting;
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setBlockedURLs', { urls: BLOCKED_URLS });
+    page.setDefaultTimeout(timeoutMs);
+    return page;
+  }
+
+  async function acquire(): Promise<Page> {
+    const page = idle.pop();
+    if (page) return page;
+    if (open < Math.max(1, options.maxConcurrency)) {
+      open++;
+      try {
+        return await newTab();
+      } catch (err) {
+        open--;
+        throw err;
+      }
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  function release(page: Page, healthy: boolean): void {
+    if (!healthy || closed) {
+      open--;
+      page.close().catch(() => undefined);
+      // A waiter gets a fresh tab in place of the one closed.
+      const next = waiting.shift();
+      if (next && !closed)
+        acquire()
+          .then(next)
+          .catch(() => undefined);
+      return;
+    }
+    const next = waiting.shift();
+    if (next) next(page);
+    else idle.push(page);
+  }
+
+  async function render(page: Page, url: string, label: string): Promise<FetchResult & { screenshot?: Buffer }> {
+    const response = await page.goto(url, { waitUntil: 'load', timeout: timeoutMs }).catch((err: unknown) => {
+      throw navigationError(err, url);
+    });
+    const status = response?.status() ?? 200;
+    if (status === 403 || status === 429) throw new CrawlError('blocked', `${url}: ${status}`, status);
+    if (status === 404 || status === 410) throw new CrawlError('gone', `${url}: ${status}`, status);
+    if (status >= 500) throw new CrawlError('server-error', `${url}: ${status}`, status);
+    if (status >= 400) throw new CrawlError('http-error', `${url}: ${status}`, status);
+    const contentType = response?.headers()['content-type'] ?? '';
+    if (!PAGE_TYPES.test(contentType.trim())) throw new CrawlError('not-html', `${url}: ${contentType} is not a web page`);
+    const declared = Number(response?.headers()['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > options.maxPageBytes) throw new CrawlError('too-large', `${url}: ${declared} bytes declared, more than the ${options.maxPageBytes}-byte limit`);
+    const selector = options.readySelector?.(label);
+    if (selector) {
+      // Rows already there (or written at parse time) are taken at once; XHR-filled lists are waited for.
+      await Promise.race([page.waitForSelector(selector, { state: 'attached', timeout: MAX_SETTLE_MS }), page.waitForLoadState('networkidle', { timeout: MAX_SETTLE_MS })]).catch(() => undefined);
+    }
+    const html = await page.content();
+    const body = Buffer.from(html, 'utf8');
+    if (body.length > options.maxPageBytes) throw new CrawlError('too-large', `${url}: rendered page larger than ${options.maxPageBytes} bytes`);
+    const screenshot = options.screenshot ? await page.screenshot({ fullPage: true, type: 'png' }) : undefined;
+    return { status: 'ok', url: page.url(), httpStatus: status, body, contentType: 'text/html; charset=utf-8', validators: {}, ...(screenshot ? { screenshot } : {}) };
+  }
 
   return {
-    load(url, label) {
-      const uniqueKey = randomUUID();
-      return new Promise((resolve, reject) => {
-        pending.set(uniqueKey, { resolve, reject });
-        crawler.addRequests([{ url, uniqueKey, userData: { label } }]).catch((err: unknown) => {
-          pending.delete(uniqueKey);
-          reject(err);
-        });
+    async load(url, label) {
+      if (closed) throw new CrawlError('internal', 'the browser was closed');
+      const page = await acquire().catch((err: unknown) => {
+        throw new CrawlError('internal', `Chromium could not be started: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       });
+      let healthy = false;
+      try {
+        const result = await render(page, url, label);
+        healthy = true;
+        return result;
+      } catch (err) {
+        // A page that answered with an HTTP error leaves a usable tab; anything else gets a fresh one.
+        healthy = err instanceof CrawlError && ['blocked', 'gone', 'server-error', 'http-error', 'not-html', 'too-large'].includes(err.errorClass) && !page.isClosed();
+        throw err;
+      } finally {
+        release(page, healthy);
+      }
     },
     async close() {
-      for (const [, waiter] of pending) waiter.reject(new CrawlError('internal', 'the browser was closed'));
-      pending.clear();
-      crawler.stop();
-      await crawler.teardown();
-      await running;
-      await queue.drop().catch(() => undefined);
+      closed = true;
+      await starting?.catch(() => undefined);
+      for (const page of idle.splice(0)) await page.close().catch(() => undefined);
+      await context?.close().catch(() => undefined);
+      await browser?.close().catch(() => undefined);
     },
   };
 }

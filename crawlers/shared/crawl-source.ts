@@ -118,8 +118,10 @@ export interface CrawlOptions {
   maxRequests: number;
   timeoutSeconds: number;
   now?: () => Date;
-  /** Replaces HTTP loading (browser render mode). */
+  /** Replaces HTTP loading (browser render modes). */
   loader?: PageLoader;
+  /** Route labels the loader serves; pages of other labels are fetched over HTTP. All when unset. */
+  loaderLabels?: ReadonlySet<string>;
   /** Overall concurrency of page handling (the loader may limit further). */
   concurrency?: number;
 }
@@ -191,9 +193,12 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
     }
   }
 
-  const loader: PageLoader = options.loader ?? {
+  const http: PageLoader = {
     load: (url, _label, validators) => fetchPage(url, { timeoutMs, maxBytes: policy.maxPageBytes, expect: 'page', headers, ...(validators ? { validators } : {}) }),
   };
+  const rendered = options.loader;
+  const loaderLabels = options.loaderLabels;
+  const loader: PageLoader = rendered ? { load: (url, label, validators) => (!loaderLabels || loaderLabels.has(label) ? rendered : http).load(url, label, validators) } : http;
 
   async function enqueue(from: Request | undefined, links: readonly (string | Link)[], label: string, collected?: Link[]): Promise<void> {
     const depth = from ? from.depth + 1 : 0;

@@ -48,7 +48,8 @@ export interface ExtractOptions {
 const DETAIL_URL = /\/t\d{8}_\d+\.s?html?$/i;
 const ATTACHMENT_FILE = /\.(pdf|docx?|xlsx?|pptx?|wps|et|dps|ofd|txt|csv|zip|rar|7z)$/i;
 const NOT_CONTENT = '.header, .nav, .menu, .footer, .position, .breadcrumb, .crumb, .page, .pager, .pagination, header, nav, footer';
-const LIST_ROWS = 'ul.list li, .list li, .news-list li, .list-content li, .list-table tr, table.list tr, .news_list li, .newslist li, .lm_list li, .info-list li';
+/** List rows of the usual CMS column pages. */
+export const LIST_ROWS = 'ul.list li, .list li, .news-list li, .list-content li, .list-table tr, table.list tr, .news_list li, .newslist li, .lm_list li, .info-list li';
 
 /** List-page text of a row without the link title (titles such as 2024年度… must not be taken for dates). */
 function rowDate($: CheerioAPI, row: AnyNode, anchor: AnyNode): string | undefined {

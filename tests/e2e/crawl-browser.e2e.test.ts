@@ -21,7 +21,7 @@ describe('browser render mode: a list written by JavaScript, crawled in Debian C
     await rm(evidenceDir, { recursive: true, force: true });
   });
 
-  const source = (render: 'static' | 'browser') =>
+  const source = (render: 'static' | 'browser' | 'browser-lists') =>
     WebsiteSourceSchema.parse({
       id: 'js-column',
       kind: 'website',
@@ -54,5 +54,23 @@ describe('browser render mode: a list written by JavaScript, crawled in Debian C
     const shot = articles[0]!.screenshot!;
     const png = await readFile(path.join(evidenceDir, shot.path));
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
+  it('browser-lists renders the JavaScript list in Chromium and reads the plain-HTML detail pages over HTTP', async () => {
+    const items: CollectedItem[] = [];
+    const report = await crawlPageSource(source('browser-lists'), {
+      state: new MemoryCrawlState(),
+      evidence: new DiskEvidenceStore(evidenceDir),
+      maxRequests: 50,
+      timeoutSeconds: 20,
+      screenshot: true,
+      onItem: async (i) => void items.push(i),
+    });
+    expect(report.outcome).toBe('ok');
+    const articles = items.filter((i) => i.kind === 'article');
+    expect(articles.length).toBeGreaterThanOrEqual(5);
+    expect(articles.every((a) => a.title && a.text.length > 20 && a.publishedAt && a.snapshot)).toBe(true);
+    // Only rendered pages have screenshots: the detail pages came over HTTP.
+    expect(articles.some((a) => a.screenshot)).toBe(false);
   });
 });
