@@ -5,7 +5,8 @@ import type { EventStore } from './elasticsearch/es-event-store.js';
 import { evaluateAlerts } from './alert/evaluate-alerts.js';
 import type { AlertDesk } from './alert/alert-desk.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
-import { startWorker, type AlertJob, type IngestJob, type Queues, type SourceHealthJob } from './queues.js';
+import { startWorker, type AlertJob, type AlertQueueJob, type DeletionSpikeJob, type IngestJob, type PostChangeJob, type Queues, type SourceHealthJob } from './queues.js';
+import { deletionSpikeAlert } from './alert/deletion-spike-alert.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 import { sourceHealthAlert } from './alert/source-health-alert.js';
 import { NotFoundError } from '../core/errors.js';
@@ -33,9 +34,22 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
     concurrency: deps.ingestConcurrency,
     waitWhenUnavailable: { queue: deps.queues.ingest },
   });
-  const alertWorker = startWorker<AlertJob | SourceHealthJob>(
+  const alertWorker = startWorker<AlertQueueJob>(
     'alert',
     async (job) => {
+      if (job.name === 'post-change') {
+        const change = job.data as PostChangeJob;
+        const notes = await deps.desk.notePostChange(change);
+        deps.log.info({ postId: change.postId, change: change.change, notes }, notes.length ? 'post change noted on alerts' : 'post change touches no alert');
+        return notes;
+      }
+      if (job.name === 'deletion-spike') {
+        const signal = deletionSpikeAlert(job.data as DeletionSpikeJob);
+        if (!signal) return { outcome: 'not-a-deletion-signal' };
+        const result = await deps.desk.raise(signal);
+        deps.log.warn({ alertId: result.alertId, source: signal.sourceId, outcome: result.outcome }, 'deletion-spike alert');
+        return result;
+      }
       if (job.name === 'source-health') {
         const signal = sourceHealthAlert(job.data as SourceHealthJob);
         if (!signal) return { outcome: 'recovered' };

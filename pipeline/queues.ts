@@ -5,6 +5,8 @@ import { QianshaoError, UnavailableError } from '../core/errors.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import type { NotifyJob } from '../core/notify/notification.js';
 import type { AlertHandOver } from '../core/events/event.js';
+import type { PostChange } from '../core/alerts/post-change-note.js';
+import type { SignalRecord } from '../core/signals/early-signal.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 
 /** A queue exists only where retry, concurrency or rate-limit needs differ (DESIGN.md, data flow). */
@@ -34,11 +36,16 @@ export interface SourceHealthJob {
   since: string;
   at: string;
 }
+/** A deleted, reworded or restored post, for the alerts that hold it or its event (job name `post-change`). */
+export type PostChangeJob = PostChange;
+/** A position's deletions left their baseline (job name `deletion-spike`). */
+export type DeletionSpikeJob = SignalRecord;
 export interface IngestJob {
   item: CollectedItem;
 }
 /** A post with hits, handed to alert evaluation with the event it belongs to. */
 export type AlertJob = AlertHandOver;
+export type AlertQueueJob = AlertJob | SourceHealthJob | PostChangeJob | DeletionSpikeJob;
 /** One alert clock: fires at its due time unless the alert moved on (then the token no longer matches). */
 export interface EscalateJob {
   alertId: string;
@@ -53,8 +60,8 @@ export type NotifyQueueJob = { delivery: NotifyJob } | { digest: string };
 export interface Queues {
   crawl: Queue<CrawlJob>;
   ingest: Queue<IngestJob>;
-  /** Jobs named `evaluate` carry an AlertJob; jobs named `source-health` a SourceHealthJob. */
-  alert: Queue<AlertJob | SourceHealthJob>;
+  /** Jobs named `evaluate` carry an AlertJob; `source-health` a SourceHealthJob; `post-change` a PostChangeJob; `deletion-spike` a DeletionSpikeJob. */
+  alert: Queue<AlertQueueJob>;
   escalate: Queue<EscalateJob>;
   notify: Queue<NotifyQueueJob>;
   close(): Promise<void>;
@@ -77,7 +84,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const opts = { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
   const crawl = new Queue<CrawlJob>('crawl', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, attempts: 1 } });
   const ingest = new Queue<IngestJob>('ingest', opts);
-  const alert = new Queue<AlertJob | SourceHealthJob>('alert', opts);
+  const alert = new Queue<AlertQueueJob>('alert', opts);
   const escalate = new Queue<EscalateJob>('escalate', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 } } });
   const notify = new Queue<NotifyQueueJob>('notify', opts);
   return {

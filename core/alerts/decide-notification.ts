@@ -15,7 +15,8 @@ export type NotificationTrigger =
   | 'warning'
   | 'breach'
   | 'plan-step'
-  | 'deferred-due';
+  | 'deferred-due'
+  | 'post-changed';
 
 export interface NotificationInput {
   trigger: NotificationTrigger;
@@ -31,7 +32,7 @@ export interface NotificationInput {
 }
 
 export type NotificationDecision =
-  | { action: 'send'; reason: 'first' | 'repeat-due' | 'reopened' | 'level-raised' | 'escalation' | 'warning' | 'breach' | 'plan-step' | 'deferred-due' }
+  | { action: 'send'; reason: 'first' | 'repeat-due' | 'reopened' | 'level-raised' | 'escalation' | 'warning' | 'breach' | 'plan-step' | 'deferred-due' | 'post-changed' }
   | { action: 'defer'; reason: 'quiet-hours'; sendAt: Date }
   | { action: 'suppress'; reason: 'resolved' | 'inhibited' | 'grouped' | 'repeat-not-due' };
 
@@ -46,6 +47,7 @@ const SEND_REASON = {
   'plan-step': 'plan-step',
   'deferred-due': 'deferred-due',
   merged: 'repeat-due',
+  'post-changed': 'post-changed',
 } as const satisfies Record<NotificationTrigger, string>;
 
 function inQuietHours(policy: NotificationPolicy, level: AlertLevel, now: Date, timeZone: string): Date | undefined {
@@ -89,6 +91,7 @@ const REASON_TEXT: Record<string, string> = {
   breach: '已超过处置时限',
   'plan-step': '预案步骤超时',
   'deferred-due': '静默时段结束，补发',
+  'post-changed': '原帖已删除或修改',
   resolved: '预警已办结或误报',
   inhibited: '同一事件已有更高等级预警',
   grouped: '已并入刚发出的通知',

@@ -24,6 +24,8 @@ export const PostSearchQuerySchema = z.object({
   /** Posts whose level (hits, fired schemes, personal data) is this or higher (1 = red is highest). */
   minLevel: z.coerce.number().int().min(1).max(4).optional(),
   eventId: z.string().min(1).max(100).optional(),
+  /** Posts marked deleted (已删除) or reworded since first collected (已修改); several: any of them. */
+  changes: list(z.enum(['deleted', 'edited'])).optional(),
   from: z.string().datetime({ offset: true }).optional(),
   to: z.string().datetime({ offset: true }).optional(),
   /** Which time `from`/`to` bound: the post's time (published, else collected; default), when it was collected, or published. Reports count by collection time. */
@@ -49,7 +51,7 @@ export interface SnippetPart {
 }
 
 export interface PostSearchHit {
-  post: Omit<IndexedPost, 'tokens' | 'words'>;
+  post: Omit<IndexedPost, 'tokens' | 'words' | 'versions' | 'pastDeletions'>;
   score: number | null;
   highlights: { title: HighlightRange[]; text: HighlightRange[] };
   /** Up to ~160 characters of the text around the first highlight. */

@@ -3,6 +3,7 @@ import type { AlertLevel } from '../rules/rule-pack.js';
 import type { LevelReason, PrivacyHit } from '../classify/classify-post.js';
 import type { SchemeResult } from '../rules/evaluate-schemes.js';
 import type { Sentiment } from '../sentiment/analyze-sentiment.js';
+import type { PostHistory } from './post-change.js';
 
 /** One matched term in a post; offsets are into the post's normalised `title` or `text`. */
 export interface PostHit {
@@ -31,8 +32,8 @@ export interface NormalizedPost extends CollectedItem {
   title: string;
 }
 
-/** What is indexed in Elasticsearch. */
-export interface IndexedPost extends NormalizedPost {
+/** What is indexed in Elasticsearch; with its own history (earlier wordings, a deletion mark). */
+export interface IndexedPost extends NormalizedPost, PostHistory {
   /** The post's own time: `publishedAt` when the page gives one, else `collectedAt`. */
   at: string;
   /** jieba's segmentation of title and text joined by spaces (the `tokens` field, exact word search). */

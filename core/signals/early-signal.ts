@@ -81,8 +81,11 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** What a signal is about: a position (阵地) or a topic (a matched term, a category or a domain). */
-export type SignalScope = 'position' | 'term' | 'category' | 'domain';
+/**
+ * What a signal is about: a position (阵地), a topic (a matched term, a category or a domain), or
+ * the deletions on a position (`deletions`: posts and comments disappearing from it).
+ */
+export type SignalScope = 'position' | 'term' | 'category' | 'domain' | 'deletions';
 
 export interface SignalRecord extends Omit<SignalDecision, 'signal'> {
   id: string;

@@ -3,6 +3,7 @@ import type { Alert, NotificationRecord, VersionedAlert } from '../../core/alert
 import { LEVEL_NAMES, STATUS_NAMES } from '../../core/alerts/alert.js';
 import { decideNotification, describeDecision, type NotificationTrigger } from '../../core/alerts/decide-notification.js';
 import { applyAlertAction, type AlertAction } from '../../core/alerts/lifecycle.js';
+import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange, type PostChangeNoteReason } from '../../core/alerts/post-change-note.js';
 import { mergeSignal, newAlert, type AlertSignal } from '../../core/alerts/raise-alert.js';
 import { systemActor, type AuditActor, type AuditLog } from '../../core/audit/audit-log.js';
 import type { Calendar } from '../../core/calendar/sensitive-periods.js';
@@ -108,6 +109,46 @@ export class AlertDesk {
       }
     }
     throw new ConflictError(`alert ${signal.id}: gave up after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
+  }
+
+  /**
+   * A post was deleted, reworded or restored: each alert holding it or its event gets a history
+   * entry (原帖已删除 / 原帖已修改), and the holder of an open one is told (the duty officer while
+   * nobody holds it). Each decision carries its named reason; a change is noted once per alert.
+   */
+  async notePostChange(change: PostChange): Promise<{ alertId: string; reason: PostChangeNoteReason }[]> {
+    const d = this.deps;
+    const outcomes: { alertId: string; reason: PostChangeNoteReason }[] = [];
+    for (const found of await d.alerts.touchingPost(change.postId, change.eventId)) {
+      outcomes.push({ alertId: found.id, reason: await this.notePostChangeOn(found.id, change) });
+    }
+    return outcomes;
+  }
+
+  private async notePostChangeOn(alertId: string, change: PostChange): Promise<PostChangeNoteReason> {
+    const d = this.deps;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await d.alerts.getVersioned(alertId);
+      if (!current) return 'already-noted';
+      const decision = decidePostChangeNote(current.alert, change);
+      if (!decision.record) return decision.reason;
+      const now = d.now();
+      const entry = postChangeEntry(change, decision.reason, now);
+      let alert: Alert = { ...current.alert, timeline: [...current.alert.timeline, entry], updatedAt: now.toISOString() };
+      const holder = holderOf(alert);
+      const notes = decision.notify
+        ? await this.planNotifications({ ...alert, ...(holder ? { assignee: holder } : {}) }, 'post-changed', holder ? [] : ['duty'], true, now, `post-change-${change.postId}-${change.key}`, entry.note)
+        : { records: [], jobs: [] };
+      alert = this.withNotifications(alert, notes.records);
+      try {
+        const version = await d.alerts.replace(alert, current.version);
+        await this.afterWrite(alert, current.alert, version, notes.jobs, entry.kind, systemActor('collector'), `alert.${entry.kind}`, undefined, entry.note, { postId: change.postId, reason: decision.reason });
+        return decision.reason;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`alert ${alertId}: gave up noting a post change after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
 
   /**

@@ -34,6 +34,8 @@ export interface AlertStore {
   list(query: AlertQuery): Promise<VersionedAlert[]>;
   /** Open alerts of a group (event) other than `exceptId`, for inhibition. */
   openInGroup(groupKey: string, exceptId: string): Promise<Alert[]>;
+  /** Alerts (any status) holding the post, or raised on its event: where a post's deletion or edit is noted. */
+  touchingPost(postId: string, eventId?: string): Promise<Alert[]>;
   /** Alerts with a pending clock, paged by id for the reconciler. */
   withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]>;
 }
@@ -140,6 +142,17 @@ export class EsAlertStore implements AlertStore {
       return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
     } catch (err) {
       throw translateEsError(err, 'find alerts of a group');
+    }
+  }
+
+  async touchingPost(postId: string, eventId?: string): Promise<Alert[]> {
+    const should: estypes.QueryDslQueryContainer[] = [{ term: { postIds: postId } }, ...(eventId ? [{ term: { eventId } }] : [])];
+    try {
+      await this.freshen();
+      const res = await this.es.search<Alert>({ index: this.index, size: 100, query: { bool: { should, minimum_should_match: 1 } }, sort: [{ createdAt: 'asc' }] });
+      return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+    } catch (err) {
+      throw translateEsError(err, 'find alerts of a post');
     }
   }
 

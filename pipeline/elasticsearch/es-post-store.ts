@@ -42,7 +42,7 @@ const SCAN_PAGE = 500;
 const LOOKUP_GATHER_MS = 5;
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
-const LIST_EXCLUDES = ['tokens', 'words'];
+const LIST_EXCLUDES = ['tokens', 'words', 'versions', 'pastDeletions'];
 
 /**
  * Posts in monthly indices (`<alias>-YYYY.MM`) behind the read alias. Writes go through the shared
@@ -248,6 +248,10 @@ function filterClauses(query: PostSearchQuery): QueryContainer[] {
   if (query.sentiments?.length) filter.push({ terms: { 'sentiment.label': query.sentiments } });
   if (query.minLevel !== undefined) filter.push({ range: { level: { lte: query.minLevel } } });
   if (query.eventId) filter.push({ term: { eventId: query.eventId } });
+  if (query.changes?.length) {
+    const field = { deleted: 'deleted.at', edited: 'editedAt' } as const;
+    filter.push({ bool: { should: query.changes.map((c) => ({ exists: { field: field[c] } })), minimum_should_match: 1 } });
+  }
   if (query.from || query.to) filter.push({ range: { [query.timeField ?? 'at']: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
   if (query.unanswered) filter.push({ bool: { must_not: [{ exists: { field: 'reply.text' } }] } });
   return filter;

@@ -113,6 +113,14 @@ export const POSTS_MAPPING: MappingTypeMapping = {
     level: { type: 'byte' },
     levelReason: { type: 'object', enabled: false },
     rulesVersion: { type: 'keyword' },
+    // The post's own history (core/posts/post-change.ts): a deletion mark and earlier wordings.
+    // New fields only, so `ensureIndices` adds them to existing monthly indices in place.
+    firstSeenAt: { type: 'date' },
+    editedAt: { type: 'date' },
+    restoredAt: { type: 'date' },
+    deleted: { properties: { at: { type: 'date' }, crawl: { properties: { sourceId: { type: 'keyword' }, at: { type: 'date' } } }, previousHash: { type: 'keyword' } } },
+    versions: { type: 'object', enabled: false },
+    pastDeletions: { type: 'object', enabled: false },
   },
 };
 

@@ -2,9 +2,13 @@ import type { Redis } from 'ioredis';
 
 export type DedupeDecision = 'new' | 'changed' | 'duplicate';
 
-/** Exact dedupe on identity and content: a re-crawl of an unchanged post is a duplicate. */
-export function decideDedupe(previousHash: string | null | undefined, contentHash: string): DedupeDecision {
+/**
+ * Exact dedupe on identity and content: a re-crawl of an unchanged post is a duplicate, unless the
+ * post was marked deleted meanwhile (it is back: a change).
+ */
+export function decideDedupe(previousHash: string | null | undefined, contentHash: string, deleted = false): DedupeDecision {
   if (previousHash === null || previousHash === undefined) return 'new';
+  if (deleted) return 'changed';
   return previousHash === contentHash ? 'duplicate' : 'changed';
 }
 
@@ -16,6 +20,8 @@ export interface SeenPost {
   home?: string;
   /** The post's time as first indexed (a post without a published date keeps its first collection time). */
   at?: string;
+  /** When the post was marked deleted (cleared when it appears again). */
+  deletedAt?: string;
 }
 
 /**

@@ -3,13 +3,15 @@ import type { IndexedPost } from '../../core/posts/post.js';
 import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
+import { carryHistory, type DeletionDecision } from '../../core/posts/post-change.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
 import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
-import { normalizeItem, postIdOf } from './normalize.js';
+import { normalizeItem } from './normalize.js';
+import { changeOfRevision, noteDeletion, type DeletionDeps } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
-export interface IngestDeps {
+export interface IngestDeps extends DeletionDeps {
   seen: SeenStore;
   segment(text: string): Segmentation;
   classify(post: { title: string; text: string }): PostClassification;
@@ -28,8 +30,8 @@ export interface IngestDeps {
 
 export interface IngestOutcome {
   postId: string;
-  /** `deletion-noted`: the collector saw the post disappear; nothing indexed is overwritten. */
-  decision: DedupeDecision | 'deletion-noted';
+  /** For a deletion: whether the indexed post was marked (its text is kept), already was, or was never indexed. */
+  decision: DedupeDecision | DeletionDecision;
   hits: number;
   eventId?: string;
   signals?: number;
@@ -49,11 +51,11 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new InvalidInputError(`collected item rejected: ${why}`, 'invalid_item');
     }
-    // A deletion carries no text: indexing it would erase the evidence of what was said.
-    if (parsed.data.change === 'deleted') return { postId: postIdOf(parsed.data), decision: 'deletion-noted', hits: 0 };
+    // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
+    if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data)), hits: 0 };
     const post = normalizeItem(parsed.data);
     const seen = await deps.seen.lookup(post.id);
-    const decision = decideDedupe(seen?.hash, post.contentHash);
+    const decision = decideDedupe(seen?.hash, post.contentHash, seen?.deletedAt !== undefined);
     if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
     // Where the post already lives, looked up while the stages below run (only when not remembered).
     const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
@@ -68,6 +70,10 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     const indexed: IndexedPost = { ...classified, eventId: event.id };
     const signals = await deps.detectSignals(indexed);
     const where = await home;
+    // An edit keeps the earlier wording, a return from deletion keeps the deletion (read real-time where it lives).
+    const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : undefined;
+    const { revision, history } = carryHistory(previous, post);
+    Object.assign(indexed, history);
     // A post alone is not yet an event: the event is written from its second post on.
     const [index] = await Promise.all([
       deps.posts.upsert(indexed, where),
@@ -76,6 +82,8 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     ]);
 
     if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
+    const change = changeOfRevision(indexed, revision);
+    if (change) await deps.handOverChange(change);
     await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at });
     return { postId: post.id, decision, hits: indexed.hits.length, eventId: event.id, signals: signals.length };
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isNegative, signalKeysOf, type SignalThresholds } from '../../core/signals/early-signal.js';
 import type { EventStore, SignalStore } from '../elasticsearch/es-event-store.js';
@@ -38,6 +39,10 @@ export function wireIngest(deps: IngestWiringDeps) {
     writeEvent: (event) => deps.events.write(event),
     writeSignal: (signal) => deps.signals.write(signal),
     handOver: async (h) => void (await deps.queues.alert.add('evaluate', h, { jobId: `${h.postId}-${h.contentHash}` })),
+    // A position's deletions count under their own scope: a spike of them is an early signal and an alert.
+    observeDeletion: (d) => tracker.observe({ id: `deleted:${d.postId}`, at: d.at, negative: false, keys: [{ scope: 'deletions', key: d.sourceId }] }),
+    raiseDeletionSpike: async (s) => void (await deps.queues.alert.add('deletion-spike', s, { jobId: `deletion-spike-${s.id}-${s.count}` })),
+    handOverChange: async (c) => void (await deps.queues.alert.add('post-change', c, { jobId: `post-change-${c.postId}-${c.change}-${createHash('sha256').update(c.key).digest('hex').slice(0, 16)}` })),
     now: deps.now,
   });
 }

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Edits and deletions of indexed posts (证据留存): an indexed post is never removed and never loses
+ * what it said. A deletion marks the document; an edit keeps the earlier wordings as versions.
+ */
+
+/** Earlier wordings kept per post; the oldest beyond this are dropped (the raw snapshots keep the rest). */
+export const MAX_POST_VERSIONS = 10;
+
+/** One earlier wording of a post (原文), kept when the post was reworded. */
+export interface PostVersion {
+  /** Hash of title and text only: a reply or an attachment changing is not a new wording. */
+  textHash: string;
+  contentHash: string;
+  title: string;
+  text: string;
+  /** When this wording was first collected, and when a crawl saw it replaced. */
+  seenFrom: string;
+  seenUntil: string;
+}
+
+/** Why a post is marked deleted: when, and which crawl found it gone. */
+export interface PostDeletion {
+  /** When the pipeline recorded the deletion. */
+  at: string;
+  /** The crawl run that found the post gone (position and run time). */
+  crawl: { sourceId: string; at: string };
+  /** The content hash the collector last saw. */
+  previousHash?: string;
+}
+
+/** What a post carries of its own history (fields of `IndexedPost`). */
+export interface PostHistory {
+  /** Earlier wordings, oldest first, at most `MAX_POST_VERSIONS`. */
+  versions?: PostVersion[];
+  /** When the current wording replaced an earlier one (absent: never reworded). */
+  editedAt?: string;
+  /** When the post was first collected (kept across re-indexing). */
+  firstSeenAt?: string;
+  /** Set while the post is gone from its position. */
+  deleted?: PostDeletion;
+  /** The last time a deleted post appeared again (its deletion is kept in `pastDeletions`). */
+  restoredAt?: string;
+  pastDeletions?: PostDeletion[];
+}
+
+/** The hash of what a post says in its own words (title and text). */
+export function textHashOf(post: { title?: string; text: string }): string {
+  return createHash('sha256').update(`${post.title ?? ''}\u0000${post.text}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * What an incoming item is to the post already indexed under its id:
+ * - `new`: nothing indexed yet;
+ * - `reworded`: the title or text changed (an edit: the earlier wording becomes a version);
+ * - `same-words`: only the reply, its time or attachments changed (a 留言 got its answer: no version);
+ * - `restored`: the post was marked deleted and is back on its position.
+ */
+export type RevisionKind = 'new' | 'reworded' | 'same-words' | 'restored';
+
+export function decideRevision(previous: ({ title?: string; text: string } & PostHistory) | undefined, next: { title?: string; text: string }): RevisionKind {
+  if (!previous) return 'new';
+  if (previous.deleted) return 'restored';
+  return textHashOf(previous) === textHashOf(next) ? 'same-words' : 'reworded';
+}
+
+type PreviousPost = { title?: string; text: string; contentHash: string; collectedAt: string } & PostHistory;
+
+/**
+ * The history the newly indexed state of a post carries: earlier wordings (bounded, oldest dropped),
+ * when it was last reworded, and any deletion it came back from. A restored post that also changed
+ * its words keeps the earlier wording as well.
+ */
+export function carryHistory(previous: PreviousPost | undefined, next: { title?: string; text: string; collectedAt: string }): { revision: RevisionKind; history: PostHistory } {
+  const revision = decideRevision(previous, next);
+  if (!previous) return { revision, history: { firstSeenAt: next.collectedAt } };
+  const history: PostHistory = {
+    firstSeenAt: previous.firstSeenAt ?? previous.collectedAt,
+    ...(previous.versions?.length ? { versions: previous.versions } : {}),
+    ...(previous.editedAt ? { editedAt: previous.editedAt } : {}),
+    ...(previous.restoredAt ? { restoredAt: previous.restoredAt } : {}),
+    ...(previous.pastDeletions?.length ? { pastDeletions: previous.pastDeletions } : {}),
+  };
+  if (previous.deleted) {
+    history.restoredAt = next.collectedAt;
+    history.pastDeletions = [...(previous.pastDeletions ?? []), previous.deleted].slice(-MAX_POST_VERSIONS);
+  }
+  if (textHashOf(previous) !== textHashOf(next)) {
+    const version: PostVersion = {
+      textHash: textHashOf(previous),
+      contentHash: previous.contentHash,
+      title: previous.title ?? '',
+      text: previous.text,
+      seenFrom: previous.editedAt ?? history.firstSeenAt ?? previous.collectedAt,
+      seenUntil: next.collectedAt,
+    };
+    history.versions = [...(previous.versions ?? []), version].slice(-MAX_POST_VERSIONS);
+    history.editedAt = next.collectedAt;
+  }
+  return { revision, history };
+}
+
+/**
+ * What a deletion signal does to the indexed post:
+ * - `mark-deleted`: the post is indexed and not yet marked;
+ * - `already-deleted`: marked before (a retry, a second crawl reporting the same absence);
+ * - `never-indexed`: nothing indexed under that id (collected before the pipeline ran, or its own
+ *   ingest failed): there is nothing to mark and no text to keep.
+ */
+export type DeletionDecision = 'mark-deleted' | 'already-deleted' | 'never-indexed';
+
+export function decideDeletion(indexed: PostHistory | undefined): DeletionDecision {
+  if (!indexed) return 'never-indexed';
+  return indexed.deleted ? 'already-deleted' : 'mark-deleted';
+}
+
+/** The indexed post marked deleted: every word it said stays; the mark says when and which crawl. */
+export function markDeleted<P extends PostHistory>(post: P, signal: { sourceId: string; collectedAt: string; previousHash?: string }, now: Date): P {
+  const deleted: PostDeletion = { at: now.toISOString(), crawl: { sourceId: signal.sourceId, at: signal.collectedAt }, ...(signal.previousHash ? { previousHash: signal.previousHash } : {}) };
+  return { ...post, deleted };
+}
+
+/** What changed about a post, as the alert desk and the dashboards name it. */
+export type PostChangeKind = 'deleted' | 'edited' | 'restored';
+
+export const POST_CHANGE_NAMES: Record<PostChangeKind, string> = { deleted: '原帖已删除', edited: '原帖已修改', restored: '原帖已恢复' };

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { carryHistory, decideDeletion, decideRevision, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
+import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
+import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
+import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
+import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
+import type { IndexedPost } from '../../../core/posts/post.js';
+import type { SignalRecord } from '../../../core/signals/early-signal.js';
+
+const base = { title: '关于城区道路施工的通知', text: '施工期间请绕行。', contentHash: 'h-original-0001', collectedAt: '2026-11-20T08:00:00.000Z' };
+const deletion = { at: '2026-11-21T00:00:00.000Z', crawl: { sourceId: 'demo-website', at: '2026-11-20T23:59:00.000Z' } };
+
+describe('post revisions', () => {
+  it.each([
+    // [previous, next, revision, comment]
+    [undefined, base, 'new'], // nothing indexed yet
+    [base, { ...base, text: '施工期间道路封闭。' }, 'reworded'], // the text changed: an edit
+    [base, { ...base, title: '关于道路施工的通知' }, 'reworded'], // the title alone changed: still an edit
+    [base, { ...base }, 'same-words'], // only the reply or attachments changed (a 留言 answered)
+    [{ ...base, deleted: deletion }, base, 'restored'], // gone, then back on the position
+  ] as const)('%#: previous → next is %s', (previous, next, revision) => {
+    expect(decideRevision(previous, next)).toBe(revision);
+  });
+
+  it('an edit keeps the earlier wording as a version with when it was seen, and the time of the edit', () => {
+    const next = { title: base.title, text: '施工期间道路全封闭。', collectedAt: '2026-11-22T08:00:00.000Z' };
+    const { revision, history } = carryHistory({ ...base, firstSeenAt: '2026-11-19T08:00:00.000Z' }, next);
+    expect(revision).toBe('reworded');
+    expect(history.editedAt).toBe(next.collectedAt);
+    expect(history.firstSeenAt).toBe('2026-11-19T08:00:00.000Z');
+    expect(history.versions).toEqual([
+      { textHash: textHashOf(base), contentHash: base.contentHash, title: base.title, text: base.text, seenFrom: '2026-11-19T08:00:00.000Z', seenUntil: next.collectedAt },
+    ]);
+  });
+
+  it('a second edit starts its version where the first edit ended, and versions are bounded (oldest dropped)', () => {
+    let post: typeof base & PostHistory = { ...base };
+    for (let i = 1; i <= MAX_POST_VERSIONS + 3; i++) {
+      const next = { title: base.title, text: `第${i}次修改`, collectedAt: new Date(Date.UTC(2026, 10, 20, i)).toISOString() };
+      const { history } = carryHistory(post, next);
+      post = { ...post, ...history, text: next.text, contentHash: `h-${i}-000000`, collectedAt: next.collectedAt };
+    }
+    expect(post.versions).toHaveLength(MAX_POST_VERSIONS);
+    expect(post.versions!.at(-1)!.text).toBe(`第${MAX_POST_VERSIONS + 2}次修改`);
+    expect(post.versions![0]!.text).toBe('第3次修改');
+    const [a, b] = post.versions!.slice(-2);
+    expect(b!.seenFrom).toBe(a!.seenUntil);
+  });
+
+  it('an answer to a 留言 keeps the history as it was and adds no version', () => {
+    const previous = { ...base, versions: [{ textHash: 'x', contentHash: 'y', title: 't', text: 'old', seenFrom: 'a', seenUntil: 'b' }], editedAt: '2026-11-19T00:00:00.000Z' };
+    const { revision, history } = carryHistory(previous, { ...base, collectedAt: '2026-11-23T00:00:00.000Z' });
+    expect(revision).toBe('same-words');
+    expect(history.versions).toEqual(previous.versions);
+    expect(history.editedAt).toBe(previous.editedAt);
+  });
+
+  it('a deleted post that comes back is restored: the deletion moves to its past deletions', () => {
+    const { revision, history } = carryHistory({ ...base, deleted: deletion }, { ...base, collectedAt: '2026-11-24T00:00:00.000Z' });
+    expect(revision).toBe('restored');
+    expect(history.deleted).toBeUndefined();
+    expect(history.pastDeletions).toEqual([deletion]);
+    expect(history.restoredAt).toBe('2026-11-24T00:00:00.000Z');
+  });
+
+  it.each([
+    [undefined, 'never-indexed'], // nothing to mark: no text to keep
+    [{}, 'mark-deleted'], // indexed, not marked yet
+    [{ deleted: deletion }, 'already-deleted'], // a retry or a second crawl reporting the same absence
+  ] as const)('deletion of %o → %s', (indexed, decision) => {
+    expect(decideDeletion(indexed)).toBe(decision);
+  });
+
+  it('marking a deletion keeps every word and records when and which crawl', () => {
+    const marked = markDeleted(base, { sourceId: 'demo-website', collectedAt: '2026-11-20T23:59:00.000Z', previousHash: 'h-original-0001' }, new Date('2026-11-21T00:00:00.000Z'));
+    expect(marked.text).toBe(base.text);
+    expect(marked.title).toBe(base.title);
+    expect(marked.deleted).toEqual({ ...deletion, previousHash: 'h-original-0001' });
+  });
+
+  it.each([
+    [null, 'h1', false, 'new'],
+    ['h1', 'h1', false, 'duplicate'], // unchanged re-crawl
+    ['h1', 'h1', true, 'changed'], // the same words back after a deletion: re-indexed as restored
+  ] as const)('dedupe: %s → %s (deleted %s) is %s', (prev, now, deleted, decision) => {
+    expect(decideDedupe(prev, now, deleted)).toBe(decision);
+  });
+
+  it('alerts hear of a rewording or a return, never of an answer alone', () => {
+    const post = { id: 'p1', sourceId: 's', title: '标题', text: '正文', collectedAt: '2026-11-20T00:00:00.000Z', contentHash: 'c1', eventId: 'e1' } as IndexedPost;
+    expect(changeOfRevision(post, 'reworded')).toMatchObject({ change: 'edited', key: 'c1', eventId: 'e1', label: '标题' });
+    expect(changeOfRevision(post, 'restored')?.change).toBe('restored');
+    expect(changeOfRevision(post, 'same-words')).toBeUndefined();
+    expect(changeOfRevision(post, 'new')).toBeUndefined();
+  });
+});
+
+describe('post changes on alerts', () => {
+  const change: PostChange = { postId: 'p1', change: 'deleted', eventId: 'e1', sourceId: 'demo-website', label: '城管暴力执法', seenAt: '2026-11-21T00:00:00.000Z', key: 'deleted:2026-11-21T00:00:00.000Z' };
+  const open = { status: 'acknowledged' as const, postIds: ['p1'], timeline: [] };
+
+  it.each([
+    // [alert, reason, record, notify]
+    [open, 'flagged-post-changed', true, true], // one of the alert's own posts
+    [{ ...open, postIds: ['p0'] }, 'event-post-changed', true, true], // a comment under the criticised article (same event)
+    [{ ...open, status: 'closed' as const }, 'closed-alert-record-only', true, false], // closed: kept for inspection, nobody disturbed
+    [{ ...open, status: 'false_positive' as const }, 'closed-alert-record-only', true, false],
+    [{ ...open, timeline: [{ at: 'x', kind: 'post-deleted', actor: 'collector', postId: 'p1', to: change.key }] }, 'already-noted', false, false], // a retried job
+  ] as const)('%#: → %s', (alert, reason, record, notify) => {
+    expect(decidePostChangeNote(alert, change)).toEqual({ reason, record, notify });
+  });
+
+  it('the history line names the change, the post and the crawl that saw it', () => {
+    const entry = postChangeEntry(change, 'flagged-post-changed', new Date('2026-11-21T00:00:01.000Z'));
+    expect(entry).toMatchObject({ kind: 'post-deleted', actor: 'collector', postId: 'p1', to: change.key });
+    expect(entry.note).toContain('原帖已删除');
+    expect(entry.note).toContain('城管暴力执法');
+    expect(postChangeEntry({ ...change, change: 'edited' }, 'event-post-changed', new Date()).note).toMatch(/^原帖已修改：同一事件的帖文/);
+  });
+
+  it('the holder is the assignee, else whoever signed; nobody while unsigned', () => {
+    expect(holderOf({ assignee: { kind: 'section', id: '网信办' } })).toEqual({ kind: 'section', id: '网信办' });
+    expect(holderOf({ acknowledgedBy: 'duty' })).toEqual({ kind: 'person', id: 'duty' });
+    expect(holderOf({})).toBeUndefined();
+  });
+
+  it('a deletion spike of a position becomes one alert per position and bucket; other signals do not', () => {
+    const signal = { id: 'abc', scope: 'deletions', key: 'demo-website', reason: 'volume-surge', bucketStart: '2026-11-21T00:00:00.000Z', bucketMinutes: 60, count: 9, negative: 0, baselineMean: 0.5, zScore: 8, ratio: 9, negativeShare: 0, baselineNegativeShare: 0, detectedAt: '2026-11-21T00:30:00.000Z' } satisfies SignalRecord;
+    expect(deletionSpikeAlert(signal)).toMatchObject({ id: 'deletions-abc', category: '删帖异常', sourceId: 'demo-website', ruleLevel: 3 });
+    expect(deletionSpikeAlert({ ...signal, scope: 'position' })).toBeUndefined();
+  });
+});
