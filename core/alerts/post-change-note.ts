@@ -35,7 +35,7 @@ export interface PostChangeNote {
   notify: boolean;
 }
 
-export function decidePostChangeNote(alert: Pick<Alert, 'status' | 'postIds' | 'timeline'>, change: PostChange): PostChangeNote {
+export function decidePostChangeNote(alert: { status: Alert['status']; postIds: readonly string[]; timeline: readonly TimelineEntry[] }, change: PostChange): PostChangeNote {
   if (alert.timeline.some((e) => e.kind === timelineKindOf(change.change) && e.postId === change.postId && e.to === change.key)) return { reason: 'already-noted', record: false, notify: false };
   if (TERMINAL_STATUSES.includes(alert.status)) return { reason: 'closed-alert-record-only', record: true, notify: false };
   return { reason: alert.postIds.includes(change.postId) ? 'flagged-post-changed' : 'event-post-changed', record: true, notify: true };

@@ -116,7 +116,7 @@ export function decideDeletion(indexed: PostHistory | undefined): DeletionDecisi
 }
 
 /** The indexed post marked deleted: every word it said stays; the mark says when and which crawl. */
-export function markDeleted<P extends PostHistory>(post: P, signal: { sourceId: string; collectedAt: string; previousHash?: string }, now: Date): P {
+export function markDeleted<P extends object>(post: P, signal: { sourceId: string; collectedAt: string; previousHash?: string }, now: Date): P & { deleted: PostDeletion } {
   const deleted: PostDeletion = { at: now.toISOString(), crawl: { sourceId: signal.sourceId, at: signal.collectedAt }, ...(signal.previousHash ? { previousHash: signal.previousHash } : {}) };
   return { ...post, deleted };
 }

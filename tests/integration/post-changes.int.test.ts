@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queue } from 'bullmq';
 import type { Alert } from '../../core/alerts/alert.js';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
+import { PostSearchQuerySchema } from '../../core/posts/post-search.js';
 import { createLogger } from '../../core/logger.js';
 import { configDir } from '../../core/paths.js';
 import { RulesRegistry } from '../../core/rules/rules-registry.js';
@@ -148,12 +149,12 @@ describe('a comment deleted and an article reworded after criticism keep their e
 
     // Search filters on 已删除 / 已修改.
     await es.indices.refresh({ index: names.posts });
-    const ids = async (changes: ('deleted' | 'edited')[]) => (await posts.search({ match: 'any', sort: 'time', offset: 0, limit: 100, changes })).hits.map((h) => h.post.id);
+    const ids = async (changes: ('deleted' | 'edited')[]) => (await posts.search(PostSearchQuerySchema.parse({ sort: 'time', limit: 100, changes }))).hits.map((h) => h.post.id);
     expect(await ids(['deleted'])).toEqual([commentId_]);
     expect(await ids(['edited'])).toEqual([articleId]);
     expect((await ids(['deleted', 'edited'])).sort()).toEqual([commentId_, articleId].sort());
     // The list leaves the versions out; the post read keeps them.
-    expect((await posts.search({ match: 'any', sort: 'time', offset: 0, limit: 1, changes: ['edited'] })).hits[0]!.post).not.toHaveProperty('versions');
+    expect((await posts.search(PostSearchQuerySchema.parse({ sort: 'time', limit: 1, changes: 'edited' }))).hits[0]!.post).not.toHaveProperty('versions');
 
     // The alert holding the comment has the history entry and told the duty officer (nobody holds it yet).
     const withHistory = await eventually(async () => (await alerts.get(commentAlert.id))?.timeline.some((e) => e.kind === 'post-deleted') ? alerts.get(commentAlert.id) : undefined, 20_000, 'the 原帖已删除 entry');
