@@ -47,7 +47,7 @@ export class RedisEventClusterer {
   ) {
     this.maxCandidates = opts.maxCandidates ?? 64;
     if (!('qsEventAdd' in this.redis)) this.redis.defineCommand('qsEventAdd', { lua: EVENT_ADD_LUA });
-    if (!('qsLshCandidates' in this.redis)) this.redis.defineCommand('qsLshCandidates', { lua: LSH_CANDIDATES_LUA });
+    if (!('qsEventAssign' in this.redis)) this.redis.defineCommand('qsEventAssign', { lua: EVENT_ASSIGN_LUA });
     this.cmd = this.redis as unknown as ClusterCommands;
   }
 
@@ -58,38 +58,43 @@ export class RedisEventClusterer {
     const postKey = `${this.prefix}:lsh:p:${post.id}`;
     const signature = minhash(`${post.title}\n${post.text}`);
     const bands = bandKeys(signature).map((k) => `${this.prefix}:lsh:b:${k}`);
-    // One round trip: the post's event if it has one, else its band mates (most shared bands first).
-    const found = (await this.cmd.qsLshCandidates(1 + bands.length, postKey, ...bands, post.id, String(this.maxCandidates), `${this.prefix}:lsh:p:`)) as
-      | [string]
-      | (string | null)[][];
-    if (typeof found[0] === 'string') {
-      const known = found[0];
-      return { event: await this.commit(known, post, at, postKey, [], ''), decision: { kind: 'known', reason: 'already-assigned', eventId: known } };
-    }
-    const candidates: ClusterCandidate[] = (found as (string | null)[][]).flatMap(([id, sig, event, candidateAt]) =>
-      id && sig && event && candidateAt ? [{ postId: id, eventId: event, signature: decodeSignature(sig), at: Number(candidateAt) }] : [],
-    );
-    const decision = decideCluster({ signature, at }, candidates, this.opts.windowMs);
-    const eventId = decision.kind === 'join' ? decision.eventId : eventIdOf(post.id);
-    return { event: await this.commit(eventId, post, at, postKey, bands, encodeSignature(signature)), decision };
-  }
-
-  /** One round trip: records the post in its bands (when `sig` is given) and adds it to the event. */
-  private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, bands: string[], sig: string): Promise<EventRecord> {
-    const base = `${this.prefix}:event:{${eventId}}`;
-    const bandTtl = Math.ceil(this.opts.windowMs / 1000);
-    // Event state outlives the band index so a late post of a quiet event still finds its counts.
-    const eventTtl = Math.ceil((this.opts.windowMs * 4) / 1000);
-    const raw = (await this.cmd.qsEventAdd(
-      6 + bands.length,
-      base,
-      `${base}:posts`,
-      `${base}:ids`,
-      `${base}:sources`,
-      `${base}:timeline`,
+    const sig = encodeSignature(signature);
+    const opening = eventIdOf(post.id);
+    // One round trip for most posts: a post seen before is added to its event again, a post with no
+    // band mates opens its own event at once; only a post with band mates comes back for a decision.
+    const found = (await this.cmd.qsEventAssign(
+      1 + bands.length,
       postKey,
       ...bands,
       post.id,
+      String(this.maxCandidates),
+      `${this.prefix}:lsh:p:`,
+      `${this.prefix}:event:{`,
+      opening,
+      ...this.addArgs(post, at, sig),
+    )) as [string, ...unknown[]];
+    if (found[0] === 'known') {
+      const [, eventId, reply] = found as [string, string, EventReply];
+      return { event: toEvent(eventId, reply), decision: { kind: 'known', reason: 'already-assigned', eventId } };
+    }
+    if (found[0] === 'opened') {
+      const [, eventId, reply] = found as [string, string, EventReply];
+      return { event: toEvent(eventId, reply), decision: decideCluster({ signature, at }, [], this.opts.windowMs) };
+    }
+    const candidates: ClusterCandidate[] = (found[1] as (string | null)[][]).flatMap(([id, candidateSig, event, candidateAt]) =>
+      id && candidateSig && event && candidateAt ? [{ postId: id, eventId: event, signature: decodeSignature(candidateSig), at: Number(candidateAt) }] : [],
+    );
+    const decision = decideCluster({ signature, at }, candidates, this.opts.windowMs);
+    const eventId = decision.kind === 'join' ? decision.eventId : opening;
+    return { event: await this.commit(eventId, post, at, postKey, bands, sig), decision };
+  }
+
+  /** ARGV of the add-to-event step after the event id: time, is comment, is negative, title, source, hour, event ttl, ids kept, signature, band ttl. */
+  private addArgs(post: ClusterablePost, at: number, sig: string): string[] {
+    const bandTtl = Math.ceil(this.opts.windowMs / 1000);
+    // Event state outlives the band index so a late post of a quiet event still finds its counts.
+    const eventTtl = Math.ceil((this.opts.windowMs * 4) / 1000);
+    return [
       String(at),
       post.kind === 'comment' || post.kind === 'message' || post.kind === 'reply' ? '1' : '0',
       post.negative ? '1' : '0',
@@ -98,35 +103,45 @@ export class RedisEventClusterer {
       hourOf(at),
       String(eventTtl),
       String(EVENT_POST_IDS_KEPT),
-      eventId,
       sig,
       String(bandTtl),
-    )) as [string[], string[], string[], string[]];
-    const [stateFlat, ids, sources, timelineFlat] = raw;
-    const state = pairs(stateFlat);
-    const timeline = Object.entries(pairs(timelineFlat))
-      .map(([hour, count]) => ({ hour, count: Number(count) }))
-      .sort((a, b) => (a.hour < b.hour ? -1 : 1));
-    const postCount = Number(state.posts ?? 0);
-    const commentCount = Number(state.comments ?? 0);
-    const negativeCount = Number(state.negative ?? 0);
-    const lastHourCount = timeline[timeline.length - 1]?.count ?? 0;
-    return {
-      id: eventId,
-      title: state.title ?? '',
-      postIds: ids,
-      sourceIds: sources.sort(),
-      postCount,
-      commentCount,
-      negativeCount,
-      firstSeen: new Date(Number(state.first)).toISOString(),
-      lastSeen: new Date(Number(state.last)).toISOString(),
-      heat: eventHeat({ postCount, commentCount, negativeCount, lastHourCount }),
-      timeline,
-      updatedAt: new Date().toISOString(),
-      version: Number(state.version ?? 1),
-    };
+    ];
   }
+
+  /** One round trip: records the post in its bands and adds it to the event. */
+  private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, bands: string[], sig: string): Promise<EventRecord> {
+    const reply = (await this.cmd.qsEventAdd(1 + bands.length, postKey, ...bands, post.id, `${this.prefix}:event:{`, eventId, ...this.addArgs(post, at, sig))) as EventReply;
+    return toEvent(eventId, reply);
+  }
+}
+
+/** The event's state hash, kept post ids, sources and timeline hash, as the scripts return them. */
+type EventReply = [string[], string[], string[], string[]];
+
+function toEvent(eventId: string, [stateFlat, ids, sources, timelineFlat]: EventReply): EventRecord {
+  const state = pairs(stateFlat);
+  const timeline = Object.entries(pairs(timelineFlat))
+    .map(([hour, count]) => ({ hour, count: Number(count) }))
+    .sort((a, b) => (a.hour < b.hour ? -1 : 1));
+  const postCount = Number(state.posts ?? 0);
+  const commentCount = Number(state.comments ?? 0);
+  const negativeCount = Number(state.negative ?? 0);
+  const lastHourCount = timeline[timeline.length - 1]?.count ?? 0;
+  return {
+    id: eventId,
+    title: state.title ?? '',
+    postIds: ids,
+    sourceIds: sources.sort(),
+    postCount,
+    commentCount,
+    negativeCount,
+    firstSeen: new Date(Number(state.first)).toISOString(),
+    lastSeen: new Date(Number(state.last)).toISOString(),
+    heat: eventHeat({ postCount, commentCount, negativeCount, lastHourCount }),
+    timeline,
+    updatedAt: new Date().toISOString(),
+    version: Number(state.version ?? 1),
+  };
 }
 
 export function eventIdOf(openingPostId: string): string {
@@ -141,24 +156,71 @@ function pairs(flat: string[]): Record<string, string> {
 
 interface ClusterCommands {
   qsEventAdd(numKeys: number, ...args: string[]): Promise<unknown>;
-  qsLshCandidates(numKeys: number, ...args: string[]): Promise<unknown>;
+  qsEventAssign(numKeys: number, ...args: string[]): Promise<unknown>;
 }
 
 /**
- * KEYS: the post's key, then its band keys. ARGV: post id, max candidates, post key prefix.
- * Returns `{ event }` when the post was assigned before, else up to max candidates as
- * `{ id, sig, event, at }`, the ones sharing most bands first. Reads candidate keys it derives
- * (single-node Redis; a Redis Cluster would need hash tags per band).
+ * Adds a post to an event (shared by both scripts). `bands`: also record the post and its signature
+ * in its band sets (false when the post was assigned before). Counts the post only when it is new
+ * to the event; refreshes expiry; returns the state, kept ids, sources and timeline.
+ * `a` holds the add arguments from `i` on: time, is comment, is negative, title, source, hour,
+ * event ttl, ids kept, signature, band ttl. Reads keys it derives (single-node Redis; a Redis
+ * Cluster would need hash tags per band).
  */
-const LSH_CANDIDATES_LUA = `
+const ADD_TO_EVENT_LUA = `
+local function addToEvent(eventPrefix, eventId, postKey, postId, bands, a, i)
+  local base = eventPrefix .. eventId .. '}'
+  local state, members, ids, sources, timeline = base, base .. ':posts', base .. ':ids', base .. ':sources', base .. ':timeline'
+  local atText = a[i]
+  local at = tonumber(atText)
+  if bands then
+    local bandTtl = tonumber(a[i + 9])
+    redis.call('HSET', postKey, 'sig', a[i + 8], 'event', eventId, 'at', atText)
+    redis.call('EXPIRE', postKey, bandTtl)
+    for k = 2, #KEYS do
+      redis.call('SADD', KEYS[k], postId)
+      redis.call('EXPIRE', KEYS[k], bandTtl)
+    end
+  end
+  if redis.call('SADD', members, postId) == 1 then
+    redis.call('HINCRBY', state, 'posts', 1)
+    redis.call('HINCRBY', state, 'comments', tonumber(a[i + 1]))
+    redis.call('HINCRBY', state, 'negative', tonumber(a[i + 2]))
+    redis.call('HINCRBY', state, 'version', 1)
+    redis.call('HSETNX', state, 'title', a[i + 3])
+    local first = tonumber(redis.call('HGET', state, 'first'))
+    if first == nil or at < first then redis.call('HSET', state, 'first', atText) end
+    local last = tonumber(redis.call('HGET', state, 'last'))
+    if last == nil or at > last then redis.call('HSET', state, 'last', atText) end
+    redis.call('SADD', sources, a[i + 4])
+    redis.call('HINCRBY', timeline, a[i + 5], 1)
+    if redis.call('LLEN', ids) < tonumber(a[i + 7]) then redis.call('RPUSH', ids, postId) end
+  end
+  local ttl = tonumber(a[i + 6])
+  for _, key in ipairs({ state, members, ids, sources, timeline }) do redis.call('EXPIRE', key, ttl) end
+  return { redis.call('HGETALL', state), redis.call('LRANGE', ids, 0, -1), redis.call('SMEMBERS', sources), redis.call('HGETALL', timeline) }
+end
+`;
+
+/**
+ * KEYS: the post's key, then its band keys. ARGV: post id, max candidates, post key prefix, event
+ * key prefix, the event id the post would open, then the add arguments.
+ * Returns `{ 'known', event, state }` when the post was assigned before (it is added again, which
+ * counts nothing twice), `{ 'opened', event, state }` when no other post shares a band (it opens
+ * its own event), else `{ 'candidates', rows }` with up to max candidates as `{ id, sig, event, at }`,
+ * the ones sharing most bands first, for the caller to decide and then run `qsEventAdd`.
+ */
+const EVENT_ASSIGN_LUA = `${ADD_TO_EVENT_LUA}
 local known = redis.call('HGET', KEYS[1], 'event')
-if known then return { known } end
+if known then return { 'known', known, addToEvent(ARGV[4], known, KEYS[1], ARGV[1], false, ARGV, 6) } end
 local freq = {}
+local any = false
 for i = 2, #KEYS do
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
-    if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1 end
+    if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1; any = true end
   end
 end
+if not any then return { 'opened', ARGV[5], addToEvent(ARGV[4], ARGV[5], KEYS[1], ARGV[1], true, ARGV, 6) } end
 local ids = {}
 for id, n in pairs(freq) do ids[#ids + 1] = id end
 table.sort(ids, function(a, b) if freq[a] ~= freq[b] then return freq[a] > freq[b] end return a < b end)
@@ -167,44 +229,13 @@ for i = 1, math.min(#ids, tonumber(ARGV[2])) do
   local row = redis.call('HMGET', ARGV[3] .. ids[i], 'sig', 'event', 'at')
   out[#out + 1] = { ids[i], row[1], row[2], row[3] }
 end
-return out
+return { 'candidates', out }
 `;
 
 /**
- * KEYS: state hash, member set, kept-ids list, sources set, timeline hash, the post's key, then its
- * band keys (none when the post was assigned before).
- * ARGV: post id, time ms, is comment, is negative, title, source id, hour, event ttl s, ids kept,
- * event id, signature, band ttl s.
- * Records the post in its bands; counts it only when it is new to the event; refreshes expiry;
- * returns the state.
+ * KEYS: the post's key, then its band keys. ARGV: post id, event key prefix, event id, then the
+ * add arguments. Records the post in its bands and adds it to the event (after a decision on candidates).
  */
-const EVENT_ADD_LUA = `
-local state, members, ids, sources, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local at = tonumber(ARGV[2])
-if #KEYS > 6 then
-  local bandTtl = tonumber(ARGV[12])
-  redis.call('HSET', KEYS[6], 'sig', ARGV[11], 'event', ARGV[10], 'at', ARGV[2])
-  redis.call('EXPIRE', KEYS[6], bandTtl)
-  for i = 7, #KEYS do
-    redis.call('SADD', KEYS[i], ARGV[1])
-    redis.call('EXPIRE', KEYS[i], bandTtl)
-  end
-end
-if redis.call('SADD', members, ARGV[1]) == 1 then
-  redis.call('HINCRBY', state, 'posts', 1)
-  redis.call('HINCRBY', state, 'comments', tonumber(ARGV[3]))
-  redis.call('HINCRBY', state, 'negative', tonumber(ARGV[4]))
-  redis.call('HINCRBY', state, 'version', 1)
-  redis.call('HSETNX', state, 'title', ARGV[5])
-  local first = tonumber(redis.call('HGET', state, 'first'))
-  if first == nil or at < first then redis.call('HSET', state, 'first', ARGV[2]) end
-  local last = tonumber(redis.call('HGET', state, 'last'))
-  if last == nil or at > last then redis.call('HSET', state, 'last', ARGV[2]) end
-  redis.call('SADD', sources, ARGV[6])
-  redis.call('HINCRBY', timeline, ARGV[7], 1)
-  if redis.call('LLEN', ids) < tonumber(ARGV[9]) then redis.call('RPUSH', ids, ARGV[1]) end
-end
-local ttl = tonumber(ARGV[8])
-for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
-return { redis.call('HGETALL', state), redis.call('LRANGE', ids, 0, -1), redis.call('SMEMBERS', sources), redis.call('HGETALL', timeline) }
+const EVENT_ADD_LUA = `${ADD_TO_EVENT_LUA}
+return addToEvent(ARGV[2], ARGV[3], KEYS[1], ARGV[1], true, ARGV, 4)
 `;
