@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     const ackTimes: number[] = [];
     let next = 0;
     let failures = 0;
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         for (;;) {
@@ -140,7 +142,11 @@ async function main(): Promise<void> {
         }
       }),
     );
+    const cpu = process.cpuUsage(cpu0);
+    const wall = performance.now() - wall0;
     results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${failures} non-200)`, ackTimes));
+    // CPU of this process (clients, API, desk) per acknowledgement; Elasticsearch and Redis are not counted.
+    console.error(`acknowledge: ${(ackTimes.length / (wall / 1000)).toFixed(0)}/s, ${((cpu.user + cpu.system) / 1000 / ackTimes.length).toFixed(2)} ms CPU per acknowledgement in the bench process`);
 
     const sse: number[] = [];
     const res = await fetch(`${base}/api/live`, { headers: { cookie } });
