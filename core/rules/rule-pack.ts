@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, Scalar, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { parseSchemeExpression, SchemeSyntaxError, type SchemeExpression } from './scheme-expression.js';
@@ -153,11 +153,19 @@ export interface RulePack {
 /** A problem in a rule pack, located as precisely as the source allows. */
 export interface RuleProblem {
   file: string;
+  /** 1-based line in the YAML. */
   line?: number;
+  /** 1-based column in the YAML (UTF-16 code units, as editors count). */
+  column?: number;
   /** Dotted path of the field, e.g. `schemes.0.region`. */
   field: string;
   message: string;
+  /** For a syntax error in a scheme's expression: the scheme (rule), its word field, and the offset in the expression (from 0). */
+  scheme?: { id: string; field: SchemeField; position: number };
 }
+
+/** Where in the YAML a field (or a character of a field's text) is; undefined when the pack did not come from YAML. */
+export type ProblemLocator = (fieldPath: readonly PropertyKey[], offsetInValue?: number, atKey?: boolean) => { line: number; column: number } | undefined;
 
 export function formatProblem(p: RuleProblem): string {
   return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
@@ -169,12 +177,42 @@ export class RulePackError extends InvalidInputError {
   }
 }
 
-function lineOf(doc: Document, counter: LineCounter, fieldPath: readonly PropertyKey[]): number | undefined {
-  for (let n = fieldPath.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(fieldPath.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return undefined;
+/**
+ * Locates a field in the YAML: the nearest node along its path that exists (a missing field points
+ * at its parent). A key the schema does not know points at the key itself. With `offsetInValue`, a
+ * single-line scalar is located to that character of its (trimmed) value.
+ */
+function locatorOf(text: string, doc: Document, counter: LineCounter): ProblemLocator {
+  return (fieldPath, offsetInValue, atKey) => {
+    for (let n = fieldPath.length; n >= 0; n--) {
+      const at = fieldPath.slice(0, n) as (string | number)[];
+      let node: unknown = n === 0 || (atKey && n === fieldPath.length) ? undefined : doc.getIn(at, true);
+      if (n === 0) node = doc.contents;
+      if (!isNode(node) && n > 0) {
+        // The last step may name a key whose value is missing or empty: point at the key.
+        const parent = n === 1 ? doc.contents : doc.getIn(at.slice(0, -1), true);
+        if (isMap(parent)) node = parent.items.find((pair) => isScalar(pair.key) && pair.key.value === at[n - 1])?.key;
+      }
+      if (!isNode(node) || !node.range) continue;
+      let offset = node.range[0];
+      if (offsetInValue !== undefined && n === fieldPath.length && isScalar(node) && typeof node.value === 'string') {
+        offset = offsetInScalar(text, node, offsetInValue) ?? offset;
+      }
+      const { line, col } = counter.linePos(offset);
+      return { line, column: col };
+    }
+    return undefined;
+  };
+}
+
+/** The source offset of a character of a plain or quoted one-line scalar's trimmed value; undefined when escapes or folding make it ambiguous. */
+function offsetInScalar(text: string, node: Scalar, position: number): number | undefined {
+  const value = String(node.value);
+  const trimmed = value.trim();
+  const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+  if (!quoted && node.type !== Scalar.PLAIN) return undefined;
+  const base = node.range![0] + (quoted ? 1 : 0) + (value.length - value.trimStart().length);
+  return text.slice(base, base + position) === trimmed.slice(0, position) && !text.slice(base, base + position).includes('\n') ? base + position : undefined;
 }
 
 function hashOf(pack: Omit<RulePack, 'hash'>): string {
@@ -182,7 +220,7 @@ function hashOf(pack: Omit<RulePack, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-function resolve(pack: ParsedPack, file: string, fieldLine: (p: readonly PropertyKey[]) => number | undefined): RulePack {
+function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePack {
   const problems: RuleProblem[] = [];
   const terms: ResolvedTerm[] = pack.terms.map((t) => ({
     term: t.term,
@@ -203,7 +241,13 @@ function resolve(pack: ParsedPack, file: string, fieldLine: (p: readonly Propert
       } catch (err) {
         if (!(err instanceof SchemeSyntaxError)) throw err;
         const where = ['schemes', i, field];
-        problems.push({ file, line: fieldLine(where), field: where.join('.'), message: `scheme "${s.id}", ${SCHEME_FIELD_NAMES[field]} "${source}": ${err.message}` });
+        problems.push({
+          file,
+          ...locate(where, err.position),
+          field: where.join('.'),
+          message: `scheme "${s.id}", ${SCHEME_FIELD_NAMES[field]} "${source}": ${err.message}`,
+          scheme: { id: s.id, field, position: err.position },
+        });
       }
     }
     return { id: s.id, name: s.name, level: s.level, domain: s.domain ?? pack.domain, tags: s.tags, fields, ...(s.proximity ? { proximity: s.proximity } : {}) };
@@ -214,14 +258,19 @@ function resolve(pack: ParsedPack, file: string, fieldLine: (p: readonly Propert
 }
 
 /** Validates a pack given as an object (e.g. from an API body); errors name the field. */
-export function validateRulePack(doc: unknown, file = '(pack)', fieldLine: (p: readonly PropertyKey[]) => number | undefined = () => undefined): RulePack {
+export function validateRulePack(doc: unknown, file = '(pack)', locate: ProblemLocator = () => undefined): RulePack {
   const result = RulePackSchema.safeParse(doc);
   if (!result.success) {
     throw new RulePackError(
-      result.error.issues.map((i) => ({ file, line: fieldLine(i.path), field: i.path.join('.') || '(root)', message: i.message })),
+      result.error.issues.map((i) => {
+        // An unknown key is located at the key itself, not at the map holding it.
+        const unknownKey = i.code === 'unrecognized_keys' && i.keys.length > 0;
+        const at = unknownKey ? [...i.path, i.keys[0]!] : i.path;
+        return { file, ...locate(at, undefined, unknownKey), field: at.map(String).join('.') || '(root)', message: i.message };
+      }),
     );
   }
-  return resolve(result.data, file, fieldLine);
+  return resolve(result.data, file, locate);
 }
 
 /** Parses one pack from YAML; errors name the file, the line and the field. */
@@ -230,15 +279,20 @@ export function parseRulePack(text: string, file: string): RulePack {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new RulePackError(
-      doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line, field: '', message: `YAML: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => {
+        const { line, col } = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
+        return { file, line, column: col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
     );
   }
-  return validateRulePack(doc.toJS(), file, (p) => lineOf(doc, counter, p));
+  return validateRulePack(doc.toJS(), file, locatorOf(text, doc, counter));
 }
 
 export interface RulePackCheck {
   packs: RulePack[];
   problems: RuleProblem[];
+  /** The file text of each valid pack, by pack id. */
+  texts: Record<string, string>;
 }
 
 /** Reads every `*.yaml` / `*.yml` in `dir` and reports every problem, not just the first. */
@@ -247,14 +301,17 @@ export function checkRulePacks(dir: string): RulePackCheck {
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
   } catch (err) {
-    return { packs: [], problems: [{ file: dir, field: '', message: `cannot read the folder: ${(err as Error).message}` }] };
+    return { packs: [], problems: [{ file: dir, field: '', message: `cannot read the folder: ${(err as Error).message}` }], texts: {} };
   }
   const packs: RulePack[] = [];
   const problems: RuleProblem[] = [];
   const seen = new Map<string, string>();
+  const texts: Record<string, string> = {};
   for (const f of files) {
     try {
-      const pack = parseRulePack(readFileSync(path.join(dir, f), 'utf8'), f);
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      const pack = parseRulePack(text, f);
+      texts[pack.id] ??= text;
       const other = seen.get(pack.id);
       if (other) problems.push({ file: f, field: 'id', message: `rule pack id "${pack.id}" is also used by ${other}` });
       else seen.set(pack.id, f);
@@ -265,7 +322,7 @@ export function checkRulePacks(dir: string): RulePackCheck {
     }
   }
   if (files.length === 0) problems.push({ file: dir, field: '', message: 'no rule packs (*.yaml) in this folder' });
-  return { packs, problems };
+  return { packs, problems, texts };
 }
 
 /** Loads every pack of a folder or throws one {@link RulePackError} listing every problem. */
@@ -273,4 +330,23 @@ export function loadRulePacks(dir: string): RulePack[] {
   const { packs, problems } = checkRulePacks(dir);
   if (problems.length > 0) throw new RulePackError(problems);
   return packs;
+}
+
+/**
+ * The YAML with the value of its top-level `version:` replaced by `version`; every other character
+ * (comments, layout) is kept. Used when a saved pack takes the version number the store gives it.
+ */
+export function setPackVersion(text: string, version: number): string {
+  const doc = parseDocument(text);
+  const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'version') : undefined;
+  if (!pair || !isNode(pair.value) || !pair.value.range) throw new InvalidInputError('version: a pack needs a top-level version', 'rule_pack_invalid');
+  const [start, end] = pair.value.range;
+  return `${text.slice(0, start)}${version}${text.slice(end)}`;
+}
+
+/** Line and column of a field in a pack's YAML (see {@link ProblemLocator}). */
+export function locateInYaml(text: string, fieldPath: readonly PropertyKey[]): { line: number; column: number } | undefined {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  return locatorOf(text, doc, counter)(fieldPath);
 }
