@@ -31,7 +31,7 @@ import { meetingRoutes } from '../../api/routes/meeting-routes.js';
 import { ledgerRouteDocs, ledgerRoutes } from '../../api/routes/ledger-routes.js';
 import { escalationRoutes } from '../../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../../api/routes/roster-routes.js';
-import { ruleRoutes } from '../../api/routes/rule-routes.js';
+import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
 import { sourceRoutes } from '../../api/routes/source-routes.js';
 import { createReportService } from '../services.js';
 import type { RoleContext } from './context.js';
@@ -65,7 +65,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     sessions,
     users,
     tokens: ctx.tokens,
-    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs],
+    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs],
     apiRouters: [
       healthRoutes({ redis, es, queues: ctx.queues, prefix }),
       authRoutes({
@@ -89,7 +89,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
       live.router,
       auditRoutes({ audit }),
-      ruleRoutes({ rules: () => ctx.rules.current(), posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
+      ruleRoutes({ rules: () => ctx.rules.current(), versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
       notificationRoutes({ channels: ctx.channels, deliveries: ctx.deliveries, audit, redis, prefix, env: ctx.env, dashboardUrl: ctx.dashboardUrl }),
       wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
       trendsRoutes({ trends: new EsPostTrends(es, names.posts), timeZone: 'Asia/Shanghai' }),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Config } from '../../core/config/config-schema.js';
 import type { Logger } from '../../core/logger.js';
 import { configDir } from '../../core/paths.js';
-import { RulesRegistry } from '../../core/rules/rules-registry.js';
+import { RulePackVersions } from '../../core/rules/rule-pack-versions.js';
 import { systemActor } from '../../core/audit/audit-log.js';
 import { toPublicUser } from '../../core/auth/user.js';
 import { loadAlertingFiles } from '../../core/escalation/alerting-files.js';
@@ -19,6 +19,8 @@ import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsTokenStore, EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
 import { EsLedgerStore } from '../../pipeline/elasticsearch/es-ledger-store.js';
 import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
+import { EsRulePackStore } from '../../pipeline/elasticsearch/es-rule-pack-store.js';
+import { publishRuleChanges, startRulesSync } from '../../pipeline/rules/rules-sync.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { createQueues, createRedis } from '../../pipeline/queues.js';
 import type { Role } from '../../pipeline/redis/heartbeat.js';
@@ -44,10 +46,6 @@ export type RoleContext = Awaited<ReturnType<typeof createContext>>;
 export async function createContext(roles: readonly Role[], config: Config, log: Logger, closers: Closer[]) {
   const prefix = config.redis.prefix;
   const { sources, users, channels: channelSeed } = loadUnitFiles(config);
-  const rules = RulesRegistry.load(path.join(configDir, 'rules'), { log });
-  rules.watch();
-  closers.push(async () => rules.close());
-
   const redis = createRedis(config.redis.url);
   closers.push(async () => redis.disconnect());
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
@@ -69,6 +67,13 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   await registry.seed(sources);
   const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, redis);
+  // Rule packs: config/rules/ seeds the saved versions; saved versions win across restarts and reach every process over Redis.
+  const rulePacks = new EsRulePackStore(es, `${config.elasticsearch.indexPrefix}-rule-packs`);
+  await rulePacks.ensure();
+  const ruleVersions = new RulePackVersions({ store: rulePacks, audit, announce: publishRuleChanges(redis, prefix), now: () => new Date(), log });
+  const rulesSync = await startRulesSync({ versions: ruleVersions, subscriber: redis.duplicate(), prefix, dir: path.join(configDir, 'rules'), log });
+  closers.unshift(() => rulesSync.close());
+  const rules = rulesSync.registry;
   const userStore = new EsUserStore(es, names.users);
   // Accounts in the YAML that do not exist yet are created; accounts changed through the API keep their changes.
   for (const username of await userStore.seed(users)) {
@@ -110,6 +115,7 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     prefix,
     sources,
     rules,
+    ruleVersions,
     redis,
     es,
     names,

@@ -82,6 +82,7 @@ export async function startRulesSync(deps: {
   };
 
   const channel = rulesChannel(deps.prefix);
+  subscriber.on('error', (err: Error) => log.warn({ err: err.message }, 'rules subscriber: redis connection error'));
   subscriber.on('message', (ch: string) => {
     if (ch === channel) void refresh();
   });
