@@ -39,7 +39,7 @@ const TYPES = {
 /**
  * Reports for the analysis-and-judgment meeting: `GET /api/reports` (the report as JSON, for the
  * dashboard's preview, generated afresh), `GET /api/reports/stored` (the last generated one, as the meeting
- * saw it), `GET /api/reports/chart` (one chart of the last generated report as SVG, rendered
+ * saw it; `null` before the first), `GET /api/reports/chart` (one chart of the last generated report as SVG, rendered
  * on the server), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown) and
  * `PUT /api/reports/editable` (研判结论 and 下一步工作打算, audited).
  */
@@ -53,7 +53,8 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
   router.get('/reports/stored', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ReportQuery, req.query);
     const { period, scope } = checked(q.period, q.scope);
-    res.json({ report: await deps.reports.snapshot(period, scope) });
+    // None yet is an answer, not an error: the page then generates one.
+    res.json({ report: await deps.reports.snapshot(period, scope).catch((err: unknown) => (err instanceof NotFoundError ? null : Promise.reject(err))) });
   });
   router.get('/reports/chart', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ChartQuery, req.query);

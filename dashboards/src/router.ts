@@ -36,6 +36,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'alerts/:id', name: 'alert', component: () => import('./pages/alert/AlertDetailPage.vue'), props: true, meta: { title: '预警详情', anyOf: ['alert.read'] } },
       { path: 'search', name: 'search', component: () => import('./pages/search/SearchPage.vue'), meta: { title: '全文检索', anyOf: ['search.read'] } },
       { path: 'trends', name: 'trends', component: () => import('./pages/trends/TrendsPage.vue'), meta: { title: '态势分析', anyOf: ['reports.read'] } },
+      { path: 'reports', name: 'reports', component: () => import('./pages/reports/ReportPage.vue'), meta: { title: '分析研判报告', anyOf: ['reports.read'] } },
       { path: 'positions', name: 'positions', component: () => import('./pages/positions/PositionsPage.vue'), meta: { title: '阵地健康', anyOf: ['sources.read'] } },
       { path: 'ledger', name: 'ledger', component: () => import('./pages/ledger/LedgerPage.vue'), meta: { title: '整改台账', anyOf: ['ledger.read'] } },
       { path: 'rules', name: 'rules', component: () => import('./pages/rules/RulesPage.vue'), meta: { title: '监测规则', anyOf: ['rules.read'] } },

@@ -12,6 +12,7 @@ export const NAV: readonly NavItem[] = [
   { path: '/alerts', title: '预警列表', anyOf: ['alert.read'] },
   { path: '/search', title: '全文检索', anyOf: ['search.read'] },
   { path: '/trends', title: '态势分析', anyOf: ['reports.read'] },
+  { path: '/reports', title: '研判报告', anyOf: ['reports.read'] },
   { path: '/positions', title: '阵地健康', anyOf: ['sources.read'] },
   { path: '/ledger', title: '整改台账', anyOf: ['ledger.read'] },
   { path: '/rules', title: '监测规则', anyOf: ['rules.read'] },
