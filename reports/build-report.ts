@@ -317,20 +317,28 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     const last = data.posts.lastItemBySource[s.id];
     const idleDays = last ? Math.floor((end - Date.parse(last)) / 86_400_000) : undefined;
     const zombie = idleDays === undefined || idleDays >= ctx.zombieDays;
-    return { s, count: data.posts.bySource.find((b) => b.key === s.id)?.count ?? 0, last, idleDays, zombie, gaps: periodGaps.filter((g) => g.sourceId === s.id) };
+    const deleted = data.posts.deletedBySource.find((b) => b.key === s.id)?.count ?? 0;
+    const edited = data.posts.editedBySource.find((b) => b.key === s.id)?.count ?? 0;
+    return { s, count: data.posts.bySource.find((b) => b.key === s.id)?.count ?? 0, deleted, edited, last, idleDays, zombie, gaps: periodGaps.filter((g) => g.sourceId === s.id) };
   });
   const zombies = positionRows.filter((r) => r.zombie);
   const u = data.posts.unansweredByAge;
+  const deletedTotal = data.posts.deletedBySource.reduce((n, b) => n + b.count, 0);
+  const editedTotal = data.posts.editedBySource.reduce((n, b) => n + b.count, 0);
+  const scopeFilter = ctx.scope.kind === 'source' ? { sourceIds: ctx.scope.id } : ctx.scope.kind === 'domain' ? { domains: ctx.scope.name } : {};
   const positions: ReportSection = {
     id: 'positions',
     heading: '阵地运行情况',
     paragraphs: [
       `纳入监测的阵地 ${ctx.sources.length} 个；${zombies.length > 0 ? `超过 ${ctx.zombieDays} 天无更新的“僵尸”阵地 ${zombies.length} 个（${zombies.map((z) => z.s.name).join('、')}）` : `无超过 ${ctx.zombieDays} 天未更新的阵地`}；` +
         `${periodGaps.length > 0 ? `采集中断 ${periodGaps.length} 段` : '本期采集无中断'}。`,
+      `本期阵地上被删除的帖文和评论 ${deletedTotal} 条，发布后被修改的 ${editedTotal} 条（原文均已留存）。`,
       `截至期末未答复的网民留言 ${u.under1Month + u.months1to3 + u.over3Months} 条，其中超过 3 个月未答复 ${u.over3Months} 条${u.over3Months > 0 ? '（不符合政府网站“留言 3 个月内答复”要求，须立即整改）' : ''}。`,
     ],
     figures: [
       { label: '僵尸阵地', value: zombies.length, unit: '个', trace: traceTo('positions', {}, `期末前 ${ctx.zombieDays} 天内无新信息的阵地（阵地健康页的最近采集时间）`) },
+      { label: '删除数', value: deletedTotal, unit: '条', trace: traceTo('search', { changes: 'deleted', ...scopeFilter, sort: 'time' }, '本期采集时发现已从阵地删除的帖文和评论（全文检索的“已删除”）', data.queries.changes) },
+      { label: '修改数', value: editedTotal, unit: '条', trace: traceTo('search', { changes: 'edited', ...scopeFilter, sort: 'time' }, '本期采集时发现发布后被修改的帖文（全文检索的“已修改”，可对照原文）', data.queries.changes) },
       {
         label: '超3个月未答复留言',
         value: u.over3Months,
@@ -341,8 +349,8 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     tables: [
       {
         title: '各阵地运行情况',
-        columns: ['阵地', '本期信息量', '最新信息时间', '连续无更新天数', '状态', '采集中断'],
-        rows: positionRows.map((r) => [r.s.name, r.count, r.last ? formatShanghai(new Date(r.last)) : '无', r.idleDays ?? '—', r.zombie ? '僵尸阵地' : '正常', r.gaps.map((g) => `${formatShanghai(new Date(g.from))}至${formatShanghai(new Date(g.to))}${g.cause ? `（${g.cause}）` : ''}`).join('；') || '无']),
+        columns: ['阵地', '本期信息量', '删除数', '修改数', '最新信息时间', '连续无更新天数', '状态', '采集中断'],
+        rows: positionRows.map((r) => [r.s.name, r.count, r.deleted, r.edited, r.last ? formatShanghai(new Date(r.last)) : '无', r.idleDays ?? '—', r.zombie ? '僵尸阵地' : '正常', r.gaps.map((g) => `${formatShanghai(new Date(g.from))}至${formatShanghai(new Date(g.to))}${g.cause ? `（${g.cause}）` : ''}`).join('；') || '无']),
         empty: '未配置阵地',
       },
       { title: '未答复留言（按时长）', columns: ['1个月内', '1至3个月', '超过3个月'], rows: [[u.under1Month, u.months1to3, u.over3Months]] },

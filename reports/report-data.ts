@@ -78,6 +78,9 @@ export interface ReportData {
     unansweredByAge: { under1Month: number; months1to3: number; over3Months: number };
     /** Newest item per source over all time, for zombie positions. */
     lastItemBySource: Record<string, string>;
+    /** Posts found deleted (删除数) and reworded (修改数) in the period, per position, whenever they were published. */
+    deletedBySource: Bucket[];
+    editedBySource: Bucket[];
   };
   alerts: AlertRow[];
   previousAlerts: AlertRow[];
@@ -282,12 +285,20 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       query: { bool: { filter: [{ range: { collectedAt: { lt: period.to.toISOString() } } }, ...scoped] } },
       aggs: { bySource: { terms: { field: 'sourceId', size: 200 }, aggs: { last: { max: { field: 'publishedAt' } }, lastCollected: { max: { field: 'collectedAt' } } } } },
     } satisfies estypes.SearchRequest;
+    const changesBody = {
+      size: 0,
+      query: { bool: { filter: scoped } },
+      aggs: {
+        deleted: { filter: range('deleted.at', period.from, period.to), aggs: { bySource: { terms: { field: 'sourceId', size: 200 } } } },
+        edited: { filter: range('editedAt', period.from, period.to), aggs: { bySource: { terms: { field: 'sourceId', size: 200 } } } },
+      },
+    } satisfies estypes.SearchRequest;
     const previousBody = { size: 0, track_total_hits: true, query: { bool: { filter: [range('collectedAt', previous.from, previous.to), ...scoped] } } } satisfies estypes.SearchRequest;
 
     const ledgerBody = { query: { bool: { should: [range('createdAt', period.from, period.to), range('closedAt', period.from, period.to), { bool: { must_not: [{ terms: { status: ['closed'] } }] } }], minimum_should_match: 1 } } } satisfies estypes.SearchRequest;
     const eventsFilter: estypes.QueryDslQueryContainer[] = [{ range: { lastSeen: { gte: period.from.toISOString() } } }, { range: { firstSeen: { lt: period.to.toISOString() } } }, ...(scope.kind === 'source' ? [{ term: { sourceIds: scope.id } }] : [])];
     const opts = { index: indices.posts, ignore_unavailable: true, allow_no_indices: true };
-    const [posts, unanswered, last, prev, alerts, previousAlerts, events, signals, ledger] = await Promise.all([
+    const [posts, unanswered, last, prev, alerts, previousAlerts, events, signals, ledger, changes] = await Promise.all([
       es.search({ ...opts, ...postsBody }),
       es.search({ ...opts, ...unansweredBody }),
       es.search({ ...opts, ...lastItemBody }),
@@ -297,7 +308,9 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       optionalSearch<Record<string, unknown>>(es, indices.events, { size: 10, query: { bool: { filter: eventsFilter } }, sort: [{ heat: 'desc' }] }),
       optionalSearch<Record<string, unknown>>(es, indices.signals, { size: 50, query: { bool: { filter: [range('detectedAt', period.from, period.to)] } }, sort: [{ detectedAt: 'asc' }] }),
       optionalSearch<Record<string, unknown>>(es, indices.ledger, { size: 1000, ...ledgerBody }),
+      es.search({ ...opts, ...changesBody }),
     ]);
+    const changeAggs = (changes.aggregations ?? {}) as Record<string, { bySource?: unknown } | undefined>;
     const topEventIds = events.slice(0, TIMELINE_EVENTS).map((e) => String(e.id));
     const timelineBody = eventTimelineBody(topEventIds, period, scoped);
     const timelines = topEventIds.length > 0 ? eventTimelines(await es.search({ ...opts, ...timelineBody })) : new Map<string, Pick<EventRow, 'timeline' | 'representative'>>();
@@ -322,6 +335,8 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
         perDay: ((aggs.perDay as { buckets?: { key_as_string: string; doc_count: number; negative: { doc_count: number } }[] }).buckets ?? []).map((b) => ({ date: b.key_as_string, count: b.doc_count, negative: b.negative.doc_count })),
         unansweredByAge: { under1Month: ages.under1Month ?? 0, months1to3: ages.months1to3 ?? 0, over3Months: ages.over3Months ?? 0 },
         lastItemBySource,
+        deletedBySource: buckets(changeAggs.deleted?.bySource),
+        editedBySource: buckets(changeAggs.edited?.bySource),
       },
       alerts,
       previousAlerts,
@@ -355,6 +370,7 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
       queries: {
         posts: { index: indices.posts, body: postsBody },
         unanswered: { index: indices.posts, body: unansweredBody },
+        changes: { index: indices.posts, body: changesBody },
         alerts: { index: indices.alerts, body: { query: { bool: { filter: alertFilter(period.from, period.to, scope) } } } },
         ...(indices.events ? { events: { index: indices.events, body: { query: { bool: { filter: eventsFilter } }, sort: [{ heat: 'desc' }] } } } : {}),
         ...(topEventIds.length > 0 ? { eventTimelines: { index: indices.posts, body: timelineBody } } : {}),

@@ -3,6 +3,7 @@ import { PostSearchQuerySchema } from '../../core/posts/post-search.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
+import { NotFoundError } from '../../core/errors.js';
 
 /**
  * `GET /api/posts/search`: full-text search with filters. Highlights come back as offsets into
@@ -14,6 +15,15 @@ export function searchRoutes(deps: { posts: PostStore }): Router {
   router.get('/posts/search', requirePermission('search.read'), async (req, res) => {
     const query = parseBody(PostSearchQuerySchema, req.query);
     res.json(await deps.posts.search(query));
+  });
+  // One post whole: its deletion mark and earlier wordings (原文 vs 修改后), all as text for the dashboard.
+  router.get('/posts/:id', requirePermission('search.read'), async (req, res) => {
+    const id = String(req.params.id ?? '');
+    if (!/^[0-9a-f]{32}$/.test(id)) throw new NotFoundError(`帖文不存在 (post ${id.slice(0, 80)} does not exist)`);
+    const post = await deps.posts.get(id);
+    if (!post) throw new NotFoundError(`帖文不存在 (post ${id} does not exist)`);
+    const { tokens: _tokens, words: _words, ...rest } = post;
+    res.json({ post: rest });
   });
   return router;
 }

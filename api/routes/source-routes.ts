@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuditLog } from '../../core/audit/audit-log.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { CrawlJob } from '../../pipeline/queues.js';
+import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { requestCrawl, scheduleSource } from '../../crawlers/crawler-role.js';
 import { describeHealth, emptyHealth, type SourceHealthStore } from '../../crawlers/shared/source-health.js';
 import type { SourceRegistry } from '../../crawlers/shared/source-registry.js';
@@ -17,8 +18,13 @@ export interface SourceRoutesDeps {
   audit: Pick<AuditLog, 'record'>;
   defaultEverySeconds: number;
   zombieDays: number;
+  /** Deleted posts per position (删除数), counted from the posts' deletion marks. */
+  posts: Pick<PostStore, 'deletionsBySource'>;
   now?: () => Date;
 }
+
+/** The window the positions' health counts deletions over. */
+const DELETIONS_WINDOW_DAYS = 7;
 
 const CrawlNowSchema = z.object({ screenshot: z.boolean().default(false) }).strict();
 const VersionSchema = z.object({ version: z.coerce.number().int().positive().optional() });
@@ -38,7 +44,12 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
   });
 
   router.get('/sources/health', requirePermission('sources.read'), async (_req, res) => {
-    const [sources, records] = await Promise.all([deps.registry.list(), deps.health.all()]);
+    const at = now();
+    const [sources, records, deletions] = await Promise.all([
+      deps.registry.list(),
+      deps.health.all(),
+      deps.posts.deletionsBySource(new Date(at.getTime() - DELETIONS_WINDOW_DAYS * 86_400_000), at),
+    ]);
     const byId = new Map(records.map((h) => [h.sourceId, h]));
     res.json({
       sources: sources.map(({ source }) => ({
@@ -46,7 +57,8 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
         kind: source.kind,
         owner: source.owner,
         enabled: source.enabled,
-        ...describeHealth(byId.get(source.id) ?? emptyHealth(source.id), now(), source.zombieDays ?? deps.zombieDays),
+        ...describeHealth(byId.get(source.id) ?? emptyHealth(source.id), at, source.zombieDays ?? deps.zombieDays),
+        deletions: { days: DELETIONS_WINDOW_DAYS, count: deletions[source.id] ?? 0 },
       })),
     });
   });

@@ -86,7 +86,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
       searchRoutes({ posts: ctx.posts }),
       pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, audit }),
-      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays }),
+      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
       live.router,
       auditRoutes({ audit }),
       ruleRoutes({ rules: () => ctx.rules.current(), versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),

@@ -29,6 +29,8 @@ export interface PostStore {
   latest(limit: number): Promise<IndexedPost[]>;
   count(): Promise<number>;
   search(query: PostSearchQuery): Promise<PostSearchResult>;
+  /** Posts marked deleted per position (删除数) whose deletion was recorded in [from, to). */
+  deletionsBySource(from: Date, to: Date): Promise<Record<string, number>>;
   /** Posts collected at or after `since`, newest first, in pages, at most `max` in all (what a rule would have caught). */
   scanSince(since: Date, max: number): AsyncGenerator<PostToScan[]>;
 }
@@ -139,6 +141,23 @@ export class EsPostStore implements PostStore {
       return (await this.es.count({ index: this.alias, ignore_unavailable: true, allow_no_indices: true })).count;
     } catch (err) {
       throw translateEsError(err, 'count posts');
+    }
+  }
+
+  async deletionsBySource(from: Date, to: Date): Promise<Record<string, number>> {
+    try {
+      const res = await this.es.search<unknown, Record<string, estypes.AggregationsStringTermsAggregate>>({
+        index: this.alias,
+        size: 0,
+        query: { range: { 'deleted.at': { gte: from.toISOString(), lt: to.toISOString() } } },
+        aggs: { bySource: { terms: { field: 'sourceId', size: 1000 } } },
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      });
+      const buckets = res.aggregations?.bySource?.buckets;
+      return Object.fromEntries((Array.isArray(buckets) ? buckets : []).map((b) => [String(b.key), b.doc_count]));
+    } catch (err) {
+      throw translateEsError(err, 'count deleted posts per position');
     }
   }
 

@@ -147,6 +147,10 @@ describe('a comment deleted and an article reworded after criticism keep their e
     expect(reworded.versions!.at(-1)!.text).toBe(criticised);
     expect(reworded.editedAt).toBeDefined();
 
+    // 删除数 per position, as the positions' health and reports count it.
+    await es.indices.refresh({ index: names.posts });
+    expect(await posts.deletionsBySource(new Date(Date.now() - 86_400_000), new Date(Date.now() + 1000))).toEqual({ 'demo-website': 1 });
+
     // Search filters on 已删除 / 已修改.
     await es.indices.refresh({ index: names.posts });
     const ids = async (changes: ('deleted' | 'edited')[]) => (await posts.search(PostSearchQuerySchema.parse({ sort: 'time', limit: 100, changes }))).hits.map((h) => h.post.id);

@@ -54,6 +54,8 @@ beforeAll(async () => {
         collectedAt: { type: 'date' },
         publishedAt: { type: 'date' },
         reply: { properties: { text: { type: 'text' } } },
+        deleted: { properties: { at: { type: 'date' } } },
+        editedAt: { type: 'date' },
       },
     },
   });
@@ -61,7 +63,7 @@ beforeAll(async () => {
   await es.indices.create({ index: idx.events, mappings: { properties: { id: { type: 'keyword' }, heat: { type: 'float' }, firstSeen: { type: 'date' }, lastSeen: { type: 'date' }, sourceIds: { type: 'keyword' } } } });
   await es.index({ index: idx.events, id: 'ev1', document: { id: 'ev1', title: '县医院收费<script>事件', heat: 12, postCount: 3, firstSeen: '2026-07-01T02:00:00Z', lastSeen: '2026-07-03T02:00:00Z', sourceIds: ['site'] } });
   const docs = [
-    ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' }, ...(i <= 3 ? { eventId: 'ev1' } : {}) })),
+    ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' }, ...(i <= 3 ? { eventId: 'ev1' } : {}), ...(i === 4 ? { deleted: { at: '2026-08-05T00:00:00Z', crawl: { sourceId: 'site', at: '2026-08-05T00:00:00Z' } } } : {}), ...(i === 5 ? { editedAt: '2026-10-02T00:00:00Z' } : {}) })),
     post('m-old', 'board', 'message', '2026-05-01T02:00:00Z'),
     post('m-new', 'board', 'message', '2026-09-20T02:00:00Z'),
     post('m-answered', 'board', 'message', '2026-08-10T02:00:00Z', { reply: { text: '已转交相关部门办理。' } }),
@@ -140,7 +142,12 @@ describe('the quarterly analysis-and-judgment report', () => {
     const p = r.sections.find((s) => s.id === 'positions')!;
     expect(p.figures.find((f) => f.label === '僵尸阵地')!.value).toBe(2); // board's last item is 20 Sep, weibo has none
     expect(p.figures.find((f) => f.label === '超3个月未答复留言')!.value).toBe(1);
-    expect(p.tables[0]!.rows[0]![5]).toContain('网站返回 503');
+    expect(p.tables[0]!.rows[0]![7]).toContain('网站返回 503');
+    // 删除数 and 修改数: a4 was found deleted in the quarter; a5 was reworded after it (not counted).
+    expect(p.figures.find((f) => f.label === '删除数')!.value).toBe(1);
+    expect(p.figures.find((f) => f.label === '删除数')!.trace).toMatchObject({ page: 'search', filters: { changes: 'deleted' } });
+    expect(p.figures.find((f) => f.label === '修改数')!.value).toBe(0);
+    expect(p.tables[0]!.rows[0]!.slice(0, 4)).toEqual(['县政府门户网站', 5, 1, 0]);
     const ledger = r.sections.find((s) => s.id === 'ledger')!;
     expect(ledger.figures.map((f) => f.value)).toEqual([1, 0, 1]);
     expect(ledger.tables[0]!.rows[0]!.slice(1)).toEqual(['自查', 'chief', '办公室', '2026-09-15', '整改中（已逾期）']);

@@ -14,6 +14,8 @@ import { SourceSchema } from '../../core/sources/source.js';
 import { startCrawlerRole } from '../../crawlers/crawler-role.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
 import { RedisSourceHealthStore } from '../../crawlers/shared/source-health.js';
+import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
+import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { RedisSourceRegistry } from '../../crawlers/shared/source-registry.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
@@ -81,7 +83,7 @@ beforeAll(async () => {
   const app = createApp({
     log: createLogger('silent'),
     sessions,
-    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14 })],
+    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)) })],
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -156,6 +158,8 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     expect(health.consecutiveFailures).toBe(0);
     expect(health.lastNewItemAt).toBeTruthy();
     expect(health.lastRun.itemsNew).toBeGreaterThan(3);
+    // 删除数 over the last week, from the posts' deletion marks (none indexed here).
+    expect(health.deletions).toEqual({ days: 7, count: 0 });
   });
 
   it('a source that keeps failing records the error in Chinese and a coverage gap, and raises a source-health alert after N failures', async () => {
