@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.js';
 
 /**
  * 值班员 duty officer, 科室负责人 section chief, 分管领导 leader in charge, 第一责任人 first responsible
@@ -29,11 +27,7 @@ export type User = z.infer<typeof UserSchema>;
 export type PublicUser = Omit<User, 'passwordHash'>;
 
 export function loadUsers(file: string): User[] {
-  const result = z.object({ users: z.array(UserSchema) }).safeParse(parseYaml(readFileSync(file, 'utf8')));
-  if (!result.success) {
-    throw new InvalidInputError(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'users_invalid');
-  }
-  return result.data.users;
+  return loadYamlFile(z.object({ users: z.array(UserSchema) }), file, 'users_invalid').users;
 }
 
 export function toPublicUser({ passwordHash: _hash, ...user }: User): PublicUser {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 
@@ -68,24 +67,13 @@ export type Channel = z.infer<typeof ChannelSchema>;
 
 /** Reads `channels.yaml`; errors name the file, the channel and the field. */
 export function loadChannels(file: string): Channel[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    if (err instanceof YAMLParseError) throw new InvalidInputError(`${file}: ${err.message.split('\n')[0]}`, 'channels_yaml');
-    throw err;
-  }
-  const result = z.object({ channels: z.array(ChannelSchema) }).safeParse(doc);
-  if (!result.success) {
-    const msg = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new InvalidInputError(`${file}: ${msg}`, 'channels_invalid');
-  }
+  const { channels } = loadYamlFile(z.object({ channels: z.array(ChannelSchema) }), file, 'channels_invalid', 'channels_yaml');
   const ids = new Set<string>();
-  for (const c of result.data.channels) {
+  for (const c of channels) {
     if (ids.has(c.id)) throw new InvalidInputError(`${file}: channel id "${c.id}" is used twice`, 'channels_invalid');
     ids.add(c.id);
   }
-  return result.data.channels;
+  return channels;
 }
 
 /** Resolves an env-referenced secret, failing with the variable's name (never its value). */

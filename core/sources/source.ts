@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseYamlText } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 
@@ -188,20 +188,9 @@ export function loadSources(file: string, vars: Record<string, string> = {}): So
     if (value === undefined) throw new InvalidInputError(`${file}: \${${name}} is not set`, 'source_variable_missing');
     return value;
   });
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    if (err instanceof YAMLParseError) throw new InvalidInputError(`${file}: ${err.message.split('\n')[0]}`, 'sources_yaml');
-    throw err;
-  }
-  const result = SourcesFileSchema.safeParse(doc);
-  if (!result.success) {
-    const msg = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new InvalidInputError(`${file}: ${msg}`, 'sources_invalid');
-  }
+  const { sources } = parseYamlText(SourcesFileSchema, text, file, 'sources_invalid', 'sources_yaml');
   const ids = new Set<string>();
-  return result.data.sources.map((s) => {
+  return sources.map((s) => {
     if (ids.has(s.id)) throw new InvalidInputError(`${file}: source id "${s.id}" is used twice`, 'sources_invalid');
     ids.add(s.id);
     return withDefaultHosts(s);
