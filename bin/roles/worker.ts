@@ -7,6 +7,7 @@ import { startPipelineRole } from '../../pipeline/pipeline-role.js';
 import { startLedgerDeadlineChecks } from '../../pipeline/ledger/ledger-deadlines.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
+import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
@@ -58,7 +59,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     log,
   });
   closers.unshift(() => pipeline.close());
-  const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels: ctx.channels, outcomes: ctx.deliveries, dashboardUrl: ctx.dashboardUrl, env: ctx.env, log, now: ctx.now });
+  const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels: ctx.channels, outcomes: auditedOutcomes(ctx.deliveries, audit, log), dashboardUrl: ctx.dashboardUrl, env: ctx.env, log, now: ctx.now });
   closers.unshift(() => notifier.close());
   const reportSchedules = await startReportSchedules({
     connection: redis,

@@ -8,6 +8,9 @@ import { createQueues, createRedis, type NotifyQueueJob, type Queues } from '../
 import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog, type DeliveryRecord } from '../../pipeline/notify/es-delivery-log.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
+import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
+import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
+import { AUDIT_CHECKPOINTS_MAPPING, AUDIT_MAPPING, ensureIndex } from '../../pipeline/elasticsearch/indices.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { inboxKey } from '../../pipeline/notify/senders.js';
 import { eventually, isolation } from '../support/isolation.js';
@@ -21,6 +24,7 @@ let queues: Queues;
 let worker: Worker<NotifyQueueJob>;
 let store: EsChannelStore;
 let log: EsDeliveryLog;
+let audit: EsAuditLog;
 const receivers: { close(): Promise<void> }[] = [];
 const env: NodeJS.ProcessEnv = { DT_SECRET: 'SEC-test-secret-1234567890', HOOK_SECRET: 'hook-secret' };
 
@@ -74,13 +78,16 @@ beforeAll(async () => {
   await store.ensure(channels);
   log = new EsDeliveryLog(es, `${iso.indexPrefix}-notifications`);
   await log.ensure();
+  await ensureIndex(es, `${iso.indexPrefix}-audit`, AUDIT_MAPPING);
+  await ensureIndex(es, `${iso.indexPrefix}-audit-checkpoints`, AUDIT_CHECKPOINTS_MAPPING);
+  audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: `${iso.indexPrefix}-audit`, checkpointIndex: `${iso.indexPrefix}-audit-checkpoints`, checkpointKey: Buffer.from('n'.repeat(32)) });
   queues = createQueues(redis, iso.redisPrefix);
   worker = startNotifyWorker({
     connection: redis,
     prefix: iso.redisPrefix,
     queues,
     channels: store,
-    outcomes: log,
+    outcomes: auditedOutcomes(log, audit, createLogger('silent')),
     dashboardUrl: 'http://127.0.0.1:8600/',
     env,
     log: createLogger('silent'),
@@ -111,6 +118,13 @@ describe('notification delivery to real local receivers', () => {
     // The crawled text's link and @all cannot become markup.
     expect(body.markdown.text).toContain('\\[点此\\]\\(http://evil.example\\)');
     expect(body.markdown.text).toContain('＠所有人');
+    // The delivery left a system audit record on its alert.
+    const records = await eventually(async () => {
+      const found = await audit.list({ entityType: 'alert', entityId: j.subject.id });
+      return found.length > 0 ? found : undefined;
+    }, 5_000, 'the audit record of the delivery');
+    expect(records.map((r) => [r.action, r.actor.kind, r.actor.id])).toEqual([['notification.sent', 'system', 'notify']]);
+    expect(records[0]!.after).toMatchObject({ jobId: j.id, channelId: 'dt-duty', status: 'sent', attempts: 1 });
   });
 
   it('records a refusal (wrong token) as failed at once, naming the channel but never its URL', async () => {
@@ -122,6 +136,10 @@ describe('notification delivery to real local receivers', () => {
     expect(out.error).toContain('签名错误的钉钉群');
     expect(out.error).toContain('300001');
     expect(out.error).not.toContain('tok-other');
+    const audited = await eventually(async () => (await audit.list({ entityId: j.subject.id })).find((r) => r.action === 'notification.failed'), 5_000, 'the audit record of the failure');
+    expect(audited).toMatchObject({ actor: { kind: 'system', id: 'notify' }, entity: { type: 'alert', id: j.subject.id } });
+    expect(audited.reason).toContain('签名错误的钉钉群');
+    expect(JSON.stringify(audited)).not.toContain('tok-other');
   });
 
   it('sends the same decided notification once, however often it is enqueued', async () => {
@@ -223,5 +241,17 @@ describe('notification delivery to real local receivers', () => {
     const out = await finalOutcome(j.subject.id);
     expect(out.status).toBe('failed');
     expect(out.error).toContain('no-such-channel');
+  });
+
+  it('leaves one system audit record per delivery outcome, in a chain that verifies', async () => {
+    const subjects = [...new Set(Array.from({ length: n }, (_, i) => `a${i + 1}`))];
+    const outcomesSeen = (await Promise.all(subjects.map((id) => outcomes(id)))).flat();
+    const records = await eventually(async () => {
+      const found = (await audit.list({ entityType: 'alert', limit: 1000 })).filter((r) => r.action.startsWith('notification.'));
+      return found.length >= outcomesSeen.length ? found : undefined;
+    }, 10_000, 'an audit record for every delivery outcome');
+    expect(records.every((r) => r.actor.kind === 'system' && r.actor.id === 'notify')).toBe(true);
+    expect(new Set(records.map((r) => r.action))).toEqual(new Set(outcomesSeen.map((o) => `notification.${o.status}`)));
+    expect(await audit.verify()).toMatchObject({ ok: true });
   });
 });
