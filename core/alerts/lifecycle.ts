@@ -128,15 +128,7 @@ export function applyAlertAction(
       note = action.reason;
       break;
     case 'reopen':
-      next.reopenCount = alert.reopenCount + 1;
-      next.cycleStartedAt = at;
-      next.escalationStep = 0;
-      delete next.acknowledgedAt;
-      delete next.acknowledgedBy;
-      delete next.respondedAt;
-      delete next.pressConferenceAt;
-      delete next.closedAt;
-      delete next.falsePositiveReason;
+      startNewCycle(next, alert, at);
       note = action.reason;
       break;
     case 'change_level':
@@ -220,6 +212,22 @@ export function applyAlertAction(
     ...(to && to !== alert.status ? { from: alert.status, to } : from !== undefined || toValue !== undefined ? { from, to: toValue } : {}),
   });
   return { ok: true, alert: next, auditAction: `alert.${action.type}` };
+}
+
+/**
+ * A reopened alert (by a person, or by its event growing again) starts a new cycle: its clocks run
+ * from now, escalation from the first step, and what was done in the last cycle is cleared.
+ */
+export function startNewCycle(next: Alert, previous: Alert, at: string): void {
+  next.reopenCount = previous.reopenCount + 1;
+  next.cycleStartedAt = at;
+  next.escalationStep = 0;
+  delete next.acknowledgedAt;
+  delete next.acknowledgedBy;
+  delete next.respondedAt;
+  delete next.pressConferenceAt;
+  delete next.closedAt;
+  delete next.falsePositiveReason;
 }
 
 export function isTerminal(status: AlertStatus): boolean {

@@ -3,6 +3,7 @@ import type { EscalationPolicy } from '../escalation/policy.js';
 import type { AlertLevel } from '../rules/rule-pack.js';
 import type { Alert, AlertExplanation, AlertHit } from './alert.js';
 import { decideLevel } from './decide-level.js';
+import { startNewCycle } from './lifecycle.js';
 
 /** What evaluation found in one post for one rule pack: the input to creating or merging an alert. */
 export interface AlertSignal {
@@ -132,14 +133,7 @@ export function mergeSignal(alert: Alert, signal: AlertSignal, ctx: RaiseContext
   if (levelRaised) next.timeline.push({ at, kind: 'level-raised', actor: 'system', from: alert.level, to: decided.level, note: decided.reasons.slice(1).join('；') });
   if (alert.status === 'closed') {
     next.status = 'new';
-    next.reopenCount = alert.reopenCount + 1;
-    next.cycleStartedAt = at;
-    next.escalationStep = 0;
-    delete next.acknowledgedAt;
-    delete next.acknowledgedBy;
-    delete next.respondedAt;
-    delete next.pressConferenceAt;
-    delete next.closedAt;
+    startNewCycle(next, alert, at);
     next.timeline.push({ at, kind: 'reopen', actor: 'system', from: 'closed', to: 'new', note: '事件再次发酵，自动重新打开' });
     return { alert: next, outcome: 'reopened', levelRaised };
   }
