@@ -11,9 +11,17 @@
  *   classify, cluster into events (Redis LSH), early signals, bulk index, hand over — timed from
  *   the worker's start until every job is completed, i.e. acknowledged after its documents were.
  * Rounds alternate raw and pipeline so a change in the machine's load touches both.
+ *
+ * Each round prints the load average and, beside the wall rates, CPU per post while draining: the
+ * worker process (user + system), the Redis server (`INFO cpu`) and the Elasticsearch node
+ * (`_nodes/stats`), the last two for the whole server, so on a shared Redis or Elasticsearch other
+ * clients' work counts too (point `REDIS_URL` at a Redis of your own for a clean Redis figure).
+ * `--raw 0` skips the raw load when only pipeline changes are compared.
  */
 import path from 'node:path';
+import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { Client } from '@elastic/elasticsearch';
 import { readLabelledCsv } from './corpora.js';
 import { configDir } from '../core/paths.js';
@@ -40,6 +48,8 @@ const arg = (name: string, dflt: number) => {
 const DOCS = arg('docs', 20_000);
 const ROUNDS = arg('rounds', 2);
 const CONCURRENCY = arg('concurrency', 128);
+/** `--raw 0` skips the raw bulk load (for quick comparisons of pipeline changes only). */
+const RAW = arg('raw', 1) !== 0;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ES_URL = process.env.ES_URL ?? 'http://127.0.0.1:9200';
 
@@ -101,7 +111,34 @@ async function rawBulk(docs: IndexedPost[]): Promise<number> {
   return docs.length / seconds;
 }
 
-async function pipeline(list: CollectedItem[]): Promise<{ rate: number; enqueueRate: number; cpuShare: number; events: number }> {
+/** CPU seconds the Redis server has used so far (all its clients: on a shared Redis others' work counts too). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** CPU milliseconds the Elasticsearch node(s) have used so far (the whole JVM: others' requests count too). */
+async function esCpuMs(): Promise<number> {
+  const stats = await es.nodes.stats({ metric: 'process' });
+  return Object.values(stats.nodes).reduce((sum, n) => sum + (n.process?.cpu?.total_in_millis ?? 0), 0);
+}
+
+interface PipelineRun {
+  rate: number;
+  enqueueRate: number;
+  /** Worker process CPU (user + system) per post, ms. */
+  workerCpuMs: number;
+  /** Share of one core the worker process used while draining. */
+  cpuShare: number;
+  /** Redis server CPU per post while draining, ms (the whole server). */
+  redisCpuMs: number;
+  /** Elasticsearch CPU per post while draining, ms (the whole node). */
+  esCpuMs: number;
+  events: number;
+}
+
+async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const prefix = `qsbench-${randomBytes(3).toString('hex')}`;
   const names = indexNames(prefix);
   await ensureIndices(es, names);
@@ -130,6 +167,8 @@ async function pipeline(list: CollectedItem[]): Promise<{ rate: number; enqueueR
   }
   const enqueueRate = list.length / ((performance.now() - queuedAt) / 1000);
 
+  const redisBefore = await redisCpuSeconds(redis);
+  const esBefore = await esCpuMs();
   const cpu = process.cpuUsage();
   const started = performance.now();
   const worker = startWorker<IngestJob>('ingest', (job) => ingest(job.data.item), {
@@ -149,6 +188,8 @@ async function pipeline(list: CollectedItem[]): Promise<{ rate: number; enqueueR
   }
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const redisUsed = (await redisCpuSeconds(redis)) - redisBefore;
+  const esUsed = (await esCpuMs()) - esBefore;
   await worker.close();
 
   await es.indices.refresh({ index: [names.posts, names.events] });
@@ -164,27 +205,45 @@ async function pipeline(list: CollectedItem[]): Promise<{ rate: number; enqueueR
   redis.disconnect();
   await dropPrefix(prefix);
   if (count !== list.length) throw new Error(`pipeline: ${count} of ${list.length} posts indexed`);
-  return { rate: list.length / seconds, enqueueRate, cpuShare: (used.user + used.system) / 1e6 / seconds, events: eventCount };
+  const workerCpuS = (used.user + used.system) / 1e6;
+  return {
+    rate: list.length / seconds,
+    enqueueRate,
+    workerCpuMs: (workerCpuS * 1000) / list.length,
+    cpuShare: workerCpuS / seconds,
+    redisCpuMs: (redisUsed * 1000) / list.length,
+    esCpuMs: esUsed / list.length,
+    events: eventCount,
+  };
 }
 
 async function main(): Promise<void> {
   const list = items();
-  const docs = documents(list);
+  const docs = RAW ? documents(list) : [];
   const chars = list.reduce((s, i) => s + i.text.length, 0);
   console.log(`${DOCS} posts (${(chars / DOCS).toFixed(0)} chars on average), ${ROUNDS} rounds, worker concurrency ${CONCURRENCY}`);
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   const raw: number[] = [];
   const piped: number[] = [];
+  const perPost: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const r = await rawBulk(docs);
+    const loadBefore = load();
+    const r = RAW ? await rawBulk(docs) : NaN;
     raw.push(r);
     const p = await pipeline(list);
     piped.push(p.rate);
+    perPost.push(p.workerCpuMs + p.redisCpuMs);
     console.log(
-      `round ${round}: raw bulk ${r.toFixed(0)} docs/s | pipeline ${p.rate.toFixed(0)} posts/s (${(p.rate / r).toFixed(2)} of raw; worker process CPU ${(p.cpuShare * 100).toFixed(0)} % of one core; ${p.events} events) | queueing ${p.enqueueRate.toFixed(0)} jobs/s`,
+      `round ${round} (load ${loadBefore} → ${load()}): raw bulk ${r.toFixed(0)} docs/s | pipeline ${p.rate.toFixed(0)} posts/s (${(p.rate / r).toFixed(2)} of raw) | ` +
+        `CPU per post: worker ${p.workerCpuMs.toFixed(3)} ms (${(p.cpuShare * 100).toFixed(0)} % of a core), Redis ${p.redisCpuMs.toFixed(3)} ms, Elasticsearch ${p.esCpuMs.toFixed(3)} ms | ` +
+        `${p.events} events | queueing ${p.enqueueRate.toFixed(0)} jobs/s`,
     );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`median: raw bulk ${median(raw).toFixed(0)} docs/s, pipeline ${median(piped).toFixed(0)} posts/s, ratio ${(median(piped) / median(raw)).toFixed(2)}`);
+  // What two cores could drain if the worker and Redis had them to themselves (Elasticsearch aside).
+  const ms = median(perPost);
+  console.log(`worker + Redis CPU per post ${ms.toFixed(3)} ms → CPU-bound ceiling ${(2000 / ms).toFixed(0)} posts/s on 2 cores (one worker process per core, Elasticsearch's own CPU not counted)`);
   rules.close();
   await es.close();
 }

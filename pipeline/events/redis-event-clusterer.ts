@@ -34,8 +34,10 @@ export interface EventClustererOptions {
  * expiring after the window; event state under `<p>:event:{<id>}` updated by one Lua script, which
  * counts a post once however often it is re-processed. Port-free on purpose: it is the adapter.
  *
- * Left out: two near-duplicates processed at the same instant by two workers may open two events
- * (neither sees the other yet); the next post of the story joins the older one.
+ * A post without band mates opens its event in the same script that found none, so of two
+ * near-duplicates in flight at once the second sees the first. Left out: two that both find other
+ * band mates (below the threshold) and decide at the same instant may open two events; the next
+ * post of the story joins the older one.
  */
 export class RedisEventClusterer {
   private readonly maxCandidates: number;
