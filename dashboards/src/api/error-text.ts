@@ -19,6 +19,8 @@ const ERROR_TEXT: Record<string, string> = {
   too_many_requests: '操作过于频繁，请稍后再试',
   rule_pack_yaml: '规则包 YAML 格式有误',
   rule_pack_invalid: '规则包内容不符合要求',
+  rule_pack_version: '规则包已被他人保存了新版本，请重新载入后再改',
+  rule_pack_unchanged: '规则包内容没有变化，无需保存',
   elasticsearch_unavailable: '检索服务暂不可用，请稍后重试',
   redis_unavailable: '队列服务暂不可用，请稍后重试',
   unavailable: '服务暂不可用，请稍后重试',

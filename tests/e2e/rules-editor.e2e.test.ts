@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { isolation } from '../support/isolation.js';
+import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { launchChromium, logIn, openPage, saveScreenshot } from '../support/browser.js';
+
+describe('editing a rule pack in Chromium', () => {
+  const iso = isolation();
+  let app: AppProcess;
+  let browser: Browser;
+  let url: string;
+
+  beforeAll(async () => {
+    const apiPort = await freePort();
+    url = `http://127.0.0.1:${apiPort}/`;
+    app = runQianshao(['api', '--demo'], { API_PORT: String(apiPort), REDIS_PREFIX: iso.redisPrefix, ES_INDEX_PREFIX: iso.indexPrefix });
+    await waitForOutput(app, 'Dashboard:');
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await iso.cleanup();
+  });
+
+  it('a section chief edits a pack, sees the error at its line, fixes it, tries it, saves it and sees the new version', async () => {
+    const { page, errors } = await openPage(browser, { width: 1600, height: 1000 });
+    await logIn(page, url, 'chief');
+    await page.goto(new URL('/rules', url).toString());
+    await page.getByRole('button', { name: '演示负面舆情词库' }).click();
+    const editor = page.getByLabel('规则包 YAML');
+    await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
+    await page.getByRole('cell', { name: 'v2' }).waitFor();
+    const original = await editor.inputValue();
+
+    // A term with a level that does not exist: the error shows at its line.
+    const broken = `${original.trimEnd()}\n  - { term: 拖着不办, level: 9 }\n`;
+    await editor.fill(broken);
+    await page.getByRole('button', { name: '校验' }).click();
+    const line = broken.split('\n').findIndex((l) => l.includes('拖着不办')) + 1;
+    const problems = page.getByRole('alert').filter({ hasText: '规则包有' });
+    await problems.getByText(`第 ${line} 行`).waitFor();
+    expect(await problems.textContent()).toContain('level');
+    expect(await page.locator(`.yaml-gutter span[data-line="${line}"]`).getAttribute('class')).toContain('bad');
+    await saveScreenshot(page, 'rules-line-error');
+
+    // Fixed, it validates and catches the sample text.
+    await editor.fill(broken.replace('level: 9', 'level: 3'));
+    await page.getByRole('button', { name: '校验' }).click();
+    await page.getByText('校验通过').waitFor();
+    await page.getByLabel('样例文本').fill('反映的问题一直拖着不办，已经三个月了');
+    await page.getByRole('button', { name: '在样例上试运行' }).click();
+    await page.locator('.rule-trial').getByText('命中', { exact: true }).waitFor();
+
+    // Saved with a reason: version 3, in the list, with its diff.
+    await page.getByLabel('修改原因').fill('增加“拖着不办”');
+    await page.getByRole('button', { name: '保存为新版本' }).click();
+    await page.getByText('已保存为版本 3').waitFor();
+    expect(await editor.inputValue()).toContain('version: 3');
+    const newest = page.locator('.rule-versions .el-table__body tr').first();
+    await newest.getByText('v3').waitFor();
+    expect(await newest.textContent()).toContain('在线编辑');
+    expect(await newest.textContent()).toContain('增加“拖着不办”');
+    await newest.getByRole('button', { name: '与上一版差异' }).click();
+    const diff = page.getByLabel('版本差异');
+    await diff.waitFor();
+    expect(await diff.textContent()).toContain('+  - { term: 拖着不办, level: 3 }');
+    expect(await page.locator('.rule-diff .diff-add').count()).toBeGreaterThanOrEqual(2);
+    await saveScreenshot(page, 'rules-saved-version');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a duty officer sees the rules read-only', async () => {
+    const { page, errors } = await openPage(browser);
+    await logIn(page, url, 'duty');
+    await page.goto(new URL('/rules', url).toString());
+    await page.getByRole('button', { name: '演示负面舆情词库' }).click();
+    const editor = page.getByLabel('规则包 YAML');
+    await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
+    expect(await editor.getAttribute('readonly')).not.toBeNull();
+    await page.getByText('只读（当前角色不能修改规则）').waitFor();
+    expect(await page.getByRole('button', { name: '保存为新版本' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: '恢复' }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
