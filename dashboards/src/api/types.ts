@@ -182,6 +182,21 @@ export interface Post {
   sentiment?: { label?: string; score?: number } | string | number;
   domain?: string;
   eventId?: string;
+  /** Set while the post is gone from its position (its text is kept). */
+  deleted?: { at: string; crawl: { sourceId: string; at: string } };
+  /** Earlier wordings (原文), oldest first; left out of search results. */
+  versions?: PostVersion[];
+  editedAt?: string;
+  restoredAt?: string;
+}
+
+/** One earlier wording of a post, replaced by a later edit. */
+export interface PostVersion {
+  textHash: string;
+  title: string;
+  text: string;
+  seenFrom: string;
+  seenUntil: string;
 }
 
 export interface AuditRecord {

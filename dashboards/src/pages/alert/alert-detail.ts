@@ -77,6 +77,9 @@ export const TIMELINE_KIND: Record<string, string> = {
   add_evidence: '添加证据',
   warning: '时限预警',
   breach: '超时',
+  'post-deleted': '原帖已删除',
+  'post-edited': '原帖已修改',
+  'post-restored': '原帖已恢复',
 };
 
 export const DECISION_TEXT: Record<string, string> = { send: '发送', defer: '延后', suppress: '不发送' };
