@@ -88,7 +88,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
   router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {
     const found = await deps.alerts.getVersioned(idOf(req));
     if (!found) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
-    const posts = (await Promise.all(found.alert.postIds.slice(0, 50).map((id) => deps.posts.get(id)))).filter((p) => p !== undefined);
+    const posts = await deps.posts.getMany(found.alert.postIds.slice(0, 50));
     res.json({ alert: { ...found.alert, version: found.version }, posts, clocks: plannedClocks(found.alert) });
   });
   router.get('/alerts/:id/plans', requirePermission('alert.read'), async (req, res) => {

@@ -26,6 +26,8 @@ export interface PostStore {
   locate(id: string): Promise<string | undefined>;
   /** With `index` (as `upsert` returned) the read is real-time; without, near-real-time over the alias. */
   get(id: string, index?: string): Promise<IndexedPost | undefined>;
+  /** Real-time reads of several posts across the alias in one round, in the order of `ids` (missing ones left out). */
+  getMany(ids: readonly string[]): Promise<IndexedPost[]>;
   latest(limit: number): Promise<IndexedPost[]>;
   count(): Promise<number>;
   search(query: PostSearchQuery): Promise<PostSearchResult>;
@@ -108,15 +110,25 @@ export class EsPostStore implements PostStore {
         const res = await this.es.get<IndexedPost>({ index, id }, { ignore: [404] });
         return res.found ? res._source : undefined;
       }
+      return (await this.getMany([id]))[0];
+    } catch (err) {
+      throw translateEsError(err, `get post ${id}`);
+    }
+  }
+
+  async getMany(ids: readonly string[]): Promise<IndexedPost[]> {
+    if (ids.length === 0) return [];
+    try {
       // A real-time read across the alias's monthly indices: a search would miss a post written in the last second.
       const aliases = (await this.es.indices.getAlias({ name: this.alias }, { ignore: [404] })) as Record<string, unknown>;
       const indices = 'error' in aliases ? [] : Object.keys(aliases);
-      if (indices.length === 0) return undefined;
-      const res = await this.es.mget<IndexedPost>({ docs: indices.map((index) => ({ _index: index, _id: id })) });
-      for (const doc of res.docs) if ('found' in doc && doc.found) return doc._source;
-      return undefined;
+      if (indices.length === 0) return [];
+      const res = await this.es.mget<IndexedPost>({ docs: ids.flatMap((id) => indices.map((index) => ({ _index: index, _id: id }))) });
+      const found = new Map<string, IndexedPost>();
+      for (const doc of res.docs) if ('found' in doc && doc.found && doc._source && !found.has(doc._id)) found.set(doc._id, doc._source);
+      return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
     } catch (err) {
-      throw translateEsError(err, `get post ${id}`);
+      throw translateEsError(err, `get ${ids.length} posts`);
     }
   }
 
