@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { CrawlError } from './crawl-error.js';
 import type { PageLoader } from './crawl-source.js';
 import { USER_AGENT, type FetchResult } from './fetch-page.js';
@@ -16,6 +16,10 @@ const RENDER_FLAGS = ['--blink-settings=imagesEnabled=false', '--disable-extensi
  */
 const BLOCKED_URLS = ['*.css', '*.css?*', '*.woff', '*.woff2', '*.ttf', '*.otf', '*.eot', '*.png', '*.jpg', '*.jpeg', '*.gif', '*.webp', '*.bmp', '*.ico', '*.svg', '*.mp4', '*.mp3', '*.flv', '*.swf', '*.avi', '*.wmv', '*.pdf', '*.doc', '*.docx', '*.xls', '*.xlsx', '*.zip', '*.rar'];
 
+/** What binary bytes look like once Chromium has decoded them as text: NULs, file magic, runs of U+FFFD. */
+// eslint-disable-next-line no-control-regex -- NUL and the ZIP magic are exactly what is looked for
+const BINARY_TEXT = /\u0000|%PDF-|PK\u0003\u0004|\uFFFD{8,}/;
+
 const PAGE_TYPES = /^(text\/html|application\/xhtml\+xml|text\/plain|text\/xml|application\/xml|$)/i;
 
 export interface BrowserLoaderOptions {
@@ -32,6 +36,9 @@ export interface BrowserLoaderOptions {
    */
   readySelector?(label: string): string | undefined;
 }
+
+/** Redirects followed for one page, as over HTTP. */
+const MAX_REDIRECTS = 5;
 
 /** Longest wait for a list's rows or an idle network after `load`. */
 const MAX_SETTLE_MS = 5000;
@@ -111,9 +118,25 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
   }
 
   async function render(page: Page, url: string, label: string): Promise<FetchResult & { screenshot?: Buffer }> {
-    const response = await page.goto(url, { waitUntil: 'load', timeout: timeoutMs }).catch((err: unknown) => {
-      throw navigationError(err, url);
+    // Chromium follows 20 redirects and then hangs on its error page: loops are cut off here, as over HTTP.
+    let onRequest: ((request: Request) => void) | undefined;
+    const loop = new Promise<never>((_, reject) => {
+      const seen = new Set([url]);
+      onRequest = (request) => {
+        if (!request.isNavigationRequest() || request.frame() !== page.mainFrame() || !request.redirectedFrom()) return;
+        if (seen.has(request.url())) reject(new CrawlError('redirect-loop', `${url}: redirect loop through ${request.url()}`));
+        else if (seen.size > MAX_REDIRECTS) reject(new CrawlError('redirect-loop', `${url}: more than ${MAX_REDIRECTS} redirects`));
+        seen.add(request.url());
+      };
+      page.on('request', onRequest);
     });
+    const navigation = page.goto(url, { waitUntil: 'load', timeout: timeoutMs });
+    navigation.catch(() => undefined);
+    const response = await Promise.race([navigation, loop])
+      .catch((err: unknown) => {
+        throw navigationError(err, url);
+      })
+      .finally(() => onRequest && page.off('request', onRequest));
     const status = response?.status() ?? 200;
     if (status === 403 || status === 429) throw new CrawlError('blocked', `${url}: ${status}`, status);
     if (status === 404 || status === 410) throw new CrawlError('gone', `${url}: ${status}`, status);
@@ -129,6 +152,8 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
       await Promise.race([page.waitForSelector(selector, { state: 'attached', timeout: MAX_SETTLE_MS }), page.waitForLoadState('networkidle', { timeout: MAX_SETTLE_MS })]).catch(() => undefined);
     }
     const html = await page.content();
+    // Binary bytes sent as text/html (a PDF, an archive) render as garbage text, not as a page.
+    if (BINARY_TEXT.test(html.slice(0, 4096))) throw new CrawlError('not-html', `${url}: binary content sent as ${contentType || 'a web page'}`);
     const body = Buffer.from(html, 'utf8');
     if (body.length > options.maxPageBytes) throw new CrawlError('too-large', `${url}: rendered page larger than ${options.maxPageBytes} bytes`);
     const screenshot = options.screenshot ? await page.screenshot({ fullPage: true, type: 'png' }) : undefined;

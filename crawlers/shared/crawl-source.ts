@@ -296,6 +296,8 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
     const links: PageMemory['links'] = [];
     const itemIds: string[] = [];
     const pending = new Map<string, ItemMemory>();
+    let known = new Map<string, ItemMemory>();
+    let gone: readonly string[];
     let snapshot: EvidenceRef | undefined;
     let screenshot: EvidenceRef | undefined;
     try {
@@ -309,7 +311,7 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
       }
       const route = options.routes[req.label];
       if (!route) throw new CrawlError('internal', `no route for label ${req.label}`);
-      let newestOnPage: string | undefined;
+      const emitted = new Map<string, EmittedItem>();
       await route({
         source,
         url: result.url,
@@ -321,32 +323,10 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
           await enqueue(req, found, label, collected);
           links.push(...collected.map((l) => ({ label, url: l.url, ...(l.signature ? { signature: l.signature } : {}) })));
         },
-        emit: async (emitted) => {
-          const id = postIdOf({ sourceId: source.id, kind: emitted.kind, url: emitted.url, ...(emitted.platformId ? { platformId: emitted.platformId } : {}) });
-          if (itemIds.includes(id)) return;
-          itemIds.push(id);
-          const hash = itemContentHash(emitted);
-          const before = (await options.state.items([id])).get(id);
-          if (emitted.publishedAt && (!newestOnPage || emitted.publishedAt > newestOnPage)) newestOnPage = emitted.publishedAt;
-          pending.set(id, { hash, url: emitted.url, kind: emitted.kind, ...(emitted.platformId ? { platformId: emitted.platformId } : {}), ...(emitted.parentRef ? { parentRef: emitted.parentRef } : {}), ...(emitted.title ? { title: emitted.title.slice(0, 200) } : {}) });
-          if (before && before.hash === hash && !before.deletedAt) {
-            report.itemsUnchanged++;
-            return;
-          }
-          const change = before ? 'edited' : 'new';
-          await options.onItem({
-            ...emitted,
-            sourceId: source.id,
-            collectedAt: at,
-            change,
-            contentHash: hash,
-            ...(before ? { previousHash: before.hash } : {}),
-            ...(snapshot ? { snapshot } : {}),
-            ...(screenshot ? { screenshot } : {}),
-          });
-          report.itemsEmitted++;
-          if (change === 'new') report.itemsNew++;
-          else report.itemsEdited++;
+        // Items are collected and compared with the crawl memory once the page is read: one lookup per page.
+        emit: async (item) => {
+          const id = postIdOf({ sourceId: source.id, kind: item.kind, url: item.url, ...(item.platformId ? { platformId: item.platformId } : {}) });
+          if (!emitted.has(id)) emitted.set(id, item);
         },
         fetchFile: async (url) => {
           if (frontier.consider(url, req.depth + 1) !== 'take') throw new CrawlError('config', `${url}: outside the source's hosts or over its page cap`);
@@ -366,6 +346,35 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
           });
         },
       });
+      itemIds.push(...emitted.keys());
+      const present = new Set(itemIds);
+      gone = (req.memory?.itemIds ?? []).filter((id) => !present.has(id));
+      known = itemIds.length + gone.length > 0 ? await options.state.items([...itemIds, ...gone]) : known;
+      let newestOnPage: string | undefined;
+      for (const [id, item] of emitted) {
+        const hash = itemContentHash(item);
+        const before = known.get(id);
+        if (item.publishedAt && (!newestOnPage || item.publishedAt > newestOnPage)) newestOnPage = item.publishedAt;
+        pending.set(id, { hash, url: item.url, kind: item.kind, ...(item.platformId ? { platformId: item.platformId } : {}), ...(item.parentRef ? { parentRef: item.parentRef } : {}), ...(item.title ? { title: item.title.slice(0, 200) } : {}) });
+        if (before && before.hash === hash && !before.deletedAt) {
+          report.itemsUnchanged++;
+          continue;
+        }
+        const change = before ? 'edited' : 'new';
+        await options.onItem({
+          ...item,
+          sourceId: source.id,
+          collectedAt: at,
+          change,
+          contentHash: hash,
+          ...(before ? { previousHash: before.hash } : {}),
+          ...(snapshot ? { snapshot } : {}),
+          ...(screenshot ? { screenshot } : {}),
+        });
+        report.itemsEmitted++;
+        if (change === 'new') report.itemsNew++;
+        else report.itemsEdited++;
+      }
       if (newestOnPage && (!report.newestPublishedAt || newestOnPage > report.newestPublishedAt)) report.newestPublishedAt = newestOnPage;
     } catch (err) {
       const e = toCrawlError(err);
@@ -376,8 +385,7 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
       return;
     }
     await options.state.saveItems(pending);
-    const gone = (req.memory?.itemIds ?? []).filter((id) => !itemIds.includes(id));
-    if (gone.length > 0) await emitDeleted(await options.state.items(gone), gone, at);
+    if (gone.length > 0) await emitDeleted(known, gone, at);
     const listedAt = req.link?.listedAt ?? req.memory?.listedAt;
     await options.state.savePage(req.url, {
       label: req.label,
@@ -412,7 +420,6 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
     await drain(queue, concurrency, handle, report, entryResults);
   }
   await options.loader?.close?.();
-
   report.finishedAt = now().toISOString();
   const outcome = decideRunOutcome(source.entryPoints.length, [...entryResults.values()], report.failures);
   report.outcome = outcome.outcome;

@@ -43,6 +43,8 @@ describe('loadSources with every kind', () => {
     [`{ id: x, kind: douyin, name: x, ${owner} }`, /sources\.0\.kind/],
     // a push source without a token
     [`{ id: p, kind: push, name: x, ${owner} }`, /tokenEnv/],
+    // invalid YAML (an unclosed flow map): the file and the line are named
+    [`{ id: w, kind: website, name: x, ${owner}, entryPoints: [http://a.test/`, /sources\.yaml: .*line \d+/],
   ])('%s → a readable error', (entry, message) => {
     expect(() => loadSources(sourcesFile(`sources:\n  - ${entry}\n`))).toThrow(message);
   });

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
+import { WebsiteSourceSchema } from '../../core/sources/source.js';
+import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { MemoryCrawlState } from '../../crawlers/shared/crawl-state.js';
+import { startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
+
+describe('bad input in browser render mode: each hostile site ends with a readable error, the others keep running', () => {
+  let site: HostileSite;
+  beforeAll(async () => {
+    site = await startHostileSite();
+  });
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  const crawl = async (dir: string) => {
+    const items: CollectedItem[] = [];
+    const source = WebsiteSourceSchema.parse({
+      id: `browser-${dir}`,
+      kind: 'website',
+      name: dir,
+      owner: { section: '测试', person: '测试' },
+      entryPoints: [`${site.url}/${dir}/index.html`],
+      allowedHosts: [new URL(site.url).host],
+      render: 'browser',
+      crawl: { delayMs: 0, retries: 0, timeoutSeconds: 8, maxPageBytes: 5 * 1024 * 1024, robotsTxt: 'ignore' },
+    });
+    const report = await crawlPageSource(source, { state: new MemoryCrawlState(), maxRequests: 20, timeoutSeconds: 8, onItem: async (i) => void items.push(i) });
+    return { report, items };
+  };
+
+  it('binary content, a 50 MB page, a slow drip, a redirect loop and a server error fail with their class; a GBK page and broken HTML are read', async () => {
+    const dirs = ['binary', 'huge', 'slow', 'redirect-loop', 'server-error', 'gbk-undeclared', 'broken-html'];
+    const results = await Promise.all(dirs.map((d) => crawl(d)));
+    const byDir = Object.fromEntries(dirs.map((d, i) => [d, results[i]!]));
+    for (const d of ['binary', 'huge', 'slow', 'redirect-loop', 'server-error']) {
+      expect(byDir[d]!.report.outcome, d).toBe('failed');
+      expect(byDir[d]!.report.error?.message.length, d).toBeGreaterThan(10);
+    }
+    expect(byDir['binary']!.report.error?.errorClass).toBe('not-html');
+    expect(['too-large', 'timeout']).toContain(byDir['huge']!.report.error?.errorClass);
+    expect(byDir['slow']!.report.error?.errorClass).toBe('timeout');
+    expect(byDir['redirect-loop']!.report.error?.errorClass, byDir['redirect-loop']!.report.error?.message).toBe('redirect-loop');
+    expect(byDir['server-error']!.report.error?.errorClass).toBe('server-error');
+    expect(byDir['gbk-undeclared']!.report.outcome).toBe('ok');
+    expect(byDir['gbk-undeclared']!.items[0]?.title).toBe('关于做好防汛工作的通知');
+    expect(byDir['broken-html']!.items[0]?.text).toContain('13812345678');
+  }, 120_000);
+});
