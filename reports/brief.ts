@@ -1,4 +1,5 @@
 import { formatShanghai } from '../core/reports/period.js';
+import { POST_KIND_NAMES, STATUS_NAMES, levelName, nameOf } from '../core/labels.js';
 
 /**
  * 快报 / 续报: the short brief a unit sends upward about one alert — what happened, when, where,
@@ -44,9 +45,6 @@ export interface BriefPost {
   collectedAt: string;
 }
 
-const LEVEL_NAME: Record<number, string> = { 1: '一级（红色）', 2: '二级（橙色）', 3: '三级（黄色）', 4: '四级（蓝色）' };
-const STATUS_NAME: Record<string, string> = { new: '待签收', acknowledged: '已签收', handling: '处置中', responded: '已回应', closed: '已办结', false_positive: '误报' };
-const KIND_NAME: Record<string, string> = { article: '文章', comment: '评论', message: '留言', reply: '回复', weibo: '微博', attachment: '附件' };
 const TIMELINE_NAME: Record<string, string> = {
   acknowledge: '签收',
   start_handling: '开始处置',
@@ -69,11 +67,11 @@ function clip(text: string, max: number): string {
 export function buildBrief(input: { alert: BriefAlert; posts: BriefPost[]; sourceName: string; unit: string; sequence: number; issuedBy: string; now: Date; nextSteps?: string }): Brief {
   const { alert, posts } = input;
   const first = [...posts].sort((a, b) => Date.parse(a.publishedAt ?? a.collectedAt) - Date.parse(b.publishedAt ?? b.collectedAt))[0];
-  const kinds = [...new Set(posts.map((p) => KIND_NAME[p.kind] ?? p.kind))].join('、');
+  const kinds = [...new Set(posts.map((p) => nameOf(POST_KIND_NAMES, p.kind)))].join('、');
   const subject = clip(alert.title.replace(/（命中：.*）$/, ''), 40);
   const what = [
-    `${formatShanghai(new Date(first?.publishedAt ?? alert.createdAt))}，我单位“${input.sourceName}”出现${first ? `${KIND_NAME[first.kind] ?? '信息'}“${clip(first.title || first.text, 80)}”` : '相关信息'}。`,
-    `系统于 ${formatShanghai(new Date(alert.createdAt))} 发出${LEVEL_NAME[alert.level] ?? ''}预警（类别：${alert.category}${alert.terms?.length ? `；命中：${alert.terms.slice(0, 8).join('、')}` : ''}），当前状态：${STATUS_NAME[alert.status] ?? alert.status}。`,
+    `${formatShanghai(new Date(first?.publishedAt ?? alert.createdAt))}，我单位“${input.sourceName}”出现${first ? `${nameOf(POST_KIND_NAMES, first.kind)}“${clip(first.title || first.text, 80)}”` : '相关信息'}。`,
+    `系统于 ${formatShanghai(new Date(alert.createdAt))} 发出${levelName(alert.level, 'plain')}预警（类别：${alert.category}${alert.terms?.length ? `；命中：${alert.terms.slice(0, 8).join('、')}` : ''}），当前状态：${nameOf(STATUS_NAMES, alert.status)}。`,
   ];
   const spread = [
     `截至 ${formatShanghai(input.now)}，相关${kinds || '信息'}共 ${posts.length} 条${alert.heat !== undefined ? `，事件热度 ${Math.round(alert.heat)}` : ''}${alert.sentiment !== undefined ? `，情感倾向${alert.sentiment <= -0.3 ? '偏负面' : alert.sentiment >= 0.3 ? '偏正面' : '中性'}` : ''}。`,

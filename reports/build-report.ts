@@ -3,7 +3,8 @@ import { formatShanghai, type Period } from '../core/reports/period.js';
 import { scopeKey, traceTo, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table, type Trace } from '../core/reports/report.js';
 import { comparedWithPrevious, humanDuration, percent, quantile } from '../core/reports/stats.js';
 import type { AlertRow, ReportData } from './report-data.js';
-import { LEDGER_STATUS_NAMES, type LedgerStatus } from '../core/ledger/ledger-item.js';
+import type { LedgerStatus } from '../core/ledger/ledger-item.js';
+import { LEDGER_STATUS_NAMES, LEVEL_INFO, LEVELS, POST_KIND_NAMES, STATUS_NAMES, levelName, nameOf } from '../core/labels.js';
 
 export interface ReportContext {
   unit: string;
@@ -20,13 +21,8 @@ export interface ReportContext {
   editable?: ReportEditable;
 }
 
-const LEVELS = [1, 2, 3, 4] as const;
-const LEVEL_NAME: Record<number, string> = { 1: '一级（红）', 2: '二级（橙）', 3: '三级（黄）', 4: '四级（蓝）' };
-const LEVEL_COLOR: Record<number, string> = { 1: '#d93026', 2: '#f08c00', 3: '#e6c200', 4: '#1c7ed6' };
-const KIND_NAME: Record<string, string> = { article: '文章', comment: '评论', message: '留言', reply: '回复', weibo: '微博', attachment: '附件' };
 const SENTIMENT_NAME: Record<string, string> = { negative: '负面', neutral: '中性', positive: '正面', unknown: '未判定' };
 const SENTIMENT_COLOR: Record<string, string> = { negative: '#d93026', neutral: '#868e96', positive: '#2f9e44' };
-const STATUS_NAME: Record<string, string> = { new: '待签收', acknowledged: '已签收', handling: '处置中', responded: '已回应', closed: '已办结', false_positive: '误报' };
 
 function seconds(from: string, to: string | undefined): number | undefined {
   if (!to) return undefined;
@@ -136,7 +132,7 @@ function levelPie(alerts: AlertRow[]): Chart {
           type: 'pie',
           radius: ['35%', '62%'],
           label: { formatter: '{b}\n{c}条' },
-          data: LEVELS.map((l) => ({ name: LEVEL_NAME[l], value: alerts.filter((a) => a.level === l).length, itemStyle: { color: LEVEL_COLOR[l] } })).filter((d) => d.value > 0),
+          data: LEVELS.map((l) => ({ name: levelName(l), value: alerts.filter((a) => a.level === l).length, itemStyle: { color: LEVEL_INFO[l].hex } })).filter((d) => d.value > 0),
         },
       ],
     },
@@ -180,13 +176,13 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
       ? [`本期（${period.label}）内未采集到信息、未产生预警。`]
       : [
           `本期共采集各阵地信息 ${data.posts.total} 条，${comparedWithPrevious(data.posts.total, data.posts.previousTotal)}。` +
-            `触发预警 ${alerts.length} 条，${comparedWithPrevious(alerts.length, data.previousAlerts.length)}；其中${LEVELS.map((l) => `${LEVEL_NAME[l]} ${alerts.filter((a) => a.level === l).length} 条`).join('、')}。`,
+            `触发预警 ${alerts.length} 条，${comparedWithPrevious(alerts.length, data.previousAlerts.length)}；其中${LEVELS.map((l) => `${levelName(l)} ${alerts.filter((a) => a.level === l).length} 条`).join('、')}。`,
           `按责任链升级 ${escalated} 条；经核实为误报 ${falsePositives} 条，误报率 ${percent(falsePositives, alerts.length) ?? 0}%。`,
         ],
     figures: [
       { label: '采集信息总量', value: data.posts.total, unit: '条', previous: data.posts.previousTotal, trace: trace.posts('本期采集时间落在期内的帖文、评论、留言') },
       { label: '预警总数', value: alerts.length, unit: '条', previous: data.previousAlerts.length, trace: trace.alerts('本期创建的预警') },
-      ...LEVELS.map((l): Figure => ({ label: `${LEVEL_NAME[l]}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: trace.alerts(`本期创建的${LEVEL_NAME[l]}预警`, { level: String(l) }, { term: { level: l } }) })),
+      ...LEVELS.map((l): Figure => ({ label: `${levelName(l)}预警`, value: alerts.filter((a) => a.level === l).length, unit: '条', trace: trace.alerts(`本期创建的${levelName(l)}预警`, { level: String(l) }, { term: { level: l } }) })),
       { label: '升级次数', value: escalated, unit: '条', trace: trace.alerts('本期预警中因未及时签收或处置而沿责任链升级的', { escalated: 'true' }, { range: { escalationStep: { gte: 1 } } }) },
       { label: '误报率', value: percent(falsePositives, alerts.length) ?? 0, unit: '%', trace: trace.alerts('标记为误报的预警 ÷ 本期预警总数（列表为误报的预警）', { status: 'false_positive' }, { term: { status: 'false_positive' } }) },
     ],
@@ -198,12 +194,12 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
         trace: trace.posts('按阵地统计本期采集量（在检索页按阵地筛选可得每行）'),
         empty: '本期无采集数据',
       },
-      { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [KIND_NAME[b.key] ?? b.key, b.count]), trace: trace.posts('按信息类型统计本期采集量（在检索页按类型筛选可得每行）'), empty: '本期无采集数据' },
+      { title: '按信息类型', columns: ['类型', '信息量（条）'], rows: data.posts.byKind.map((b) => [nameOf(POST_KIND_NAMES, b.key), b.count]), trace: trace.posts('按信息类型统计本期采集量（在检索页按类型筛选可得每行）'), empty: '本期无采集数据' },
       { title: '按领域', columns: ['领域', '信息量（条）'], rows: data.posts.byDomain.map((b) => [b.key, b.count]), trace: trace.posts('按领域统计本期采集量（在检索页按领域筛选可得每行）'), empty: '本期无采集数据' },
       { title: '按情感倾向', columns: ['倾向', '信息量（条）'], rows: data.posts.bySentiment.map((b) => [SENTIMENT_NAME[b.key] ?? b.key, b.count]), trace: trace.posts('按情感倾向统计本期采集量（在检索页按倾向筛选可得每行）'), empty: '本期无采集数据' },
       {
         title: '预警按类别',
-        columns: ['类别', ...LEVELS.map((l) => LEVEL_NAME[l]!), '合计'],
+        columns: ['类别', ...LEVELS.map((l) => levelName(l)), '合计'],
         rows: [...new Set(alerts.map((a) => a.category))].map((c) => [c, ...LEVELS.map((l) => alerts.filter((a) => a.category === c && a.level === l).length), alerts.filter((a) => a.category === c).length]),
         trace: trace.alerts('本期创建的预警，按类别与等级计数'),
         empty: '本期无预警',
@@ -243,7 +239,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
         title: '各等级处置时效',
         columns: ['等级', '预警数', '签收中位数', '签收P90', '按时签收率', '回应中位数', '回应P90', '按时回应率'],
         rows: t.rows.map((r) => [
-          LEVEL_NAME[r.level]!,
+          levelName(r.level),
           r.count,
           humanDuration(quantile(r.ack, 0.5)),
           humanDuration(quantile(r.ack, 0.9)),
@@ -257,7 +253,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
       {
         title: '超时预警明细',
         columns: ['预警', '等级', '创建时间', '状态', '责任人'],
-        rows: t.overdue.map((a) => [a.title, LEVEL_NAME[a.level]!, formatShanghai(new Date(a.createdAt)), STATUS_NAME[a.status] ?? a.status, a.assignee || a.acknowledgedBy || '值班员（未签收）']),
+        rows: t.overdue.map((a) => [a.title, levelName(a.level), formatShanghai(new Date(a.createdAt)), nameOf(STATUS_NAMES, a.status), a.assignee || a.acknowledgedBy || '值班员（未签收）']),
         trace: trace.alerts('本期预警中签收或回应超过该等级时限的'),
         empty: '本期无超时预警',
       },

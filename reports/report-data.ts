@@ -2,7 +2,8 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Period } from '../core/reports/period.js';
 import type { ReportScope } from '../core/reports/report.js';
 import { translateEsError } from '../pipeline/elasticsearch/es-client.js';
-import { LEDGER_SOURCE_NAMES, type LedgerSource } from '../core/ledger/ledger-item.js';
+import type { LedgerSource } from '../core/ledger/ledger-item.js';
+import { LEDGER_SOURCE_NAMES } from '../core/labels.js';
 
 const SIGNAL_SCOPE: Record<string, string> = { position: '阵地', term: '话题词', category: '类别', domain: '领域', deletions: '删帖' };
 const SIGNAL_REASON: Record<string, string> = { 'volume-surge': '信息量异常上升', 'negative-shift': '负面占比上升' };

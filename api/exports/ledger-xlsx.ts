@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import type { PublicUser } from '../../core/auth/user.js';
-import { LEDGER_SOURCE_NAMES, LEDGER_STATUS_NAMES, type LedgerItem } from '../../core/ledger/ledger-item.js';
+import type { LedgerItem } from '../../core/ledger/ledger-item.js';
+import { LEDGER_SOURCE_NAMES, LEDGER_STATUS_NAMES } from '../../core/labels.js';
 
 export const LEDGER_XLSX_HEADERS = ['序号', '编号', '问题来源', '来源文件/批次', '问题描述', '整改措施', '责任人', '责任科室', '整改时限', '整改状态', '是否逾期', '佐证材料', '验收人', '验收意见', '销号时间', '关联预警'] as const;
 

@@ -172,12 +172,3 @@ export interface VersionedAlert {
   version: string;
 }
 
-export const LEVEL_NAMES: Record<1 | 2 | 3 | 4, string> = { 1: '一级（红）', 2: '二级（橙）', 3: '三级（黄）', 4: '四级（蓝）' };
-export const STATUS_NAMES: Record<AlertStatus, string> = {
-  new: '待签收',
-  acknowledged: '已签收',
-  handling: '处置中',
-  responded: '已回应',
-  closed: '已办结',
-  false_positive: '误报',
-};

@@ -1,4 +1,5 @@
 import type { Calendar } from '../calendar/sensitive-periods.js';
+import { levelName } from '../labels.js';
 import { periodsAt } from '../calendar/sensitive-periods.js';
 import type { Leveling } from '../escalation/policy.js';
 import type { AlertLevel } from '../rules/rule-pack.js';
@@ -13,7 +14,6 @@ export interface LevelInput {
   at: Date;
 }
 
-const COLOR: Record<AlertLevel, string> = { 1: '一级红', 2: '二级橙', 3: '三级黄', 4: '四级蓝' };
 
 /**
  * The alert's level: the rule's level, raised one step by heat, one by strongly negative sentiment
@@ -22,7 +22,7 @@ const COLOR: Record<AlertLevel, string> = { 1: '一级红', 2: '二级橙', 3: '
  * `leveling.maxRaise` steps above the rule's level and never above 一级. Every step is a reason.
  */
 export function decideLevel(input: LevelInput, leveling: Leveling, calendar: Calendar, timeZone: string): LevelExplanation {
-  const reasons = [`规则等级：${COLOR[input.ruleLevel]}`];
+  const reasons = [`规则等级：${levelName(input.ruleLevel, 'short')}`];
   let raise = 0;
   if (input.heat >= leveling.heatRaisesAt) {
     raise += 1;
@@ -43,6 +43,6 @@ export function decideLevel(input: LevelInput, leveling: Leveling, calendar: Cal
     raise = leveling.maxRaise;
   }
   const level = Math.max(1, input.ruleLevel - raise) as AlertLevel;
-  if (level !== input.ruleLevel) reasons.push(`定为${COLOR[level]}`);
+  if (level !== input.ruleLevel) reasons.push(`定为${levelName(level, 'short')}`);
   return { ruleLevel: input.ruleLevel, level, reasons };
 }

@@ -1,7 +1,8 @@
 import type { AlertLevel } from '../rules/rule-pack.js';
 import { CHAIN_ROLE_NAMES, ChainRoleSchema } from '../escalation/policy.js';
 import type { Alert, AlertStatus, Assignee, EvidenceRef, PlanChecklist } from './alert.js';
-import { STATUS_NAMES, TERMINAL_STATUSES } from './alert.js';
+import { TERMINAL_STATUSES } from './alert.js';
+import { ALERT_ACTION_NAMES, STATUS_NAMES } from '../labels.js';
 
 /**
  * The alert lifecycle, one pure state machine:
@@ -47,21 +48,6 @@ export const TRANSITIONS: Partial<Record<AlertActionType, { from: readonly Alert
 };
 
 const OPEN: readonly AlertStatus[] = ['new', 'acknowledged', 'handling', 'responded'];
-const ACTION_NAMES: Record<AlertActionType, string> = {
-  acknowledge: '签收',
-  start_handling: '开始处置',
-  respond: '回应',
-  close: '办结',
-  false_positive: '标记误报',
-  reopen: '重新打开',
-  change_level: '调整等级',
-  assign: '指派',
-  escalate: '升级上报',
-  trigger_plan: '启动预案',
-  assign_plan_step: '指派预案步骤',
-  complete_plan_step: '完成预案步骤',
-  add_evidence: '添加证据',
-};
 
 function refuse(kind: 'conflict' | 'invalid' | 'not_found', code: string, reason: string): TransitionResult {
   return { ok: false, kind, code, reason };
@@ -74,7 +60,7 @@ function statusCheck(alert: Alert, type: AlertActionType): TransitionResult | un
   return refuse(
     'conflict',
     'illegal_transition',
-    `预警当前状态为「${STATUS_NAMES[alert.status]}」${by}，不能${ACTION_NAMES[type]} (cannot ${type.replace(/_/g, ' ')} an alert that is ${alert.status})`,
+    `预警当前状态为「${STATUS_NAMES[alert.status]}」${by}，不能${ALERT_ACTION_NAMES[type]} (cannot ${type.replace(/_/g, ' ')} an alert that is ${alert.status})`,
   );
 }
 

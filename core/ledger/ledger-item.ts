@@ -3,23 +3,10 @@ import { z } from 'zod';
 /** 来源: an alert (预警), a self-inspection (自查), superior inspection feedback (督查反馈), an inspection tour (巡视反馈). */
 export const LedgerSourceSchema = z.enum(['alert', 'self_inspection', 'superior_feedback', 'inspection_tour']);
 export type LedgerSource = z.infer<typeof LedgerSourceSchema>;
-export const LEDGER_SOURCE_NAMES: Record<LedgerSource, string> = {
-  alert: '预警',
-  self_inspection: '自查',
-  superior_feedback: '督查反馈',
-  inspection_tour: '巡视反馈',
-};
 
 /** open → in_progress → awaiting_verification → closed (销号); closed → reopened → in_progress. */
 export const LedgerStatusSchema = z.enum(['open', 'in_progress', 'awaiting_verification', 'closed', 'reopened']);
 export type LedgerStatus = z.infer<typeof LedgerStatusSchema>;
-export const LEDGER_STATUS_NAMES: Record<LedgerStatus, string> = {
-  open: '待整改',
-  in_progress: '整改中',
-  awaiting_verification: '待验收',
-  closed: '已销号',
-  reopened: '已重新打开',
-};
 
 /** 佐证材料: a reference to a stored file (never the file itself) or a text note. */
 export const EvidenceInputSchema = z.discriminatedUnion('kind', [

@@ -2,7 +2,6 @@ import type { AlertLevel } from '../rules/rule-pack.js';
 import type { NotificationMessage, NotifyJob, Recipient } from './notification.js';
 
 /** Level names as staff say them, for message titles. */
-export const LEVEL_LABEL: Record<AlertLevel, string> = { 1: '一级红色', 2: '二级橙色', 3: '三级黄色', 4: '四级蓝色' };
 
 const WECOM_COLOR: Record<AlertLevel, string> = { 1: 'warning', 2: 'warning', 3: 'comment', 4: 'info' };
 

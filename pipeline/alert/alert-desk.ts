@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Alert, NotificationRecord, VersionedAlert } from '../../core/alerts/alert.js';
-import { LEVEL_NAMES, STATUS_NAMES } from '../../core/alerts/alert.js';
+import { STATUS_NAMES, levelName } from '../../core/labels.js';
 import { decideNotification, describeDecision, type NotificationTrigger } from '../../core/alerts/decide-notification.js';
 import { applyAlertAction, type AlertAction } from '../../core/alerts/lifecycle.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange, type PostChangeNoteReason } from '../../core/alerts/post-change-note.js';
@@ -235,7 +235,7 @@ export class AlertDesk {
       case 'change_level':
         if (after.level < before.level) {
           const roles = after.policy.topOfChainAtOnce.includes(after.level) ? rolesAtOnce(after.level, after.policy.topOfChainAtOnce) : (['duty'] as ChainRole[]);
-          return this.planNotifications(after, 'level-raised', roles, true, now, key, `等级提升为${LEVEL_NAMES[after.level]}：${action.reason}`);
+          return this.planNotifications(after, 'level-raised', roles, true, now, key, `等级提升为${levelName(after.level)}：${action.reason}`);
         }
         return { records: [], jobs: [] };
       case 'escalate':
@@ -308,7 +308,7 @@ export class AlertDesk {
   private buildJobs(alert: Alert, picks: DutyPick[], reason: string, key: string, why: string): NotifyJob[] {
     const byChannel = new Map<string, DutyPick[]>();
     for (const pick of picks) for (const channel of channelsOf(pick.person)) byChannel.set(channel, [...(byChannel.get(channel) ?? []), pick]);
-    const color = { 1: '一级红色', 2: '二级橙色', 3: '三级黄色', 4: '四级蓝色' }[alert.level];
+    const color = levelName(alert.level, 'plain');
     return [...byChannel].map(([channelId, people]) => ({
       id: `alert-${alert.id}-${digest(key, channelId)}`,
       channelId,

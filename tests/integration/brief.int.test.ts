@@ -76,7 +76,7 @@ describe('快报 and 续报 for one alert', () => {
     expect(brief.title).toBe('关于县医院乱收费的舆情快报');
     const text = renderBriefText(brief);
     expect(text).toContain('2026-11-24 09:40，我单位“县长信箱”出现留言');
-    expect(text).toContain('二级（橙色）预警');
+    expect(text).toContain('二级橙色预警');
     expect(text).toContain('相关留言共 2 条，事件热度 14，情感倾向偏负面');
     expect(text).toContain('完成预案步骤“核实情况”：已联系县卫健局核实收费项目');
     expect(text).toContain('发布回应（时限 2026-11-24 15:00）');

@@ -63,7 +63,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; details?: unknown; problems?: unknown } } | undefined;
   if (!res.ok) {
     const code = body?.error?.code ?? (res.status === 404 ? 'not_found' : 'internal');
-    const err = new ApiError(res.status, code, errorText(code, res.status), body?.error?.message, body?.error?.details ?? body?.error?.problems);
+    const err = new ApiError(res.status, code, errorText(code, res.status, body?.error?.message), body?.error?.message, body?.error?.details ?? body?.error?.problems);
     if (res.status === 401 && !options.quiet401) for (const l of unauthenticatedListeners) l(err);
     throw err;
   }
@@ -81,7 +81,7 @@ export async function download(path: string, query: RequestOptions['query'], fal
   if (!res.ok) {
     const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
     const code = body?.error?.code ?? 'internal';
-    throw new ApiError(res.status, code, errorText(code, res.status), body?.error?.message);
+    throw new ApiError(res.status, code, errorText(code, res.status, body?.error?.message), body?.error?.message);
   }
   const blob = await res.blob();
   const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get('content-disposition') ?? '')?.[1];

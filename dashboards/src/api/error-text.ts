@@ -1,7 +1,8 @@
 /**
  * Stable error codes from the API (`{ error: { code, message } }`, see core/errors.ts) in the words
- * staff read. A code missing here falls back to a generic sentence by HTTP status, never to the
- * server's English message.
+ * staff read. A refusal (409) or a code missing here shows the Chinese part of the server's message
+ * when it has one, since it names the reason (预案尚有未完成的步骤：…); otherwise a generic sentence by
+ * HTTP status. The server's English detail is never shown here.
  */
 const ERROR_TEXT: Record<string, string> = {
   network: '无法连接服务器，请检查网络后重试',
@@ -37,6 +38,13 @@ const BY_STATUS: Record<number, string> = {
   503: '服务暂不可用，请稍后重试',
 };
 
-export function errorText(code: string, status: number): string {
-  return ERROR_TEXT[code] ?? BY_STATUS[status] ?? `请求失败（${status || '网络'}）`;
+export function errorText(code: string, status: number, serverMessage?: string): string {
+  const own = status >= 400 && status < 500 && (status === 409 || !(code in ERROR_TEXT)) ? chineseOf(serverMessage) : undefined;
+  return own ?? ERROR_TEXT[code] ?? BY_STATUS[status] ?? `请求失败（${status || '网络'}）`;
+}
+
+/** `预案尚有未完成的步骤：报告领导 (plan steps not completed)` → the sentence before the English detail. */
+function chineseOf(message: string | undefined): string | undefined {
+  if (!message || !/[\u4e00-\u9fff]/.test(message)) return undefined;
+  return message.replace(/\s*\([\x20-\x7e]*\)\s*$/, '').trim() || undefined;
 }

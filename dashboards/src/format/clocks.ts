@@ -9,7 +9,13 @@ const TERMINAL = ['closed', 'false_positive'];
  * The alert's SLA clocks (签收, 回应, 发布会, 办结) from the escalation policy it carries: each runs from
  * the start of the alert's cycle, warns at the policy's percentage, and stops when met.
  */
-export function clocksOf(alert: Partial<Pick<Alert, 'policy' | 'level' | 'status' | 'cycleStartedAt' | 'acknowledgedAt' | 'respondedAt' | 'pressConferenceAt' | 'closedAt' | 'clocks'>> & { createdAt: string }): SlaClock[] {
+export function clocksOf(
+  alert: Partial<Pick<Alert, 'policy' | 'level' | 'status' | 'cycleStartedAt' | 'acknowledgedAt' | 'respondedAt' | 'pressConferenceAt' | 'closedAt'>> & {
+    createdAt: string;
+    /** Explicit clocks instead of a policy (a plan step's deadline). */
+    clocks?: SlaClock[];
+  },
+): SlaClock[] {
   if (alert.policy && alert.level) {
     const lp: LevelPolicy | undefined = alert.policy.levels[LEVEL_KEYS[alert.level]];
     if (!lp) return [];

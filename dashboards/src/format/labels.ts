@@ -1,38 +1,25 @@
 import type { Level } from '../api/types.js';
+import { LEDGER_SOURCE_NAMES, LEDGER_STATUS_NAMES, LEVELS, POST_KIND_NAMES, STATUS_NAMES, levelName } from '../../../core/labels.js';
 
-export const LEVELS: readonly Level[] = [1, 2, 3, 4];
+/** Names come from core/labels.ts (one table for server, reports and dashboard); keyed by string here because the UI shows whatever the server sends. */
+export { LEVELS };
+export const STATUS_LABEL: Readonly<Record<string, string>> = STATUS_NAMES;
+export const KIND_LABEL: Readonly<Record<string, string>> = POST_KIND_NAMES;
+export const LEDGER_STATUS_LABEL: Readonly<Record<string, string>> = LEDGER_STATUS_NAMES;
+export const LEDGER_ORIGIN_LABEL: Readonly<Record<string, string>> = LEDGER_SOURCE_NAMES;
 
-export const LEVEL_INFO: Record<Level, { name: string; color: string; cls: string; tag: 'danger' | 'warning' | 'primary' | 'info' }> = {
-  1: { name: '一级', color: '红', cls: 'level-1', tag: 'danger' },
-  2: { name: '二级', color: '橙', cls: 'level-2', tag: 'warning' },
-  3: { name: '三级', color: '黄', cls: 'level-3', tag: 'warning' },
-  4: { name: '四级', color: '蓝', cls: 'level-4', tag: 'primary' },
+/** How each level looks: its CSS class (colours in styles/app.css). */
+export const LEVEL_INFO: Record<Level, { cls: string }> = {
+  1: { cls: 'level-1' },
+  2: { cls: 'level-2' },
+  3: { cls: 'level-3' },
+  4: { cls: 'level-4' },
 };
 
+/** 一级红 … 四级蓝. */
 export function levelLabel(level: Level): string {
-  const l = LEVEL_INFO[level];
-  return l ? `${l.name}${l.color}` : `等级${level}`;
+  return levelName(level, 'short');
 }
-
-export const STATUS_LABEL: Record<string, string> = {
-  new: '待签收',
-  acknowledged: '已签收',
-  handling: '处置中',
-  responded: '已回应',
-  closed: '已办结',
-  false_positive: '误报',
-};
-export const OPEN_STATUSES = ['new', 'acknowledged', 'handling', 'responded'] as const;
-
-export const KIND_LABEL: Record<string, string> = {
-  article: '文章',
-  comment: '评论',
-  message: '留言',
-  reply: '回复',
-  weibo: '微博',
-  attachment: '附件',
-  wechat: '公众号文章',
-};
 
 export const CLOCK_LABEL: Record<string, string> = {
   acknowledge: '签收',
@@ -60,20 +47,7 @@ export const ROLE_LABEL: Record<string, string> = {
   viewer: '只读',
 };
 
-export const LEDGER_STATUS_LABEL: Record<string, string> = {
-  open: '待整改',
-  in_progress: '整改中',
-  awaiting_verification: '待验收',
-  closed: '已销号',
-  reopened: '已重新打开',
-};
 
-export const LEDGER_ORIGIN_LABEL: Record<string, string> = {
-  alert: '预警转入',
-  self_inspection: '自查',
-  superior_feedback: '督查反馈',
-  inspection_tour: '巡视反馈',
-};
 
 export function sentimentText(s: unknown): string {
   if (s === undefined || s === null) return '—';

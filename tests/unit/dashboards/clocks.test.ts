@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EscalationPolicySchema } from '../../../core/escalation/policy.js';
 import { clockState, clocksOf } from '../../../dashboards/src/format/clocks.js';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
@@ -26,7 +27,7 @@ describe('clockState: amber before a deadline, red after', () => {
 
 describe('clocksOf: SLA clocks from the escalation policy the alert carries', () => {
   const lp = (ack: number, respond: number, close: number, press?: number) => ({ acknowledgeSeconds: ack, respondSeconds: respond, closeSeconds: close, ...(press ? { pressConferenceSeconds: press } : {}), steps: [] });
-  const policy = { id: 'p', version: 1, warnAtPercent: 80, levels: { red: lp(600, 18000, 86400, 86400), orange: lp(900, 18000, 172800), yellow: lp(1800, 172800, 604800), blue: lp(3600, 172800, 604800) } };
+  const policy = EscalationPolicySchema.parse({ id: 'p', version: 1, warnAtPercent: 80, levels: { red: lp(600, 18000, 86400, 86400), orange: lp(900, 18000, 172800), yellow: lp(1800, 172800, 604800), blue: lp(3600, 172800, 604800) } });
 
   it('an orange alert has 签收, 回应 and 办结 clocks from its cycle start; signing stops the first', () => {
     const clocks = clocksOf({ createdAt: at(0), cycleStartedAt: at(0), level: 2, status: 'acknowledged', policy, acknowledgedAt: at(5) });

@@ -1,34 +1,11 @@
+import { ALERT_ACTION_NAMES } from '../../../../core/labels.js';
 import { api } from '../../api/client.js';
-import type { Alert, AuditRecord, Post } from '../../api/types.js';
+import type { Alert, AuditRecord, EventRecord, LedgerItem, Post } from '../../api/types.js';
 
 /** GET /api/alerts/:id: the whole alert (with its version token) and up to 50 of its posts. */
 export interface AlertDetail {
   alert: Alert;
   posts: Post[];
-}
-
-export interface LedgerLink {
-  id: string;
-  problem: string;
-  status: string;
-  deadline: string;
-  responsible: string;
-  overdue?: boolean;
-}
-
-/** A pipeline event (事件): posts per hour and heat. */
-export interface EventRecord {
-  id: string;
-  title: string;
-  postIds: string[];
-  sourceIds: string[];
-  postCount: number;
-  commentCount: number;
-  negativeCount: number;
-  firstSeen: string;
-  lastSeen: string;
-  heat: number;
-  timeline: { hour: string; count: number }[];
 }
 
 export function fetchAlert(id: string, signal?: AbortSignal): Promise<AlertDetail> {
@@ -39,8 +16,8 @@ export function fetchAlertAudit(id: string, signal?: AbortSignal): Promise<{ rec
   return api<{ records: AuditRecord[] }>('/api/audit', { query: { entityType: 'alert', entityId: id, limit: 200 }, signal });
 }
 
-export function fetchAlertLedger(id: string, signal?: AbortSignal): Promise<{ items: LedgerLink[] }> {
-  return api<{ items: LedgerLink[] }>(`/api/alerts/${encodeURIComponent(id)}/ledger`, { signal });
+export function fetchAlertLedger(id: string, signal?: AbortSignal): Promise<{ items: LedgerItem[] }> {
+  return api<{ items: LedgerItem[] }>(`/api/alerts/${encodeURIComponent(id)}/ledger`, { signal });
 }
 
 export function fetchEvent(id: string, signal?: AbortSignal): Promise<{ event: EventRecord }> {
@@ -56,30 +33,20 @@ export function fetchUsers(signal?: AbortSignal): Promise<{ users: { username: s
   return api('/api/users', { signal });
 }
 
-export const TIMELINE_KIND: Record<string, string> = {
+/** Timeline and audit entries: the lifecycle actions (core/labels.ts) plus what the system records. */
+export const TIMELINE_KIND: Readonly<Record<string, string>> = {
+  ...ALERT_ACTION_NAMES,
   created: '创建预警',
   create: '创建预警',
   merged: '新增帖文',
   merge: '新增帖文',
-  acknowledge: '签收',
-  start_handling: '开始处置',
-  respond: '回应',
-  close: '办结',
-  false_positive: '标记误报',
-  reopen: '重新打开',
-  change_level: '调整等级',
-  assign: '指派',
-  escalate: '升级上报',
   escalation: '自动升级',
-  trigger_plan: '启动预案',
-  assign_plan_step: '指派预案步骤',
-  complete_plan_step: '完成预案步骤',
-  add_evidence: '添加证据',
   warning: '时限预警',
   breach: '超时',
   'post-deleted': '原帖已删除',
   'post-edited': '原帖已修改',
   'post-restored': '原帖已恢复',
+  ledger_item_created: '转整改',
 };
 
 export const DECISION_TEXT: Record<string, string> = { send: '发送', defer: '延后', suppress: '不发送' };

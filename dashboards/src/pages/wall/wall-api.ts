@@ -1,10 +1,12 @@
 import { api } from '../../api/client.js';
 import type { Alert } from '../../api/types.js';
 
+export type WallAlert = Omit<Alert, 'hits' | 'timeline' | 'notifications' | 'firedClocks' | 'evidence' | 'explanation' | 'plan' | 'postIds' | 'levelExplanation'>;
+
 export interface WallView {
   counts: { byLevel: Record<string, number>; byStatus: Record<string, number>; open: number; total: number };
-  /** The wall's read model leaves out each alert's history (hits, timeline, notifications, plan). */
-  alerts: Alert[];
+  /** The wall's read model leaves out each alert's history (pipeline/elasticsearch/es-alert-board.ts). */
+  alerts: WallAlert[];
   generatedAt: string;
 }
 
