@@ -38,8 +38,22 @@ export class EsAlertBoard implements AlertBoard {
         index: this.index,
         size: options.limit,
         track_total_hits: true,
-        // The wall needs levels, statuses, titles and what its SLA clocks derive from, not the history.
-        _source_excludes: ['hits', 'timeline', 'notifications', 'firedClocks', 'evidence', 'explanation', 'plan'],
+        // The wall needs levels, statuses, titles and what its SLA clocks derive from (the policy's
+        // clock seconds), not the history, the post list or the policy's escalation steps.
+        _source_excludes: [
+          'hits',
+          'timeline',
+          'notifications',
+          'firedClocks',
+          'evidence',
+          'explanation',
+          'plan',
+          'postIds',
+          'levelExplanation',
+          'policy.levels.*.steps',
+          'policy.notifications',
+          'policy.leveling',
+        ],
         query: { match_all: {} },
         // Counters cover every alert; the listed hits only the filtered ones.
         post_filter: { bool: { filter: shown } },
