@@ -44,7 +44,7 @@ describe('loadSources with every kind', () => {
     // a push source without a token
     [`{ id: p, kind: push, name: x, ${owner} }`, /tokenEnv/],
     // invalid YAML (an unclosed flow map): the file and the line are named
-    [`{ id: w, kind: website, name: x, ${owner}, entryPoints: [http://a.test/`, /sources\.yaml: .*line \d+/],
+    [`{ id: w, kind: website, name: x, ${owner}, entryPoints: [http://a.test/`, /sources\.yaml:\d+: YAML: /],
   ])('%s → a readable error', (entry, message) => {
     expect(() => loadSources(sourcesFile(`sources:\n  - ${entry}\n`))).toThrow(message);
   });
