@@ -5,8 +5,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -243,20 +244,68 @@ export async function ensureElasticsearch(options: { url?: string; dataDir?: str
   if (status === 'red') throw new Error(`Elasticsearch at ${u.host} is red (primary shards unassigned); check ${DEFAULT_DATA}/*/node.log`);
   const port = Number(u.port || 9200);
   const dataDir = options.dataDir ?? DEFAULT_DATA;
-  // A node we started earlier may still be starting: wait for it instead of starting another.
-  const ours = readState(dataDir).find((n) => n.httpPort === port && alive(n.pid));
-  if (ours) {
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      const s = await health(url);
-      if (s === 'green' || s === 'yellow') return url;
-      await new Promise((r) => setTimeout(r, 500));
+  // Another checkout (a second clone, a test run) may be starting a node on this port right now:
+  // one machine-wide lock per port makes the later caller wait for that node instead of failing.
+  const release = await acquireStartLock(port, url);
+  if (release === 'answered') return url;
+  try {
+    if (await answersWithin(url, 0)) return url;
+    // A node we started earlier may still be starting: wait for it instead of starting another.
+    const ours = readState(dataDir).find((n) => n.httpPort === port && alive(n.pid));
+    if (ours) {
+      if (await answersWithin(url, 120_000)) return url;
+      throw new Error(`embedded Elasticsearch (pid ${ours.pid}) on port ${port} does not answer; last log lines:\n${tail(ours.log)}`);
     }
-    throw new Error(`embedded Elasticsearch (pid ${ours.pid}) on port ${port} does not answer; last log lines:\n${tail(ours.log)}`);
+    // Something holds the port but does not answer yet: a node from elsewhere still recovering its
+    // cluster state answers within a minute; anything else is reported by startEmbeddedCluster.
+    if ((await portOpen(port)) && (await answersWithin(url, 60_000))) return url;
+    console.log(`elasticsearch: starting an embedded node on 127.0.0.1:${port} …`);
+    const started = Date.now();
+    await startEmbeddedCluster({ httpPort: port, dataDir, detached: true });
+    console.log(`elasticsearch: up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(ROOT, dataDir)})`);
+    return url;
+  } finally {
+    release();
   }
-  console.log(`elasticsearch: starting an embedded node on 127.0.0.1:${port} …`);
-  const started = Date.now();
-  await startEmbeddedCluster({ httpPort: port, dataDir, detached: true });
-  console.log(`elasticsearch: up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${path.relative(ROOT, dataDir)})`);
-  return url;
+}
+
+async function answersWithin(url: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = await health(url);
+    if (s === 'green' || s === 'yellow') return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Takes the machine-wide start lock for `port` (a file in the temp directory holding the taker's
+ * pid). While a live process holds it, waits; returns 'answered' as soon as the node it is starting
+ * answers. A lock left by a dead process is taken over.
+ */
+async function acquireStartLock(port: number, url: string): Promise<(() => void) | 'answered'> {
+  const file = path.join(tmpdir(), `qianshao-elasticsearch-${port}.lock`);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: number;
+    try {
+      holder = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // released between our attempt and this read
+    }
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (await answersWithin(url, 0)) return 'answered';
+    if (Date.now() > deadline) throw new Error(`process ${holder} has been starting Elasticsearch on port ${port} for 5 minutes (lock ${file}); stop it or remove the lock`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
