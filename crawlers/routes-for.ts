@@ -1,4 +1,4 @@
-import type { PageSource } from '../core/sources/source.js';
+import { resolveCredentials, type PageSource } from '../core/sources/source.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import { createBrowserLoader } from './shared/browser-loader.js';
 import type { CrawlState } from './shared/crawl-state.js';
@@ -60,6 +60,7 @@ export async function crawlPageSource(source: PageSource, options: PageRunOption
     screenshot: options.screenshot === true,
     maxPageBytes: source.crawl.maxPageBytes,
     readySelector: (label) => READY_SELECTORS[source.kind](source, label),
+    credentials: { ...resolveCredentials(source), hosts: source.allowedHosts },
   });
   return crawlSource(source, { ...options, routes: ROUTES_BY_KIND[source.kind], startLabel: 'LIST', loader, ...(renderedLabels ? { loaderLabels: renderedLabels } : {}) });
 }

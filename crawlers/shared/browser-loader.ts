@@ -35,6 +35,11 @@ export interface BrowserLoaderOptions {
    * show up, the page is read once the network has been idle for 500 ms.
    */
   readySelector?(label: string): string | undefined;
+  /**
+   * The source's credentials (resolved from env), sent only to its allowed hosts (`host[:port]`):
+   * the cookie as browser cookies of those hosts, the authorization header on their requests.
+   */
+  credentials?: { cookie?: string; authorization?: string; hosts: readonly string[] };
 }
 
 /** Redirects followed for one page, as over HTTP. */
@@ -71,6 +76,7 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
   async function start(): Promise<BrowserContext> {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...RENDER_FLAGS], headless: true, timeout: timeoutMs });
     context = await browser.newContext({ userAgent: USER_AGENT, locale: 'zh-CN', serviceWorkers: 'block', acceptDownloads: false, viewport: { width: 1280, height: 900 } });
+    await applyCredentials(context, options.credentials);
     return context;
   }
 
@@ -187,4 +193,33 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
       await browser?.close().catch(() => undefined);
     },
   };
+}
+
+/** `a=1; b=2` → cookie pairs; pieces without a name are dropped. */
+export function parseCookieHeader(header: string): { name: string; value: string }[] {
+  return header
+    .split(';')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq > 0 ? { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() } : undefined;
+    })
+    .filter((c): c is { name: string; value: string } => c !== undefined && c.name.length > 0);
+}
+
+async function applyCredentials(context: BrowserContext, credentials: BrowserLoaderOptions['credentials']): Promise<void> {
+  if (!credentials || credentials.hosts.length === 0) return;
+  const hosts = new Set(credentials.hosts);
+  if (credentials.cookie) {
+    const pairs = parseCookieHeader(credentials.cookie);
+    // Cookies are per host name (not port); the browser then sends them as it would after a log-in.
+    const names = [...new Set(credentials.hosts.map((h) => new URL(`http://${h}`).hostname))];
+    await context.addCookies(names.flatMap((domain) => pairs.map((c) => ({ ...c, domain, path: '/' }))));
+  }
+  const authorization = credentials.authorization;
+  if (authorization) {
+    await context.route(
+      (url) => hosts.has(url.host),
+      (route) => route.continue({ headers: { ...route.request().headers(), authorization } }),
+    );
+  }
 }

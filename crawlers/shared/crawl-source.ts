@@ -176,7 +176,7 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
   const skip = (reason: keyof CrawlReport['skipped']) => (report.skipped[reason] = (report.skipped[reason] ?? 0) + 1);
   const frontier = new Frontier({ allowedHosts: new Set(source.allowedHosts), maxDepth: policy.maxDepth, maxPages: policy.maxPages ?? options.maxRequests });
   const limiter = new HostLimiter(policy.perHostConcurrency, policy.delayMs);
-  const robots = new RobotsRules(timeoutMs);
+  const robots = new RobotsRules(timeoutMs, headers);
   const queue: Request[] = [];
   const listedDetails = new Set<string>();
   const entryResults = new Map<string, 'ok' | CrawlFailure>();

@@ -87,6 +87,10 @@ export async function fetchPage(url: string, options: FetchOptions): Promise<Fet
     for (let hop = 0; ; hop++) {
       visited.add(current);
       const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: options.expect === 'page' ? 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5' : '*/*', 'accept-language': 'zh-CN,zh;q=0.9', ...options.headers };
+      // A redirect to another origin does not take the source's credentials along (as browsers do).
+      if (hop > 0 && new URL(current).origin !== new URL(url).origin) {
+        for (const name of Object.keys(headers)) if (/^(cookie|authorization)$/i.test(name)) delete headers[name];
+      }
       if (hop === 0 && options.validators?.etag) headers['if-none-match'] = options.validators.etag;
       if (hop === 0 && options.validators?.lastModified) headers['if-modified-since'] = options.validators.lastModified;
       const res = await fetch(current, { headers, redirect: 'manual', signal });

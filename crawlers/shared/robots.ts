@@ -15,13 +15,17 @@ const robotsParser = createRequire(import.meta.url)('robots-parser') as (url: st
 export class RobotsRules {
   private readonly byOrigin = new Map<string, Promise<Robot | undefined>>();
 
-  constructor(private readonly timeoutMs: number) {}
+  /** `headers`: the source's credentials, so a site behind a log-in answers with its own robots.txt. */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 
   private load(origin: string): Promise<Robot | undefined> {
     let robot = this.byOrigin.get(origin);
     if (!robot) {
       const url = `${origin}/robots.txt`;
-      robot = fetchPage(url, { timeoutMs: this.timeoutMs, maxBytes: 512 * 1024, expect: 'page', maxRedirects: 3 }).then(
+      robot = fetchPage(url, { timeoutMs: this.timeoutMs, maxBytes: 512 * 1024, expect: 'page', maxRedirects: 3, headers: { ...this.headers } }).then(
         (res) => (res.status === 'ok' ? robotsParser(url, res.body.toString('utf8')) : undefined),
         () => undefined,
       );
