@@ -23,9 +23,13 @@ export function postIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platfo
 /**
  * The ingest job id of an item: its post identity plus what it says. Adding the same item twice
  * (a re-crawl, a re-submitted push batch) finds the existing job; an edited item gets a new job.
+ * A change the collector observed (an edit, a deletion, a return after one) is also keyed by when
+ * it was seen: delete → restore → delete again, or A → B → A → B, are new observations each time,
+ * where the words alone would repeat an earlier job's id and be swallowed as a duplicate.
  */
-export function ingestJobIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platformId' | 'url' | 'title' | 'text' | 'reply'>): string {
-  return createHash('sha256').update(`${postIdOf(item)}\u0000${item.title ?? ''}\u0000${item.text}\u0000${item.reply?.text ?? ''}`).digest('hex').slice(0, 40);
+export function ingestJobIdOf(item: Pick<CollectedItem, 'sourceId' | 'kind' | 'platformId' | 'url' | 'title' | 'text' | 'reply' | 'change' | 'collectedAt'>): string {
+  const observed = item.change === 'edited' || item.change === 'deleted' ? `\u0000${item.change}\u0000${item.collectedAt}` : '';
+  return createHash('sha256').update(`${postIdOf(item)}\u0000${item.title ?? ''}\u0000${item.text}\u0000${item.reply?.text ?? ''}${observed}`).digest('hex').slice(0, 40);
 }
 
 export function normalizeItem(item: CollectedItem): NormalizedPost {

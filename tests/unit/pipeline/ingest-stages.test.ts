@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeItem, normalizeText, postIdOf } from '../../../pipeline/ingest/normalize.js';
+import { ingestJobIdOf, normalizeItem, normalizeText, postIdOf } from '../../../pipeline/ingest/normalize.js';
 import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
 import { createClassifier } from '../../../pipeline/ingest/classify.js';
 import { createSegmenter } from '../../../pipeline/ingest/segment.js';
@@ -95,5 +95,24 @@ describe('ingest stages', () => {
     const inEvent = evaluateAlerts(indexed, { eventId: 'e1', eventHeat: 3 });
     expect(inEvent[0]).toMatchObject({ groupKey: 'event:e1', eventId: 'e1', eventHeat: 3 });
     expect(evaluateAlerts({ ...indexed, ...repost }, { eventId: 'e1' })[0]!.id).toBe(inEvent[0]!.id);
+  });
+});
+
+describe('ingest job ids', () => {
+  const base: CollectedItem = { sourceId: 'site', kind: 'article', url: 'http://x/a.html', title: '标题', text: '正文', collectedAt: '2026-11-25T08:00:00+08:00', change: 'new' };
+  const gone = (at: string): CollectedItem => ({ ...base, text: '', change: 'deleted', collectedAt: at, previousHash: 'abcdef12' });
+
+  it('the same item collected again is the same job (a re-crawl or a re-submitted batch adds nothing)', () => {
+    expect(ingestJobIdOf({ ...base, collectedAt: '2026-11-25T09:00:00+08:00' })).toBe(ingestJobIdOf(base));
+    expect(ingestJobIdOf({ ...base, text: '改过的正文' })).not.toBe(ingestJobIdOf(base));
+  });
+
+  it('delete → restore → delete: each observation is its own job', () => {
+    const first = ingestJobIdOf(gone('2026-11-25T10:00:00+08:00'));
+    const restored = ingestJobIdOf({ ...base, change: 'edited', collectedAt: '2026-11-25T11:00:00+08:00' });
+    const second = ingestJobIdOf(gone('2026-11-25T12:00:00+08:00'));
+    expect(new Set([ingestJobIdOf(base), first, restored, second]).size).toBe(4);
+    // A retried submission of one deletion stays one job.
+    expect(ingestJobIdOf(gone('2026-11-25T10:00:00+08:00'))).toBe(first);
   });
 });
