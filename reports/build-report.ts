@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { formatShanghai, type Period } from '../core/reports/period.js';
 import { scopeKey, traceTo, type Chart, type Figure, type Report, type ReportEditable, type ReportScope, type ReportSection, type Table, type Trace } from '../core/reports/report.js';
 import { comparedWithPrevious, humanDuration, percent, quantile } from '../core/reports/stats.js';
+import { isOverdue, slaTimeliness } from '../core/alerts/sla-timeliness.js';
+import { overdueClause } from '../pipeline/elasticsearch/es-alert-store.js';
 import type { AlertRow, ReportData } from './report-data.js';
 import type { LedgerStatus } from '../core/ledger/ledger-item.js';
 import { LEDGER_STATUS_NAMES, LEVEL_INFO, LEVELS, POST_KIND_NAMES, STATUS_NAMES, levelName, nameOf } from '../core/labels.js';
@@ -60,16 +62,11 @@ function timeliness(alerts: AlertRow[], now: Date) {
     const of = alerts.filter((a) => a.level === level && a.status !== 'false_positive');
     const ack = of.flatMap((a) => seconds(a.createdAt, a.acknowledgedAt) ?? []);
     const resp = of.flatMap((a) => seconds(a.createdAt, a.respondedAt) ?? []);
-    const ackInTime = of.filter((a) => (seconds(a.createdAt, a.acknowledgedAt) ?? Infinity) <= a.ackDeadlineSeconds).length;
-    const respInTime = of.filter((a) => (seconds(a.createdAt, a.respondedAt) ?? Infinity) <= a.respondDeadlineSeconds).length;
+    const ackInTime = of.filter((a) => a.acknowledgedAt && !slaTimeliness(a).ackLate).length;
+    const respInTime = of.filter((a) => a.respondedAt && !slaTimeliness(a).respondLate).length;
     return { level, count: of.length, ack, resp, ackInTime, respInTime };
   });
-  const overdue = alerts.filter((a) => {
-    if (a.status === 'false_positive') return false;
-    const ackLate = (seconds(a.createdAt, a.acknowledgedAt) ?? (now.getTime() - Date.parse(a.createdAt)) / 1000) > a.ackDeadlineSeconds;
-    const respLate = (seconds(a.createdAt, a.respondedAt) ?? (a.closedAt ? 0 : (now.getTime() - Date.parse(a.createdAt)) / 1000)) > a.respondDeadlineSeconds;
-    return ackLate || respLate;
-  });
+  const overdue = alerts.filter((a) => isOverdue(a, now));
   return { rows, overdue };
 }
 
@@ -214,7 +211,9 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
         ],
   };
 
-  const t = timeliness(alerts, period.to < ctx.generatedAt ? period.to : ctx.generatedAt);
+  const judgedAt = period.to < ctx.generatedAt ? period.to : ctx.generatedAt;
+  const t = timeliness(alerts, judgedAt);
+  const overdueTrace = (description: string) => trace.alerts(description, { overdue: 'true', overdueAt: judgedAt.toISOString() }, overdueClause(judgedAt));
   const prevT = timeliness(data.previousAlerts, previous.to);
   const ackAll = t.rows.flatMap((r) => r.ack);
   const prevAckAll = prevT.rows.flatMap((r) => r.ack);
@@ -232,7 +231,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
           ],
     figures: [
       { label: '签收时长中位数', value: humanDuration(ackMedian), ...(prevAckMedian !== undefined ? { previous: Math.round(prevAckMedian) } : {}), trace: trace.alerts('从预警创建到签收的时长（误报除外），逐条见预警详情的时间线') },
-      { label: '超时预警', value: t.overdue.length, unit: '条', trace: trace.alerts('签收或回应超过该等级时限的预警（本期预警中逐条比对时限，明细见下表）') },
+      { label: '超时预警', value: t.overdue.length, unit: '条', trace: overdueTrace('签收或回应超过该等级时限的预警，或到期末仍未签收、未回应的（明细见下表）') },
     ],
     tables: [
       {
@@ -254,7 +253,7 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
         title: '超时预警明细',
         columns: ['预警', '等级', '创建时间', '状态', '责任人'],
         rows: t.overdue.map((a) => [a.title, levelName(a.level), formatShanghai(new Date(a.createdAt)), nameOf(STATUS_NAMES, a.status), a.assignee || a.acknowledgedBy || '值班员（未签收）']),
-        trace: trace.alerts('本期预警中签收或回应超过该等级时限的'),
+        trace: overdueTrace('本期预警中签收或回应超过该等级时限的'),
         empty: '本期无超时预警',
       },
     ],

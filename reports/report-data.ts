@@ -27,6 +27,8 @@ export interface AlertRow {
   category: string;
   sourceId: string;
   createdAt: string;
+  /** Start of the current cycle (creation, or the last reopen): the deadlines count from here. */
+  cycleStartedAt: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
   respondedAt?: string;
@@ -139,6 +141,7 @@ function toAlertRow(src: Record<string, unknown>): AlertRow {
     category: String(src.category ?? '未分类'),
     sourceId: String(src.sourceId ?? ''),
     createdAt: String(src.createdAt),
+    cycleStartedAt: String(src.cycleStartedAt ?? src.createdAt),
     ...(typeof src.acknowledgedAt === 'string' ? { acknowledgedAt: src.acknowledgedAt } : {}),
     ...(typeof src.acknowledgedBy === 'string' ? { acknowledgedBy: src.acknowledgedBy } : {}),
     ...(typeof src.respondedAt === 'string' ? { respondedAt: src.respondedAt } : {}),
@@ -152,7 +155,7 @@ function toAlertRow(src: Record<string, unknown>): AlertRow {
   };
 }
 
-const ALERT_FIELDS = ['id', 'title', 'level', 'status', 'category', 'sourceId', 'createdAt', 'acknowledgedAt', 'acknowledgedBy', 'respondedAt', 'closedAt', 'escalationStep', 'assignee', 'policy.levels', 'heat', 'postIds', 'eventId'];
+const ALERT_FIELDS = ['id', 'title', 'level', 'status', 'category', 'sourceId', 'createdAt', 'cycleStartedAt', 'acknowledgedAt', 'acknowledgedBy', 'respondedAt', 'closedAt', 'escalationStep', 'assignee', 'policy.levels', 'heat', 'postIds', 'eventId'];
 
 /** Alerts raised in [from, to) within the scope: a position's own, or those whose first post is of the domain. */
 function alertFilter(from: Date, to: Date, scope: ReportScope): estypes.QueryDslQueryContainer[] {

@@ -26,6 +26,9 @@ const ListQuerySchema = z.object({
   sourceId: z.string().min(1).max(100).optional(),
   domain: z.string().min(1).max(50).optional(),
   escalated: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  /** 只看超时: acknowledged or responded late, or waiting past a deadline (at `overdueAt`, default now). */
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overdueAt: z.string().datetime({ offset: true }).optional(),
   assignee: z.string().min(1).max(80).optional(),
   q: z.string().min(1).max(100).optional(),
   from: z.string().datetime({ offset: true }).optional(),
@@ -82,7 +85,8 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
   const router = Router();
   router.get('/alerts', requirePermission('alert.read'), async (req, res) => {
     const query = parseBody(ListQuerySchema, req.query);
-    const found = await deps.alerts.list({ ...query, ...(query.level ? { level: query.level } : {}) });
+    const { overdue, overdueAt, ...rest } = query;
+    const found = await deps.alerts.list({ ...rest, ...(overdue ? { overdueAt: overdueAt ? new Date(overdueAt) : deps.now() } : {}) });
     res.json({ alerts: found.map(summary) });
   });
   router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {

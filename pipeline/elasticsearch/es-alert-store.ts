@@ -1,5 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Alert, AlertStatus, VersionedAlert } from '../../core/alerts/alert.js';
+import { alertDocument } from '../../core/alerts/sla-timeliness.js';
 import { ConflictError } from '../../core/errors.js';
 import { translateEsError } from './es-client.js';
 
@@ -11,6 +12,8 @@ export interface AlertQuery {
   domain?: string;
   /** Only alerts that went up the chain of responsibility (escalation step ≥ 1). */
   escalated?: boolean;
+  /** Only 超时预警 as of this moment (see `isOverdue`). */
+  overdueAt?: Date;
   assignee?: string;
   /** Words in the title. */
   q?: string;
@@ -67,7 +70,7 @@ export class EsAlertStore implements AlertStore {
 
   async create(alert: Alert): Promise<{ created: true; version: string } | { created: false }> {
     try {
-      const res = await this.es.create({ index: this.index, id: alert.id, document: alert });
+      const res = await this.es.create({ index: this.index, id: alert.id, document: alertDocument(alert) });
       this.lastWriteAt = Date.now();
       return { created: true, version: `${res._seq_no}:${res._primary_term}` };
     } catch (err) {
@@ -93,7 +96,7 @@ export class EsAlertStore implements AlertStore {
 
   async replace(alert: Alert, version: string): Promise<string> {
     try {
-      const res = await this.es.index({ index: this.index, id: alert.id, document: alert, ...parseVersion(version) });
+      const res = await this.es.index({ index: this.index, id: alert.id, document: alertDocument(alert), ...parseVersion(version) });
       this.lastWriteAt = Date.now();
       return `${res._seq_no}:${res._primary_term}`;
     } catch (err) {
@@ -113,6 +116,7 @@ export class EsAlertStore implements AlertStore {
     if (query.sourceId) filter.push({ term: { sourceId: query.sourceId } });
     if (query.domain) filter.push({ term: { domain: query.domain } });
     if (query.escalated) filter.push({ range: { escalationStep: { gte: 1 } } });
+    if (query.overdueAt) filter.push(overdueClause(query.overdueAt));
     if (query.assignee) filter.push({ term: { 'assignee.id': query.assignee } });
     if (query.from || query.to) filter.push({ range: { createdAt: { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) } } });
     const must: estypes.QueryDslQueryContainer[] = query.q ? [{ match_phrase: { title: query.q } }] : [];
@@ -171,4 +175,21 @@ export class EsAlertStore implements AlertStore {
       throw translateEsError(err, 'list alerts with pending clocks');
     }
   }
+}
+
+/** `isOverdue` as a query over the stored `sla` fields (kept in step with it by `alertDocument`). */
+export function overdueClause(now: Date): estypes.QueryDslQueryContainer {
+  const at = now.toISOString();
+  return {
+    bool: {
+      must_not: [{ term: { status: 'false_positive' } }],
+      minimum_should_match: 1,
+      should: [
+        { term: { 'sla.ackLate': true } },
+        { term: { 'sla.respondLate': true } },
+        { bool: { must_not: [{ exists: { field: 'acknowledgedAt' } }], filter: [{ range: { 'sla.ackDueAt': { lt: at } } }] } },
+        { bool: { must_not: [{ exists: { field: 'respondedAt' } }, { exists: { field: 'closedAt' } }], filter: [{ range: { 'sla.respondDueAt': { lt: at } } }] } },
+      ],
+    },
+  };
 }

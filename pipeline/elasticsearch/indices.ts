@@ -153,6 +153,8 @@ export const ALERTS_MAPPING: MappingTypeMapping = {
     reopenCount: { type: 'integer' },
     escalationStep: { type: 'byte' },
     nextDueAt: { type: 'date' },
+    // Derived on every write (core/alerts/sla-timeliness.ts) for the overdue filter.
+    sla: { properties: { ackDueAt: { type: 'date' }, respondDueAt: { type: 'date' }, ackLate: { type: 'boolean' }, respondLate: { type: 'boolean' } } },
     lastNotifiedAt: { type: 'date' },
     // Read whole with the alert, never searched: kept out of the index.
     levelExplanation: { type: 'object', enabled: false },

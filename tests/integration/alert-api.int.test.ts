@@ -132,6 +132,23 @@ describe('the alert API', () => {
     expect(second.body.error!.message).toContain('duty');
   });
 
+  it('只看超时: signed late, or still unsigned past the deadline at the moment asked about', async () => {
+    const t0 = new Date();
+    await h.desk.raise(signalFor('od-late', 3));
+    await h.desk.raise(signalFor('od-waiting', 3));
+    await new Promise((r) => setTimeout(r, 2_500)); // past the 2 s acknowledgement clock
+    expect((await call('duty', 'POST', '/api/alerts/od-late/acknowledge', {})).status).toBe(200);
+    const overdueAt = async (at: Date) => {
+      const res = await call('duty', 'GET', `/api/alerts?overdue=true&overdueAt=${encodeURIComponent(at.toISOString())}&limit=500`);
+      expect(res.status).toBe(200);
+      return (res.body.alerts as { id: string }[]).map((a) => a.id).filter((id) => id.startsWith('od-')).sort();
+    };
+    // Signed after its deadline: overdue whenever asked. Unsigned: overdue only once its deadline has passed.
+    expect(await overdueAt(t0)).toEqual(['od-late']);
+    expect(await overdueAt(new Date(t0.getTime() + 10_000))).toEqual(['od-late', 'od-waiting']);
+    expect((await call('duty', 'GET', '/api/alerts?overdue=maybe')).status).toBe(400);
+  });
+
   it('50 simultaneous sign requests on one alert: exactly one 200, the rest 409', async () => {
     await h.desk.raise(signalFor('api-race', 3));
     const users = ['duty', 'chief', 'secretary'];

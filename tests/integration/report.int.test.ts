@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import ExcelJS from 'exceljs';
+import { slaTimeliness, type SlaFacts } from '../../core/alerts/sla-timeliness.js';
 import { parseScope } from '../../core/reports/report.js';
 import { indexNames, ensureIndices } from '../../pipeline/elasticsearch/indices.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
@@ -32,8 +33,13 @@ function post(id: string, sourceId: string, kind: string, collectedAt: string, e
   return { id, sourceId, kind, url: `http://127.0.0.1/${id}`, title: `帖文${id}`, text: '内容', collectedAt, publishedAt: collectedAt, keywords: ['收费', '医院'], ...extra };
 }
 
-function alert(id: string, level: number, status: string, createdAt: string, extra: Record<string, unknown> = {}) {
-  return { id, title: `预警${id}`, level, status, category: '负面', sourceId: 'site', createdAt, escalationStep: 0, policy, postIds: ['p1'], ...extra };
+const LEVEL_KEY = ['', 'red', 'orange', 'yellow', 'blue'] as const;
+
+/** An alert as EsAlertStore stores it: with the derived `sla` fields the overdue filter reads. */
+function alert(id: string, level: 1 | 2 | 3 | 4, status: string, createdAt: string, extra: Record<string, unknown> = {}) {
+  const doc = { id, title: `预警${id}`, level, status, category: '负面', sourceId: 'site', createdAt, cycleStartedAt: createdAt, escalationStep: 0, policy, postIds: ['p1'], ...extra };
+  const deadlines = policy.levels[LEVEL_KEY[level] as 'red'];
+  return { ...doc, sla: slaTimeliness({ ...(doc as unknown as SlaFacts), ackDeadlineSeconds: deadlines.acknowledgeSeconds, respondDeadlineSeconds: deadlines.respondSeconds }) };
 }
 
 const at = (iso8601: string, plusSeconds: number) => new Date(Date.parse(iso8601) + plusSeconds * 1000).toISOString();
@@ -134,6 +140,12 @@ describe('the quarterly analysis-and-judgment report', () => {
       ['二级（橙）', 'chief'],
       ['三级（黄）', '值班员（未签收）'],
     ]);
+    // The 复核 link opens the alert list filtered to the same overdue alerts, judged at the period's end.
+    const figure = t.figures.find((f) => f.label === '超时预警')!;
+    expect(figure.value).toBe(2);
+    expect(figure.trace!.filters).toMatchObject({ overdue: 'true', overdueAt: '2026-09-30T16:00:00.000Z' });
+    const counted = await es.count({ index: figure.trace!.query!.index, query: (figure.trace!.query!.body as { query: object }).query });
+    expect(counted.count).toBe(2);
   });
 
   it('never lets a meeting reason over silent holes: gaps, zombie positions and old unanswered messages are stated', async () => {
