@@ -164,6 +164,19 @@ function alertFilter(from: Date, to: Date, scope: ReportScope): estypes.QueryDsl
   return [range('createdAt', from, to)];
 }
 
+/** The events (at most 1,000, the largest first) that the posts matching `filter` belong to. */
+async function eventsWithPosts(es: Client, postsIndex: string, filter: estypes.QueryDslQueryContainer[]): Promise<string[]> {
+  const res = await es.search({
+    index: postsIndex,
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    size: 0,
+    query: { bool: { filter: [...filter, { exists: { field: 'eventId' } }] } },
+    aggs: { events: { terms: { field: 'eventId', size: 1000 } } },
+  });
+  return ((res.aggregations?.events as { buckets?: { key: string }[] } | undefined)?.buckets ?? []).map((b) => String(b.key));
+}
+
 /** Top events drawn with a timeline; the rest are listed only. */
 const TIMELINE_EVENTS = 3;
 /** An event whose timeline spans more hours than this is drawn per day. */
@@ -301,6 +314,8 @@ export async function loadReportData(es: Client, indices: ReportIndices, period:
 
     const ledgerBody = { query: { bool: { should: [range('createdAt', period.from, period.to), range('closedAt', period.from, period.to), { bool: { must_not: [{ terms: { status: ['closed'] } }] } }], minimum_should_match: 1 } } } satisfies estypes.SearchRequest;
     const eventsFilter: estypes.QueryDslQueryContainer[] = [{ range: { lastSeen: { gte: period.from.toISOString() } } }, { range: { firstSeen: { lt: period.to.toISOString() } } }, ...(scope.kind === 'source' ? [{ term: { sourceIds: scope.id } }] : [])];
+    // Events carry no domain of their own: a domain's events are those with posts of the domain in the period.
+    if (scope.kind === 'domain') eventsFilter.push({ terms: { id: await eventsWithPosts(es, indices.posts, [range('collectedAt', period.from, period.to), ...scoped]) } });
     const opts = { index: indices.posts, ignore_unavailable: true, allow_no_indices: true };
     const [posts, unanswered, last, prev, alerts, previousAlerts, events, signals, ledger, changes] = await Promise.all([
       es.search({ ...opts, ...postsBody }),

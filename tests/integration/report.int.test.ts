@@ -68,6 +68,8 @@ beforeAll(async () => {
   await es.indices.create({ index: idx.alerts, mappings: { properties: { id: { type: 'keyword' }, sourceId: { type: 'keyword' }, domain: { type: 'keyword' }, createdAt: { type: 'date' }, policy: { type: 'object', enabled: false } } } });
   await es.indices.create({ index: idx.events, mappings: { properties: { id: { type: 'keyword' }, heat: { type: 'float' }, firstSeen: { type: 'date' }, lastSeen: { type: 'date' }, sourceIds: { type: 'keyword' } } } });
   await es.index({ index: idx.events, id: 'ev1', document: { id: 'ev1', title: '县医院收费<script>事件', heat: 12, postCount: 3, firstSeen: '2026-07-01T02:00:00Z', lastSeen: '2026-07-03T02:00:00Z', sourceIds: ['site'] } });
+  // An event of another domain's talk on Weibo (none of its posts is of 民生经济和社会).
+  await es.index({ index: idx.events, id: 'ev2', document: { id: 'ev2', title: '外地交通管制讨论', heat: 5, postCount: 2, firstSeen: '2026-07-05T02:00:00Z', lastSeen: '2026-07-06T02:00:00Z', sourceIds: ['weibo'] } });
   const docs = [
     ...[1, 2, 3, 4, 5].map((i) => post(`a${i}`, 'site', 'article', `2026-07-0${i}T02:00:00Z`, { domain: '民生经济和社会', sentiment: { label: i < 3 ? 'negative' : 'neutral' }, ...(i <= 3 ? { eventId: 'ev1' } : {}), ...(i === 4 ? { deleted: { at: '2026-08-05T00:00:00Z', crawl: { sourceId: 'site', at: '2026-08-05T00:00:00Z' } } } : {}), ...(i === 5 ? { editedAt: '2026-10-02T00:00:00Z' } : {}) })),
     post('m-old', 'board', 'message', '2026-05-01T02:00:00Z'),
@@ -201,6 +203,14 @@ describe('the quarterly analysis-and-judgment report', () => {
     const fig = r.sections[0]!.figures.find((f) => f.label === '预警总数')!;
     expect(fig.value).toBe(1);
     expect(fig.trace!.filters.domain).toBe('民生经济和社会');
+    // Its events are those with posts of the domain; the unit's report lists every event.
+    const eventTitles = async (scope: Parameters<ReportService['generate']>[1]) => JSON.stringify((await service.generate('2026-Q3', scope)).sections.find((s) => s.id === 'events')!.tables[0]!.rows);
+    const unit = await eventTitles({ kind: 'unit' });
+    expect(unit).toContain('外地交通管制讨论');
+    expect(unit).toContain('县医院收费<script>事件');
+    const domain = await eventTitles({ kind: 'domain', name: '民生经济和社会' });
+    expect(domain).not.toContain('外地交通管制讨论');
+    expect(domain).toContain('县医院收费<script>事件');
   });
 
   it('says so when a period holds no data, instead of inventing numbers', async () => {
