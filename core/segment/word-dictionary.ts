@@ -1,0 +1,363 @@
+/**
+ * Every word the segmenter knows, as one trie over UTF-16 code units whose states carry what the
+ * segmenter and the keyword scorer need: the word's log probability (cppjieba's weight), its IDF
+ * and whether it is a stop word. A word is identified by its final state.
+ *
+ * Layout: the trie built from the shipped dictionary is a double array (Aoe), as in the rule
+ * matcher: the child of state s on alphabet id c is slot base[s] + c when check[base[s] + c] = s;
+ * check and base share one record so a step reads one cache line. Words added later (the domain
+ * terms, as `nodejieba.insertWord` adds them) are grafted: a state whose path goes on past the
+ * double array is flagged, and its further edges live in a small map; grafted states take slots
+ * after the double array's, so every per-state array is indexed the same way.
+ */
+/** What one dictionary line says about a word; lines are applied in order, a later one overriding. */
+export type WordFact = 'weight' | 'idf' | 'stop';
+
+/** Dictionary lines in parallel arrays (no object per line: the shipped files have 600,000). */
+export interface WordFacts {
+  words: string[];
+  facts: WordFact[];
+  /** The weight or IDF; ignored for stop words. */
+  values: number[];
+}
+
+/** A dictionary's typed arrays, as stored. */
+export interface WordArrays {
+  classOf: Uint16Array;
+  records: Int32Array;
+  weight: Float64Array;
+  idf: Float64Array;
+  flags: Uint8Array;
+}
+
+/** Flags per state: a stop word ends here; edges go on in the graft map. */
+export const STOP_WORD = 1;
+export const GRAFTED = 2;
+
+/** Placement heuristics of the double-array build (the matcher's, for a larger alphabet). */
+const DENSE_SPAN = 20;
+const BIG_NODE = 16;
+const BIG_WINDOW = 4096;
+
+export class WordDictionary {
+  /** Code unit → alphabet id (0 = in no word of the double array). */
+  readonly classOf: Uint16Array;
+  /** Per state s: check at 2s (parent state, -1 free), base at 2s + 1. */
+  records: Int32Array;
+  /** Per state: the word's weight when a segmentation word ends there, else 0. */
+  weight: Float64Array;
+  /** Per state: IDF of the word ending there, NaN when unknown. */
+  idf: Float64Array;
+  flags: Uint8Array;
+  /** Edges out of grafted states, keyed state × 65536 + code unit. */
+  private readonly grafts = new Map<number, number>();
+  /** States in use, double array and grafts. */
+  private used: number;
+
+  private constructor(parts: WordArrays) {
+    this.classOf = parts.classOf;
+    this.records = parts.records;
+    this.weight = parts.weight;
+    this.idf = parts.idf;
+    this.flags = parts.flags;
+    this.used = parts.weight.length;
+  }
+
+  /** Builds the trie of dictionary lines. */
+  static build({ words, facts, values }: WordFacts): WordDictionary {
+    const frequency = new Int32Array(65536);
+    for (const w of words) for (let i = 0; i < w.length; i++) frequency[w.charCodeAt(i)]!++;
+    const units: number[] = [];
+    for (let u = 0; u < 65536; u++) if (frequency[u]! > 0) units.push(u);
+    units.sort((a, b) => frequency[b]! - frequency[a]! || a - b);
+    const classOf = new Uint16Array(65536);
+    units.forEach((u, k) => (classOf[u] = k + 1));
+
+    const order = sortWords(words);
+    const sorted = Array.from(order, (k) => words[k]!);
+    const { check, base, stateOf, size } = buildDoubleArray(sorted, classOf, units.length);
+    const records = new Int32Array(size * 2);
+    for (let s = 0; s < size; s++) {
+      records[2 * s] = check[s]!;
+      records[2 * s + 1] = base[s]!;
+    }
+    const dictionary = new WordDictionary({ classOf, records, weight: new Float64Array(size), idf: new Float64Array(size).fill(NaN), flags: new Uint8Array(size) });
+    const rankOf = new Int32Array(words.length);
+    order.forEach((k, rank) => (rankOf[k] = rank));
+    for (let k = 0; k < words.length; k++) {
+      const state = stateOf[rankOf[k]!]!;
+      if (state >= 0) dictionary.set(state, facts[k]!, values[k]!);
+    }
+    return dictionary;
+  }
+
+  /** The arrays of a dictionary without grafts, to store them (see {@link fromArrays}). */
+  toArrays(): WordArrays {
+    if (this.grafts.size > 0) throw new Error('a dictionary with added words is not stored');
+    const { classOf, records, weight, idf, flags } = this;
+    return { classOf, records, weight, idf, flags };
+  }
+
+  static fromArrays(arrays: WordArrays): WordDictionary {
+    return new WordDictionary(arrays);
+  }
+
+  /** Number of states (double-array slots and grafted states). */
+  get states(): number {
+    return this.used;
+  }
+
+  /** Bytes held in typed arrays. */
+  get bytes(): number {
+    return this.records.byteLength + this.weight.byteLength + this.idf.byteLength + this.flags.byteLength + this.classOf.byteLength;
+  }
+
+  /** The state after `unit` from `state`, or -1. */
+  private next(state: number, unit: number): number {
+    const t = this.records[2 * state + 1]! + this.classOf[unit]!;
+    if (this.records[2 * t] === state) return t;
+    if ((this.flags[state]! & GRAFTED) === 0) return -1;
+    return this.grafts.get(state * 65536 + unit) ?? -1;
+  }
+
+  /** Grafted edge out of `state` (flagged {@link GRAFTED}), or -1: the slow path of a walk. */
+  graft(state: number, unit: number): number {
+    return (this.flags[state]! & GRAFTED) === 0 ? -1 : (this.grafts.get(state * 65536 + unit) ?? -1);
+  }
+
+  /** Adds or overrides what one line says of a word (like cppjieba's `InsertUserWord`), grafting the states it lacks; returns its state. */
+  insert(word: string, fact: WordFact, value: number): number {
+    let s = 0;
+    let i = 0;
+    for (; i < word.length; i++) {
+      const t = this.next(s, word.charCodeAt(i));
+      if (t < 0) break;
+      s = t;
+    }
+    for (; i < word.length; i++) {
+      const t = this.allocate();
+      this.flags[s]! |= GRAFTED;
+      this.grafts.set(s * 65536 + word.charCodeAt(i), t);
+      s = t;
+    }
+    if (s > 0) this.set(s, fact, value);
+    return s;
+  }
+
+  private set(state: number, fact: WordFact, value: number): void {
+    if (fact === 'weight') this.weight[state] = value;
+    else if (fact === 'idf') this.idf[state] = value;
+    else this.flags[state]! |= STOP_WORD;
+  }
+
+  /** A fresh state after every slot in use: no double-array step reaches it (its check stays -1). */
+  private allocate(): number {
+    const s = this.used++;
+    if (s >= this.weight.length) {
+      const size = Math.max(16, Math.ceil(this.weight.length * 1.25));
+      const records = new Int32Array(size * 2).fill(-1);
+      records.set(this.records);
+      for (let k = this.weight.length; k < size; k++) records[2 * k + 1] = 0;
+      this.records = records;
+      const weight = new Float64Array(size);
+      weight.set(this.weight);
+      this.weight = weight;
+      const idf = new Float64Array(size).fill(NaN);
+      idf.set(this.idf);
+      this.idf = idf;
+      const flags = new Uint8Array(size);
+      flags.set(this.flags);
+      this.flags = flags;
+    }
+    return s;
+  }
+}
+
+/**
+ * Builds the double array from distinct keys in code-unit order, breadth first, each state's
+ * children placed at the first base where all their slots are free (the matcher's placement).
+ * `stateOf[k]` is the state where key k ends. The arrays leave room for base + any id past the
+ * last slot, so a walk never reads outside them.
+ */
+function buildDoubleArray(keys: string[], idOf: Uint16Array, alphabet: number): { check: Int32Array; base: Int32Array; stateOf: Int32Array; size: number } {
+  let capacity = 1024;
+  while (capacity < alphabet * 2 + 2) capacity <<= 1;
+  let check = new Int32Array(capacity).fill(-1);
+  let base = new Int32Array(capacity);
+  /** Free slots as a doubly linked list over 1..capacity-1 (slot 0 is the root). */
+  let nextFree = new Int32Array(capacity);
+  let prevFree = new Int32Array(capacity);
+  const link = (from: number, to: number) => {
+    for (let s = from; s < to; s++) {
+      nextFree[s] = s + 1;
+      prevFree[s] = s - 1;
+    }
+  };
+  link(1, capacity);
+  nextFree[capacity - 1] = 0;
+  prevFree[1] = 0;
+  let head = 1;
+  let tail = capacity - 1;
+  let cursor = 1;
+  let bigCursor = 1;
+  const grow = (need: number) => {
+    let size = capacity;
+    while (size <= need) size <<= 1;
+    const widen = (a: Int32Array, fill: number) => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    check = widen(check, -1);
+    base = widen(base, 0);
+    nextFree = widen(nextFree, 0);
+    prevFree = widen(prevFree, 0);
+    link(capacity, size);
+    nextFree[size - 1] = 0;
+    if (tail === 0) {
+      head = capacity;
+      prevFree[capacity] = 0;
+    } else {
+      nextFree[tail] = capacity;
+      prevFree[capacity] = tail;
+    }
+    tail = size - 1;
+    if (cursor === 0) cursor = capacity;
+    if (bigCursor === 0) bigCursor = capacity;
+    capacity = size;
+  };
+  const occupy = (s: number, parent: number) => {
+    check[s] = parent;
+    const p = prevFree[s]!;
+    const n = nextFree[s]!;
+    if (p === 0) head = n;
+    else nextFree[p] = n;
+    if (n === 0) tail = p;
+    else prevFree[n] = p;
+    if (s === cursor) cursor = n;
+    if (s === bigCursor) bigCursor = n;
+  };
+  const freeAfter = (from: number, e: number) => {
+    while (e !== 0 && e <= from) e = nextFree[e]!;
+    if (e === 0) {
+      e = Math.max(capacity, from + 1);
+      grow(e + alphabet + 1);
+    }
+    return e;
+  };
+
+  /** The empty word ends nowhere. */
+  const stateOf = new Int32Array(keys.length).fill(-1);
+  /** Breadth-first queue of (slot, lo, hi, depth). */
+  let queue = new Int32Array(1 << 16);
+  let emptyWords = 0;
+  while (emptyWords < keys.length && keys[emptyWords]!.length === 0) emptyWords++;
+  queue.set([0, emptyWords, keys.length, 0]);
+  let queued = 4;
+  const childIds: number[] = [];
+  const childLo: number[] = [];
+  let last = 0;
+  for (let q = 0; q < queued; q += 4) {
+    const slot = queue[q]!;
+    let lo = queue[q + 1]!;
+    const hi = queue[q + 2]!;
+    const depth = queue[q + 3]!;
+    if (slot > last) last = slot;
+    while (lo < hi && keys[lo]!.length === depth) stateOf[lo++] = slot;
+    if (lo === hi) continue;
+    childIds.length = 0;
+    childLo.length = 0;
+    let unit = -1;
+    let first = 0xffff;
+    let lastId = 0;
+    for (let k = lo; k < hi; k++) {
+      const c = keys[k]!.charCodeAt(depth);
+      if (c !== unit) {
+        unit = c;
+        const id = idOf[c]!;
+        childIds.push(id);
+        childLo.push(k);
+        if (id < first) first = id;
+        if (id > lastId) lastId = id;
+      }
+    }
+    childLo.push(hi);
+    let b = 0;
+    if (slot !== 0 && childIds.length === 1) {
+      b = freeAfter(first, head) - first;
+    } else if (slot !== 0) {
+      const big = childIds.length >= BIG_NODE;
+      const start = big ? bigCursor : cursor;
+      const from = start > first ? start : 0;
+      let e = freeAfter(first, start);
+      let tries = 0;
+      for (;;) {
+        if (e === 0) {
+          e = capacity;
+          grow(capacity + alphabet + 1);
+        }
+        b = e - first;
+        if (b + lastId >= capacity) grow(b + lastId + 1);
+        let fits = true;
+        for (let j = 0; j < childIds.length; j++) {
+          if (check[b + childIds[j]!] !== -1) {
+            fits = false;
+            break;
+          }
+        }
+        if (fits) break;
+        tries++;
+        e = nextFree[e]!;
+      }
+      if (big) {
+        let c = Math.max(bigCursor, e - BIG_WINDOW, 1);
+        while (c < capacity && check[c] !== -1) c++;
+        bigCursor = c < capacity ? c : 0;
+      } else if (from !== 0 && tries * DENSE_SPAN <= e - from) {
+        cursor = e;
+      }
+    } else if (lastId >= capacity) {
+      grow(lastId + 1);
+    }
+    base[slot] = b;
+    if (queued + 4 * childIds.length > queue.length) {
+      const wider = new Int32Array(Math.max(queue.length * 2, queued + 4 * childIds.length));
+      wider.set(queue);
+      queue = wider;
+    }
+    for (let j = 0; j < childIds.length; j++) {
+      const child = b + childIds[j]!;
+      occupy(child, slot);
+      queue[queued++] = child;
+      queue[queued++] = childLo[j]!;
+      queue[queued++] = childLo[j + 1]!;
+      queue[queued++] = depth + 1;
+    }
+  }
+  let maxBase = 0;
+  for (let s = 0; s <= last; s++) if (base[s]! > maxBase) maxBase = base[s]!;
+  const size = Math.max(last, maxBase + alphabet) + 1;
+  if (size > capacity) grow(size);
+  return { check: check.subarray(0, size), base: base.subarray(0, size), stateOf, size };
+}
+
+/** Indices of `words` in code-unit order: buckets by first unit, then a comparison sort inside each. */
+function sortWords(words: string[]): Int32Array {
+  const bucketStart = new Int32Array(65538);
+  for (const w of words) bucketStart[(w.length === 0 ? 0 : w.charCodeAt(0) + 1) + 1]!++;
+  for (let c = 1; c < bucketStart.length; c++) bucketStart[c]! += bucketStart[c - 1]!;
+  const fill = bucketStart.slice();
+  const order = new Int32Array(words.length);
+  words.forEach((w, i) => (order[fill[w.length === 0 ? 0 : w.charCodeAt(0) + 1]!++] = i));
+  const byWord = (a: number, b: number) => {
+    const wa = words[a]!;
+    const wb = words[b]!;
+    return wa < wb ? -1 : wa > wb ? 1 : a - b;
+  };
+  for (let c = 1; c < 65537; c++) {
+    const lo = bucketStart[c]!;
+    const hi = bucketStart[c + 1]!;
+    if (hi - lo > 1) order.subarray(lo, hi).sort(byWord);
+  }
+  return order;
+}
