@@ -373,8 +373,9 @@ export class AlertDesk {
     extra?: Record<string, unknown>,
   ): Promise<void> {
     const d = this.deps;
-    // People first: deliveries are enqueued before the bookkeeping; the audit append and the clocks
-    // are independent of each other, so neither waits for the other.
+    // People first: deliveries are enqueued before the bookkeeping; the audit append, the clocks and
+    // the live publish are independent of each other (the change is already stored), so none waits
+    // for another. The response still waits for the audit record to be durable.
     if (jobs.length > 0) await d.enqueueNotifications(jobs);
     const audited = d.audit.record({
       actor,
@@ -386,9 +387,9 @@ export class AlertDesk {
       ...(requestId ? { requestId } : {}),
     });
     const armed = d.clocks.arm(alert, before);
-    const [audit, clocks] = await Promise.allSettled([audited, armed]);
+    const published = d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+    const [audit, clocks] = await Promise.allSettled([audited, armed, published]);
     if (audit.status === 'rejected') throw audit.reason;
     if (clocks.status === 'rejected') throw clocks.reason;
-    await d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
   }
 }

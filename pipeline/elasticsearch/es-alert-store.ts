@@ -1,7 +1,8 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Alert, AlertStatus, VersionedAlert } from '../../core/alerts/alert.js';
 import { alertDocument } from '../../core/alerts/sla-timeliness.js';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, UnavailableError } from '../../core/errors.js';
+import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
 
 export interface AlertQuery {
@@ -49,18 +50,37 @@ function parseVersion(version: string): { if_seq_no: number; if_primary_term: nu
   return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
 }
 
+/** The error of one refused item of a `_bulk` or `mget`, with the retry meaning of its status. */
+function itemError(status: number, reason: string, what: string): Error {
+  if (status === 429 || status >= 500) return new UnavailableError(`${what}: Elasticsearch answered ${status} (${reason})`, 'elasticsearch_unavailable');
+  return new Error(`${what}: Elasticsearch rejected the request (${status}): ${reason}`);
+}
+
+const conflict = (id: string) => new ConflictError(`预警刚被他人修改，请刷新后重试 (alert ${id} was changed by someone else at the same moment)`, 'version_conflict');
+
 /**
  * Writes do not wait for a refresh (an acknowledgement must not wait up to a second); reads by id
  * are real-time anyway. A search right after this process wrote refreshes first, so a process
  * reads its own writes; other processes see them within the index's refresh interval.
+ *
+ * Reads by id and replacements from concurrent callers are coalesced: the real-time GETs of one
+ * turn become one `mget`, the compare-and-set writes one `_bulk` whose items each carry their own
+ * `if_seq_no`/`if_primary_term`. Elasticsearch checks each item on its own, in order, so of two
+ * writes from the same version in one bulk the first wins and the second is a 409, exactly as two
+ * separate requests; one translog sync then covers the whole bulk (durability `request`).
  */
 export class EsAlertStore implements AlertStore {
   private lastWriteAt = 0;
+  private readonly reads: Coalescer<string, VersionedAlert | undefined>;
+  private readonly writes: Coalescer<{ alert: Alert; version: { if_seq_no: number; if_primary_term: number } }, string>;
 
   constructor(
     private readonly es: Client,
     private readonly index: string,
-  ) {}
+  ) {
+    this.reads = new Coalescer((ids) => this.getMany(ids), { maxBatch: 500, maxInFlight: 2 });
+    this.writes = new Coalescer((items) => this.replaceMany(items), { maxBatch: 200, maxInFlight: 1 });
+  }
 
   private async freshen(): Promise<void> {
     if (Date.now() - this.lastWriteAt > 1_100) return;
@@ -86,26 +106,45 @@ export class EsAlertStore implements AlertStore {
 
   async getVersioned(id: string): Promise<VersionedAlert | undefined> {
     if (id.length === 0 || id.length > 200) return undefined;
+    return this.reads.submit(id);
+  }
+
+  private async getMany(ids: string[]): Promise<Outcome<VersionedAlert | undefined>[]> {
+    let docs;
     try {
-      const res = await this.es.get<Alert>({ index: this.index, id }, { ignore: [404] });
-      return res.found && res._source ? { alert: res._source, version: `${res._seq_no}:${res._primary_term}` } : undefined;
+      docs = (await this.es.mget<Alert>({ index: this.index, ids, realtime: true })).docs;
     } catch (err) {
-      throw translateEsError(err, `get alert ${id}`);
+      throw translateEsError(err, `get ${ids.length} alerts`);
     }
+    return docs.map((doc, i): Outcome<VersionedAlert | undefined> => {
+      if ('error' in doc) {
+        // A missing index holds no alert, as a GET ignoring 404 said before.
+        if (doc.error.type === 'index_not_found_exception') return { value: undefined };
+        return { error: itemError(500, `${doc.error.type}: ${doc.error.reason ?? ''}`, `get alert ${ids[i]}`) };
+      }
+      return { value: doc.found && doc._source ? { alert: doc._source, version: `${doc._seq_no}:${doc._primary_term}` } : undefined };
+    });
   }
 
   async replace(alert: Alert, version: string): Promise<string> {
+    return this.writes.submit({ alert, version: parseVersion(version) });
+  }
+
+  private async replaceMany(items: { alert: Alert; version: { if_seq_no: number; if_primary_term: number } }[]): Promise<Outcome<string>[]> {
+    let res;
     try {
-      const res = await this.es.index({ index: this.index, id: alert.id, document: alertDocument(alert), ...parseVersion(version) });
-      this.lastWriteAt = Date.now();
-      return `${res._seq_no}:${res._primary_term}`;
+      res = await this.es.bulk({ operations: items.flatMap(({ alert, version }) => [{ index: { _index: this.index, _id: alert.id, ...version } }, alertDocument(alert)]), refresh: false });
     } catch (err) {
-      const translated = translateEsError(err, `update alert ${alert.id}`);
-      if (translated instanceof ConflictError) {
-        throw new ConflictError(`预警刚被他人修改，请刷新后重试 (alert ${alert.id} was changed by someone else at the same moment)`, 'version_conflict');
-      }
-      throw translated;
+      throw translateEsError(err, `update ${items.length} alerts`);
     }
+    this.lastWriteAt = Date.now();
+    return items.map(({ alert }, i): Outcome<string> => {
+      const op = res.items[i]?.index;
+      if (!op) return { error: itemError(500, 'no result', `update alert ${alert.id}`) };
+      if (op.status === 409) return { error: conflict(alert.id) };
+      if (op.error || op.status >= 300) return { error: itemError(op.status, op.error ? `${op.error.type}: ${op.error.reason ?? ''}` : `status ${op.status}`, `update alert ${alert.id}`) };
+      return { value: `${op._seq_no}:${op._primary_term}` };
+    });
   }
 
   async list(query: AlertQuery): Promise<VersionedAlert[]> {

@@ -2,24 +2,43 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ApiToken } from '../../core/auth/api-token.js';
 import type { User } from '../../core/auth/user.js';
 import type { TokenStore, UserStore } from '../../core/auth/user-store.js';
-import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
 
-/** A document store keyed by id with create-only inserts and seq_no-guarded updates. */
+/**
+ * A document store keyed by id with create-only inserts and seq_no-guarded updates. Every signed-in
+ * request reads its user by id, so the real-time reads of concurrent requests go as one `mget`.
+ */
 class EsDocuments<T extends object> {
+  private readonly reads: Coalescer<string, T | undefined>;
+
   constructor(
     private readonly es: Client,
     private readonly index: string,
     private readonly what: string,
-  ) {}
+  ) {
+    this.reads = new Coalescer((ids) => this.getMany(ids), { maxBatch: 500, maxInFlight: 2 });
+  }
 
-  async get(id: string): Promise<T | undefined> {
+  get(id: string): Promise<T | undefined> {
+    // An empty id would make Elasticsearch refuse the whole mget, failing its batch mates too.
+    if (id.length === 0) return Promise.resolve(undefined);
+    return this.reads.submit(id);
+  }
+
+  private async getMany(ids: string[]): Promise<Outcome<T | undefined>[]> {
+    let docs;
     try {
-      const res = await this.es.get<T>({ index: this.index, id }, { ignore: [404] });
-      return res.found ? res._source : undefined;
+      docs = (await this.es.mget<T>({ index: this.index, ids, realtime: true })).docs;
     } catch (err) {
-      throw translateEsError(err, `get ${this.what} ${id}`);
+      throw translateEsError(err, `get ${ids.length} ${this.what}s`);
     }
+    return docs.map((doc, i): Outcome<T | undefined> => {
+      if (!('error' in doc)) return { value: doc.found ? doc._source : undefined };
+      if (doc.error.type === 'index_not_found_exception') return { value: undefined };
+      return { error: new UnavailableError(`get ${this.what} ${ids[i]}: ${doc.error.type}: ${doc.error.reason ?? ''}`, 'elasticsearch_unavailable') };
+    });
   }
 
   async list(sortField: string): Promise<T[]> {

@@ -26,18 +26,23 @@ export class BullClockScheduler implements ClockScheduler {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async armClock(alertId: string, clock: Clock): Promise<void> {
+  private job(alertId: string, clock: Clock) {
     const delay = Math.max(0, Date.parse(clock.dueAt) - this.now().getTime());
-    await this.queue.add('clock', { alertId, clockId: clock.id, token: clock.token, dueAt: clock.dueAt }, { jobId: clockJobId(alertId, clock), delay });
+    return { name: 'clock', data: { alertId, clockId: clock.id, token: clock.token, dueAt: clock.dueAt }, opts: { jobId: clockJobId(alertId, clock), delay } };
   }
 
+  async armClock(alertId: string, clock: Clock): Promise<void> {
+    const { name, data, opts } = this.job(alertId, clock);
+    await this.queue.add(name, data, opts);
+  }
+
+  /** One Redis pipeline adds every clock of the alert; the removals of gone clocks go alongside. */
   async arm(alert: Alert, before?: Alert): Promise<void> {
     const clocks = plannedClocks(alert);
-    await Promise.all(clocks.map((c) => this.armClock(alert.id, c)));
-    if (!before) return;
+    const added = clocks.length > 0 ? this.queue.addBulk(clocks.map((c) => this.job(alert.id, c))) : undefined;
     const keep = new Set(clocks.map((c) => clockJobId(alert.id, c)));
-    const gone = plannedClocks(before).map((c) => clockJobId(alert.id, c)).filter((id) => !keep.has(id));
+    const gone = before ? plannedClocks(before).map((c) => clockJobId(alert.id, c)).filter((id) => !keep.has(id)) : [];
     // Removing is tidiness only: a stale job that still runs is a no-op.
-    await Promise.all(gone.map((id) => this.queue.remove(id).catch(() => 0)));
+    await Promise.all([added, ...gone.map((id) => this.queue.remove(id).catch(() => 0))]);
   }
 }
