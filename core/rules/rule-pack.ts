@@ -168,7 +168,7 @@ export interface RuleProblem {
 export type ProblemLocator = (fieldPath: readonly PropertyKey[], offsetInValue?: number, atKey?: boolean) => { line: number; column: number } | undefined;
 
 export function formatProblem(p: RuleProblem): string {
-  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 
 export class RulePackError extends InvalidInputError {

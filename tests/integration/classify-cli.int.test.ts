@@ -37,6 +37,6 @@ describe('the pure sub-commands as processes, with no service reachable', () => 
     writeFileSync(path.join(dir, 'x.yaml'), 'id: x\nname: x\nversion: 1\nschemes:\n  - { id: s, name: s, level: 2, event: "(强拆" }\n');
     const { code, stderr } = await run(['rules', 'check', dir], '');
     expect(code).toBe(1);
-    expect(stderr).toContain('x.yaml:5: schemes.0.event: scheme "s", 事件词 "(强拆": missing ")"');
+    expect(stderr).toContain('x.yaml:5:44: schemes.0.event: scheme "s", 事件词 "(强拆": missing ")"');
   });
 });

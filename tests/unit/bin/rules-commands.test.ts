@@ -45,7 +45,7 @@ describe('qianshao classify', () => {
     writeFileSync(path.join(dir, 'bad.yaml'), 'id: bad\nname: x\nversion: 1\nschemes:\n  - { id: s, name: x, level: 2, region: "青山|" }\n');
     const t = io('{"text":"x"}\n');
     expect(await classifyCommand(['classify', '--rules', dir], t.stdio)).toBe(1);
-    expect(t.err()).toContain('bad.yaml:5: schemes.0.region: scheme "s", 地域词 "青山|": expected a word or "(", found end of expression at position 3');
+    expect(t.err()).toContain('bad.yaml:5:45: schemes.0.region: scheme "s", 地域词 "青山|": expected a word or "(", found end of expression at position 3');
     expect(t.out()).toBe('');
   });
 });
@@ -65,7 +65,7 @@ describe('qianshao rules check', () => {
     expect(rulesCheck(['rules', 'check', dir], t.stdio)).toBe(1);
     const lines = t.err().trim().split('\n');
     expect(lines[0]).toBe(`2 problems in ${dir}:`);
-    expect(lines[1]).toMatch(/^ {2}a\.yaml:5: terms\.0\.level: /);
-    expect(lines[2]).toMatch(/^ {2}b\.yaml:\d+: YAML: /);
+    expect(lines[1]).toMatch(/^ {2}a\.yaml:5:23: terms\.0\.level: /);
+    expect(lines[2]).toMatch(/^ {2}b\.yaml:\d+:\d+: YAML: /);
   });
 });

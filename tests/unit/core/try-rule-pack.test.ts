@@ -16,6 +16,6 @@ describe('tryRulePack', () => {
 
   it('throws a RulePackError naming the line of a bad field', () => {
     expect(() => tryRulePack('id: t\nname: t\nversion: x\nterms: [a]\nlevel: 1\n', [{ text: '' }], deps)).toThrow(RulePackError);
-    expect(() => tryRulePack('id: t\nname: t\nversion: x\nterms: [a]\nlevel: 1\n', [{ text: '' }], deps)).toThrow(/pack\.yaml:3: version/);
+    expect(() => tryRulePack('id: t\nname: t\nversion: x\nterms: [a]\nlevel: 1\n', [{ text: '' }], deps)).toThrow(/pack\.yaml:3:10: version/);
   });
 });
