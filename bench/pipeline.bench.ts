@@ -6,7 +6,8 @@
  * collected comments of five positions, times spread over three days.
  * - raw bulk: the finished documents (normalised, segmented, classified beforehand, untimed)
  *   written with `_bulk` in batches of 500, two requests in flight, into fresh monthly indices;
- * - pipeline: the same items queued on `ingest` (queueing timed separately), then one worker
+ * - pipeline: the same items queued on `ingest` in batch jobs of `--batch` items (100; 1 queues one
+ *   job per item; queueing timed separately), then one worker
  *   process (this one) drains the queue through the product's path — normalise, dedupe, segment,
  *   classify, cluster into events (Redis LSH), early signals, bulk index, hand over — timed from
  *   the worker's start until every job is completed, i.e. acknowledged after its documents were.
@@ -37,6 +38,7 @@ import { ensureIndices, indexNames, monthlyPostsIndex } from '../pipeline/elasti
 import { createClassifier } from '../pipeline/ingest/classify.js';
 import { normalizeItem, postIdOf } from '../pipeline/ingest/normalize.js';
 import { createSegmenter } from '../pipeline/ingest/segment.js';
+import { createIngestJobProcessor, ingestBatchJobs, INGEST_BATCH_SIZE } from '../pipeline/ingest/ingest-batch.js';
 import { wireIngest } from '../pipeline/ingest/wire-ingest.js';
 import { createQueues, createRedis, startWorker, type IngestJob } from '../pipeline/queues.js';
 import { RedisDeadLetters } from '../pipeline/redis/dead-letters.js';
@@ -47,7 +49,10 @@ const arg = (name: string, dflt: number) => {
 };
 const DOCS = arg('docs', 20_000);
 const ROUNDS = arg('rounds', 2);
+/** Items in flight in the worker (over all jobs). */
 const CONCURRENCY = arg('concurrency', 128);
+/** Items per ingest job: `--batch 1` queues one job per item, as a crawler does. */
+const BATCH = arg('batch', INGEST_BATCH_SIZE);
 /** `--raw 0` skips the raw bulk load (for quick comparisons of pipeline changes only). */
 const RAW = arg('raw', 1) !== 0;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -143,12 +148,14 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const names = indexNames(prefix);
   await ensureIndices(es, names);
   const redis = createRedis(REDIS_URL);
+  // The stages' own connection, as the worker role wires it.
+  const stagesRedis = createRedis(REDIS_URL, { autoPipelining: true });
   const queues = createQueues(redis, prefix);
   const bulk = new BulkIndexer(es);
   const posts = new EsPostStore(es, names.posts, bulk);
   const events = new EsEventStore(es, names.events, bulk);
   const ingest = wireIngest({
-    redis,
+    redis: stagesRedis,
     prefix,
     segment,
     classify,
@@ -163,7 +170,8 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
 
   const queuedAt = performance.now();
   for (let i = 0; i < list.length; i += 1000) {
-    await queues.ingest.addBulk(list.slice(i, i + 1000).map((item) => ({ name: 'item', data: { item }, opts: { jobId: `${postIdOf(item)}-b` } })));
+    const chunk = list.slice(i, i + 1000);
+    await queues.ingest.addBulk(BATCH > 1 ? ingestBatchJobs(chunk, BATCH) : chunk.map((item) => ({ name: 'item', data: { item }, opts: { jobId: `${postIdOf(item)}-b` } })));
   }
   const enqueueRate = list.length / ((performance.now() - queuedAt) / 1000);
 
@@ -171,19 +179,22 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const esBefore = await esCpuMs();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const worker = startWorker<IngestJob>('ingest', (job) => ingest(job.data.item), {
+  const deadLetters = new RedisDeadLetters(redis, prefix);
+  const worker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest, deadLetters, itemsInFlight: CONCURRENCY }), {
     connection: redis,
     prefix,
     concurrency: CONCURRENCY,
     log,
-    deadLetters: new RedisDeadLetters(redis, prefix),
+    deadLetters,
     waitWhenUnavailable: { queue: queues.ingest },
   });
   let completed = 0;
-  worker.on('completed', () => void completed++);
+  worker.on('completed', (job) => void (completed += 'items' in job.data ? job.data.items.length : 1));
   while (completed < list.length) {
     const counts = await queues.ingest.getJobCounts('failed');
     if (counts.failed) throw new Error(`pipeline: ${counts.failed} jobs failed`);
+    const letters = await deadLetters.list(1);
+    if (letters.total) throw new Error(`pipeline: ${letters.total} items dead-lettered (${letters.letters[0]?.code}: ${letters.letters[0]?.reason})`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -203,6 +214,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
   redis.disconnect();
+  stagesRedis.disconnect();
   await dropPrefix(prefix);
   if (count !== list.length) throw new Error(`pipeline: ${count} of ${list.length} posts indexed`);
   const workerCpuS = (used.user + used.system) / 1e6;
@@ -221,7 +233,7 @@ async function main(): Promise<void> {
   const list = items();
   const docs = RAW ? documents(list) : [];
   const chars = list.reduce((s, i) => s + i.text.length, 0);
-  console.log(`${DOCS} posts (${(chars / DOCS).toFixed(0)} chars on average), ${ROUNDS} rounds, worker concurrency ${CONCURRENCY}`);
+  console.log(`${DOCS} posts (${(chars / DOCS).toFixed(0)} chars on average), ${ROUNDS} rounds, ${CONCURRENCY} items in flight, ${BATCH} items per job`);
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   const raw: number[] = [];
   const piped: number[] = [];

@@ -6,6 +6,7 @@ import { evaluateAlerts } from './alert/evaluate-alerts.js';
 import type { AlertDesk } from './alert/alert-desk.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
 import { startWorker, type AlertJob, type AlertQueueJob, type DeletionSpikeJob, type IngestJob, type PostChangeJob, type Queues, type SourceHealthJob } from './queues.js';
+import { createIngestJobProcessor } from './ingest/ingest-batch.js';
 import { deletionSpikeAlert } from './alert/deletion-spike-alert.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 import { sourceHealthAlert } from './alert/source-health-alert.js';
@@ -21,7 +22,7 @@ export interface PipelineRoleDeps {
   deadLetters: RedisDeadLetters;
   connection: Redis;
   prefix: string;
-  /** Ingest jobs in flight per process: the bulk indexer batches their writes, so this sets batch size. */
+  /** Ingest items in flight per process, over one-item and batch jobs: the bulk indexer batches their writes, so this sets batch size. */
   ingestConcurrency: number;
   log: Logger;
 }
@@ -29,7 +30,7 @@ export interface PipelineRoleDeps {
 /** Ingest and alert-evaluation workers. Both wait (without spending attempts) while Elasticsearch is down. */
 export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<void> } {
   const common = { connection: deps.connection, prefix: deps.prefix, log: deps.log, deadLetters: deps.deadLetters };
-  const ingestWorker = startWorker<IngestJob>('ingest', (job) => deps.ingest(job.data.item), {
+  const ingestWorker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest: deps.ingest, deadLetters: deps.deadLetters, itemsInFlight: deps.ingestConcurrency }), {
     ...common,
     concurrency: deps.ingestConcurrency,
     waitWhenUnavailable: { queue: deps.queues.ingest },

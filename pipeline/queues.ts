@@ -40,9 +40,8 @@ export interface SourceHealthJob {
 export type PostChangeJob = PostChange;
 /** A position's deletions left their baseline (job name `deletion-spike`). */
 export type DeletionSpikeJob = SignalRecord;
-export interface IngestJob {
-  item: CollectedItem;
-}
+/** One item (job name `item`: a crawler's, a replayed dead letter) or a batch of them (job name `items`: a push, see `ingest-batch.ts`). */
+export type IngestJob = { item: CollectedItem } | { items: CollectedItem[] };
 /** A post with hits, handed to alert evaluation with the event it belongs to. */
 export type AlertJob = AlertHandOver;
 export type AlertQueueJob = AlertJob | SourceHealthJob | PostChangeJob | DeletionSpikeJob;
@@ -67,9 +66,14 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-/** BullMQ needs `maxRetriesPerRequest: null` on worker connections; every role uses the same settings. */
-export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+/**
+ * BullMQ needs `maxRetriesPerRequest: null` on worker connections; every role uses the same settings.
+ * `autoPipelining` sends the commands issued in one tick as one write: for the ingest stages, whose
+ * items of a batch job reach each stage together (measured: less CPU in the worker and in Redis per
+ * post). Not for BullMQ's own connection.
+ */
+export function createRedis(url: string, opts: { autoPipelining?: boolean } = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: opts.autoPipelining === true });
 }
 
 const DEFAULT_JOB_OPTIONS = {

@@ -6,6 +6,7 @@ import type { AuditLog } from '../../core/audit/audit-log.js';
 import { CollectedItemSchema, type CollectedItem } from '../../core/posts/collected-item.js';
 import type { PushSource, Source } from '../../core/sources/source.js';
 import { ForbiddenError, UnauthenticatedError } from '../../core/errors.js';
+import { ingestBatchJobs } from '../../pipeline/ingest/ingest-batch.js';
 import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
 import type { IngestJob } from '../../pipeline/queues.js';
 import { parseBody } from '../parse-body.js';
@@ -61,7 +62,9 @@ export interface IngestRoutesDeps {
 /**
  * `POST /api/ingest`: another system (a CMS, a 12345 hotline) submits a batch of items for its push
  * source, authenticated by the bearer token held in that source's `tokenEnv`. Items go to the
- * ingest queue with deterministic job ids, so a batch sent twice queues nothing new. A bad item
+ * ingest queue as batch jobs (`batches`, ids derived from their items), so a batch sent twice
+ * queues nothing new; each item keeps its deterministic ingest id (`jobs[].jobId`), under which a
+ * poison item is dead-lettered alone. A bad item
  * refuses the whole batch with 400 naming the item's index and field (`items.3.url: …`), so a
  * client never has to work out which half of a batch was taken.
  */
@@ -86,23 +89,19 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     });
 
     const jobs = items.map((item, index) => ({ index, jobId: ingestJobIdOf(item), postId: postIdOf(item) }));
-    const existing = await Promise.all(jobs.map((j) => deps.ingest.getJob(j.jobId)));
-    const fresh = new Set<string>();
-    const toAdd = items.flatMap((item, i) => {
-      const { jobId } = jobs[i]!;
-      if (existing[i] || fresh.has(jobId)) return [];
-      fresh.add(jobId);
-      return [{ name: 'item', data: { item }, opts: { jobId } }];
-    });
+    const batches = ingestBatchJobs(items);
+    const existing = await Promise.all(batches.map((b) => deps.ingest.getJob(b.opts.jobId)));
+    const toAdd = batches.filter((_, i) => !existing[i]);
     if (toAdd.length > 0) await deps.ingest.addBulk(toAdd);
+    const queued = toAdd.reduce((n, b) => n + b.data.items.length, 0);
     await deps.audit.record({
       actor: { kind: 'token', id: `push:${source.id}`, displayName: source.name, roles: ['push'] },
       entity: { type: 'source', id: source.id },
       action: 'source.push',
-      after: { items: items.length, queued: toAdd.length, jobIds: jobs.map((j) => j.jobId) },
+      after: { items: items.length, queued, jobIds: jobs.map((j) => j.jobId), batchJobIds: batches.map((b) => b.opts.jobId) },
       ...(req.requestId ? { requestId: req.requestId } : {}),
     });
-    res.status(202).json({ sourceId: source.id, received: items.length, queued: toAdd.length, duplicates: items.length - toAdd.length, jobs });
+    res.status(202).json({ sourceId: source.id, received: items.length, queued, duplicates: items.length - queued, jobs, batches: batches.map((b) => b.opts.jobId) });
   });
   return router;
 }

@@ -4,6 +4,7 @@ import { createSegmenter } from '../../pipeline/ingest/segment.js';
 import { createClassifier } from '../../pipeline/ingest/classify.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
+import { createRedis } from '../../pipeline/queues.js';
 import { startLedgerDeadlineChecks } from '../../pipeline/ledger/ledger-deadlines.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
@@ -33,8 +34,12 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
   closers.unshift(() => deadlines.close());
   // New words of reloaded rules join jieba's (process-wide) user dictionary.
   rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
+  // The stages' own connection: the items of a batch job reach each stage together, so their commands go as one write.
+  const stagesRedis = createRedis(config.redis.url, { autoPipelining: true });
+  closers.push(async () => stagesRedis.disconnect());
+  stagesRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   const ingest = wireIngest({
-    redis,
+    redis: stagesRedis,
     prefix,
     segment: createSegmenter(rules.current().ruleSet.words),
     classify: createClassifier(() => rules.current()),

@@ -67,7 +67,7 @@ export const ConfigSchema = z.object({
     .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15, alertAfterFailures: 3, remindEveryMinutes: 60, zombieDays: 14, evidenceDir: '.data/evidence' }),
   pipeline: z
     .object({
-      /** Ingest jobs in flight per worker process; their Elasticsearch writes share bulk requests. */
+      /** Ingest items in flight per worker process, over one-item and batch jobs; their Elasticsearch writes share bulk requests. */
       ingestConcurrency: z.coerce.number().int().positive().max(1000).default(128),
       /** A bulk request is sent this long after its first write, or when 500 writes wait. */
       bulkFlushMs: z.coerce.number().int().min(1).max(5000).default(15),

@@ -19,6 +19,7 @@ import { startWechatMpFake } from '../fixtures/platforms/wechat-mp-fake.js';
 import { startWeiboFake } from '../fixtures/platforms/weibo-fake.js';
 import { WECHAT_ACCOUNT, wechatMessages } from '../fixtures/demo-site/wechat-content.js';
 import { WEIBO_ACCOUNT, weiboPosts } from '../fixtures/demo-site/weibo-content.js';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
 
 const owner = { section: '县委宣传部', person: '陈静' };
 const env = { QS_TEST_WX_APPID: WECHAT_ACCOUNT.appid, QS_TEST_WX_SECRET: WECHAT_ACCOUNT.secret };
@@ -89,7 +90,7 @@ describe('WeChat, Weibo and RSS positions crawled through the crawler role into 
     await iso.cleanup();
   });
 
-  const ingestItems = async () => (await queues.ingest.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])).map((j) => ({ id: j.id!, item: j.data.item }));
+  const ingestItems = async () => (await queues.ingest.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])).map((j) => ({ id: j.id!, item: (j.data as { item: CollectedItem }).item }));
   const reportsOf = (id: string) => eventually(async () => reports.get(id), 60_000, `a crawl report of ${id}`);
 
   it('schedules every crawled kind and never the push source', async () => {

@@ -18,10 +18,12 @@ import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { createTestDesk } from '../support/alerting-harness.js';
 import { EsEventStore, EsSignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
-import { postIdOf } from '../../pipeline/ingest/normalize.js';
+import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
+import { ingestBatchJobs } from '../../pipeline/ingest/ingest-batch.js';
+import type { IngestOutcome } from '../../pipeline/ingest/ingest-path.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
-import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
+import { RedisDeadLetters, type DeadLetter } from '../../pipeline/redis/dead-letters.js';
 
 function item(n: number, over: Partial<CollectedItem> = {}): CollectedItem {
   return {
@@ -39,6 +41,7 @@ function item(n: number, over: Partial<CollectedItem> = {}): CollectedItem {
 /** The worker role as `qianshao worker` wires it, but talking to Elasticsearch through a proxy the test can cut. */
 async function startWorker(iso: ReturnType<typeof isolation>, esUrl: string, ingestConcurrency: number) {
   const redis = createRedis(iso.redisUrl);
+  const stagesRedis = createRedis(iso.redisUrl, { autoPipelining: true });
   const es = createEsClient({ url: esUrl, indexPrefix: iso.indexPrefix });
   const names = indexNames(iso.indexPrefix);
   const queues = createQueues(redis, iso.redisPrefix);
@@ -48,7 +51,7 @@ async function startWorker(iso: ReturnType<typeof isolation>, esUrl: string, ing
   const log = createLogger('silent');
   const rules = RulesRegistry.load(path.join(configDir, 'rules'), { log });
   const ingest = wireIngest({
-    redis,
+    redis: stagesRedis,
     prefix: iso.redisPrefix,
     segment: createSegmenter(rules.current().ruleSet.words),
     classify: createClassifier(() => rules.current()),
@@ -76,14 +79,22 @@ async function startWorker(iso: ReturnType<typeof isolation>, esUrl: string, ing
   return {
     queues,
     deadLetters,
+    redis,
     async close() {
       await role.close();
       rules.close();
       await queues.close();
       await es.close();
       redis.disconnect();
+      stagesRedis.disconnect();
     },
   };
+}
+
+/** The dead letters of a batch job's items (by their ingest ids, or their place in the batch). */
+async function lettersOf(deadLetters: RedisDeadLetters, batch: ReturnType<typeof ingestBatchJobs>[number]): Promise<DeadLetter[]> {
+  const ids = new Set(batch.data.items.map((i) => ingestJobIdOf(i)));
+  return (await deadLetters.list(1000)).letters.filter((l) => ids.has(l.id) || l.id.startsWith(`${batch.opts.jobId}-`));
 }
 
 async function enqueue(queues: Queues, items: CollectedItem[]): Promise<void> {
@@ -141,8 +152,9 @@ describe('losing nothing: Elasticsearch outages and poison items', () => {
         90_000,
         'every post indexed after Elasticsearch returned',
       );
-      const after = await worker.queues.ingest.getJobCounts('completed', 'failed');
-      expect(after).toEqual({ completed: 200, failed: 0 });
+      // A job whose write reached Elasticsearch just as it was cut off is retried after its wait.
+      await eventually(async () => ((await worker.queues.ingest.getJobCounts('completed')).completed === 200 ? true : undefined), 60_000, 'every job completed');
+      expect(await worker.queues.ingest.getJobCounts('completed', 'failed')).toEqual({ completed: 200, failed: 0 });
       expect((await worker.deadLetters.list(10)).total).toBe(0);
       // Posts with hits reached alert evaluation with their event.
       await eventually(async () => ((await worker.queues.alert.getJobCounts('completed')).completed === 20 ? true : undefined), 30_000, 'alert jobs');
@@ -175,6 +187,76 @@ describe('losing nothing: Elasticsearch outages and poison items', () => {
       expect(letters[0]!.reason).toContain('collectedAt');
       expect((letters[0]!.data as { item: CollectedItem }).item.platformId).toBe('m2999');
       expect((await worker.queues.ingest.getJobCounts('failed')).failed).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+  it('a poison item in a batch job is dead-lettered alone, and its batch-mates are indexed and the batch completes', async () => {
+    const worker = await startWorker(iso, proxy.url, 4);
+    try {
+      const good = Array.from({ length: 9 }, (_, i) => item(3000 + i));
+      const poison = { ...item(3999), collectedAt: 'yesterday' };
+      const [batch] = ingestBatchJobs([...good.slice(0, 5), poison, ...good.slice(5)]);
+      await worker.queues.ingest.addBulk([batch!]);
+      await eventually(async () => ((await worker.queues.ingest.getJobState(batch!.opts.jobId)) === 'completed' ? true : undefined), 60_000, 'the batch job');
+      const ids = await indexedIds();
+      expect(good.filter((g) => !ids.has(postIdOf(g)))).toEqual([]);
+      const letters = await lettersOf(worker.deadLetters, batch!);
+      expect(letters).toHaveLength(1);
+      // As the one-item job it would have been, so a replay queues it alone.
+      expect(letters[0]).toMatchObject({ id: `${batch!.opts.jobId}-5`, queue: 'ingest', name: 'item', code: 'invalid_item', attempts: 1 });
+      expect(letters[0]!.reason).toContain('collectedAt');
+      expect((letters[0]!.data as { item: CollectedItem }).item.platformId).toBe('m3999');
+      const job = await worker.queues.ingest.getJob(batch!.opts.jobId);
+      expect(job?.returnvalue).toMatchObject({ deadLettered: 1 });
+      expect((job?.returnvalue as { outcomes: IngestOutcome[] }).outcomes).toHaveLength(9);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a batch job cut off by an Elasticsearch outage half-way shrinks to the items still owed, waits, and indexes each item once', async () => {
+    const worker = await startWorker(iso, proxy.url, 4);
+    try {
+      const items = Array.from({ length: 80 }, (_, i) => item(4000 + i, { text: `第${4000 + i}号留言：${'城东菜市场'.repeat(1 + (i % 5))}第${i}摊位${i % 3 === 0 ? '缺斤少两' : '价格公道'}，编号${i * 7919}。` }));
+      const [batch] = ingestBatchJobs(items);
+      await worker.queues.ingest.addBulk([batch!]);
+      await eventually(
+        async () => {
+          const ids = await indexedIds();
+          return items.some((i) => ids.has(postIdOf(i))) ? true : undefined;
+        },
+        30_000,
+        'the first items of the batch',
+      );
+      await proxy.stop();
+      const owedItems = async () => ((await worker.queues.ingest.getJob(batch!.opts.jobId))?.data as { items: CollectedItem[] }).items;
+      await eventually(async () => ((await owedItems()).length < items.length ? true : undefined), 30_000, 'the batch to shrink');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(['waiting', 'active', 'prioritized']).toContain(await worker.queues.ingest.getJobState(batch!.opts.jobId));
+      expect(await lettersOf(worker.deadLetters, batch!)).toEqual([]);
+      const owed = await owedItems();
+      expect(owed.length).toBeGreaterThan(0);
+
+      await proxy.start();
+      await eventually(async () => ((await worker.queues.ingest.getJobState(batch!.opts.jobId)) === 'completed' ? true : undefined), 90_000, 'the batch job after Elasticsearch returned');
+      const ids = await indexedIds();
+      expect(items.filter((i) => !ids.has(postIdOf(i)))).toEqual([]);
+      expect(await lettersOf(worker.deadLetters, batch!)).toEqual([]);
+      // The retry ran only the items owed, each as new: nothing done before was done again.
+      const job = await worker.queues.ingest.getJob(batch!.opts.jobId);
+      const outcomes = (job?.returnvalue as { outcomes: IngestOutcome[] }).outcomes;
+      expect(outcomes.map((o) => o.postId).sort()).toEqual(owed.map((i) => postIdOf(i)).sort());
+      // Every post is a member of exactly one event.
+      const ours = new Set(items.map((i) => postIdOf(i)));
+      let counted = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await worker.redis.scan(cursor, 'MATCH', `${iso.redisPrefix}:event:{*}:posts`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) counted += (await worker.redis.smembers(key)).filter((id) => ours.has(id)).length;
+      } while (cursor !== '0');
+      expect(counted).toBe(items.length);
     } finally {
       await worker.close();
     }

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { CollectedItemSchema, type CollectedItem } from '../../core/posts/collected-item.js';
+import { QianshaoError, UnavailableError } from '../../core/errors.js';
+import type { IngestJob } from '../queues.js';
+import type { RedisDeadLetters } from '../redis/dead-letters.js';
+import { ingestJobIdOf } from './normalize.js';
+import type { IngestOutcome } from './ingest-path.js';
+
+/** Items per batch job: a page of a push or a bench load, small enough that one slow item holds back little. */
+export const INGEST_BATCH_SIZE = 100;
+
+/**
+ * Batch jobs for `items`, at most `size` items each, items that occur twice kept once. A batch's id
+ * is derived from its items' ids, so the same batch queued again finds the existing job.
+ */
+export function ingestBatchJobs(items: readonly CollectedItem[], size = INGEST_BATCH_SIZE): { name: 'items'; data: { items: CollectedItem[] }; opts: { jobId: string } }[] {
+  const seen = new Set<string>();
+  const unique = items.filter((item) => {
+    const id = ingestJobIdOf(item);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  const jobs = [];
+  for (let i = 0; i < unique.length; i += size) {
+    const chunk = unique.slice(i, i + size);
+    const hash = createHash('sha256');
+    for (const item of chunk) hash.update(ingestJobIdOf(item)).update('\u0000');
+    jobs.push({ name: 'items' as const, data: { items: chunk }, opts: { jobId: `batch-${hash.digest('hex').slice(0, 40)}` } });
+  }
+  return jobs;
+}
+
+/** What the processor needs of a BullMQ job. */
+export interface IngestQueueJob {
+  id?: string | undefined;
+  data: IngestJob;
+  attemptsMade: number;
+  opts: { attempts?: number };
+  updateData(data: IngestJob): Promise<void>;
+}
+
+export interface IngestJobDeps {
+  ingest(raw: unknown): Promise<IngestOutcome>;
+  deadLetters: RedisDeadLetters;
+  /** Items in flight at once in this process, over all jobs (the bulk indexer batches their writes). */
+  itemsInFlight: number;
+}
+
+/**
+ * Runs `ingest` jobs. A one-item job throws as the item does (the worker dead-letters or retries
+ * it). A batch job keeps every guarantee per item:
+ * - a poison item (a non-retryable error) is dead-lettered alone, as the one-item job it would have
+ *   been (id = the item's ingest job id, so a replay queues it as such); its batch-mates go on;
+ * - when items fail for a while (Elasticsearch down, another retryable error), the batch shrinks to
+ *   the items still owed and is retried (a dependency outage waits without spending an attempt);
+ *   the items done before are not touched again, and even a crash before the shrink only makes
+ *   them dedupe as duplicates, since every stage is idempotent per item;
+ * - on its last attempt, the items that still fail are dead-lettered alone and the batch completes.
+ */
+export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueueJob) => Promise<unknown> {
+  const limit = createLimiter(deps.itemsInFlight);
+  return async (job) => {
+    if ('item' in job.data) return limit(() => deps.ingest((job.data as { item: CollectedItem }).item));
+    const items = job.data.items;
+    // Once a dependency is down, the items not started yet are owed at once instead of each waiting to fail.
+    let outage: UnavailableError | undefined;
+    const settled = await Promise.allSettled(
+      items.map((item) =>
+        limit(async () => {
+          if (outage) throw outage;
+          try {
+            return await deps.ingest(item);
+          } catch (err) {
+            if (err instanceof UnavailableError) outage ??= err;
+            throw err;
+          }
+        }),
+      ),
+    );
+    const owed: { item: CollectedItem; err: unknown }[] = [];
+    const outcomes: IngestOutcome[] = [];
+    const attempts = job.attemptsMade + 1;
+    const lastAttempt = attempts >= (job.opts.attempts ?? 1);
+    for (const [index, result] of settled.entries()) {
+      if (result.status === 'fulfilled') {
+        outcomes.push(result.value);
+        continue;
+      }
+      const err: unknown = result.reason;
+      const permanent = err instanceof QianshaoError && !err.retryable;
+      if (permanent || (lastAttempt && !(err instanceof UnavailableError))) {
+        await deps.deadLetters.add({
+          id: letterIdOf(items[index], `${job.id}-${index}`),
+          queue: 'ingest',
+          name: 'item',
+          data: { item: items[index] },
+          code: permanent ? (err as QianshaoError).code : 'attempts_exhausted',
+          reason: err instanceof Error ? err.message : String(err),
+          attempts,
+          failedAt: new Date().toISOString(),
+        });
+      } else owed.push({ item: items[index]!, err });
+    }
+    if (owed.length === 0) return { outcomes, deadLettered: items.length - outcomes.length };
+    if (owed.length < items.length) await job.updateData({ items: owed.map((o) => o.item) });
+    // An outage anywhere in the batch makes the whole batch wait for the dependency.
+    throw owed.find((o) => o.err instanceof UnavailableError)?.err ?? owed[0]!.err;
+  };
+}
+
+/** A dead letter of a batch's item carries the item's own ingest job id, or its place in the batch when the item is malformed. */
+function letterIdOf(item: unknown, place: string): string {
+  const parsed = CollectedItemSchema.safeParse(item);
+  return parsed.success ? ingestJobIdOf(parsed.data) : place;
+}
+
+/** At most `max` calls run at once; the rest wait in arrival order. */
+function createLimiter(max: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (run) => {
+    if (running < max) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over, not re-counted
+    try {
+      return await run();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
