@@ -36,6 +36,12 @@ export const SaveRuleBodySchema = z
     expectedVersion: z.number().int().positive().optional(),
   })
   .strict();
+export const CreateRuleBodySchema = z
+  .object({
+    yaml: PACK_YAML,
+    reason: z.string().trim().min(1, 'say why the pack is added').max(2_000),
+  })
+  .strict();
 export const RevertRuleBodySchema = z
   .object({
     /** The version whose text becomes the next version. */
@@ -93,6 +99,16 @@ export function ruleRoutes(deps: { rules: () => PostClassifier; versions: RulePa
   router.post('/rules/validate', requirePermission('rules.read'), (req, res) => {
     const { yaml } = parseBody(ValidateRuleBodySchema, req.body);
     res.json(validatePackYaml(yaml));
+  });
+
+  router.post('/rules', requirePermission('rules.write'), async (req, res, next) => {
+    const body = parseBody(CreateRuleBodySchema, req.body);
+    try {
+      const created = await deps.versions.create(body.yaml, { reason: body.reason, actor: actorOf(req), ...(req.requestId ? { requestId: req.requestId } : {}) });
+      res.status(201).setHeader('ETag', `"${created.version}"`).json(created);
+    } catch (err) {
+      answerProblems(err, res, next);
+    }
   });
 
   router.get('/rules/:packId', requirePermission('rules.read'), async (req, res) => {
@@ -184,6 +200,14 @@ export const ruleRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/rules', tag: 'rules', summary: '生效的规则包（编号、版本、内容哈希、最近保存人）与监测方案' },
   { method: 'post', path: '/rules/validate', tag: 'rules', summary: '校验规则包 YAML：通过，或逐条问题（行、列、字段；方案表达式另给方案编号、词组与位置）', body: ValidateRuleBodySchema },
   { method: 'post', path: '/rules/try', tag: 'rules', summary: '试运行未保存的规则包：样例文本与近 N 天帖文', body: TryRuleBodySchema, responses: { '400': '规则包有问题（problems 逐条给出行与字段）' } },
+  {
+    method: 'post',
+    path: '/rules',
+    tag: 'rules',
+    summary: '新建规则包（编号取自 YAML，版本从 1 开始；需说明原因；留痕；各进程即时生效）',
+    body: CreateRuleBodySchema,
+    responses: { '201': '新建的规则包（版本 1）', '400': '规则包有问题，未保存（problems 逐条给出行、列与字段）', '409': '已有同编号的规则包' },
+  },
   { method: 'get', path: '/rules/:packId', tag: 'rules', summary: '规则包当前版本（含 YAML）', params: PackParamsSchema },
   {
     method: 'put',

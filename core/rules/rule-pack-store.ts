@@ -8,7 +8,7 @@ export interface RulePackVersion {
   hash: string;
   yaml: string;
   /** `seed`: read from config/rules/; `edit`: saved through the API; `revert`: a copy of an older version. */
-  origin: 'seed' | 'edit' | 'revert';
+  origin: 'seed' | 'create' | 'edit' | 'revert';
   savedAt: string;
   /** A username, or `config` for a seed. */
   savedBy: string;

@@ -129,6 +129,36 @@ export class RulePackVersions {
     return found;
   }
 
+  /**
+   * A new pack from the API: its id is the YAML's, it starts at version 1 (whatever the YAML says),
+   * and like any pack saved through the API it is not overridden by a file of the same id later.
+   * 400 (nothing saved) when invalid, 409 when a pack with that id exists.
+   */
+  async create(yaml: string, options: Omit<SaveOptions, 'expectedVersion'>): Promise<RulePackVersion> {
+    const draft = parseRulePack(yaml, 'pack.yaml');
+    const file = `${draft.id}.yaml`;
+    const existing = await this.deps.store.head(draft.id);
+    if (existing) throw new ConflictError(`rule pack ${draft.id} already exists (version ${existing.version}); edit it instead`, 'rule_pack_exists');
+    const text = draft.version === 1 ? yaml : setPackVersion(yaml, 1);
+    const saved: RulePackVersion = { ...this.record(parseRulePack(text, file), text, 'create', options.actor.id), reason: options.reason };
+    try {
+      await this.deps.store.add(saved);
+    } catch (err) {
+      if (err instanceof ConflictError) throw new ConflictError(`rule pack ${draft.id} was created by someone else at the same moment`, 'rule_pack_exists');
+      throw err;
+    }
+    await this.deps.audit.record({
+      actor: options.actor,
+      entity: { type: 'rule_pack', id: saved.packId },
+      action: 'rule_pack.create',
+      after: { version: saved.version, hash: saved.hash },
+      reason: options.reason,
+      ...(options.requestId ? { requestId: options.requestId } : {}),
+    });
+    await this.deps.announce({ packId: saved.packId, version: saved.version });
+    return saved;
+  }
+
   /** Saves `yaml` as the next version of `packId`. 400 (nothing saved) when invalid, 404 for an unknown pack, 409 when stale. */
   async save(packId: string, yaml: string, options: SaveOptions): Promise<RulePackVersion> {
     const pack = parseRulePack(yaml, `${packId}.yaml`);

@@ -72,6 +72,29 @@ describe('editing a rule pack in Chromium', () => {
     await page.close();
   });
 
+  it('a section chief creates a new pack, which is in force at once and listed with its first version', async () => {
+    const { page, errors } = await openPage(browser, { width: 1600, height: 1000 });
+    await logIn(page, url, 'chief');
+    await page.goto(new URL('/rules', url).toString());
+    await page.getByRole('button', { name: '新建规则包' }).click();
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    const editor = page.getByLabel('规则包 YAML');
+    await editor.fill('id: hotline-words\nname: 热线新词\nversion: 1\nlevel: 2\ncategory: 负面\nterms:\n  - 拖欠工资\n');
+    await page.getByRole('button', { name: '新建并生效' }).click();
+    await page.getByText('请填写新建原因').waitFor();
+    await page.getByLabel('新建原因').fill('热线反映集中');
+    await page.getByRole('button', { name: '新建并生效' }).click();
+    await page.getByText('已新建规则包 hotline-words').waitFor();
+    await page.getByRole('button', { name: '热线新词' }).waitFor();
+    const first = page.locator('.rule-versions .el-table__body tr').first();
+    await first.getByText('v1').waitFor();
+    expect(await first.textContent()).toContain('在线新建');
+    // From now on it is edited like any pack.
+    await page.getByRole('button', { name: '保存为新版本' }).waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a duty officer sees the rules read-only', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, url, 'duty');

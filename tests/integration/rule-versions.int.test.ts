@@ -247,6 +247,30 @@ describe('rule packs: versions saved through the API', () => {
     expect(byAction('rule_pack.revert')).toEqual([expect.objectContaining({ before: expect.objectContaining({ version: 2 }), after: expect.objectContaining({ version: 3, revertOf: 1 }), reason: '误报太多' })]);
   });
 
+  it('creates a new pack over the API: version 1, in force at once, audited; a second pack with that id is refused', async () => {
+    const yaml = 'id: hotline\nname: 热线新词\nversion: 7\nlevel: 2\ncategory: 负面\nterms: [拖欠工资]\n';
+    expect((await call('POST', '/rules', { yaml, reason: '热线反映集中' }, 'duty')).status).toBe(403);
+    expect((await call('POST', '/rules', { yaml })).status).toBe(400);
+    const bad = await call('POST', '/rules', { yaml: yaml.replace('level: 2', 'level: 9'), reason: '热线反映集中' });
+    expect(bad.status).toBe(400);
+    expect((bad.json.error as { problems: unknown[] }).problems).toEqual([expect.objectContaining({ line: 4, field: 'level' })]);
+
+    const created = await call('POST', '/rules', { yaml, reason: '热线反映集中' });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ packId: 'hotline', version: 1, origin: 'create', savedBy: 'u-chief', reason: '热线反映集中' });
+    expect(created.json.yaml).toContain('version: 1');
+    await eventually(async () => (apiSync.registry.current().classify({ text: '公司拖欠工资三个月' }).terms.includes('拖欠工资') ? true : undefined), 10_000, 'the new pack in force');
+
+    const again = await call('POST', '/rules', { yaml, reason: '重复新建' });
+    expect(again.status).toBe(409);
+    expect((again.json.error as { code: string }).code).toBe('rule_pack_exists');
+    expect(await versionNumbers('hotline')).toEqual([1]);
+    const records = await audit.list({ entityType: 'rule_pack', entityId: 'hotline' });
+    expect(records).toEqual([expect.objectContaining({ action: 'rule_pack.create', after: expect.objectContaining({ version: 1 }), reason: '热线反映集中' })]);
+    // It is edited like any other pack.
+    expect((await call('PUT', '/rules/hotline', { yaml: `${yaml.replace('version: 7', 'version: 1')}`.replace('[拖欠工资]', '[拖欠工资, 讨薪]'), reason: '加词' }, 'chief', { 'If-Match': '1' })).status).toBe(200);
+  });
+
   it('after a restart the saved version stays in force; a changed file of a pack nobody edited adds a version', async () => {
     writeFileSync(path.join(dir, 'local.yaml'), LOCAL.replace('强拆', '强征'));
     writeFileSync(path.join(dir, 'other.yaml'), OTHER.replace('噪音扰民', '夜间施工'));

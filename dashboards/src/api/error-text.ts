@@ -22,6 +22,7 @@ const ERROR_TEXT: Record<string, string> = {
   rule_pack_invalid: '规则包内容不符合要求',
   rule_pack_version: '规则包已被他人保存了新版本，请重新载入后再改',
   rule_pack_unchanged: '规则包内容没有变化，无需保存',
+  rule_pack_exists: '已有同编号的规则包，请打开它编辑',
   elasticsearch_unavailable: '检索服务暂不可用，请稍后重试',
   redis_unavailable: '队列服务暂不可用，请稍后重试',
   unavailable: '服务暂不可用，请稍后重试',
