@@ -25,7 +25,7 @@ export function jiebaDictDir(): string {
 }
 
 /** Version of the stored form; bump when the build or the layout changes. */
-const STORED_FORMAT = 1;
+const STORED_FORMAT = 2;
 const FILES = ['jieba.dict.utf8', 'user.dict.utf8', 'idf.utf8', 'stop_words.utf8'] as const;
 
 /**
@@ -62,9 +62,9 @@ export function loadJiebaDictionary(dir: string = jiebaDictDir(), storeDir: stri
 
 /** Stored form: a Float64 header (format, min and median weight, mean IDF, states), then the arrays. */
 function encodeDictionary({ words, minWeight, medianWeight, averageIdf }: JiebaDictionary): Buffer {
-  const { classOf, records, weight, idf, flags } = words.toArrays();
-  const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, weight.length);
-  return Buffer.concat([header, weight, idf, records, classOf, flags].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  const { classOf, records, idf, flags } = words.toArrays();
+  const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, idf.length);
+  return Buffer.concat([header, idf, records, classOf, flags].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
 }
 
 function decodeDictionary(bytes: Buffer): JiebaDictionary {
@@ -79,13 +79,12 @@ function decodeDictionary(bytes: Buffer): JiebaDictionary {
   const [format, minWeight, medianWeight, averageIdf, states] = new Float64Array(take(40));
   if (format !== STORED_FORMAT || !Number.isInteger(states)) throw new Error('stored dictionary has another format');
   const n = states!;
-  const weight = new Float64Array(take(8 * n));
   const idf = new Float64Array(take(8 * n));
-  const records = new Int32Array(take(8 * n));
+  const records = new Int32Array(take(16 * n));
   const classOf = new Uint16Array(take(2 * 65536));
   const flags = new Uint8Array(take(n));
   if (offset !== bytes.byteLength) throw new Error('stored dictionary has trailing bytes');
-  return { words: WordDictionary.fromArrays({ classOf, records, weight, idf, flags }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
+  return { words: WordDictionary.fromArrays({ classOf, records, idf, flags }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
 }
 
 /** Builds the dictionary from jieba's files. */

@@ -5,7 +5,7 @@
  *
  * Layout: the trie built from the shipped dictionary is a double array (Aoe), as in the rule
  * matcher: the child of state s on alphabet id c is slot base[s] + c when check[base[s] + c] = s;
- * check and base share one record so a step reads one cache line. Words added later (the domain
+ * check, base and the word's weight share one 16-byte record, so a step reads one cache line. Words added later (the domain
  * terms, as `nodejieba.insertWord` adds them) are grafted: a state whose path goes on past the
  * double array is flagged, and its further edges live in a small map; grafted states take slots
  * after the double array's, so every per-state array is indexed the same way.
@@ -25,7 +25,6 @@ export interface WordFacts {
 export interface WordArrays {
   classOf: Uint16Array;
   records: Int32Array;
-  weight: Float64Array;
   idf: Float64Array;
   flags: Uint8Array;
 }
@@ -42,10 +41,13 @@ const BIG_WINDOW = 4096;
 export class WordDictionary {
   /** Code unit → alphabet id (0 = in no word of the double array). */
   readonly classOf: Uint16Array;
-  /** Per state s: check at 2s (parent state, -1 free), base at 2s + 1. */
+  /**
+   * Per state s, 16 bytes: check at 4s (parent state, -1 free), base at 4s + 1, and in
+   * {@link weights} at 2s + 1 the weight of the segmentation word ending there, else 0.
+   */
   records: Int32Array;
-  /** Per state: the word's weight when a segmentation word ends there, else 0. */
-  weight: Float64Array;
+  /** The records as Float64 (weights at odd indices). */
+  weights: Float64Array;
   /** Per state: IDF of the word ending there, NaN when unknown. */
   idf: Float64Array;
   flags: Uint8Array;
@@ -57,10 +59,10 @@ export class WordDictionary {
   private constructor(parts: WordArrays) {
     this.classOf = parts.classOf;
     this.records = parts.records;
-    this.weight = parts.weight;
+    this.weights = new Float64Array(parts.records.buffer, parts.records.byteOffset, parts.records.length / 2);
     this.idf = parts.idf;
     this.flags = parts.flags;
-    this.used = parts.weight.length;
+    this.used = parts.idf.length;
   }
 
   /** Builds the trie of dictionary lines. */
@@ -76,12 +78,12 @@ export class WordDictionary {
     const order = sortWords(words);
     const sorted = Array.from(order, (k) => words[k]!);
     const { check, base, stateOf, size } = buildDoubleArray(sorted, classOf, units.length);
-    const records = new Int32Array(size * 2);
+    const records = new Int32Array(size * 4);
     for (let s = 0; s < size; s++) {
-      records[2 * s] = check[s]!;
-      records[2 * s + 1] = base[s]!;
+      records[4 * s] = check[s]!;
+      records[4 * s + 1] = base[s]!;
     }
-    const dictionary = new WordDictionary({ classOf, records, weight: new Float64Array(size), idf: new Float64Array(size).fill(NaN), flags: new Uint8Array(size) });
+    const dictionary = new WordDictionary({ classOf, records, idf: new Float64Array(size).fill(NaN), flags: new Uint8Array(size) });
     const rankOf = new Int32Array(words.length);
     order.forEach((k, rank) => (rankOf[k] = rank));
     for (let k = 0; k < words.length; k++) {
@@ -94,8 +96,8 @@ export class WordDictionary {
   /** The arrays of a dictionary without grafts, to store them (see {@link fromArrays}). */
   toArrays(): WordArrays {
     if (this.grafts.size > 0) throw new Error('a dictionary with added words is not stored');
-    const { classOf, records, weight, idf, flags } = this;
-    return { classOf, records, weight, idf, flags };
+    const { classOf, records, idf, flags } = this;
+    return { classOf, records, idf, flags };
   }
 
   static fromArrays(arrays: WordArrays): WordDictionary {
@@ -109,13 +111,13 @@ export class WordDictionary {
 
   /** Bytes held in typed arrays. */
   get bytes(): number {
-    return this.records.byteLength + this.weight.byteLength + this.idf.byteLength + this.flags.byteLength + this.classOf.byteLength;
+    return this.records.byteLength + this.idf.byteLength + this.flags.byteLength + this.classOf.byteLength;
   }
 
   /** The state after `unit` from `state`, or -1. */
   private next(state: number, unit: number): number {
-    const t = this.records[2 * state + 1]! + this.classOf[unit]!;
-    if (this.records[2 * t] === state) return t;
+    const t = this.records[4 * state + 1]! + this.classOf[unit]!;
+    if (this.records[4 * t] === state) return t;
     if ((this.flags[state]! & GRAFTED) === 0) return -1;
     return this.grafts.get(state * 65536 + unit) ?? -1;
   }
@@ -145,7 +147,7 @@ export class WordDictionary {
   }
 
   private set(state: number, fact: WordFact, value: number): void {
-    if (fact === 'weight') this.weight[state] = value;
+    if (fact === 'weight') this.weights[2 * state + 1] = value;
     else if (fact === 'idf') this.idf[state] = value;
     else this.flags[state]! |= STOP_WORD;
   }
@@ -153,15 +155,13 @@ export class WordDictionary {
   /** A fresh state after every slot in use: no double-array step reaches it (its check stays -1). */
   private allocate(): number {
     const s = this.used++;
-    if (s >= this.weight.length) {
-      const size = Math.max(16, Math.ceil(this.weight.length * 1.25));
-      const records = new Int32Array(size * 2).fill(-1);
+    if (s >= this.idf.length) {
+      const size = Math.max(16, Math.ceil(this.idf.length * 1.25));
+      const records = new Int32Array(size * 4);
       records.set(this.records);
-      for (let k = this.weight.length; k < size; k++) records[2 * k + 1] = 0;
+      for (let k = this.idf.length; k < size; k++) records[4 * k] = -1;
       this.records = records;
-      const weight = new Float64Array(size);
-      weight.set(this.weight);
-      this.weight = weight;
+      this.weights = new Float64Array(records.buffer, 0, size * 2);
       const idf = new Float64Array(size).fill(NaN);
       idf.set(this.idf);
       this.idf = idf;

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import nodejieba from 'nodejieba';
+import { loadJiebaDictionary, type JiebaDictionary } from '../../core/segment/jieba-dictionary.js';
+import { WordCutter } from '../../core/segment/word-cutter.js';
+import { STOP_WORD } from '../../core/segment/word-dictionary.js';
 
 export interface Segmentation {
   /** Every word in order, joined by single spaces (whitespace-free tokens; punctuation kept). */
@@ -14,37 +13,93 @@ export interface Segmentation {
 
 const KEYWORDS = 10;
 
-let dictionaryLoaded = false;
-let keywordModel: { idf: Map<string, number>; averageIdf: number; stop: Set<string> } | undefined;
+/** One dictionary per process, as nodejieba kept: domain terms added by any segmenter reach all. */
+let dictionary: JiebaDictionary | undefined;
 
 /**
- * jieba's own IDF table and stop words, read once per process. Keywords are scored here from the
- * one cut rather than by `nodejieba.extract`, which cuts the text a second time (it was 60 % of
- * the segment stage's time); the scoring is jieba's: tf × idf, unknown words at the mean idf,
- * single characters and stop words left out.
+ * Segments with our own jieba (core/segment: the words of nodejieba's `cut`, in-process); domain
+ * terms (every lexicon term) are added like `nodejieba.insertWord` adds them, at the dictionary's
+ * median weight, so that "暴力执法" stays one word instead of 暴力 + 执法. Calling again adds more
+ * terms to the process's dictionary.
+ *
+ * Keywords are jieba's TF-IDF scoring from the one cut: tf × idf, unknown words at the mean idf,
+ * single characters and stop words left out. Words are counted by their dictionary state (a token
+ * of two or more code units is a dictionary word or one surrogate pair), so a text's distinct
+ * words cost one string each.
  */
-function loadKeywordModel(): NonNullable<typeof keywordModel> {
-  if (keywordModel) return keywordModel;
-  const require = createRequire(import.meta.url);
-  const dict = path.join(path.dirname(require.resolve('nodejieba/package.json')), 'submodules', 'cppjieba', 'dict');
-  const idf = new Map<string, number>();
-  let sum = 0;
-  for (const line of readFileSync(path.join(dict, 'idf.utf8'), 'utf8').split('\n')) {
-    const space = line.lastIndexOf(' ');
-    if (space <= 0) continue;
-    const value = Number(line.slice(space + 1));
-    if (!Number.isFinite(value)) continue;
-    idf.set(line.slice(0, space), value);
-    sum += value;
-  }
-  const stop = new Set(
-    readFileSync(path.join(dict, 'stop_words.utf8'), 'utf8')
-      .split('\n')
-      .map((w) => w.trim())
-      .filter(Boolean),
-  );
-  keywordModel = { idf, averageIdf: idf.size > 0 ? sum / idf.size : 1, stop };
-  return keywordModel;
+export function createSegmenter(domainTerms: readonly string[]): (text: string) => Segmentation {
+  dictionary ??= loadJiebaDictionary();
+  const jieba = dictionary;
+  for (const term of domainTerms) jieba.words.insert(term, 'weight', jieba.medianWeight);
+  const cutter = new WordCutter(jieba);
+  let units = new Uint16Array(1024);
+  return (text) => {
+    const count = cutter.cut(text);
+    const { ends, states } = cutter;
+    // The tokens string is written as code units and decoded once (a rope of slices costs twice as much).
+    if (units.length < 2 * text.length || (units.length > 1 << 17 && units.length > 8 * text.length)) units = new Uint16Array(Math.max(1024, 2 * text.length));
+    let written = 0;
+    /** Distinct tokens of two or more code units, first seen first, with their state and count. */
+    const words: string[] = [];
+    const wordState: number[] = [];
+    const wordCount: number[] = [];
+    const indexOf = new Map<number, number>();
+    let start = 0;
+    for (let k = 0; k < count; k++) {
+      const end = ends[k]!;
+      // The token as `trim()` leaves it.
+      let from = start;
+      let to = end;
+      while (from < to && isTrimmed(text.charCodeAt(from))) from++;
+      while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--;
+      if (to > from) {
+        if (written > 0) units[written++] = 0x20;
+        for (let p = from; p < to; p++) units[written++] = text.charCodeAt(p);
+      }
+      if (end - start >= 2) {
+        const state = states[k]!;
+        // A token without a state is one character in no word: a surrogate pair, keyed by its code point.
+        const key = state >= 0 ? state : -1 - text.codePointAt(start)!;
+        const seen = indexOf.get(key);
+        if (seen !== undefined) wordCount[seen]!++;
+        else {
+          indexOf.set(key, words.length);
+          words.push(text.slice(start, end));
+          wordState.push(state);
+          wordCount.push(1);
+        }
+      }
+      start = end;
+    }
+    const tokens = UTF16.decode(units.subarray(0, written));
+
+    // Keywords: the best scores, the earlier word first among equal ones (a stable sort's top).
+    const { flags, idf } = jieba.words;
+    const keywords: string[] = [];
+    const keywordScore: number[] = [];
+    let kept = 0;
+    for (let d = 0; d < words.length; d++) {
+      const w = words[d]!;
+      const state = wordState[d]!;
+      if (state >= 0 && (flags[state]! & STOP_WORD) === 0 && !isSingleCharacter(w)) {
+        const value = idf[state]!;
+        const score = wordCount[d]! * (Number.isNaN(value) ? jieba.averageIdf : value);
+        if (keywords.length < KEYWORDS || score > keywordScore[KEYWORDS - 1]!) {
+          let at = Math.min(keywords.length, KEYWORDS - 1);
+          for (; at > 0 && keywordScore[at - 1]! < score; at--) {
+            keywords[at] = keywords[at - 1]!;
+            keywordScore[at] = keywordScore[at - 1]!;
+          }
+          keywords[at] = w;
+          keywordScore[at] = score;
+        }
+      }
+      // Whitespace around one character is no word.
+      if (!(isTrimmed(w.charCodeAt(0)) || isTrimmed(w.charCodeAt(w.length - 1))) || w.trim().length >= 2) words[kept++] = w;
+    }
+    words.length = kept;
+    return { tokens, words, keywords };
+  };
 }
 
 /** Length in characters (code points), as jieba counts a "single word". */
@@ -52,49 +107,10 @@ function isSingleCharacter(word: string): boolean {
   return word.length === 1 || (word.length === 2 && word.codePointAt(0)! > 0xffff);
 }
 
-/**
- * nodejieba keeps one dictionary per process; domain terms (every lexicon term) are added to it so
- * that "暴力执法" stays one word instead of 暴力 + 执法. Calling again adds more terms.
- */
-export function createSegmenter(domainTerms: readonly string[]): (text: string) => Segmentation {
-  if (!dictionaryLoaded) {
-    nodejieba.load();
-    dictionaryLoaded = true;
-  }
-  for (const term of domainTerms) nodejieba.insertWord(term);
-  const { idf, averageIdf, stop } = loadKeywordModel();
-  return (text) => {
-    // One map: first-seen order gives the words, counts give the term frequencies.
-    let tokens = '';
-    const tf = new Map<string, number>();
-    for (const w of nodejieba.cut(text)) {
-      // Only whitespace needs trimming; jieba's words of CJK text never carry it.
-      const token = hasOuterSpace(w) ? w.trim() : w;
-      if (token.length === 0) continue;
-      tokens = tokens.length === 0 ? token : `${tokens} ${token}`;
-      tf.set(w, (tf.get(w) ?? 0) + 1);
-    }
-    const words: string[] = [];
-    const scored: [string, number][] = [];
-    for (const [w, n] of tf) {
-      if (w.length >= 2 && (!hasOuterSpace(w) || w.trim().length >= 2)) words.push(w);
-      if (isSingleCharacter(w) || stop.has(w)) continue;
-      scored.push([w, n * (idf.get(w) ?? averageIdf)]);
-    }
-    const keywords = scored
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, KEYWORDS)
-      .map(([w]) => w);
-    return { tokens, words, keywords };
-  };
-}
+const UTF16 = new TextDecoder('utf-16le');
 
-/** Whether `trim()` would change the word: its first or last code unit is whitespace (or a line terminator / BOM). */
-function hasOuterSpace(w: string): boolean {
-  return w.length > 0 && (isSpace(w.charCodeAt(0)) || isSpace(w.charCodeAt(w.length - 1)));
-}
-
-function isSpace(c: number): boolean {
-  if (c > 0x20 && c < 0x80) return false;
-  return c <= 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff || c === 0x85;
+/** Whether `String.prototype.trim` removes the code unit: white space and line terminators. */
+function isTrimmed(c: number): boolean {
+  if (c > 0x20 && c < 0xa0) return false;
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

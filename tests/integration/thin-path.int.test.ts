@@ -65,7 +65,7 @@ describe('one thin path: a post on the unit website becomes an alert', () => {
 
     const detail = await get<{ posts: { text: string; words: string[]; sourceId: string }[] }>(`/api/alerts/${alert.id}`);
     expect(detail.posts.some((p) => p.text.includes('暴力执法'))).toBe(true);
-    // nodejieba with the lexicon as user dictionary keeps the term whole.
+    // The segmenter, with the lexicon added as user words, keeps the term whole.
     expect(detail.posts.some((p) => p.words.includes('暴力执法'))).toBe(true);
 
     const es = new Client({ node: iso.esUrl });

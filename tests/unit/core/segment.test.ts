@@ -2,16 +2,21 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nodejieba from 'nodejieba';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVIEW_CORPORA, dataDir, readLabelledCsv } from '../../../bench/corpora.js';
+import { configDir } from '../../../core/paths.js';
+import { loadRulePacks } from '../../../core/rules/rule-pack.js';
+import { compileRuleSet } from '../../../core/rules/rule-set.js';
 import { jiebaDictDir, loadJiebaDictionary } from '../../../core/segment/jieba-dictionary.js';
 import { WordCutter } from '../../../core/segment/word-cutter.js';
+import { createSegmenter } from '../../../pipeline/ingest/segment.js';
 import { ARTICLES, COMMENTS, MESSAGES, PLANTED_PARAGRAPHS } from '../../fixtures/demo-site/content.js';
 import { FEED_ENTRIES } from '../../fixtures/demo-site/feed-content.js';
 import { weiboPosts } from '../../fixtures/demo-site/weibo-content.js';
+import { createNodejiebaSegmenter } from '../../support/nodejieba-segmenter.js';
 
 /**
- * Parity with nodejieba (the oracle): the same words for real
+ * Parity with nodejieba (the segmenter we replaced, kept as the oracle): the same words for real
  * text — the demo site's articles, notices, posts, comments and messages always, and the review corpora of
  * ../shared/data (19,753 reviews) where they are present — and for mixed text.
  */
@@ -55,6 +60,8 @@ function differing<T>(texts: string[], ours: (t: string) => T, oracle: (t: strin
   return out;
 }
 
+const lexicon = [...compileRuleSet(loadRulePacks(path.join(configDir, 'rules'))).words, 'iPhone', '中国', '𠮷野家', 'Ａ股', '区块链技术', '新冠 疫情'];
+
 describe('our jieba cut against nodejieba.cut', () => {
   const cutter = new WordCutter(loadJiebaDictionary());
   const cut = (text: string) => {
@@ -76,6 +83,39 @@ describe('our jieba cut against nodejieba.cut', () => {
   });
 });
 
+describe('the ingest segmenter against the nodejieba one it replaced', () => {
+  // Made when the cut's tests have run: both dictionaries are process-wide and the lexicon joins them.
+  let ours: ReturnType<typeof createSegmenter>;
+  let oracle: ReturnType<typeof createNodejiebaSegmenter>;
+  beforeAll(() => {
+    ours = createSegmenter(lexicon);
+    oracle = createNodejiebaSegmenter(lexicon);
+  });
+
+  it('gives the same tokens, words and keywords with the lexicon added as user words', () => {
+    const texts = [...fixtureTexts, ...corpusTexts, ...mixedTexts.filter((t) => asUtf8Sees([t])[0] === t)];
+    expect(differing(texts, ours, oracle)).toEqual([]);
+  });
+
+  it.each([
+    ['a lexicon term not in the dictionary stays whole', '城管暴力执法引发不满', '暴力执法'],
+    ['a term with latin letters stays whole', '新款iPhone发布', 'iPhone'],
+    ['a term with a character outside the BMP stays whole', '去𠮷野家吃饭', '𠮷野家'],
+  ])('%s', (_name, text, word) => {
+    expect(ours(text).words).toContain(word);
+    expect(ours(text)).toEqual(oracle(text));
+  });
+
+  it('adds terms of a later call to the same process-wide dictionary, like insertWord', () => {
+    const before = createSegmenter([]);
+    expect(before('青山县舆情快报').words).not.toContain('舆情快报');
+    createSegmenter(['舆情快报']);
+    createNodejiebaSegmenter(['舆情快报']);
+    expect(before('青山县舆情快报').words).toContain('舆情快报');
+    expect(before('青山县舆情快报')).toEqual(oracle('青山县舆情快报'));
+  });
+});
+
 describe('the stored dictionary', () => {
   const store = mkdtempSync(path.join(tmpdir(), 'qs-segment-'));
   afterAll(() => rmSync(store, { recursive: true, force: true }));
@@ -87,6 +127,6 @@ describe('the stored dictionary', () => {
     expect(read.medianWeight).toBe(built.medianWeight);
     expect(read.averageIdf).toBe(built.averageIdf);
     expect(Buffer.compare(Buffer.from(read.words.toArrays().records.buffer), Buffer.from(built.words.toArrays().records.buffer))).toBe(0);
-    expect(Buffer.compare(Buffer.from(read.words.toArrays().weight.buffer), Buffer.from(built.words.toArrays().weight.buffer))).toBe(0);
+    expect(Buffer.compare(Buffer.from(read.words.toArrays().idf.buffer), Buffer.from(built.words.toArrays().idf.buffer))).toBe(0);
   });
 });
