@@ -92,12 +92,14 @@ async function dropPrefix(prefix: string): Promise<void> {
   await es.indices.deleteIndexTemplate({ name: `${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
 }
 
-async function rawBulk(docs: IndexedPost[]): Promise<number> {
+/** Raw bulk docs/s, and Elasticsearch CPU per document while loading (the whole node). */
+async function rawBulk(docs: IndexedPost[]): Promise<{ rate: number; esCpuMs: number }> {
   const prefix = `qsbench-raw-${randomBytes(3).toString('hex')}`;
   const names = indexNames(prefix);
   await ensureIndices(es, names);
   const batches: IndexedPost[][] = [];
   for (let i = 0; i < docs.length; i += 500) batches.push(docs.slice(i, i + 500));
+  const esBefore = await esCpuMs();
   const started = performance.now();
   let next = 0;
   const lane = async () => {
@@ -109,11 +111,12 @@ async function rawBulk(docs: IndexedPost[]): Promise<number> {
   };
   await Promise.all([lane(), lane()]);
   const seconds = (performance.now() - started) / 1000;
+  const esUsed = (await esCpuMs()) - esBefore;
   await es.indices.refresh({ index: names.posts });
   const count = (await es.count({ index: names.posts })).count;
   await dropPrefix(prefix);
   if (count !== docs.length) throw new Error(`raw bulk: ${count} of ${docs.length} documents indexed`);
-  return docs.length / seconds;
+  return { rate: docs.length / seconds, esCpuMs: esUsed / docs.length };
 }
 
 /** CPU seconds the Redis server has used so far (all its clients: on a shared Redis others' work counts too). */
@@ -240,13 +243,13 @@ async function main(): Promise<void> {
   const perPost: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const loadBefore = load();
-    const r = RAW ? await rawBulk(docs) : NaN;
+    const { rate: r, esCpuMs: rawEsMs } = RAW ? await rawBulk(docs) : { rate: NaN, esCpuMs: NaN };
     raw.push(r);
     const p = await pipeline(list);
     piped.push(p.rate);
     perPost.push(p.workerCpuMs + p.redisCpuMs);
     console.log(
-      `round ${round} (load ${loadBefore} → ${load()}): raw bulk ${r.toFixed(0)} docs/s | pipeline ${p.rate.toFixed(0)} posts/s (${(p.rate / r).toFixed(2)} of raw) | ` +
+      `round ${round} (load ${loadBefore} → ${load()}): raw bulk ${r.toFixed(0)} docs/s (Elasticsearch ${rawEsMs.toFixed(3)} ms CPU per doc) | pipeline ${p.rate.toFixed(0)} posts/s (${(p.rate / r).toFixed(2)} of raw) | ` +
         `CPU per post: worker ${p.workerCpuMs.toFixed(3)} ms (${(p.cpuShare * 100).toFixed(0)} % of a core), Redis ${p.redisCpuMs.toFixed(3)} ms, Elasticsearch ${p.esCpuMs.toFixed(3)} ms | ` +
         `${p.events} events | queueing ${p.enqueueRate.toFixed(0)} jobs/s`,
     );
