@@ -1,11 +1,14 @@
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import ElementPlus from 'unplugin-element-plus/vite';
 import { fileURLToPath } from 'node:url';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [vue()],
+  // Each Element Plus component brings its own stylesheet, so a page's CSS chunk holds only what
+  // it uses and the first paint waits for the base styles alone, not the whole 370 KB library.
+  plugins: [vue(), ElementPlus({})],
   build: {
     outDir: fileURLToPath(new URL('../dist/dashboards', import.meta.url)),
     emptyOutDir: true,

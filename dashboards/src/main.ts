@@ -1,5 +1,5 @@
 import { createApp } from 'vue';
-import 'element-plus/dist/index.css';
+import 'element-plus/theme-chalk/base.css';
 import './styles/app.css';
 import App from './App.vue';
 import { router } from './router.js';
