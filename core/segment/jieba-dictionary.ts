@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { repoRoot } from '../paths.js';
@@ -25,7 +25,7 @@ export function jiebaDictDir(): string {
 }
 
 /** Version of the stored form; bump when the build or the layout changes. */
-const STORED_FORMAT = 2;
+const STORED_FORMAT = 3;
 const FILES = ['jieba.dict.utf8', 'user.dict.utf8', 'idf.utf8', 'stop_words.utf8'] as const;
 
 /**
@@ -54,17 +54,19 @@ export function loadJiebaDictionary(dir: string = jiebaDictDir(), storeDir: stri
     const temp = `${stored}.${process.pid}.tmp`;
     writeFileSync(temp, encodeDictionary(built));
     renameSync(temp, stored);
+    // Arrays of earlier dictionary files or formats are never read again.
+    for (const f of readdirSync(storeDir)) if (/^jieba-[0-9a-f]{16}\.bin$/.test(f) && f !== path.basename(stored)) rmSync(path.join(storeDir, f), { force: true });
   } catch {
     // Not writable: the next process builds too.
   }
   return built;
 }
 
-/** Stored form: a Float64 header (format, min and median weight, mean IDF, states), then the arrays. */
+/** Stored form: a Float64 header (format, min and median weight, mean IDF, array lengths), then the arrays. */
 function encodeDictionary({ words, minWeight, medianWeight, averageIdf }: JiebaDictionary): Buffer {
-  const { classOf, records, idf, flags } = words.toArrays();
-  const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, idf.length);
-  return Buffer.concat([header, idf, records, classOf, flags].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  const { classOf, records, weights, idfs } = words.toArrays();
+  const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, records.length / 4, weights.length, idfs.length);
+  return Buffer.concat([header, weights, idfs, records, classOf].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
 }
 
 function decodeDictionary(bytes: Buffer): JiebaDictionary {
@@ -76,15 +78,14 @@ function decodeDictionary(bytes: Buffer): JiebaDictionary {
     offset += length;
     return out;
   };
-  const [format, minWeight, medianWeight, averageIdf, states] = new Float64Array(take(40));
-  if (format !== STORED_FORMAT || !Number.isInteger(states)) throw new Error('stored dictionary has another format');
-  const n = states!;
-  const idf = new Float64Array(take(8 * n));
-  const records = new Int32Array(take(16 * n));
+  const [format, minWeight, medianWeight, averageIdf, states, weightCount, idfCount] = new Float64Array(take(56));
+  if (format !== STORED_FORMAT) throw new Error('stored dictionary has another format');
+  const weights = new Float64Array(take(8 * weightCount!));
+  const idfs = new Float64Array(take(8 * idfCount!));
+  const records = new Int32Array(take(16 * states!));
   const classOf = new Uint16Array(take(2 * 65536));
-  const flags = new Uint8Array(take(n));
   if (offset !== bytes.byteLength) throw new Error('stored dictionary has trailing bytes');
-  return { words: WordDictionary.fromArrays({ classOf, records, idf, flags }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
+  return { words: WordDictionary.fromArrays({ classOf, records, weights, idfs }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
 }
 
 /** Builds the dictionary from jieba's files. */

@@ -1,5 +1,5 @@
 import type { JiebaDictionary } from './jieba-dictionary.js';
-import { GRAFTED } from './word-dictionary.js';
+import { BASE, CHECK, GRAFTED, IDF, WEIGHT } from './word-dictionary.js';
 
 /**
  * jieba's cut as nodejieba's `cut(text)` runs it: cppjieba's MixSegment with `hmm` false (nodejieba
@@ -62,7 +62,7 @@ export class WordCutter {
   /** Best route over text[from, to): for each position, the length and state of the first word. */
   private route(text: string, from: number, to: number): void {
     const { words, minWeight } = this.dictionary;
-    const { classOf, records, weights, flags } = words;
+    const { classOf, records, weights } = words;
     const { score, length, state } = this;
     score[to] = 0;
     for (let i = to - 1; i >= from; i--) {
@@ -82,15 +82,15 @@ export class WordCutter {
       let bestState = -1;
       for (; j < to; ) {
         const unit = text.charCodeAt(j);
-        let t = records[4 * s + 1]! + classOf[unit]!;
-        if (records[4 * t] !== s) {
-          t = (flags[s]! & GRAFTED) === 0 ? -1 : words.graft(s, unit);
+        let t = records[4 * s + BASE]! + classOf[unit]!;
+        if (records[4 * t + CHECK] !== s) {
+          t = (records[4 * s + IDF]! & GRAFTED) === 0 ? -1 : words.graft(s, unit);
           if (t < 0) break;
         }
         s = t;
         j++;
         if (j - i < single) continue;
-        const w = weights[2 * s + 1]!;
+        const w = weights[records[4 * s + WEIGHT]!]!;
         if (j - i === single) {
           bestScore = score[j]! + (w !== 0 ? w : minWeight);
           if (w !== 0) bestState = s;

@@ -5,7 +5,8 @@
  *
  * Layout: the trie built from the shipped dictionary is a double array (Aoe), as in the rule
  * matcher: the child of state s on alphabet id c is slot base[s] + c when check[base[s] + c] = s;
- * check, base and the word's weight share one 16-byte record, so a step reads one cache line. Words added later (the domain
+ * check, base and what the state's word is share one 16-byte record, so a step reads one cache
+ * line. Words added later (the domain
  * terms, as `nodejieba.insertWord` adds them) are grafted: a state whose path goes on past the
  * double array is flagged, and its further edges live in a small map; grafted states take slots
  * after the double array's, so every per-state array is indexed the same way.
@@ -25,13 +26,21 @@ export interface WordFacts {
 export interface WordArrays {
   classOf: Uint16Array;
   records: Int32Array;
-  idf: Float64Array;
-  flags: Uint8Array;
+  /** Distinct weights, by index; index 0 is 0 (no segmentation word). */
+  weights: Float64Array;
+  /** Distinct IDFs, by index; index 0 is NaN (unknown). */
+  idfs: Float64Array;
 }
 
-/** Flags per state: a stop word ends here; edges go on in the graft map. */
-export const STOP_WORD = 1;
-export const GRAFTED = 2;
+/** Record fields: check, base, weight index, and IDF index with the flags above {@link IDF_INDEX}. */
+export const CHECK = 0;
+export const BASE = 1;
+export const WEIGHT = 2;
+export const IDF = 3;
+export const IDF_INDEX = 0xffffff;
+/** Flags in the IDF field: a stop word ends here; edges go on in the graft map. */
+export const STOP_WORD = 1 << 24;
+export const GRAFTED = 1 << 25;
 
 /** Placement heuristics of the double-array build (the matcher's, for a larger alphabet). */
 const DENSE_SPAN = 20;
@@ -42,15 +51,18 @@ export class WordDictionary {
   /** Code unit → alphabet id (0 = in no word of the double array). */
   readonly classOf: Uint16Array;
   /**
-   * Per state s, 16 bytes: check at 4s (parent state, -1 free), base at 4s + 1, and in
-   * {@link weights} at 2s + 1 the weight of the segmentation word ending there, else 0.
+   * Per state s, one 16-byte record at 4s: check (parent state, -1 free), base, the index of the
+   * weight of the segmentation word ending there in {@link weights}, and the index of its IDF in
+   * {@link idfs} with its flags. Weights and IDFs take a few thousand distinct values (jieba's
+   * frequencies and document counts), so indices keep everything a walk and the keyword scorer
+   * read in the record a step has already loaded.
    */
   records: Int32Array;
-  /** The records as Float64 (weights at odd indices). */
   weights: Float64Array;
-  /** Per state: IDF of the word ending there, NaN when unknown. */
-  idf: Float64Array;
-  flags: Uint8Array;
+  idfs: Float64Array;
+  /** Index of each value in {@link weights} / {@link idfs}, to add words. */
+  private readonly weightIndex = new Map<number, number>();
+  private readonly idfIndex = new Map<number, number>();
   /** Edges out of grafted states, keyed state × 65536 + code unit. */
   private readonly grafts = new Map<number, number>();
   /** States in use, double array and grafts. */
@@ -59,10 +71,11 @@ export class WordDictionary {
   private constructor(parts: WordArrays) {
     this.classOf = parts.classOf;
     this.records = parts.records;
-    this.weights = new Float64Array(parts.records.buffer, parts.records.byteOffset, parts.records.length / 2);
-    this.idf = parts.idf;
-    this.flags = parts.flags;
-    this.used = parts.idf.length;
+    this.weights = parts.weights;
+    this.idfs = parts.idfs;
+    this.weights.forEach((w, k) => this.weightIndex.set(w, k));
+    this.idfs.forEach((v, k) => k > 0 && this.idfIndex.set(v, k));
+    this.used = parts.records.length / 4;
   }
 
   /** Builds the trie of dictionary lines. */
@@ -80,10 +93,10 @@ export class WordDictionary {
     const { check, base, stateOf, size } = buildDoubleArray(sorted, classOf, units.length);
     const records = new Int32Array(size * 4);
     for (let s = 0; s < size; s++) {
-      records[4 * s] = check[s]!;
-      records[4 * s + 1] = base[s]!;
+      records[4 * s + CHECK] = check[s]!;
+      records[4 * s + BASE] = base[s]!;
     }
-    const dictionary = new WordDictionary({ classOf, records, idf: new Float64Array(size).fill(NaN), flags: new Uint8Array(size) });
+    const dictionary = new WordDictionary({ classOf, records, weights: Float64Array.of(0), idfs: Float64Array.of(NaN) });
     const rankOf = new Int32Array(words.length);
     order.forEach((k, rank) => (rankOf[k] = rank));
     for (let k = 0; k < words.length; k++) {
@@ -96,8 +109,8 @@ export class WordDictionary {
   /** The arrays of a dictionary without grafts, to store them (see {@link fromArrays}). */
   toArrays(): WordArrays {
     if (this.grafts.size > 0) throw new Error('a dictionary with added words is not stored');
-    const { classOf, records, idf, flags } = this;
-    return { classOf, records, idf, flags };
+    const { classOf, records, weights, idfs } = this;
+    return { classOf, records, weights, idfs };
   }
 
   static fromArrays(arrays: WordArrays): WordDictionary {
@@ -111,20 +124,19 @@ export class WordDictionary {
 
   /** Bytes held in typed arrays. */
   get bytes(): number {
-    return this.records.byteLength + this.idf.byteLength + this.flags.byteLength + this.classOf.byteLength;
+    return this.records.byteLength + this.weights.byteLength + this.idfs.byteLength + this.classOf.byteLength;
   }
 
   /** The state after `unit` from `state`, or -1. */
   private next(state: number, unit: number): number {
-    const t = this.records[4 * state + 1]! + this.classOf[unit]!;
-    if (this.records[4 * t] === state) return t;
-    if ((this.flags[state]! & GRAFTED) === 0) return -1;
-    return this.grafts.get(state * 65536 + unit) ?? -1;
+    const t = this.records[4 * state + BASE]! + this.classOf[unit]!;
+    if (this.records[4 * t + CHECK] === state) return t;
+    return this.graft(state, unit);
   }
 
-  /** Grafted edge out of `state` (flagged {@link GRAFTED}), or -1: the slow path of a walk. */
+  /** Grafted edge out of `state`, or -1: the slow path of a walk. */
   graft(state: number, unit: number): number {
-    return (this.flags[state]! & GRAFTED) === 0 ? -1 : (this.grafts.get(state * 65536 + unit) ?? -1);
+    return (this.records[4 * state + IDF]! & GRAFTED) === 0 ? -1 : (this.grafts.get(state * 65536 + unit) ?? -1);
   }
 
   /** Adds or overrides what one line says of a word (like cppjieba's `InsertUserWord`), grafting the states it lacks; returns its state. */
@@ -138,7 +150,7 @@ export class WordDictionary {
     }
     for (; i < word.length; i++) {
       const t = this.allocate();
-      this.flags[s]! |= GRAFTED;
+      this.records[4 * s + IDF]! |= GRAFTED;
       this.grafts.set(s * 65536 + word.charCodeAt(i), t);
       s = t;
     }
@@ -147,27 +159,35 @@ export class WordDictionary {
   }
 
   private set(state: number, fact: WordFact, value: number): void {
-    if (fact === 'weight') this.weights[2 * state + 1] = value;
-    else if (fact === 'idf') this.idf[state] = value;
-    else this.flags[state]! |= STOP_WORD;
+    const r = 4 * state;
+    if (fact === 'weight') this.records[r + WEIGHT] = value === 0 ? 0 : this.indexOf(value, this.weightIndex, 'weights');
+    else if (fact === 'idf') this.records[r + IDF] = (this.records[r + IDF]! & ~IDF_INDEX) | this.indexOf(value, this.idfIndex, 'idfs');
+    else this.records[r + IDF]! |= STOP_WORD;
+  }
+
+  /** The index of `value` in a value table, appended when new. */
+  private indexOf(value: number, index: Map<number, number>, table: 'weights' | 'idfs'): number {
+    const known = index.get(value);
+    if (known !== undefined) return known;
+    const k = this[table].length;
+    if (k > IDF_INDEX) throw new Error(`more than ${IDF_INDEX} distinct ${table}`);
+    const wider = new Float64Array(k + 1);
+    wider.set(this[table]);
+    wider[k] = value;
+    this[table] = wider;
+    index.set(value, k);
+    return k;
   }
 
   /** A fresh state after every slot in use: no double-array step reaches it (its check stays -1). */
   private allocate(): number {
     const s = this.used++;
-    if (s >= this.idf.length) {
-      const size = Math.max(16, Math.ceil(this.idf.length * 1.25));
+    if (4 * s >= this.records.length) {
+      const size = Math.max(16, Math.ceil((this.records.length / 4) * 1.25));
       const records = new Int32Array(size * 4);
       records.set(this.records);
-      for (let k = this.idf.length; k < size; k++) records[4 * k] = -1;
+      for (let k = this.records.length / 4; k < size; k++) records[4 * k + CHECK] = -1;
       this.records = records;
-      this.weights = new Float64Array(records.buffer, 0, size * 2);
-      const idf = new Float64Array(size).fill(NaN);
-      idf.set(this.idf);
-      this.idf = idf;
-      const flags = new Uint8Array(size);
-      flags.set(this.flags);
-      this.flags = flags;
     }
     return s;
   }

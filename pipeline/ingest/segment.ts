@@ -1,6 +1,6 @@
 import { loadJiebaDictionary, type JiebaDictionary } from '../../core/segment/jieba-dictionary.js';
 import { WordCutter } from '../../core/segment/word-cutter.js';
-import { STOP_WORD } from '../../core/segment/word-dictionary.js';
+import { IDF, IDF_INDEX, STOP_WORD } from '../../core/segment/word-dictionary.js';
 
 export interface Segmentation {
   /** Every word in order, joined by single spaces (whitespace-free tokens; punctuation kept). */
@@ -74,15 +74,16 @@ export function createSegmenter(domainTerms: readonly string[]): (text: string) 
     const tokens = UTF16.decode(units.subarray(0, written));
 
     // Keywords: the best scores, the earlier word first among equal ones (a stable sort's top).
-    const { flags, idf } = jieba.words;
+    const { records, idfs } = jieba.words;
     const keywords: string[] = [];
     const keywordScore: number[] = [];
     let kept = 0;
     for (let d = 0; d < words.length; d++) {
       const w = words[d]!;
       const state = wordState[d]!;
-      if (state >= 0 && (flags[state]! & STOP_WORD) === 0 && !isSingleCharacter(w)) {
-        const value = idf[state]!;
+      const facts = state >= 0 ? records[4 * state + IDF]! : STOP_WORD;
+      if ((facts & STOP_WORD) === 0 && !isSingleCharacter(w)) {
+        const value = idfs[facts & IDF_INDEX]!;
         const score = wordCount[d]! * (Number.isNaN(value) ? jieba.averageIdf : value);
         if (keywords.length < KEYWORDS || score > keywordScore[KEYWORDS - 1]!) {
           let at = Math.min(keywords.length, KEYWORDS - 1);
