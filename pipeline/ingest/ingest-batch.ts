@@ -10,10 +10,20 @@ import type { IngestOutcome } from './ingest-path.js';
 export const INGEST_BATCH_SIZE = 100;
 
 /**
+ * Completed batch jobs kept (with their items): as many items as the queue keeps of one-item jobs
+ * (10,000), not 10,000 batches of them. A batch re-sent after its job was removed is queued again
+ * and its items dedupe as duplicates at ingest.
+ */
+const BATCHES_KEPT = { age: 24 * 3600, count: 100 };
+
+/**
  * Batch jobs for `items`, at most `size` items each, items that occur twice kept once. A batch's id
  * is derived from its items' ids, so the same batch queued again finds the existing job.
  */
-export function ingestBatchJobs(items: readonly CollectedItem[], size = INGEST_BATCH_SIZE): { name: 'items'; data: { items: CollectedItem[] }; opts: { jobId: string } }[] {
+export function ingestBatchJobs(
+  items: readonly CollectedItem[],
+  size = INGEST_BATCH_SIZE,
+): { name: 'items'; data: { items: CollectedItem[] }; opts: { jobId: string; removeOnComplete: typeof BATCHES_KEPT } }[] {
   const seen = new Set<string>();
   const unique = items.filter((item) => {
     const id = ingestJobIdOf(item);
@@ -26,7 +36,7 @@ export function ingestBatchJobs(items: readonly CollectedItem[], size = INGEST_B
     const chunk = unique.slice(i, i + size);
     const hash = createHash('sha256');
     for (const item of chunk) hash.update(ingestJobIdOf(item)).update('\u0000');
-    jobs.push({ name: 'items' as const, data: { items: chunk }, opts: { jobId: `batch-${hash.digest('hex').slice(0, 40)}` } });
+    jobs.push({ name: 'items' as const, data: { items: chunk }, opts: { jobId: `batch-${hash.digest('hex').slice(0, 40)}`, removeOnComplete: BATCHES_KEPT } });
   }
   return jobs;
 }
@@ -79,12 +89,13 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
       ),
     );
     const owed: { item: CollectedItem; err: unknown }[] = [];
-    const outcomes: IngestOutcome[] = [];
+    // A batch's result is kept with the job: counts, not one outcome per item.
+    const decisions: Partial<Record<IngestOutcome['decision'], number>> = {};
     const attempts = job.attemptsMade + 1;
     const lastAttempt = attempts >= (job.opts.attempts ?? 1);
     for (const [index, result] of settled.entries()) {
       if (result.status === 'fulfilled') {
-        outcomes.push(result.value);
+        decisions[result.value.decision] = (decisions[result.value.decision] ?? 0) + 1;
         continue;
       }
       const err: unknown = result.reason;
@@ -102,7 +113,7 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
         });
       } else owed.push({ item: items[index]!, err });
     }
-    if (owed.length === 0) return { outcomes, deadLettered: items.length - outcomes.length };
+    if (owed.length === 0) return { items: items.length, decisions, deadLettered: items.length - Object.values(decisions).reduce((n, c) => n + c, 0) };
     if (owed.length < items.length) await job.updateData({ items: owed.map((o) => o.item) });
     // An outage anywhere in the batch makes the whole batch wait for the dependency.
     throw owed.find((o) => o.err instanceof UnavailableError)?.err ?? owed[0]!.err;
