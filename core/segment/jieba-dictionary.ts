@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { repoRoot } from '../paths.js';
-import { WordDictionary, type WordFact, type WordFacts } from './word-dictionary.js';
+import { PAIR_BYTES, WordDictionary, type WordFact, type WordFacts } from './word-dictionary.js';
 
 /**
  * jieba's shipped vocabulary (the files of nodejieba's cppjieba) with cppjieba's weights: a word's
@@ -25,7 +25,7 @@ export function jiebaDictDir(): string {
 }
 
 /** Version of the stored form; bump when the build or the layout changes. */
-const STORED_FORMAT = 3;
+const STORED_FORMAT = 4;
 const FILES = ['jieba.dict.utf8', 'user.dict.utf8', 'idf.utf8', 'stop_words.utf8'] as const;
 
 /**
@@ -64,9 +64,9 @@ export function loadJiebaDictionary(dir: string = jiebaDictDir(), storeDir: stri
 
 /** Stored form: a Float64 header (format, min and median weight, mean IDF, array lengths), then the arrays. */
 function encodeDictionary({ words, minWeight, medianWeight, averageIdf }: JiebaDictionary): Buffer {
-  const { classOf, records, weights, idfs } = words.toArrays();
+  const { classOf, records, weights, idfs, pairs } = words.toArrays();
   const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, records.length / 4, weights.length, idfs.length);
-  return Buffer.concat([header, weights, idfs, records, classOf].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  return Buffer.concat([header, weights, idfs, records, classOf, pairs].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
 }
 
 function decodeDictionary(bytes: Buffer): JiebaDictionary {
@@ -84,8 +84,9 @@ function decodeDictionary(bytes: Buffer): JiebaDictionary {
   const idfs = new Float64Array(take(8 * idfCount!));
   const records = new Int32Array(take(16 * states!));
   const classOf = new Uint16Array(take(2 * 65536));
+  const pairs = new Uint8Array(take(PAIR_BYTES));
   if (offset !== bytes.byteLength) throw new Error('stored dictionary has trailing bytes');
-  return { words: WordDictionary.fromArrays({ classOf, records, weights, idfs }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
+  return { words: WordDictionary.fromArrays({ classOf, records, weights, idfs, pairs }), minWeight: minWeight!, medianWeight: medianWeight!, averageIdf: averageIdf! };
 }
 
 /** Builds the dictionary from jieba's files. */

@@ -1,5 +1,5 @@
 import type { JiebaDictionary } from './jieba-dictionary.js';
-import { BASE, CHECK, GRAFTED, IDF, WEIGHT } from './word-dictionary.js';
+import { BASE, CHECK, GRAFTED, IDF, WEIGHT, pairBit } from './word-dictionary.js';
 
 /**
  * jieba's cut as nodejieba's `cut(text)` runs it: cppjieba's MixSegment with `hmm` false (nodejieba
@@ -62,7 +62,7 @@ export class WordCutter {
   /** Best route over text[from, to): for each position, the length and state of the first word. */
   private route(text: string, from: number, to: number): void {
     const { words, minWeight } = this.dictionary;
-    const { classOf, records, weights } = words;
+    const { classOf, records, weights, pairs } = words;
     const { score, length, state } = this;
     score[to] = 0;
     for (let i = to - 1; i >= from; i--) {
@@ -82,6 +82,11 @@ export class WordCutter {
       let bestState = -1;
       for (; j < to; ) {
         const unit = text.charCodeAt(j);
+        if (j === i + 1) {
+          // Most pairs of characters start no word: ask the cached filter before the records.
+          const bit = pairBit(c, unit);
+          if ((pairs[bit >>> 3]! & (1 << (bit & 7))) === 0) break;
+        }
         let t = records[4 * s + BASE]! + classOf[unit]!;
         if (records[4 * t + CHECK] !== s) {
           t = (records[4 * s + IDF]! & GRAFTED) === 0 ? -1 : words.graft(s, unit);

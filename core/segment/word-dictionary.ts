@@ -30,6 +30,17 @@ export interface WordArrays {
   weights: Float64Array;
   /** Distinct IDFs, by index; index 0 is NaN (unknown). */
   idfs: Float64Array;
+  /** A bit per hash of a word's first two code units (see {@link pairBit}). */
+  pairs: Uint8Array;
+}
+
+/** Bits of the first-pair filter: 128 KB, small enough to stay in cache. */
+const PAIR_BITS = 20;
+export const PAIR_BYTES = 1 << (PAIR_BITS - 3);
+
+/** The filter bit of two code units that start a word. */
+export function pairBit(first: number, second: number): number {
+  return (Math.imul(first, 0x9e3779b1) ^ Math.imul(second, 0x85ebca6b)) >>> (32 - PAIR_BITS);
 }
 
 /** Record fields: check, base, weight index, and IDF index with the flags above {@link IDF_INDEX}. */
@@ -60,6 +71,12 @@ export class WordDictionary {
   records: Int32Array;
   weights: Float64Array;
   idfs: Float64Array;
+  /**
+   * Whether any word starts with two given code units (a Bloom filter of one hash): a walk's
+   * second step lands anywhere in the records, and most pairs of text characters start no word,
+   * so the filter answers most of them from cache.
+   */
+  readonly pairs: Uint8Array;
   /** Index of each value in {@link weights} / {@link idfs}, to add words. */
   private readonly weightIndex = new Map<number, number>();
   private readonly idfIndex = new Map<number, number>();
@@ -73,6 +90,7 @@ export class WordDictionary {
     this.records = parts.records;
     this.weights = parts.weights;
     this.idfs = parts.idfs;
+    this.pairs = parts.pairs;
     this.weights.forEach((w, k) => this.weightIndex.set(w, k));
     this.idfs.forEach((v, k) => k > 0 && this.idfIndex.set(v, k));
     this.used = parts.records.length / 4;
@@ -96,7 +114,9 @@ export class WordDictionary {
       records[4 * s + CHECK] = check[s]!;
       records[4 * s + BASE] = base[s]!;
     }
-    const dictionary = new WordDictionary({ classOf, records, weights: Float64Array.of(0), idfs: Float64Array.of(NaN) });
+    const pairs = new Uint8Array(PAIR_BYTES);
+    for (const w of words) if (w.length >= 2) addPair(pairs, w);
+    const dictionary = new WordDictionary({ classOf, records, weights: Float64Array.of(0), idfs: Float64Array.of(NaN), pairs });
     const rankOf = new Int32Array(words.length);
     order.forEach((k, rank) => (rankOf[k] = rank));
     for (let k = 0; k < words.length; k++) {
@@ -109,8 +129,8 @@ export class WordDictionary {
   /** The arrays of a dictionary without grafts, to store them (see {@link fromArrays}). */
   toArrays(): WordArrays {
     if (this.grafts.size > 0) throw new Error('a dictionary with added words is not stored');
-    const { classOf, records, weights, idfs } = this;
-    return { classOf, records, weights, idfs };
+    const { classOf, records, weights, idfs, pairs } = this;
+    return { classOf, records, weights, idfs, pairs };
   }
 
   static fromArrays(arrays: WordArrays): WordDictionary {
@@ -124,7 +144,7 @@ export class WordDictionary {
 
   /** Bytes held in typed arrays. */
   get bytes(): number {
-    return this.records.byteLength + this.weights.byteLength + this.idfs.byteLength + this.classOf.byteLength;
+    return this.records.byteLength + this.weights.byteLength + this.idfs.byteLength + this.classOf.byteLength + this.pairs.byteLength;
   }
 
   /** The state after `unit` from `state`, or -1. */
@@ -141,6 +161,7 @@ export class WordDictionary {
 
   /** Adds or overrides what one line says of a word (like cppjieba's `InsertUserWord`), grafting the states it lacks; returns its state. */
   insert(word: string, fact: WordFact, value: number): number {
+    if (word.length >= 2) addPair(this.pairs, word);
     let s = 0;
     let i = 0;
     for (; i < word.length; i++) {
@@ -191,6 +212,11 @@ export class WordDictionary {
     }
     return s;
   }
+}
+
+function addPair(pairs: Uint8Array, word: string): void {
+  const bit = pairBit(word.charCodeAt(0), word.charCodeAt(1));
+  pairs[bit >>> 3]! |= 1 << (bit & 7);
 }
 
 /**
