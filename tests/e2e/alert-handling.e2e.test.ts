@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
-import { launchChromium, logIn, openPage, saveScreenshot } from '../support/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { useDashboardApp } from '../support/dashboard-app.js';
+import { logIn, openPage, saveScreenshot } from '../support/browser.js';
 
 /**
  * The whole handling of one alert through the dashboard, as a section chief does it, with the
  * keyboard: 签收 → 启动预案 → 完成步骤 → 回应 → 办结 → 转整改, then search for the post.
  */
 describe('handling an alert from the wall to the ledger in Chromium', () => {
-  const iso = isolation();
+  const env = useDashboardApp('all');
   const marker = `e2e${Date.now().toString(36)}`;
-  let app: AppProcess;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
-  let url: string;
-  let site: string;
   let alertPath: string;
   let staleRetries = 0;
 
@@ -58,32 +53,15 @@ describe('handling an alert from the wall to the ledger in Chromium', () => {
   }
 
   beforeAll(async () => {
-    const [apiPort, sitePort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${apiPort}/`;
-    site = `http://127.0.0.1:${sitePort}`;
-    app = runQianshao(['all', '--demo'], {
-      API_PORT: String(apiPort),
-      DEMO_SITE_PORT: String(sitePort),
-      REDIS_PREFIX: iso.redisPrefix,
-      ES_INDEX_PREFIX: iso.indexPrefix,
-    });
-    await waitForOutput(app, 'Dashboard:', 180_000);
-    browser = await launchChromium();
-    ({ page, errors } = await openPage(browser));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await iso.cleanup();
+    ({ page, errors } = await openPage(env.browser));
   });
 
   it('a post planted on the demo site becomes an alert on the wall, opened from the keyboard', async () => {
-    await logIn(page, url, 'chief');
-    await page.goto(new URL('/wall', url).toString());
+    await logIn(page, env.url, 'chief');
+    await page.goto(new URL('/wall', env.url).toString());
     await page.getByRole('heading', { name: '预警大屏' }).waitFor();
     const form = new URLSearchParams({ title: `${marker}食堂`, content: `学校食堂疑似食物中毒，多名学生送医。${marker}`, author: '家长' });
-    await fetch(`${site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
+    await fetch(`${env.site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
     const row = page.locator('tr.wall-row', { hasText: marker }).first();
     await row.waitFor({ timeout: 90_000 });
     expect(await row.textContent()).toContain('待签收');
@@ -222,7 +200,7 @@ describe('handling an alert from the wall to the ledger in Chromium', () => {
   });
 
   it('search finds the planted post with the matched words highlighted as text', async () => {
-    await page.goto(new URL('/search', url).toString());
+    await page.goto(new URL('/search', env.url).toString());
     await page.getByRole('textbox', { name: '检索词' }).fill(`食物中毒 ${marker}`);
     await page.keyboard.press('Enter');
     const hit = page.locator('.search-hit', { hasText: marker }).first();

@@ -1,41 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
-import { launchChromium, openPage, saveScreenshot } from '../support/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useDashboardApp } from '../support/dashboard-app.js';
+import { openPage, saveScreenshot } from '../support/browser.js';
 
 describe('the alert wall and alert detail in Chromium', () => {
-  const iso = isolation();
-  let app: AppProcess;
-  let browser: Browser;
+  const env = useDashboardApp('all');
   let page: Page;
   let errors: string[];
-  let url: string;
-  let site: string;
 
   beforeAll(async () => {
-    const [apiPort, sitePort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${apiPort}/`;
-    site = `http://127.0.0.1:${sitePort}`;
-    app = runQianshao(['all', '--demo'], {
-      API_PORT: String(apiPort),
-      DEMO_SITE_PORT: String(sitePort),
-      REDIS_PREFIX: iso.redisPrefix,
-      ES_INDEX_PREFIX: iso.indexPrefix,
-    });
-    await waitForOutput(app, 'Dashboard:');
-    browser = await launchChromium();
-    ({ page, errors } = await openPage(browser));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await iso.cleanup();
+    ({ page, errors } = await openPage(env.browser));
   });
 
   it('asks for a login under a strict CSP and says so in Chinese when the password is wrong', async () => {
-    const res = await page.goto(url);
+    const res = await page.goto(env.url);
     const csp = res?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
@@ -64,7 +42,7 @@ describe('the alert wall and alert detail in Chromium', () => {
     const reloads: string[] = [];
     page.on('framenavigated', (f) => f === page.mainFrame() && reloads.push(f.url()));
     const form = new URLSearchParams({ title: `${marker}食堂`, content: `学校食堂疑似食物中毒，多名学生送医。${marker}`, author: '家长' });
-    await fetch(`${site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
+    await fetch(`${env.site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
     const row = page.locator('tr.wall-row', { hasText: marker }).first();
     await row.waitFor({ timeout: 60_000 });
     expect(await row.getAttribute('class')).toContain('flash');
@@ -83,8 +61,8 @@ describe('the alert wall and alert detail in Chromium', () => {
   it('renders hostile crawled text as text: markup in a message never becomes an element or runs', async () => {
     const hostile = '<img src=x onerror="window.__pwned=1">集体上访<script>window.__pwned=2</script>';
     const form = new URLSearchParams({ title: '<b>求助</b>', content: hostile, author: '<i>网友</i>' });
-    await fetch(`${site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
-    await page.goto(url);
+    await fetch(`${env.site}/hdjl/lyb/submit`, { method: 'POST', body: form, redirect: 'manual' });
+    await page.goto(env.url);
     const row = page.locator('tr.wall-row', { hasText: '<b>求助</b>' }).first();
     await row.waitFor({ timeout: 60_000 });
     await row.focus();
@@ -99,7 +77,7 @@ describe('the alert wall and alert detail in Chromium', () => {
   });
 
   it('has a wall-display mode with large type and no controls', async () => {
-    await page.goto(new URL('/wall/display', url).toString());
+    await page.goto(new URL('/wall/display', env.url).toString());
     await page.locator('.wall-card').first().waitFor();
     expect(await page.locator('.wall-display button, .wall-display select, .wall-display input').count()).toBe(0);
     await saveScreenshot(page, 'wall-display');

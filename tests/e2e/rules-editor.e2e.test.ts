@@ -1,33 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
-import { launchChromium, logIn, openPage, saveScreenshot } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useDashboardApp } from '../support/dashboard-app.js';
+import { logIn, openPage, saveScreenshot } from '../support/browser.js';
 
 describe('editing a rule pack in Chromium', () => {
-  const iso = isolation();
-  let app: AppProcess;
-  let browser: Browser;
-  let url: string;
-
-  beforeAll(async () => {
-    const apiPort = await freePort();
-    url = `http://127.0.0.1:${apiPort}/`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(apiPort), REDIS_PREFIX: iso.redisPrefix, ES_INDEX_PREFIX: iso.indexPrefix });
-    await waitForOutput(app, 'Dashboard:');
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await iso.cleanup();
-  });
+  const env = useDashboardApp('api');
 
   it('a section chief edits a pack, sees the error at its line, fixes it, tries it, saves it and sees the new version', async () => {
-    const { page, errors } = await openPage(browser, { width: 1600, height: 1000 });
-    await logIn(page, url, 'chief');
-    await page.goto(new URL('/rules', url).toString());
+    const { page, errors } = await openPage(env.browser, { width: 1600, height: 1000 });
+    await logIn(page, env.url, 'chief');
+    await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '演示负面舆情词库' }).click();
     const editor = page.getByLabel('规则包 YAML');
     await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
@@ -73,9 +54,9 @@ describe('editing a rule pack in Chromium', () => {
   });
 
   it('a section chief creates a new pack, which is in force at once and listed with its first version', async () => {
-    const { page, errors } = await openPage(browser, { width: 1600, height: 1000 });
-    await logIn(page, url, 'chief');
-    await page.goto(new URL('/rules', url).toString());
+    const { page, errors } = await openPage(env.browser, { width: 1600, height: 1000 });
+    await logIn(page, env.url, 'chief');
+    await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '新建规则包' }).click();
     await page.getByRole('tab', { name: 'YAML' }).click();
     const editor = page.getByLabel('规则包 YAML');
@@ -96,9 +77,9 @@ describe('editing a rule pack in Chromium', () => {
   });
 
   it('a duty officer sees the rules read-only', async () => {
-    const { page, errors } = await openPage(browser);
-    await logIn(page, url, 'duty');
-    await page.goto(new URL('/rules', url).toString());
+    const { page, errors } = await openPage(env.browser);
+    await logIn(page, env.url, 'duty');
+    await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '演示负面舆情词库' }).click();
     const editor = page.getByLabel('规则包 YAML');
     await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
