@@ -1,21 +1,22 @@
 import type { JiebaDictionary } from './jieba-dictionary.js';
 import { BASE, CHECK, GRAFTED, IDF, WEIGHT, pairBit } from './word-dictionary.js';
 
+/** Route buffers up to this many positions are kept between texts. */
+const KEPT = 1 << 16;
+
 /**
  * jieba's cut as nodejieba's `cut(text)` runs it: cppjieba's MixSegment with `hmm` false (nodejieba
- * passes false unless asked), which is its MPSegment, so no HMM guesses words the dictionary lacks: the text is split at the separators space, tab, newline, ， and 。 (each its own
- * word); in every piece between them, the route of dictionary words with the greatest sum of
- * weights is taken, by dynamic programming from the piece's end, a character in no word costing
- * the minimum weight. Latin letters, digits and other symbols take part like any character: a run
- * of them not in the dictionary comes out one character per word, as nodejieba's does.
+ * passes false unless asked), which is its MPSegment, so no HMM guesses words the dictionary lacks.
+ * The text is split at the separators space, tab, newline, ， and 。 (each its own word); in every
+ * piece between them, the route of dictionary words with the greatest sum of weights is taken, by
+ * dynamic programming from the piece's end, a character in no word costing the minimum weight.
+ * Latin letters, digits and other symbols take part like any character: a run of them not in the
+ * dictionary comes out one character per word, as nodejieba's does.
  *
  * Ties go to the shorter first word, as cppjieba's strict comparison over its DAG does; positions
  * are UTF-16 code units here and characters (code points) there, so a surrogate pair moves as one.
  * Not one allocation per character: the route lives in reused typed arrays.
  */
-/** Route buffers up to this many positions are kept between texts. */
-const KEPT = 1 << 16;
-
 export class WordCutter {
   /** After {@link cut}: token k spans [ends[k - 1] (0 for k = 0), ends[k]). */
   ends = new Int32Array(256);

@@ -1,16 +1,3 @@
-/**
- * Every word the segmenter knows, as one trie over UTF-16 code units whose states carry what the
- * segmenter and the keyword scorer need: the word's log probability (cppjieba's weight), its IDF
- * and whether it is a stop word. A word is identified by its final state.
- *
- * Layout: the trie built from the shipped dictionary is a double array (Aoe), as in the rule
- * matcher: the child of state s on alphabet id c is slot base[s] + c when check[base[s] + c] = s;
- * check, base and what the state's word is share one 16-byte record, so a step reads one cache
- * line. Words added later (the domain
- * terms, as `nodejieba.insertWord` adds them) are grafted: a state whose path goes on past the
- * double array is flagged, and its further edges live in a small map; grafted states take slots
- * after the double array's, so every per-state array is indexed the same way.
- */
 /** What one dictionary line says about a word; lines are applied in order, a later one overriding. */
 export type WordFact = 'weight' | 'idf' | 'stop';
 
@@ -58,6 +45,18 @@ const DENSE_SPAN = 20;
 const BIG_NODE = 16;
 const BIG_WINDOW = 4096;
 
+/**
+ * Every word the segmenter knows, as one trie over UTF-16 code units whose states carry what the
+ * segmenter and the keyword scorer need: the word's log probability (cppjieba's weight), its IDF
+ * and whether it is a stop word. A word is identified by its final state.
+ *
+ * Layout: the trie built from the shipped dictionary is a double array (Aoe), as in the rule
+ * matcher: the child of state s on alphabet id c is slot base[s] + c when check[base[s] + c] = s;
+ * check, base and what the state's word is share one 16-byte record, so a step reads one cache
+ * line. Words added later (the domain terms, as `nodejieba.insertWord` adds them) are grafted: a
+ * state whose path goes on past the double array is flagged, and its further edges live in a small
+ * map; grafted states take records after the double array's, which no double-array step reaches.
+ */
 export class WordDictionary {
   /** Code unit → alphabet id (0 = in no word of the double array). */
   readonly classOf: Uint16Array;
@@ -140,11 +139,6 @@ export class WordDictionary {
   /** Number of states (double-array slots and grafted states). */
   get states(): number {
     return this.used;
-  }
-
-  /** Bytes held in typed arrays. */
-  get bytes(): number {
-    return this.records.byteLength + this.weights.byteLength + this.idfs.byteLength + this.classOf.byteLength + this.pairs.byteLength;
   }
 
   /** The state after `unit` from `state`, or -1. */
