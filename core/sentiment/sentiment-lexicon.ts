@@ -1,7 +1,8 @@
 /**
  * The sentiment lexicon: polar words with weights, negation words, degree words, contrast words and
- * Weibo emoticons. Written for this project (public-opinion vocabulary of posts, comments and 留言
- * plus everyday review language); weights are 1 (mild) to 3 (strong).
+ * Weibo emoticons. Written for this project (public-opinion vocabulary of posts, comments and 留言 —
+ * complaints, misconduct, and incidents that harm people — plus everyday review language); weights
+ * are 1 (mild) to 3 (strong).
  */
 function weighted(spec: Record<number, string>): Map<string, number> {
   const out = new Map<string, number>();
@@ -24,8 +25,12 @@ export const NEGATIVE_WORDS = weighted({
       隐患 危险 污染 噪音 扰民 堵塞 积水 塌陷 停水 停电 欠薪 拖欠 乱收费 乱罚款 不作为 慢作为 扯皮 刁难 冷漠 傲慢 态度差`,
   2: `很差 太差 垃圾 恶心 糟糕 差劲 离谱 坑 坑人 骗 骗人 欺骗 忽悠 黑心 无良 愤怒 气愤 生气 恼火 痛心 寒心 心寒 失职 渎职 违规 违法 违纪
       腐败 贪污 受贿 索贿 吃拿卡要 霸道 野蛮 粗暴 打人 殴打 强拆 强征 暴力 威胁 恐吓 侵占 克扣 挪用 造假 弄虚作假 欺压 欺负 冤 冤枉 维权
-      上访 堵路 围堵 示威 抗议 曝光 举报 黑幕 内幕 猫腻 潜规则 形式主义 官僚主义 懒政 庸政 怠政 踢皮球 门难进 脸难看 事难办 欺上瞒下`,
-  3: `极差 太垃圾 垃圾透顶 无法忍受 忍无可忍 草菅人命 丧尽天良 天理难容 官官相护 暴力执法 黑社会 欺男霸女 民怨沸腾`,
+      上访 堵路 围堵 示威 抗议 曝光 举报 黑幕 内幕 猫腻 潜规则 形式主义 官僚主义 懒政 庸政 怠政 踢皮球 门难进 脸难看 事难办 欺上瞒下
+      中毒 送医 送医院 去医院 进医院 住院 抢救 伤亡 死亡 身亡 遇难 丧生 受伤 重伤 致残 事故 车祸 火灾 起火 着火 爆炸 坍塌 倒塌 溺水 被困 失踪 猝死 自杀 轻生 跳楼
+      斗殴 打架 砍人 行凶 抢劫 盗窃 诈骗 非法集资 传销 跑路 烂尾 讨薪 被打 受害 辱骂 霸凌 虐待 性侵 猥亵 拐卖 泄露 泄漏 变质 发霉 假药
+      伪劣 有毒 超标 偷排 偷工减料 豆腐渣`,
+  3: `极差 太垃圾 垃圾透顶 无法忍受 忍无可忍 草菅人命 丧尽天良 天理难容 官官相护 暴力执法 黑社会 欺男霸女 民怨沸腾 食物中毒 群死群伤
+      重大事故 死伤`,
 });
 
 /** Negation flips a polar word that follows it in the same clause. */

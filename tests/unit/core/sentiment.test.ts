@@ -43,6 +43,16 @@ describe('sentiment', () => {
     expect(analyzer.analyze('今天是星期三', 'lexicon').label).toBe('neutral');
   });
 
+  // The Naive Bayes model learnt from product reviews; incidents that harm people must still read as negative.
+  it.each([
+    '学校食堂疑似食物中毒，多名学生送医。',
+    '听说实验小学食堂前天有学生食物中毒，好几个孩子去医院了',
+    '青山路一小区发生火灾，一人受伤被送往医院抢救',
+    '工地老板跑路了，几十个工人讨薪无门',
+  ])('an incident post is negative: %s', (text) => {
+    expect(analyzer.analyze(text).label).toBe('negative');
+  });
+
   it('ships a compact model trained in the repository', () => {
     const model = loadShippedModel();
     expect(model.vocabularySize).toBeGreaterThan(10_000);
