@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.js';
+import { layOutDoubleArray } from '../text/double-array.js';
 import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
 
 /**
@@ -78,10 +79,6 @@ const BASE = 1;
 const FAIL = 2;
 const MASK = 3;
 
-/** Placement heuristics of {@link buildDoubleArray}, chosen by measurement (build time against density). */
-const DENSE_SPAN = 20;
-const BIG_NODE = 16;
-const BIG_WINDOW = 4096;
 
 /** Hit buffer sizes (Int32 entries, three per hit): initial, and the most kept between scans. */
 const HIT_BUFFER_INITIAL = 3 * 256;
@@ -348,157 +345,12 @@ function buildDoubleArray(
   idOf: Uint16Array,
   alphabet: number,
 ): { records: Int32Array; outputOf: Int32Array; outputs: Int32Array; states: number } {
-  let capacity = 1024;
-  while (capacity < alphabet * 2 + 2) capacity <<= 1;
-  let check = new Int32Array(capacity).fill(-1);
-  let base = new Int32Array(capacity);
-  /** Free slots as a doubly linked list over 1..capacity-1 (slot 0 is the root). */
-  let nextFree = new Int32Array(capacity);
-  let prevFree = new Int32Array(capacity);
-  const link = (from: number, to: number) => {
-    for (let s = from; s < to; s++) {
-      nextFree[s] = s + 1;
-      prevFree[s] = s - 1;
-    }
-  };
-  link(1, capacity);
-  nextFree[capacity - 1] = 0;
-  prevFree[1] = 0;
-  let head = 1;
-  let tail = capacity - 1;
-  const grow = (need: number) => {
-    let size = capacity;
-    while (size <= need) size <<= 1;
-    const widen = (a: Int32Array, fill: number) => {
-      const b = new Int32Array(size).fill(fill);
-      b.set(a);
-      return b;
-    };
-    check = widen(check, -1);
-    base = widen(base, 0);
-    nextFree = widen(nextFree, 0);
-    prevFree = widen(prevFree, 0);
-    link(capacity, size);
-    nextFree[size - 1] = 0;
-    if (tail === 0) {
-      head = capacity;
-      prevFree[capacity] = 0;
-    } else {
-      nextFree[tail] = capacity;
-      prevFree[capacity] = tail;
-    }
-    tail = size - 1;
-    if (cursor === 0) cursor = capacity;
-    if (bigCursor === 0) bigCursor = capacity;
-    capacity = size;
-  };
-  const occupy = (s: number, parent: number) => {
-    check[s] = parent;
-    const p = prevFree[s]!;
-    const n = nextFree[s]!;
-    if (p === 0) head = n;
-    else nextFree[p] = n;
-    if (n === 0) tail = p;
-    else prevFree[n] = p;
-    if (s === cursor) cursor = n;
-    if (s === bigCursor) bigCursor = n;
-  };
-  /** The first free slot after `from`, walking the free list from free slot `e` (0: none left). */
-  const freeAfter = (from: number, e: number) => {
-    while (e !== 0 && e <= from) e = nextFree[e]!;
-    if (e === 0) {
-      e = Math.max(capacity, from + 1);
-      grow(e + alphabet + 1);
-    }
-    return e;
-  };
-  /**
-   * Free slots where searches for states with several children start (0: past the end). Single
-   * children take the first free slot from the head. A search that crossed a region at least
-   * 1 - 1/{@link DENSE_SPAN} full moves `cursor` past it (double-array tries do the same); states
-   * with {@link BIG_NODE} or more children, whose ids spread over most of the alphabet and fit
-   * nowhere in the packed front, search from `bigCursor`, which trails the last one placed by
-   * {@link BIG_WINDOW} slots. This keeps the build near-linear at a small cost in density.
-   */
-  let cursor = 1;
-  let bigCursor = 1;
-
-  /** Per queue entry: the key that ends at its state, or -1. */
-  const ownKey: number[] = [];
-  /** Breadth-first queue of (slot, lo, hi, depth); the slots in it are the BFS order. */
-  const queue: number[] = [0, 0, keys.length, 0];
-  const childIds: number[] = [];
-  const childLo: number[] = [];
-  for (let q = 0; q < queue.length; q += 4) {
-    const slot = queue[q]!;
-    let lo = queue[q + 1]!;
-    const hi = queue[q + 2]!;
-    const depth = queue[q + 3]!;
-    if (lo < hi && keys[lo]!.length === depth) ownKey.push(lo++);
-    else ownKey.push(-1);
-    if (lo === hi) continue;
-    childIds.length = 0;
-    childLo.length = 0;
-    let unit = -1;
-    let first = 0xffff;
-    let lastId = 0;
-    for (let k = lo; k < hi; k++) {
-      const c = keys[k]!.charCodeAt(depth);
-      if (c !== unit) {
-        unit = c;
-        const id = idOf[c]!;
-        childIds.push(id);
-        childLo.push(k);
-        if (id < first) first = id;
-        if (id > lastId) lastId = id;
-      }
-    }
-    childLo.push(hi);
-    // First fit over free slots: base = e - first, with every child slot free.
-    let b = 0;
-    if (slot !== 0 && childIds.length === 1) {
-      b = freeAfter(first, head) - first;
-    } else if (slot !== 0) {
-      const big = childIds.length >= BIG_NODE;
-      const start = big ? bigCursor : cursor;
-      const from = start > first ? start : 0;
-      let e = freeAfter(first, start);
-      let tries = 0;
-      for (;;) {
-        if (e === 0) {
-          e = capacity;
-          grow(capacity + alphabet + 1);
-        }
-        b = e - first;
-        if (b + lastId >= capacity) grow(b + lastId + 1);
-        let fits = true;
-        for (let j = 0; j < childIds.length; j++) {
-          if (check[b + childIds[j]!] !== -1) {
-            fits = false;
-            break;
-          }
-        }
-        if (fits) break;
-        tries++;
-        e = nextFree[e]!;
-      }
-      if (big) {
-        let c = Math.max(bigCursor, e - BIG_WINDOW, 1);
-        while (c < capacity && check[c] !== -1) c++;
-        bigCursor = c < capacity ? c : 0;
-      } else if (from !== 0 && tries * DENSE_SPAN <= e - from) {
-        cursor = e;
-      }
-    } else if (lastId >= capacity) {
-      grow(lastId + 1);
-    }
-    base[slot] = b;
-    for (let j = 0; j < childIds.length; j++) {
-      const child = b + childIds[j]!;
-      occupy(child, slot);
-      queue.push(child, childLo[j]!, childLo[j + 1]!, depth + 1);
-    }
-  }
+  const { check, base, capacity, order, stateOf } = layOutDoubleArray(keys, idOf, alphabet);
+  /** The key that ends at each state, or -1. */
+  const keyAt = new Int32Array(capacity).fill(-1);
+  stateOf.forEach((state, k) => {
+    if (state >= 0) keyAt[state] = k;
+  });
 
   // Room for base + any id past the last used slot, so a lookup never leaves the array.
   let used = 0;
@@ -518,19 +370,19 @@ function buildDoubleArray(
   }
   records[CHECK] = -1;
   records[MASK] = -1;
-  for (let q = 4; q < queue.length; q += 4) {
-    const t = queue[q]!;
+  for (let i = 1; i < order.length; i++) {
+    const t = order[i]!;
     const parent = check[t]!;
     records[(parent << 2) + MASK]! |= 1 << (t - base[parent]!);
   }
 
   // Failure links breadth-first; the scan follows them past states without children.
-  const states = queue.length / 4;
+  const states = order.length;
   const fail = new Int32Array(slots);
   /** Only the root and states with children have a base other than 0 (a child's slot is > its first id). */
   const hasChildren = (s: number) => s === 0 || base[s]! !== 0;
-  for (let q = 4; q < queue.length; q += 4) {
-    const t = queue[q]!;
+  for (let i = 1; i < order.length; i++) {
+    const t = order[i]!;
     const parent = check[t]!;
     if (parent === 0) continue;
     const c = t - base[parent]!;
@@ -545,8 +397,8 @@ function buildDoubleArray(
       f = fail[f]!;
     }
   }
-  for (let q = 4; q < queue.length; q += 4) {
-    const t = queue[q]!;
+  for (let i = 1; i < order.length; i++) {
+    const t = order[i]!;
     const f = fail[t]!;
     records[(t << 2) + FAIL] = hasChildren(f) ? f : records[(f << 2) + FAIL]!;
   }
@@ -555,10 +407,10 @@ function buildDoubleArray(
   // output has its base stored complemented (negative), so the scan learns it from the record.
   const outputOf = new Int32Array(slots).fill(END);
   const outputs: number[] = [];
-  for (let q = 4; q < queue.length; q += 4) {
-    const t = queue[q]!;
+  for (let i = 1; i < order.length; i++) {
+    const t = order[i]!;
     const suffixOut = outputOf[fail[t]!]!;
-    const own = ownKey[q >> 2]!;
+    const own = keyAt[t]!;
     if (own >= 0) {
       outputOf[t] = outputs.length;
       for (let k = groupStart[own]!; k < groupStart[own + 1]!; k++) outputs.push(groupTerms[k]!);

@@ -1,3 +1,5 @@
+import { layOutDoubleArray } from '../text/double-array.js';
+
 /** What one dictionary line says about a word; lines are applied in order, a later one overriding. */
 export type WordFact = 'weight' | 'idf' | 'stop';
 
@@ -39,11 +41,6 @@ export const IDF_INDEX = 0xffffff;
 /** Flags in the IDF field: a stop word ends here; edges go on in the graft map. */
 export const STOP_WORD = 1 << 24;
 export const GRAFTED = 1 << 25;
-
-/** Placement heuristics of the double-array build (the matcher's, for a larger alphabet). */
-const DENSE_SPAN = 20;
-const BIG_NODE = 16;
-const BIG_WINDOW = 4096;
 
 /**
  * Every word the segmenter knows, as one trie over UTF-16 code units whose states carry what the
@@ -107,7 +104,7 @@ export class WordDictionary {
 
     const order = sortWords(words);
     const sorted = Array.from(order, (k) => words[k]!);
-    const { check, base, stateOf, size } = buildDoubleArray(sorted, classOf, units.length);
+    const { check, base, stateOf, size } = layOutDoubleArray(sorted, classOf, units.length);
     const records = new Int32Array(size * 4);
     for (let s = 0; s < size; s++) {
       records[4 * s + CHECK] = check[s]!;
@@ -211,174 +208,6 @@ export class WordDictionary {
 function addPair(pairs: Uint8Array, word: string): void {
   const bit = pairBit(word.charCodeAt(0), word.charCodeAt(1));
   pairs[bit >>> 3]! |= 1 << (bit & 7);
-}
-
-/**
- * Builds the double array from distinct keys in code-unit order, breadth first, each state's
- * children placed at the first base where all their slots are free (the matcher's placement).
- * `stateOf[k]` is the state where key k ends. The arrays leave room for base + any id past the
- * last slot, so a walk never reads outside them.
- */
-function buildDoubleArray(keys: string[], idOf: Uint16Array, alphabet: number): { check: Int32Array; base: Int32Array; stateOf: Int32Array; size: number } {
-  let capacity = 1024;
-  while (capacity < alphabet * 2 + 2) capacity <<= 1;
-  let check = new Int32Array(capacity).fill(-1);
-  let base = new Int32Array(capacity);
-  /** Free slots as a doubly linked list over 1..capacity-1 (slot 0 is the root). */
-  let nextFree = new Int32Array(capacity);
-  let prevFree = new Int32Array(capacity);
-  const link = (from: number, to: number) => {
-    for (let s = from; s < to; s++) {
-      nextFree[s] = s + 1;
-      prevFree[s] = s - 1;
-    }
-  };
-  link(1, capacity);
-  nextFree[capacity - 1] = 0;
-  prevFree[1] = 0;
-  let head = 1;
-  let tail = capacity - 1;
-  let cursor = 1;
-  let bigCursor = 1;
-  const grow = (need: number) => {
-    let size = capacity;
-    while (size <= need) size <<= 1;
-    const widen = (a: Int32Array, fill: number) => {
-      const b = new Int32Array(size).fill(fill);
-      b.set(a);
-      return b;
-    };
-    check = widen(check, -1);
-    base = widen(base, 0);
-    nextFree = widen(nextFree, 0);
-    prevFree = widen(prevFree, 0);
-    link(capacity, size);
-    nextFree[size - 1] = 0;
-    if (tail === 0) {
-      head = capacity;
-      prevFree[capacity] = 0;
-    } else {
-      nextFree[tail] = capacity;
-      prevFree[capacity] = tail;
-    }
-    tail = size - 1;
-    if (cursor === 0) cursor = capacity;
-    if (bigCursor === 0) bigCursor = capacity;
-    capacity = size;
-  };
-  const occupy = (s: number, parent: number) => {
-    check[s] = parent;
-    const p = prevFree[s]!;
-    const n = nextFree[s]!;
-    if (p === 0) head = n;
-    else nextFree[p] = n;
-    if (n === 0) tail = p;
-    else prevFree[n] = p;
-    if (s === cursor) cursor = n;
-    if (s === bigCursor) bigCursor = n;
-  };
-  const freeAfter = (from: number, e: number) => {
-    while (e !== 0 && e <= from) e = nextFree[e]!;
-    if (e === 0) {
-      e = Math.max(capacity, from + 1);
-      grow(e + alphabet + 1);
-    }
-    return e;
-  };
-
-  /** The empty word ends nowhere. */
-  const stateOf = new Int32Array(keys.length).fill(-1);
-  /** Breadth-first queue of (slot, lo, hi, depth). */
-  let queue = new Int32Array(1 << 16);
-  let emptyWords = 0;
-  while (emptyWords < keys.length && keys[emptyWords]!.length === 0) emptyWords++;
-  queue.set([0, emptyWords, keys.length, 0]);
-  let queued = 4;
-  const childIds: number[] = [];
-  const childLo: number[] = [];
-  let last = 0;
-  for (let q = 0; q < queued; q += 4) {
-    const slot = queue[q]!;
-    let lo = queue[q + 1]!;
-    const hi = queue[q + 2]!;
-    const depth = queue[q + 3]!;
-    if (slot > last) last = slot;
-    while (lo < hi && keys[lo]!.length === depth) stateOf[lo++] = slot;
-    if (lo === hi) continue;
-    childIds.length = 0;
-    childLo.length = 0;
-    let unit = -1;
-    let first = 0xffff;
-    let lastId = 0;
-    for (let k = lo; k < hi; k++) {
-      const c = keys[k]!.charCodeAt(depth);
-      if (c !== unit) {
-        unit = c;
-        const id = idOf[c]!;
-        childIds.push(id);
-        childLo.push(k);
-        if (id < first) first = id;
-        if (id > lastId) lastId = id;
-      }
-    }
-    childLo.push(hi);
-    let b = 0;
-    if (slot !== 0 && childIds.length === 1) {
-      b = freeAfter(first, head) - first;
-    } else if (slot !== 0) {
-      const big = childIds.length >= BIG_NODE;
-      const start = big ? bigCursor : cursor;
-      const from = start > first ? start : 0;
-      let e = freeAfter(first, start);
-      let tries = 0;
-      for (;;) {
-        if (e === 0) {
-          e = capacity;
-          grow(capacity + alphabet + 1);
-        }
-        b = e - first;
-        if (b + lastId >= capacity) grow(b + lastId + 1);
-        let fits = true;
-        for (let j = 0; j < childIds.length; j++) {
-          if (check[b + childIds[j]!] !== -1) {
-            fits = false;
-            break;
-          }
-        }
-        if (fits) break;
-        tries++;
-        e = nextFree[e]!;
-      }
-      if (big) {
-        let c = Math.max(bigCursor, e - BIG_WINDOW, 1);
-        while (c < capacity && check[c] !== -1) c++;
-        bigCursor = c < capacity ? c : 0;
-      } else if (from !== 0 && tries * DENSE_SPAN <= e - from) {
-        cursor = e;
-      }
-    } else if (lastId >= capacity) {
-      grow(lastId + 1);
-    }
-    base[slot] = b;
-    if (queued + 4 * childIds.length > queue.length) {
-      const wider = new Int32Array(Math.max(queue.length * 2, queued + 4 * childIds.length));
-      wider.set(queue);
-      queue = wider;
-    }
-    for (let j = 0; j < childIds.length; j++) {
-      const child = b + childIds[j]!;
-      occupy(child, slot);
-      queue[queued++] = child;
-      queue[queued++] = childLo[j]!;
-      queue[queued++] = childLo[j + 1]!;
-      queue[queued++] = depth + 1;
-    }
-  }
-  let maxBase = 0;
-  for (let s = 0; s <= last; s++) if (base[s]! > maxBase) maxBase = base[s]!;
-  const size = Math.max(last, maxBase + alphabet) + 1;
-  if (size > capacity) grow(size);
-  return { check: check.subarray(0, size), base: base.subarray(0, size), stateOf, size };
 }
 
 /** Indices of `words` in code-unit order: buckets by first unit, then a comparison sort inside each. */
