@@ -17,7 +17,7 @@ import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
 import { ConfigSchema } from '../../core/config/config-schema.js';
-import { indexNames } from '../../pipeline/elasticsearch/indices.js';
+import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import type { PlanTemplate } from '../../core/plans/response-plan.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -147,6 +147,15 @@ describe('the alert API', () => {
     expect(await overdueAt(t0)).toEqual(['od-late']);
     expect(await overdueAt(new Date(t0.getTime() + 10_000))).toEqual(['od-late', 'od-waiting']);
     expect((await call('duty', 'GET', '/api/alerts?overdue=maybe')).status).toBe(400);
+
+    // An alert stored before deadlines were kept beside alerts gets them at the next start.
+    const names = indexNames(iso.indexPrefix);
+    const { sla: _sla, ...old } = (await h.es.get<Record<string, unknown>>({ index: names.alerts, id: 'od-waiting' }))._source!;
+    await h.es.index({ index: names.alerts, id: 'od-waiting', document: old, refresh: true });
+    expect(await overdueAt(new Date(t0.getTime() + 10_000))).toEqual(['od-late']);
+    await ensureIndices(h.es, names);
+    await h.es.indices.refresh({ index: names.alerts });
+    expect(await overdueAt(new Date(t0.getTime() + 10_000))).toEqual(['od-late', 'od-waiting']);
   });
 
   it('50 simultaneous sign requests on one alert: exactly one 200, the rest 409', async () => {
