@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { repoRoot } from '../paths.js';
@@ -25,7 +25,7 @@ export function jiebaDictDir(): string {
 }
 
 /** Version of the stored form; bump when the build or the layout changes. */
-const STORED_FORMAT = 4;
+const STORED_FORMAT = 5;
 const FILES = ['jieba.dict.utf8', 'user.dict.utf8', 'idf.utf8', 'stop_words.utf8'] as const;
 
 /**
@@ -52,24 +52,40 @@ export function loadJiebaDictionary(dir: string = jiebaDictDir(), storeDir: stri
   try {
     mkdirSync(storeDir, { recursive: true });
     const temp = `${stored}.${process.pid}.tmp`;
-    writeFileSync(temp, encodeDictionary(built));
+    // On disk before it is renamed into place: a crash leaves the old file or the whole new one.
+    const fd = openSync(temp, 'w');
+    try {
+      writeSync(fd, encodeDictionary(built));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, stored);
-    // Arrays of earlier dictionary files or formats are never read again.
-    for (const f of readdirSync(storeDir)) if (/^jieba-[0-9a-f]{16}\.bin$/.test(f) && f !== path.basename(stored)) rmSync(path.join(storeDir, f), { force: true });
+    // Arrays of earlier dictionary files or formats, and temporaries of crashed writers, are never read again.
+    for (const f of readdirSync(storeDir)) if (/^jieba-[0-9a-f]{16}\.bin(\.\d+\.tmp)?$/.test(f) && f !== path.basename(stored)) rmSync(path.join(storeDir, f), { force: true });
   } catch {
     // Not writable: the next process builds too.
   }
   return built;
 }
 
-/** Stored form: a Float64 header (format, min and median weight, mean IDF, array lengths), then the arrays. */
+/**
+ * Stored form: a Float64 header (format, min and median weight, mean IDF, array lengths), then the
+ * arrays, then the SHA-256 of all that: a file damaged anywhere is rebuilt, never misread.
+ */
 function encodeDictionary({ words, minWeight, medianWeight, averageIdf }: JiebaDictionary): Buffer {
   const { classOf, records, weights, idfs, pairs } = words.toArrays();
   const header = Float64Array.of(STORED_FORMAT, minWeight, medianWeight, averageIdf, records.length / 4, weights.length, idfs.length);
-  return Buffer.concat([header, weights, idfs, records, classOf, pairs].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  const body = Buffer.concat([header, weights, idfs, records, classOf, pairs].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
 
-function decodeDictionary(bytes: Buffer): JiebaDictionary {
+const DIGEST_BYTES = 32;
+
+function decodeDictionary(file: Buffer): JiebaDictionary {
+  if (file.byteLength < DIGEST_BYTES) throw new Error('stored dictionary is truncated');
+  const bytes = file.subarray(0, file.byteLength - DIGEST_BYTES);
+  if (!createHash('sha256').update(bytes).digest().equals(file.subarray(bytes.byteLength))) throw new Error('stored dictionary is damaged');
   let offset = 0;
   /** A copy, so every array is aligned and owns its memory. */
   const take = (length: number) => {

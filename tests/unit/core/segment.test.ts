@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nodejieba from 'nodejieba';
@@ -132,5 +132,19 @@ describe('the stored dictionary', () => {
     expect(Buffer.compare(Buffer.from(read.words.toArrays().records.buffer), Buffer.from(built.words.toArrays().records.buffer))).toBe(0);
     expect(read.words.toArrays().weights).toEqual(built.words.toArrays().weights);
     expect(read.words.toArrays().idfs).toEqual(built.words.toArrays().idfs);
+  });
+
+  it('rebuilds a stored file damaged anywhere (one flipped byte, a torn tail) instead of misreading it', () => {
+    const file = path.join(store, readdirSync(store)[0]!);
+    const good = readFileSync(file);
+    const reference = loadJiebaDictionary(jiebaDictDir(), store);
+    const flipped = Buffer.from(good);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x40;
+    for (const damaged of [flipped, good.subarray(0, good.length - 1000)]) {
+      writeFileSync(file, damaged);
+      const rebuilt = loadJiebaDictionary(jiebaDictDir(), store);
+      expect(Buffer.compare(Buffer.from(rebuilt.words.toArrays().records.buffer), Buffer.from(reference.words.toArrays().records.buffer))).toBe(0);
+      expect(readFileSync(file).equals(good)).toBe(true);
+    }
   });
 });
