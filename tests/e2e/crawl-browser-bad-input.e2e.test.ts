@@ -1,9 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CollectedItem } from '../../core/posts/collected-item.js';
-import { WebsiteSourceSchema } from '../../core/sources/source.js';
-import { crawlPageSource } from '../../crawlers/routes-for.js';
-import { MemoryCrawlState } from '../../crawlers/shared/crawl-state.js';
-import { startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
+import { crawlHostileFolder, startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
 
 describe('bad input in browser render mode: each hostile site ends with a readable error, the others keep running', () => {
   let site: HostileSite;
@@ -14,21 +10,7 @@ describe('bad input in browser render mode: each hostile site ends with a readab
     await site?.close();
   });
 
-  const crawl = async (dir: string) => {
-    const items: CollectedItem[] = [];
-    const source = WebsiteSourceSchema.parse({
-      id: `browser-${dir}`,
-      kind: 'website',
-      name: dir,
-      owner: { section: '测试', person: '测试' },
-      entryPoints: [`${site.url}/${dir}/index.html`],
-      allowedHosts: [new URL(site.url).host],
-      render: 'browser',
-      crawl: { delayMs: 0, retries: 0, timeoutSeconds: 8, maxPageBytes: 5 * 1024 * 1024, robotsTxt: 'ignore' },
-    });
-    const report = await crawlPageSource(source, { state: new MemoryCrawlState(), maxRequests: 20, timeoutSeconds: 8, onItem: async (i) => void items.push(i) });
-    return { report, items };
-  };
+  const crawl = (dir: string) => crawlHostileFolder(site, dir, { render: 'browser', timeoutSeconds: 8, maxRequests: 20 });
 
   it('binary content, a 50 MB page, a slow drip, a redirect loop and a server error fail with their class; a GBK page and broken HTML are read', async () => {
     const dirs = ['binary', 'huge', 'slow', 'redirect-loop', 'server-error', 'gbk-undeclared', 'broken-html'];

@@ -4,12 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
-import { WebsiteSourceSchema } from '../../core/sources/source.js';
-import { crawlPageSource } from '../../crawlers/routes-for.js';
-import { MemoryCrawlState } from '../../crawlers/shared/crawl-state.js';
 import type { CrawlErrorClass } from '../../crawlers/shared/crawl-error.js';
 import { crawlCommand } from '../../bin/crawl-command.js';
-import { startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
+import { crawlHostileFolder, startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
 
 describe('bad input: every broken or hostile site ends with a readable outcome, and the others keep running', () => {
   let site: HostileSite;
@@ -20,20 +17,7 @@ describe('bad input: every broken or hostile site ends with a readable outcome, 
     await site?.close();
   });
 
-  const crawl = async (dir: string) => {
-    const items: CollectedItem[] = [];
-    const source = WebsiteSourceSchema.parse({
-      id: dir.replace(/[^a-z0-9]+/g, '-'),
-      kind: 'website',
-      name: dir,
-      owner: { section: '测试', person: '测试' },
-      entryPoints: [`${site.url}/${dir}/index.html`],
-      allowedHosts: [new URL(site.url).host],
-      crawl: { delayMs: 0, retries: 0, timeoutSeconds: 2, maxPageBytes: 5 * 1024 * 1024 },
-    });
-    const report = await crawlPageSource(source, { state: new MemoryCrawlState(), maxRequests: 50, timeoutSeconds: 2, onItem: async (i) => void items.push(i) });
-    return { report, items };
-  };
+  const crawl = (dir: string) => crawlHostileFolder(site, dir, { render: 'static', timeoutSeconds: 2, maxRequests: 50 });
 
   it.each<[string, string, 'ok' | 'failed', CrawlErrorClass | undefined, ((items: CollectedItem[]) => void) | undefined]>([
     // GBK without any declaration: the bytes are not UTF-8, so GB18030 is used and the text is right.
