@@ -42,7 +42,7 @@ describe('browser render mode with credentials', () => {
       // A bounce back onto the source's host, as single sign-on and link trackers do.
       if (url.pathname === '/bounce') return redirect(res, `${siteUrl}${url.searchParams.get('to') ?? '/'}`);
       if (url.pathname === '/landing.html') return page(res, article('第三方落地页：本页不属于该阵地', '2024-05-09'));
-      if (url.pathname === '/api/landing.json') {
+      if (url.pathname === '/api/landing.json' || url.pathname === '/api/worker-landing.json') {
         res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
         return res.end('[]');
       }
@@ -80,8 +80,8 @@ describe('browser render mode with credentials', () => {
       }
       if (!/(^|;\s*)SESSIONID=s3cret(;|$)/.test(req.headers.cookie ?? '')) return redirect(res, '/login.html');
       if (path === '/list/index.html') {
-        // The list is written only once the redirected calls and the popup have finished, so the
-        // crawler reads the page after every hop has been made.
+        // The list is written (by an intranet script) only once the redirected calls, the worker's
+        // and the popup have finished, so the crawler reads the page after every hop has been made.
         return page(
           res,
           `<div class="position">当前位置：首页 &gt; 通知公告</div><ul class="list" id="js-list"></ul>
@@ -89,16 +89,27 @@ describe('browser render mode with credentials', () => {
 <script>fetch('${thirdUrl}/cookie?c=' + encodeURIComponent(document.cookie), { mode: 'no-cors' });</script>
 <script>navigator.serviceWorker && navigator.serviceWorker.register('/sw.js').catch(function () {});</script>
 <script>window.open('/popup.html');</script>
-<script>
+<link rel="stylesheet" href="/css/site.css"><img src="/images/logo.png" alt="">
+<script src="/js/list.js"></script>`,
+        );
+      }
+      if (path === '/js/list.js') {
+        res.writeHead(200, { 'content-type': 'application/javascript' });
+        return res.end(`
+var worker = new Promise(function (resolve) { var w = new Worker('/js/worker.js'); w.onmessage = resolve; w.onerror = resolve; });
 var hops = [
   fetch('/api/away.json').then(function (r) { return r.text(); }),
   fetch('${thirdUrl}/bounce?to=/api/back.json', { mode: 'no-cors' }),
   fetch('${thirdUrl}/popup-seen').then(function (r) { return r.text(); }),
+  worker,
 ];
-Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(function () { return fetch('/api/list.json'); }).then(function (r) { return r.json(); }).then(function (items) { var ul = document.getElementById('js-list'); items.forEach(function (it) { var li = document.createElement('li'); var a = document.createElement('a'); a.href = it.href; a.textContent = it.title; var s = document.createElement('span'); s.textContent = it.date; li.appendChild(a); li.appendChild(s); ul.appendChild(li); }); });
-</script>`,
-        );
+Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(function () { return fetch('/api/list.json'); }).then(function (r) { return r.json(); }).then(function (items) { var ul = document.getElementById('js-list'); items.forEach(function (it) { var li = document.createElement('li'); var a = document.createElement('a'); a.href = it.href; a.textContent = it.title; var s = document.createElement('span'); s.textContent = it.date; li.appendChild(a); li.appendChild(s); ul.appendChild(li); }); });`);
       }
+      if (path === '/js/worker.js') {
+        res.writeHead(200, { 'content-type': 'application/javascript' });
+        return res.end(`fetch('/api/worker-away.json').then(function (r) { return r.text(); }).catch(function () {}).then(function () { postMessage('done'); });`);
+      }
+      if (path === '/api/worker-away.json') return redirect(res, `${thirdUrl}/api/worker-landing.json`);
       if (path === '/api/list.json') {
         if (req.headers.authorization !== env.QS_TEST_CMS_AUTH) {
           res.writeHead(401, { 'content-type': 'application/json' });
@@ -150,9 +161,10 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
     expect(seenBySite.filter((r) => r.path !== '/api/back.json' && !/SESSIONID=s3cret/.test(r.headers.cookie ?? '')).map((r) => r.path)).toEqual([]);
     const hopsOf = (...paths: string[]) => seenBySite.filter((r) => paths.includes(r.path));
     // The rendered pages and the page's own API calls carry the token on each of the site's hops:
-    // the list call, the call redirected away, the navigations redirected away and back, and the
-    // returns from the third-party host (a navigation and a script's call).
-    for (const path of ['/list/index.html', '/api/list.json', '/api/away.json', '/go/t20240504_4.html', '/202405/t20240504_4.html', '/202405/t20240505_5.html', '/api/back.json']) {
+    // the script, the list call, the calls redirected away (the page's and its worker's), the
+    // navigations redirected away and back, and the returns from the third-party host (a
+    // navigation and a script's call).
+    for (const path of ['/list/index.html', '/js/list.js', '/js/worker.js', '/api/list.json', '/api/away.json', '/api/worker-away.json', '/go/t20240504_4.html', '/202405/t20240504_4.html', '/202405/t20240505_5.html', '/api/back.json']) {
       const hops = hopsOf(path);
       expect(hops.length, path).toBeGreaterThan(0);
       expect(
@@ -166,15 +178,17 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
     expect(hopsOf('/popup.html').map((r) => [r.headers.authorization, /SESSIONID=s3cret/.test(r.headers.cookie ?? '')])).toEqual([[undefined, true]]);
 
     // The third-party host was reached on every path out: the script, the page's calls, the
-    // redirected navigation, API call and popup, and the bounce back, each without the secrets.
+    // redirected navigation, API calls (the page's and its worker's) and popup, and the bounce
+    // back, each without the secrets.
     const thirdPaths = new Set(seenByThirdParty.map((h) => h.path));
-    for (const path of ['/track.js', '/cookie', '/api/landing.json', '/landing.html', '/bounce', '/popup-landing.html']) expect(thirdPaths, path).toContain(path);
+    for (const path of ['/track.js', '/cookie', '/api/landing.json', '/api/worker-landing.json', '/landing.html', '/bounce', '/popup-landing.html']) expect(thirdPaths, path).toContain(path);
     expect(seenByThirdParty.filter((h) => h.cookie !== undefined || h.authorization !== undefined).map((h) => h.path)).toEqual([]);
     // The session cookie is httpOnly: the page's scripts cannot read it and hand it on.
     const handedOn = seenByThirdParty.find((h) => h.path === '/cookie');
     expect(handedOn).toBeDefined();
     expect(JSON.stringify(handedOn)).not.toContain('s3cret');
-    // Service workers, which would fetch outside the tab, are never registered.
-    expect(seenBySite.map((r) => r.path)).not.toContain('/sw.js');
+    // Service workers, which would fetch outside the tab, are never registered; styles and images
+    // stay blocked inside Chromium alongside the Fetch session.
+    expect(seenBySite.map((r) => r.path).filter((p) => ['/sw.js', '/css/site.css', '/images/logo.png'].includes(p))).toEqual([]);
   });
 });
