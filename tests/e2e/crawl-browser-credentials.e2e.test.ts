@@ -46,6 +46,10 @@ describe('browser render mode with credentials', () => {
         res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
         return res.end('[]');
       }
+      if (url.pathname === '/frame.html') {
+        // A cross-site frame calling the source's API, then telling the page it is done.
+        return page(res, `<script>fetch('${siteUrl}/api/from-frame.json', { mode: 'no-cors' }).catch(function () {}).then(function () { parent.postMessage('frame-done', '*'); });</script>`);
+      }
       if (url.pathname === '/popup-landing.html') {
         popupLanded();
         return page(res, '第三方弹窗');
@@ -63,25 +67,26 @@ describe('browser render mode with credentials', () => {
     });
     thirdUrl = `http://localhost:${await listen(thirdParty)}`;
     const articles = [1, 2, 3].map((n) => ({ href: `/202405/t2024050${n}_${n}.html`, title: `内网通知第${n}号：关于做好节日值班工作的通知`, date: `2024-05-0${n}` }));
-    // Reached through the third-party host and back: /go/… → third party → /202405/….
-    const bounced = { href: '/go/t20240504_4.html', landing: '/202405/t20240504_4.html', title: '内网通知第4号：经第三方跳转回本站的通知', date: '2024-05-04' };
+    // Reached through the third-party host and back, then moved once more on the site:
+    // /go/… → third party → /202405/….htm → /202405/….html.
+    const bounced = { href: '/go/t20240504_4.html', back: '/202405/t20240504_4.htm', landing: '/202405/t20240504_4.html', title: '内网通知第4号：经第三方跳转回本站的通知', date: '2024-05-04' };
     // Moved off the site: the third-party host must not see who asked.
     const movedAway = { href: '/202405/t20240505_5.html', title: '内网通知第5号（已迁出）', date: '2024-05-05' };
     site = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const path = url.pathname;
       seenBySite.push({ path, headers: req.headers });
-      if (path === '/api/back.json') {
-        // Reached from the page's script through the third-party host: a cross-site chain, so the
-        // browser sends no cookie of its own accord (fetch credentials are same-origin); only the
-        // authorization header is the crawler's.
-        res.writeHead(req.headers.authorization === env.QS_TEST_CMS_AUTH ? 200 : 401, { 'content-type': 'application/json' });
+      if (path === '/api/back.json' || path === '/api/from-frame.json') {
+        // Reached through the third-party host (the page's script bounced there and back, or the
+        // third-party frame): a cross-site request, so the browser sends no cookie of its own
+        // accord (fetch credentials are same-origin, the cookie SameSite=Lax).
+        res.writeHead(200, { 'content-type': 'application/json' });
         return res.end('[]');
       }
       if (!/(^|;\s*)SESSIONID=s3cret(;|$)/.test(req.headers.cookie ?? '')) return redirect(res, '/login.html');
       if (path === '/list/index.html') {
-        // The list is written (by an intranet script) only once the redirected calls, the worker's
-        // and the popup have finished, so the crawler reads the page after every hop has been made.
+        // The list is written (by an intranet script) only once the redirected calls, the workers',
+        // the frame's and the popup have finished, so the crawler reads the page after every hop has been made.
         return page(
           res,
           `<div class="position">当前位置：首页 &gt; 通知公告</div><ul class="list" id="js-list"></ul>
@@ -90,6 +95,7 @@ describe('browser render mode with credentials', () => {
 <script>navigator.serviceWorker && navigator.serviceWorker.register('/sw.js').catch(function () {});</script>
 <script>window.open('/popup.html');</script>
 <link rel="stylesheet" href="/css/site.css"><img src="/images/logo.png" alt="">
+<iframe src="${thirdUrl}/frame.html"></iframe>
 <script src="/js/list.js"></script>`,
         );
       }
@@ -97,17 +103,25 @@ describe('browser render mode with credentials', () => {
         res.writeHead(200, { 'content-type': 'application/javascript' });
         return res.end(`
 var worker = new Promise(function (resolve) { var w = new Worker('/js/worker.js'); w.onmessage = resolve; w.onerror = resolve; });
+var shared = new Promise(function (resolve) { var w = new SharedWorker('/js/shared.js'); w.port.onmessage = resolve; w.onerror = resolve; });
+var frame = new Promise(function (resolve) { addEventListener('message', function (e) { if (e.data === 'frame-done') resolve(); }); });
 var hops = [
   fetch('/api/away.json').then(function (r) { return r.text(); }),
   fetch('${thirdUrl}/bounce?to=/api/back.json', { mode: 'no-cors' }),
   fetch('${thirdUrl}/popup-seen').then(function (r) { return r.text(); }),
   worker,
+  shared,
+  frame,
 ];
 Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(function () { return fetch('/api/list.json'); }).then(function (r) { return r.json(); }).then(function (items) { var ul = document.getElementById('js-list'); items.forEach(function (it) { var li = document.createElement('li'); var a = document.createElement('a'); a.href = it.href; a.textContent = it.title; var s = document.createElement('span'); s.textContent = it.date; li.appendChild(a); li.appendChild(s); ul.appendChild(li); }); });`);
       }
       if (path === '/js/worker.js') {
         res.writeHead(200, { 'content-type': 'application/javascript' });
         return res.end(`fetch('/api/worker-away.json').then(function (r) { return r.text(); }).catch(function () {}).then(function () { postMessage('done'); });`);
+      }
+      if (path === '/js/shared.js') {
+        res.writeHead(200, { 'content-type': 'application/javascript' });
+        return res.end(`onconnect = function (e) { var port = e.ports[0]; fetch('/api/shared.json').catch(function () {}).then(function () { port.postMessage('done'); }); };`);
       }
       if (path === '/api/worker-away.json') return redirect(res, `${thirdUrl}/api/worker-landing.json`);
       if (path === '/api/list.json') {
@@ -120,7 +134,8 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
       }
       if (path === '/api/away.json') return redirect(res, `${thirdUrl}/api/landing.json`);
       if (path === '/popup.html') return redirect(res, `${thirdUrl}/popup-landing.html`);
-      if (path === bounced.href) return redirect(res, `${thirdUrl}/bounce?to=${bounced.landing}`);
+      if (path === bounced.href) return redirect(res, `${thirdUrl}/bounce?to=${bounced.back}`);
+      if (path === bounced.back) return redirect(res, bounced.landing);
       if (path === bounced.landing) return page(res, article(bounced.title, bounced.date));
       if (path === movedAway.href) return redirect(res, `${thirdUrl}/landing.html`);
       const own = articles.find((a) => a.href === path);
@@ -157,14 +172,15 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
     expect(onSite.map((i) => i.title).sort()).toEqual([...[1, 2, 3].map((n) => `内网通知第${n}号：关于做好节日值班工作的通知`), '内网通知第4号：经第三方跳转回本站的通知']);
 
     // Every hop the site saw carried the session, robots.txt, sitemap discovery and the redirects
-    // out included; the one exception is the script's cross-site chain back (see /api/back.json).
-    expect(seenBySite.filter((r) => r.path !== '/api/back.json' && !/SESSIONID=s3cret/.test(r.headers.cookie ?? '')).map((r) => r.path)).toEqual([]);
+    // out included; the exceptions are the cross-site requests (see /api/back.json).
+    const crossSite = ['/api/back.json', '/api/from-frame.json'];
+    expect(seenBySite.filter((r) => !crossSite.includes(r.path) && !/SESSIONID=s3cret/.test(r.headers.cookie ?? '')).map((r) => r.path)).toEqual([]);
     const hopsOf = (...paths: string[]) => seenBySite.filter((r) => paths.includes(r.path));
     // The rendered pages and the page's own API calls carry the token on each of the site's hops:
     // the script, the list call, the calls redirected away (the page's and its worker's), the
-    // navigations redirected away and back, and the returns from the third-party host (a
-    // navigation and a script's call).
-    for (const path of ['/list/index.html', '/js/list.js', '/js/worker.js', '/api/list.json', '/api/away.json', '/api/worker-away.json', '/go/t20240504_4.html', '/202405/t20240504_4.html', '/202405/t20240505_5.html', '/api/back.json']) {
+    // navigations redirected away and back, the returns from the third-party host (a navigation
+    // and a script's call) and the redirect on the site after that return.
+    for (const path of ['/list/index.html', '/js/list.js', '/js/worker.js', '/api/list.json', '/api/away.json', '/api/worker-away.json', '/go/t20240504_4.html', '/202405/t20240504_4.htm', '/202405/t20240504_4.html', '/202405/t20240505_5.html', '/api/back.json']) {
       const hops = hopsOf(path);
       expect(hops.length, path).toBeGreaterThan(0);
       expect(
@@ -173,9 +189,13 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
       ).toEqual(hops.map(() => env.QS_TEST_CMS_AUTH));
     }
 
-    // A popup is a target of its own, outside the tab's Fetch session: it gets the browser's cookie
-    // but no authorization header at all (failing closed), and is never read.
-    expect(hopsOf('/popup.html').map((r) => [r.headers.authorization, /SESSIONID=s3cret/.test(r.headers.cookie ?? '')])).toEqual([[undefined, true]]);
+    // A popup, a shared worker and a cross-site frame are targets of their own, outside the tab's
+    // Fetch session: they get no authorization header at all (failing closed), only the cookie the
+    // browser's own rules allow; none of them is read.
+    const sent = (path: string) => hopsOf(path).map((r) => ({ authorization: r.headers.authorization, cookie: /SESSIONID=s3cret/.test(r.headers.cookie ?? '') }));
+    expect(sent('/popup.html')).toEqual([{ authorization: undefined, cookie: true }]);
+    expect(sent('/api/shared.json')).toEqual([{ authorization: undefined, cookie: true }]);
+    expect(sent('/api/from-frame.json')).toEqual([{ authorization: undefined, cookie: false }]);
 
     // The third-party host was reached on every path out: the script, the page's calls, the
     // redirected navigation, API calls (the page's and its worker's) and popup, and the bounce
