@@ -16,9 +16,15 @@ import type { BrowserContext, CDPSession } from 'playwright-core';
  * then counts the page as outside the private network and refuses its intranet sub-resources
  * unless Private Network Access is switched off, which would let hostile pages reach local services.
  *
+ * Playwright routes may sit beside it (each CDP session pauses a request in turn): ones that
+ * abort, fall back or continue unchanged leave a redirect hop elsewhere clean. A route
+ * that continues with `headers` must not be added: Playwright would re-apply every header it saw on
+ * the first hop, this authorization included, to each later hop.
+ *
  * What this deliberately leaves out, failing closed (no header rather than a header to the wrong
- * host): requests not made in the tab's session — popups the page opens (a target of their own),
- * and service workers (never registered: the context blocks them).
+ * host): requests made outside the tab's session — by popups the page opens, shared workers and
+ * from inside cross-site frames (targets of their own) — and service workers (never registered: the context
+ * blocks them). Dedicated workers' requests are the tab's and get the header hop by hop.
  */
 
 /** Why one hop does or does not get the source's authorization header. */

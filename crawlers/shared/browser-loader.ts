@@ -63,7 +63,9 @@ function navigationError(err: unknown, url: string): CrawlError {
  * Renders pages in one headless Debian Chromium for positions whose lists are written by
  * JavaScript. One browser and one context per crawl run; up to `maxConcurrency` tabs, each reused
  * from page to page (a new tab costs a renderer start). Styles, fonts, images and media are never
- * fetched. Retries, politeness and robots.txt stay with the caller (`crawlSource`).
+ * fetched. A source's cookie and authorization reach its allowed hosts only, hop by hop
+ * (`browser-credentials.ts`; no Playwright route continues with headers). Retries, politeness and
+ * robots.txt stay with the caller (`crawlSource`).
  */
 export async function createBrowserLoader(options: BrowserLoaderOptions): Promise<PageLoader> {
   const timeoutMs = options.timeoutSeconds * 1000;
