@@ -7,7 +7,10 @@
  * The crawl memory is the real one (Redis, a throw-away prefix). Peak RSS is sampled every 50 ms
  * for this Node process; Chromium's processes are sampled from /proc (CPU seconds, summed PSS).
  *
- *   npm run bench:crawl [-- --articles 5000 --browser-articles 200 --only static|browser]
+ * `--credentials` gives the browser runs a source cookie and authorization header for the bench
+ * host, so the cost of sending them hop by hop is in the numbers.
+ *
+ *   npm run bench:crawl [-- --articles 5000 --browser-articles 200 --only static|browser --credentials]
  */
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +28,8 @@ const ARTICLES = arg('articles', 5000);
 const BROWSER_ARTICLES = arg('browser-articles', 200);
 const CONCURRENCY = arg('browser-concurrency', 4);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const CREDENTIALS = process.argv.includes('--credentials');
+if (CREDENTIALS) Object.assign(process.env, { QS_BENCH_COOKIE: 'SESSIONID=bench', QS_BENCH_AUTH: 'Bearer bench-token' });
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -43,6 +48,7 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
     entryPoints: [`${site.url}/col/index.html`],
     allowedHosts: [new URL(site.url).host],
     render,
+    ...(CREDENTIALS && render !== 'static' ? { credentials: { cookie: 'QS_BENCH_COOKIE', authorization: 'QS_BENCH_AUTH' } } : {}),
     crawl: { delayMs: 0, perHostConcurrency: concurrency, maxPages: articles + site.listPages + 10, maxDepth: site.listPages + 5, robotsTxt: 'ignore', revisitRecentDays: 7 },
   });
   const state = new RedisCrawlState(redis, prefix, source.id);
@@ -59,6 +65,7 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
   const nodeCpu = (cpu.user + cpu.system) / 1e6;
   const result: Record<string, unknown> = {
     render,
+    ...(CREDENTIALS && render !== 'static' ? { credentials: true } : {}),
     articles,
     pages,
     items,

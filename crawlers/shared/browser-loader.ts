@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { addSourceCookies, authorizeHops } from './browser-credentials.js';
 import { CrawlError } from './crawl-error.js';
 import type { PageLoader } from './crawl-source.js';
 import { USER_AGENT, type FetchResult } from './fetch-page.js';
@@ -37,7 +38,8 @@ export interface BrowserLoaderOptions {
   readySelector?(label: string): string | undefined;
   /**
    * The source's credentials (resolved from env), sent only to its allowed hosts (`host[:port]`):
-   * the cookie as browser cookies of those hosts, the authorization header on their requests.
+   * the cookie as browser cookies of those hosts, the authorization header on each request and
+   * redirect hop to them, never on a hop to another host (`browser-credentials.ts`).
    */
   credentials?: { cookie?: string; authorization?: string; hosts: readonly string[] };
 }
@@ -61,10 +63,14 @@ function navigationError(err: unknown, url: string): CrawlError {
  * Renders pages in one headless Debian Chromium for positions whose lists are written by
  * JavaScript. One browser and one context per crawl run; up to `maxConcurrency` tabs, each reused
  * from page to page (a new tab costs a renderer start). Styles, fonts, images and media are never
- * fetched. Retries, politeness and robots.txt stay with the caller (`crawlSource`).
+ * fetched. A source's cookie and authorization reach its allowed hosts only, hop by hop
+ * (`browser-credentials.ts`; no Playwright route continues with headers). Retries, politeness and
+ * robots.txt stay with the caller (`crawlSource`).
  */
 export async function createBrowserLoader(options: BrowserLoaderOptions): Promise<PageLoader> {
   const timeoutMs = options.timeoutSeconds * 1000;
+  const credentials = options.credentials && options.credentials.hosts.length > 0 ? options.credentials : undefined;
+  const authorizedHosts = new Set(credentials?.hosts);
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let starting: Promise<BrowserContext> | undefined;
@@ -76,7 +82,7 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
   async function start(): Promise<BrowserContext> {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...RENDER_FLAGS], headless: true, timeout: timeoutMs });
     context = await browser.newContext({ userAgent: USER_AGENT, locale: 'zh-CN', serviceWorkers: 'block', acceptDownloads: false, viewport: { width: 1280, height: 900 } });
-    await applyCredentials(context, options.credentials);
+    if (credentials?.cookie) await addSourceCookies(context, credentials.cookie, credentials.hosts);
     return context;
   }
 
@@ -87,6 +93,8 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
     const cdp = await ctx.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setBlockedURLs', { urls: BLOCKED_URLS });
+    // Blocked URLs never reach the Fetch stage: only requests that are made can pause.
+    if (credentials?.authorization) await authorizeHops(cdp, credentials.authorization, authorizedHosts);
     page.setDefaultTimeout(timeoutMs);
     return page;
   }
@@ -193,40 +201,4 @@ export async function createBrowserLoader(options: BrowserLoaderOptions): Promis
       await browser?.close().catch(() => undefined);
     },
   };
-}
-
-/** `a=1; b=2` → cookie pairs; pieces without a name are dropped. */
-export function parseCookieHeader(header: string): { name: string; value: string }[] {
-  return header
-    .split(';')
-    .map((part) => {
-      const eq = part.indexOf('=');
-      return eq > 0 ? { name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() } : undefined;
-    })
-    .filter((c): c is { name: string; value: string } => c !== undefined && c.name.length > 0);
-}
-
-async function applyCredentials(context: BrowserContext, credentials: BrowserLoaderOptions['credentials']): Promise<void> {
-  if (!credentials || credentials.hosts.length === 0) return;
-  const hosts = new Set(credentials.hosts);
-  if (credentials.cookie) {
-    const pairs = parseCookieHeader(credentials.cookie);
-    // Cookies are per host name (not port); the browser then sends them as it would after a log-in.
-    const names = [...new Set(credentials.hosts.map((h) => new URL(`http://${h}`).hostname))];
-    // httpOnly: the crawled page's own (or third-party) scripts cannot read them.
-    await context.addCookies(names.flatMap((domain) => pairs.map((c) => ({ ...c, domain, path: '/', httpOnly: true, sameSite: 'Lax' as const }))));
-  }
-  const authorization = credentials.authorization;
-  if (authorization) {
-    // Known limit: since Playwright 1.41 headers given to `route.continue` also ride along the
-    // redirects the request starts, to whatever host. Fetching here without following redirects
-    // (`route.fetch` + `fulfill`) was tried: Chromium then treats the page as outside the private
-    // network and refuses its sub-resources on intranet hosts, unless Private Network Access is
-    // switched off, which would let hostile pages reach local services. Per-hop headers need CDP's
-    // Fetch domain.
-    await context.route(
-      (url) => hosts.has(url.host),
-      (route) => route.continue({ headers: { ...route.request().headers(), authorization } }),
-    );
-  }
 }
