@@ -74,15 +74,16 @@ describe('posts in monthly indices behind a read alias, searched with highlights
   });
 
   it('keeps an edited post in the index it first went to, whether the caller remembers it or not', async () => {
-    // Edited in December: written where it lives (looked up by id), not into 2026.12.
+    // Edited years later: written where it lives (looked up by id), not into the month of the edit.
+    // (Not the current month: ensureIndices creates that one at start.)
     const found = await store.locate('p-oct');
     expect(found).toBe(`${names.posts}-2026.10`);
     expect(await store.locate('never-written')).toBeUndefined();
-    const where = await store.upsert(post('p-oct', { text: '已编辑', at: '2026-12-02T00:00:00.000Z', collectedAt: '2026-12-02T00:00:00.000Z' }), found);
+    const where = await store.upsert(post('p-oct', { text: '已编辑', at: '2031-01-02T00:00:00.000Z', collectedAt: '2031-01-02T00:00:00.000Z' }), found);
     expect(where).toBe(`${names.posts}-2026.10`);
-    const again = await store.upsert(post('p-oct', { text: '再次编辑', at: '2026-12-03T00:00:00.000Z' }), where);
+    const again = await store.upsert(post('p-oct', { text: '再次编辑', at: '2031-01-03T00:00:00.000Z' }), where);
     expect(again).toBe(where);
-    expect(await es.indices.exists({ index: `${names.posts}-2026.12` })).toBe(false);
+    expect(await es.indices.exists({ index: `${names.posts}-2031.01` })).toBe(false);
     expect((await store.get('p-oct', where))?.text).toBe('再次编辑');
     // Restore the searchable text for the other tests.
     await store.upsert(
