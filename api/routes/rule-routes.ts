@@ -81,7 +81,15 @@ const MAX_CAUGHT_LISTED = 200;
  * old one need `rules.write` (section chief, admin), name the version they started from (a stale
  * one is a 409), give a reason, and are audited. A saved version reaches every process at once.
  */
-export function ruleRoutes(deps: { rules: () => PostClassifier; versions: RulePackVersions; posts: PostStore; sentiment: SentimentAnalyzer; now: () => Date }): Router {
+export function ruleRoutes(deps: {
+  rules: () => PostClassifier;
+  /**
+   * Applies the saved versions to this process's rules. A save, revert or creation waits for it
+   * before answering: the announcement reaches this process asynchronously, and the Rules page
+   * lists the packs in force right after saving (a new pack missing from that list stays missing).
+   */
+  refreshRules: () => Promise<void>;
+  versions: RulePackVersions; posts: PostStore; sentiment: SentimentAnalyzer; now: () => Date }): Router {
   const router = Router();
   router.get('/rules', requirePermission('rules.read'), async (_req, res) => {
     const { ruleSet } = deps.rules();
@@ -105,6 +113,7 @@ export function ruleRoutes(deps: { rules: () => PostClassifier; versions: RulePa
     const body = parseBody(CreateRuleBodySchema, req.body);
     try {
       const created = await deps.versions.create(body.yaml, { reason: body.reason, actor: actorOf(req), ...(req.requestId ? { requestId: req.requestId } : {}) });
+      await deps.refreshRules();
       res.status(201).setHeader('ETag', `"${created.version}"`).json(created);
     } catch (err) {
       answerProblems(err, res, next);
@@ -122,6 +131,7 @@ export function ruleRoutes(deps: { rules: () => PostClassifier; versions: RulePa
     const expectedVersion = expectedVersionOf(req, body.expectedVersion);
     try {
       const saved = await deps.versions.save(packId, body.yaml, { expectedVersion, reason: body.reason, actor: actorOf(req), ...(req.requestId ? { requestId: req.requestId } : {}) });
+      await deps.refreshRules();
       res.setHeader('ETag', `"${saved.version}"`).json(saved);
     } catch (err) {
       answerProblems(err, res, next);
@@ -150,6 +160,7 @@ export function ruleRoutes(deps: { rules: () => PostClassifier; versions: RulePa
     const expectedVersion = expectedVersionOf(req, body.expectedVersion);
     try {
       const saved = await deps.versions.revert(packId, body.version, { expectedVersion, reason: body.reason, actor: actorOf(req), ...(req.requestId ? { requestId: req.requestId } : {}) });
+      await deps.refreshRules();
       res.setHeader('ETag', `"${saved.version}"`).json(saved);
     } catch (err) {
       answerProblems(err, res, next);

@@ -89,7 +89,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
       live.router,
       auditRoutes({ audit }),
-      ruleRoutes({ rules: () => ctx.rules.current(), versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
+      ruleRoutes({ rules: () => ctx.rules.current(), refreshRules: ctx.refreshRules, versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
       notificationRoutes({ channels: ctx.channels, deliveries: ctx.deliveries, audit, redis, prefix, env: ctx.env, dashboardUrl: ctx.dashboardUrl }),
       wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
       trendsRoutes({ trends: new EsPostTrends(es, names.posts), timeZone: 'Asia/Shanghai' }),

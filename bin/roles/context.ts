@@ -115,6 +115,8 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     prefix,
     sources,
     rules,
+    /** Resolves once this process's rules hold every saved version (the saver's own next read shows its save). */
+    refreshRules: () => rulesSync.refresh(),
     ruleVersions,
     redis,
     es,

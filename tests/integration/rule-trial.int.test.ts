@@ -75,7 +75,7 @@ beforeAll(async () => {
   await store.ensure();
   const audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const versions = new RulePackVersions({ store, audit, announce: publishRuleChanges(redis, iso.redisPrefix), now: () => now, log: createLogger('silent') });
-  const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [ruleRoutes({ rules: () => rules.current(), versions, posts, sentiment: rules.sentiment, now: () => now })] });
+  const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [ruleRoutes({ rules: () => rules.current(), refreshRules: async () => undefined /* nothing is saved here */, versions, posts, sentiment: rules.sentiment, now: () => now })] });
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -130,7 +130,7 @@ beforeAll(async () => {
   const app = createApp({
     log,
     sessions,
-    apiRouters: [ruleRoutes({ rules: () => apiSync.registry.current(), versions: versionsOf(redis), posts, sentiment: apiSync.registry.sentiment, now: () => new Date() })],
+    apiRouters: [ruleRoutes({ rules: () => apiSync.registry.current(), refreshRules: () => apiSync.refresh(), versions: versionsOf(redis), posts, sentiment: apiSync.registry.sentiment, now: () => new Date() })],
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -259,6 +259,8 @@ describe('rule packs: versions saved through the API', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ packId: 'hotline', version: 1, origin: 'create', savedBy: 'u-chief', reason: '热线反映集中' });
     expect(created.json.yaml).toContain('version: 1');
+    // The creator's next read (the Rules page reloads its list) already lists it: no waiting for the announcement.
+    expect(((await call('GET', '/rules')).json.packs as { id: string }[]).map((p) => p.id)).toContain('hotline');
     await eventually(async () => (apiSync.registry.current().classify({ text: '公司拖欠工资三个月' }).terms.includes('拖欠工资') ? true : undefined), 10_000, 'the new pack in force');
 
     const again = await call('POST', '/rules', { yaml, reason: '重复新建' });
