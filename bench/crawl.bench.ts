@@ -5,12 +5,14 @@
  *  3. browser-rendered pages per second (JavaScript-written lists, every page rendered in Chromium);
  *  4. the same site with `render: browser-lists` (lists rendered, detail pages fetched as HTML).
  * The crawl memory is the real one (Redis, a throw-away prefix), and items go to a real `ingest`
- * queue (no worker) as the crawler role hands them over. Redis commands are the deltas of the
+ * queue (no worker) as the crawler role hands them over: batch jobs from a `CrawlOutbox`, the crawl
+ * state written behind them (`--hand-over per-item`: one job per item and state written at once,
+ * as before crawl batching). Redis commands are the deltas of the
  * server's INFO commandstats (commands run inside scripts included): point REDIS_URL at a Redis of
  * the bench's own for exact counts. Peak RSS is sampled every 50 ms for this Node process;
  * Chromium's processes are sampled from /proc (CPU seconds, summed PSS).
  *
- *   npm run bench:crawl [-- --articles 5000 --browser-articles 200 --only static|browser]
+ *   npm run bench:crawl [-- --articles 5000 --browser-articles 200 --only static|browser --hand-over outbox|per-item]
  */
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import type { CollectedItem } from '../core/posts/collected-item.js';
 import { ingestJobIdOf } from '../pipeline/ingest/normalize.js';
 import { createQueues } from '../pipeline/queues.js';
 import { crawlPageSource } from '../crawlers/routes-for.js';
+import { CrawlOutbox } from '../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../crawlers/shared/crawl-state.js';
 import { startBenchSite } from './crawl-site.js';
 import { reapedChildrenCpuSeconds, sampleDescendants } from './process-tree.js';
@@ -31,6 +34,7 @@ const ARTICLES = arg('articles', 5000);
 const BROWSER_ARTICLES = arg('browser-articles', 200);
 const CONCURRENCY = arg('browser-concurrency', 4);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const PER_ITEM = process.argv.includes('--hand-over') && process.argv[process.argv.indexOf('--hand-over') + 1] === 'per-item';
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -68,23 +72,31 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
     render,
     crawl: { delayMs: 0, perHostConcurrency: concurrency, maxPages: articles + site.listPages + 10, maxDepth: site.listPages + 5, robotsTxt: 'ignore', revisitRecentDays: 7 },
   });
-  const state = new RedisCrawlState(redis, prefix, source.id);
+  const store = new RedisCrawlState(redis, prefix, source.id);
   let items = 0;
-  const options = {
-    state,
-    maxRequests: 100_000,
-    timeoutSeconds: 30,
-    onItem: async (item: CollectedItem) => {
-      items++;
-      await queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) });
-    },
+  let outbox: CrawlOutbox | undefined;
+  /** One run's options, handing items over as the crawler role does; `done()` after the run. */
+  const handOver = () => {
+    outbox = PER_ITEM ? undefined : new CrawlOutbox({ queue: queues.ingest, state: store });
+    return {
+      state: outbox?.state ?? store,
+      maxRequests: 100_000,
+      timeoutSeconds: 30,
+      onItem: async (item: CollectedItem) => {
+        items++;
+        if (outbox) await outbox.add(item);
+        else await queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) });
+      },
+    };
   };
+  const done = async () => outbox?.close();
   const chromium = render === 'static' ? undefined : sampleDescendants();
   const reaped0 = reapedChildrenCpuSeconds();
   const cpu0 = process.cpuUsage();
   const commands0 = await redisCommands();
   const t0 = performance.now();
-  const first = await crawlPageSource(source, options);
+  const first = await crawlPageSource(source, handOver());
+  await done();
   const commands = commandsBetween(commands0, await redisCommands(), first.pagesFetched + first.pagesUnchanged);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -92,6 +104,7 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
   const nodeCpu = (cpu.user + cpu.system) / 1e6;
   const result: Record<string, unknown> = {
     render,
+    handOver: PER_ITEM ? 'per-item' : 'outbox',
     articles,
     pages,
     items,
@@ -123,7 +136,8 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
     const jobs = await queues.ingest.count();
     const again0 = await redisCommands();
     const t1 = performance.now();
-    const again = await crawlPageSource(source, options);
+    const again = await crawlPageSource(source, handOver());
+    await done();
     const againCommands = commandsBetween(again0, await redisCommands(), again.pagesFetched + again.pagesUnchanged);
     Object.assign(result, {
       recrawlSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
