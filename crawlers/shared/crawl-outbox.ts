@@ -53,9 +53,10 @@ const isEmpty = (g: Group) => g.items.length + g.pages.size + g.memories.size ==
  * Guarantees:
  * - state is never ahead of the queue: groups are written one after the other, each one's items
  *   before its state, and once a group fails nothing later is written (every later call fails
- *   with the same error). A crash therefore loses at most the state of the groups not yet written,
- *   whose items the next run collects again; re-queued in other groups, they dedupe at ingest
- *   (the dedupe stage remembers the content hash indexed per post);
+ *   with the same error). A crash therefore loses at most the state of the groups not yet written
+ *   (normally the one being written and the one filling: a time limit never queues a group behind
+ *   a write still going on), whose items the next run collects again; re-queued in other groups,
+ *   they dedupe at ingest (the dedupe stage remembers the content hash indexed per post);
  * - the run reads its own writes: `state` answers from the groups not yet written before asking
  *   the store;
  * - an edit or deletion keeps its own ingest id (keyed by when it was seen), so a post deleted,
@@ -164,8 +165,13 @@ export class CrawlOutbox {
 
   private arm(): void {
     if (this.timer || isEmpty(this.group)) return;
-    // A failure here is kept and thrown to the run's next call or its close().
-    this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.maxWaitMs);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Behind a write still going on, the group keeps filling instead of queueing up as small ones.
+      if (this.unwritten.length > 0) return this.arm();
+      // A failure here is kept and thrown to the run's next call or its close().
+      void this.flush().catch(() => undefined);
+    }, this.maxWaitMs);
     this.timer.unref();
   }
 
