@@ -3,10 +3,10 @@ import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/sources/source.js';
-import { ingestJobIdOf } from '../pipeline/ingest/normalize.js';
 import { startWorker, type CrawlJob, type Queues, type SourceHealthJob } from '../pipeline/queues.js';
 import { crawlPosition, type ApiCollectors } from './crawl-position.js';
 import { toCrawlError } from './shared/crawl-error.js';
+import { CrawlOutbox } from './shared/crawl-outbox.js';
 import { RedisCrawlState } from './shared/crawl-state.js';
 import { emptyReport, type CrawlReport } from './shared/crawl-source.js';
 import type { EvidenceStore } from './shared/evidence-store.js';
@@ -57,7 +57,9 @@ export async function requestCrawl(queue: Queue<CrawlJob>, sourceId: string, opt
 /**
  * The crawl scheduler and crawl worker: each enabled source gets a BullMQ job scheduler; a run reads
  * the source afresh from the registry (so edits apply without a restart), waits out a block backoff,
- * pushes every new, edited or deleted item to `ingest`, and folds the run into the source's health,
+ * hands every new, edited or deleted item to `ingest` in batch jobs (a `CrawlOutbox`: up to 100
+ * items, or what came within a second, with the crawl state written behind them), and folds the
+ * run into the source's health,
  * raising a source-health alert after N failures in a row and repeating it until the source recovers.
  */
 export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
@@ -86,24 +88,29 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
     const lock = `${deps.prefix}:crawl:${source.id}:lock`;
     const token = randomUUID();
     if ((await deps.connection.set(lock, token, 'PX', 30 * 60_000, 'NX')) !== 'OK') return { skipped: 'already-running' };
-    let report: CrawlReport;
+    let report: CrawlReport | undefined;
+    const outbox = new CrawlOutbox({ queue: deps.queues.ingest, state: new RedisCrawlState(deps.connection, deps.prefix, source.id) });
     try {
       report = await crawlPosition(source, {
         collectors: deps.collectors,
         ...(deps.env ? { env: deps.env } : {}),
-        state: new RedisCrawlState(deps.connection, deps.prefix, source.id),
+        state: outbox.state,
         evidence: deps.evidence,
         maxRequests: deps.maxRequestsPerRun,
         timeoutSeconds: deps.timeoutSeconds,
         now,
         screenshot: job.screenshot === true,
-        onItem: async (item) => void (await deps.queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) })),
+        onItem: outbox.add,
       });
+      await outbox.close();
     } catch (err) {
+      // What was collected before a run failed half-way is queued all the same (a failed close
+      // wrote neither those items nor their state: the next run collects them again).
+      await outbox.close().catch(() => undefined);
       // Nothing a source does may stop the worker: the failure becomes the run's recorded outcome.
       const e = toCrawlError(err);
       const at = now().toISOString();
-      report = { ...emptyReport(source.id, at), finishedAt: at, outcome: 'failed', error: { errorClass: e.errorClass, message: e.message } };
+      report = { ...(report ?? emptyReport(source.id, at)), finishedAt: at, outcome: 'failed', error: { errorClass: e.errorClass, message: e.message } };
     } finally {
       await deps.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lock, token);
     }
@@ -124,7 +131,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       await deps.queues.alert.add('source-health', alert, { jobId: `source-health-${source.id}-${signal}-${alert.at}` });
     }
     deps.log.info(
-      { source: source.id, outcome: report.outcome, error: report.error?.errorClass, pages: report.pagesFetched, unchanged: report.pagesUnchanged, skipped: report.detailSkipped, new: report.itemsNew, edited: report.itemsEdited, deleted: report.itemsDeleted, failures: report.failures.length, signal },
+      { source: source.id, outcome: report.outcome, error: report.error?.errorClass, pages: report.pagesFetched, unchanged: report.pagesUnchanged, skipped: report.detailSkipped, new: report.itemsNew, edited: report.itemsEdited, deleted: report.itemsDeleted, failures: report.failures.length, signal, batchJobs: outbox.counts.batchJobs, queued: outbox.counts.items },
       'crawl finished',
     );
     return { outcome: report.outcome, signal, itemsEmitted: report.itemsEmitted };

@@ -33,6 +33,12 @@ export interface ItemMemory {
   deletedAt?: string;
 }
 
+/** Pages and items remembered together: one group of a crawl's state writes. */
+export interface CrawlStateChanges {
+  pages: ReadonlyMap<string, PageMemory>;
+  items: ReadonlyMap<string, ItemMemory>;
+}
+
 /**
  * The crawler's memory of one source, between runs: validators and outcome per URL, content hash per
  * item. Port: it deliberately leaves out page bodies (the evidence store keeps those) and anything
@@ -45,6 +51,8 @@ export interface CrawlState {
   urlsWithLabel(label: string): Promise<string[]>;
   items(ids: readonly string[]): Promise<Map<string, ItemMemory>>;
   saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void>;
+  /** Writes a group of pages and items at once: all of them or, on a failure, none. */
+  write(changes: CrawlStateChanges): Promise<void>;
 }
 
 export class MemoryCrawlState implements CrawlState {
@@ -65,6 +73,10 @@ export class MemoryCrawlState implements CrawlState {
   }
   async saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
     for (const [id, item] of items) this.itemMap.set(id, item);
+  }
+  async write(changes: CrawlStateChanges): Promise<void> {
+    for (const [url, page] of changes.pages) this.pageMap.set(url, page);
+    await this.saveItems(changes.items);
   }
 }
 
@@ -115,6 +127,18 @@ export class RedisCrawlState implements CrawlState {
   async saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
     if (items.size === 0) return;
     await this.redis.hset(this.itemsKey, Object.fromEntries([...items].map(([id, m]) => [id, JSON.stringify(m)])));
+  }
+  /** One round trip: at most one HSET per hash in a MULTI, so a crash never keeps half a group. */
+  async write(changes: CrawlStateChanges): Promise<void> {
+    if (changes.pages.size + changes.items.size === 0) return;
+    const multi = this.redis.multi();
+    if (changes.pages.size > 0) multi.hset(this.pagesKey, Object.fromEntries([...changes.pages].map(([url, p]) => [url, JSON.stringify(p)])));
+    if (changes.items.size > 0) multi.hset(this.itemsKey, Object.fromEntries([...changes.items].map(([id, m]) => [id, JSON.stringify(m)])));
+    const results = await multi.exec();
+    // ioredis reports a command's failure inside the results, not by rejecting.
+    const failed = results?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    if (!results) throw new Error(`crawl state write to ${this.pagesKey} was discarded`);
   }
 }
 

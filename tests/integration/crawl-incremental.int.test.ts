@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
+import type { IngestJob } from '../../pipeline/queues.js';
 import { WebsiteSourceSchema, type WebsiteSource } from '../../core/sources/source.js';
 import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { CrawlOutbox } from '../../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../../crawlers/shared/crawl-state.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
 import { startDemoSite, type DemoSite } from '../fixtures/demo-site/server.js';
@@ -16,25 +19,35 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
   const iso = isolation();
   let site: DemoSite;
   let redis: Redis;
+  let ingest: Queue<IngestJob>;
   let evidenceDir: string;
   let source: WebsiteSource;
 
+  // As the crawler role runs it: items handed to the ingest queue in batch jobs, the memory written behind them.
   const crawl = async (overrides: Partial<WebsiteSource['crawl']> = {}) => {
     const items: CollectedItem[] = [];
     const s = { ...source, crawl: { ...source.crawl, ...overrides } };
+    const outbox = new CrawlOutbox({ queue: ingest, state: new RedisCrawlState(redis, iso.redisPrefix, s.id) });
     const report = await crawlPageSource(s, {
-      state: new RedisCrawlState(redis, iso.redisPrefix, s.id),
+      state: outbox.state,
       evidence: new DiskEvidenceStore(evidenceDir),
       maxRequests: 500,
       timeoutSeconds: 10,
-      onItem: async (item) => void items.push(item),
+      onItem: async (item) => {
+        items.push(item);
+        await outbox.add(item);
+      },
     });
+    await outbox.close();
     return { report, items };
   };
+  const queuedItems = async () => (await ingest.getJobs(['waiting'], 0, 10_000)).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item]));
 
   beforeAll(async () => {
     site = await startDemoSite();
     redis = new Redis(iso.redisUrl);
+    // No worker: the queued jobs stay waiting, to be read back.
+    ingest = new Queue<IngestJob>('ingest', { connection: redis, prefix: iso.redisPrefix });
     evidenceDir = await mkdtemp(path.join(tmpdir(), 'qs-evidence-'));
     source = WebsiteSourceSchema.parse({
         id: 'demo-website',
@@ -49,6 +62,7 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
 
   afterAll(async () => {
     await site?.close();
+    await ingest?.close();
     await redis?.quit();
     await rm(evidenceDir, { recursive: true, force: true });
     await iso.cleanup();
@@ -62,14 +76,19 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
     expect(items.every((i) => i.change === 'new' && i.contentHash)).toBe(true);
     const withFile = items.find((i) => i.attachments?.some((a) => a.text?.includes('511922198503124529')));
     expect(withFile?.attachments?.[0]?.text).toContain('13812341234');
+    // Every item is on the ingest queue once, in batch jobs of at most 100.
+    const queued = await queuedItems();
+    expect(queued.map((i) => i.url).sort()).toEqual(items.map((i) => i.url).sort());
     const snapshot = items[0]!.snapshot!;
     const raw = gunzipSync(await readFile(path.join(evidenceDir, snapshot.path)));
     expect(raw.length).toBeGreaterThan(500);
   });
 
   it('an unchanged site re-crawled fetches no old detail page and emits nothing', async () => {
+    const jobs = await ingest.count();
     const { report, items } = await crawl({ revisitRecentDays: 0 });
     expect(items).toEqual([]);
+    expect(await ingest.count()).toBe(jobs);
     expect(report.detailFetched).toBe(0);
     expect(report.detailSkipped).toBeGreaterThan(10);
     expect(report.pagesUnchanged).toBeGreaterThan(0);

@@ -90,7 +90,9 @@ describe('WeChat, Weibo and RSS positions crawled through the crawler role into 
     await iso.cleanup();
   });
 
-  const ingestItems = async () => (await queues.ingest.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])).map((j) => ({ id: j.id!, item: (j.data as { item: CollectedItem }).item }));
+  // The crawler role queues batch jobs; every item in them, with the id of the job that carries it.
+  const ingestItems = async () =>
+    (await queues.ingest.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed'])).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item]).map((item: CollectedItem) => ({ id: j.id!, item })));
   const reportsOf = (id: string) => eventually(async () => reports.get(id), 60_000, `a crawl report of ${id}`);
 
   it('schedules every crawled kind and never the push source', async () => {

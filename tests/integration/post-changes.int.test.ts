@@ -12,6 +12,7 @@ import { RulesRegistry } from '../../core/rules/rules-registry.js';
 import { DEFAULT_SIGNAL_THRESHOLDS } from '../../core/signals/early-signal.js';
 import { WebsiteSourceSchema, type WebsiteSource } from '../../core/sources/source.js';
 import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { CrawlOutbox } from '../../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../../crawlers/shared/crawl-state.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
@@ -20,7 +21,7 @@ import { EsEventStore, EsSignalStore } from '../../pipeline/elasticsearch/es-eve
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { createClassifier } from '../../pipeline/ingest/classify.js';
-import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
+import { postIdOf } from '../../pipeline/ingest/normalize.js';
 import { createSegmenter } from '../../pipeline/ingest/segment.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
@@ -47,17 +48,19 @@ describe('a comment deleted and an article reworded after criticism keep their e
 
   async function crawlAndSettle(): Promise<CollectedItem[]> {
     const items: CollectedItem[] = [];
+    // As the crawler role hands items over: batch jobs, with the crawl state written behind them.
+    const outbox = new CrawlOutbox({ queue: queues.ingest, state: new RedisCrawlState(redis, iso.redisPrefix, source.id) });
     const report = await crawlPageSource(source, {
-      state: new RedisCrawlState(redis, iso.redisPrefix, source.id),
+      state: outbox.state,
       evidence: new DiskEvidenceStore(evidenceDir),
       maxRequests: 500,
       timeoutSeconds: 10,
-      // As the crawler role hands items over.
       onItem: async (item) => {
         items.push(item);
-        await queues.ingest.add('item', { item }, { jobId: ingestJobIdOf(item) });
+        await outbox.add(item);
       },
     });
+    await outbox.close();
     expect(report.outcome).toBe('ok');
     const busy = async (q: Queue) => Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')).reduce((a, b) => a + b, 0);
     await eventually(async () => ((await busy(queues.ingest)) + (await busy(queues.alert)) === 0 ? true : undefined), 60_000, 'ingest and alert queues drained');

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
+import { CrawlError } from '../../crawlers/shared/crawl-error.js';
+import { CrawlOutbox } from '../../crawlers/shared/crawl-outbox.js';
+import { RedisCrawlState, type ItemMemory } from '../../crawlers/shared/crawl-state.js';
+import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
+import type { IngestJob } from '../../pipeline/queues.js';
+import { isolation } from '../support/isolation.js';
+
+const item = (n: number, at = '2026-12-07T09:00:00.000Z'): CollectedItem => ({ sourceId: 'outbox', kind: 'comment', url: `https://www.example.gov.cn/c/${n}.html`, platformId: `c${n}`, text: `第${n}条留言`, collectedAt: at, change: 'new' });
+const memoryOf = (i: CollectedItem): ItemMemory => ({ hash: `hash-${i.platformId}`, url: i.url, kind: i.kind });
+
+describe('the crawl outbox: items queued in batch jobs, the crawl state written behind them', () => {
+  const iso = isolation();
+  let redis: Redis;
+  let queue: Queue<IngestJob>;
+  let n = 0;
+  /** A fresh source per test: its own crawl state keys. */
+  const stateOf = () => new RedisCrawlState(redis, iso.redisPrefix, `outbox-${++n}`);
+  const queued = async () => (await queue.getJobs(['waiting'], 0, 10_000)).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item]));
+
+  beforeAll(() => {
+    redis = new Redis(iso.redisUrl);
+    queue = new Queue<IngestJob>('ingest', { connection: redis, prefix: iso.redisPrefix });
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await redis?.quit();
+    await iso.cleanup();
+  });
+
+  it('a full group leaves at once as one batch job; its state is written with it, and the last group on close', async () => {
+    await queue.obliterate({ force: true });
+    const store = stateOf();
+    const outbox = new CrawlOutbox({ queue, state: store, maxWaitMs: 60_000 });
+    const items = Array.from({ length: 230 }, (_, i) => item(i));
+    for (const i of items) {
+      await outbox.add(i);
+      await outbox.state.saveItems(new Map([[postIdOf(i), memoryOf(i)]]));
+    }
+    // 230 items: two full groups queued, 30 waiting (the time limit is far away).
+    expect(await queue.count()).toBe(2);
+    await outbox.close();
+    const jobs = await queue.getJobs(['waiting']);
+    expect(jobs.map((j) => ('items' in j.data ? j.data.items.length : 1)).sort()).toEqual([100, 100, 30]);
+    expect((await queued()).map((i) => ingestJobIdOf(i)).sort()).toEqual(items.map((i) => ingestJobIdOf(i)).sort());
+    expect((await store.items(items.map((i) => postIdOf(i)))).size).toBe(230);
+    expect(outbox.counts).toMatchObject({ batchJobs: 3, items: 230, stateWrites: 230 });
+  });
+
+  it('the run reads its own writes before they reach Redis, and Redis has them only after the flush', async () => {
+    const store = stateOf();
+    const outbox = new CrawlOutbox({ queue, state: store, maxWaitMs: 60_000 });
+    const page = { label: 'DETAIL', fetchedAt: '2026-12-07T09:00:00.000Z', bodyHash: 'b1', itemIds: ['p1'] };
+    await outbox.state.savePage('https://www.example.gov.cn/a.html', page);
+    await outbox.state.saveItems(new Map([['p1', { hash: 'h1', url: 'https://www.example.gov.cn/a.html', kind: 'article' }]]));
+    expect((await outbox.state.pages(['https://www.example.gov.cn/a.html', 'https://www.example.gov.cn/b.html'])).get('https://www.example.gov.cn/a.html')).toEqual(page);
+    expect((await outbox.state.items(['p1'])).get('p1')?.hash).toBe('h1');
+    expect((await store.pages(['https://www.example.gov.cn/a.html'])).size).toBe(0);
+    // Listing by label asks Redis, so what waits is written first.
+    expect(await outbox.state.urlsWithLabel('DETAIL')).toEqual(['https://www.example.gov.cn/a.html']);
+    expect((await store.items(['p1'])).get('p1')?.hash).toBe('h1');
+    await outbox.close();
+  });
+
+  it('a deletion seen twice at different times is two items in the batch, an item handed over twice is one', async () => {
+    await queue.obliterate({ force: true });
+    const outbox = new CrawlOutbox({ queue, state: stateOf() });
+    const deleted = (at: string): CollectedItem => ({ ...item(1, at), text: '', change: 'deleted', previousHash: 'hash-c1' });
+    await outbox.add(deleted('2026-12-07T09:00:00.000Z'));
+    await outbox.add(deleted('2026-12-07T09:05:00.000Z'));
+    await outbox.add(item(2));
+    await outbox.add(item(2));
+    await outbox.close();
+    expect((await queued()).map((i) => `${i.platformId} ${i.change} ${i.collectedAt}`).sort()).toEqual(['c1 deleted 2026-12-07T09:00:00.000Z', 'c1 deleted 2026-12-07T09:05:00.000Z', 'c2 new 2026-12-07T09:00:00.000Z']);
+  });
+
+  it('when the queue cannot be reached, neither that group nor any later one is remembered, and the run is told with a retryable internal error', async () => {
+    await queue.obliterate({ force: true });
+    const store = stateOf();
+    // The queue's own connection, which goes away half-way; the crawl state keeps working.
+    const connection = new Redis(iso.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    await new Promise((r) => connection.once('ready', r));
+    const lost = new Queue<IngestJob>('ingest', { connection, prefix: iso.redisPrefix });
+    const outbox = new CrawlOutbox({ queue: lost, state: store, maxItems: 10, maxWaitMs: 60_000 });
+    const hand = async (i: CollectedItem) => {
+      await outbox.add(i);
+      await outbox.state.saveItems(new Map([[postIdOf(i), memoryOf(i)]]));
+    };
+    for (let i = 0; i < 10; i++) await hand(item(i));
+    await outbox.flush();
+    expect(await queue.count()).toBe(1);
+    connection.disconnect();
+    for (let i = 10; i < 19; i++) await hand(item(i));
+    const error = await outbox.add(item(19)).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(CrawlError);
+    expect(error).toMatchObject({ errorClass: 'internal', retryable: true });
+    // Every later call fails the same way; nothing of the failed groups reaches Redis.
+    await expect(outbox.state.savePage('https://www.example.gov.cn/x.html', { label: 'LIST', fetchedAt: '2026-12-07T09:00:00.000Z' })).rejects.toBeInstanceOf(CrawlError);
+    await expect(outbox.close()).rejects.toBeInstanceOf(CrawlError);
+    expect(await queue.count()).toBe(1);
+    const remembered = [...(await store.items(Array.from({ length: 20 }, (_, i) => postIdOf(item(i))))).keys()];
+    expect(remembered.sort()).toEqual(Array.from({ length: 10 }, (_, i) => postIdOf(item(i))).sort());
+    await lost.close().catch(() => undefined);
+  });
+});
