@@ -17,6 +17,7 @@ export const CRAWL_ERROR_CLASSES = {
   decode: { cause: '页面字符编码无法识别', retryable: false },
   parse: { cause: '页面结构无法识别，未能提取内容', retryable: false },
   robots: { cause: '网站 robots.txt 不允许采集该地址', retryable: false },
+  'off-site': { cause: '栏目地址被重定向到阵地以外的网站，未作为本阵地内容采集（请核对栏目地址）', retryable: false },
   config: { cause: '阵地配置有误', retryable: false },
   credentials: { cause: '阵地凭据缺失（环境变量未设置）', retryable: false },
   internal: { cause: '采集程序内部错误', retryable: true },

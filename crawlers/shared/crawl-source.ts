@@ -88,8 +88,8 @@ export interface CrawlReport {
   itemsUnchanged: number;
   /** Newest publish date among the items seen this run (zombie positions). */
   newestPublishedAt?: string;
-  /** Links not taken, by reason (traps, caps, robots, off-host). */
-  skipped: Partial<Record<EnqueueDecision | FetchDecision | 'robots', number>>;
+  /** Links not taken, by reason (traps, caps, robots, off-host, a page that redirected off the source's hosts). */
+  skipped: Partial<Record<EnqueueDecision | FetchDecision | 'robots' | 'redirected-off-host', number>>;
   failures: CrawlFailure[];
   /** The run as a whole: `failed` when no entry point could be read or the site blocks us. */
   outcome: 'ok' | 'failed';
@@ -174,7 +174,8 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
   const credentials = resolveCredentials(source);
   const headers: Record<string, string> = { ...(credentials.cookie ? { cookie: credentials.cookie } : {}), ...(credentials.authorization ? { authorization: credentials.authorization } : {}) };
   const skip = (reason: keyof CrawlReport['skipped']) => (report.skipped[reason] = (report.skipped[reason] ?? 0) + 1);
-  const frontier = new Frontier({ allowedHosts: new Set(source.allowedHosts), maxDepth: policy.maxDepth, maxPages: policy.maxPages ?? options.maxRequests });
+  const allowedHosts = new Set(source.allowedHosts);
+  const frontier = new Frontier({ allowedHosts, maxDepth: policy.maxDepth, maxPages: policy.maxPages ?? options.maxRequests });
   const limiter = new HostLimiter(policy.perHostConcurrency, policy.delayMs);
   const robots = new RobotsRules(timeoutMs, headers);
   const queue: Request[] = [];
@@ -266,6 +267,18 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
         const ids = req.memory.itemIds;
         await emitDeleted(await options.state.items(ids), ids, now().toISOString());
         await options.state.savePage(req.url, { ...req.memory, fetchedAt: now().toISOString(), itemIds: [] });
+      }
+      return;
+    }
+    // A page that redirects off the source's hosts (an article moved to a platform, a link shortener)
+    // is not the position's own content: nothing is extracted from it. An entry point that does so
+    // has lost its column, which is the source's failure; a detail page is only skipped.
+    if (!allowedHosts.has(new URL(result.url).host)) {
+      report.skipped['redirected-off-host'] = (report.skipped['redirected-off-host'] ?? 0) + 1;
+      if (req.entry) {
+        const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: 'off-site', error: `${req.url}: redirected to ${result.url}, outside the source's hosts` };
+        report.failures.push(failure);
+        entryResults.set(req.url, failure);
       }
       return;
     }

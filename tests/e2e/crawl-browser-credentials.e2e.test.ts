@@ -169,6 +169,9 @@ Promise.all(hops.map(function (p) { return p.catch(function () {}); })).then(fun
     expect(report.outcome).toBe('ok');
     // The list, written from the token-guarded API, was read: the intranet sub-resources loaded.
     const onSite = items.filter((i) => i.kind === 'article' && i.url.startsWith(`${siteUrl}/`));
+    // The article that moved to the third party is not collected as the position's own.
+    expect(items.map((i) => i.url).filter((u) => !u.startsWith(`${siteUrl}/`))).toEqual([]);
+    expect(report.skipped['redirected-off-host']).toBe(1);
     expect(onSite.map((i) => i.title).sort()).toEqual([...[1, 2, 3].map((n) => `内网通知第${n}号：关于做好节日值班工作的通知`), '内网通知第4号：经第三方跳转回本站的通知']);
 
     // Every hop the site saw carried the session, robots.txt, sitemap discovery and the redirects

@@ -36,6 +36,10 @@ describe('bad input: every broken or hostile site ends with a readable outcome, 
     ['a 50 MB page', 'huge', 'failed', 'too-large', undefined],
     ['a path robots.txt disallows', 'private', 'failed', 'robots', undefined],
     ['a server error', 'server-error', 'failed', 'server-error', undefined],
+    // A detail page that redirects to another host is not the position's content: skipped, not collected.
+    ['a detail page redirected off the source\'s hosts', 'off-site', 'ok', undefined, (items) => expect(items.map((i) => i.title)).toEqual(['关于做好防汛工作的通知'])],
+    // An entry point that redirects off the source's hosts has lost its column: the run fails and says so.
+    ['an entry point redirected off the source\'s hosts', 'off-site-entry', 'failed', 'off-site', (items) => expect(items).toEqual([])],
     // The list is fine, its detail page is an error page served with 200: the page fails, the run does not.
     ['an error page with status 200', 'error-page', 'ok', undefined, (items) => expect(items).toEqual([])],
   ])('%s → %s', async (_case, dir, outcome, errorClass, check) => {
@@ -48,6 +52,12 @@ describe('bad input: every broken or hostile site ends with a readable outcome, 
     }
     check?.(items);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('counts a page that redirected off the source\'s hosts as skipped, not as a failure of the run', async () => {
+    const { report } = await crawl('off-site');
+    expect(report.skipped['redirected-off-host']).toBe(1);
+    expect(report.failures).toEqual([]);
   });
 
   it('runs the hostile cases side by side without one stopping another', async () => {
