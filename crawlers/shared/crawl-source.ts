@@ -279,7 +279,20 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
         const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: 'off-site', error: `${req.url}: redirected to ${result.url}, outside the source's hosts` };
         report.failures.push(failure);
         entryResults.set(req.url, failure);
+        return;
       }
+      // Remembered with its list entry, so the next run does not fetch it again while the entry is unchanged.
+      const listedAt = req.link?.listedAt ?? req.memory?.listedAt;
+      await options.state.savePage(req.url, {
+        label: req.label,
+        fetchedAt: now().toISOString(),
+        // What the page is now: a redirect to that address.
+        bodyHash: sha256(Buffer.from(`redirect ${result.url}`)),
+        links: [],
+        itemIds: req.memory?.itemIds ?? [],
+        ...(req.link?.signature ? { signature: req.link.signature } : {}),
+        ...(listedAt ? { listedAt } : {}),
+      });
       return;
     }
     if (isDetail) report.detailFetched++;

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import type { CrawlErrorClass } from '../../crawlers/shared/crawl-error.js';
 import { crawlCommand } from '../../bin/crawl-command.js';
+import { MemoryCrawlState } from '../../crawlers/shared/crawl-state.js';
 import { crawlHostileFolder, startHostileSite, type HostileSite } from '../fixtures/hostile-site.js';
 
 describe('bad input: every broken or hostile site ends with a readable outcome, and the others keep running', () => {
@@ -55,9 +56,14 @@ describe('bad input: every broken or hostile site ends with a readable outcome, 
   });
 
   it('counts a page that redirected off the source\'s hosts as skipped, not as a failure of the run', async () => {
-    const { report } = await crawl('off-site');
+    const state = new MemoryCrawlState();
+    const { report } = await crawlHostileFolder(site, 'off-site', { render: 'static', timeoutSeconds: 2, maxRequests: 50, state });
     expect(report.skipped['redirected-off-host']).toBe(1);
     expect(report.failures).toEqual([]);
+    // Remembered with its list entry: the next run does not fetch it again.
+    const again = await crawlHostileFolder(site, 'off-site', { render: 'static', timeoutSeconds: 2, maxRequests: 50, state });
+    expect(again.report.skipped['redirected-off-host']).toBeUndefined();
+    expect(again.report.detailFetched).toBe(0);
   });
 
   it('runs the hostile cases side by side without one stopping another', async () => {
