@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carryHistory, decideDeletion, decideRevision, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
+import { carryHistory, decideDeletion, decidePendingDeletion, decideRevision, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
@@ -64,11 +64,24 @@ describe('post revisions', () => {
   });
 
   it.each([
-    [undefined, 'never-indexed'], // nothing to mark: no text to keep
-    [{}, 'mark-deleted'], // indexed, not marked yet
-    [{ deleted: deletion }, 'already-deleted'], // a retry or a second crawl reporting the same absence
-  ] as const)('deletion of %o → %s', (indexed, decision) => {
-    expect(decideDeletion(indexed)).toBe(decision);
+    [undefined, {}, 'kept-pending'], // not indexed yet: a tombstone waits for the post's ingest
+    [undefined, { pending: true }, 'already-pending'], // a second crawl reporting the same absence: the first tombstone stays
+    [{}, {}, 'mark-deleted'], // indexed, not marked yet
+    [{ deleted: deletion }, {}, 'already-deleted'], // a retry or a second crawl reporting the same absence
+    [{}, { lastObservedAt: '2026-11-21T01:00:00.000Z', crawlAt: deletion.crawl.at }, 'stale'], // the post was seen back after this crawl found it gone
+    [{}, { lastObservedAt: deletion.crawl.at, crawlAt: deletion.crawl.at }, 'mark-deleted'], // the same instant: the deletion is the later
+    [{}, { lastObservedAt: '2026-11-20T08:00:00.000Z', crawlAt: deletion.crawl.at }, 'mark-deleted'], // gone after it was last seen
+  ] as const)('deletion of %o (%o) → %s', (indexed, context, decision) => {
+    expect(decideDeletion(indexed, context)).toBe(decision);
+  });
+
+  it.each([
+    [undefined, '2026-11-20T08:00:00.000Z', 'none'], // no deletion waits
+    [deletion, '2026-11-20T08:00:00.000Z', 'deleted-before-indexed'], // queued, then found gone before its ingest ran: indexed and marked
+    [deletion, deletion.crawl.at, 'deleted-before-indexed'], // observed at the deletion's instant: still gone
+    [deletion, '2026-11-21T08:00:00.000Z', 'came-back'], // observed after the crawl that found it gone: present, the deletion kept as past
+  ] as const)('pending deletion %o, item observed at %s → %s', (pending, observedAt, decision) => {
+    expect(decidePendingDeletion(pending, observedAt)).toBe(decision);
   });
 
   it('marking a deletion keeps every word and records when and which crawl', () => {
@@ -79,11 +92,11 @@ describe('post revisions', () => {
   });
 
   it.each([
-    [null, 'h1', false, 'new'],
-    ['h1', 'h1', false, 'duplicate'], // unchanged re-crawl
-    ['h1', 'h1', true, 'changed'], // the same words back after a deletion: re-indexed as restored
-  ] as const)('dedupe: %s → %s (deleted %s) is %s', (prev, now, deleted, decision) => {
-    expect(decideDedupe(prev, now, deleted)).toBe(decision);
+    [null, 'new'],
+    [{ hash: base.contentHash }, 'duplicate'], // unchanged re-crawl
+    [{ hash: base.contentHash, deletedAt: deletion.at, observedAt: deletion.crawl.at }, 'changed'], // the same words back after a deletion: re-indexed as restored
+  ] as const)('dedupe: remembered %o → %s', (seen, decision) => {
+    expect(decideDedupe(seen, { contentHash: base.contentHash, collectedAt: '2026-11-24T00:00:00.000Z' })).toBe(decision);
   });
 
   it('alerts hear of a rewording or a return, never of an answer alone', () => {
