@@ -102,6 +102,30 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
 }
 
 /**
+ * The history of a post once a wording observed before its current one, but ingested after it (a
+ * stale item: two jobs of one post ran out of order), takes its place among the versions: the same
+ * history the post has had the two been ingested in the order observed. `undefined` when that
+ * wording is known already, or was observed after the current wording was first seen (only the
+ * order of first sightings is rebuilt; such a wording is left to the raw snapshots).
+ */
+export function insertEarlierWording(
+  current: PreviousPost,
+  earlier: { title?: string; text: string; contentHash: string; collectedAt: string },
+): PostHistory | undefined {
+  const textHash = textHashOf(earlier);
+  if (textHash === textHashOf(current) || current.versions?.some((v) => v.textHash === textHash)) return undefined;
+  const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
+  const currentFrom = current.editedAt ?? firstSeenAt;
+  const at = Date.parse(earlier.collectedAt);
+  if (!(at < Date.parse(currentFrom))) return undefined;
+  const inserted: PostVersion = { textHash, contentHash: earlier.contentHash, title: earlier.title ?? '', text: earlier.text, seenFrom: earlier.collectedAt, seenUntil: currentFrom };
+  const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
+  // Each wording was seen until the next one appeared; the last until the current one did.
+  const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
+  return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < at ? firstSeenAt : earlier.collectedAt };
+}
+
+/**
  * What a deletion signal does to the post:
  * - `mark-deleted`: the post is indexed and not yet marked;
  * - `already-deleted`: marked before (a retry, a second crawl reporting the same absence);

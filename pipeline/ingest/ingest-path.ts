@@ -9,7 +9,7 @@ import type { PostClassification } from './classify.js';
 import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaims } from './post-claims.js';
-import { changeOfRevision, deletionChangeOf, historyOfPending, noteDeletion, type DeletionDeps } from './post-revisions.js';
+import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps extends DeletionDeps {
@@ -37,6 +37,8 @@ export interface IngestOutcome {
   decision: DedupeDecision | DeletionDecision;
   /** A new post that had a pending tombstone: indexed and marked deleted, or back since. */
   pendingDeletion?: Exclude<PendingDeletionDecision, 'none'>;
+  /** A stale item whose words were new to the post: kept among its versions where they belong. */
+  keptAsVersion?: true;
   hits: number;
   eventId?: string;
   signals?: number;
@@ -74,7 +76,8 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
 async function ingestPost(deps: IngestDeps, post: NormalizedPost): Promise<IngestOutcome> {
   const [seen, pending] = await Promise.all([deps.seen.lookup(post.id), deps.pendingDeletions.get(post.id)]);
   const decision = decideDedupe(seen, post);
-  if (decision === 'duplicate' || decision === 'stale') return { postId: post.id, decision, hits: 0 };
+  if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
+  if (decision === 'stale') return { postId: post.id, decision, hits: 0, ...((await keepEarlierWording(deps, post, seen!)) ? { keptAsVersion: true } : {}) };
   // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
   const tombstone = seen ? undefined : pending;
   const pendingDeletion = decidePendingDeletion(tombstone, post.collectedAt);

@@ -2,6 +2,7 @@ import type { PostChange } from '../../core/alerts/post-change-note.js';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import {
   decideDeletion,
+  insertEarlierWording,
   markDeleted,
   type DeletionDecision,
   type PendingDeletionDecision,
@@ -9,10 +10,10 @@ import {
   type PostHistory,
   type RevisionKind,
 } from '../../core/posts/post-change.js';
-import type { IndexedPost } from '../../core/posts/post.js';
+import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
-import type { SeenStore } from './dedupe.js';
+import type { SeenPost, SeenStore } from './dedupe.js';
 import type { PendingDeletions } from './pending-deletions.js';
 import { postIdOf } from './normalize.js';
 
@@ -111,4 +112,21 @@ export function deletionChangeOf(post: IndexedPost, deleted: PostDeletion): Post
 export function historyOfPending(decision: PendingDeletionDecision, pending: PostDeletion | undefined, collectedAt: string): PostHistory {
   if (!pending || decision === 'none') return {};
   return decision === 'deleted-before-indexed' ? { deleted: pending } : { pastDeletions: [pending], restoredAt: collectedAt };
+}
+
+/**
+ * A stale item (observed before the current wording, ingested after it) whose words are new to the
+ * post: they are kept among its versions, where they would be had the jobs run in the order
+ * observed, and the alerts hear of the rewording as they would have then (the same change key).
+ * Resolves whether the post changed. Runs under the post's claim.
+ */
+export async function keepEarlierWording(deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>, post: NormalizedPost, seen: SeenPost): Promise<boolean> {
+  const current = await deps.posts.get(post.id, seen.home);
+  const history = current && insertEarlierWording(current, post);
+  if (!current || !history) return false;
+  const updated: IndexedPost = { ...current, ...history };
+  await deps.posts.upsert(updated, seen.home);
+  const change = changeOfRevision(updated, 'reworded');
+  if (change) await deps.handOverChange(change);
+  return true;
 }

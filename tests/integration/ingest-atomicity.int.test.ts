@@ -196,11 +196,14 @@ describe('one post processed by one worker at a time (issue 3)', () => {
     expect(docs).toHaveLength(1);
     expect(docs[0]!.text).toBe(later.text);
     expect(docs[0]!.collectedAt).toBe(later.collectedAt);
+    // The earlier wording is kept as the version it is, seen until the later one appeared.
+    expect(docs[0]!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[first.text, first.collectedAt, later.collectedAt]]);
+    expect(docs[0]!.editedAt).toBe(later.collectedAt);
     // Counted in the bucket of the post's first time, once, whichever wording came first.
     expect(await countsOf(worker, docs[0]!)).toEqual({ events: 1, eventCountsMembers: true, positionCount: 1, signalBuckets: 1 });
   });
 
-  it('an earlier wording ingested after a later one does not replace it (stale), and a later one does (an edit with a version)', async () => {
+  it('an earlier wording ingested after a later one does not replace it but is kept as the earlier version (stale), and a later one replaces it (an edit)', async () => {
     const first = message('board-order', { collectedAt: hoursAfter(0) });
     const later = { ...first, text: `${first.text}（已回复：物业已上门检修。）`, collectedAt: hoursAfter(1) };
     const newest = { ...first, text: `${first.text}（第三次修改）`, collectedAt: hoursAfter(2) };
@@ -209,13 +212,17 @@ describe('one post processed by one worker at a time (issue 3)', () => {
       return (await completed(worker, [job!.id!]))[0]!.returnvalue as IngestOutcome;
     };
     expect((await one(later, 'a')).decision).toBe('new');
-    expect((await one(first, 'b')).decision).toBe('stale');
+    expect(await one(first, 'b')).toMatchObject({ decision: 'stale', keptAsVersion: true });
     let [doc] = await documentsOf(postIdOf(first));
     expect(doc!.text).toBe(later.text);
+    expect(doc!.versions?.map((v) => v.text)).toEqual([first.text]);
+    expect(doc!.firstSeenAt).toBe(first.collectedAt);
+    // Again: those words are known now.
+    expect(await one(first, 'b2')).toEqual(expect.not.objectContaining({ keptAsVersion: true }));
     expect((await one(newest, 'c')).decision).toBe('changed');
     [doc] = await documentsOf(postIdOf(first));
     expect(doc!.text).toBe(newest.text);
-    expect(doc!.versions?.map((v) => v.text)).toEqual([later.text]);
+    expect(doc!.versions?.map((v) => v.text)).toEqual([first.text, later.text]);
   });
 });
 

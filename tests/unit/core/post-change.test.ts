@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carryHistory, decideDeletion, decidePendingDeletion, decideRevision, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
+import { carryHistory, decideDeletion, decidePendingDeletion, decideRevision, insertEarlierWording, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
@@ -82,6 +82,43 @@ describe('post revisions', () => {
     [deletion, '2026-11-21T08:00:00.000Z', 'came-back'], // observed after the crawl that found it gone: present, the deletion kept as past
   ] as const)('pending deletion %o, item observed at %s → %s', (pending, observedAt, decision) => {
     expect(decidePendingDeletion(pending, observedAt)).toBe(decision);
+  });
+
+  it('wordings ingested in any order end with the history of the order observed (stale ones inserted as earlier versions)', () => {
+    const wordings = ['初稿：施工期间请绕行。', '二稿：施工期间请绕行，注意安全。', '三稿：施工已结束，恢复通行。'].map((text, i) => ({
+      ...base,
+      text,
+      contentHash: `h-wording-${i}-00`,
+      collectedAt: `2026-11-2${i}T08:00:00.000Z`,
+    }));
+    type Doc = (typeof wordings)[number] & PostHistory;
+    const ingestInOrder = (order: number[]): Doc => {
+      let doc: Doc | undefined;
+      for (const i of order) {
+        const item = wordings[i]!;
+        if (!doc) doc = { ...item, ...carryHistory(undefined, item).history };
+        else if (Date.parse(item.collectedAt) > Date.parse(doc.collectedAt)) doc = { ...item, ...carryHistory(doc, item).history };
+        else doc = { ...doc, ...insertEarlierWording(doc, item) };
+      }
+      return doc!;
+    };
+    const observed = ingestInOrder([0, 1, 2]);
+    expect(observed.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+      [wordings[0]!.text, wordings[0]!.collectedAt, wordings[1]!.collectedAt],
+      [wordings[1]!.text, wordings[1]!.collectedAt, wordings[2]!.collectedAt],
+    ]);
+    for (const order of [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
+      const doc = ingestInOrder(order);
+      expect({ text: doc.text, versions: doc.versions, editedAt: doc.editedAt, firstSeenAt: doc.firstSeenAt }).toEqual({
+        text: observed.text,
+        versions: observed.versions,
+        editedAt: observed.editedAt,
+        firstSeenAt: observed.firstSeenAt,
+      });
+    }
+    // Known words, or words first seen after the current wording was, are not inserted.
+    expect(insertEarlierWording(observed, wordings[0]!)).toBeUndefined();
+    expect(insertEarlierWording(observed, { ...wordings[0]!, text: '四稿', collectedAt: '2026-11-23T00:00:00.000Z' })).toBeUndefined();
   });
 
   it('marking a deletion keeps every word and records when and which crawl', () => {
