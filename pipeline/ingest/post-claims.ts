@@ -20,7 +20,7 @@ export interface PostClaims {
 }
 
 export interface PostClaimOptions {
-  /** A holder that crashed frees the post after this long. Longer than any one item's ingest. */
+  /** A holder that crashed frees the post after this long (a live one renews it). */
   leaseMs?: number;
   /** How long a second claimant polls before giving up with a retryable error. */
   waitMs?: number;
@@ -43,6 +43,23 @@ export class RedisPostClaims implements PostClaims {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.waitMs = opts.waitMs ?? 10_000;
     if (!('qsReleaseClaim' in this.redis)) this.redis.defineCommand('qsReleaseClaim', { numberOfKeys: 1, lua: RELEASE_LUA });
+    if (!('qsRenewClaim' in this.redis)) this.redis.defineCommand('qsRenewClaim', { numberOfKeys: 1, lua: RENEW_LUA });
+  }
+
+  /**
+   * A live holder renews its lease every third of it (an item slowed by a loaded Elasticsearch keeps
+   * its claim); only a holder that stopped running lets it expire.
+   */
+  private held(key: string, token: string): PostClaim {
+    const cmd = this.redis as unknown as ClaimCommands;
+    const renew = setInterval(() => void cmd.qsRenewClaim(key, token, String(this.leaseMs)).catch(() => undefined), Math.max(Math.floor(this.leaseMs / 3), 1));
+    renew.unref();
+    return {
+      release: async () => {
+        clearInterval(renew);
+        await cmd.qsReleaseClaim(key, token);
+      },
+    };
   }
 
   async claim(postId: string): Promise<PostClaim> {
@@ -50,9 +67,7 @@ export class RedisPostClaims implements PostClaims {
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + this.waitMs;
     for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
-      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') {
-        return { release: async () => void (await (this.redis as unknown as ClaimCommands).qsReleaseClaim(key, token)) };
-      }
+      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') return this.held(key, token);
       if (Date.now() + pause > deadline) throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -61,9 +76,15 @@ export class RedisPostClaims implements PostClaims {
 
 interface ClaimCommands {
   qsReleaseClaim(key: string, token: string): Promise<number>;
+  qsRenewClaim(key: string, token: string, leaseMs: string): Promise<number>;
 }
 
 const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+const RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return 0
 `;

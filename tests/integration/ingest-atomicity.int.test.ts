@@ -263,15 +263,28 @@ describe('the claim on a post', () => {
     expect(await redis.exists(key)).toBe(0);
   });
 
+  it('a live holder keeps its claim past its lease (renewed); a claimant meanwhile gets a retryable error', async () => {
+    const postId = postIdOf(message('board-renew'));
+    const claims = new RedisPostClaims(redis, iso.redisPrefix, { leaseMs: 300, waitMs: 100 });
+    const holder = await claims.claim(postId);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await expect(claims.claim(postId)).rejects.toBeInstanceOf(BusyError);
+    await holder.release();
+    await (await claims.claim(postId)).release();
+  });
+
   it("a claim whose lease ran out is never given up by its old holder: the new holder's claim stays", async () => {
     const item = message('board-lease');
     const key = `${iso.redisPrefix}:claim:${postIdOf(item)}`;
     const claims = new RedisPostClaims(redis, iso.redisPrefix, { leaseMs: 200, waitMs: 100 });
     const old = await claims.claim(postIdOf(item));
-    await new Promise((r) => setTimeout(r, 300));
+    // Its lease ran out while its process stood still (a long pause renews nothing).
+    await redis.del(key);
     const current = await claims.claim(postIdOf(item));
+    const token = await redis.get(key);
     await old.release();
-    expect(await redis.exists(key)).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await redis.get(key)).toBe(token);
     await current.release();
     expect(await redis.exists(key)).toBe(0);
   });
