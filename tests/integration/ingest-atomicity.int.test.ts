@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import type { Job } from 'bullmq';
@@ -271,6 +273,37 @@ describe('the claim on a post', () => {
     await expect(claims.claim(postId)).rejects.toBeInstanceOf(BusyError);
     await holder.release();
     await (await claims.claim(postId)).release();
+  });
+
+  it('a holder process killed while it holds a claim frees the post when its lease runs out', async () => {
+    const postId = postIdOf(message('board-killed'));
+    const module = pathToFileURL(path.join(process.cwd(), 'pipeline/ingest/post-claims.ts')).href;
+    const code = `
+      import { Redis } from 'ioredis';
+      import { RedisPostClaims } from ${JSON.stringify(module)};
+      const claims = new RedisPostClaims(new Redis(${JSON.stringify(iso.redisUrl)}), ${JSON.stringify(iso.redisPrefix)}, { leaseMs: 1500 });
+      await claims.claim(${JSON.stringify(postId)});
+      process.stdout.write('claimed\\n');
+      setInterval(() => undefined, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('claimed') && resolve());
+        child.once('exit', (c) => reject(new Error(`holder exited with ${c} before claiming`)));
+      });
+      // Renewed while it runs: still held after its lease.
+      await new Promise((r) => setTimeout(r, 2_000));
+      const claims = new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 100 });
+      await expect(claims.claim(postId)).rejects.toBeInstanceOf(BusyError);
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      const patient = new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 5_000 });
+      await (await patient.claim(postId)).release();
+      expect(Date.now() - killedAt).toBeLessThan(2_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it("a claim whose lease ran out is never given up by its old holder: the new holder's claim stays", async () => {
