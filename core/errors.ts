@@ -64,6 +64,20 @@ export class UnavailableError extends QianshaoError {
   }
 }
 
+/**
+ * Someone else holds what this work needs for now (a post another worker is ingesting): retried
+ * later with the queue's backoff, never dropped. Not an outage: the queue does not pause for it.
+ */
+export class BusyError extends QianshaoError {
+  readonly code: string;
+  readonly httpStatus = 409;
+  readonly retryable = true;
+  constructor(message: string, code = 'busy') {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** Too many failed log-ins: the account is locked until the time the message names. */
 export class AccountLockedError extends QianshaoError {
   readonly code = 'account_locked';

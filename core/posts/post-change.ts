@@ -102,17 +102,66 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
 }
 
 /**
- * What a deletion signal does to the indexed post:
+ * The history of a post once a wording observed before its current one, but ingested after it (a
+ * stale item: two jobs of one post ran out of order), takes its place among the versions: the same
+ * history the post has had the two been ingested in the order observed. `undefined` when that
+ * wording is known already, or was observed after the current wording was first seen (only the
+ * order of first sightings is rebuilt; such a wording is left to the raw snapshots).
+ */
+export function insertEarlierWording(
+  current: PreviousPost,
+  earlier: { title?: string; text: string; contentHash: string; collectedAt: string },
+): PostHistory | undefined {
+  const textHash = textHashOf(earlier);
+  if (textHash === textHashOf(current) || current.versions?.some((v) => v.textHash === textHash)) return undefined;
+  const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
+  const currentFrom = current.editedAt ?? firstSeenAt;
+  const at = Date.parse(earlier.collectedAt);
+  if (!(at < Date.parse(currentFrom))) return undefined;
+  const inserted: PostVersion = { textHash, contentHash: earlier.contentHash, title: earlier.title ?? '', text: earlier.text, seenFrom: earlier.collectedAt, seenUntil: currentFrom };
+  const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
+  // Each wording was seen until the next one appeared; the last until the current one did.
+  const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
+  return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < at ? firstSeenAt : earlier.collectedAt };
+}
+
+/**
+ * What a deletion signal does to the post:
  * - `mark-deleted`: the post is indexed and not yet marked;
  * - `already-deleted`: marked before (a retry, a second crawl reporting the same absence);
- * - `never-indexed`: nothing indexed under that id (collected before the pipeline ran, or its own
- *   ingest failed): there is nothing to mark and no text to keep.
+ * - `kept-pending`: nothing indexed under that id yet (the crawler queued the item, then found it
+ *   gone before its ingest ran, or that ingest is still owed): the deletion is kept as a pending
+ *   tombstone and applied when the post's ingest arrives (`decidePendingDeletion`);
+ * - `already-pending`: a tombstone is kept already (the first observation of the absence stays);
+ * - `stale`: the post was observed on its position after this crawl found it gone (it came back,
+ *   and that observation was ingested first): nothing to mark.
  */
-export type DeletionDecision = 'mark-deleted' | 'already-deleted' | 'never-indexed';
+export type DeletionDecision = 'mark-deleted' | 'already-deleted' | 'kept-pending' | 'already-pending' | 'stale';
 
-export function decideDeletion(indexed: PostHistory | undefined): DeletionDecision {
-  if (!indexed) return 'never-indexed';
-  return indexed.deleted ? 'already-deleted' : 'mark-deleted';
+export function decideDeletion(
+  indexed: PostHistory | undefined,
+  context: { pending?: boolean; lastObservedAt?: string | undefined; crawlAt?: string } = {},
+): DeletionDecision {
+  if (!indexed) return context.pending ? 'already-pending' : 'kept-pending';
+  if (indexed.deleted) return 'already-deleted';
+  // A deletion and an observation at the same instant: the deletion is taken as the later one.
+  if (context.lastObservedAt && context.crawlAt && Date.parse(context.crawlAt) < Date.parse(context.lastObservedAt)) return 'stale';
+  return 'mark-deleted';
+}
+
+/**
+ * What a pending tombstone does to the first ingest of its post:
+ * - `none`: no deletion is pending;
+ * - `deleted-before-indexed`: the item was observed at or before the crawl that found the post gone:
+ *   the post is indexed (its words kept as evidence) and marked deleted with that tombstone;
+ * - `came-back`: the item was observed after that crawl: the post is indexed as present, and the
+ *   deletion is kept among its past deletions.
+ */
+export type PendingDeletionDecision = 'none' | 'deleted-before-indexed' | 'came-back';
+
+export function decidePendingDeletion(pending: PostDeletion | undefined, observedAt: string): PendingDeletionDecision {
+  if (!pending) return 'none';
+  return Date.parse(observedAt) <= Date.parse(pending.crawl.at) ? 'deleted-before-indexed' : 'came-back';
 }
 
 /** The indexed post marked deleted: every word it said stays; the mark says when and which crawl. */

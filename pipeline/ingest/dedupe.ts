@@ -1,15 +1,26 @@
 import type { Redis } from 'ioredis';
 
-export type DedupeDecision = 'new' | 'changed' | 'duplicate';
+/** `stale`: the item was observed before what is indexed already (or before its deletion): it does not replace it. */
+export type DedupeDecision = 'new' | 'changed' | 'duplicate' | 'stale';
 
 /**
  * Exact dedupe on identity and content: a re-crawl of an unchanged post is a duplicate, unless the
- * post was marked deleted meanwhile (it is back: a change).
+ * post was marked deleted meanwhile (it is back: a change). Which wording is current does not
+ * depend on which job ran last: an item observed (`collectedAt`) before the last observation applied
+ * is stale; at the same instant, the deletion counts as later, and of two wordings the one with
+ * the greater content hash is current.
  */
-export function decideDedupe(previousHash: string | null | undefined, contentHash: string, deleted = false): DedupeDecision {
-  if (previousHash === null || previousHash === undefined) return 'new';
-  if (deleted) return 'changed';
-  return previousHash === contentHash ? 'duplicate' : 'changed';
+export function decideDedupe(seen: Pick<SeenPost, 'hash' | 'deletedAt' | 'observedAt'> | null | undefined, item: { contentHash: string; collectedAt: string }): DedupeDecision {
+  if (!seen) return 'new';
+  const deleted = seen.deletedAt !== undefined;
+  if (!deleted && seen.hash === item.contentHash) return 'duplicate';
+  if (seen.observedAt !== undefined && observedBefore(item, seen.observedAt, deleted || item.contentHash < seen.hash)) return 'stale';
+  return 'changed';
+}
+
+function observedBefore(item: { collectedAt: string }, observedAt: string, losesTie: boolean): boolean {
+  const [mine, last] = [Date.parse(item.collectedAt), Date.parse(observedAt)];
+  return mine < last || (mine === last && losesTie);
 }
 
 /** What is remembered of a post once it is indexed. */
@@ -22,11 +33,14 @@ export interface SeenPost {
   at?: string;
   /** When the post was marked deleted (cleared when it appears again). */
   deletedAt?: string;
+  /** When the last observation applied was made: the indexed wording's `collectedAt`, or the crawl that found the post gone. */
+  observedAt?: string;
 }
 
 /**
  * Remembers, per post id, what was last indexed. Written only after the post is indexed, so a
- * crash between the two re-processes the post instead of losing it.
+ * crash between the two re-processes the post instead of losing it. Read and written under the
+ * post's claim (`post-claims.ts`).
  * Port: what it leaves out is near-duplicate detection (MinHash events), which is a later stage.
  */
 export interface SeenStore {

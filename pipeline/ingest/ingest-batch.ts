@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CollectedItemSchema, type CollectedItem } from '../../core/posts/collected-item.js';
 import { QianshaoError, UnavailableError } from '../../core/errors.js';
 import type { IngestJob } from '../queues.js';
-import type { RedisDeadLetters } from '../redis/dead-letters.js';
+import type { DeadLetter, RedisDeadLetters } from '../redis/dead-letters.js';
 import { ingestJobIdOf } from './normalize.js';
 import type { IngestOutcome } from './ingest-path.js';
 
@@ -66,7 +66,10 @@ export interface IngestJobDeps {
  *   the items still owed and is retried (a dependency outage waits without spending an attempt);
  *   the items done before are not touched again, and even a crash before the shrink only makes
  *   them dedupe as duplicates, since every stage is idempotent per item;
- * - on its last attempt, the items that still fail are dead-lettered alone and the batch completes.
+ * - on its last attempt, the items that still fail are dead-lettered alone and the batch completes;
+ *   when a letter cannot be written, the batch shrinks to the items neither done nor lettered and
+ *   waits as in an outage (no attempt spent), so the worker never dead-letters the batch as a whole
+ *   and no item done or lettered is lettered again.
  */
 export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueueJob) => Promise<unknown> {
   const limit = createLimiter(deps.itemsInFlight);
@@ -93,37 +96,58 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
     const decisions: Partial<Record<IngestOutcome['decision'], number>> = {};
     const attempts = job.attemptsMade + 1;
     const lastAttempt = attempts >= (job.opts.attempts ?? 1);
+    const letters: { item: CollectedItem; letter: Omit<DeadLetter, 'replays'> }[] = [];
     for (const [index, result] of settled.entries()) {
       if (result.status === 'fulfilled') {
         decisions[result.value.decision] = (decisions[result.value.decision] ?? 0) + 1;
         continue;
       }
+      const item = items[index]!;
       const err: unknown = result.reason;
       const permanent = err instanceof QianshaoError && !err.retryable;
       if (permanent || (lastAttempt && !(err instanceof UnavailableError))) {
-        await deps.deadLetters.add({
-          id: letterIdOf(items[index], `${job.id}-${index}`),
-          queue: 'ingest',
-          name: 'item',
-          data: { item: items[index] },
-          code: permanent ? (err as QianshaoError).code : 'attempts_exhausted',
-          reason: err instanceof Error ? err.message : String(err),
-          attempts,
-          failedAt: new Date().toISOString(),
+        letters.push({
+          item,
+          letter: {
+            id: letterIdOf(item, job.id),
+            queue: 'ingest',
+            name: 'item',
+            data: { item },
+            code: permanent ? (err as QianshaoError).code : 'attempts_exhausted',
+            reason: err instanceof Error ? err.message : String(err),
+            attempts,
+            failedAt: new Date().toISOString(),
+          },
         });
-      } else owed.push({ item: items[index]!, err });
+      } else owed.push({ item, err });
     }
-    if (owed.length === 0) return { items: items.length, decisions, deadLettered: items.length - Object.values(decisions).reduce((n, c) => n + c, 0) };
-    if (owed.length < items.length) await job.updateData({ items: owed.map((o) => o.item) });
+    // Every letter is tried; one that could not be written keeps its item owed, so neither the items
+    // done nor the ones lettered are ever lettered again (by the worker's fallback for the whole job).
+    const written = await Promise.allSettled(letters.map(({ letter }) => deps.deadLetters.add(letter)));
+    for (const [i, w] of written.entries()) {
+      if (w.status === 'rejected') owed.push({ item: letters[i]!.item, err: new UnavailableError(`dead letter could not be written: ${String(w.reason)}`, 'dead_letters_unavailable', { cause: w.reason }) });
+    }
+    const deadLettered = written.filter((w) => w.status === 'fulfilled').length;
+    if (owed.length === 0) return { items: items.length, decisions, deadLettered };
+    if (owed.length < items.length) {
+      await job.updateData({ items: owed.map((o) => o.item) }).catch((err: unknown) => {
+        throw new UnavailableError(`the batch could not shrink to the items still owed: ${String(err)}`, 'unavailable', { cause: err });
+      });
+    }
     // An outage anywhere in the batch makes the whole batch wait for the dependency.
     throw owed.find((o) => o.err instanceof UnavailableError)?.err ?? owed[0]!.err;
   };
 }
 
-/** A dead letter of a batch's item carries the item's own ingest job id, or its place in the batch when the item is malformed. */
-function letterIdOf(item: unknown, place: string): string {
+/**
+ * A dead letter of a batch's item carries the item's own ingest job id; a malformed item, the
+ * batch's id and a hash of the item, so writing its letter again (a retry of a shrunk batch, where
+ * places move) still finds the one letter.
+ */
+function letterIdOf(item: unknown, batchId: string | undefined): string {
   const parsed = CollectedItemSchema.safeParse(item);
-  return parsed.success ? ingestJobIdOf(parsed.data) : place;
+  if (parsed.success) return ingestJobIdOf(parsed.data);
+  return `${batchId ?? 'batch'}-${createHash('sha256').update(JSON.stringify(item) ?? 'undefined').digest('hex').slice(0, 16)}`;
 }
 
 /** At most `max` calls run at once; the rest wait in arrival order. */

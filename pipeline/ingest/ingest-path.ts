@@ -1,17 +1,20 @@
 import { CollectedItemSchema } from '../../core/posts/collected-item.js';
-import type { IndexedPost } from '../../core/posts/post.js';
+import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { carryHistory, type DeletionDecision } from '../../core/posts/post-change.js';
+import { carryHistory, decidePendingDeletion, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
 import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
-import { normalizeItem } from './normalize.js';
-import { changeOfRevision, noteDeletion, type DeletionDeps } from './post-revisions.js';
+import { normalizeItem, postIdOf } from './normalize.js';
+import type { PostClaims } from './post-claims.js';
+import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps extends DeletionDeps {
+  /** One worker at a time per post, across jobs and processes. */
+  claims: PostClaims;
   seen: SeenStore;
   segment(text: string): Segmentation;
   classify(post: { title: string; text: string }): PostClassification;
@@ -30,19 +33,26 @@ export interface IngestDeps extends DeletionDeps {
 
 export interface IngestOutcome {
   postId: string;
-  /** For a deletion: whether the indexed post was marked (its text is kept), already was, or was never indexed. */
+  /** For a deletion: whether the indexed post was marked (its text is kept), already was, or a tombstone waits for its ingest. */
   decision: DedupeDecision | DeletionDecision;
+  /** A new post that had a pending tombstone: indexed and marked deleted, or back since. */
+  pendingDeletion?: Exclude<PendingDeletionDecision, 'none'>;
+  /** A stale item whose words were new to the post: kept among its versions where they belong. */
+  keptAsVersion?: true;
   hits: number;
   eventId?: string;
   signals?: number;
 }
 
 /**
- * The whole ingest path on one screen: normalize → dedupe → segment → classify → index → cluster
- * → hand over. The event is assigned just before the write so the post carries its `eventId`, and
- * the post, its event and any signal go to Elasticsearch together in one bulk round; every step is
- * idempotent, so a retry after a failed write re-does nothing twice. The job is acknowledged only
- * after every write resolved (durably indexed) and the post is remembered as seen.
+ * The whole ingest path on one screen: normalize → claim → dedupe → segment → classify → index →
+ * cluster → hand over. The event is assigned just before the write so the post carries its
+ * `eventId`, and the post, its event and any signal go to Elasticsearch together in one bulk round;
+ * every step is idempotent, so a retry after a failed write re-does nothing twice. An item (or a
+ * deletion) is processed under its post's claim, from the seen lookup to `seen.remember`, so two
+ * copies in flight at once are processed one after the other and the second finds the first's
+ * work. The job is acknowledged only after every write resolved (durably indexed) and the post is
+ * remembered as seen.
  */
 export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<IngestOutcome> {
   return async (raw) => {
@@ -51,40 +61,62 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new InvalidInputError(`collected item rejected: ${why}`, 'invalid_item');
     }
-    // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
-    if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data)), hits: 0 };
-    const post = normalizeItem(parsed.data);
-    const seen = await deps.seen.lookup(post.id);
-    const decision = decideDedupe(seen?.hash, post.contentHash, seen?.deletedAt !== undefined);
-    if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
-    // Where the post already lives, looked up while the stages below run (only when not remembered).
-    const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
-    home.catch(() => undefined);
+    const claim = await deps.claims.claim(postIdOf(parsed.data));
+    try {
+      // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
+      if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data)), hits: 0 };
+      return await ingestPost(deps, normalizeItem(parsed.data));
+    } finally {
+      // A claim that cannot be given up now frees the post when its lease runs out.
+      await claim.release().catch(() => undefined);
+    }
+  };
+}
 
-    const segmentation = deps.segment(`${post.title}\n${post.text}`);
-    const classification = deps.classify(post);
-    const at = post.publishedAt ?? seen?.at ?? post.collectedAt;
-    const classified: IndexedPost = { ...post, at, ...segmentation, ...classification, indexedAt: deps.now().toISOString() };
+async function ingestPost(deps: IngestDeps, post: NormalizedPost): Promise<IngestOutcome> {
+  const [seen, pending] = await Promise.all([deps.seen.lookup(post.id), deps.pendingDeletions.get(post.id)]);
+  const decision = decideDedupe(seen, post);
+  if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
+  if (decision === 'stale') return { postId: post.id, decision, hits: 0, ...((await keepEarlierWording(deps, post, seen!)) ? { keptAsVersion: true } : {}) };
+  // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
+  const tombstone = seen ? undefined : pending;
+  const pendingDeletion = decidePendingDeletion(tombstone, post.collectedAt);
+  // Where the post already lives, looked up while the stages below run (only when not remembered).
+  const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
+  home.catch(() => undefined);
 
-    const event = await deps.cluster(classified);
-    const indexed: IndexedPost = { ...classified, eventId: event.id };
-    const signals = await deps.detectSignals(indexed);
-    const where = await home;
-    // An edit keeps the earlier wording, a return from deletion keeps the deletion (read real-time where it lives).
-    const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : undefined;
-    const { revision, history } = carryHistory(previous, post);
-    Object.assign(indexed, history);
-    // A post alone is not yet an event: the event is written from its second post on.
-    const [index] = await Promise.all([
-      deps.posts.upsert(indexed, where),
-      ...(event.postCount > 1 ? [deps.writeEvent(event)] : []),
-      ...signals.map((s) => deps.writeSignal(s)),
-    ]);
+  const segmentation = deps.segment(`${post.title}\n${post.text}`);
+  const classification = deps.classify(post);
+  const at = post.publishedAt ?? seen?.at ?? post.collectedAt;
+  const classified: IndexedPost = { ...post, at, ...segmentation, ...classification, indexedAt: deps.now().toISOString() };
 
-    if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
-    const change = changeOfRevision(indexed, revision);
-    if (change) await deps.handOverChange(change);
-    await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at });
-    return { postId: post.id, decision, hits: indexed.hits.length, eventId: event.id, signals: signals.length };
+  const event = await deps.cluster(classified);
+  const indexed: IndexedPost = { ...classified, eventId: event.id };
+  const signals = await deps.detectSignals(indexed);
+  const where = await home;
+  // An edit keeps the earlier wording, a return from deletion keeps the deletion (read real-time where it lives).
+  const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : undefined;
+  const { revision, history } = carryHistory(previous, post);
+  Object.assign(indexed, history, historyOfPending(pendingDeletion, tombstone, post.collectedAt));
+  // A post alone is not yet an event: the event is written from its second post on.
+  const [index] = await Promise.all([
+    deps.posts.upsert(indexed, where),
+    ...(event.postCount > 1 ? [deps.writeEvent(event)] : []),
+    ...signals.map((s) => deps.writeSignal(s)),
+  ]);
+
+  if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
+  const change = indexed.deleted ? deletionChangeOf(indexed, indexed.deleted) : changeOfRevision(indexed, revision);
+  if (change) await deps.handOverChange(change);
+  const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: indexed.deleted.crawl.at } : { observedAt: post.collectedAt };
+  await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at, ...deletion });
+  if (tombstone) await deps.pendingDeletions.drop(post.id);
+  return {
+    postId: post.id,
+    decision,
+    ...(pendingDeletion !== 'none' ? { pendingDeletion } : {}),
+    hits: indexed.hits.length,
+    eventId: event.id,
+    signals: signals.length,
   };
 }

@@ -7,6 +7,8 @@ import { RedisEventClusterer } from '../events/redis-event-clusterer.js';
 import type { Queues } from '../queues.js';
 import { RedisSignalTracker } from '../signals/redis-signal-tracker.js';
 import { RedisSeenStore } from './dedupe.js';
+import { RedisPendingDeletions } from './pending-deletions.js';
+import { RedisPostClaims, type PostClaimOptions } from './post-claims.js';
 import { createIngestPath, type IngestDeps } from './ingest-path.js';
 
 export interface IngestWiringDeps {
@@ -20,6 +22,8 @@ export interface IngestWiringDeps {
   queues: Pick<Queues, 'alert'>;
   eventWindowHours: number;
   signalThresholds: SignalThresholds;
+  /** Lease and wait of the per-post claim (defaults: 30 s, 10 s). */
+  claims?: PostClaimOptions;
   now(): Date;
 }
 
@@ -28,7 +32,9 @@ export function wireIngest(deps: IngestWiringDeps) {
   const clusterer = new RedisEventClusterer(deps.redis, deps.prefix, { windowMs: deps.eventWindowHours * 3_600_000 });
   const tracker = new RedisSignalTracker(deps.redis, deps.prefix, deps.signalThresholds, deps.now);
   return createIngestPath({
+    claims: new RedisPostClaims(deps.redis, deps.prefix, deps.claims),
     seen: new RedisSeenStore(deps.redis, deps.prefix),
+    pendingDeletions: new RedisPendingDeletions(deps.redis, deps.prefix),
     segment: deps.segment,
     classify: deps.classify,
     cluster: async (post) =>

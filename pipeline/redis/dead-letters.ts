@@ -33,9 +33,15 @@ export class RedisDeadLetters {
     this.byTime = `${prefix}:dead-letters:by-time`;
   }
 
+  /**
+   * Idempotent per letter id: writing the same letter again (a retried batch, the worker's fallback)
+   * leaves one letter, its newest content at the place of its first failure in the list.
+   */
   async add(letter: Omit<DeadLetter, 'replays'>): Promise<void> {
     const full: DeadLetter = { ...letter, replays: await this.replaysOf(letter.id) };
-    await this.redis.multi().hset(this.hash, letter.id, JSON.stringify(full)).zadd(this.byTime, Date.parse(letter.failedAt), letter.id).exec();
+    const results = await this.redis.multi().hset(this.hash, letter.id, JSON.stringify(full)).zadd(this.byTime, 'NX', Date.parse(letter.failedAt), letter.id).exec();
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (!results || failed) throw failed ?? new Error(`dead letter ${letter.id} was not written (transaction discarded)`);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {

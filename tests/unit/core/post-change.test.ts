@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carryHistory, decideDeletion, decideRevision, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
+import { carryHistory, decideDeletion, decidePendingDeletion, decideRevision, insertEarlierWording, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
@@ -64,11 +64,61 @@ describe('post revisions', () => {
   });
 
   it.each([
-    [undefined, 'never-indexed'], // nothing to mark: no text to keep
-    [{}, 'mark-deleted'], // indexed, not marked yet
-    [{ deleted: deletion }, 'already-deleted'], // a retry or a second crawl reporting the same absence
-  ] as const)('deletion of %o → %s', (indexed, decision) => {
-    expect(decideDeletion(indexed)).toBe(decision);
+    [undefined, {}, 'kept-pending'], // not indexed yet: a tombstone waits for the post's ingest
+    [undefined, { pending: true }, 'already-pending'], // a second crawl reporting the same absence: the first tombstone stays
+    [{}, {}, 'mark-deleted'], // indexed, not marked yet
+    [{ deleted: deletion }, {}, 'already-deleted'], // a retry or a second crawl reporting the same absence
+    [{}, { lastObservedAt: '2026-11-21T01:00:00.000Z', crawlAt: deletion.crawl.at }, 'stale'], // the post was seen back after this crawl found it gone
+    [{}, { lastObservedAt: deletion.crawl.at, crawlAt: deletion.crawl.at }, 'mark-deleted'], // the same instant: the deletion is the later
+    [{}, { lastObservedAt: '2026-11-20T08:00:00.000Z', crawlAt: deletion.crawl.at }, 'mark-deleted'], // gone after it was last seen
+  ] as const)('deletion of %o (%o) → %s', (indexed, context, decision) => {
+    expect(decideDeletion(indexed, context)).toBe(decision);
+  });
+
+  it.each([
+    [undefined, '2026-11-20T08:00:00.000Z', 'none'], // no deletion waits
+    [deletion, '2026-11-20T08:00:00.000Z', 'deleted-before-indexed'], // queued, then found gone before its ingest ran: indexed and marked
+    [deletion, deletion.crawl.at, 'deleted-before-indexed'], // observed at the deletion's instant: still gone
+    [deletion, '2026-11-21T08:00:00.000Z', 'came-back'], // observed after the crawl that found it gone: present, the deletion kept as past
+  ] as const)('pending deletion %o, item observed at %s → %s', (pending, observedAt, decision) => {
+    expect(decidePendingDeletion(pending, observedAt)).toBe(decision);
+  });
+
+  it('wordings ingested in any order end with the history of the order observed (stale ones inserted as earlier versions)', () => {
+    const wordings = ['初稿：施工期间请绕行。', '二稿：施工期间请绕行，注意安全。', '三稿：施工已结束，恢复通行。'].map((text, i) => ({
+      ...base,
+      text,
+      contentHash: `h-wording-${i}-00`,
+      collectedAt: `2026-11-2${i}T08:00:00.000Z`,
+    }));
+    type Doc = (typeof wordings)[number] & PostHistory;
+    const ingestInOrder = (order: number[]): Doc => {
+      let doc: Doc | undefined;
+      for (const i of order) {
+        const item = wordings[i]!;
+        if (!doc) doc = { ...item, ...carryHistory(undefined, item).history };
+        else if (Date.parse(item.collectedAt) > Date.parse(doc.collectedAt)) doc = { ...item, ...carryHistory(doc, item).history };
+        else doc = { ...doc, ...insertEarlierWording(doc, item) };
+      }
+      return doc!;
+    };
+    const observed = ingestInOrder([0, 1, 2]);
+    expect(observed.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+      [wordings[0]!.text, wordings[0]!.collectedAt, wordings[1]!.collectedAt],
+      [wordings[1]!.text, wordings[1]!.collectedAt, wordings[2]!.collectedAt],
+    ]);
+    for (const order of [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
+      const doc = ingestInOrder(order);
+      expect({ text: doc.text, versions: doc.versions, editedAt: doc.editedAt, firstSeenAt: doc.firstSeenAt }).toEqual({
+        text: observed.text,
+        versions: observed.versions,
+        editedAt: observed.editedAt,
+        firstSeenAt: observed.firstSeenAt,
+      });
+    }
+    // Known words, or words first seen after the current wording was, are not inserted.
+    expect(insertEarlierWording(observed, wordings[0]!)).toBeUndefined();
+    expect(insertEarlierWording(observed, { ...wordings[0]!, text: '四稿', collectedAt: '2026-11-23T00:00:00.000Z' })).toBeUndefined();
   });
 
   it('marking a deletion keeps every word and records when and which crawl', () => {
@@ -79,11 +129,11 @@ describe('post revisions', () => {
   });
 
   it.each([
-    [null, 'h1', false, 'new'],
-    ['h1', 'h1', false, 'duplicate'], // unchanged re-crawl
-    ['h1', 'h1', true, 'changed'], // the same words back after a deletion: re-indexed as restored
-  ] as const)('dedupe: %s → %s (deleted %s) is %s', (prev, now, deleted, decision) => {
-    expect(decideDedupe(prev, now, deleted)).toBe(decision);
+    [null, 'new'],
+    [{ hash: base.contentHash }, 'duplicate'], // unchanged re-crawl
+    [{ hash: base.contentHash, deletedAt: deletion.at, observedAt: deletion.crawl.at }, 'changed'], // the same words back after a deletion: re-indexed as restored
+  ] as const)('dedupe: remembered %o → %s', (seen, decision) => {
+    expect(decideDedupe(seen, { contentHash: base.contentHash, collectedAt: '2026-11-24T00:00:00.000Z' })).toBe(decision);
   });
 
   it('alerts hear of a rewording or a return, never of an answer alone', () => {

@@ -41,13 +41,23 @@ describe('ingest stages', () => {
     expect(normalizeItem({ ...item, collectedAt: '2027-01-01T00:00:00.000Z' }).contentHash).toBe(a.contentHash);
   });
 
+  const T0 = '2026-11-20T08:00:00.000Z';
+  const T1 = '2026-11-20T09:00:00.000Z';
   it.each([
-    // [previous hash, current hash, decision]
-    [null, 'h1', 'new'], // never seen
-    ['h1', 'h1', 'duplicate'], // re-crawl of an unchanged post
-    ['h1', 'h2', 'changed'], // edited, or a message got its reply
-  ] as const)('dedupe: previous %s, now %s → %s', (prev, now, decision) => {
-    expect(decideDedupe(prev, now)).toBe(decision);
+    // [what is remembered, the incoming item, decision]
+    [null, { contentHash: 'h1', collectedAt: T0 }, 'new'], // never seen
+    [{ hash: 'h1' }, { contentHash: 'h1', collectedAt: T0 }, 'duplicate'], // re-crawl of an unchanged post
+    [{ hash: 'h1' }, { contentHash: 'h2', collectedAt: T0 }, 'changed'], // edited, or a message got its reply (a record without observedAt)
+    [{ hash: 'h1', observedAt: T0 }, { contentHash: 'h2', collectedAt: T1 }, 'changed'], // observed later: the later wording is current
+    [{ hash: 'h2', observedAt: T1 }, { contentHash: 'h1', collectedAt: T0 }, 'stale'], // observed earlier, ingested later: does not replace the later wording
+    [{ hash: 'h1', observedAt: T1 }, { contentHash: 'h1', collectedAt: T0 }, 'duplicate'], // an earlier observation of the same words
+    [{ hash: 'h1', observedAt: T0 }, { contentHash: 'h2', collectedAt: T0 }, 'changed'], // same instant: the greater content hash is current …
+    [{ hash: 'h2', observedAt: T0 }, { contentHash: 'h1', collectedAt: T0 }, 'stale'], // … whichever of the two ran first
+    [{ hash: 'h1', deletedAt: T1, observedAt: T1 }, { contentHash: 'h1', collectedAt: '2026-11-20T10:00:00.000Z' }, 'changed'], // back after its deletion
+    [{ hash: 'h1', deletedAt: T1, observedAt: T1 }, { contentHash: 'h1', collectedAt: T0 }, 'stale'], // seen before the crawl that found it gone: not a return
+    [{ hash: 'h1', deletedAt: T1, observedAt: T1 }, { contentHash: 'h9', collectedAt: T1 }, 'stale'], // at the deletion's instant: the deletion is the later
+  ] as const)('dedupe: remembered %o, item %o → %s', (seen, incoming, decision) => {
+    expect(decideDedupe(seen, incoming)).toBe(decision);
   });
 
   it('classifies title and text with offsets into the normalized fields and the highest level', () => {

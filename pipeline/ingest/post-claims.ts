@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { BusyError } from '../../core/errors.js';
+
+/** A held claim on one post; `release` gives it up only if it is still this holder's. */
+export interface PostClaim {
+  release(): Promise<void>;
+}
+
+/**
+ * One worker at a time processes a given post (its ingest or its deletion), across jobs and
+ * processes: the seen lookup, clustering, signals, the write and `seen.remember` happen under the
+ * claim, so two copies of an item in flight at once cannot both find the post new.
+ * Port: what it leaves out is fairness and order among waiters (the later content is chosen by
+ * `decideDedupe`, not by who claims first).
+ */
+export interface PostClaims {
+  /** Resolves once the claim is held; throws `BusyError` when the holder does not finish in time. */
+  claim(postId: string): Promise<PostClaim>;
+}
+
+export interface PostClaimOptions {
+  /** A holder that crashed frees the post after this long (a live one renews it). */
+  leaseMs?: number;
+  /** How long a second claimant polls before giving up with a retryable error. */
+  waitMs?: number;
+}
+
+/**
+ * Claims as Redis keys `<p>:claim:<post id>` holding a random token (`SET … NX PX lease`), given
+ * up by compare-and-delete, so a holder whose lease ran out never frees a later holder's claim.
+ * A claimant that finds the key polls (20 ms doubling to 200 ms) for at most `waitMs`.
+ */
+export class RedisPostClaims implements PostClaims {
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    opts: PostClaimOptions = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.waitMs = opts.waitMs ?? 10_000;
+    if (!('qsReleaseClaim' in this.redis)) this.redis.defineCommand('qsReleaseClaim', { numberOfKeys: 1, lua: RELEASE_LUA });
+    if (!('qsRenewClaim' in this.redis)) this.redis.defineCommand('qsRenewClaim', { numberOfKeys: 1, lua: RENEW_LUA });
+  }
+
+  /**
+   * A live holder renews its lease every third of it (an item slowed by a loaded Elasticsearch keeps
+   * its claim); only a holder that stopped running lets it expire.
+   */
+  private held(key: string, token: string): PostClaim {
+    const cmd = this.redis as unknown as ClaimCommands;
+    const renew = setInterval(() => void cmd.qsRenewClaim(key, token, String(this.leaseMs)).catch(() => undefined), Math.max(Math.floor(this.leaseMs / 3), 1));
+    renew.unref();
+    return {
+      release: async () => {
+        clearInterval(renew);
+        await cmd.qsReleaseClaim(key, token);
+      },
+    };
+  }
+
+  async claim(postId: string): Promise<PostClaim> {
+    const key = `${this.prefix}:claim:${postId}`;
+    const token = randomBytes(12).toString('hex');
+    const deadline = Date.now() + this.waitMs;
+    for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
+      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') return this.held(key, token);
+      if (Date.now() + pause > deadline) throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+interface ClaimCommands {
+  qsReleaseClaim(key: string, token: string): Promise<number>;
+  qsRenewClaim(key: string, token: string, leaseMs: string): Promise<number>;
+}
+
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+const RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
+return 0
+`;

@@ -1,0 +1,454 @@
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@elastic/elasticsearch';
+import type { Job } from 'bullmq';
+import { BusyError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import { configDir } from '../../core/paths.js';
+import type { CollectedItem } from '../../core/posts/collected-item.js';
+import type { IndexedPost } from '../../core/posts/post.js';
+import { RulesRegistry } from '../../core/rules/rules-registry.js';
+import { DEFAULT_SIGNAL_THRESHOLDS } from '../../core/signals/early-signal.js';
+import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
+import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
+import { EsEventStore, EsSignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
+import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
+import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
+import { createClassifier } from '../../pipeline/ingest/classify.js';
+import { ingestBatchJobs } from '../../pipeline/ingest/ingest-batch.js';
+import type { IngestOutcome } from '../../pipeline/ingest/ingest-path.js';
+import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
+import { RedisPostClaims, type PostClaimOptions } from '../../pipeline/ingest/post-claims.js';
+import { createSegmenter } from '../../pipeline/ingest/segment.js';
+import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
+import { startPipelineRole } from '../../pipeline/pipeline-role.js';
+import { createQueues, createRedis, type IngestJob } from '../../pipeline/queues.js';
+import { RedisDeadLetters, type DeadLetter } from '../../pipeline/redis/dead-letters.js';
+import { createTestDesk } from '../support/alerting-harness.js';
+import { eventually, isolation } from '../support/isolation.js';
+
+const iso = isolation();
+const names = indexNames(iso.indexPrefix);
+const direct = new Client({ node: iso.esUrl });
+const log = createLogger('silent');
+const rules = RulesRegistry.load(path.join(configDir, 'rules'), { log });
+
+let serial = 0;
+/** A 留言 of its own position (so its signal counters are its own), one hour after 2026-11-20T08:00Z per `hour`. */
+function message(sourceId: string, over: Partial<CollectedItem> = {}): CollectedItem {
+  const n = ++serial;
+  return {
+    sourceId,
+    kind: 'message',
+    url: `http://127.0.0.1:8601/hdjl/lyb/${n}.html`,
+    platformId: `m${n}`,
+    title: `关于第${n}号楼供暖的留言`,
+    text: `第${n}号楼供暖温度一直不达标，室内只有十二度，老人孩子受冻，物业推诿，请有关部门尽快处理。`,
+    collectedAt: '2026-11-20T08:00:00.000Z',
+    ...over,
+  };
+}
+
+function hoursAfter(hours: number): string {
+  return new Date(Date.parse('2026-11-20T08:00:00.000Z') + hours * 3_600_000).toISOString();
+}
+
+function wire(redis: ReturnType<typeof createRedis>, es: ReturnType<typeof createEsClient>, bulk: BulkIndexer, queues: ReturnType<typeof createQueues>, claims?: PostClaimOptions) {
+  return wireIngest({
+    redis,
+    prefix: iso.redisPrefix,
+    segment: createSegmenter(rules.current().ruleSet.words),
+    classify: createClassifier(() => rules.current()),
+    posts: new EsPostStore(es, names.posts, bulk),
+    events: new EsEventStore(es, names.events, bulk),
+    signals: new EsSignalStore(es, names.signals, bulk),
+    queues,
+    eventWindowHours: 72,
+    signalThresholds: DEFAULT_SIGNAL_THRESHOLDS,
+    ...(claims ? { claims } : {}),
+    now: () => new Date(),
+  });
+}
+
+/** The worker role as `qianshao worker` wires it, with the dead-letter store it is given. */
+async function startWorker(opts: { deadLetters?: (redis: ReturnType<typeof createRedis>) => RedisDeadLetters; concurrency?: number } = {}) {
+  const redis = createRedis(iso.redisUrl);
+  const stagesRedis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const queues = createQueues(redis, iso.redisPrefix);
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const posts = new EsPostStore(es, names.posts, bulk);
+  const deadLetters = opts.deadLetters?.(redis) ?? new RedisDeadLetters(redis, iso.redisPrefix);
+  const ingest = wire(stagesRedis, es, bulk, queues);
+  const { desk } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix });
+  const role = startPipelineRole({ ingest, posts, desk, events: new EsEventStore(es, names.events, bulk), queues, deadLetters, connection: redis, prefix: iso.redisPrefix, ingestConcurrency: opts.concurrency ?? 16, log });
+  return {
+    queues,
+    deadLetters,
+    redis,
+    posts,
+    async close() {
+      await role.close();
+      await queues.close();
+      await es.close();
+      redis.disconnect();
+      stagesRedis.disconnect();
+    },
+  };
+}
+
+type Worker = Awaited<ReturnType<typeof startWorker>>;
+
+async function completed(worker: Worker, jobIds: string[]): Promise<Job<IngestJob>[]> {
+  await eventually(
+    async () => ((await Promise.all(jobIds.map((id) => worker.queues.ingest.getJobState(id)))).every((s) => s === 'completed') ? true : undefined),
+    60_000,
+    'every job completed',
+  );
+  return (await Promise.all(jobIds.map((id) => worker.queues.ingest.getJob(id)))) as Job<IngestJob>[];
+}
+
+/** How often each decision was taken over one-item jobs (their outcome) and batch jobs (their counts). */
+function decisionsOf(jobs: Job<IngestJob>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const job of jobs) {
+    const value = job.returnvalue as IngestOutcome | { decisions: Record<string, number> };
+    const counts = 'decisions' in value ? value.decisions : { [value.decision]: 1 };
+    for (const [decision, n] of Object.entries(counts)) out[decision] = (out[decision] ?? 0) + n;
+  }
+  return out;
+}
+
+/**
+ * What the shared counters hold of one post: how many events hold it, whether its event counted
+ * each member once, how often its position counted it and in how many signal buckets it is.
+ */
+async function countsOf(worker: Worker, post: IndexedPost): Promise<{ events: number; eventCountsMembers: boolean; positionCount: number; signalBuckets: number }> {
+  let events = 0;
+  for (const key of await worker.redis.keys(`${iso.redisPrefix}:event:{*}:posts`)) events += await worker.redis.sismember(key, post.id);
+  const eventPosts = Number(await worker.redis.hget(`${iso.redisPrefix}:event:{${post.eventId}}`, 'posts'));
+  const members = await worker.redis.scard(`${iso.redisPrefix}:event:{${post.eventId}}:posts`);
+  const counters = await worker.redis.hgetall(`${iso.redisPrefix}:sig:position:${post.sourceId}`);
+  const positionCount = Object.entries(counters)
+    .filter(([field]) => field.endsWith(':n'))
+    .reduce((n, [, v]) => n + Number(v), 0);
+  let signalBuckets = 0;
+  for (const key of await worker.redis.keys(`${iso.redisPrefix}:sig:seen:*`)) signalBuckets += await worker.redis.sismember(key, post.id);
+  return { events, eventCountsMembers: eventPosts === members && members > 0, positionCount, signalBuckets };
+}
+
+async function documentsOf(postId: string): Promise<IndexedPost[]> {
+  await direct.indices.refresh({ index: names.posts });
+  const res = await direct.search<IndexedPost>({ index: names.posts, size: 10, query: { ids: { values: [postId] } } });
+  return res.hits.hits.map((h) => h._source!);
+}
+
+beforeAll(async () => {
+  await ensureIndices(direct, names);
+});
+
+afterAll(async () => {
+  rules.close();
+  await direct.close();
+  await iso.cleanup();
+});
+
+describe('one post processed by one worker at a time (issue 3)', () => {
+  let worker: Worker;
+  beforeAll(async () => {
+    worker = await startWorker({ concurrency: 16 });
+  });
+  afterAll(async () => {
+    await worker.close();
+  });
+
+  it('the same item pushed again in other batches and queued by a crawler at the same moment is indexed once, its event and signals count it once', async () => {
+    const item = message('board-same');
+    // Each push batch also carries a post of its own, so every batch is a job of its own.
+    const fillers = ['城南公园的健身器材损坏，希望尽快更换。', '建议在实验小学门口增设红绿灯和减速带。', '县医院挂号排队时间太长，能否增加网上预约号源？'];
+    const batches = fillers.map((text, i) => ingestBatchJobs([item, message(`board-filler-${i}`, { title: `建议${i}`, text })])[0]!);
+    const crawled = [0, 1, 2].map((i) => ({ name: 'item' as const, data: { item }, opts: { jobId: `${ingestJobIdOf(item)}-crawl-${i}` } }));
+    await worker.queues.ingest.addBulk([...crawled, ...batches]);
+    const jobs = await completed(worker, [...crawled, ...batches].map((j) => j.opts.jobId));
+
+    // Six copies of the item and three fillers: the item is new once and a duplicate five times.
+    expect(decisionsOf(jobs)).toEqual({ new: 4, duplicate: 5 });
+    const docs = await documentsOf(postIdOf(item));
+    expect(docs).toHaveLength(1);
+    expect(await countsOf(worker, docs[0]!)).toEqual({ events: 1, eventCountsMembers: true, positionCount: 1, signalBuckets: 1 });
+  });
+
+  it('two wordings of one post in flight at once: one document, counted once, and the wording observed later is current whichever ran first', async () => {
+    const first = message('board-edit', { collectedAt: hoursAfter(0) });
+    const later = { ...first, text: `${first.text}（补充：今天已经是第三次反映。）`, collectedAt: hoursAfter(3) };
+    // Several copies of each, so the two wordings meet in flight in both orders.
+    const jobs = [first, later, first, later, later, first].map((item, i) => ({ name: 'item' as const, data: { item }, opts: { jobId: `${ingestJobIdOf(item)}-copy-${i}` } }));
+    await worker.queues.ingest.addBulk(jobs);
+    const done = await completed(worker, jobs.map((j) => j.opts.jobId));
+
+    // One copy is new; of the rest, the later wording is an edit at most once (then its copies are
+    // duplicates), and the earlier wording after the later one is stale.
+    const decisions = decisionsOf(done);
+    expect(decisions.new).toBe(1);
+    expect(decisions.changed ?? 0).toBeLessThanOrEqual(1);
+    expect((decisions.changed ?? 0) + (decisions.stale ?? 0) + (decisions.duplicate ?? 0)).toBe(5);
+    const docs = await documentsOf(postIdOf(first));
+    expect(docs).toHaveLength(1);
+    expect(docs[0]!.text).toBe(later.text);
+    expect(docs[0]!.collectedAt).toBe(later.collectedAt);
+    // The earlier wording is kept as the version it is, seen until the later one appeared.
+    expect(docs[0]!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[first.text, first.collectedAt, later.collectedAt]]);
+    expect(docs[0]!.editedAt).toBe(later.collectedAt);
+    // Counted in the bucket of the post's first time, once, whichever wording came first.
+    expect(await countsOf(worker, docs[0]!)).toEqual({ events: 1, eventCountsMembers: true, positionCount: 1, signalBuckets: 1 });
+  });
+
+  it('an earlier wording ingested after a later one does not replace it but is kept as the earlier version (stale), and a later one replaces it (an edit)', async () => {
+    const first = message('board-order', { collectedAt: hoursAfter(0) });
+    const later = { ...first, text: `${first.text}（已回复：物业已上门检修。）`, collectedAt: hoursAfter(1) };
+    const newest = { ...first, text: `${first.text}（第三次修改）`, collectedAt: hoursAfter(2) };
+    const one = async (item: CollectedItem, tag: string) => {
+      const [job] = await worker.queues.ingest.addBulk([{ name: 'item', data: { item }, opts: { jobId: `${ingestJobIdOf(item)}-${tag}` } }]);
+      return (await completed(worker, [job!.id!]))[0]!.returnvalue as IngestOutcome;
+    };
+    expect((await one(later, 'a')).decision).toBe('new');
+    expect(await one(first, 'b')).toMatchObject({ decision: 'stale', keptAsVersion: true });
+    let [doc] = await documentsOf(postIdOf(first));
+    expect(doc!.text).toBe(later.text);
+    expect(doc!.versions?.map((v) => v.text)).toEqual([first.text]);
+    expect(doc!.firstSeenAt).toBe(first.collectedAt);
+    // Again: those words are known now.
+    expect(await one(first, 'b2')).toEqual(expect.not.objectContaining({ keptAsVersion: true }));
+    expect((await one(newest, 'c')).decision).toBe('changed');
+    [doc] = await documentsOf(postIdOf(first));
+    expect(doc!.text).toBe(newest.text);
+    expect(doc!.versions?.map((v) => v.text)).toEqual([first.text, later.text]);
+  });
+});
+
+describe('the claim on a post', () => {
+  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const queues = createQueues(redis, iso.redisPrefix);
+  afterAll(async () => {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+  });
+
+  it('a second claimant waits for the holder; when the holder does not finish in time it gets a retryable error, and a crashed holder frees the post when its lease runs out', async () => {
+    const item = message('board-claim');
+    const key = `${iso.redisPrefix}:claim:${postIdOf(item)}`;
+    const patient = wire(redis, es, bulk, queues, { waitMs: 5_000 });
+    const hasty = wire(redis, es, bulk, queues, { waitMs: 300 });
+
+    // A holder that finishes (gives up its claim) after 600 ms: the patient claimant waits for it.
+    await redis.set(key, 'another-worker', 'PX', 30_000);
+    setTimeout(() => void redis.del(key), 600);
+    const started = Date.now();
+    expect((await patient(item)).decision).toBe('new');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(await redis.exists(key)).toBe(0);
+
+    // A holder that crashed: its claim stays until the lease runs out; meanwhile a claimant gives up, retryably.
+    const edited = { ...item, text: `${item.text}（已修改）`, collectedAt: hoursAfter(1) };
+    await redis.set(key, 'crashed-worker', 'PX', 1_500);
+    const refused = await hasty(edited).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BusyError);
+    expect((refused as BusyError).retryable).toBe(true);
+    expect((await documentsOf(postIdOf(item)))[0]!.text).toBe(item.text);
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect((await hasty(edited)).decision).toBe('changed');
+    expect(await redis.exists(key)).toBe(0);
+  });
+
+  it('a live holder keeps its claim past its lease (renewed); a claimant meanwhile gets a retryable error', async () => {
+    const postId = postIdOf(message('board-renew'));
+    const claims = new RedisPostClaims(redis, iso.redisPrefix, { leaseMs: 300, waitMs: 100 });
+    const holder = await claims.claim(postId);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await expect(claims.claim(postId)).rejects.toBeInstanceOf(BusyError);
+    await holder.release();
+    await (await claims.claim(postId)).release();
+  });
+
+  it('a holder process killed while it holds a claim frees the post when its lease runs out', async () => {
+    const postId = postIdOf(message('board-killed'));
+    const module = pathToFileURL(path.join(process.cwd(), 'pipeline/ingest/post-claims.ts')).href;
+    const code = `
+      import { Redis } from 'ioredis';
+      import { RedisPostClaims } from ${JSON.stringify(module)};
+      const claims = new RedisPostClaims(new Redis(${JSON.stringify(iso.redisUrl)}), ${JSON.stringify(iso.redisPrefix)}, { leaseMs: 1500 });
+      await claims.claim(${JSON.stringify(postId)});
+      process.stdout.write('claimed\\n');
+      setInterval(() => undefined, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('claimed') && resolve());
+        child.once('exit', (c) => reject(new Error(`holder exited with ${c} before claiming`)));
+      });
+      // Renewed while it runs: still held after its lease.
+      await new Promise((r) => setTimeout(r, 2_000));
+      const claims = new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 100 });
+      await expect(claims.claim(postId)).rejects.toBeInstanceOf(BusyError);
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      const patient = new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 5_000 });
+      await (await patient.claim(postId)).release();
+      expect(Date.now() - killedAt).toBeLessThan(2_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it("a claim whose lease ran out is never given up by its old holder: the new holder's claim stays", async () => {
+    const item = message('board-lease');
+    const key = `${iso.redisPrefix}:claim:${postIdOf(item)}`;
+    const claims = new RedisPostClaims(redis, iso.redisPrefix, { leaseMs: 200, waitMs: 100 });
+    const old = await claims.claim(postIdOf(item));
+    // Its lease ran out while its process stood still (a long pause renews nothing).
+    await redis.del(key);
+    const current = await claims.claim(postIdOf(item));
+    const token = await redis.get(key);
+    await old.release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await redis.get(key)).toBe(token);
+    await current.release();
+    expect(await redis.exists(key)).toBe(0);
+  });
+});
+
+describe('a deletion that arrives before the post was ever indexed is kept (issue 4)', () => {
+  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const queues = createQueues(redis, iso.redisPrefix);
+  const ingest = wire(redis, es, bulk, queues);
+  afterAll(async () => {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+  });
+
+  it('crawler queued the item, then found it gone, and the deletion ran first: the post is indexed with its words and marked deleted', async () => {
+    const item = message('board-gone', { collectedAt: hoursAfter(0) });
+    const gone: CollectedItem = { ...item, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(1) };
+    expect((await ingest(gone)).decision).toBe('kept-pending');
+    expect((await ingest(gone)).decision).toBe('already-pending');
+    expect(await documentsOf(postIdOf(item))).toEqual([]);
+
+    const outcome = await ingest(item);
+    expect(outcome).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    const [doc] = await documentsOf(postIdOf(item));
+    expect(doc!.text).toBe(item.text);
+    expect(doc!.deleted).toMatchObject({ crawl: { sourceId: 'board-gone', at: gone.collectedAt } });
+    expect(await redis.exists(`${iso.redisPrefix}:pending-deletion:${postIdOf(item)}`)).toBe(0);
+    // Alerts on the post's event hear of the deletion once it has one.
+    const change = await queues.alert.getJobs(['waiting', 'prioritized', 'delayed']);
+    expect(change.filter((j) => j.name === 'post-change').map((j) => j.data)).toContainEqual(expect.objectContaining({ postId: postIdOf(item), change: 'deleted', eventId: doc!.eventId }));
+
+    // The same deletion again is a retry; the same words seen before it are not a return.
+    expect((await ingest(gone)).decision).toBe('already-deleted');
+    expect((await ingest({ ...item, collectedAt: hoursAfter(0.5) })).decision).toBe('stale');
+    // Seen again after the crawl that found it gone: it is back.
+    expect((await ingest({ ...item, collectedAt: hoursAfter(2) })).decision).toBe('changed');
+    const [back] = await documentsOf(postIdOf(item));
+    expect(back!.deleted).toBeUndefined();
+    expect(back!.pastDeletions).toHaveLength(1);
+  });
+
+  it('a post observed after the crawl that found it gone is indexed as present, the deletion kept among its past deletions', async () => {
+    const item = message('board-back', { collectedAt: hoursAfter(2) });
+    const gone: CollectedItem = { ...item, text: '', change: 'deleted', collectedAt: hoursAfter(1) };
+    expect((await ingest(gone)).decision).toBe('kept-pending');
+    expect(await ingest(item)).toMatchObject({ decision: 'new', pendingDeletion: 'came-back' });
+    const [doc] = await documentsOf(postIdOf(item));
+    expect(doc!.deleted).toBeUndefined();
+    expect(doc!.pastDeletions).toEqual([expect.objectContaining({ crawl: { sourceId: 'board-back', at: gone.collectedAt } })]);
+    expect(doc!.restoredAt).toBe(item.collectedAt);
+  });
+
+  it('a deletion that reaches the post while its first ingest is in flight, in either order through the queue, always leaves it indexed and marked', async () => {
+    const worker = await startWorker({ concurrency: 16 });
+    try {
+      const pairs = Array.from({ length: 8 }, (_, i) => {
+        const item = message(`board-race-${i}`, { collectedAt: hoursAfter(0) });
+        const gone: CollectedItem = { ...item, text: '', change: 'deleted', collectedAt: hoursAfter(1) };
+        return { item, gone };
+      });
+      // Half with the deletion queued first.
+      const jobs = pairs.flatMap(({ item, gone }, i) => (i % 2 ? [gone, item] : [item, gone])).map((it) => ({ name: 'item' as const, data: { item: it }, opts: { jobId: ingestJobIdOf(it) } }));
+      await worker.queues.ingest.addBulk(jobs);
+      await completed(worker, jobs.map((j) => j.opts.jobId));
+      for (const { item, gone } of pairs) {
+        const docs = await documentsOf(postIdOf(item));
+        expect(docs).toHaveLength(1);
+        expect(docs[0]!.text).toBe(item.text);
+        expect(docs[0]!.deleted?.crawl.at).toBe(gone.collectedAt);
+      }
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('dead letters are written once per item (issue 4)', () => {
+  it('writing the same letter again leaves one letter at the place of its first failure', async () => {
+    const redis = createRedis(iso.redisUrl);
+    try {
+      const letters = new RedisDeadLetters(redis, `${iso.redisPrefix}-letters`);
+      const letter = { id: 'item-1', queue: 'ingest', name: 'item', data: { n: 1 }, code: 'invalid_item', reason: 'bad', attempts: 1 };
+      await letters.add({ ...letter, failedAt: '2026-11-20T08:00:00.000Z' });
+      await letters.add({ ...letter, id: 'item-2', failedAt: '2026-11-20T08:01:00.000Z' });
+      await letters.add({ ...letter, attempts: 2, failedAt: '2026-11-20T08:02:00.000Z' });
+      await letters.add({ ...letter, attempts: 3, failedAt: '2026-11-20T08:03:00.000Z' });
+      const { total, letters: listed } = await letters.list(10);
+      expect(total).toBe(2);
+      expect(listed.map((l) => [l.id, l.attempts])).toEqual([
+        ['item-2', 1],
+        ['item-1', 3],
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("when a dead letter cannot be written half-way through a batch's last attempt, every failed item ends with one letter, and no item done is dead-lettered", async () => {
+    /** The real store, refusing its second write once as Redis does at its memory limit. */
+    class RefusingOnce extends RedisDeadLetters {
+      writes = 0;
+      override async add(letter: Omit<DeadLetter, 'replays'>): Promise<void> {
+        if (++this.writes === 2) throw new Error('OOM command not allowed when used memory > maxmemory');
+        return super.add(letter);
+      }
+    }
+    let store: RefusingOnce | undefined;
+    const worker = await startWorker({ deadLetters: (redis) => (store = new RefusingOnce(redis, iso.redisPrefix)), concurrency: 4 });
+    try {
+      const good = Array.from({ length: 6 }, () => message('board-letters'));
+      const poison = [0, 1, 2].map((i) => ({ ...message('board-letters'), collectedAt: `yesterday-${i}` }));
+      const [batch] = ingestBatchJobs([good[0]!, poison[0]!, good[1]!, good[2]!, poison[1]!, good[3]!, poison[2]!, good[4]!, good[5]!] as CollectedItem[]);
+      // The last attempt is the first: every poison item is lettered in it.
+      await worker.queues.ingest.add('items', batch!.data, { ...batch!.opts, attempts: 1 });
+      await eventually(async () => ((await worker.queues.ingest.getJobState(batch!.opts.jobId)) === 'completed' ? true : undefined), 60_000, 'the batch job');
+      expect(store!.writes).toBe(4);
+
+      const { letters } = await worker.deadLetters.list(100);
+      expect(letters.find((l) => l.id === batch!.opts.jobId)).toBeUndefined();
+      const ours = letters.filter((l) => l.id.startsWith(`${batch!.opts.jobId}-`));
+      expect(ours).toHaveLength(3);
+      expect(ours.map((l) => (l.data as { item: CollectedItem }).item.collectedAt).sort()).toEqual(['yesterday-0', 'yesterday-1', 'yesterday-2']);
+      const goodIds = new Set(good.map((g) => ingestJobIdOf(g)));
+      expect(letters.filter((l) => goodIds.has(l.id))).toEqual([]);
+      for (const g of good) expect(await documentsOf(postIdOf(g))).toHaveLength(1);
+      expect((await worker.queues.ingest.getJob(batch!.opts.jobId))?.returnvalue).toEqual({ items: 1, decisions: {}, deadLettered: 1 });
+    } finally {
+      await worker.close();
+    }
+  });
+});
