@@ -1,9 +1,18 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Alert, AlertStatus, VersionedAlert } from '../../core/alerts/alert.js';
 import { alertDocument } from '../../core/alerts/sla-timeliness.js';
-import { ConflictError, UnavailableError } from '../../core/errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
+import { decideLostAnswer, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
+
+/** One compare-and-set write of a `_bulk`, with the receipt that recognises it in the stored document. */
+interface ReceiptedWrite {
+  id: string;
+  version: DocVersion;
+  receipt: string;
+  document: Record<string, unknown>;
+}
 
 export interface AlertQuery {
   status?: AlertStatus | AlertStatus[];
@@ -33,7 +42,12 @@ export interface AlertStore {
   create(alert: Alert): Promise<{ created: true; version: string } | { created: false }>;
   get(id: string): Promise<Alert | undefined>;
   getVersioned(id: string): Promise<VersionedAlert | undefined>;
-  /** Replaces the alert if it is still at `version`; else throws ConflictError (`version_conflict`). */
+  /**
+   * Replaces the alert if it is still at `version`; else throws ConflictError (`version_conflict`).
+   * Never answers a conflict for its own landed write: when the answer is lost it reads the alert
+   * back and answers what was stored, or an UnavailableError saying the write was not stored
+   * (`write_not_stored`) or could not be confirmed (`write_outcome_unknown`).
+   */
   replace(alert: Alert, version: string): Promise<string>;
   list(query: AlertQuery): Promise<VersionedAlert[]>;
   /** Open alerts of a group (event) other than `exceptId`, for inhibition. */
@@ -44,7 +58,7 @@ export interface AlertStore {
   withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]>;
 }
 
-function parseVersion(version: string): { if_seq_no: number; if_primary_term: number } {
+function parseVersion(version: string): DocVersion {
   const m = /^(\d+):(\d+)$/.exec(version);
   if (!m) throw new ConflictError(`version "${version}" is not one this server gave out`, 'version_conflict');
   return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
@@ -68,11 +82,15 @@ const conflict = (id: string) => new ConflictError(`预警刚被他人修改，�
  * `if_seq_no`/`if_primary_term`. Elasticsearch checks each item on its own, in order, so of two
  * writes from the same version in one bulk the first wins and the second is a 409, exactly as two
  * separate requests; one translog sync then covers the whole bulk (durability `request`).
+ *
+ * Each write leaves a receipt in the document (`writes`), so when the answer to a bulk is lost its
+ * writes are told apart by reading the alerts back (`settleLostAnswers`) instead of failing every
+ * caller in it, or letting the client resend it into conflicts with itself.
  */
 export class EsAlertStore implements AlertStore {
   private lastWriteAt = 0;
   private readonly reads: Coalescer<string, VersionedAlert | undefined>;
-  private readonly writes: Coalescer<{ alert: Alert; version: { if_seq_no: number; if_primary_term: number } }, string>;
+  private readonly writes: Coalescer<{ alert: Alert; version: DocVersion }, string>;
 
   constructor(
     private readonly es: Client,
@@ -130,21 +148,106 @@ export class EsAlertStore implements AlertStore {
     return this.writes.submit({ alert, version: parseVersion(version) });
   }
 
-  private async replaceMany(items: { alert: Alert; version: { if_seq_no: number; if_primary_term: number } }[]): Promise<Outcome<string>[]> {
+  private async replaceMany(items: { alert: Alert; version: DocVersion }[]): Promise<Outcome<string>[]> {
+    return this.sendWrites(
+      items.map(({ alert, version }) => {
+        const receipt = newReceipt(version);
+        return { id: alert.id, version, receipt, document: { ...alertDocument(alert), writes: withReceipt(receipt, alert.writes) } };
+      }),
+      'first',
+    );
+  }
+
+  /**
+   * Sends compare-and-set writes as one `_bulk` with no client retries: a retry of a bulk whose
+   * answer was lost would find its own landed writes changed and call them conflicts. A request
+   * whose outcome is unknown (cut, timed out, a 5xx or 429 for the whole request) is settled item
+   * by item from a real-time read (`settleLostAnswers`); a 4xx for the whole request wrote nothing.
+   * A resent write can meet its own first attempt, so its 409 is settled by reading too.
+   */
+  private async sendWrites(writes: ReceiptedWrite[], attempt: 'first' | 'resend'): Promise<Outcome<string>[]> {
     let res;
     try {
-      res = await this.es.bulk({ operations: items.flatMap(({ alert, version }) => [{ index: { _index: this.index, _id: alert.id, ...version } }, alertDocument(alert)]), refresh: false });
+      res = await this.es.bulk({ operations: writes.flatMap((w) => [{ index: { _index: this.index, _id: w.id, ...w.version } }, w.document]), refresh: false }, { maxRetries: 0 });
     } catch (err) {
-      throw translateEsError(err, `update ${items.length} alerts`);
+      const translated = translateEsError(err, `update ${writes.length} alerts`);
+      if (!(translated instanceof UnavailableError)) throw translated;
+      return this.settleLostAnswers(writes, translated, attempt === 'first');
     }
     this.lastWriteAt = Date.now();
-    return items.map(({ alert }, i): Outcome<string> => {
+    const outcomes: Outcome<string>[] = [];
+    const ownConflicts: number[] = [];
+    writes.forEach((w, i) => {
       const op = res.items[i]?.index;
-      if (!op) return { error: itemError(500, 'no result', `update alert ${alert.id}`) };
-      if (op.status === 409) return { error: conflict(alert.id) };
-      if (op.error || op.status >= 300) return { error: itemError(op.status, op.error ? `${op.error.type}: ${op.error.reason ?? ''}` : `status ${op.status}`, `update alert ${alert.id}`) };
-      return { value: `${op._seq_no}:${op._primary_term}` };
+      if (!op) outcomes[i] = { error: itemError(500, 'no result', `update alert ${w.id}`) };
+      else if (op.status === 409) {
+        if (attempt === 'resend') ownConflicts.push(i);
+        outcomes[i] = { error: conflict(w.id) };
+      } else if (op.error || op.status >= 300) outcomes[i] = { error: itemError(op.status, op.error ? `${op.error.type}: ${op.error.reason ?? ''}` : `status ${op.status}`, `update alert ${w.id}`) };
+      else outcomes[i] = { value: `${op._seq_no}:${op._primary_term}` };
     });
+    if (ownConflicts.length > 0) {
+      const settled = await this.settleLostAnswers(
+        ownConflicts.map((i) => writes[i]!),
+        new UnavailableError('a resent write found the alert changed', 'write_outcome_unknown'),
+        false,
+      );
+      ownConflicts.forEach((i, k) => (outcomes[i] = settled[k]!));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Decides each write whose answer was lost from the document as stored now (`decideLostAnswer`):
+   * a landed write answers its version (its caller gets the 200 and the audit record it earned);
+   * one overtaken by another write is that caller's 409; one still at the version it replaced is
+   * resent once with the same receipt and compare-and-set, which settles it either way (only one
+   * of the two attempts can land); after that it is a retryable 503 saying it was not stored.
+   */
+  private async settleLostAnswers(writes: ReceiptedWrite[], cause: UnavailableError, mayResend: boolean): Promise<Outcome<string>[]> {
+    this.lastWriteAt = Date.now();
+    let stored: Outcome<VersionedAlert | undefined>[];
+    try {
+      stored = await this.getMany(writes.map((w) => w.id));
+    } catch (err) {
+      const unknown = new UnavailableError(
+        `未能确认预警是否已保存，请刷新查看后再操作 (the answer to a write was lost and the alerts could not be read back: ${cause.message}; ${(err as Error).message})`,
+        'write_outcome_unknown',
+        { cause },
+      );
+      return writes.map(() => ({ error: unknown }));
+    }
+    const outcomes: Outcome<string>[] = [];
+    const resend: number[] = [];
+    writes.forEach((w, i) => {
+      const read = stored[i]!;
+      if ('error' in read) {
+        outcomes[i] = { error: new UnavailableError(`未能确认预警 ${w.id} 是否已保存，请刷新查看后再操作 (${read.error.message})`, 'write_outcome_unknown', { cause }) };
+        return;
+      }
+      const found = read.value && { version: parseVersion(read.value.version), receipts: read.value.alert.writes ?? [] };
+      const decision = decideLostAnswer(w.receipt, w.version, found);
+      switch (decision.outcome) {
+        case 'landed':
+        case 'landed-then-changed':
+          outcomes[i] = { value: `${decision.version.if_seq_no}:${decision.version.if_primary_term}` };
+          break;
+        case 'overtaken':
+          outcomes[i] = { error: conflict(w.id) };
+          break;
+        case 'missing':
+          outcomes[i] = { error: new NotFoundError(`预警不存在 (alert ${w.id} does not exist)`) };
+          break;
+        case 'still-at-expected':
+          if (mayResend) resend.push(i);
+          else outcomes[i] = { error: new UnavailableError(`预警未能保存，请重试 (alert ${w.id} was not stored: ${cause.message})`, 'write_not_stored', { cause }) };
+      }
+    });
+    if (resend.length > 0) {
+      const again = await this.sendWrites(resend.map((i) => writes[i]!), 'resend');
+      resend.forEach((i, k) => (outcomes[i] = again[k]!));
+    }
+    return outcomes;
   }
 
   async list(query: AlertQuery): Promise<VersionedAlert[]> {
