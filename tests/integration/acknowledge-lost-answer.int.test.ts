@@ -177,4 +177,23 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     for (const id of ids) expect(await acknowledgements(id)).toHaveLength(1);
     expect((await h.audit.verify()).ok).toBe(true);
   });
+  it('a 502 for the whole bulk after Elasticsearch stored it (a gateway in between): the signers get 200 and their audit records, not a 503, and the bulk is not resent', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `gateway-${i}`);
+    await Promise.all(ids.map((id) => h.desk.raise(signalFor(id, 3))));
+    proxy.cuts.length = 0;
+    proxy.requests.length = 0;
+    proxy.cutNext(BULK, 'answer-502');
+    const answers = await Promise.all(ids.map((id) => sign('chief', id)));
+
+    expect(proxy.cuts.map((c) => c.at)).toEqual(['answer-502']);
+    // Neither the client (it would for a 502) nor the store sends those writes again: each alert was in one bulk.
+    const bulks = proxy.requests.filter((r) => BULK.test(r.requestLine)).map((r) => idsIn(r.text));
+    for (const id of ids) expect(bulks.filter((b) => b.includes(id)), id).toHaveLength(1);
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    for (const id of ids) {
+      expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'chief' });
+      expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-chief`]);
+    }
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
 });

@@ -1,14 +1,26 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-/** Where a cut falls: before the request reaches the service, or after it did and before its answer comes back. */
-export type CutPoint = 'before-request' | 'before-response';
+/**
+ * Where a cut falls: before the request reaches the service, or after it did and before its answer
+ * comes back (`answer-502`: the service's answer is replaced by a 502, as from a gateway in between).
+ */
+export type CutPoint = 'before-request' | 'before-response' | 'answer-502';
 
 /** One request the proxy cut: its request line and what of it had passed (head and body) when it was cut. */
 export interface CutRequest {
   requestLine: string;
   at: CutPoint;
-  /** The bytes of the request seen by the proxy, as text: the whole of it for `before-response`. */
+  /** The bytes of the request seen by the proxy, as text: the whole of it unless cut `before-request`. */
   text: string;
+}
+
+/** A request that came through the proxy: its request line (`POST /_bulk`) and the bytes read of it so far. */
+export class SeenRequest {
+  readonly parts: Buffer[] = [];
+  constructor(readonly requestLine: string) {}
+  get text(): string {
+    return Buffer.concat(this.parts).toString('utf8');
+  }
 }
 
 interface Arm {
@@ -23,7 +35,8 @@ const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/;
  * A loopback TCP proxy to a real HTTP service that cuts chosen requests, as a network fault would:
  * `before-response` forwards the request whole, lets the service act on it, then closes both
  * connections as its answer starts to come back, so the client never learns what happened;
- * `before-request` closes them before a byte of the request reaches the service. Everything else
+ * `before-request` closes them before a byte of the request reaches the service; `answer-502`
+ * forwards the request whole and answers the client a 502 for it instead. Everything else
  * passes through untouched. It reads request lines only to pick requests (the client sends one
  * request at a time per connection; HTTP pipelining is not supported) and never alters a byte.
  */
@@ -32,6 +45,8 @@ export class CuttingProxy {
   private readonly sockets = new Set<Socket>();
   private readonly arms: Arm[] = [];
   readonly cuts: CutRequest[] = [];
+  /** Every request that came through, cut or not. */
+  readonly requests: SeenRequest[] = [];
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -86,27 +101,37 @@ export class CuttingProxy {
       upstream.destroy();
     };
     // The request under way on this connection that is to be cut when its answer starts.
-    let doomed: { requestLine: string; parts: Buffer[] } | undefined;
+    let replied = false;
+    let current: SeenRequest | undefined;
+    let doomed: { requestLine: string; at: CutPoint; parts: Buffer[] } | undefined;
     client.on('data', (chunk: Buffer) => {
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (line) {
         const requestLine = `${line[1]} ${line[2]}`;
+        current = new SeenRequest(requestLine);
+        this.requests.push(current);
         const arm = this.takeArm(requestLine);
         if (arm?.at === 'before-request') {
           this.cuts.push({ requestLine, at: arm.at, text: chunk.toString('utf8') });
           cutBoth();
           return;
         }
-        doomed = arm ? { requestLine, parts: [] } : undefined;
+        doomed = arm ? { requestLine, at: arm.at, parts: [] } : undefined;
       }
       doomed?.parts.push(chunk);
+      current?.parts.push(chunk);
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       if (doomed) {
-        this.cuts.push({ requestLine: doomed.requestLine, at: 'before-response', text: Buffer.concat(doomed.parts).toString('utf8') });
+        this.cuts.push({ requestLine: doomed.requestLine, at: doomed.at, text: Buffer.concat(doomed.parts).toString('utf8') });
+        if (doomed.at === 'answer-502') {
+          const body = JSON.stringify({ error: 'bad gateway', status: 502 });
+          replied = true;
+          client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          upstream.destroy();
+        } else cutBoth();
         doomed = undefined;
-        cutBoth();
         return;
       }
       client.write(chunk);
@@ -114,6 +139,7 @@ export class CuttingProxy {
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // A 502 written in place of the answer is let out before the client's side closes.
+    upstream.on('close', () => (replied ? undefined : client.destroy()));
   }
 }
