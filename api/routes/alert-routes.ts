@@ -57,7 +57,7 @@ const Bodies = {
   completeStep: z.object({ note: Text(4000), evidence: z.array(EvidenceSchema).max(20).default([]), ...Version }),
 };
 
-/** What a list shows; the detail carries the whole alert. */
+/** What a list shows, and what an action answers (the page re-reads the detail); the detail carries the whole alert. */
 function summary({ alert, version }: VersionedAlert): Record<string, unknown> {
   const { policy: _p, firedClocks: _f, notifications, timeline: _t, writes: _w, ...rest } = alert;
   return { ...rest, version, lastNotification: notifications.at(-1) };
@@ -123,7 +123,9 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
       };
       const action = await toAction(body, load, req);
       const result = await deps.desk.act(id, action, actorOf(req), req.requestId, body.version);
-      res.json({ alert: whole(result) });
+      // The summary, not the whole alert: its policy snapshot, timeline and up to 200 notification
+      // records would be serialized on every action for a caller that reads the detail anyway.
+      res.json({ alert: summary(result) });
     });
   };
 
