@@ -4,7 +4,7 @@ import { alertDocument } from '../../core/alerts/sla-timeliness.js';
 import { ConflictError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
-import { decideLostAnswer, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
+import { ABSENT, decideLostAnswer, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
 
 /** One compare-and-set write of a `_bulk`, with the receipt that recognises it in the stored document. */
 interface ReceiptedWrite {
@@ -107,14 +107,49 @@ export class EsAlertStore implements AlertStore {
   }
 
   async create(alert: Alert): Promise<{ created: true; version: string } | { created: false }> {
+    const receipt = newReceipt(ABSENT);
+    return this.createOnce(alert.id, { ...alertDocument(alert), writes: withReceipt(receipt, undefined) }, receipt, 'first');
+  }
+
+  /**
+   * Creates without client retries, like the writes of `sendWrites`: a retried create that had
+   * landed would be a 409, and the alert would be taken for someone else's. A lost answer is
+   * settled by reading the alert back (`decideLostAnswer`, the absent document as the version
+   * replaced); one not there is created once more, and a conflict of that resend is read back too.
+   */
+  private async createOnce(id: string, document: Record<string, unknown>, receipt: string, attempt: 'first' | 'resend'): Promise<{ created: true; version: string } | { created: false }> {
+    let cause: UnavailableError;
     try {
-      const res = await this.es.create({ index: this.index, id: alert.id, document: alertDocument(alert) });
+      const res = await this.es.create({ index: this.index, id, document }, { maxRetries: 0 });
       this.lastWriteAt = Date.now();
       return { created: true, version: `${res._seq_no}:${res._primary_term}` };
     } catch (err) {
-      const translated = translateEsError(err, `create alert ${alert.id}`);
-      if (translated instanceof ConflictError) return { created: false };
-      throw translated;
+      const translated = translateEsError(err, `create alert ${id}`);
+      if (translated instanceof ConflictError && attempt === 'first') return { created: false };
+      if (!(translated instanceof UnavailableError) && !(translated instanceof ConflictError)) throw translated;
+      cause = translated instanceof UnavailableError ? translated : new UnavailableError(translated.message, 'write_outcome_unknown');
+    }
+    this.lastWriteAt = Date.now();
+    let read: Outcome<VersionedAlert | undefined> | undefined;
+    try {
+      [read] = await this.getMany([id]);
+    } catch (err) {
+      read = { error: err as Error };
+    }
+    if (!read || 'error' in read) {
+      throw new UnavailableError(`未能确认预警是否已保存，请刷新查看后再操作 (the answer to creating alert ${id} was lost and it could not be read back: ${cause.message})`, 'write_outcome_unknown', { cause });
+    }
+    const stored = read.value ? { version: parseVersion(read.value.version), receipts: read.value.alert.writes ?? [] } : { version: ABSENT, receipts: [] };
+    const decision = decideLostAnswer(receipt, ABSENT, stored);
+    switch (decision.outcome) {
+      case 'landed':
+      case 'landed-then-changed':
+        return { created: true, version: `${decision.version.if_seq_no}:${decision.version.if_primary_term}` };
+      case 'overtaken':
+        return { created: false };
+      default:
+        if (attempt === 'first') return this.createOnce(id, document, receipt, 'resend');
+        throw new UnavailableError(`预警未能保存，请重试 (alert ${id} was not created: ${cause.message})`, 'write_not_stored', { cause });
     }
   }
 

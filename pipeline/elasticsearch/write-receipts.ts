@@ -6,6 +6,9 @@ export interface DocVersion {
   if_primary_term: number;
 }
 
+/** The version a document has before it exists: what a create "replaces". */
+export const ABSENT: DocVersion = { if_seq_no: -1, if_primary_term: 0 };
+
 /** How many receipts a document keeps: enough that a write overwritten right after it landed is still recognised. */
 export const RECEIPTS_KEPT = 8;
 

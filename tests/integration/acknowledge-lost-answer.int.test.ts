@@ -126,8 +126,8 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       const winner = won[0]!;
       expect(winner.body.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: winner.user });
       expect(winner.body.alert).not.toHaveProperty('writes');
-      // The stored alert carries the receipt of the one write that landed on it.
-      expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: winner.user, writes: [expect.any(String)] });
+      // The stored alert carries the receipts of its creation and of the one acknowledgement that landed.
+      expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: winner.user, writes: [expect.any(String), expect.any(String)] });
       for (const lost of mine.filter((a) => a.status === 409)) {
         expect(lost.body.error?.code).toBe('illegal_transition');
         expect(lost.body.error?.message).toContain(`（${winner.user} 已于`);
@@ -196,6 +196,18 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'chief' });
       expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-chief`]);
     }
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+  it('an alert whose creation is answered by a cut connection after it was stored is raised once, with its audit record and its notifications', async () => {
+    proxy.cuts.length = 0;
+    proxy.cutNext(/^PUT \S*\/_create\//, 'before-response');
+    const raised = await h.desk.raise(signalFor('created-cut', 2));
+
+    expect(proxy.cuts).toHaveLength(1);
+    expect(raised).toEqual({ alertId: 'created-cut', outcome: 'created' });
+    expect(await direct.get('created-cut')).toMatchObject({ status: 'new', writes: [expect.any(String)] });
+    expect((await h.audit.list({ entityId: 'created-cut' })).map((r) => r.action)).toEqual(['alert.create']);
+    expect((await h.notifyJobs()).filter((j) => j.subject.id === 'created-cut').length).toBeGreaterThan(0);
     expect((await h.audit.verify()).ok).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideLostAnswer, newReceipt, RECEIPTS_KEPT, withReceipt, type DocVersion, type LostAnswerOutcome } from '../../../pipeline/elasticsearch/write-receipts.js';
+import { ABSENT, decideLostAnswer, newReceipt, RECEIPTS_KEPT, withReceipt, type DocVersion, type LostAnswerOutcome } from '../../../pipeline/elasticsearch/write-receipts.js';
 
 const v = (seq: number, term = 1): DocVersion => ({ if_seq_no: seq, if_primary_term: term });
 
@@ -24,6 +24,17 @@ describe('decideLostAnswer: what became of a compare-and-set write whose answer 
     ['no document', undefined, { outcome: 'missing' }],
   ])('%s', (_name, stored, outcome) => {
     expect(decideLostAnswer(mine, expected, stored)).toEqual(outcome);
+  });
+
+  const creating = newReceipt(ABSENT);
+  it.each<[string, Parameters<typeof decideLostAnswer>[2], LostAnswerOutcome]>([
+    // a create whose answer was lost: the absent document is the version it replaced
+    ['created', { version: v(0), receipts: [creating] }, { outcome: 'landed', version: v(0) }],
+    ['created, then changed', { version: v(1), receipts: [newReceipt(v(0)), creating] }, { outcome: 'landed-then-changed', version: v(0) }],
+    ['not there yet', { version: ABSENT, receipts: [] }, { outcome: 'still-at-expected' }],
+    ['created by someone else', { version: v(0), receipts: [newReceipt(ABSENT)] }, { outcome: 'overtaken' }],
+  ])('create: %s', (_name, stored, outcome) => {
+    expect(decideLostAnswer(creating, ABSENT, stored)).toEqual(outcome);
   });
 
   it('receipts are unique per write and a document keeps the newest few', () => {
