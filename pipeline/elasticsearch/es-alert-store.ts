@@ -70,6 +70,9 @@ function itemError(status: number, reason: string, what: string): Error {
   return new Error(`${what}: Elasticsearch rejected the request (${status}): ${reason}`);
 }
 
+/** Searches return alerts to read, never to write back: the write receipts stay out of them. */
+const RECEIPTS = ['writes'];
+
 const conflict = (id: string) => new ConflictError(`预警刚被他人修改，请刷新后重试 (alert ${id} was changed by someone else at the same moment)`, 'version_conflict');
 
 /**
@@ -301,6 +304,7 @@ export class EsAlertStore implements AlertStore {
       await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
+        _source_excludes: RECEIPTS,
         size: Math.min(query.limit ?? 100, 500),
         seq_no_primary_term: true,
         query: { bool: { filter, must } },
@@ -317,6 +321,7 @@ export class EsAlertStore implements AlertStore {
       await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
+        _source_excludes: RECEIPTS,
         size: 50,
         query: { bool: { filter: [{ term: { groupKey } }, { terms: { status: ['new', 'acknowledged', 'handling', 'responded'] } }], must_not: [{ ids: { values: [exceptId] } }] } },
       });
@@ -330,7 +335,7 @@ export class EsAlertStore implements AlertStore {
     const should: estypes.QueryDslQueryContainer[] = [{ term: { postIds: postId } }, ...(eventId ? [{ term: { eventId } }] : [])];
     try {
       await this.freshen();
-      const res = await this.es.search<Alert>({ index: this.index, size: 100, query: { bool: { should, minimum_should_match: 1 } }, sort: [{ createdAt: 'asc' }] });
+      const res = await this.es.search<Alert>({ index: this.index, _source_excludes: RECEIPTS, size: 100, query: { bool: { should, minimum_should_match: 1 } }, sort: [{ createdAt: 'asc' }] });
       return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
     } catch (err) {
       throw translateEsError(err, 'find alerts of a post');
@@ -342,6 +347,7 @@ export class EsAlertStore implements AlertStore {
       await this.freshen();
       const res = await this.es.search<Alert>({
         index: this.index,
+        _source_excludes: RECEIPTS,
         size,
         query: { exists: { field: 'nextDueAt' } },
         sort: [{ id: 'asc' }],

@@ -136,6 +136,11 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       const records = await acknowledgements(id);
       expect(records.map((r) => r.requestId)).toEqual([winner.requestId]);
     }
+    // Searches return alerts to read: the receipts stay in the store.
+    await h.es.indices.refresh({ index: indexNames(iso.indexPrefix).alerts });
+    const listed = await direct.list({ limit: 500 });
+    expect(listed.length).toBeGreaterThanOrEqual(ids.length);
+    for (const { alert } of listed) expect(alert).not.toHaveProperty('writes');
     expect((await h.audit.verify()).ok).toBe(true);
   });
 
