@@ -70,6 +70,11 @@ function itemError(status: number, reason: string, what: string): Error {
   return new Error(`${what}: Elasticsearch rejected the request (${status}): ${reason}`);
 }
 
+/** A write whose answer was lost and whose fate could not be read back: retryable, but look first. */
+function outcomeUnknown(why: string, cause: UnavailableError, id?: string): UnavailableError {
+  return new UnavailableError(`未能确认预警${id ? ` ${id} ` : ''}是否已保存，请刷新查看后再操作 (the answer to a write was lost (${cause.message}) and ${why})`, 'write_outcome_unknown', { cause });
+}
+
 /** Searches return alerts to read, never to write back: the write receipts stay out of them. */
 const RECEIPTS = ['writes'];
 
@@ -119,6 +124,8 @@ export class EsAlertStore implements AlertStore {
    * landed would be a 409, and the alert would be taken for someone else's. A lost answer is
    * settled by reading the alert back (`decideLostAnswer`, the absent document as the version
    * replaced); one not there is created once more, and a conflict of that resend is read back too.
+   * When the resend's answer is lost as well and the alert is still not there, the caller is told
+   * the outcome is unknown (`write_outcome_unknown`).
    */
   private async createOnce(id: string, document: Record<string, unknown>, receipt: string, attempt: 'first' | 'resend'): Promise<{ created: true; version: string } | { created: false }> {
     let cause: UnavailableError;
@@ -139,9 +146,7 @@ export class EsAlertStore implements AlertStore {
     } catch (err) {
       read = { error: err as Error };
     }
-    if (!read || 'error' in read) {
-      throw new UnavailableError(`未能确认预警是否已保存，请刷新查看后再操作 (the answer to creating alert ${id} was lost and it could not be read back: ${cause.message})`, 'write_outcome_unknown', { cause });
-    }
+    if (!read || 'error' in read) throw outcomeUnknown('it could not be read back', cause, id);
     const stored = read.value ? { version: parseVersion(read.value.version), receipts: read.value.alert.writes ?? [] } : { version: ABSENT, receipts: [] };
     const decision = decideLostAnswer(receipt, ABSENT, stored);
     switch (decision.outcome) {
@@ -151,8 +156,9 @@ export class EsAlertStore implements AlertStore {
       case 'overtaken':
         return { created: false };
       default:
+        // The resend may still be on its way: nothing can fence a document that does not exist yet.
         if (attempt === 'first') return this.createOnce(id, document, receipt, 'resend');
-        throw new UnavailableError(`预警未能保存，请重试 (alert ${id} was not created: ${cause.message})`, 'write_not_stored', { cause });
+        throw outcomeUnknown('the alert was not there when read back', cause, id);
     }
   }
 
@@ -210,7 +216,7 @@ export class EsAlertStore implements AlertStore {
     } catch (err) {
       const translated = translateEsError(err, `update ${writes.length} alerts`);
       if (!(translated instanceof UnavailableError)) throw translated;
-      return this.settleLostAnswers(writes, translated, attempt === 'first');
+      return this.settleLostAnswers(writes, translated, attempt);
     }
     this.lastWriteAt = Date.now();
     const outcomes: Outcome<string>[] = [];
@@ -228,7 +234,7 @@ export class EsAlertStore implements AlertStore {
       const settled = await this.settleLostAnswers(
         ownConflicts.map((i) => writes[i]!),
         new UnavailableError('a resent write found the alert changed', 'write_outcome_unknown'),
-        false,
+        'resend',
       );
       ownConflicts.forEach((i, k) => (outcomes[i] = settled[k]!));
     }
@@ -238,29 +244,26 @@ export class EsAlertStore implements AlertStore {
   /**
    * Decides each write whose answer was lost from the document as stored now (`decideLostAnswer`):
    * a landed write answers its version (its caller gets the 200 and the audit record it earned);
-   * one overtaken by another write is that caller's 409; one still at the version it replaced is
-   * resent once with the same receipt and compare-and-set, which settles it either way (only one
-   * of the two attempts can land); after that it is a retryable 503 saying it was not stored.
+   * one overtaken by another write is that caller's 409. One still at the version it replaced has
+   * not landed yet but may still be on its way: after the first attempt it is resent with the same
+   * receipt and compare-and-set (only one of the two can land, so an answer settles both); when the
+   * resend's answer is lost too, the alert is fenced (`fence`) before anyone is told it was not
+   * stored. `after` names the attempt whose answer was lost.
    */
-  private async settleLostAnswers(writes: ReceiptedWrite[], cause: UnavailableError, mayResend: boolean): Promise<Outcome<string>[]> {
+  private async settleLostAnswers(writes: ReceiptedWrite[], cause: UnavailableError, after: 'first' | 'resend' | 'fence'): Promise<Outcome<string>[]> {
     this.lastWriteAt = Date.now();
     let stored: Outcome<VersionedAlert | undefined>[];
     try {
       stored = await this.getMany(writes.map((w) => w.id));
     } catch (err) {
-      const unknown = new UnavailableError(
-        `未能确认预警是否已保存，请刷新查看后再操作 (the answer to a write was lost and the alerts could not be read back: ${cause.message}; ${(err as Error).message})`,
-        'write_outcome_unknown',
-        { cause },
-      );
-      return writes.map(() => ({ error: unknown }));
+      return writes.map(() => ({ error: outcomeUnknown(`the alerts could not be read back: ${(err as Error).message}`, cause) }));
     }
     const outcomes: Outcome<string>[] = [];
-    const resend: number[] = [];
+    const pending: { index: number; stored: VersionedAlert }[] = [];
     writes.forEach((w, i) => {
       const read = stored[i]!;
       if ('error' in read) {
-        outcomes[i] = { error: new UnavailableError(`未能确认预警 ${w.id} 是否已保存，请刷新查看后再操作 (${read.error.message})`, 'write_outcome_unknown', { cause }) };
+        outcomes[i] = { error: outcomeUnknown(read.error.message, cause, w.id) };
         return;
       }
       const found = read.value && { version: parseVersion(read.value.version), receipts: read.value.alert.writes ?? [] };
@@ -277,13 +280,59 @@ export class EsAlertStore implements AlertStore {
           outcomes[i] = { error: new NotFoundError(`预警不存在 (alert ${w.id} does not exist)`) };
           break;
         case 'still-at-expected':
-          if (mayResend) resend.push(i);
-          else outcomes[i] = { error: new UnavailableError(`预警未能保存，请重试 (alert ${w.id} was not stored: ${cause.message})`, 'write_not_stored', { cause }) };
+          if (after === 'fence') outcomes[i] = { error: outcomeUnknown('the alert could not be fenced', cause, w.id) };
+          else pending.push({ index: i, stored: read.value! });
       }
     });
-    if (resend.length > 0) {
-      const again = await this.sendWrites(resend.map((i) => writes[i]!), 'resend');
-      resend.forEach((i, k) => (outcomes[i] = again[k]!));
+    if (pending.length > 0) {
+      const settled =
+        after === 'first'
+          ? await this.sendWrites(
+              pending.map((p) => writes[p.index]!),
+              'resend',
+            )
+          : await this.fence(
+              pending.map((p) => ({ write: writes[p.index]!, stored: p.stored })),
+              cause,
+            );
+      pending.forEach((p, k) => (outcomes[p.index] = settled[k]!));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Makes "not stored" true before it is said: rewrites each alert unchanged (a new receipt) with
+   * the compare-and-set of the write in doubt, so that write can no longer land. Done → that
+   * caller's retryable 503 `write_not_stored`; a 409 → something landed first, read back (it may be
+   * the write in doubt); answer lost → `write_outcome_unknown`. Only after two lost answers in a row.
+   */
+  private async fence(items: { write: ReceiptedWrite; stored: VersionedAlert }[], cause: UnavailableError): Promise<Outcome<string>[]> {
+    const fences = items.map(({ write, stored }) => {
+      const receipt = newReceipt(write.version);
+      return { id: write.id, version: write.version, document: { ...stored.alert, writes: withReceipt(receipt, stored.alert.writes) } };
+    });
+    let res;
+    try {
+      res = await this.es.bulk({ operations: fences.flatMap((f) => [{ index: { _index: this.index, _id: f.id, ...f.version } }, f.document]), refresh: false }, { maxRetries: 0 });
+    } catch (err) {
+      return items.map(({ write }) => ({ error: outcomeUnknown(`fencing it failed too: ${(err as Error).message}`, cause, write.id) }));
+    }
+    this.lastWriteAt = Date.now();
+    const outcomes: Outcome<string>[] = [];
+    const raced: number[] = [];
+    items.forEach(({ write }, i) => {
+      const op = res.items[i]?.index;
+      if (op && !op.error && op.status < 300) outcomes[i] = { error: new UnavailableError(`预警未能保存，请重试 (alert ${write.id} was not stored: ${cause.message})`, 'write_not_stored', { cause }) };
+      else if (op?.status === 409) raced.push(i);
+      else outcomes[i] = { error: outcomeUnknown(`fencing it failed: ${op?.error?.reason ?? `status ${op?.status}`}`, cause, write.id) };
+    });
+    if (raced.length > 0) {
+      const settled = await this.settleLostAnswers(
+        raced.map((i) => items[i]!.write),
+        cause,
+        'fence',
+      );
+      raced.forEach((i, k) => (outcomes[i] = settled[k]!));
     }
     return outcomes;
   }

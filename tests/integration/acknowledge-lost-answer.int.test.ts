@@ -160,18 +160,23 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect((await h.audit.verify()).ok).toBe(true);
   });
 
-  it('when the resend is cut too, its signers get a retryable 503 saying nothing was stored, with no audit record; signing again succeeds', async () => {
+  it('when the resend is cut too, the alert is fenced and its signers get a retryable 503 saying nothing was stored, with no audit record; signing again succeeds', async () => {
     const ids = Array.from({ length: 8 }, (_, i) => `unstored-${i}`);
     await Promise.all(ids.map((id) => h.desk.raise(signalFor(id, 3))));
     proxy.cuts.length = 0;
+    proxy.requests.length = 0;
     proxy.cutNext(BULK, 'before-request', 2);
     const answers = await Promise.all(ids.map((id) => sign('duty', id)));
 
     expect(proxy.cuts).toHaveLength(2);
+    // Before saying "not stored", the store fenced each such alert: rewritten unchanged with the
+    // compare-and-set of the write in doubt (the only bulk carrying it that reached Elasticsearch).
+    const forwarded = proxy.requests.filter((r) => BULK.test(r.requestLine)).map((r) => idsIn(r.text));
     const refused = answers.filter((a) => a.status === 503);
     expect(refused.length).toBeGreaterThan(0);
     expect(answers.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
     for (const a of refused) {
+      expect(forwarded.filter((b) => b.includes(a.id)), a.id).toHaveLength(1);
       expect(a.body.error?.code).toBe('write_not_stored');
       expect(a.body.error?.message).toContain('未能保存');
       expect((await direct.get(a.id))?.status).toBe('new');
