@@ -7,6 +7,7 @@
  *  3. SSE: from raising a new alert to a connected client receiving its event.
  * Each run uses its own Redis prefix and index prefix and drops them afterwards.
  */
+import { fork } from 'node:child_process';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -36,6 +37,8 @@ const DUE = Number(process.env.BENCH_DUE_ALERTS ?? 2_000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 120);
 const CLIENTS = 50;
 const ACKS = Number(process.env.BENCH_ACKS ?? 500);
+/** `acknowledge` skips the escalation run (for a profile of the acknowledge path alone, e.g. under `node --cpu-prof`). */
+const ONLY = process.env.BENCH_ONLY;
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -75,29 +78,31 @@ async function main(): Promise<void> {
       for (const a of all.slice(i, i + 1000)) await clocks.arm(a);
     }
     await es.indices.refresh({ index: names.alerts });
-    console.error(`armed; first step due in ${((start - Date.now()) / 1000).toFixed(0)} s over ${WINDOW_S} s`);
-    const role = startEscalateRole({ desk, alerts, queue: queues.escalate, clocks, connection: redis, prefix: iso.redisPrefix, concurrency: 8, reconcileEverySeconds: 3600, log, now: () => new Date() });
-    const endBy = start + WINDOW_S * 1000 + 120_000;
-    let lateness: number[] = [];
-    while (Date.now() < endBy) {
-      await new Promise((r) => setTimeout(r, 5_000));
-      await es.indices.refresh({ index: names.alerts });
-      const count = await es.count({ index: names.alerts, query: { range: { escalationStep: { gte: 1 } } } });
-      if (count.count >= DUE) break;
-    }
-    await role.close();
-    await es.indices.refresh({ index: names.alerts });
-    for (let i = 0; i < DUE; i += 500) {
-      const ids = all.slice(i, Math.min(DUE, i + 500)).map((a) => a.id);
-      const docs = await es.mget<(typeof all)[number]>({ index: names.alerts, ids });
-      for (const d of docs.docs) {
-        const fired = '_source' in d ? d._source?.firedClocks.find((f) => f.clockId === 'escalate-1') : undefined;
-        lateness.push(fired ? fired.lateMs : Number.POSITIVE_INFINITY);
+    if (ONLY !== 'acknowledge') console.error(`armed; first step due in ${((start - Date.now()) / 1000).toFixed(0)} s over ${WINDOW_S} s`);
+    if (ONLY !== 'acknowledge') {
+      const role = startEscalateRole({ desk, alerts, queue: queues.escalate, clocks, connection: redis, prefix: iso.redisPrefix, concurrency: 8, reconcileEverySeconds: 3600, log, now: () => new Date() });
+      const endBy = start + WINDOW_S * 1000 + 120_000;
+      let lateness: number[] = [];
+      while (Date.now() < endBy) {
+        await new Promise((r) => setTimeout(r, 5_000));
+        await es.indices.refresh({ index: names.alerts });
+        const count = await es.count({ index: names.alerts, query: { range: { escalationStep: { gte: 1 } } } });
+        if (count.count >= DUE) break;
       }
+      await role.close();
+      await es.indices.refresh({ index: names.alerts });
+      for (let i = 0; i < DUE; i += 500) {
+        const ids = all.slice(i, Math.min(DUE, i + 500)).map((a) => a.id);
+        const docs = await es.mget<(typeof all)[number]>({ index: names.alerts, ids });
+        for (const d of docs.docs) {
+          const fired = '_source' in d ? d._source?.firedClocks.find((f) => f.clockId === 'escalate-1') : undefined;
+          lateness.push(fired ? fired.lateMs : Number.POSITIVE_INFINITY);
+        }
+      }
+      const missing = lateness.filter((l) => !Number.isFinite(l)).length;
+      lateness = lateness.filter((l) => Number.isFinite(l));
+      results.push(row(`escalation step lateness, ms (${OPEN} open alerts, ${DUE} steps due over ${WINDOW_S} s; ${missing} not fired)`, lateness));
     }
-    const missing = lateness.filter((l) => !Number.isFinite(l)).length;
-    lateness = lateness.filter((l) => Number.isFinite(l));
-    results.push(row(`escalation step lateness, ms (${OPEN} open alerts, ${DUE} steps due over ${WINDOW_S} s; ${missing} not fired)`, lateness));
 
     // 2 + 3. The API in this process.
     const sessions = new RedisSessionStore(redis, iso.redisPrefix, 3600);
@@ -124,29 +129,30 @@ async function main(): Promise<void> {
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     const targets = all.slice(DUE, DUE + ACKS).map((a) => a.id);
-    const ackTimes: number[] = [];
-    let next = 0;
-    let failures = 0;
+    // The clients run in their own process: the CPU measured here is the API's (Express, sessions,
+    // the desk, the audit log, the Elasticsearch and Redis clients), theirs is reported beside it.
+    const clients = fork(path.resolve(import.meta.dirname, 'ack-clients.ts'), { execArgv: ['--import', 'tsx'] });
+    const fromClients = (): Promise<Record<string, unknown>> =>
+      new Promise((resolve, reject) => {
+        clients.once('message', (m) => resolve(m as Record<string, unknown>));
+        clients.once('exit', (code) => reject(new Error(`the clients' process exited with ${code}`)));
+      });
+    await fromClients(); // ready
+    const answered = fromClients() as Promise<{ times: number[]; failures: number; cpuMs: number }>;
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (;;) {
-          const id = targets[next++];
-          if (!id) return;
-          const t0 = performance.now();
-          const res = await fetch(`${base}/api/alerts/${id}/acknowledge`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
-          await res.arrayBuffer();
-          ackTimes.push(performance.now() - t0);
-          if (res.status !== 200) failures += 1;
-        }
-      }),
-    );
+    // On the profile's clock (monotonic µs), so a profile can be cut to the acknowledgements alone.
+    console.error(`acknowledge window starts at ${process.hrtime.bigint() / 1000n} µs`);
+    clients.send({ base, cookie, ids: targets, clients: CLIENTS });
+    const { times: ackTimes, failures, cpuMs: clientCpuMs } = await answered;
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - wall0;
+    console.error(`acknowledge window ends at ${process.hrtime.bigint() / 1000n} µs`);
     results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${failures} non-200)`, ackTimes));
-    // CPU of this process (clients, API, desk) per acknowledgement; Elasticsearch and Redis are not counted.
-    console.error(`acknowledge: ${(ackTimes.length / (wall / 1000)).toFixed(0)}/s, ${((cpu.user + cpu.system) / 1000 / ackTimes.length).toFixed(2)} ms CPU per acknowledgement in the bench process`);
+    // CPU per acknowledgement; Elasticsearch and Redis are not counted.
+    console.error(
+      `acknowledge: ${(ackTimes.length / (wall / 1000)).toFixed(0)}/s, ${((cpu.user + cpu.system) / 1000 / ackTimes.length).toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / ackTimes.length).toFixed(2)} ms in the clients' process`,
+    );
 
     const sse: number[] = [];
     const res = await fetch(`${base}/api/live`, { headers: { cookie } });

@@ -57,10 +57,16 @@ const Bodies = {
   completeStep: z.object({ note: Text(4000), evidence: z.array(EvidenceSchema).max(20).default([]), ...Version }),
 };
 
-/** What a list shows; the detail carries the whole alert. */
+/** What a list shows, and what an action answers (the page re-reads the detail); the detail carries the whole alert. */
 function summary({ alert, version }: VersionedAlert): Record<string, unknown> {
-  const { policy: _p, firedClocks: _f, notifications, timeline: _t, ...rest } = alert;
+  const { policy: _p, firedClocks: _f, notifications, timeline: _t, writes: _w, ...rest } = alert;
   return { ...rest, version, lastNotification: notifications.at(-1) };
+}
+
+/** The whole alert with its version, without the store's write receipts (they mean nothing outside it). */
+function whole({ alert, version }: VersionedAlert): Record<string, unknown> {
+  const { writes: _w, ...rest } = alert;
+  return { ...rest, version };
 }
 
 function idOf(req: Request): string {
@@ -93,7 +99,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     const found = await deps.alerts.getVersioned(idOf(req));
     if (!found) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
     const posts = await deps.posts.getMany(found.alert.postIds.slice(0, 50));
-    res.json({ alert: { ...found.alert, version: found.version }, posts, clocks: plannedClocks(found.alert) });
+    res.json({ alert: whole(found), posts, clocks: plannedClocks(found.alert) });
   });
   router.get('/alerts/:id/plans', requirePermission('alert.read'), async (req, res) => {
     const alert = await deps.alerts.get(idOf(req));
@@ -117,7 +123,9 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
       };
       const action = await toAction(body, load, req);
       const result = await deps.desk.act(id, action, actorOf(req), req.requestId, body.version);
-      res.json({ alert: { ...result.alert, version: result.version } });
+      // The summary, not the whole alert: its policy snapshot, timeline and up to 200 notification
+      // records would be serialized on every action for a caller that reads the detail anyway.
+      res.json({ alert: summary(result) });
     });
   };
 

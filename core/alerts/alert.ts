@@ -164,6 +164,11 @@ export interface Alert {
   plan?: PlanChecklist;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Receipts of the last writes that stored the alert, newest first, kept by the store: how a write
+   * whose answer was lost is recognised as landed (see pipeline/elasticsearch/write-receipts.ts).
+   */
+  writes?: string[];
 }
 
 /** An alert with its optimistic-concurrency token (`<seq_no>:<primary_term>`). */

@@ -25,8 +25,19 @@ export interface Clock {
 
 export const SLA_NAMES: Record<SlaName, string> = { acknowledge: '签收', respond: '首次回应', press_conference: '新闻发布会', close: '办结', plan_step: '预案步骤' };
 
+/** Tokens recently computed: every change of an alert re-plans its clocks, mostly to the same ones. */
+const tokens = new Map<string, string>();
+const TOKENS_KEPT = 10_000;
+
 export function clockToken(id: string, dueAt: string): string {
-  return createHash('sha256').update(`${id}|${dueAt}`).digest('hex').slice(0, 12);
+  const key = `${id}|${dueAt}`;
+  let token = tokens.get(key);
+  if (token === undefined) {
+    token = createHash('sha256').update(key).digest('hex').slice(0, 12);
+    if (tokens.size >= TOKENS_KEPT) tokens.clear();
+    tokens.set(key, token);
+  }
+  return token;
 }
 
 export function firedKey(id: string, token: string): string {
@@ -77,7 +88,8 @@ export function plannedClocks(alert: Alert): Clock[] {
     if (n.decision === 'defer' && n.sendAt && n.clockId) out.push(clock({ id: n.clockId, kind: 'deferred-notify', notification: i, dueAt: n.sendAt }));
   });
   const fired = new Set(alert.firedClocks.map((f) => f.key));
-  return out.filter((c) => !fired.has(firedKey(c.id, c.token))).sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+  // ISO-8601 UTC times of one format order as strings (a code-unit comparison, not a collation).
+  return out.filter((c) => !fired.has(firedKey(c.id, c.token))).sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
 }
 
 export function nextDueAt(alert: Alert): string | undefined {

@@ -53,6 +53,7 @@ export class EsAlertBoard implements AlertBoard {
           'policy.levels.*.steps',
           'policy.notifications',
           'policy.leveling',
+          'writes',
         ],
         query: { match_all: {} },
         // Counters cover every alert; the listed hits only the filtered ones.

@@ -167,6 +167,7 @@ export const ALERTS_MAPPING: MappingTypeMapping = {
     firedClocks: { type: 'object', enabled: false },
     notifications: { type: 'object', enabled: false },
     plan: { type: 'object', enabled: false },
+    writes: { type: 'keyword', index: false, doc_values: false },
     createdAt: { type: 'date' },
     updatedAt: { type: 'date' },
   },

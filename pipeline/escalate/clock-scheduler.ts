@@ -10,7 +10,7 @@ import type { EscalateJob } from '../queues.js';
  * whether a clock should act — that is `decideClock`, read when the job runs.
  */
 export interface ClockScheduler {
-  /** Arms every planned clock of `alert`; drops the jobs of clocks `before` had and `alert` no longer has. */
+  /** Arms the planned clocks of `alert` that `before` did not plan; drops the jobs of clocks `before` had and `alert` no longer has. */
   arm(alert: Alert, before?: Alert): Promise<void>;
   /** Arms one clock (used by the reconciler and for early wake-ups). */
   armClock(alertId: string, clock: Clock): Promise<void>;
@@ -36,12 +36,19 @@ export class BullClockScheduler implements ClockScheduler {
     await this.queue.add(name, data, opts);
   }
 
-  /** One Redis pipeline adds every clock of the alert; the removals of gone clocks go alongside. */
+  /**
+   * Adds the clocks `alert` plans that `before` did not (same id and token = same job, armed when
+   * `before` was written; one the reconciler re-arms if Redis lost it), with one Redis pipeline,
+   * and drops those `before` planned that `alert` no longer does. An acknowledgement thus only
+   * removes the acknowledgement and escalation clocks instead of re-adding every response clock.
+   */
   async arm(alert: Alert, before?: Alert): Promise<void> {
     const clocks = plannedClocks(alert);
-    const added = clocks.length > 0 ? this.queue.addBulk(clocks.map((c) => this.job(alert.id, c))) : undefined;
+    const had = new Set(before ? plannedClocks(before).map((c) => clockJobId(alert.id, c)) : []);
     const keep = new Set(clocks.map((c) => clockJobId(alert.id, c)));
-    const gone = before ? plannedClocks(before).map((c) => clockJobId(alert.id, c)).filter((id) => !keep.has(id)) : [];
+    const fresh = clocks.filter((c) => !had.has(clockJobId(alert.id, c)));
+    const added = fresh.length > 0 ? this.queue.addBulk(fresh.map((c) => this.job(alert.id, c))) : undefined;
+    const gone = [...had].filter((id) => !keep.has(id));
     // Removing is tidiness only: a stale job that still runs is a no-op.
     await Promise.all([added, ...gone.map((id) => this.queue.remove(id).catch(() => 0))]);
   }

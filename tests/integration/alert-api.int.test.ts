@@ -126,6 +126,10 @@ describe('the alert API', () => {
     const first = await call('duty', 'POST', '/api/alerts/api-1/acknowledge', { note: '收到' });
     expect(first.status).toBe(200);
     expect(first.body.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'duty', assignee: { kind: 'person', id: 'duty' } });
+    // An action answers the alert's summary with its new version; the detail has the rest.
+    expect(first.body.alert).toMatchObject({ version: expect.stringMatching(/^\d+:\d+$/) });
+    expect(first.body.alert).not.toHaveProperty('policy');
+    expect(first.body.alert).not.toHaveProperty('timeline');
     const second = await call('chief', 'POST', '/api/alerts/api-1/acknowledge', {});
     expect(second.status).toBe(409);
     expect(second.body.error).toMatchObject({ code: 'illegal_transition' });

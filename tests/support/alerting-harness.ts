@@ -95,10 +95,20 @@ export interface Harness {
 }
 
 /** A real alert desk (Elasticsearch stores, the hash-chained audit log, clocks on the `escalate` queue) for tests of any stage. */
-export async function createTestDesk(opts: { es: Client; redis: Redis; queues: Queues; redisPrefix: string; indexPrefix: string; policy?: EscalationPolicy; now?: () => Date }) {
+export async function createTestDesk(opts: {
+  es: Client;
+  /** The client the alert store alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
+  alertsEs?: Client;
+  redis: Redis;
+  queues: Queues;
+  redisPrefix: string;
+  indexPrefix: string;
+  policy?: EscalationPolicy;
+  now?: () => Date;
+}) {
   const { es, redis, queues } = opts;
   const names = indexNames(opts.indexPrefix);
-  const alerts = new EsAlertStore(es, names.alerts);
+  const alerts = new EsAlertStore(opts.alertsEs ?? es, names.alerts);
   const audit = new EsAuditLog({ es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(TEST_ROSTER);
@@ -127,7 +137,16 @@ export async function createTestDesk(opts: { es: Client; redis: Redis; queues: Q
 }
 
 /** Real stores, queues and audit chain under the test's prefixes; the escalate worker runs in-process when started. */
-export async function createHarness(opts: { redisUrl: string; esUrl: string; redisPrefix: string; indexPrefix: string; policy: EscalationPolicy; now?: () => Date }): Promise<Harness> {
+export async function createHarness(opts: {
+  redisUrl: string;
+  esUrl: string;
+  /** The client the alert store alone talks through; the audit log, roster and indices use `esUrl` directly. */
+  alertsEs?: Client;
+  redisPrefix: string;
+  indexPrefix: string;
+  policy: EscalationPolicy;
+  now?: () => Date;
+}): Promise<Harness> {
   const es = new Client({ node: opts.esUrl });
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   await ensureIndices(es, indexNames(opts.indexPrefix));
@@ -167,6 +186,7 @@ export async function createHarness(opts: { redisUrl: string; esUrl: string; red
       for (const r of roles) await r.close();
       await queues.close();
       await es.close();
+      await opts.alertsEs?.close();
       redis.disconnect();
     },
   };

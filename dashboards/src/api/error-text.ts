@@ -24,6 +24,8 @@ const ERROR_TEXT: Record<string, string> = {
   rule_pack_unchanged: '规则包内容没有变化，无需保存',
   rule_pack_exists: '已有同编号的规则包，请打开它编辑',
   elasticsearch_unavailable: '检索服务暂不可用，请稍后重试',
+  write_not_stored: '操作未能保存，请重试',
+  write_outcome_unknown: '未能确认操作是否已保存，请刷新查看后再操作',
   redis_unavailable: '队列服务暂不可用，请稍后重试',
   unavailable: '服务暂不可用，请稍后重试',
   internal: '系统内部错误，请联系管理员',

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+
+/** A document version as Elasticsearch checks it in a compare-and-set. */
+export interface DocVersion {
+  if_seq_no: number;
+  if_primary_term: number;
+}
+
+/** The version a document has before it exists: what a create "replaces". */
+export const ABSENT: DocVersion = { if_seq_no: -1, if_primary_term: 0 };
+
+/** How many receipts a document keeps: enough that a write overwritten right after it landed is still recognised. */
+export const RECEIPTS_KEPT = 8;
+
+const PROCESS_TOKEN = randomBytes(6).toString('base64url');
+let written = 0;
+
+/**
+ * A receipt names one compare-and-set write and the version it replaced: `<token>@<seq_no>:<primary_term>`.
+ * The token is unique per write (this process's random token and a counter), so a receipt found in a
+ * stored document proves that this very write landed, whatever happened to the answer.
+ */
+export function newReceipt(replaced: DocVersion): string {
+  written += 1;
+  return `${PROCESS_TOKEN}.${written.toString(36)}@${replaced.if_seq_no}:${replaced.if_primary_term}`;
+}
+
+/** The receipts a document carries after a write: this write's first, then the newest of the ones it had. */
+export function withReceipt(receipt: string, earlier: readonly string[] | undefined): string[] {
+  return [receipt, ...(earlier ?? []).slice(0, RECEIPTS_KEPT - 1)];
+}
+
+const sameVersion = (a: DocVersion, b: DocVersion) => a.if_seq_no === b.if_seq_no && a.if_primary_term === b.if_primary_term;
+
+function replacedBy(receipt: string): DocVersion | undefined {
+  const m = /@(\d+):(\d+)$/.exec(receipt);
+  return m ? { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) } : undefined;
+}
+
+/**
+ * What became of a compare-and-set write whose answer was lost (the connection cut, a timeout, a 5xx
+ * for the whole request), decided from a real-time read of the document afterwards:
+ * - `landed`: the document carries this write's receipt as its newest; its version is this write's.
+ * - `landed-then-changed`: the receipt is there under a newer one; this write's version is the one
+ *   the next write replaced.
+ * - `still-at-expected`: the document is still at the version the write replaced, without the
+ *   receipt: the write has not landed (it may still be on its way, so only resending the same
+ *   compare-and-set settles it: exactly one of the two can land).
+ * - `overtaken`: another write replaced that version first; this one can never land (a conflict).
+ * - `missing`: there is no document to have written.
+ */
+export type LostAnswerOutcome =
+  | { outcome: 'landed'; version: DocVersion }
+  | { outcome: 'landed-then-changed'; version: DocVersion }
+  | { outcome: 'still-at-expected' }
+  | { outcome: 'overtaken' }
+  | { outcome: 'missing' };
+
+export function decideLostAnswer(receipt: string, expected: DocVersion, stored: { version: DocVersion; receipts: readonly string[] } | undefined): LostAnswerOutcome {
+  if (!stored) return { outcome: 'missing' };
+  const at = stored.receipts.indexOf(receipt);
+  if (at === 0) return { outcome: 'landed', version: stored.version };
+  if (at > 0) {
+    const version = replacedBy(stored.receipts[at - 1]!);
+    if (version) return { outcome: 'landed-then-changed', version };
+  }
+  if (sameVersion(stored.version, expected)) return { outcome: 'still-at-expected' };
+  return { outcome: 'overtaken' };
+}
