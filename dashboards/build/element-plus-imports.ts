@@ -29,12 +29,15 @@ function elementPlusExports(): Map<string, { file: string; name: string }> {
  * effects and tree-shaken either way), but the module graph no longer runs through the package's
  * barrel, which imports every component: a manual chunk pulls in the static imports of its modules,
  * and through the barrel that was all of Element Plus (vite.config.ts, the wall's chunk).
- * Names the barrel does not define in one module stay imported from it.
+ * Names the barrel does not define in one module stay imported from it. Runs after
+ * unplugin-element-plus (itself `enforce: 'post'`, so list this plugin after it), which needs the
+ * barrel imports to add each component's stylesheet.
  */
 export function elementPlusDeepImports(): Plugin {
   let exports: Map<string, { file: string; name: string }> | undefined;
   return {
     name: 'qianshao:element-plus-deep-imports',
+    enforce: 'post',
     transform(code, id) {
       if (id.includes('/node_modules/') || !/\.(vue|ts)(\?|$)/.test(id) || !code.includes('element-plus')) return null;
       exports ??= elementPlusExports();
