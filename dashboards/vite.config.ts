@@ -14,6 +14,9 @@ export default defineConfig({
   // Each Element Plus component brings its own stylesheet, so a page's CSS chunk holds only what
   // it uses and the first paint waits for the base styles alone, not the whole 370 KB library.
   plugins: [vue(), ElementPlus({}), elementPlusDeepImports()],
+  // Vite puts this placeholder on the tags it writes into index.html and into a
+  // <meta property="csp-nonce">; the api role replaces it with each response's nonce (api/app.ts).
+  html: { cspNonce: '__CSP_NONCE__' },
   build: {
     outDir: fileURLToPath(new URL('../dist/dashboards', import.meta.url)),
     emptyOutDir: true,
