@@ -8,16 +8,19 @@ function elementPlusExports(): Map<string, { file: string; name: string }> {
   // The package's `exports` do not list this file, so it is found where npm installs it.
   const index = fileURLToPath(new URL('../../node_modules/element-plus/es/index.mjs', import.meta.url));
   const code = readFileSync(index, 'utf8');
-  const fileOf = new Map<string, string>();
+  const source = new Map<string, { file: string; name: string }>();
+  const file = (relative: string) => path.join(path.dirname(index), relative);
   for (const m of code.matchAll(/^import\s*\{([^}]*)\}\s*from\s*"(\.\/[^"]+)";$/gm)) {
-    for (const local of m[1]!.split(',').map((n) => n.trim()).filter(Boolean)) fileOf.set(local, path.join(path.dirname(index), m[2]!));
+    for (const local of m[1]!.split(',').map((n) => n.trim()).filter(Boolean)) source.set(local, { file: file(m[2]!), name: local });
   }
+  // `import vLoading from "./components/loading/src/directive.mjs"`: that module's default export.
+  for (const m of code.matchAll(/^import\s+([\w$]+)\s+from\s*"(\.\/[^"]+)";$/gm)) source.set(m[1]!, { file: file(m[2]!), name: 'default' });
   const exports = new Map<string, { file: string; name: string }>();
   for (const m of code.matchAll(/^export\s*\{([^}]*)\};$/gm)) {
     for (const spec of m[1]!.split(',').map((n) => n.trim()).filter(Boolean)) {
       const [local, exported = local] = spec.split(/\s+as\s+/) as [string, string?];
-      const file = fileOf.get(local);
-      if (file) exports.set(exported, { file, name: local });
+      const found = source.get(local);
+      if (found) exports.set(exported, found);
     }
   }
   return exports;
