@@ -1,6 +1,7 @@
-import express, { Router, type Express, type RequestHandler } from 'express';
+import express, { Router, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { loadSession } from './authenticate.js';
@@ -31,6 +32,13 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // A fresh nonce per response lets the dashboard's own run-time <style> elements in (CodeMirror
+  // mounts its styles as one, with EditorView.cspNonce), and nothing else inline: no
+  // 'unsafe-inline', style attributes stay refused. The page learns it from index.html (below).
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(18).toString('base64');
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -38,7 +46,7 @@ export function createApp(deps: AppDeps): Express {
         directives: {
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
+          styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
           imgSrc: ["'self'", 'data:'],
           connectSrc: ["'self'"],
           fontSrc: ["'self'"],
@@ -71,13 +79,16 @@ export function createApp(deps: AppDeps): Express {
     const dir = deps.dashboardDir;
     // Hashed asset names change with their content, so they may be cached for long; index.html never.
     app.use('/assets', express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '30d' }));
-    app.use(express.static(dir, { index: false, maxAge: '1h' }));
-    // The dashboard routes in the browser (/wall, /alerts/…): a reload of any such page gets index.html.
+    // The dashboard routes in the browser (/wall, /alerts/…): a reload of any such page gets index.html,
+    // with this response's CSP nonce where the build left its placeholder (dashboards/vite.config.ts).
+    // Read on each page load, so a rebuilt dashboard is served without a restart.
     app.get(/^\/(?!api\/|assets\/).*/, (req, res, next) => {
       if (!req.accepts('html')) return next();
+      const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
       res.setHeader('Cache-Control', 'no-cache');
-      res.sendFile(path.join(dir, 'index.html'));
+      res.type('html').send(html.replaceAll('__CSP_NONCE__', res.locals.cspNonce as string));
     });
+    app.use(express.static(dir, { index: false, maxAge: '1h' }));
   }
   app.use(errorHandler(deps.log));
   return app;

@@ -88,6 +88,31 @@ describe('the alert wall and alert detail in Chromium', () => {
     await page.setViewportSize({ width: 1366, height: 768 });
   });
 
+  it('opened cold, sends the session check before its code and loads that code styled in a handful of requests', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1366, height: 768 } });
+    try {
+      await context.addCookies(await page.context().cookies());
+      const cold = await context.newPage();
+      await cold.goto(new URL('/wall', env.url).toString());
+      await cold.locator('tr.wall-row').first().waitFor({ timeout: 60_000 });
+      const requests = await cold.evaluate(() =>
+        (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => ({ path: new URL(r.name).pathname, start: r.startTime })),
+      );
+      const me = requests.find((r) => r.path === '/api/auth/me');
+      const shell = requests.find((r) => /\/assets\/wall-shell-.*\.js$/.test(r.path));
+      expect(me).toBeDefined();
+      expect(shell).toBeDefined();
+      // Asked for before the wall's code, it cannot queue behind it on the six connections per host.
+      expect(me!.start).toBeLessThanOrEqual(shell!.start);
+      expect(requests.filter((r) => r.path.startsWith('/assets/')).length).toBeLessThanOrEqual(6);
+      // The shell carries the Element Plus styles of the wall's controls, not only their code.
+      const select = cold.locator('.el-select__wrapper').first();
+      expect(await select.evaluate((el) => getComputedStyle(el).display)).toBe('flex');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('has raised no script errors and no CSP violations', () => {
     expect(errors).toEqual([]);
   });

@@ -1,6 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { useDashboardApp } from '../support/dashboard-app.js';
 import { logIn, openPage, saveScreenshot } from '../support/browser.js';
+
+/** The YAML in the CodeMirror editor, line by line as it renders them (the packs here fit its viewport). */
+async function yamlIn(page: Page): Promise<string> {
+  return (await page.locator('.yaml-editor .cm-line').allTextContents()).join('\n');
+}
+
+/**
+ * Replaces the editor's YAML the way a person pastes it: select all, then a paste event carrying the
+ * text, which CodeMirror inserts itself. (Playwright's fill() types into the contenteditable, where
+ * Chromium's own editing tries to give the new line elements a style attribute that the CSP refuses.)
+ */
+async function pasteYaml(page: Page, text: string): Promise<void> {
+  const content = page.getByLabel('规则包 YAML');
+  await content.click();
+  await page.keyboard.press('Control+A');
+  await content.evaluate((el, pasted) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', pasted);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+}
 
 describe('editing a rule pack in Chromium', () => {
   const env = useDashboardApp('api');
@@ -10,26 +32,47 @@ describe('editing a rule pack in Chromium', () => {
     await logIn(page, env.url, 'chief');
     await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '演示负面舆情词库' }).click();
-    const editor = page.getByLabel('规则包 YAML');
-    await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
+    await expect.poll(() => yamlIn(page)).toContain('id: demo-negative');
     await page.getByRole('cell', { name: 'v2' }).waitFor();
-    const original = await editor.inputValue();
+    // CodeMirror highlights the YAML: keys and values are told apart by their own elements.
+    expect(await page.locator('.yaml-editor .cm-line span').count()).toBeGreaterThan(10);
+    const original = await yamlIn(page);
 
     // A term with a level that does not exist: the error shows at its line.
     const broken = `${original.trimEnd()}\n  - { term: 拖着不办, level: 9 }\n`;
-    await editor.fill(broken);
+    await pasteYaml(page, broken);
+    expect(await yamlIn(page)).toBe(broken.trimEnd() + '\n');
     await page.getByRole('button', { name: '校验' }).click();
     const line = broken.split('\n').findIndex((l) => l.includes('拖着不办')) + 1;
     const problems = page.getByRole('alert').filter({ hasText: '规则包有' });
     await problems.getByText(`第 ${line} 行`).waitFor();
     expect(await problems.textContent()).toContain('level');
-    expect(await page.locator(`.yaml-gutter span[data-line="${line}"]`).getAttribute('class')).toContain('bad');
+    // In the editor: that line, and only that line, is marked as an error, with a marker in its gutter row.
+    const badLine = page.locator('.yaml-editor .cm-line', { has: page.locator('.cm-lintRange-error') });
+    await badLine.first().waitFor();
+    expect(await badLine.count()).toBe(1);
+    expect(await badLine.textContent()).toContain('拖着不办');
+    const marker = page.locator('.yaml-editor .cm-lint-marker-error');
+    expect(await marker.count()).toBe(1);
+    const [lineBox, markerBox] = [await badLine.boundingBox(), await marker.boundingBox()];
+    expect(Math.abs(lineBox!.y + lineBox!.height / 2 - (markerBox!.y + markerBox!.height / 2))).toBeLessThan(lineBox!.height / 2);
+    // Hovering the mark explains it.
+    await badLine.locator('.cm-lintRange-error').first().hover();
+    const tip = page.locator('.cm-tooltip-lint');
+    await tip.waitFor();
+    expect(await tip.textContent()).toContain('level');
+    // Going to the problem from the list puts the cursor on that line.
+    await problems.getByText(`第 ${line} 行`).click();
+    await expect.poll(() => page.locator('.yaml-editor .cm-activeLine').textContent()).toContain('拖着不办');
+    // CodeMirror's own styles are in force under the strict CSP (its <style> carries the page's nonce).
+    expect(await page.locator('.yaml-editor .cm-editor').evaluate((el) => getComputedStyle(el).display)).toBe('flex');
     await saveScreenshot(page, 'rules-line-error');
 
     // Fixed, it validates and catches the sample text.
-    await editor.fill(broken.replace('level: 9', 'level: 3'));
+    await pasteYaml(page, broken.replace('level: 9', 'level: 3'));
     await page.getByRole('button', { name: '校验' }).click();
     await page.getByText('校验通过').waitFor();
+    expect(await page.locator('.yaml-editor .cm-lintRange-error').count()).toBe(0);
     await page.getByLabel('样例文本').fill('反映的问题一直拖着不办，已经三个月了');
     await page.getByRole('button', { name: '在样例上试运行' }).click();
     await page.locator('.rule-trial').getByText('命中', { exact: true }).waitFor();
@@ -38,7 +81,7 @@ describe('editing a rule pack in Chromium', () => {
     await page.getByLabel('修改原因').fill('增加“拖着不办”');
     await page.getByRole('button', { name: '保存为新版本' }).click();
     await page.getByText('已保存为版本 3').waitFor();
-    expect(await editor.inputValue()).toContain('version: 3');
+    expect(await yamlIn(page)).toContain('version: 3');
     const newest = page.locator('.rule-versions .el-table__body tr').first();
     await newest.getByText('v3').waitFor();
     expect(await newest.textContent()).toContain('在线编辑');
@@ -59,8 +102,7 @@ describe('editing a rule pack in Chromium', () => {
     await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '新建规则包' }).click();
     await page.getByRole('tab', { name: 'YAML' }).click();
-    const editor = page.getByLabel('规则包 YAML');
-    await editor.fill('id: hotline-words\nname: 热线新词\nversion: 1\nlevel: 2\ncategory: 负面\nterms:\n  - 拖欠工资\n');
+    await pasteYaml(page, 'id: hotline-words\nname: 热线新词\nversion: 1\nlevel: 2\ncategory: 负面\nterms:\n  - 拖欠工资\n');
     await page.getByRole('button', { name: '新建并生效' }).click();
     await page.getByText('请填写新建原因').waitFor();
     await page.getByLabel('新建原因').fill('热线反映集中');
@@ -82,8 +124,13 @@ describe('editing a rule pack in Chromium', () => {
     await page.goto(new URL('/rules', env.url).toString());
     await page.getByRole('button', { name: '演示负面舆情词库' }).click();
     const editor = page.getByLabel('规则包 YAML');
-    await expect.poll(() => editor.inputValue()).toContain('id: demo-negative');
-    expect(await editor.getAttribute('readonly')).not.toBeNull();
+    await expect.poll(() => yamlIn(page)).toContain('id: demo-negative');
+    expect(await editor.getAttribute('aria-readonly')).toBe('true');
+    // Typing changes nothing.
+    const before = await yamlIn(page);
+    await editor.click();
+    await page.keyboard.type('拖着不办');
+    expect(await yamlIn(page)).toBe(before);
     await page.getByText('只读（当前角色不能修改规则）').waitFor();
     expect(await page.getByRole('button', { name: '保存为新版本' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: '恢复' }).count()).toBe(0);

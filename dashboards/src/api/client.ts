@@ -30,6 +30,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Do not broadcast a 401 (the session probe at start). */
   quiet401?: boolean;
+  /** Fetch priority: `high` for requests the first paint waits on, ahead of the route's code. */
+  priority?: RequestPriority;
 }
 
 export function buildUrl(path: string, query?: RequestOptions['query']): string {
@@ -54,6 +56,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       headers: options.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
+      priority: options.priority,
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;

@@ -15,11 +15,22 @@ export function canAny(permissions: readonly string[]): boolean {
 
 export const currentUser = computed(() => session.me?.user);
 
-/** Asks the server once whether the cookie still holds a session. */
-export async function probeSession(): Promise<Me | null> {
-  if (session.checked) return session.me;
+let probing: Promise<Me | null> | undefined;
+
+/**
+ * Asks the server once whether the cookie still holds a session; concurrent callers share the one
+ * request. main.ts calls it before the first route's code is requested, so the check is not queued
+ * behind that code on the browser's six connections per host.
+ */
+export function probeSession(): Promise<Me | null> {
+  if (session.checked) return Promise.resolve(session.me);
+  probing ??= requestSession().finally(() => (probing = undefined));
+  return probing;
+}
+
+async function requestSession(): Promise<Me | null> {
   try {
-    session.me = await api<Me>('/api/auth/me', { quiet401: true });
+    session.me = await api<Me>('/api/auth/me', { quiet401: true, priority: 'high' });
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
     session.me = null;

@@ -17,7 +17,7 @@ let early: { at: number; view: Promise<WallView> } | undefined;
  * route's code, so the wall's data is on its way before its component exists.
  */
 export function prefetchWall(): void {
-  early = { at: Date.now(), view: fetchWall({}) };
+  early = { at: Date.now(), view: requestWall({}, undefined, 'high') };
   early.view.catch(() => undefined);
 }
 
@@ -28,8 +28,13 @@ export function fetchWall(filters: { level?: number[]; status?: string[] }, sign
     early = undefined;
     return view;
   }
+  return requestWall(filters, signal);
+}
+
+function requestWall(filters: { level?: number[]; status?: string[] }, signal?: AbortSignal, priority?: RequestPriority): Promise<WallView> {
   return api<WallView>('/api/wall', {
     query: { limit: 200, level: filters.level?.join(','), status: filters.status?.join(',') },
     signal,
+    priority,
   });
 }
