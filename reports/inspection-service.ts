@@ -53,8 +53,10 @@ export class InspectionService {
   /** Every enabled website and new-media position, websites first. */
   async inspectAll(): Promise<PositionInspection[]> {
     const at = this.now();
-    const sources = (await this.deps.registry.list()).map((s) => s.source).filter((s) => s.enabled && (s.kind === 'website' || NEW_MEDIA.includes(s.kind)));
-    const out = await Promise.all(sources.map((s) => this.inspect(s, sources, at)));
+    const all = (await this.deps.registry.list()).map((s) => s.source);
+    const inspected = all.filter((s) => s.enabled && (s.kind === 'website' || NEW_MEDIA.includes(s.kind)));
+    // Every position goes along: a website's message boards are found among them.
+    const out = await Promise.all(inspected.map((s) => this.inspect(s, all, at)));
     return out.sort((a, b) => Number(a.kind !== 'website') - Number(b.kind !== 'website'));
   }
 

@@ -230,6 +230,9 @@ describe('website self-inspection on real probes and indexed posts', () => {
       ['site', 'website', 'fail'],
       ['weibo', 'weibo', 'fail'],
     ]);
+    // The list judges each website exactly as the single view does, message boards included.
+    expect(json.positions[0].messageBoards).toEqual(['board']);
+    expect(findingOf(json.positions[0], 'interaction')).toMatchObject({ status: 'fail', figure: { value: 100 } });
     expect(findingOf(json.positions[1], 'new-media-update')).toMatchObject({ reason: 'zombie', figure: { value: 20 }, threshold: { value: 14 } });
     expect(json.policy.availability.failShare).toBe(0.05);
   });
