@@ -1,6 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../core/config/load-config.js';
+import { configDir } from '../../../core/paths.js';
 import { inspectAvailability, inspectColumns, inspectHomePage, inspectInteraction, inspectMisstatements, inspectNewMedia, inspectWebsite, verdictOf } from '../../../core/inspection/inspect-website.js';
-import { DEFAULT_INSPECTION_POLICY as P, InspectionPolicySchema } from '../../../core/inspection/inspection-policy.js';
+import { DEFAULT_INSPECTION_CONFIG, DEFAULT_INSPECTION_POLICY as P, InspectionPolicySchema, type InspectionConfig } from '../../../core/inspection/inspection-policy.js';
 import type { ColumnMeasurement, MisstatementHit, Probe, UnansweredMessage, WebsiteMeasurements } from '../../../core/inspection/website-measurements.js';
 import { columnPrefix, SourceSchema, websiteColumns, type WebsiteSource } from '../../../core/sources/source.js';
 
@@ -271,5 +276,34 @@ describe('website columns (栏目) of a source', () => {
 
   it('refuses an unknown column type', () => {
     expect(() => site([{ name: 'x', url: 'http://site.test/x/', type: 'blog' }])).toThrow();
+  });
+});
+
+describe('the inspection numbers in config (inspection: in config/qianshao.yaml)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'qs-inspection-config-'));
+  const missing = path.join(dir, 'missing.yaml');
+
+  it('defaults to the rules’ numbers, and the shipped YAML says the same', () => {
+    const defaults = loadConfig({}, missing).inspection;
+    expect(defaults).toEqual(DEFAULT_INSPECTION_CONFIG);
+    expect([defaults.availability.failShare, defaults.availability.minProbesPerDay, defaults.availability.timeoutSeconds, defaults.homePage.staleDays, defaults.interaction.unansweredDays, defaults.prober.everyMinutes]).toEqual([0.05, 20, 15, 14, 90, 60]);
+    expect(loadConfig({}, path.join(configDir, 'qianshao.yaml')).inspection).toEqual(DEFAULT_INSPECTION_CONFIG);
+  });
+
+  it.each([
+    // a locality with 10 days for the home page, from YAML
+    ['inspection:\n  homePage: { staleDays: 10, warnDays: 7 }\n', {}, (c: InspectionConfig) => c.homePage.staleDays, 10],
+    // the prober's interval from env
+    ['', { PROBE_EVERY_MINUTES: '30' }, (c: InspectionConfig) => c.prober.everyMinutes, 30],
+  ])('takes %j / %j', (yaml, env, pick, expected) => {
+    const file = path.join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, yaml);
+    expect(pick(loadConfig(env, file).inspection)).toBe(expected);
+  });
+
+  it('refuses a failure share above 100 %, naming the field', () => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'inspection:\n  availability: { failShare: 5 }\n');
+    expect(() => loadConfig({}, file)).toThrow(/inspection\.availability\.failShare/);
   });
 });
