@@ -78,7 +78,19 @@ export const ProberConfigSchema = z.object({
 });
 export type ProberConfig = z.infer<typeof ProberConfigSchema>;
 
-/** `inspection:` in config/qianshao.yaml: the policy and its prober. */
-export const InspectionConfigSchema = InspectionPolicySchema.extend({ prober: ProberConfigSchema.default(ProberConfigSchema.parse({})) });
+/** The watch (worker role) that re-runs self-inspection and tells the position's section chiefs when an item starts to warn or fail. */
+export const WatchConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  everyMinutes: z.coerce.number().positive().max(1440).default(60),
+  /** Notification channel ids the notices go through. */
+  channels: z.array(z.string().min(1)).default(['inapp']),
+});
+export type WatchConfig = z.infer<typeof WatchConfigSchema>;
+
+/** `inspection:` in config/qianshao.yaml: the policy, its prober and its watch. */
+export const InspectionConfigSchema = InspectionPolicySchema.extend({
+  prober: ProberConfigSchema.default(ProberConfigSchema.parse({})),
+  watch: WatchConfigSchema.default(WatchConfigSchema.parse({})),
+});
 export type InspectionConfig = z.infer<typeof InspectionConfigSchema>;
 export const DEFAULT_INSPECTION_CONFIG: InspectionConfig = InspectionConfigSchema.parse({});

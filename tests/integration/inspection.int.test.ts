@@ -17,6 +17,9 @@ import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-
 import { ensureIndices, indexNames, monthlyPostsIndex } from '../../pipeline/elasticsearch/indices.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
 import { InspectionService } from '../../reports/inspection-service.js';
+import type { User } from '../../core/auth/user.js';
+import { checkInspections } from '../../pipeline/inspection/inspection-watch.js';
+import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { eventually, isolation } from '../support/isolation.js';
 
 const iso = isolation();
@@ -34,6 +37,7 @@ let queues: Queues;
 let fixture: Server;
 let siteUrl: string;
 let api: Server;
+let inspections: InspectionService;
 let base: string;
 /** The inspection's "now": half an hour after the last probe. */
 let now: Date;
@@ -140,7 +144,7 @@ beforeAll(async () => {
 
   const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
   for (const r of ['viewer', 'duty'] as Role[]) tokens[r] = await sessions.create({ username: `u-${r}`, displayName: `测试${r}`, roles: [r] });
-  const inspections = new InspectionService({ registry, health, probes, figures: new EsInspectionFigures(es, names.posts), policy, zombieDays: 14, now: () => now });
+  inspections = new InspectionService({ registry, health, probes, figures: new EsInspectionFigures(es, names.posts), policy, zombieDays: 14, now: () => now });
   const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [inspectionRoutes({ inspections, policy, now: () => now })] });
   api = app.listen(0, '127.0.0.1');
   await new Promise((r) => api.once('listening', r));
@@ -248,5 +252,23 @@ describe('website self-inspection on real probes and indexed posts', () => {
     await log.record('trim', { at: new Date(T0).toISOString(), ok: true, durationMs: 1 });
     await log.record('trim', { at: new Date(T0 + 2 * D).toISOString(), ok: true, durationMs: 1 });
     expect((await log.list('trim', new Date(0), new Date(T0 + 3 * D))).map((p) => p.at)).toEqual([new Date(T0 + 2 * D).toISOString()]);
+  });
+
+  it('tells the owning section’s chiefs once when an item starts to fail or warn, not again on the next pass', async () => {
+    const person = (username: string, section: string, extra: Partial<User> = {}) => ({ username, displayName: username, section, roles: ['section_chief'], disabled: false, ...extra }) as unknown as User;
+    const users = [person('chief-office', '县政府办公室'), person('chief-other', '县委宣传部'), person('chief-gone', '县政府办公室', { disabled: true })];
+    const deps = { inspections, redis, prefix: iso.redisPrefix, users: async () => users, enqueue: (job: Parameters<typeof enqueueNotification>[1]) => enqueueNotification(queues, job), channels: ['inapp'], dashboardUrl: 'http://127.0.0.1:8600/', now: () => now };
+    const first = await checkInspections(deps);
+    const told = first.filter((o) => o.told > 0).map((o) => `${o.sourceId}:${o.item}:${o.notice}`);
+    expect(told.sort()).toEqual(['site:availability:became-fail', 'site:columns-blank:became-warn', 'site:columns-stale:became-warn', 'site:interaction:became-fail', 'site:misstatements:became-warn', 'weibo:new-media-update:became-fail']);
+    const jobs = await queues.notify.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(jobs).toHaveLength(6);
+    const delivery = jobs.map((j) => (j.data as { delivery: { recipients: { username: string }[]; message: { title: string; link: string }; subject: { type: string } } }).delivery).find((d) => d.message.title.includes('互动回应差'))!;
+    expect(delivery).toMatchObject({ recipients: [{ username: 'chief-office' }], message: { title: '【网站自查·不合格】青山县人民政府门户网站：互动回应差', link: 'http://127.0.0.1:8600/positions?tab=inspection' }, subject: { type: 'source' } });
+    expect(await redis.hget(`${iso.redisPrefix}:inspection:last`, 'site:interaction')).toBe('fail');
+
+    const second = await checkInspections(deps);
+    expect(second.filter((o) => o.told > 0)).toEqual([]);
+    expect(await queues.notify.getJobs(['waiting', 'delayed', 'prioritized'])).toHaveLength(6);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config/load-config.js';
 import { configDir } from '../../../core/paths.js';
+import { decideInspectionNotice, NOTIFYING_NOTICES } from '../../../core/inspection/inspection-notice.js';
 import { inspectAvailability, inspectColumns, inspectHomePage, inspectInteraction, inspectMisstatements, inspectNewMedia, inspectWebsite, verdictOf } from '../../../core/inspection/inspect-website.js';
 import { DEFAULT_INSPECTION_CONFIG, DEFAULT_INSPECTION_POLICY as P, InspectionPolicySchema, type InspectionConfig } from '../../../core/inspection/inspection-policy.js';
 import type { ColumnMeasurement, MisstatementHit, Probe, UnansweredMessage, WebsiteMeasurements } from '../../../core/inspection/website-measurements.js';
@@ -305,5 +306,29 @@ describe('the inspection numbers in config (inspection: in config/qianshao.yaml)
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'inspection:\n  availability: { failShare: 5 }\n');
     expect(() => loadConfig({}, file)).toThrow(/inspection\.availability\.failShare/);
+  });
+});
+
+describe('when a finding tells the people who answer for the position', () => {
+  it.each([
+    // first check ever, already failing
+    [undefined, 'fail', 'became-fail', true],
+    [undefined, 'warn', 'became-warn', true],
+    [undefined, 'pass', 'unchanged', false],
+    // from pass to warn: the warning before the line
+    ['pass', 'warn', 'became-warn', true],
+    ['warn', 'fail', 'became-fail', true],
+    // a week of probes completes on a failing site
+    ['unknown', 'fail', 'became-fail', true],
+    // still failing: told once, not every hour
+    ['fail', 'fail', 'unchanged', false],
+    ['warn', 'warn', 'unchanged', false],
+    ['fail', 'warn', 'eased', false],
+    ['fail', 'pass', 'recovered', false],
+    // the probes went missing: no news either way
+    ['fail', 'unknown', 'no-data', false],
+  ] as const)('%s → %s is %s', (previous, current, notice, notifies) => {
+    const n = decideInspectionNotice(previous, current);
+    expect([n, NOTIFYING_NOTICES.has(n)]).toEqual([notice, notifies]);
   });
 });
