@@ -10,7 +10,7 @@ import type { SignalRecord } from '../core/signals/early-signal.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 
 /** A queue exists only where retry, concurrency or rate-limit needs differ (DESIGN.md, data flow). */
-export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'escalate', 'notify'] as const;
+export const QUEUE_NAMES = ['crawl', 'ingest', 'alert', 'escalate', 'notify', 'probe'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface CrawlJob {
@@ -20,6 +20,10 @@ export interface CrawlJob {
   requestedBy?: string;
   /** Keep a screenshot of browser-rendered pages as evidence. */
   screenshot?: boolean;
+}
+/** One availability probe of a website position's home page (self-inspection, 站点无法访问). */
+export interface ProbeJob {
+  sourceId: string;
 }
 /** A position's collection failed N times in a row (`raise`), still fails (`remind`), or works again (`recovered`). */
 export interface SourceHealthJob {
@@ -63,6 +67,8 @@ export interface Queues {
   alert: Queue<AlertQueueJob>;
   escalate: Queue<EscalateJob>;
   notify: Queue<NotifyQueueJob>;
+  /** Availability probes: one attempt each (a failed probe is a measurement, not an error), results kept briefly. */
+  probe: Queue<ProbeJob>;
   close(): Promise<void>;
 }
 
@@ -91,14 +97,16 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const alert = new Queue<AlertQueueJob>('alert', opts);
   const escalate = new Queue<EscalateJob>('escalate', { ...opts, defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 3600 } } });
   const notify = new Queue<NotifyQueueJob>('notify', opts);
+  const probe = new Queue<ProbeJob>('probe', { ...opts, defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 7 * 86_400 } } });
   return {
     crawl,
     ingest,
     alert,
     escalate,
     notify,
+    probe,
     async close() {
-      await Promise.all([crawl.close(), ingest.close(), alert.close(), escalate.close(), notify.close()]);
+      await Promise.all([crawl.close(), ingest.close(), alert.close(), escalate.close(), notify.close(), probe.close()]);
     },
   };
 }

@@ -3,7 +3,8 @@ import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { AuditLog } from '../../core/audit/audit-log.js';
 import { NotFoundError } from '../../core/errors.js';
-import type { CrawlJob } from '../../pipeline/queues.js';
+import type { CrawlJob, ProbeJob } from '../../pipeline/queues.js';
+import { scheduleProbe } from '../../crawlers/probe/prober.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { requestCrawl, scheduleSource } from '../../crawlers/crawler-role.js';
 import { describeHealth, emptyHealth, type SourceHealthStore } from '../../crawlers/shared/source-health.js';
@@ -15,6 +16,8 @@ export interface SourceRoutesDeps {
   registry: SourceRegistry;
   health: SourceHealthStore;
   crawlQueue: Queue<CrawlJob>;
+  /** The availability prober's queue and interval: a created or edited website is probed without a restart. */
+  probes?: { queue: Queue<ProbeJob>; everyMs: number };
   audit: Pick<AuditLog, 'record'>;
   defaultEverySeconds: number;
   zombieDays: number;
@@ -72,6 +75,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
   router.post('/sources', requirePermission('sources.write'), async (req, res) => {
     const stored = await deps.registry.create(req.body, req.user!.username);
     await scheduleSource(deps.crawlQueue, stored.source, deps.defaultEverySeconds);
+    if (deps.probes) await scheduleProbe(deps.probes.queue, stored.source, deps.probes.everyMs);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     res.status(201).json(stored);
   });
@@ -84,6 +88,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
     delete body.version;
     const { before, after } = await deps.registry.update(id, body, req.user!.username, version);
     await scheduleSource(deps.crawlQueue, after.source, deps.defaultEverySeconds);
+    if (deps.probes) await scheduleProbe(deps.probes.queue, after.source, deps.probes.everyMs);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     res.json(after);
   });

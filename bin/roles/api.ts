@@ -33,6 +33,10 @@ import { escalationRoutes } from '../../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../../api/routes/roster-routes.js';
 import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
 import { sourceRoutes } from '../../api/routes/source-routes.js';
+import { inspectionRouteDocs, inspectionRoutes } from '../../api/routes/inspection-routes.js';
+import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
+import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-figures.js';
+import { InspectionService } from '../../reports/inspection-service.js';
 import { createReportService } from '../services.js';
 import type { RoleContext } from './context.js';
 
@@ -57,6 +61,15 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     now: ctx.now,
   });
   await meetings.ensure();
+  const inspections = new InspectionService({
+    registry: ctx.registry,
+    health: ctx.sourceHealth,
+    probes: new RedisProbeLog(redis, prefix, config.inspection.prober.keepDays),
+    figures: new EsInspectionFigures(es, names.posts),
+    policy: config.inspection,
+    zombieDays: config.crawl.zombieDays,
+    now: ctx.now,
+  });
   const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
   const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel });
@@ -65,7 +78,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     sessions,
     users,
     tokens: ctx.tokens,
-    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs],
+    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs, ...inspectionRouteDocs],
     apiRouters: [
       healthRoutes({ redis, es, queues: ctx.queues, prefix }),
       authRoutes({
@@ -86,7 +99,8 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
       searchRoutes({ posts: ctx.posts }),
       pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, audit }),
-      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
+      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, ...(config.inspection.prober.enabled ? { probes: { queue: ctx.queues.probe, everyMs: config.inspection.prober.everyMinutes * 60_000 } } : {}), audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
+      inspectionRoutes({ inspections, policy: config.inspection, now: ctx.now }),
       live.router,
       auditRoutes({ audit }),
       ruleRoutes({ rules: () => ctx.rules.current(), refreshRules: ctx.refreshRules, versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),

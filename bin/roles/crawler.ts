@@ -1,9 +1,11 @@
-/** The crawler role: the crawl scheduler and crawl worker (and, in the demo, the county's website). */
+/** The crawler role: the crawl scheduler and crawl worker, the availability prober (and, in the demo, the county's website). */
 import path from 'node:path';
 import { repoRoot } from '../../core/paths.js';
 import { startCrawlerRole as startCrawling } from '../../crawlers/crawler-role.js';
 import { createApiCollectors } from '../../crawlers/api-collectors.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
+import { startProber } from '../../crawlers/probe/prober.js';
+import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { startDemoSite } from '../../tests/fixtures/demo-site/server.js';
 import type { RoleContext } from './context.js';
@@ -32,6 +34,21 @@ export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
     recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
   });
   closers.unshift(() => crawler.close());
+  const inspection = config.inspection;
+  if (inspection.prober.enabled) {
+    const prober = await startProber({
+      registry: ctx.registry,
+      log: new RedisProbeLog(redis, prefix, inspection.prober.keepDays),
+      queue: ctx.queues.probe,
+      connection: redis,
+      prefix,
+      everyMs: inspection.prober.everyMinutes * 60_000,
+      timeoutMs: inspection.availability.timeoutSeconds * 1000,
+      logger: log,
+      env: ctx.env,
+    });
+    closers.unshift(() => prober.close());
+  }
   const heartbeat = startHeartbeat(redis, prefix, 'crawler');
   closers.unshift(() => heartbeat.stop());
 }

@@ -1,4 +1,4 @@
-/** The worker role: ingest, alert hand-over, escalation clocks, notifications, ledger deadlines, scheduled reports. */
+/** The worker role: ingest, alert hand-over, escalation clocks, notifications, ledger deadlines, the self-inspection watch, scheduled reports. */
 import { can } from '../../core/auth/permissions.js';
 import { createSegmenter } from '../../pipeline/ingest/segment.js';
 import { createClassifier } from '../../pipeline/ingest/classify.js';
@@ -12,6 +12,10 @@ import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
+import { InspectionService } from '../../reports/inspection-service.js';
+import { startInspectionWatch } from '../../pipeline/inspection/inspection-watch.js';
+import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-figures.js';
+import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
 import { createReportService } from '../services.js';
 import type { RoleContext } from './context.js';
 
@@ -32,6 +36,31 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     log,
   });
   closers.unshift(() => deadlines.close());
+  if (config.inspection.watch.enabled) {
+    const inspections = new InspectionService({
+      registry: ctx.registry,
+      health: ctx.sourceHealth,
+      probes: new RedisProbeLog(redis, prefix, config.inspection.prober.keepDays),
+      figures: new EsInspectionFigures(ctx.es, ctx.names.posts),
+      policy: config.inspection,
+      zombieDays: config.crawl.zombieDays,
+      now: ctx.now,
+    });
+    const watch = await startInspectionWatch({
+      inspections,
+      redis,
+      prefix,
+      users: () => users.list(),
+      enqueue: (job) => enqueueNotification(queues, job),
+      channels: config.inspection.watch.channels,
+      dashboardUrl: ctx.dashboardUrl,
+      now: ctx.now,
+      connection: redis,
+      everyMs: config.inspection.watch.everyMinutes * 60_000,
+      log,
+    });
+    closers.unshift(() => watch.close());
+  }
   // New words of reloaded rules join jieba's (process-wide) user dictionary.
   rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
   // The stages' own connection: the items of a batch job reach each stage together, so their commands go as one write.

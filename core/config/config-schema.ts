@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SIGNAL_THRESHOLDS, SignalThresholdsSchema } from '../signals/early-signal.js';
+import { DEFAULT_INSPECTION_CONFIG, InspectionConfigSchema } from '../inspection/inspection-policy.js';
 
 /** `true/false/1/0/yes/no/on/off` from env or YAML; `z.coerce.boolean` would read "false" as true. */
 const flag = z.preprocess((v) => {
@@ -76,6 +77,8 @@ export const ConfigSchema = z.object({
       signals: SignalThresholdsSchema.default(DEFAULT_SIGNAL_THRESHOLDS),
     })
     .default({ ingestConcurrency: 128, bulkFlushMs: 15, eventWindowHours: 72, signals: DEFAULT_SIGNAL_THRESHOLDS }),
+  /** Website self-inspection (网站自查): the inspector's numbers and the availability prober. */
+  inspection: InspectionConfigSchema.default(DEFAULT_INSPECTION_CONFIG),
   demo: z
     .object({
       enabled: flag.default(false),
@@ -163,6 +166,7 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['INGEST_CONCURRENCY', ['pipeline', 'ingestConcurrency']],
   ['BULK_FLUSH_MS', ['pipeline', 'bulkFlushMs']],
   ['EVENT_WINDOW_HOURS', ['pipeline', 'eventWindowHours']],
+  ['PROBE_EVERY_MINUTES', ['inspection', 'prober', 'everyMinutes']],
   ['DEMO', ['demo', 'enabled']],
   ['DEMO_SITE_PORT', ['demo', 'sitePort']],
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],

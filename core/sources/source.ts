@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseYamlText } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { COLUMN_TYPES } from '../inspection/website-measurements.js';
 
 export const SourceKindSchema = z.enum(['website', 'message-board', 'wechat-mp', 'weibo', 'rss', 'push']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -91,7 +92,29 @@ const pageFields = {
   credentials: z.object({ cookie: EnvNameSchema.optional(), authorization: EnvNameSchema.optional() }).strict().default({}),
 };
 
-export const WebsiteSourceSchema = z.object({ ...positionFields, kind: z.literal('website'), ...pageFields });
+/**
+ * A column (栏目) of a website, for self-inspection: its items are the indexed posts whose URL starts
+ * with `prefix` (by default the column URL's directory, e.g. `…/xwzx/gzdt/` for
+ * `…/xwzx/gzdt/index.html`: CMS detail pages live under their column). `type` picks the update
+ * window: news 2 weeks, notice and policy 6 months, other never.
+ */
+export const WebsiteColumnSchema = z
+  .object({
+    name: z.string().min(1),
+    url: z.string().url(),
+    type: z.enum(COLUMN_TYPES).default('news'),
+    prefix: z.string().url().optional(),
+  })
+  .strict();
+export type WebsiteColumn = z.infer<typeof WebsiteColumnSchema>;
+
+export const WebsiteSourceSchema = z.object({
+  ...positionFields,
+  kind: z.literal('website'),
+  ...pageFields,
+  /** The site's columns for self-inspection; without them every entry point is a news column. */
+  columns: z.array(WebsiteColumnSchema).max(500).optional(),
+});
 export const MessageBoardSourceSchema = z.object({ ...positionFields, kind: z.literal('message-board'), ...pageFields });
 /** RSS 2.0 or Atom feeds: `entryPoints` are the feed URLs. */
 export const RssSourceSchema = z.object({ ...positionFields, kind: z.literal('rss'), ...pageFields });
@@ -161,6 +184,21 @@ export type RssSource = z.infer<typeof RssSourceSchema>;
 export type WechatMpSource = z.infer<typeof WechatMpSourceSchema>;
 export type WeiboSource = z.infer<typeof WeiboSourceSchema>;
 export type PushSource = z.infer<typeof PushSourceSchema>;
+
+/** The URL prefix of a column's items: the given one, else the column URL up to its last `/`. */
+export function columnPrefix(column: Pick<WebsiteColumn, 'url' | 'prefix'>): string {
+  if (column.prefix) return column.prefix;
+  const u = new URL(column.url);
+  u.search = '';
+  u.hash = '';
+  return u.href.slice(0, u.href.lastIndexOf('/') + 1);
+}
+
+/** The columns self-inspection checks: the declared ones, else each entry point as a news column. */
+export function websiteColumns(source: WebsiteSource): WebsiteColumn[] {
+  if (source.columns && source.columns.length > 0) return source.columns;
+  return source.entryPoints.map((url) => ({ name: new URL(url).pathname, url, type: 'news' as const }));
+}
 
 /** Kinds crawled page by page from `entryPoints` with the shared crawlee runner. */
 export type PageSource = WebsiteSource | MessageBoardSource | RssSource;

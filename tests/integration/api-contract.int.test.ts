@@ -10,7 +10,7 @@ type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** Tags of the routes this part of the house owns: documented with schemas, and fuzzed below. */
-const OWN_PREFIXES = ['/api/auth/', '/api/users', '/api/tokens', '/api/audit', '/api/ledger', '/api/alerts/{id}/ledger'];
+const OWN_PREFIXES = ['/api/auth/', '/api/users', '/api/tokens', '/api/audit', '/api/ledger', '/api/alerts/{id}/ledger', '/api/inspection'];
 const isOwn = (p: string) => OWN_PREFIXES.some((x) => p === x.replace(/\/$/, '') || p.startsWith(x));
 
 describe('the API contract: OpenAPI, the permission matrix, and no 500 for any input', () => {

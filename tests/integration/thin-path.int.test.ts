@@ -151,7 +151,7 @@ describe('one thin path: a post on the unit website becomes an alert', () => {
     };
     expect(health.redis.status).toBe('ok');
     expect(['green', 'yellow']).toContain(health.elasticsearch.status);
-    expect(Object.keys(health.queues).sort()).toEqual(['alert', 'crawl', 'escalate', 'ingest', 'notify']);
+    expect(Object.keys(health.queues).sort()).toEqual(['alert', 'crawl', 'escalate', 'ingest', 'notify', 'probe']);
     expect(health.queues.ingest?.failed).toBe(0);
     expect(health.roles.map((r) => r.role).sort()).toEqual(['api', 'crawler', 'worker']);
   });
