@@ -4,7 +4,7 @@ import type { AuditLog } from '../../core/audit/audit-log.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { EventStore, SignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
-import { eventFromPosts } from '../../core/events/event.js';
+import { eventFromPosts, type EventRecord } from '../../core/events/event.js';
 import { PostSearchQuerySchema } from '../../core/posts/post-search.js';
 import type { Queues } from '../../pipeline/queues.js';
 import type { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
@@ -17,6 +17,8 @@ export interface PipelineRoutesDeps {
   events: EventStore;
   signals: SignalStore;
   posts: Pick<PostStore, 'search'>;
+  /** The event as the clusterer holds it now (Redis), for events Elasticsearch cannot show yet. */
+  liveEvent(id: string): Promise<EventRecord | undefined>;
   /** Replaying a dead letter is a state change: recorded before it happens. */
   audit: AuditLog;
 }
@@ -76,7 +78,14 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
       res.json({ event });
       return;
     }
-    // A one-post event has no document yet: answer from its posts, or 404 when none carries the id.
+    // A one-post event has no document yet: answer from the clusterer's state (real-time: its post
+    // may not be searchable yet while its alert already is on the wall), else from its posts, or
+    // 404 when nothing carries the id.
+    const live = await deps.liveEvent(id);
+    if (live) {
+      res.json({ event: live });
+      return;
+    }
     const found = await deps.posts.search(PostSearchQuerySchema.parse({ eventId: id, sort: 'time', limit: 50 }));
     if (found.hits.length === 0) throw new NotFoundError(`event ${id} does not exist`);
     res.json({ event: eventFromPosts(id, found.hits.map((h) => h.post), found.total) });

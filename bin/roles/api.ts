@@ -38,6 +38,7 @@ import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
 import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-figures.js';
 import { InspectionService } from '../../reports/inspection-service.js';
 import { createReportService } from '../services.js';
+import { readEventState } from '../../pipeline/events/redis-event-clusterer.js';
 import type { RoleContext } from './context.js';
 
 export async function startApiRole(ctx: RoleContext): Promise<void> {
@@ -98,7 +99,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       escalationRoutes(ctx.alerting),
       rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
       searchRoutes({ posts: ctx.posts }),
-      pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, audit }),
+      pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, liveEvent: (id) => readEventState(redis, prefix, id), audit }),
       sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, ...(config.inspection.prober.enabled ? { probes: { queue: ctx.queues.probe, everyMs: config.inspection.prober.everyMinutes * 60_000 } } : {}), audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
       inspectionRoutes({ inspections, policy: config.inspection, now: ctx.now }),
       live.router,

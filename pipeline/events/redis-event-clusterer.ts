@@ -117,6 +117,21 @@ export class RedisEventClusterer {
   }
 }
 
+/**
+ * An event as the band index holds it now (real-time, for as long as its state lives: four event
+ * windows), or undefined. For readers that cannot wait for Elasticsearch: a one-post event has no
+ * document, and its post may not be searchable yet when its alert is already on the wall.
+ */
+export async function readEventState(redis: Redis, prefix: string, eventId: string): Promise<EventRecord | undefined> {
+  const base = `${prefix}:event:{${eventId}}`;
+  const replies = await redis.multi().hgetall(base).lrange(`${base}:ids`, 0, -1).smembers(`${base}:sources`).hgetall(`${base}:timeline`).exec();
+  if (!replies) return undefined;
+  for (const [err] of replies) if (err) throw err;
+  const [state, ids, sources, timeline] = replies.map(([, value]) => value) as [Record<string, string>, string[], string[], Record<string, string>];
+  if (!state.posts) return undefined;
+  return toEvent(eventId, [Object.entries(state).flat(), ids, sources, Object.entries(timeline).flat()]);
+}
+
 /** The event's state hash, kept post ids, sources and timeline hash, as the scripts return them. */
 type EventReply = [string[], string[], string[], string[]];
 

@@ -16,6 +16,7 @@ import { EsEventStore, EsSignalStore } from '../../pipeline/elasticsearch/es-eve
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { createQueues } from '../../pipeline/queues.js';
+import { RedisEventClusterer, readEventState } from '../../pipeline/events/redis-event-clusterer.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 
 const users: Record<string, PublicUser> = {
@@ -73,7 +74,7 @@ describe('search, dead-letter, event and signal endpoints', () => {
       sessions,
       apiRouters: [
         searchRoutes({ posts }),
-        pipelineRoutes({ deadLetters, queues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), posts, audit }),
+        pipelineRoutes({ deadLetters, queues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), posts, liveEvent: (id) => readEventState(redis, iso.redisPrefix, id), audit }),
       ],
     });
     server = await new Promise((resolve) => {
@@ -153,5 +154,14 @@ describe('search, dead-letter, event and signal endpoints', () => {
     const { status, body } = await call('/api/events/ev-single', 'duty');
     expect(status).toBe(200);
     expect(body).toMatchObject({ event: { id: 'ev-single', postIds: ['p1'], postCount: 1, sourceIds: ['demo-website'], commentCount: 1 } });
+  });
+
+  it('answers for an event just clustered, before its post is searchable, from the clusterer\'s state', async () => {
+    // The alert of a fresh post reaches the wall before Elasticsearch refreshes: its event must not be a 404.
+    const clusterer = new RedisEventClusterer(redis, iso.redisPrefix, { windowMs: 3_600_000 });
+    const { event } = await clusterer.assign({ id: 'p-fresh', title: '县医院门口发生纠纷', text: '多名网友反映县医院门口发生纠纷', sourceId: 'demo-board', kind: 'message', at: '2026-11-20T09:00:00.000Z', negative: true });
+    const { status, body } = await call(`/api/events/${event.id}`, 'duty');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ event: { id: event.id, postIds: ['p-fresh'], postCount: 1, sourceIds: ['demo-board'], commentCount: 1, negativeCount: 1, title: '县医院门口发生纠纷' } });
   });
 });
