@@ -87,10 +87,13 @@ async function signalDeletedInScope(scope: string, ids: string[], sourceId: stri
   const key = `api-scope:${scope}`;
   const at = now().toISOString();
   const before = (await options.state.pages([key])).get(key);
-  await options.state.savePage(key, { label: 'API-SCOPE', fetchedAt: at, itemIds: ids });
   const gone = (before?.itemIds ?? []).filter((id) => !ids.includes(id));
-  if (gone.length === 0) return;
-  const deleted = await emitDeletions(options.state, gone, sourceId, at, options.onItem);
-  report.itemsDeleted += deleted;
-  report.itemsEmitted += deleted;
+  if (gone.length > 0) {
+    const deleted = await emitDeletions(options.state, gone, sourceId, at, options.onItem);
+    report.itemsDeleted += deleted;
+    report.itemsEmitted += deleted;
+  }
+  // The new listing is remembered only after its deletions are handed over: remembered first, a
+  // crash in between would lose them for good (the next run's "before" would lack the gone ids).
+  await options.state.savePage(key, { label: 'API-SCOPE', fetchedAt: at, itemIds: ids });
 }

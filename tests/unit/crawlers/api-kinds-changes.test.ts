@@ -67,6 +67,25 @@ describe('changes on the API kinds: new, unchanged, edited, deleted', () => {
     expect(second.items.map((i) => [i.change, i.platformId])).toEqual([['deleted', 'weibo:comment:5101234567893004']]);
   });
 
+  it('a deletion whose hand-over failed is signalled again by the next run (the listing is remembered after it)', async () => {
+    const source = SourceSchema.parse({ id: 'wb3', kind: 'weibo', name: '青山发布', owner, uid: WEIBO_ACCOUNT.uid, baseUrl: weibo.url });
+    const state = new MemoryCrawlState();
+    const collectors = createApiCollectors({ prefix: 'unit', weiboPauseMs: 0 });
+    const crawl = (onItem: (i: CollectedItem) => Promise<void>) => crawlPosition(source, { state, collectors, env, maxRequests: 100, timeoutSeconds: 5, now: () => new Date(NOW), onItem });
+    await crawl(async () => undefined);
+    const thread = weibo.posts[2]!.comments[0]!;
+    thread.replies = thread.replies!.filter((r) => r.id !== '5101234567893004');
+    // The queue is down when the deletion is handed over: the run fails, nothing is remembered of it.
+    await expect(
+      crawl(async (i) => {
+        if (i.change === 'deleted') throw new Error('queue unavailable');
+      }),
+    ).rejects.toThrow('queue unavailable');
+    const items: CollectedItem[] = [];
+    await crawl(async (i) => void items.push(i));
+    expect(items.map((i) => [i.change, i.platformId])).toEqual([['deleted', 'weibo:comment:5101234567893004']]);
+  });
+
   it('a run cut short by a refusal signals no deletion', async () => {
     const crawl = runner(SourceSchema.parse({ id: 'wb2', kind: 'weibo', name: '青山发布', owner, uid: WEIBO_ACCOUNT.uid, baseUrl: weibo.url }));
     await crawl();
