@@ -270,31 +270,6 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
       }
       return;
     }
-    // A page that redirects off the source's hosts (an article moved to a platform, a link shortener)
-    // is not the position's own content: nothing is extracted from it. An entry point that does so
-    // has lost its column, which is the source's failure; a detail page is only skipped.
-    if (!allowedHosts.has(new URL(result.url).host)) {
-      report.skipped['redirected-off-host'] = (report.skipped['redirected-off-host'] ?? 0) + 1;
-      if (req.entry) {
-        const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: 'off-site', error: `${req.url}: redirected to ${result.url}, outside the source's hosts` };
-        report.failures.push(failure);
-        entryResults.set(req.url, failure);
-        return;
-      }
-      // Remembered with its list entry, so the next run does not fetch it again while the entry is unchanged.
-      const listedAt = req.link?.listedAt ?? req.memory?.listedAt;
-      await options.state.savePage(req.url, {
-        label: req.label,
-        fetchedAt: now().toISOString(),
-        // What the page is now: a redirect to that address.
-        bodyHash: sha256(Buffer.from(`redirect ${result.url}`)),
-        links: [],
-        itemIds: req.memory?.itemIds ?? [],
-        ...(req.link?.signature ? { signature: req.link.signature } : {}),
-        ...(listedAt ? { listedAt } : {}),
-      });
-      return;
-    }
     if (isDetail) report.detailFetched++;
     if (req.entry) entryResults.set(req.url, 'ok');
     const at = now().toISOString();
@@ -314,6 +289,31 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
       // A 304 without anything remembered (state lost): ask again unconditionally.
       result = await withRetries(req.url, () => loader.load(req.url, req.label, undefined));
       if (result.status === 'not-modified') throw new CrawlError('http-error', `${req.url}: 304 to an unconditional request`);
+    }
+    // A page that redirects off the source's hosts (an article moved to a platform, a link shortener),
+    // asked conditionally or not, is not the position's own content: nothing is extracted from it. An entry point that does so
+    // has lost its column, which is the source's failure; a detail page is only skipped.
+    if (!allowedHosts.has(new URL(result.url).host)) {
+      report.skipped['redirected-off-host'] = (report.skipped['redirected-off-host'] ?? 0) + 1;
+      if (req.entry) {
+        const failure: CrawlFailure = { url: req.url, label: req.label, errorClass: 'off-site', error: `${req.url}: redirected to ${result.url}, outside the source's hosts` };
+        report.failures.push(failure);
+        entryResults.set(req.url, failure);
+        return;
+      }
+      // Remembered with its list entry, so the next run does not fetch it again while the entry is unchanged.
+      const listedAt = req.link?.listedAt ?? req.memory?.listedAt;
+      await options.state.savePage(req.url, {
+        label: req.label,
+        fetchedAt: at,
+        // What the page is now: a redirect to that address.
+        bodyHash: sha256(Buffer.from(`redirect ${result.url}`)),
+        links: [],
+        itemIds: req.memory?.itemIds ?? [],
+        ...(req.link?.signature ? { signature: req.link.signature } : {}),
+        ...(listedAt ? { listedAt } : {}),
+      });
+      return;
     }
     const bodyHash = sha256(result.body);
     if (req.memory?.bodyHash === bodyHash && req.memory.links !== undefined) return replay(req.memory);
