@@ -91,7 +91,7 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(alerting.roster);
   const now = () => new Date();
-  const clocks = new BullClockScheduler(queues.escalate, now);
+  const clocks = new BullClockScheduler(queues.escalate, now, config.alerting.reconcileEverySeconds * 1000);
   const liveChannel = `${prefix}:live:alerts`;
   const desk = new AlertDesk({
     alerts,
@@ -115,7 +115,7 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     prefix,
     sources,
     rules,
-    /** Resolves once this process's rules hold every saved version (the saver's own next read shows its save). */
+    /** Re-reads the saved versions into this process's rules (the saver's own next read shows its save); a failed read is logged and the rules in force are kept. */
     refreshRules: () => rulesSync.refresh(),
     ruleVersions,
     redis,

@@ -24,6 +24,8 @@ export class BullClockScheduler implements ClockScheduler {
   constructor(
     private readonly queue: Queue<EscalateJob>,
     private readonly now: () => Date = () => new Date(),
+    /** The reconciler's period: clocks due within it are re-added on every change. */
+    private readonly reArmWithinMs = 60_000,
   ) {}
 
   private job(alertId: string, clock: Clock) {
@@ -38,15 +40,19 @@ export class BullClockScheduler implements ClockScheduler {
 
   /**
    * Adds the clocks `alert` plans that `before` did not (same id and token = same job, armed when
-   * `before` was written; one the reconciler re-arms if Redis lost it), with one Redis pipeline,
-   * and drops those `before` planned that `alert` no longer does. An acknowledgement thus only
-   * removes the acknowledgement and escalation clocks instead of re-adding every response clock.
+   * `before` was written), with one Redis pipeline, and drops those `before` planned that `alert`
+   * no longer does. An acknowledgement thus only removes the acknowledgement and escalation clocks
+   * instead of re-adding every response clock. A clock of `before` that may never have been armed
+   * (its write's answer was lost, Redis blinked, or Redis lost the job) is the reconciler's to
+   * re-arm, within its period; so clocks due sooner than that period are added again all the same
+   * (the same job id adds nothing when the job is there).
    */
   async arm(alert: Alert, before?: Alert): Promise<void> {
     const clocks = plannedClocks(alert);
     const had = new Set(before ? plannedClocks(before).map((c) => clockJobId(alert.id, c)) : []);
     const keep = new Set(clocks.map((c) => clockJobId(alert.id, c)));
-    const fresh = clocks.filter((c) => !had.has(clockJobId(alert.id, c)));
+    const soon = this.now().getTime() + this.reArmWithinMs;
+    const fresh = clocks.filter((c) => !had.has(clockJobId(alert.id, c)) || Date.parse(c.dueAt) <= soon);
     const added = fresh.length > 0 ? this.queue.addBulk(fresh.map((c) => this.job(alert.id, c))) : undefined;
     const gone = [...had].filter((id) => !keep.has(id));
     // Removing is tidiness only: a stale job that still runs is a no-op.

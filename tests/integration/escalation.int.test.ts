@@ -103,6 +103,20 @@ describe('alert clocks and escalation against real Redis and Elasticsearch', () 
     expect(done.firedClocks.find((f) => f.clockId === 'escalate-1')!.lateMs).toBeLessThan(1000);
   });
 
+  it('a change re-arms the clocks due before the reconciler would come round, if their jobs were lost', async () => {
+    await h.desk.raise(signalFor('rearm', 3));
+    const alert = (await h.alerts.get('rearm'))!;
+    const ids = plannedClocks(alert).map((c) => clockJobId('rearm', c));
+    for (const id of ids) await h.queues.escalate.remove(id);
+    // A change that plans no new clock: only the clocks due within the reconciler's period come back.
+    await h.desk.act('rearm', { type: 'assign', assignee: { kind: 'person', id: 'chief', name: '刘科长' } }, chief, 'req-rearm');
+    const soon = plannedClocks(alert).filter((c) => Date.parse(c.dueAt) <= Date.now() + 60_000);
+    expect(soon.length).toBeGreaterThan(0);
+    for (const c of soon) expect(await h.queues.escalate.getJob(clockJobId('rearm', c))).toBeDefined();
+    const done = await h.waitFor('rearm', (a) => a.firedClocks.some((f) => f.clockId === 'escalate-1'), 8_000);
+    expect(done.firedClocks.find((f) => f.clockId === 'escalate-1')!.lateMs).toBeLessThan(1000);
+  });
+
   it('a clock job delivered twice fires once', async () => {
     await h.desk.raise(signalFor('twice', 2));
     const alert = await h.waitFor('twice', (a) => a.firedClocks.some((f) => f.clockId === 'escalate-1'), 8_000);
