@@ -18,6 +18,11 @@ describe('the 网站自查 panel', () => {
     ['type', 'notice', '通知公告'],
     ['newestAt', null, '—'],
     ['items', 0, '0'],
+    // moments in Asia/Shanghai, as everywhere in the dashboard
+    ['newestAt', '2026-12-05T10:02:39.514Z', '2026/12/05 18:02:39'],
+    ['publishedAt', '2026-08-19T16:30:00.000Z', '2026/08/20 00:30:00'],
+    // a crawled value that is not a moment stays as it is
+    ['publishedAt', '上周三', '上周三'],
     // crawled titles stay text, markup included
     ['title', '<img src=x onerror=alert(1)>', '<img src=x onerror=alert(1)>'],
   ])('shows trace cell %s=%j as %s', (key, value, text) => {

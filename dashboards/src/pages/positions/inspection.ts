@@ -1,3 +1,5 @@
+import { formatTime } from '../../format/time.js';
+
 /** Self-inspection as `GET /api/inspection` returns it (reports/inspection-service.ts). */
 export type FindingStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
@@ -70,9 +72,13 @@ export const TRACE_HEADERS: Record<string, string> = {
 
 const COLUMN_TYPE: Record<string, string> = { news: '动态要闻', notice: '通知公告', policy: '政策文件', other: '其他' };
 
+/** Trace keys holding a moment (ISO), shown in Asia/Shanghai like every time in the dashboard. */
+const TIME_KEYS = new Set(['from', 'at', 'newestAt', 'publishedAt', 'lastSuccessAt', 'newestPublishedAt', 'lastNewItemAt']);
+
 /** One trace cell as text (crawled values stay plain text). */
 export function traceCell(key: string, value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
+  if (TIME_KEYS.has(key) && typeof value === 'string' && !Number.isNaN(Date.parse(value))) return formatTime(value);
   if (key === 'type' && typeof value === 'string') return COLUMN_TYPE[value] ?? value;
   if (typeof value === 'boolean') return value ? '是' : '否';
   return String(value);
