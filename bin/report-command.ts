@@ -5,13 +5,14 @@ import type { Config } from '../core/config/config-schema.js';
 import { parseScope } from '../core/reports/report.js';
 import { loadSources } from '../core/sources/source.js';
 import { RedisSourceHealthStore } from '../crawlers/shared/source-health.js';
+import { RedisSourceRegistry } from '../crawlers/shared/source-registry.js';
 import { createEsClient } from '../pipeline/elasticsearch/es-client.js';
 import { createRedis } from '../pipeline/queues.js';
 import { renderDocx } from '../reports/render/docx.js';
 import { renderMarkdown } from '../reports/render/markdown.js';
 import { renderXlsx } from '../reports/render/xlsx.js';
 import { StartupError, checkElasticsearch, checkRedis } from './preflight.js';
-import { createReportService, demoSiteUrl, unitDir } from './services.js';
+import { createInspectionService, createReportService, demoSiteUrl, unitDir } from './services.js';
 
 export const REPORT_USAGE = 'usage: qianshao report --period 2026-Q3 [--scope unit|source:<id>|domain:<name>] [--format docx|xlsx|md] --out <file>';
 
@@ -35,7 +36,10 @@ export async function reportCommand(argv: string[], config: Config): Promise<num
   try {
     await checkElasticsearch(es, config.elasticsearch.url);
     await checkRedis(redis, config.redis.url);
-    const service = createReportService(config, es, sources, new RedisSourceHealthStore(redis, config.redis.prefix));
+    const health = new RedisSourceHealthStore(redis, config.redis.prefix);
+    // Today's self-inspection of the positions the running product knows (empty when it never ran).
+    const inspections = createInspectionService(config, { es, redis, registry: new RedisSourceRegistry(redis, config.redis.prefix), health });
+    const service = createReportService(config, es, sources, health, undefined, inspections);
     await service.ensure();
     const report = await service.generate(values.period, scope);
     const body = format === 'docx' ? await renderDocx(report) : format === 'xlsx' ? await renderXlsx(report) : renderMarkdown(report);

@@ -16,6 +16,10 @@ import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
 import type { createRedis } from '../pipeline/queues.js';
 import type { RedisSourceHealthStore } from '../crawlers/shared/source-health.js';
 import { ReportService } from '../reports/report-service.js';
+import { InspectionService } from '../reports/inspection-service.js';
+import { RedisProbeLog } from '../crawlers/probe/probe-log.js';
+import type { SourceRegistry } from '../crawlers/shared/source-registry.js';
+import { EsInspectionFigures } from '../pipeline/elasticsearch/es-inspection-figures.js';
 import { StartupError } from './preflight.js';
 
 export type EsClient = ReturnType<typeof createEsClient>;
@@ -61,7 +65,20 @@ export function createAuditLog(config: Config, es: EsClient, redis: RedisClient)
   });
 }
 
-export function createReportService(config: Config, es: EsClient, sources: readonly Source[], health: RedisSourceHealthStore, audit?: EsAuditLog): ReportService {
+/** Website self-inspection on live data (the API's 网站自查, the worker's watch, the reports' table). */
+export function createInspectionService(config: Config, deps: { es: EsClient; redis: RedisClient; registry: SourceRegistry; health: RedisSourceHealthStore; now?: () => Date }): InspectionService {
+  return new InspectionService({
+    registry: deps.registry,
+    health: deps.health,
+    probes: new RedisProbeLog(deps.redis, config.redis.prefix, config.inspection.prober.keepDays),
+    figures: new EsInspectionFigures(deps.es, indexNames(config.elasticsearch.indexPrefix).posts),
+    policy: config.inspection,
+    zombieDays: config.crawl.zombieDays,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+}
+
+export function createReportService(config: Config, es: EsClient, sources: readonly Source[], health: RedisSourceHealthStore, audit?: EsAuditLog, inspections?: InspectionService): ReportService {
   const names = indexNames(config.elasticsearch.indexPrefix);
   return new ReportService({
     es,
@@ -73,6 +90,7 @@ export function createReportService(config: Config, es: EsClient, sources: reado
       return (await health.all()).flatMap((h) => h.gaps.map((g) => ({ sourceId: h.sourceId, from: g.from, to: g.to ?? now, cause: g.errorClass })));
     },
     zombieDays: config.crawl.zombieDays,
+    ...(inspections ? { inspections: () => inspections.forReport() } : {}),
     ...(audit ? { audit } : {}),
     now: () => new Date(),
   });

@@ -21,7 +21,25 @@ export interface ReportContext {
   zombieDays: number;
   generatedAt: Date;
   editable?: ReportEditable;
+  /**
+   * Website self-inspection (网站自查) as measured when the report is generated. Shown only when
+   * the period is the current one or ended within {@link INSPECTION_SHOWN_DAYS} days: it is a
+   * reading of today's data, not of the period's.
+   */
+  inspection?: ReportInspection[];
 }
+
+/** A position's self-inspection as the report shows it. */
+export interface ReportInspection {
+  sourceId: string;
+  name: string;
+  verdict: 'pass' | 'warn' | 'fail' | 'unknown';
+  findings: { label: string; status: 'pass' | 'warn' | 'fail' | 'unknown'; figure: string }[];
+}
+
+/** A report of a period that ended longer ago than this does not show today's self-inspection. */
+export const INSPECTION_SHOWN_DAYS = 31;
+const INSPECTION_STATUS: Record<ReportInspection['verdict'], string> = { pass: '通过', warn: '预警', fail: '不合格', unknown: '数据不足' };
 
 const SENTIMENT_NAME: Record<string, string> = { negative: '负面', neutral: '中性', positive: '正面', unknown: '未判定' };
 const SENTIMENT_COLOR: Record<string, string> = { negative: '#d93026', neutral: '#868e96', positive: '#2f9e44' };
@@ -352,6 +370,23 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
     ],
     charts: [],
   };
+  const inspected = ctx.inspection && ctx.generatedAt.getTime() - period.to.getTime() <= INSPECTION_SHOWN_DAYS * 86_400_000 ? ctx.inspection : undefined;
+  if (inspected && inspected.length > 0) {
+    const at = formatShanghai(ctx.generatedAt);
+    const failing = inspected.flatMap((i) => i.findings.filter((f) => f.status === 'fail').map((f) => `${i.name}“${f.label}”`));
+    const warning = inspected.flatMap((i) => i.findings.filter((f) => f.status === 'warn').map((f) => `${i.name}“${f.label}”`));
+    positions.paragraphs.push(
+      `按国办秘函〔2019〕19号单项否决指标自查（截至 ${at}）：${failing.length > 0 ? `不合格 ${failing.length} 项（${failing.join('、')}），须立即整改` : '无不合格项'}；${warning.length > 0 ? `临近不合格 ${warning.length} 项（${warning.join('、')}）` : '无预警项'}。`,
+    );
+    positions.figures.push({ label: '网站自查不合格项', value: failing.length, unit: '项', trace: traceTo('positions', { tab: 'inspection' }, `生成报告时按单项否决指标测算的网站自查结果（阵地健康页的“网站自查”，截至 ${at}）`) });
+    positions.tables.push({
+      title: `网站自查（截至 ${at}）`,
+      columns: ['阵地', '检查项', '结果', '测得值'],
+      rows: inspected.flatMap((i) => i.findings.map((f) => [i.name, f.label, INSPECTION_STATUS[f.status], f.figure])),
+      trace: traceTo('positions', { tab: 'inspection' }, `生成报告时按单项否决指标测算的网站自查结果（阵地健康页的“网站自查”）`),
+      empty: '无网站类阵地',
+    });
+  }
 
   const inPeriod = (iso: string | undefined) => !!iso && Date.parse(iso) >= period.from.getTime() && Date.parse(iso) < period.to.getTime();
   const created = data.ledger.filter((l) => inPeriod(l.createdAt));

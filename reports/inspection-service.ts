@@ -1,4 +1,5 @@
 import { NotFoundError } from '../core/errors.js';
+import type { ReportInspection } from './build-report.js';
 import { inspectNewMedia, inspectWebsite, type WebsiteInspection } from '../core/inspection/inspect-website.js';
 import type { InspectionPolicy } from '../core/inspection/inspection-policy.js';
 import { columnPrefix, websiteColumns, type Source, type WebsiteSource } from '../core/sources/source.js';
@@ -48,6 +49,11 @@ export class InspectionService {
   private readonly now: () => Date;
   constructor(private readonly deps: InspectionServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Every position's verdict and items as the analysis-and-judgment report shows them. */
+  async forReport(): Promise<ReportInspection[]> {
+    return (await this.inspectAll()).map((i) => ({ sourceId: i.sourceId, name: i.name, verdict: i.verdict, findings: i.findings.map((f) => ({ label: f.label, status: f.status, figure: f.figure.text })) }));
   }
 
   /** Every enabled website and new-media position, websites first. */

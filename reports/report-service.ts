@@ -5,7 +5,7 @@ import { parsePeriod, previousPeriod } from '../core/reports/period.js';
 import { scopeKey, type Report, type ReportEditable, type ReportScope } from '../core/reports/report.js';
 import { ensureIndex } from '../pipeline/elasticsearch/indices.js';
 import { translateEsError } from '../pipeline/elasticsearch/es-client.js';
-import { buildReport, type ReportContext } from './build-report.js';
+import { buildReport, type ReportContext, type ReportInspection } from './build-report.js';
 import { loadReportData, type ReportIndices } from './report-data.js';
 
 export interface ReportServiceDeps {
@@ -15,6 +15,8 @@ export interface ReportServiceDeps {
   sources: () => Promise<{ id: string; name: string }[]> | { id: string; name: string }[];
   gaps: () => Promise<ReportContext['gaps']>;
   zombieDays: number;
+  /** Today's website self-inspection (网站自查), when this process can measure it. */
+  inspections?: () => Promise<ReportInspection[]>;
   audit?: AuditLog;
   now: () => Date;
 }
@@ -49,14 +51,28 @@ export class ReportService {
   async generate(periodText: string, scope: ReportScope): Promise<Report> {
     const period = parsePeriod(periodText);
     const previous = previousPeriod(period);
-    const [data, sources, gaps, stored] = await Promise.all([
+    const [data, sources, gaps, stored, inspected] = await Promise.all([
       loadReportData(this.deps.es, this.deps.indices, period, previous, scope),
       this.deps.sources(),
       this.deps.gaps(),
       this.stored(period.key, scope),
+      // A domain has no websites of its own; a self-inspection that cannot be measured now leaves its table out, never the report.
+      scope.kind === 'domain' || !this.deps.inspections ? undefined : this.deps.inspections().catch(() => undefined),
     ]);
     const scopedSources = scope.kind === 'source' ? sources.filter((s) => s.id === scope.id) : sources;
-    const report = buildReport(data, { unit: this.deps.unit, period, previous, scope, sources: scopedSources, gaps, zombieDays: this.deps.zombieDays, generatedAt: this.deps.now(), ...(stored ? { editable: stored.editable } : {}) });
+    const inspection = scope.kind === 'source' ? inspected?.filter((i) => i.sourceId === scope.id) : inspected;
+    const report = buildReport(data, {
+      unit: this.deps.unit,
+      period,
+      previous,
+      scope,
+      sources: scopedSources,
+      gaps,
+      zombieDays: this.deps.zombieDays,
+      generatedAt: this.deps.now(),
+      ...(stored ? { editable: stored.editable } : {}),
+      ...(inspection ? { inspection } : {}),
+    });
     await this.put({ id: report.id, periodKey: period.key, scope: scopeKey(scope), editable: report.editable, snapshot: report, updatedAt: stored?.updatedAt ?? report.generatedAt, ...(stored?.updatedBy ? { updatedBy: stored.updatedBy } : {}) });
     return report;
   }

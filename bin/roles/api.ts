@@ -34,16 +34,14 @@ import { rosterRoutes } from '../../api/routes/roster-routes.js';
 import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
 import { sourceRoutes } from '../../api/routes/source-routes.js';
 import { inspectionRouteDocs, inspectionRoutes } from '../../api/routes/inspection-routes.js';
-import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
-import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-figures.js';
-import { InspectionService } from '../../reports/inspection-service.js';
-import { createReportService } from '../services.js';
+import { createInspectionService, createReportService } from '../services.js';
 import { readEventState } from '../../pipeline/events/redis-event-clusterer.js';
 import type { RoleContext } from './context.js';
 
 export async function startApiRole(ctx: RoleContext): Promise<void> {
   const { config, log, es, redis, prefix, names, audit, users, alerts, ledger, sources, closers } = ctx;
-  const reports = createReportService(config, es, sources, ctx.sourceHealth, audit);
+  const inspections = createInspectionService(config, { es, redis, registry: ctx.registry, health: ctx.sourceHealth, now: ctx.now });
+  const reports = createReportService(config, es, sources, ctx.sourceHealth, audit, inspections);
   await reports.ensure();
   const briefs = new BriefService({
     es,
@@ -62,15 +60,6 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     now: ctx.now,
   });
   await meetings.ensure();
-  const inspections = new InspectionService({
-    registry: ctx.registry,
-    health: ctx.sourceHealth,
-    probes: new RedisProbeLog(redis, prefix, config.inspection.prober.keepDays),
-    figures: new EsInspectionFigures(es, names.posts),
-    policy: config.inspection,
-    zombieDays: config.crawl.zombieDays,
-    now: ctx.now,
-  });
   const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
   const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel });

@@ -12,11 +12,8 @@ import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
-import { InspectionService } from '../../reports/inspection-service.js';
 import { startInspectionWatch } from '../../pipeline/inspection/inspection-watch.js';
-import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-figures.js';
-import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
-import { createReportService } from '../services.js';
+import { createInspectionService, createReportService } from '../services.js';
 import type { RoleContext } from './context.js';
 
 export async function startWorkerRole(ctx: RoleContext): Promise<void> {
@@ -36,16 +33,8 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     log,
   });
   closers.unshift(() => deadlines.close());
+  const inspections = createInspectionService(config, { es: ctx.es, redis, registry: ctx.registry, health: ctx.sourceHealth, now: ctx.now });
   if (config.inspection.watch.enabled) {
-    const inspections = new InspectionService({
-      registry: ctx.registry,
-      health: ctx.sourceHealth,
-      probes: new RedisProbeLog(redis, prefix, config.inspection.prober.keepDays),
-      figures: new EsInspectionFigures(ctx.es, ctx.names.posts),
-      policy: config.inspection,
-      zombieDays: config.crawl.zombieDays,
-      now: ctx.now,
-    });
     const watch = await startInspectionWatch({
       inspections,
       redis,
@@ -100,7 +89,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     prefix,
     schedules: config.reports.schedules,
     timeZone: config.unit.timezone,
-    reports: createReportService(config, ctx.es, ctx.sources, ctx.sourceHealth, audit),
+    reports: createReportService(config, ctx.es, ctx.sources, ctx.sourceHealth, audit, inspections),
     queues,
     recipients: async (usernames) =>
       (await users.list())

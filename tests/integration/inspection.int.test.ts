@@ -17,6 +17,7 @@ import { EsInspectionFigures } from '../../pipeline/elasticsearch/es-inspection-
 import { ensureIndices, indexNames, monthlyPostsIndex } from '../../pipeline/elasticsearch/indices.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
 import { InspectionService } from '../../reports/inspection-service.js';
+import { ReportService } from '../../reports/report-service.js';
 import type { User } from '../../core/auth/user.js';
 import { checkInspections } from '../../pipeline/inspection/inspection-watch.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
@@ -239,6 +240,29 @@ describe('website self-inspection on real probes and indexed posts', () => {
     expect(findingOf(json.positions[0], 'interaction')).toMatchObject({ status: 'fail', figure: { value: 100 } });
     expect(findingOf(json.positions[1], 'new-media-update')).toMatchObject({ reason: 'zombie', figure: { value: 20 }, threshold: { value: 14 } });
     expect(json.policy.availability.failShare).toBe(0.05);
+  });
+
+  it('puts today\'s self-inspection into the analysis-and-judgment report of the current period, not of a long-past one', async () => {
+    const names = indexNames(iso.indexPrefix);
+    const reports = new ReportService({
+      es,
+      indices: { posts: names.posts, alerts: names.alerts, events: names.events, signals: names.signals, ledger: names.ledger, reports: `${iso.indexPrefix}-reports` },
+      unit: '青山县人民政府',
+      sources: () => [{ id: 'site', name: '县政府门户网站' }],
+      gaps: async () => [],
+      zombieDays: 14,
+      inspections: () => inspections.forReport(),
+      now: () => now,
+    });
+    await reports.ensure();
+    const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const current = (await reports.generate(month, { kind: 'unit' })).sections.find((s) => s.id === 'positions')!;
+    const table = current.tables.find((t) => t.title.startsWith('网站自查'))!;
+    expect(table.rows).toContainEqual([expect.any(String), '互动回应差', '不合格', expect.stringContaining('100 天')]);
+    expect(table.trace?.dashboard).toBe('/positions?tab=inspection');
+    expect(current.paragraphs.join('')).toMatch(/不合格 \d+ 项（.*互动回应差/);
+    const past = (await reports.generate('2025-Q1', { kind: 'unit' })).sections.find((s) => s.id === 'positions')!;
+    expect(past.tables.some((t) => t.title.startsWith('网站自查'))).toBe(false);
   });
 
   it('answers 401 without a session and 404 for a position that is not inspected', async () => {
