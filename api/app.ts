@@ -82,14 +82,32 @@ export function createApp(deps: AppDeps): Express {
     // The dashboard routes in the browser (/wall, /alerts/…): a reload of any such page gets index.html,
     // with this response's CSP nonce where the build left its placeholder (dashboards/vite.config.ts).
     // Read on each page load, so a rebuilt dashboard is served without a restart.
+    // no-store: the page carries this response's nonce, which no cache may hand to a later load.
     app.get(/^\/(?!api\/|assets\/).*/, (req, res, next) => {
       if (!req.accepts('html')) return next();
       const html = readFileSync(path.join(dir, 'index.html'), 'utf8');
-      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('Cache-Control', 'no-store');
       res.type('html').send(html.replaceAll('__CSP_NONCE__', res.locals.cspNonce as string));
     });
-    app.use(express.static(dir, { index: false, maxAge: '1h' }));
+    // The other built files (favicon, …). index.html is never one of them: as a file it still holds the
+    // placeholder, so a request that does not take HTML gets a 404 for it.
+    const files = express.static(dir, { index: false, maxAge: '1h' });
+    app.use((req, res, next) => (namesIndexHtml(req.path) ? next() : files(req, res, next)));
   }
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/**
+ * Whether a request path would reach the dashboard's index.html as a static file, as serve-static
+ * resolves it (percent-decoded, dot segments removed). An undecodable path names no file.
+ */
+function namesIndexHtml(requestPath: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(requestPath);
+  } catch {
+    return false;
+  }
+  return path.posix.normalize(decoded) === '/index.html';
 }

@@ -96,6 +96,92 @@ describe('editing a rule pack in Chromium', () => {
     await page.close();
   });
 
+  it('a problem found on the form tab is marked at its line in the YAML, and "第 N 行" goes to line N of the text as it is now', async () => {
+    const { page, errors } = await openPage(env.browser, { width: 1600, height: 1000 });
+    await logIn(page, env.url, 'chief');
+    await page.goto(new URL('/rules', env.url).toString());
+    await page.getByRole('button', { name: '新建规则包' }).click();
+    // On the form tab: a term and a scheme whose region words miss a ")".
+    await page.getByLabel('词', { exact: true }).first().fill('拖着不办');
+    await page.getByRole('button', { name: '添加方案' }).click();
+    await page.getByLabel('方案编号').fill('s1');
+    await page.getByLabel('方案名称').fill('东关村拆迁');
+    await page.getByLabel('地域词').fill('青山县|(东关');
+    await page.getByLabel('主体词').fill('村委');
+    await page.getByRole('button', { name: '校验' }).click();
+    const problems = page.getByRole('alert').filter({ hasText: '规则包有' });
+    await problems.getByText('schemes.0.region').waitFor();
+    const line = Number(/第 (\d+) 行/.exec((await problems.locator('.problem-line').first().textContent()) ?? '')?.[1]);
+
+    // The YAML tab shows the form's text, with the mark on the region line and only there.
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    await expect.poll(() => yamlIn(page)).toContain('region: 青山县|(东关');
+    const validated = (await yamlIn(page)).split('\n');
+    expect(validated[line - 1]).toContain('region: 青山县|(东关');
+    const badLine = page.locator('.yaml-editor .cm-line', { has: page.locator('.cm-lintRange-error') });
+    await badLine.first().waitFor();
+    expect(await badLine.count()).toBe(1);
+    expect(await badLine.textContent()).toContain('region: 青山县|(东关');
+    expect(await page.locator('.yaml-editor .cm-lint-marker-error').count()).toBe(1);
+
+    // Back on the form, a second term moves every line below it; the list still names the validated line.
+    await page.getByRole('tab', { name: '表单' }).click();
+    await page.getByRole('button', { name: '添加词条' }).click();
+    await page.getByLabel('词', { exact: true }).nth(1).fill('推诿扯皮');
+    await problems.getByText(`第 ${line} 行`).click();
+    // The editor holds the form's current text, and the cursor is on its line N (no longer the region line).
+    await expect.poll(() => yamlIn(page)).toContain('推诿扯皮');
+    const current = (await yamlIn(page)).split('\n');
+    expect(current[line - 1]).not.toBe(validated[line - 1]);
+    await expect.poll(() => page.locator('.yaml-editor .cm-activeLine').textContent()).toBe(current[line - 1]);
+    const selected = await page.evaluate(() => window.getSelection()?.toString() ?? '');
+    expect(selected).toBe(current[line - 1]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('typing into the YAML with the keyboard (Enter and Backspace across lines) edits the pack and raises no CSP violation', async () => {
+    const { page, errors } = await openPage(env.browser, { width: 1600, height: 1000 });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
+    });
+    await logIn(page, env.url, 'chief');
+    await page.goto(new URL('/rules', env.url).toString());
+    await page.getByRole('button', { name: '新建规则包' }).click();
+    await page.getByRole('tab', { name: 'YAML' }).click();
+    await expect.poll(() => yamlIn(page)).toContain('id: new-pack');
+    const before = await yamlIn(page);
+    await page.getByLabel('规则包 YAML').click();
+    // The text ends with a line break: the cursor lands on the empty last line.
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('terms:');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('- 拖着不办');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('- 推诿');
+    // A slip: Backspace takes back the four characters, then the line break itself.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('扯皮');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('- 吃拿卡要');
+    const typed = await yamlIn(page);
+    expect(before.endsWith('\n')).toBe(true);
+    expect(typed).toBe(`${before}terms:\n- 拖着不办扯皮\n- 吃拿卡要`);
+    // The page's model has the typed text: the server validates exactly that pack.
+    await page.getByRole('button', { name: '校验' }).click();
+    await page.getByText('校验通过：新规则包（2 个词条，0 个方案）').waitFor();
+    // CodeMirror's styles stay in force, and nothing was refused along the way.
+    expect(await page.locator('.yaml-editor .cm-editor').evaluate((el) => getComputedStyle(el).display)).toBe('flex');
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+    expect(errors).toEqual([]);
+    // The listener does hear a refusal: a style attribute, the kind fill() provoked, is reported.
+    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<i style="color: red"></i>'));
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations.join())).toContain('style-src-attr');
+    await page.close();
+  });
+
   it('a section chief creates a new pack, which is in force at once and listed with its first version', async () => {
     const { page, errors } = await openPage(env.browser, { width: 1600, height: 1000 });
     await logIn(page, env.url, 'chief');

@@ -65,13 +65,35 @@ describe('the dashboard page and its Content-Security-Policy nonce', () => {
     expect(p.html).not.toContain('__CSP_NONCE__');
   });
 
-  it('a revalidation never gets a 304 that would keep an earlier nonce', async () => {
+  it('a revalidation never gets a 304 that would keep an earlier nonce, and no cache keeps the page', async () => {
     const first = await fetch(`${base}/wall`, { headers: { Accept: 'text/html' } });
     await first.text();
+    expect(first.headers.get('cache-control')).toBe('no-store');
     const etag = first.headers.get('etag');
     const again = await fetch(`${base}/wall`, { headers: { Accept: 'text/html', ...(etag ? { 'If-None-Match': etag } : {}) } });
     expect(again.status).toBe(200);
-    expect(again.headers.get('cache-control')).toBe('no-cache');
+    expect(again.headers.get('cache-control')).toBe('no-store');
+  });
+
+  // Every way to name the file, asked for by clients that take anything or no HTML at all.
+  it.each([
+    ['/index.html', '*/*'],
+    ['/index.html', 'application/json'],
+    ['/index.html', 'image/*'],
+    ['/%69ndex.html', 'application/json'],
+    ['//index.html', 'application/json'],
+    ['/index.html', ''],
+  ])('%s with Accept "%s" gets the page with a fresh nonce, not cached, or a 404 — never the placeholder', async (url, accept) => {
+    const res = await fetch(`${base}${url}`, { headers: accept ? { Accept: accept } : {} });
+    const html = await res.text();
+    expect(html).not.toContain('__CSP_NONCE__');
+    expect([200, 404]).toContain(res.status);
+    if (res.status === 200) {
+      const nonce = /style-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+      expect(nonce).toMatch(/^[A-Za-z0-9+/]{24}$/);
+      expect(html).toContain(`<meta property="csp-nonce" nonce="${nonce}">`);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
   });
 
   it('hashed assets are still served as files, cacheable', async () => {
