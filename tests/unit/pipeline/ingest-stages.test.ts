@@ -118,7 +118,7 @@ describe('alert evaluation of a wording the post no longer shows', () => {
     // [how the benign edit got in front, comment]
     ['in order', 'the sensitive wording was indexed, then edited away before its alert job ran'],
     ['stale', 'the sensitive wording was ingested after the edit (its job delayed)'],
-  ] as const)('%s: the alert shows the sensitive words (%s)', (how) => {
+  ] as const)('%s: the alert shows the sensitive words (%s)', (how, _why) => {
     const current = indexedAs(benign);
     const history =
       how === 'in order' ? carryHistory(indexedAs(sensitive), benign).history : insertEarlierWording({ ...current, firstSeenAt: benign.collectedAt }, indexedAs(sensitive), benign.collectedAt)!;
