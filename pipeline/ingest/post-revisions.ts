@@ -155,7 +155,7 @@ export async function keepEarlierWording(
   claim: PostClaim,
 ): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
   const current = await deps.posts.get(post.id, seen.home);
-  if (!current?.eventId) return { changed: false };
+  if (!current) return { changed: false };
   // The current wording came back after this one only while the post stands (not after its deletion).
   const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? seen.observedAt : undefined);
   const updated: IndexedPost = { ...current, ...history };
@@ -167,5 +167,5 @@ export async function keepEarlierWording(
     if (change) await deps.handOverChange(change);
   }
   const changed = history !== undefined;
-  return index !== undefined && wordingOf(updated, post.contentHash) ? { changed, holds: { index, eventId: current.eventId } } : { changed };
+  return index !== undefined && current.eventId && wordingOf(updated, post.contentHash) ? { changed, holds: { index, eventId: current.eventId } } : { changed };
 }
