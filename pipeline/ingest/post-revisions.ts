@@ -88,8 +88,13 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
     signals = await countDeletion(deps, postId, deletion);
     claim.assertHeld();
     await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at });
-  } else if (!seen?.deletedAt && home) {
-    await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at });
+  } else if (home) {
+    // Found gone again later: a return observed in between and ingested after is then stale.
+    const observed = [deletion.crawl.at, item.collectedAt, ...(seen?.deletedAt && seen.observedAt ? [seen.observedAt] : [])];
+    const observedAt = observed.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+    if (!seen?.deletedAt || observedAt !== seen.observedAt) {
+      await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt });
+    }
   }
   await deps.handOverChange(deletionChangeOf(marked, deletion));
   return { postId, decision, signals };

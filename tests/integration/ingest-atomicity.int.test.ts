@@ -513,6 +513,19 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(told.map((j) => j.data)).not.toContainEqual(expect.objectContaining({ change: 'deleted' }));
   });
 
+  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted', async () => {
+    const seen = message('board-gone-twice', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    const back: CollectedItem = { ...seen, change: 'edited', collectedAt: hoursAfter(2) };
+    expect((await ingest(seen)).decision).toBe('new');
+    expect((await ingest(gone(1))).decision).toBe('mark-deleted');
+    expect((await ingest(gone(3))).decision).toBe('already-deleted');
+    expect((await ingest(back)).decision).toBe('stale');
+    const [doc] = await documentsOf(postIdOf(seen));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.text).toBe(seen.text);
+  });
+
   it('A, then B, then A again: the post ends on A with the same versions whether B ran in order or after the second A', async () => {
     const run = async (sourceId: string, order: 'in order' | 'B delayed') => {
       const a = message(sourceId, { collectedAt: hoursAfter(0) });
