@@ -65,8 +65,9 @@ export class UnavailableError extends QianshaoError {
 }
 
 /**
- * Someone else holds what this work needs for now (a post another worker is ingesting): retried
- * later with the queue's backoff, never dropped. Not an outage: the queue does not pause for it.
+ * Someone else holds what this work needs for now (a post another worker is ingesting, or took over
+ * after this worker's claim ran out): the job is delayed and run again without spending an attempt,
+ * never dead-lettered (`startWorker`, `ingest-batch.ts`). Not an outage: the queue does not pause.
  */
 export class BusyError extends QianshaoError {
   readonly code: string;

@@ -11,6 +11,7 @@ import { deletionSpikeAlert } from './alert/deletion-spike-alert.js';
 import type { RedisDeadLetters } from './redis/dead-letters.js';
 import { sourceHealthAlert } from './alert/source-health-alert.js';
 import { NotFoundError } from '../core/errors.js';
+import { wordingOf } from '../core/posts/post-change.js';
 
 export interface PipelineRoleDeps {
   ingest(raw: unknown): Promise<IngestOutcome>;
@@ -59,8 +60,11 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
         return result;
       }
       const data = job.data as AlertJob;
-      const post = await deps.posts.get(data.postId, data.index);
-      if (!post) throw new NotFoundError(`post ${data.postId} is not indexed`);
+      const indexed = await deps.posts.get(data.postId, data.index);
+      if (!indexed) throw new NotFoundError(`post ${data.postId} is not indexed`);
+      // The wording handed over, also when the post was reworded since (or it was a stale one kept as
+      // a version); a post that keeps no findings of it is evaluated as it reads now.
+      const post = wordingOf(indexed, data.contentHash) ?? indexed;
       const results = [];
       const event = await deps.events.get(data.eventId).catch(() => undefined);
       for (const signal of evaluateAlerts(post, { eventId: data.eventId, ...(event ? { eventHeat: event.postCount } : {}) })) {

@@ -1,7 +1,7 @@
-import { Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, Queue, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
-import { QianshaoError, UnavailableError } from '../core/errors.js';
+import { BusyError, QianshaoError, UnavailableError } from '../core/errors.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import type { NotifyJob } from '../core/notify/notification.js';
 import type { AlertHandOver } from '../core/events/event.js';
@@ -131,13 +131,25 @@ export interface WorkerDeps {
  * - a non-retryable one (bad input, a document Elasticsearch rejects) fails the job at once and
  *   dead-letters it, so a poison item never blocks the queue;
  * - `UnavailableError`, with `waitWhenUnavailable`, pauses the worker (see there);
+ * - `BusyError` (another worker holds the post) delays that job alone, without spending an attempt,
+ *   and never dead-letters it (`busyDelay`): it runs again once the holder is done;
  * - anything else is retried with the queue's exponential backoff, and dead-lettered with
  *   `attempts_exhausted` when the last attempt fails.
  * A failed job also stays in BullMQ's failed set with its data.
  */
+/**
+ * How long a job whose post another worker holds waits before it runs again, by how often it found
+ * the post busy (BullMQ's started-but-not-counted runs): 1 s doubling to 30 s, with jitter so the
+ * waiters of one post do not come back together.
+ */
+export function busyDelay(busyRuns: number): number {
+  const base = Math.min(1_000 * 2 ** Math.max(0, Math.min(busyRuns - 1, 5)), 30_000);
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
 export function startWorker<T>(name: QueueName, processor: (job: Job<T>) => Promise<unknown>, deps: WorkerDeps): Worker<T> {
   let unavailableStreak = 0;
-  const wrapped: Processor<T> = async (job) => {
+  const wrapped: Processor<T> = async (job, token) => {
     try {
       const result = await processor(job);
       unavailableStreak = 0;
@@ -149,6 +161,11 @@ export function startWorker<T>(name: QueueName, processor: (job: Job<T>) => Prom
         if (unavailableStreak === 1 || unavailableStreak % 10 === 0) deps.log.warn({ queue: name, jobId: job.id, delayMs: delay, err: err.message }, 'dependency unavailable; waiting');
         await wait.queue.rateLimit(delay);
         throw Worker.RateLimitError();
+      }
+      if (err instanceof BusyError) {
+        // `moveToDelayed` skips the attempt count; BullMQ then leaves the delayed job alone.
+        await job.moveToDelayed(Date.now() + busyDelay(job.attemptsStarted - job.attemptsMade), token);
+        throw new DelayedError();
       }
       const permanent = err instanceof QianshaoError && !err.retryable;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

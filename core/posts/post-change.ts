@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IndexedPost } from './post.js';
 
 /**
  * Edits and deletions of indexed posts (证据留存): an indexed post is never removed and never loses
@@ -18,6 +19,42 @@ export interface PostVersion {
   /** When this wording was first collected, and when a crawl saw it replaced. */
   seenFrom: string;
   seenUntil: string;
+  /** What classify found in this wording, kept when it had a level: an alert raised on it shows these words, whatever the post says now. */
+  findings?: WordingFindings;
+}
+
+/** What the classify stage found in one wording of a post. */
+export type WordingFindings = Pick<IndexedPost, 'hits' | 'terms' | 'categories' | 'maxLevel' | 'schemes' | 'privacy' | 'sentiment' | 'domain' | 'level' | 'levelReason' | 'rulesVersion'>;
+
+/** The findings of a wording worth keeping on its version: only one that had a level (an alert may be raised on it). */
+export function findingsOf(post: Partial<WordingFindings>): WordingFindings | undefined {
+  if (post.level === undefined) return undefined;
+  const { hits = [], terms = [], categories = [], maxLevel, schemes, privacy, sentiment, domain, level, levelReason, rulesVersion } = post;
+  return {
+    hits,
+    terms,
+    categories,
+    level,
+    ...(maxLevel !== undefined ? { maxLevel } : {}),
+    ...(schemes ? { schemes } : {}),
+    ...(privacy ? { privacy } : {}),
+    ...(sentiment ? { sentiment } : {}),
+    ...(domain ? { domain } : {}),
+    ...(levelReason ? { levelReason } : {}),
+    ...(rulesVersion ? { rulesVersion } : {}),
+  };
+}
+
+/**
+ * The post as it read in the wording with `contentHash`: the post itself when that is its current
+ * wording, else the post with a kept version's words and findings in place of its own (its id,
+ * position and event stay). `undefined` when the post keeps no such wording with findings.
+ */
+export function wordingOf(post: IndexedPost, contentHash: string): IndexedPost | undefined {
+  if (post.contentHash === contentHash) return post;
+  const version = post.versions?.find((v) => v.contentHash === contentHash && v.findings);
+  if (!version) return undefined;
+  return { ...post, title: version.title, text: version.text, contentHash: version.contentHash, collectedAt: version.seenFrom, ...version.findings! };
 }
 
 /** Why a post is marked deleted: when, and which crawl found it gone. */
@@ -65,7 +102,7 @@ export function decideRevision(previous: ({ title?: string; text: string } & Pos
   return textHashOf(previous) === textHashOf(next) ? 'same-words' : 'reworded';
 }
 
-type PreviousPost = { title?: string; text: string; contentHash: string; collectedAt: string } & PostHistory;
+type PreviousPost = { title?: string; text: string; contentHash: string; collectedAt: string } & PostHistory & Partial<WordingFindings>;
 
 /**
  * The history the newly indexed state of a post carries: earlier wordings (bounded, oldest dropped),
@@ -87,6 +124,7 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
     history.pastDeletions = [...(previous.pastDeletions ?? []), previous.deleted].slice(-MAX_POST_VERSIONS);
   }
   if (textHashOf(previous) !== textHashOf(next)) {
+    const findings = findingsOf(previous);
     const version: PostVersion = {
       textHash: textHashOf(previous),
       contentHash: previous.contentHash,
@@ -94,6 +132,7 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
       text: previous.text,
       seenFrom: previous.editedAt ?? history.firstSeenAt ?? previous.collectedAt,
       seenUntil: next.collectedAt,
+      ...(findings ? { findings } : {}),
     };
     history.versions = [...(previous.versions ?? []), version].slice(-MAX_POST_VERSIONS);
     history.editedAt = next.collectedAt;
@@ -102,27 +141,68 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
 }
 
 /**
- * The history of a post once a wording observed before its current one, but ingested after it (a
- * stale item: two jobs of one post ran out of order), takes its place among the versions: the same
- * history the post has had the two been ingested in the order observed. `undefined` when that
- * wording is known already, or was observed after the current wording was first seen (only the
- * order of first sightings is rebuilt; such a wording is left to the raw snapshots).
+ * The history of a post once a wording observed before its current one was last observed, but
+ * ingested after it (a stale item: two jobs of one post ran out of order), takes its place among the
+ * versions: the same history the post has had the jobs run in the order observed.
+ * - observed before the current wording first appeared: inserted among the earlier wordings;
+ * - observed after it appeared but before `lastObservedAt` (the post read A, then B, then A again,
+ *   B ingested last): the current wording was replaced by it and came back at `lastObservedAt`, so
+ *   both become versions and the current wording counts as edited then.
+ * `undefined` when that wording is known already (current or a version), or nothing places it.
  */
 export function insertEarlierWording(
   current: PreviousPost,
-  earlier: { title?: string; text: string; contentHash: string; collectedAt: string },
+  earlier: { title?: string; text: string; contentHash: string; collectedAt: string } & Partial<WordingFindings>,
+  lastObservedAt?: string,
 ): PostHistory | undefined {
   const textHash = textHashOf(earlier);
   if (textHash === textHashOf(current) || current.versions?.some((v) => v.textHash === textHash)) return undefined;
   const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
   const currentFrom = current.editedAt ?? firstSeenAt;
   const at = Date.parse(earlier.collectedAt);
-  if (!(at < Date.parse(currentFrom))) return undefined;
-  const inserted: PostVersion = { textHash, contentHash: earlier.contentHash, title: earlier.title ?? '', text: earlier.text, seenFrom: earlier.collectedAt, seenUntil: currentFrom };
-  const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
-  // Each wording was seen until the next one appeared; the last until the current one did.
-  const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
-  return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < at ? firstSeenAt : earlier.collectedAt };
+  const findings = findingsOf(earlier);
+  const inserted: PostVersion = {
+    textHash,
+    contentHash: earlier.contentHash,
+    title: earlier.title ?? '',
+    text: earlier.text,
+    seenFrom: earlier.collectedAt,
+    seenUntil: currentFrom,
+    ...(findings ? { findings } : {}),
+  };
+  if (at < Date.parse(currentFrom)) {
+    const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
+    // Each wording was seen until the next one appeared; the last until the current one did.
+    const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
+    return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < at ? firstSeenAt : earlier.collectedAt };
+  }
+  if (lastObservedAt === undefined || !(at < Date.parse(lastObservedAt))) return undefined;
+  const currentFindings = findingsOf(current);
+  const replaced: PostVersion = {
+    textHash: textHashOf(current),
+    contentHash: current.contentHash,
+    title: current.title ?? '',
+    text: current.text,
+    seenFrom: currentFrom,
+    seenUntil: earlier.collectedAt,
+    ...(currentFindings ? { findings: currentFindings } : {}),
+  };
+  const versions = [...(current.versions ?? []), replaced, { ...inserted, seenUntil: lastObservedAt }].slice(-MAX_POST_VERSIONS);
+  return { versions, editedAt: lastObservedAt, firstSeenAt };
+}
+
+/**
+ * The history of a post once a deletion observed before the post was last seen on its position, but
+ * ingested after that (a stale deletion), takes its place: a past deletion, as if the post had come
+ * back at `backAt`. `undefined` when that crawl's deletion is recorded already.
+ */
+export function insertPastDeletion(current: PostHistory, deletion: PostDeletion, backAt: string): PostHistory | undefined {
+  const same = (d: PostDeletion) => d.crawl.sourceId === deletion.crawl.sourceId && d.crawl.at === deletion.crawl.at;
+  if (current.pastDeletions?.some(same) || (current.deleted && same(current.deleted))) return undefined;
+  const pastDeletions = [...(current.pastDeletions ?? []), deletion].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at)).slice(-MAX_POST_VERSIONS);
+  // A return recorded after this deletion stands; else the post's last observation is the earliest known return.
+  const restoredAt = current.restoredAt && Date.parse(current.restoredAt) > Date.parse(deletion.crawl.at) ? current.restoredAt : backAt;
+  return { pastDeletions, restoredAt };
 }
 
 /**
@@ -134,7 +214,8 @@ export function insertEarlierWording(
  *   tombstone and applied when the post's ingest arrives (`decidePendingDeletion`);
  * - `already-pending`: a tombstone is kept already (the first observation of the absence stays);
  * - `stale`: the post was observed on its position after this crawl found it gone (it came back,
- *   and that observation was ingested first): nothing to mark.
+ *   and that observation was ingested first): not marked, but kept among its past deletions and
+ *   counted towards the position's deletions, as in the order observed (`insertPastDeletion`).
  */
 export type DeletionDecision = 'mark-deleted' | 'already-deleted' | 'kept-pending' | 'already-pending' | 'stale';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CollectedItemSchema, type CollectedItem } from '../../core/posts/collected-item.js';
-import { QianshaoError, UnavailableError } from '../../core/errors.js';
+import { BusyError, QianshaoError, UnavailableError } from '../../core/errors.js';
 import type { IngestJob } from '../queues.js';
 import type { DeadLetter, RedisDeadLetters } from '../redis/dead-letters.js';
 import { ingestJobIdOf } from './normalize.js';
@@ -66,6 +66,8 @@ export interface IngestJobDeps {
  *   the items still owed and is retried (a dependency outage waits without spending an attempt);
  *   the items done before are not touched again, and even a crash before the shrink only makes
  *   them dedupe as duplicates, since every stage is idempotent per item;
+ * - an item whose post another worker holds (`BusyError`) is owed; a batch owed only such items is
+ *   delayed by the worker without spending an attempt, and they are never dead-lettered;
  * - on its last attempt, the items that still fail are dead-lettered alone and the batch completes;
  *   when a letter cannot be written, the batch shrinks to the items neither done nor lettered and
  *   waits as in an outage (no attempt spent), so the worker never dead-letters the batch as a whole
@@ -105,7 +107,8 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
       const item = items[index]!;
       const err: unknown = result.reason;
       const permanent = err instanceof QianshaoError && !err.retryable;
-      if (permanent || (lastAttempt && !(err instanceof UnavailableError))) {
+      // An outage waits, a busy post waits for its holder: neither is an attempt used up.
+      if (permanent || (lastAttempt && !(err instanceof UnavailableError) && !(err instanceof BusyError))) {
         letters.push({
           item,
           letter: {
@@ -134,8 +137,9 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
         throw new UnavailableError(`the batch could not shrink to the items still owed: ${String(err)}`, 'unavailable', { cause: err });
       });
     }
-    // An outage anywhere in the batch makes the whole batch wait for the dependency.
-    throw owed.find((o) => o.err instanceof UnavailableError)?.err ?? owed[0]!.err;
+    // An outage anywhere in the batch makes the whole batch wait for the dependency; an item that
+    // failed otherwise spends an attempt; a batch owed only busy posts is delayed without spending one.
+    throw owed.find((o) => o.err instanceof UnavailableError)?.err ?? owed.find((o) => !(o.err instanceof BusyError))?.err ?? owed[0]!.err;
   };
 }
 

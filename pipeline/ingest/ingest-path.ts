@@ -6,9 +6,9 @@ import { InvalidInputError } from '../../core/errors.js';
 import { carryHistory, decidePendingDeletion, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
-import { decideDedupe, type DedupeDecision, type SeenStore } from './dedupe.js';
+import { decideDedupe, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
-import type { PostClaims } from './post-claims.js';
+import type { PostClaim, PostClaims } from './post-claims.js';
 import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
@@ -39,6 +39,8 @@ export interface IngestOutcome {
   pendingDeletion?: Exclude<PendingDeletionDecision, 'none'>;
   /** A stale item whose words were new to the post: kept among its versions where they belong. */
   keptAsVersion?: true;
+  /** A stale wording with a level: handed over to alert evaluation, as it would have been in order. */
+  handedOver?: true;
   hits: number;
   eventId?: string;
   signals?: number;
@@ -52,7 +54,8 @@ export interface IngestOutcome {
  * deletion) is processed under its post's claim, from the seen lookup to `seen.remember`, so two
  * copies in flight at once are processed one after the other and the second finds the first's
  * work. The job is acknowledged only after every write resolved (durably indexed) and the post is
- * remembered as seen.
+ * remembered as seen. Before each write that must be the holder's alone (the post, its hand-over,
+ * `seen.remember`) the claim is checked: one that ran out fails the item retryably (`claim_lost`).
  */
 export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<IngestOutcome> {
   return async (raw) => {
@@ -64,8 +67,8 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     const claim = await deps.claims.claim(postIdOf(parsed.data));
     try {
       // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
-      if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data)), hits: 0 };
-      return await ingestPost(deps, normalizeItem(parsed.data));
+      if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data, claim)), hits: 0 };
+      return await ingestPost(deps, normalizeItem(parsed.data), claim);
     } finally {
       // A claim that cannot be given up now frees the post when its lease runs out.
       await claim.release().catch(() => undefined);
@@ -73,11 +76,18 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
   };
 }
 
-async function ingestPost(deps: IngestDeps, post: NormalizedPost): Promise<IngestOutcome> {
+async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim): Promise<IngestOutcome> {
   const [seen, pending] = await Promise.all([deps.seen.lookup(post.id), deps.pendingDeletions.get(post.id)]);
   const decision = decideDedupe(seen, post);
-  if (decision === 'duplicate') return { postId: post.id, decision, hits: 0 };
-  if (decision === 'stale') return { postId: post.id, decision, hits: 0, ...((await keepEarlierWording(deps, post, seen!)) ? { keptAsVersion: true } : {}) };
+  if (decision === 'duplicate') {
+    // Seen again later: a delayed deletion or wording observed in between is then stale, not current.
+    if (seen!.observedAt === undefined || Date.parse(post.collectedAt) > Date.parse(seen!.observedAt)) {
+      claim.assertHeld();
+      await deps.seen.remember(post.id, { ...seen!, observedAt: post.collectedAt });
+    }
+    return { postId: post.id, decision, hits: 0 };
+  }
+  if (decision === 'stale') return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, claim)) };
   // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
   const tombstone = seen ? undefined : pending;
   const pendingDeletion = decidePendingDeletion(tombstone, post.collectedAt);
@@ -99,16 +109,19 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost): Promise<Inges
   const { revision, history } = carryHistory(previous, post);
   Object.assign(indexed, history, historyOfPending(pendingDeletion, tombstone, post.collectedAt));
   // A post alone is not yet an event: the event is written from its second post on.
+  claim.assertHeld();
   const [index] = await Promise.all([
     deps.posts.upsert(indexed, where),
     ...(event.postCount > 1 ? [deps.writeEvent(event)] : []),
     ...signals.map((s) => deps.writeSignal(s)),
   ]);
 
+  claim.assertHeld();
   if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
   const change = indexed.deleted ? deletionChangeOf(indexed, indexed.deleted) : changeOfRevision(indexed, revision);
   if (change) await deps.handOverChange(change);
   const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: indexed.deleted.crawl.at } : { observedAt: post.collectedAt };
+  claim.assertHeld();
   await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at, ...deletion });
   if (tombstone) await deps.pendingDeletions.drop(post.id);
   return {
@@ -119,4 +132,19 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost): Promise<Inges
     eventId: event.id,
     signals: signals.length,
   };
+}
+
+/**
+ * A wording observed before the post's current one, ingested after it: classified as an in-order
+ * ingest would have, kept among the versions with what classify found, and, when it has a level,
+ * handed over to alert evaluation, which reads that version (`wordingOf`): a sensitive wording
+ * edited away before its job ran still raises its alert with its own words.
+ */
+async function ingestStaleWording(deps: IngestDeps, post: NormalizedPost, seen: SeenPost, claim: PostClaim): Promise<Pick<IngestOutcome, 'keptAsVersion' | 'handedOver'>> {
+  const classified = { ...post, ...deps.classify(post) };
+  const kept = await keepEarlierWording(deps, classified, seen, claim);
+  if (!kept.holds || classified.level === undefined) return kept.changed ? { keptAsVersion: true } : {};
+  claim.assertHeld();
+  await deps.handOver({ postId: post.id, ...kept.holds, contentHash: post.contentHash });
+  return { ...(kept.changed ? { keptAsVersion: true } : {}), handedOver: true };
 }

@@ -4,6 +4,12 @@ import { BusyError } from '../../core/errors.js';
 
 /** A held claim on one post; `release` gives it up only if it is still this holder's. */
 export interface PostClaim {
+  /**
+   * Throws `BusyError` (`claim_lost`) once the claim may be another worker's: a renewal found it
+   * gone, or the lease ran out before a renewal came back (a holder that stood still). Called before
+   * every write that must be the holder's alone; its work is then retried, after the new holder's.
+   */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -48,13 +54,29 @@ export class RedisPostClaims implements PostClaims {
 
   /**
    * A live holder renews its lease every third of it (an item slowed by a loaded Elasticsearch keeps
-   * its claim); only a holder that stopped running lets it expire.
+   * its claim); only a holder that stopped running lets it expire. The lease is counted from before
+   * each command was sent, so the holder never believes in a claim Redis has let go; a renewal that
+   * fails to reach Redis leaves the last lease standing, one that finds another token loses it.
    */
-  private held(key: string, token: string): PostClaim {
+  private held(postId: string, key: string, token: string, claimedAt: number): PostClaim {
     const cmd = this.redis as unknown as ClaimCommands;
-    const renew = setInterval(() => void cmd.qsRenewClaim(key, token, String(this.leaseMs)).catch(() => undefined), Math.max(Math.floor(this.leaseMs / 3), 1));
+    let validUntil = claimedAt + this.leaseMs;
+    let lost = false;
+    const renew = setInterval(() => {
+      const sentAt = Date.now();
+      cmd.qsRenewClaim(key, token, String(this.leaseMs)).then(
+        (renewed) => {
+          if (renewed === 1) validUntil = Math.max(validUntil, sentAt + this.leaseMs);
+          else lost = true;
+        },
+        () => undefined,
+      );
+    }, Math.max(Math.floor(this.leaseMs / 3), 1));
     renew.unref();
     return {
+      assertHeld: () => {
+        if (lost || Date.now() >= validUntil) throw new BusyError(`post ${postId}: the claim on it ran out (another worker may hold it); retried later`, 'claim_lost');
+      },
       release: async () => {
         clearInterval(renew);
         await cmd.qsReleaseClaim(key, token);
@@ -67,7 +89,8 @@ export class RedisPostClaims implements PostClaims {
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + this.waitMs;
     for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
-      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') return this.held(key, token);
+      const sentAt = Date.now();
+      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') return this.held(postId, key, token, sentAt);
       if (Date.now() + pause > deadline) throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
       await new Promise((resolve) => setTimeout(resolve, pause));
     }

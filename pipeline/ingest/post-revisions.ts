@@ -3,7 +3,10 @@ import type { CollectedItem } from '../../core/posts/collected-item.js';
 import {
   decideDeletion,
   insertEarlierWording,
+  insertPastDeletion,
   markDeleted,
+  wordingOf,
+  type WordingFindings,
   type DeletionDecision,
   type PendingDeletionDecision,
   type PostDeletion,
@@ -15,6 +18,7 @@ import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { SeenPost, SeenStore } from './dedupe.js';
 import type { PendingDeletions } from './pending-deletions.js';
+import type { PostClaim } from './post-claims.js';
 import { postIdOf } from './normalize.js';
 
 /** What the deletion path needs (a subset of the ingest path's dependencies). */
@@ -57,32 +61,59 @@ export function changeOfRevision(post: IndexedPost, revision: RevisionKind): Pos
  * the deletion counts towards the position's baseline, and the alerts holding the post or its event
  * hear of it. A post not indexed yet gets a pending tombstone its first ingest applies. Idempotent:
  * a retry finds the mark (or the tombstone) and only re-tells (the desk notes a change once).
- * Runs under the post's claim.
+ * A stale deletion (the post was seen back after it) is kept among the past deletions and counted,
+ * as in the order observed; the alerts are not told (the post is there). Runs under the post's
+ * claim, checked before each write.
  */
-export async function noteDeletion(deps: DeletionDeps, item: CollectedItem): Promise<{ postId: string; decision: DeletionDecision; signals: number }> {
+export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, claim: PostClaim): Promise<{ postId: string; decision: DeletionDecision; signals: number }> {
   const postId = postIdOf(item);
   const [seen, pending] = await Promise.all([deps.seen.lookup(postId), deps.pendingDeletions.get(postId)]);
   const home = seen?.home ?? (await deps.posts.locate(postId));
   const indexed = await deps.posts.get(postId, home);
   const decision = decideDeletion(indexed, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
-  if (decision === 'stale' || decision === 'already-pending') return { postId, decision, signals: 0 };
+  if (decision === 'already-pending') return { postId, decision, signals: 0 };
+  if (decision === 'stale') return { postId, decision, signals: await notePastDeletion(deps, indexed!, item, seen!, home, claim) };
   if (!indexed || decision === 'kept-pending') {
     const { deleted } = markDeleted({}, item, deps.now());
+    claim.assertHeld();
     await deps.pendingDeletions.keep(postId, deleted);
     return { postId, decision, signals: await countDeletion(deps, postId, deleted) };
   }
   const marked = decision === 'mark-deleted' ? markDeleted(indexed, item, deps.now()) : indexed;
   const deletion = marked.deleted!;
   let signals = 0;
+  claim.assertHeld();
   if (decision === 'mark-deleted') {
     const index = await deps.posts.upsert(marked, home);
     signals = await countDeletion(deps, postId, deletion);
+    claim.assertHeld();
     await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at });
-  } else if (!seen?.deletedAt && home) {
-    await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at });
+  } else if (home) {
+    // Found gone again later: a return observed in between and ingested after is then stale.
+    const observed = [deletion.crawl.at, item.collectedAt, ...(seen?.deletedAt && seen.observedAt ? [seen.observedAt] : [])];
+    const observedAt = observed.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+    if (!seen?.deletedAt || observedAt !== seen.observedAt) {
+      await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt });
+    }
   }
   await deps.handOverChange(deletionChangeOf(marked, deletion));
   return { postId, decision, signals };
+}
+
+/**
+ * A deletion the post came back from before it was ingested: recorded among its past deletions
+ * (once: a retry finds it there) and counted by when the crawl saw the post gone, as it would have
+ * been in order. Resolves the signals the count raised.
+ */
+async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
+  const { deleted } = markDeleted({}, item, deps.now());
+  const history = insertPastDeletion(indexed, deleted, seen.observedAt!);
+  if (history) {
+    claim.assertHeld();
+    await deps.posts.upsert({ ...indexed, ...history }, home);
+  }
+  // Counted again on a retry: the deletion counters count a post once per bucket.
+  return countDeletion(deps, indexed.id, deleted);
 }
 
 /** Counts a deletion towards its position's baseline, by when the crawl saw the post gone: a spike is about deletions now, not about old posts. */
@@ -116,17 +147,30 @@ export function historyOfPending(decision: PendingDeletionDecision, pending: Pos
 
 /**
  * A stale item (observed before the current wording, ingested after it) whose words are new to the
- * post: they are kept among its versions, where they would be had the jobs run in the order
- * observed, and the alerts hear of the rewording as they would have then (the same change key).
- * Resolves whether the post changed. Runs under the post's claim.
+ * post: they are kept among its versions, with what classify found in them, where they would be had
+ * the jobs run in the order observed, and the alerts hear of the rewording as they would have then
+ * (the same change key). Resolves whether the post changed and, when it holds that wording with its
+ * findings (so alert evaluation can read it), where the post lives and its event. Runs
+ * under the post's claim.
  */
-export async function keepEarlierWording(deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>, post: NormalizedPost, seen: SeenPost): Promise<boolean> {
+export async function keepEarlierWording(
+  deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>,
+  post: NormalizedPost & Partial<WordingFindings>,
+  seen: SeenPost,
+  claim: PostClaim,
+): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
   const current = await deps.posts.get(post.id, seen.home);
-  const history = current && insertEarlierWording(current, post);
-  if (!current || !history) return false;
+  if (!current) return { changed: false };
+  // The current wording came back after this one only while the post stands (not after its deletion).
+  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? seen.observedAt : undefined);
   const updated: IndexedPost = { ...current, ...history };
-  await deps.posts.upsert(updated, seen.home);
-  const change = changeOfRevision(updated, 'reworded');
-  if (change) await deps.handOverChange(change);
-  return true;
+  let index = seen.home;
+  if (history) {
+    claim.assertHeld();
+    index = await deps.posts.upsert(updated, seen.home);
+    const change = changeOfRevision(updated, 'reworded');
+    if (change) await deps.handOverChange(change);
+  }
+  const changed = history !== undefined;
+  return index !== undefined && current.eventId && wordingOf(updated, post.contentHash) ? { changed, holds: { index, eventId: current.eventId } } : { changed };
 }

@@ -7,6 +7,7 @@ import type { Job } from 'bullmq';
 import { BusyError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { configDir } from '../../core/paths.js';
+import type { PostChange } from '../../core/alerts/post-change-note.js';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 import { RulesRegistry } from '../../core/rules/rules-registry.js';
@@ -55,13 +56,22 @@ function hoursAfter(hours: number): string {
   return new Date(Date.parse('2026-11-20T08:00:00.000Z') + hours * 3_600_000).toISOString();
 }
 
-function wire(redis: ReturnType<typeof createRedis>, es: ReturnType<typeof createEsClient>, bulk: BulkIndexer, queues: ReturnType<typeof createQueues>, claims?: PostClaimOptions) {
+const segmenter = createSegmenter(rules.current().ruleSet.words);
+
+function wire(
+  redis: ReturnType<typeof createRedis>,
+  es: ReturnType<typeof createEsClient>,
+  bulk: BulkIndexer,
+  queues: ReturnType<typeof createQueues>,
+  claims?: PostClaimOptions,
+  over: { segment?: typeof segmenter; posts?: EsPostStore } = {},
+) {
   return wireIngest({
     redis,
     prefix: iso.redisPrefix,
-    segment: createSegmenter(rules.current().ruleSet.words),
+    segment: over.segment ?? segmenter,
     classify: createClassifier(() => rules.current()),
-    posts: new EsPostStore(es, names.posts, bulk),
+    posts: over.posts ?? new EsPostStore(es, names.posts, bulk),
     events: new EsEventStore(es, names.events, bulk),
     signals: new EsSignalStore(es, names.signals, bulk),
     queues,
@@ -73,7 +83,7 @@ function wire(redis: ReturnType<typeof createRedis>, es: ReturnType<typeof creat
 }
 
 /** The worker role as `qianshao worker` wires it, with the dead-letter store it is given. */
-async function startWorker(opts: { deadLetters?: (redis: ReturnType<typeof createRedis>) => RedisDeadLetters; concurrency?: number } = {}) {
+async function startWorker(opts: { deadLetters?: (redis: ReturnType<typeof createRedis>) => RedisDeadLetters; concurrency?: number; claims?: PostClaimOptions } = {}) {
   const redis = createRedis(iso.redisUrl);
   const stagesRedis = createRedis(iso.redisUrl, { autoPipelining: true });
   const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
@@ -81,14 +91,15 @@ async function startWorker(opts: { deadLetters?: (redis: ReturnType<typeof creat
   const bulk = new BulkIndexer(es, { flushMs: 10 });
   const posts = new EsPostStore(es, names.posts, bulk);
   const deadLetters = opts.deadLetters?.(redis) ?? new RedisDeadLetters(redis, iso.redisPrefix);
-  const ingest = wire(stagesRedis, es, bulk, queues);
-  const { desk } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix });
+  const ingest = wire(stagesRedis, es, bulk, queues, opts.claims);
+  const { desk, alerts } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix });
   const role = startPipelineRole({ ingest, posts, desk, events: new EsEventStore(es, names.events, bulk), queues, deadLetters, connection: redis, prefix: iso.redisPrefix, ingestConcurrency: opts.concurrency ?? 16, log });
   return {
     queues,
     deadLetters,
     redis,
     posts,
+    alerts,
     async close() {
       await role.close();
       await queues.close();
@@ -450,5 +461,205 @@ describe('dead letters are written once per item (issue 4)', () => {
     } finally {
       await worker.close();
     }
+  });
+});
+
+/** What the position's deletion counters hold (the early-signal scope `deletions`). */
+async function deletionsCounted(redis: ReturnType<typeof createRedis>, sourceId: string): Promise<number> {
+  const counters = await redis.hgetall(`${iso.redisPrefix}:sig:deletions:${sourceId}`);
+  return Object.entries(counters)
+    .filter(([field]) => field.endsWith(':n'))
+    .reduce((n, [, v]) => n + Number(v), 0);
+}
+
+describe('a later observation wins over a delayed one (review findings 1 and 3)', () => {
+  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const queues = createQueues(redis, iso.redisPrefix);
+  const ingest = wire(redis, es, bulk, queues);
+  afterAll(async () => {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+  });
+
+  it('restored with the same text: a deletion delayed behind the return leaves the post live, kept among its past deletions and counted, as in order', async () => {
+    const run = async (sourceId: string, order: 'in order' | 'deletion delayed') => {
+      const seen = message(sourceId, { collectedAt: hoursAfter(0) });
+      const gone: CollectedItem = { ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(1) };
+      // The crawler finds it back with the same words: `edited` with the hash it had.
+      const back: CollectedItem = { ...seen, change: 'edited', collectedAt: hoursAfter(2) };
+      expect((await ingest(seen)).decision).toBe('new');
+      const decisions = [];
+      for (const item of order === 'in order' ? [gone, back] : [back, gone]) decisions.push((await ingest(item)).decision);
+      // A retry of the deletion changes nothing.
+      decisions.push((await ingest(gone)).decision);
+      const [doc] = await documentsOf(postIdOf(seen));
+      return { decisions, doc: doc!, counted: await deletionsCounted(redis, sourceId), gone };
+    };
+    const inOrder = await run('board-restored-a', 'in order');
+    expect(inOrder.decisions).toEqual(['mark-deleted', 'changed', 'stale']);
+    const delayed = await run('board-restored-b', 'deletion delayed');
+    expect(delayed.decisions).toEqual(['duplicate', 'stale', 'stale']);
+    for (const { doc, counted, gone } of [inOrder, delayed]) {
+      expect(doc.deleted).toBeUndefined();
+      expect(doc.pastDeletions?.map((d) => d.crawl)).toEqual([{ sourceId: gone.sourceId, at: gone.collectedAt }]);
+      expect(doc.restoredAt).toBe(hoursAfter(2));
+      expect(counted).toBe(1);
+    }
+    // Nobody is told the live post was deleted.
+    const told = (await queues.alert.getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'post-change' && (j.data as PostChange).postId === delayed.doc.id);
+    expect(told.map((j) => j.data)).not.toContainEqual(expect.objectContaining({ change: 'deleted' }));
+  });
+
+  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted', async () => {
+    const seen = message('board-gone-twice', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    const back: CollectedItem = { ...seen, change: 'edited', collectedAt: hoursAfter(2) };
+    expect((await ingest(seen)).decision).toBe('new');
+    expect((await ingest(gone(1))).decision).toBe('mark-deleted');
+    expect((await ingest(gone(3))).decision).toBe('already-deleted');
+    expect((await ingest(back)).decision).toBe('stale');
+    const [doc] = await documentsOf(postIdOf(seen));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.text).toBe(seen.text);
+  });
+
+  it('A, then B, then A again: the post ends on A with the same versions whether B ran in order or after the second A', async () => {
+    const run = async (sourceId: string, order: 'in order' | 'B delayed') => {
+      const a = message(sourceId, { collectedAt: hoursAfter(0) });
+      const b: CollectedItem = { ...a, text: `${a.text}（此段已被修改）`, change: 'edited', collectedAt: hoursAfter(1) };
+      const again: CollectedItem = { ...a, change: 'edited', collectedAt: hoursAfter(2) };
+      const decisions = [];
+      for (const item of order === 'in order' ? [a, b, again] : [a, again, b]) decisions.push(await ingest(item));
+      const [doc] = await documentsOf(postIdOf(a));
+      return { a, b, decisions, doc: doc! };
+    };
+    const inOrder = await run('board-aba-1', 'in order');
+    expect(inOrder.decisions.map((d) => d.decision)).toEqual(['new', 'changed', 'changed']);
+    const delayed = await run('board-aba-2', 'B delayed');
+    expect(delayed.decisions.map((d) => d.decision)).toEqual(['new', 'duplicate', 'stale']);
+    expect(delayed.decisions[2]).toMatchObject({ keptAsVersion: true });
+    for (const { a, b, doc } of [inOrder, delayed]) {
+      expect(doc.text).toBe(a.text);
+      expect(doc.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+        [a.text, hoursAfter(0), hoursAfter(1)],
+        [b.text, hoursAfter(1), hoursAfter(2)],
+      ]);
+      expect(doc.editedAt).toBe(hoursAfter(2));
+    }
+  });
+});
+
+describe('a sensitive wording edited away before its job ran still raises its alert (review finding 2)', () => {
+  it('W1 (sensitive) delayed behind W2 (benign): an alert with W1’s terms exists and W1 is kept as a version with its hits', async () => {
+    const worker = await startWorker({ concurrency: 4 });
+    try {
+      const w1 = message('board-sensitive', { title: '城管暴力执法', text: '今天在菜市场门口，城管暴力执法，把老人的菜摊掀了，大家都看见了。', collectedAt: hoursAfter(0) });
+      const w2: CollectedItem = { ...w1, title: '菜市场门口的情况说明', text: '今天菜市场门口的摊位已经按规定搬到了室内，谢谢关注。', change: 'edited', collectedAt: hoursAfter(0.1) };
+      const one = async (item: CollectedItem) => {
+        const [job] = await worker.queues.ingest.addBulk([{ name: 'item', data: { item }, opts: { jobId: ingestJobIdOf(item) } }]);
+        return (await completed(worker, [job!.id!]))[0]!.returnvalue as IngestOutcome;
+      };
+      expect(await one(w2)).toMatchObject({ decision: 'new', hits: 0 });
+      expect(await one(w1)).toMatchObject({ decision: 'stale', keptAsVersion: true, handedOver: true });
+
+      const [doc] = await documentsOf(postIdOf(w1));
+      expect(doc!.text).toBe(w2.text);
+      expect(doc!.level).toBeUndefined();
+      expect(doc!.versions?.map((v) => [v.text, v.findings?.terms])).toEqual([[w1.text, ['暴力执法']]]);
+      const alert = await eventually(async () => (await worker.alerts.touchingPost(postIdOf(w1))).find((a) => a.terms.includes('暴力执法')), 30_000, "an alert with W1's terms");
+      expect(alert.title).toContain('城管暴力执法');
+      // Its highlights point into W1's words.
+      for (const h of alert.hits.filter((x) => x.field === 'text')) expect(w1.text.slice(h.start, h.end)).toBe(h.term);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('a busy post is waited for, never dead-lettered (review finding 4)', () => {
+  it('a one-item job and a batch job whose posts another worker holds, on their last attempt, are delayed until the holder is done and then indexed, with no dead letter', async () => {
+    const worker = await startWorker({ concurrency: 4, claims: { waitMs: 100 } });
+    try {
+      const single = message('board-busy');
+      const inBatch = message('board-busy');
+      const mate = message('board-busy-mate');
+      for (const item of [single, inBatch]) await worker.redis.set(`${iso.redisPrefix}:claim:${postIdOf(item)}`, 'another-worker', 'PX', 2_500);
+      const [batch] = ingestBatchJobs([inBatch, mate]);
+      const singleId = `${ingestJobIdOf(single)}-busy`;
+      // One attempt each: before, the first `post_busy` was its last and it was dead-lettered.
+      await worker.queues.ingest.add('item', { item: single }, { jobId: singleId, attempts: 1 });
+      await worker.queues.ingest.add('items', batch!.data, { ...batch!.opts, attempts: 1 });
+      const [singleJob, batchJob] = await completed(worker, [singleId, batch!.opts.jobId]);
+      expect((singleJob!.returnvalue as IngestOutcome).decision).toBe('new');
+      // The batch's mate was done at once; the batch shrank to the busy item and ran again later.
+      expect(batchJob!.returnvalue).toEqual({ items: 1, decisions: { new: 1 }, deadLettered: 0 });
+      expect(singleJob!.attemptsStarted).toBeGreaterThan(1);
+      const { letters } = await worker.deadLetters.list(100);
+      expect(letters.filter((l) => [singleId, ingestJobIdOf(inBatch), batch!.opts.jobId].includes(l.id))).toEqual([]);
+      for (const item of [single, inBatch, mate]) expect(await documentsOf(postIdOf(item))).toHaveLength(1);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('a holder that lost its claim writes nothing (review finding 5)', () => {
+  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const queues = createQueues(redis, iso.redisPrefix);
+  afterAll(async () => {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+  });
+  const seenOf = async (postId: string) => redis.hget(`${iso.redisPrefix}:seen`, postId);
+
+  it('a holder that stood still longer than its lease fails retryably (claim_lost) before the write, and the retry indexes the post', async () => {
+    let stall = true;
+    const ingest = wire(redis, es, bulk, queues, { leaseMs: 300 }, {
+      segment: (text) => {
+        // A process standing still (a long GC pause, a blocked event loop): no renewal can run.
+        const until = Date.now() + (stall ? 800 : 0);
+        while (Date.now() < until);
+        return segmenter(text);
+      },
+    });
+    const item = message('board-stalled');
+    const lost = await ingest(item).catch((err: unknown) => err);
+    expect(lost).toBeInstanceOf(BusyError);
+    expect((lost as BusyError).code).toBe('claim_lost');
+    expect(await documentsOf(postIdOf(item))).toEqual([]);
+    expect(await seenOf(postIdOf(item))).toBeNull();
+    stall = false;
+    expect((await ingest(item)).decision).toBe('new');
+    expect(await documentsOf(postIdOf(item))).toHaveLength(1);
+  });
+
+  it('a holder whose renewal finds another worker holding the post fails before the write and leaves that claim alone', async () => {
+    /** The real store, its lookup slowed as by a loaded Elasticsearch. */
+    class SlowPosts extends EsPostStore {
+      override async locate(id: string): Promise<string | undefined> {
+        await new Promise((r) => setTimeout(r, 500));
+        return super.locate(id);
+      }
+    }
+    const ingest = wire(redis, es, bulk, queues, { leaseMs: 300 }, { posts: new SlowPosts(es, names.posts, bulk) });
+    const item = message('board-taken');
+    const key = `${iso.redisPrefix}:claim:${postIdOf(item)}`;
+    const running = ingest(item).catch((err: unknown) => err);
+    // The lease ran out unseen and another worker claimed the post (its token replaces ours).
+    await eventually(async () => ((await redis.exists(key)) ? true : undefined), 2_000, 'the first claim');
+    await redis.set(key, 'another-worker', 'PX', 5_000);
+    const lost = await running;
+    expect(lost).toBeInstanceOf(BusyError);
+    expect((lost as BusyError).code).toBe('claim_lost');
+    expect(await redis.get(key)).toBe('another-worker');
+    expect(await documentsOf(postIdOf(item))).toEqual([]);
+    expect(await seenOf(postIdOf(item))).toBeNull();
+    await redis.del(key);
   });
 });

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { carryHistory, decideDeletion, decidePendingDeletion, decideRevision, insertEarlierWording, markDeleted, MAX_POST_VERSIONS, textHashOf, type PostHistory } from '../../../core/posts/post-change.js';
+import {
+  carryHistory,
+  decideDeletion,
+  decidePendingDeletion,
+  decideRevision,
+  insertEarlierWording,
+  insertPastDeletion,
+  markDeleted,
+  MAX_POST_VERSIONS,
+  textHashOf,
+  wordingOf,
+  type PostHistory,
+  type WordingFindings,
+} from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
@@ -119,6 +132,72 @@ describe('post revisions', () => {
     // Known words, or words first seen after the current wording was, are not inserted.
     expect(insertEarlierWording(observed, wordings[0]!)).toBeUndefined();
     expect(insertEarlierWording(observed, { ...wordings[0]!, text: '四稿', collectedAt: '2026-11-23T00:00:00.000Z' })).toBeUndefined();
+  });
+
+  it('A, then B, then A again: whichever of B and the second A is ingested last, A is current with the history of the order observed', () => {
+    const [a0, b1, a2] = [
+      { ...base, collectedAt: '2026-11-20T08:00:00.000Z' },
+      { ...base, text: '施工期间道路全封闭。', contentHash: 'h-wording-b-00', collectedAt: '2026-11-21T08:00:00.000Z' },
+      { ...base, collectedAt: '2026-11-22T08:00:00.000Z' },
+    ] as const;
+    type Doc = typeof base & PostHistory;
+    /** The ingest path's rules: dedupe on what is remembered, a duplicate seen later moves observedAt. */
+    const ingest = (order: (typeof base)[]): Doc => {
+      let doc: Doc | undefined;
+      let observedAt = '';
+      for (const item of order) {
+        const decision = decideDedupe(doc ? { hash: doc.contentHash, observedAt } : null, item);
+        if (decision === 'new' || decision === 'changed') {
+          doc = { ...item, ...carryHistory(doc, item).history };
+          observedAt = item.collectedAt;
+        } else if (decision === 'duplicate') observedAt = Date.parse(item.collectedAt) > Date.parse(observedAt) ? item.collectedAt : observedAt;
+        else doc = { ...doc!, ...insertEarlierWording(doc!, item, observedAt) };
+      }
+      return doc!;
+    };
+    const observed = ingest([a0, b1, a2]);
+    expect(observed.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+      [a0.text, a0.collectedAt, b1.collectedAt],
+      [b1.text, b1.collectedAt, a2.collectedAt],
+    ]);
+    // B delayed behind the second A (it was a duplicate that moved observedAt), or ingested first.
+    for (const order of [[a0, a2, b1], [b1, a0, a2]]) {
+      const doc = ingest(order);
+      expect({ text: doc.text, versions: doc.versions, editedAt: doc.editedAt, firstSeenAt: doc.firstSeenAt }).toEqual({ text: a0.text, versions: observed.versions, editedAt: observed.editedAt, firstSeenAt: observed.firstSeenAt });
+    }
+    // In every order the post ends on A.
+    for (const order of [[a2, a0, b1], [a2, b1, a0], [b1, a2, a0]]) expect(ingest(order).text).toBe(a0.text);
+  });
+
+  it('a deletion ingested after the post was seen back is kept among the past deletions once, the return known', () => {
+    const crawl = (at: string) => ({ at: '2026-11-25T00:00:00.000Z', crawl: { sourceId: 'demo-website', at } });
+    const backAt = '2026-11-21T08:00:00.000Z';
+    const history = insertPastDeletion({}, deletion, backAt);
+    expect(history).toEqual({ pastDeletions: [deletion], restoredAt: backAt });
+    expect(insertPastDeletion(history!, deletion, backAt)).toBeUndefined();
+    // An earlier deletion goes before the ones recorded; a return recorded after it stands.
+    const earlier = crawl('2026-11-19T00:00:00.000Z');
+    expect(insertPastDeletion(history!, earlier, '2026-11-19T08:00:00.000Z')).toEqual({ pastDeletions: [earlier, deletion], restoredAt: backAt });
+  });
+
+  it('a wording with a level keeps its findings on its version, and the post reads as that wording for alert evaluation', () => {
+    const findings: WordingFindings = {
+      hits: [{ term: '暴力执法', packId: 'sensitive', category: '敏感词', level: 2, start: 0, end: 4, field: 'text' }],
+      terms: ['暴力执法'],
+      categories: ['敏感词'],
+      level: 2,
+      maxLevel: 2,
+    };
+    const sensitive = { ...base, text: '暴力执法，大家都看见了。', contentHash: 'h-sensitive-01', ...findings };
+    const benign = { ...base, text: '已处理，谢谢关注。', contentHash: 'h-benign-0001', collectedAt: '2026-11-20T08:05:00.000Z' };
+    const { history } = carryHistory(sensitive, benign);
+    expect(history.versions?.[0]?.findings).toEqual(findings);
+    const post = { ...benign, id: 'p1', sourceId: 'demo-website', kind: 'comment', url: 'u', at: base.collectedAt, tokens: '', words: [], keywords: [], hits: [], terms: [], categories: [], indexedAt: benign.collectedAt, eventId: 'e1', ...history } as IndexedPost;
+    expect(wordingOf(post, benign.contentHash)).toBe(post);
+    expect(wordingOf(post, sensitive.contentHash)).toMatchObject({ id: 'p1', eventId: 'e1', text: sensitive.text, contentHash: sensitive.contentHash, terms: ['暴力执法'], level: 2 });
+    expect(wordingOf(post, 'h-unknown')).toBeUndefined();
+    // A wording without a level keeps no findings: nothing for an alert to read.
+    expect(carryHistory(benign, { ...sensitive, collectedAt: '2026-11-20T09:00:00.000Z' }).history.versions?.[0]?.findings).toBeUndefined();
   });
 
   it('marking a deletion keeps every word and records when and which crawl', () => {

@@ -9,6 +9,7 @@ import { compileRuleSet } from '../../../core/rules/rule-set.js';
 import { createPostClassifier } from '../../../core/classify/classify-post.js';
 import { SentimentAnalyzer } from '../../../core/sentiment/analyze-sentiment.js';
 import type { CollectedItem } from '../../../core/posts/collected-item.js';
+import { carryHistory, insertEarlierWording, wordingOf } from '../../../core/posts/post-change.js';
 
 const packs = [
   { id: 'sensitive', name: '敏感词', version: 1, category: '敏感词', domain: '民生经济和社会', terms: [{ term: '暴力执法', level: 2 }, { term: '噪音扰民', level: 4 }] },
@@ -105,6 +106,27 @@ describe('ingest stages', () => {
     const inEvent = evaluateAlerts(indexed, { eventId: 'e1', eventHeat: 3 });
     expect(inEvent[0]).toMatchObject({ groupKey: 'event:e1', eventId: 'e1', eventHeat: 3 });
     expect(evaluateAlerts({ ...indexed, ...repost }, { eventId: 'e1' })[0]!.id).toBe(inEvent[0]!.id);
+  });
+});
+
+describe('alert evaluation of a wording the post no longer shows', () => {
+  const sensitive = normalizeItem(item);
+  const benign = normalizeItem({ ...item, title: '关于城区施工的回复', text: '已转交相关部门处理，谢谢关注。', collectedAt: '2026-11-22T08:05:00.000Z' });
+  const indexedAs = (post: typeof sensitive) => ({ ...post, at: item.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: post.collectedAt, eventId: 'e1' });
+
+  it.each([
+    // [how the benign edit got in front, comment]
+    ['in order', 'the sensitive wording was indexed, then edited away before its alert job ran'],
+    ['stale', 'the sensitive wording was ingested after the edit (its job delayed)'],
+  ] as const)('%s: the alert shows the sensitive words (%s)', (how, _why) => {
+    const current = indexedAs(benign);
+    const history =
+      how === 'in order' ? carryHistory(indexedAs(sensitive), benign).history : insertEarlierWording({ ...current, firstSeenAt: benign.collectedAt }, indexedAs(sensitive), benign.collectedAt)!;
+    const post = { ...current, ...history };
+    expect(evaluateAlerts(post)).toEqual([]);
+    const alerts = evaluateAlerts(wordingOf(post, sensitive.contentHash)!, { eventId: 'e1' });
+    expect(alerts.map((a) => [a.packId, a.terms, a.postId])).toEqual([['sensitive', ['噪音扰民', '暴力执法'], sensitive.id]]);
+    expect(alerts[0]!.hits.every((h) => (h.field === 'title' ? sensitive.title : sensitive.text).slice(h.start, h.end) === h.term)).toBe(true);
   });
 });
 
