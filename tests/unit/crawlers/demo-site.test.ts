@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { extractMessage, extractMessageList } from '../../../crawlers/message-board/extract.js';
 import { decodeHtml } from '../../../crawlers/shared/decode.js';
 import { extractArticle, extractListPage } from '../../../crawlers/website/extract.js';
+import { ARTICLES } from '../../fixtures/demo-site/content.js';
 import { startDemoSite, type DemoSite } from '../../fixtures/demo-site/server.js';
 
 const NOW = new Date('2024-11-20T02:00:00Z');
@@ -126,8 +127,8 @@ describe('the demo site', () => {
     expect(robots.html).toMatch(/User-agent: \*\s+Allow: \//);
     const sitemap = await fetchPage(site, '/sitemap.xml');
     const locs = [...sitemap.html.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]);
-    expect(locs).toHaveLength(16);
-    for (const loc of locs) expect(loc).toMatch(new RegExp(`^${site.url}/xwzx/(gzdt|tzgg)/\\d{6}/t\\d{8}_\\d+\\.html$`));
+    expect(locs).toHaveLength(ARTICLES.length);
+    for (const loc of locs) expect(loc).toMatch(new RegExp(`^${site.url}/xwzx/(gzdt|tzgg|rsxx)/\\d{6}/t\\d{8}_\\d+\\.html$`));
   });
 
   it('serves the home page at / and /index.html with links into the columns', async () => {
