@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       users,
       apiRouters: [
         authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, lockout), audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
-        alertRoutes({ alerts, posts: new EsPostStore(es, names.posts, new BulkIndexer(es, {})), desk, plans: [], roster: new roster(es, names.roster), calendar: { periods: [] }, timeZone: 'Asia/Shanghai', now: () => new Date() }),
+        alertRoutes({ alerts, posts: new EsPostStore(es, names.posts, new BulkIndexer(es, {})), desk, plans: [], roster: new roster(es, names.roster), calendar: { periods: [] }, timeZone: 'Asia/Shanghai', unitName: '青山县人民政府', now: () => new Date() }),
         live.router,
       ],
     });

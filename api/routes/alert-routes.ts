@@ -13,6 +13,7 @@ import type { AlertDesk } from '../../pipeline/alert/alert-desk.js';
 import type { AlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import type { RosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
+import { alertsToXlsx } from '../exports/alerts-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 
@@ -83,6 +84,8 @@ export interface AlertRoutesDeps {
   roster: RosterStore;
   calendar: Calendar;
   timeZone: string;
+  /** The unit's name, for exported lists. */
+  unitName: string;
   now(): Date;
 }
 
@@ -94,6 +97,25 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     const { overdue, overdueAt, ...rest } = query;
     const found = await deps.alerts.list({ ...rest, ...(overdue ? { overdueAt: overdueAt ? new Date(overdueAt) : deps.now() } : {}) });
     res.json({ alerts: found.map(summary) });
+  });
+  // Before `/alerts/:id`: the list with the same filters as a workbook (预警列表 › 导出 XLSX).
+  router.get('/alerts/export.xlsx', requirePermission('alert.read'), async (req, res) => {
+    const query = parseBody(ListQuerySchema, req.query);
+    const { overdue, overdueAt, ...rest } = query;
+    const now = deps.now();
+    const found = await deps.alerts.list({ ...rest, ...(overdue ? { overdueAt: overdueAt ? new Date(overdueAt) : now } : {}) });
+    const filters = Object.entries(req.query)
+      .filter(([, v]) => typeof v === 'string' && v !== '')
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join('，');
+    const file = await alertsToXlsx(
+      found.map((f) => f.alert),
+      { unitName: deps.unitName, timeZone: deps.timeZone, generatedAt: now, filters },
+    );
+    const name = `预警列表-${now.toISOString().slice(0, 10)}.xlsx`;
+    res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    res.setHeader('Content-Disposition', `attachment; filename="alerts.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    res.send(file);
   });
   router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {
     const found = await deps.alerts.getVersioned(idOf(req));

@@ -84,7 +84,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       userRoutes({ users, sessions, attempts, audit }),
       tokenRoutes({ tokens: ctx.tokens, audit }),
       ledgerRoutes({ ledger, users, alerts, audit, now: ctx.now, unitName: config.unit.name, timeZone: config.unit.timezone }),
-      alertRoutes({ ...ctx.alerting, posts: ctx.posts, desk: ctx.desk }),
+      alertRoutes({ ...ctx.alerting, unitName: config.unit.name, posts: ctx.posts, desk: ctx.desk }),
       escalationRoutes(ctx.alerting),
       rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
       searchRoutes({ posts: ctx.posts }),

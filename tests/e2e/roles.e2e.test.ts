@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useDashboardApp } from '../support/dashboard-app.js';
 import { logIn, openPage, saveScreenshot } from '../support/browser.js';
@@ -31,6 +32,18 @@ describe('a role-aware dashboard in Chromium', () => {
     await page.getByLabel('密码').fill('qianshao-demo');
     await page.getByRole('button', { name: '登录' }).click();
     await page.waitForURL((u) => u.pathname === '/alerts');
+    // The list as shown goes out as a workbook (the same filters, here 只看超时).
+    await page.goto(new URL('/alerts?overdue=true', env.url).toString());
+    await page.getByRole('heading', { name: '预警列表' }).waitFor();
+    const [file, request] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForRequest((r) => r.url().includes('/api/alerts/export.xlsx')),
+      page.getByRole('button', { name: '导出 Excel' }).click(),
+    ]);
+    expect(file.suggestedFilename()).toMatch(/^预警列表-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    expect(new URL(request.url()).searchParams.get('overdue')).toBe('true');
+    const saved = await file.path();
+    expect(readFileSync(saved).subarray(0, 2).toString()).toBe('PK');
     await page.close();
   });
 

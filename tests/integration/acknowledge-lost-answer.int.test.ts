@@ -84,6 +84,7 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
           roster: h.roster,
           alerts: h.alerts,
           timeZone: 'Asia/Shanghai',
+          unitName: '青山县人民政府',
           now: () => new Date(),
           posts: new EsPostStore(h.es, names.posts, new BulkIndexer(h.es, { flushMs: 10 })),
           desk: h.desk,

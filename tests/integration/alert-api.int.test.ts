@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolation } from '../support/isolation.js';
@@ -56,7 +57,7 @@ describe('the alert API', () => {
     const log = createLogger('silent');
     const sessions = new RedisSessionStore(h.redis, iso.redisPrefix, 3600);
     live = liveRoutes({ subscriber: h.redis.duplicate(), channel: `${iso.redisPrefix}:live:alerts` });
-    const ctx = { policy: shortPolicy(), calendar: { periods: [] }, plans: PLANS, roster: h.roster, alerts: h.alerts, timeZone: 'Asia/Shanghai', now: () => new Date() };
+    const ctx = { policy: shortPolicy(), calendar: { periods: [] }, plans: PLANS, roster: h.roster, alerts: h.alerts, timeZone: 'Asia/Shanghai', unitName: '青山县人民政府', now: () => new Date() };
     const names = indexNames(iso.indexPrefix);
     const users = new EsUserStore(h.es, names.users);
     await users.seed(loadUsers(path.join(repo, 'config/demo/users.yaml')));
@@ -160,6 +161,31 @@ describe('the alert API', () => {
     await ensureIndices(h.es, names);
     await h.es.indices.refresh({ index: names.alerts });
     expect(await overdueAt(new Date(t0.getTime() + 10_000))).toEqual(['od-late', 'od-waiting']);
+  });
+
+  it('exports the alert list with the list\'s filters as XLSX: the same alerts, overdue marked, crawled text as text', async () => {
+    const hostile = { ...signalFor('xl-hostile', 3), title: '=HYPERLINK("http://evil","点我")' };
+    await h.desk.raise(hostile);
+    const at = new Date(Date.now() + 10_000).toISOString();
+    const res = await fetch(`${base}/api/alerts/export.xlsx?overdue=true&overdueAt=${encodeURIComponent(at)}&limit=500`, { headers: { cookie: cookies.duty ?? '' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('spreadsheetml');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load((await res.arrayBuffer()) as ArrayBuffer);
+    const sheet = book.getWorksheet('预警列表')!;
+    expect(sheet.getRow(2).getCell(2).value).toBe('编号');
+    const rows = new Map<string, ExcelJS.Row>();
+    sheet.eachRow((row, n) => void (n > 2 && rows.set(String(row.getCell(2).value), row)));
+    const listed = ((await call('duty', 'GET', `/api/alerts?overdue=true&overdueAt=${encodeURIComponent(at)}&limit=500`)).body.alerts as { id: string }[]).map((a) => a.id);
+    expect([...rows.keys()].sort()).toEqual([...listed].sort());
+    expect(rows.get('od-waiting')!.getCell(17).value).toBe('是');
+    expect(rows.get('od-waiting')!.getCell(4).value).toBe('待签收');
+    // An alert's title comes from crawled text: a formula stays a string.
+    const title = rows.get('xl-hostile')?.getCell(5).value;
+    expect(typeof title).toBe('string');
+    expect(String(title)).toContain('=HYPERLINK');
+    expect((await fetch(`${base}/api/alerts/export.xlsx?level=9`, { headers: { cookie: cookies.duty ?? '' } })).status).toBe(400);
+    expect((await fetch(`${base}/api/alerts/export.xlsx`)).status).toBe(401);
   });
 
   it('50 simultaneous sign requests on one alert: exactly one 200, the rest 409', async () => {

@@ -87,7 +87,9 @@ export async function download(path: string, query: RequestOptions['query'], fal
     throw new ApiError(res.status, code, errorText(code, res.status, body?.error?.message), body?.error?.message);
   }
   const blob = await res.blob();
-  const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get('content-disposition') ?? '')?.[1];
+  // The UTF-8 name (filename*, RFC 6266) wins over the ASCII fallback the header also carries.
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const name = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1] ?? /filename="?([^";]+)"?/i.exec(disposition)?.[1];
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
