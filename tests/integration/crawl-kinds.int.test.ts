@@ -151,7 +151,7 @@ describe('WeChat, Weibo and RSS positions crawled through the crawler role into 
     const fresh = await startWechatMpFake({ ...WECHAT_ACCOUNT, accountName: WECHAT_ACCOUNT.name, messages: wechatMessages(Date.now()) });
     try {
       const source = SourceSchema.parse({ id: 'shared-token', kind: 'wechat-mp', name: '青山发布', owner, api: { baseUrl: fresh.url, appidEnv: 'QS_TEST_WX_APPID', secretEnv: 'QS_TEST_WX_SECRET', comments: false } }) as WechatMpSource;
-      const prefix = `${iso.redisPrefix}-shared`;
+      const prefix = `${iso.redisPrefix}:shared`;
       const connections = [redis.duplicate(), redis.duplicate()];
       const workers = connections.map((c) => createWechatMpCollector({ tokens: new AccessTokens({ store: new RedisAccessTokenStore(c, prefix) }) }));
       const ctx = { emit: async () => {}, timeoutSeconds: 5, now: () => new Date(), env };

@@ -412,7 +412,7 @@ describe('dead letters are written once per item (issue 4)', () => {
   it('writing the same letter again leaves one letter at the place of its first failure', async () => {
     const redis = createRedis(iso.redisUrl);
     try {
-      const letters = new RedisDeadLetters(redis, `${iso.redisPrefix}-letters`);
+      const letters = new RedisDeadLetters(redis, `${iso.redisPrefix}:letters`);
       const letter = { id: 'item-1', queue: 'ingest', name: 'item', data: { n: 1 }, code: 'invalid_item', reason: 'bad', attempts: 1 };
       await letters.add({ ...letter, failedAt: '2026-11-20T08:00:00.000Z' });
       await letters.add({ ...letter, id: 'item-2', failedAt: '2026-11-20T08:01:00.000Z' });
