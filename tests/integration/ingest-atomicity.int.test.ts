@@ -83,6 +83,20 @@ function wire(
 }
 
 /** The worker role as `qianshao worker` wires it, with the dead-letter store it is given. */
+/** The clients a describe block's tests share (auto-pipelined Redis, Elasticsearch, queues), closed after it. */
+function useServices() {
+  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
+  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
+  const bulk = new BulkIndexer(es, { flushMs: 10 });
+  const queues = createQueues(redis, iso.redisPrefix);
+  afterAll(async () => {
+    await queues.close();
+    await es.close();
+    redis.disconnect();
+  });
+  return { redis, es, bulk, queues };
+}
+
 async function startWorker(opts: { deadLetters?: (redis: ReturnType<typeof createRedis>) => RedisDeadLetters; concurrency?: number; claims?: PostClaimOptions } = {}) {
   const redis = createRedis(iso.redisUrl);
   const stagesRedis = createRedis(iso.redisUrl, { autoPipelining: true });
@@ -240,15 +254,7 @@ describe('one post processed by one worker at a time (issue 3)', () => {
 });
 
 describe('the claim on a post', () => {
-  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
-  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
-  const bulk = new BulkIndexer(es, { flushMs: 10 });
-  const queues = createQueues(redis, iso.redisPrefix);
-  afterAll(async () => {
-    await queues.close();
-    await es.close();
-    redis.disconnect();
-  });
+  const { redis, es, bulk, queues } = useServices();
 
   it('a second claimant waits for the holder; when the holder does not finish in time it gets a retryable error, and a crashed holder frees the post when its lease runs out', async () => {
     const item = message('board-claim');
@@ -335,16 +341,8 @@ describe('the claim on a post', () => {
 });
 
 describe('a deletion that arrives before the post was ever indexed is kept (issue 4)', () => {
-  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
-  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
-  const bulk = new BulkIndexer(es, { flushMs: 10 });
-  const queues = createQueues(redis, iso.redisPrefix);
+  const { redis, es, bulk, queues } = useServices();
   const ingest = wire(redis, es, bulk, queues);
-  afterAll(async () => {
-    await queues.close();
-    await es.close();
-    redis.disconnect();
-  });
 
   it('crawler queued the item, then found it gone, and the deletion ran first: the post is indexed with its words and marked deleted', async () => {
     const item = message('board-gone', { collectedAt: hoursAfter(0) });
@@ -473,16 +471,8 @@ async function deletionsCounted(redis: ReturnType<typeof createRedis>, sourceId:
 }
 
 describe('a later observation wins over a delayed one (review findings 1 and 3)', () => {
-  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
-  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
-  const bulk = new BulkIndexer(es, { flushMs: 10 });
-  const queues = createQueues(redis, iso.redisPrefix);
+  const { redis, es, bulk, queues } = useServices();
   const ingest = wire(redis, es, bulk, queues);
-  afterAll(async () => {
-    await queues.close();
-    await es.close();
-    redis.disconnect();
-  });
 
   it('restored with the same text: a deletion delayed behind the return leaves the post live, kept among its past deletions and counted, as in order', async () => {
     const run = async (sourceId: string, order: 'in order' | 'deletion delayed') => {
@@ -607,15 +597,7 @@ describe('a busy post is waited for, never dead-lettered (review finding 4)', ()
 });
 
 describe('a holder that lost its claim writes nothing (review finding 5)', () => {
-  const redis = createRedis(iso.redisUrl, { autoPipelining: true });
-  const es = createEsClient({ url: iso.esUrl, indexPrefix: iso.indexPrefix });
-  const bulk = new BulkIndexer(es, { flushMs: 10 });
-  const queues = createQueues(redis, iso.redisPrefix);
-  afterAll(async () => {
-    await queues.close();
-    await es.close();
-    redis.disconnect();
-  });
+  const { redis, es, bulk, queues } = useServices();
   const seenOf = async (postId: string) => redis.hget(`${iso.redisPrefix}:seen`, postId);
 
   it('a holder that stood still longer than its lease fails retryably (claim_lost) before the write, and the retry indexes the post', async () => {
