@@ -4,6 +4,7 @@ import type { Permission } from '../core/auth/permissions.js';
 import { toPublicUser, type PublicUser, type Role } from '../core/auth/user.js';
 import type { TokenStore, UserStore } from '../core/auth/user-store.js';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
+import { AccountCache } from './account-cache.js';
 import type { RedisSessionStore } from './sessions.js';
 
 export const SESSION_COOKIE = 'qs_session';
@@ -41,7 +42,10 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 export interface AuthenticateDeps {
   sessions: RedisSessionStore;
-  /** When given, a session's user is re-read on every request: a disabled account or changed roles apply at once. */
+  /**
+   * When given, a session's user is the current account, not the one signed in: a disabled account
+   * or changed roles apply from the next request (accounts are re-read after any account changes).
+   */
   users?: UserStore;
   tokens?: TokenStore;
   now?: () => Date;
@@ -54,6 +58,7 @@ export interface AuthenticateDeps {
  */
 export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
   const { sessions, users, tokens, now = () => new Date() } = 'sessions' in deps ? deps : { sessions: deps } as AuthenticateDeps;
+  const accounts = users ? new AccountCache(users) : undefined;
   return async (req: Request, _res: Response, next: NextFunction) => {
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     if (bearer?.startsWith('qst_')) {
@@ -68,10 +73,11 @@ export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
     }
     const token = bearer ?? readCookie(req, SESSION_COOKIE);
     if (token) {
-      const snapshot = await sessions.get(token);
-      if (snapshot) {
-        const current = users ? await users.get(snapshot.username) : undefined;
-        if (users && (!current || current.disabled)) {
+      const found = await sessions.lookup(token);
+      if (found) {
+        const snapshot = found.user;
+        const current = accounts ? await accounts.get(snapshot.username, found.accountsEpoch) : undefined;
+        if (accounts && (!current || current.disabled)) {
           await sessions.destroy(token);
         } else {
           req.user = current ? toPublicUser(current) : snapshot;

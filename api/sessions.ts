@@ -19,6 +19,9 @@ export class RedisSessionStore {
   private userKey(username: string): string {
     return `${this.prefix}:user-sessions:${username}`;
   }
+  private accountsEpochKey(): string {
+    return `${this.prefix}:accounts-epoch`;
+  }
 
   async create(user: PublicUser): Promise<string> {
     const token = randomBytes(32).toString('base64url');
@@ -35,6 +38,22 @@ export class RedisSessionStore {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const raw = await this.redis.get(this.key(token));
     return raw ? (JSON.parse(raw) as PublicUser) : undefined;
+  }
+
+  /**
+   * The session's user as signed in, with the accounts epoch, in one round trip: the epoch changes
+   * whenever any account changes, so a process may keep the accounts it read while it stays the same.
+   */
+  async lookup(token: string): Promise<{ user: PublicUser; accountsEpoch: string } | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const [raw, epoch] = await this.redis.mget(this.key(token), this.accountsEpochKey());
+    // A random value, not a counter: after Redis forgets it, a new one cannot repeat an old one.
+    return raw ? { user: JSON.parse(raw) as PublicUser, accountsEpoch: epoch ?? 'none' } : undefined;
+  }
+
+  /** Tells every process's session check that an account changed (after the change is stored). */
+  async accountsChanged(): Promise<void> {
+    await this.redis.set(this.accountsEpochKey(), randomBytes(12).toString('base64url'));
   }
 
   async destroy(token: string): Promise<void> {

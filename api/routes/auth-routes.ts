@@ -111,6 +111,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash))) throw new ForbiddenError('当前密码不正确 (the current password is wrong)');
     const passwordHash = await hashPassword(body.newPassword);
     await deps.users.update(user.username, (u) => ({ ...u, passwordHash }));
+    await deps.sessions.accountsChanged();
     await deps.sessions.destroyAll(user.username);
     const token = await deps.sessions.create(toPublicUser(user));
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.password_changed', requestId: req.requestId });
