@@ -8,6 +8,7 @@
  * Each run uses its own Redis prefix and index prefix and drops them afterwards.
  */
 import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -26,7 +27,7 @@ import { BulkIndexer } from '../pipeline/elasticsearch/bulk-indexer.js';
 import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
 import { EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
 import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
-import { createQueues } from '../pipeline/queues.js';
+import { createQueues, createRedis } from '../pipeline/queues.js';
 import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
 import { isolation } from '../tests/support/isolation.js';
 import { createTestDesk, shortPolicy, signalFor } from '../tests/support/alerting-harness.js';
@@ -37,8 +38,16 @@ const DUE = Number(process.env.BENCH_DUE_ALERTS ?? 2_000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 120);
 const CLIENTS = 50;
 const ACKS = Number(process.env.BENCH_ACKS ?? 500);
+/** After the closed-loop phase, one phase per offered rate (acknowledgements a second, all clients together). */
+const ACK_RATES = (process.env.BENCH_ACK_RATES ?? '100,200,400').split(',').filter(Boolean).map(Number);
 /** `acknowledge` skips the escalation run (for a profile of the acknowledge path alone, e.g. under `node --cpu-prof`). */
 const ONLY = process.env.BENCH_ONLY;
+
+/** Calls per command since the Redis server started (INFO commandstats). */
+async function redisCommands(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -56,7 +65,9 @@ async function main(): Promise<void> {
   const log = createLogger('warn');
   // Escalation steps far in the future except the first, which each test alert sets itself.
   const policy = shortPolicy();
-  const { desk, alerts, clocks, audit } = await createTestDesk({ es, redis, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix, policy });
+  // As the product composes it (bin/roles/context.ts): BullMQ on its own connection, the rest auto-pipelined.
+  const commands = createRedis(iso.redisUrl, { autoPipelining: true });
+  const { desk, alerts, clocks, audit } = await createTestDesk({ es, redis, commands, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix, policy });
   const results: string[] = [];
   try {
     // 1. Escalation lateness.
@@ -105,7 +116,7 @@ async function main(): Promise<void> {
     }
 
     // 2 + 3. The API in this process.
-    const sessions = new RedisSessionStore(redis, iso.redisPrefix, 3600);
+    const sessions = new RedisSessionStore(commands, iso.redisPrefix, 3600);
     const users = new EsUserStore(es, names.users);
     await users.seed(loadUsers(path.resolve(import.meta.dirname, '../config/demo/users.yaml')));
     const lockout = ConfigSchema.parse({}).auth;
@@ -128,31 +139,55 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const targets = all.slice(DUE, DUE + ACKS).map((a) => a.id);
     // The clients run in their own process: the CPU measured here is the API's (Express, sessions,
     // the desk, the audit log, the Elasticsearch and Redis clients), theirs is reported beside it.
-    const clients = fork(path.resolve(import.meta.dirname, 'ack-clients.ts'), { execArgv: ['--import', 'tsx'] });
-    const fromClients = (): Promise<Record<string, unknown>> =>
-      new Promise((resolve, reject) => {
-        clients.once('message', (m) => resolve(m as Record<string, unknown>));
-        clients.once('exit', (code) => reject(new Error(`the clients' process exited with ${code}`)));
-      });
-    await fromClients(); // ready
-    const answered = fromClients() as Promise<{ times: number[]; failures: number; cpuMs: number }>;
-    const cpu0 = process.cpuUsage();
-    const wall0 = performance.now();
-    // On the profile's clock (monotonic µs), so a profile can be cut to the acknowledgements alone.
-    console.error(`acknowledge window starts at ${process.hrtime.bigint() / 1000n} µs`);
-    clients.send({ base, cookie, ids: targets, clients: CLIENTS });
-    const { times: ackTimes, failures, cpuMs: clientCpuMs } = await answered;
-    const cpu = process.cpuUsage(cpu0);
-    const wall = performance.now() - wall0;
-    console.error(`acknowledge window ends at ${process.hrtime.bigint() / 1000n} µs`);
-    results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${failures} non-200)`, ackTimes));
-    // CPU per acknowledgement; Elasticsearch and Redis are not counted.
-    console.error(
-      `acknowledge: ${(ackTimes.length / (wall / 1000)).toFixed(0)}/s, ${((cpu.user + cpu.system) / 1000 / ackTimes.length).toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / ackTimes.length).toFixed(2)} ms in the clients' process`,
-    );
+    // Each phase signs alerts no earlier phase signed.
+    let nextTarget = DUE;
+    const acknowledgePhase = async (ratePerSecond?: number) => {
+      const targets = all.slice(nextTarget, nextTarget + ACKS).map((a) => a.id);
+      nextTarget += ACKS;
+      if (targets.length < ACKS) throw new Error(`BENCH_OPEN_ALERTS is too small for ${ACK_RATES.length + 1} phases of ${ACKS} acknowledgements`);
+      const clients = fork(path.resolve(import.meta.dirname, 'ack-clients.ts'), { execArgv: ['--import', 'tsx'] });
+      const fromClients = (): Promise<Record<string, unknown>> =>
+        new Promise((resolve, reject) => {
+          clients.once('message', (m) => resolve(m as Record<string, unknown>));
+          clients.once('exit', (code) => reject(new Error(`the clients' process exited with ${code}`)));
+        });
+      await fromClients(); // ready
+      const answered = fromClients() as Promise<{ times: number[]; failures: number; cpuMs: number }>;
+      const calls0 = await redisCommands(redis);
+      const esRequests = new Map<string, number>();
+      const countEs = (_err: unknown, result: { meta: { request: { params: { method: string; path: string } } } } | null) => {
+        const params = result?.meta.request.params;
+        if (!params) return;
+        const what = `${params.method} ${params.path.replace(/^\/[^/_]+\//, '/<index>/').replace(/\/<index>\/(_doc|_create)\/.*/, '/<index>/$1/<id>')}`;
+        esRequests.set(what, (esRequests.get(what) ?? 0) + 1);
+      };
+      es.diagnostic.on('response', countEs);
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      const load0 = loadavg()[0]!;
+      const how = ratePerSecond ? `paced at ${ratePerSecond}/s` : 'closed loop';
+      // On the profile's clock (monotonic µs), so a profile can be cut to the acknowledgements alone.
+      console.error(`acknowledge (${how}) window starts at ${process.hrtime.bigint() / 1000n} µs`);
+      clients.send({ base, cookie, ids: targets, clients: CLIENTS, ...(ratePerSecond ? { ratePerSecond } : {}) });
+      const { times, failures, cpuMs: clientCpuMs } = await answered;
+      const cpu = process.cpuUsage(cpu0);
+      const wall = performance.now() - wall0;
+      console.error(`acknowledge (${how}) window ends at ${process.hrtime.bigint() / 1000n} µs`);
+      es.diagnostic.off('response', countEs);
+      const calls = await redisCommands(redis);
+      const perAck = [...calls].map(([name, n]) => [name, (n - (calls0.get(name) ?? 0)) / times.length] as const).filter(([, n]) => n >= 0.01);
+      console.error(`  Elasticsearch requests per acknowledgement: ${[...esRequests].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / times.length).toFixed(2)}`).join(', ')}`);
+      console.error(`  Redis commands per acknowledgement (the whole server): ${perAck.sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
+      // CPU per acknowledgement; Elasticsearch and Redis are not counted.
+      const rate = times.length / (wall / 1000);
+      const apiCpu = (cpu.user + cpu.system) / 1000 / times.length;
+      console.error(`  ${rate.toFixed(0)}/s, ${apiCpu.toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / times.length).toFixed(2)} ms in the clients' process, load ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+      results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${how}: ${rate.toFixed(0)}/s, ${failures} non-200)`, times));
+    };
+    await acknowledgePhase();
+    for (const rate of ACK_RATES) await acknowledgePhase(rate);
 
     const sse: number[] = [];
     const res = await fetch(`${base}/api/live`, { headers: { cookie } });
@@ -174,6 +209,7 @@ async function main(): Promise<void> {
     await queues.close();
     await es.close();
     redis.disconnect();
+    commands.disconnect();
     await iso.cleanup();
   }
   console.log('| measurement | n | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|');

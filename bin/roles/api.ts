@@ -60,7 +60,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     now: ctx.now,
   });
   await meetings.ensure();
-  const sessions = new RedisSessionStore(redis, prefix, config.api.sessionTtlHours * 3600);
+  const sessions = new RedisSessionStore(ctx.commands, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
   const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel });
   const app = createApp({

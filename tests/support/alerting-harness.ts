@@ -100,13 +100,16 @@ export async function createTestDesk(opts: {
   /** The client the alert store alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
   alertsEs?: Client;
   redis: Redis;
+  /** The auto-pipelined connection the product gives the audit log and live publishes; `redis` when absent. */
+  commands?: Redis;
   queues: Queues;
   redisPrefix: string;
   indexPrefix: string;
   policy?: EscalationPolicy;
   now?: () => Date;
 }) {
-  const { es, redis, queues } = opts;
+  const { es, queues } = opts;
+  const redis = opts.commands ?? opts.redis;
   const names = indexNames(opts.indexPrefix);
   const alerts = new EsAlertStore(opts.alertsEs ?? es, names.alerts);
   const audit = new EsAuditLog({ es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
