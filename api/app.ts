@@ -32,32 +32,34 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  // A fresh nonce per response lets the dashboard's own run-time <style> elements in (CodeMirror
+  // A fresh nonce per page lets the dashboard's own run-time <style> elements in (CodeMirror
   // mounts its styles as one, with EditorView.cspNonce), and nothing else inline: no
   // 'unsafe-inline', style attributes stay refused. The page learns it from index.html (below).
-  app.use((_req, res, next) => {
-    res.locals.cspNonce = randomBytes(18).toString('base64');
-    next();
-  });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
-          formAction: ["'self'"],
-        },
+  const pageHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
       },
-    }),
-  );
+    },
+  });
+  // API answers (JSON, event streams, downloads) are never rendered as pages: nothing may load from
+  // them, so no nonce is drawn for them (one per request on the acknowledge path, for nothing).
+  const apiHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'none'"] } } });
+  app.use((req, res, next) => {
+    if (req.path === '/api' || req.path.startsWith('/api/')) return apiHeaders(req, res, next);
+    res.locals.cspNonce = randomBytes(18).toString('base64');
+    pageHeaders(req, res, next);
+  });
   // The OpenAPI document walks the mounted routers once, on first request, so it lists every route.
   const openApi = Router();
   let openApiDocument: Record<string, unknown> | undefined;
