@@ -48,14 +48,14 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
       if (job.name === 'deletion-spike') {
         const signal = deletionSpikeAlert(job.data as DeletionSpikeJob);
         if (!signal) return { outcome: 'not-a-deletion-signal' };
-        const result = await deps.desk.raise(signal);
+        const result = await deps.desk.raise(signal, job.id);
         deps.log.warn({ alertId: result.alertId, source: signal.sourceId, outcome: result.outcome }, 'deletion-spike alert');
         return result;
       }
       if (job.name === 'source-health') {
         const signal = sourceHealthAlert(job.data as SourceHealthJob);
         if (!signal) return { outcome: 'recovered' };
-        const result = await deps.desk.raise(signal);
+        const result = await deps.desk.raise(signal, job.id);
         deps.log.warn({ alertId: result.alertId, source: signal.sourceId, outcome: result.outcome }, 'source-health alert');
         return result;
       }
@@ -68,7 +68,7 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
       const results = [];
       const event = await deps.events.get(data.eventId).catch(() => undefined);
       for (const signal of evaluateAlerts(post, { eventId: data.eventId, ...(event ? { eventHeat: event.postCount } : {}) })) {
-        const result = await deps.desk.raise(signal);
+        const result = await deps.desk.raise(signal, job.id);
         deps.log.info({ alertId: result.alertId, ruleLevel: signal.ruleLevel, terms: signal.terms, outcome: result.outcome, eventId: data.eventId }, 'alert evaluated');
         results.push(result);
       }

@@ -6,7 +6,7 @@ import type { AlertAction } from '../../core/alerts/lifecycle.js';
 import { plannedClocks } from '../../core/escalation/clocks.js';
 import { peopleForRole } from '../../core/duty/roster.js';
 import { ChainRoleSchema } from '../../core/escalation/policy.js';
-import { NotFoundError } from '../../core/errors.js';
+import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import { instantiatePlan, plansFor, type PlanTemplate } from '../../core/plans/response-plan.js';
 import type { Calendar } from '../../core/calendar/sensitive-periods.js';
 import type { AlertDesk } from '../../pipeline/alert/alert-desk.js';
@@ -68,6 +68,17 @@ function summary({ alert, version }: VersionedAlert): Record<string, unknown> {
 function whole({ alert, version }: VersionedAlert): Record<string, unknown> {
   const { writes: _w, ...rest } = alert;
   return { ...rest, version };
+}
+
+/**
+ * The client's key for one action request, the same when it resends it (`Idempotency-Key`): a
+ * resend whose first write landed is answered 200 instead of a 409 naming the sender.
+ */
+function idempotencyKeyOf(req: Request): string | undefined {
+  const given = req.headers['idempotency-key'];
+  if (given === undefined) return undefined;
+  if (typeof given === 'string' && /^[A-Za-z0-9._:-]{8,100}$/.test(given)) return given;
+  throw new InvalidInputError('Idempotency-Key 格式不正确 (8–100 letters, digits, ".", "_", ":" or "-")', 'invalid_idempotency_key');
 }
 
 function idOf(req: Request): string {
@@ -144,7 +155,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
         return alert;
       };
       const action = await toAction(body, load, req);
-      const result = await deps.desk.act(id, action, actorOf(req), req.requestId, body.version);
+      const result = await deps.desk.act(id, action, actorOf(req), req.requestId, body.version, idempotencyKeyOf(req));
       // The summary, not the whole alert: its policy snapshot, timeline and up to 200 notification
       // records would be serialized on every action for a caller that reads the detail anyway.
       res.json({ alert: summary(result) });

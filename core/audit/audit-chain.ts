@@ -44,6 +44,7 @@ export function buildRecord(input: AuditInput, head: { seq: number; hash: string
     ...(input.after !== undefined ? { after: toStoredJson(input.after) } : {}),
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
+    ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}),
     prevHash: head ? head.hash : GENESIS_HASH,
   };
   return { ...body, hash: hashRecord(body) };

@@ -45,6 +45,8 @@ export interface AuditInput {
   after?: unknown;
   reason?: string;
   requestId?: string;
+  /** The client's Idempotency-Key when it sent one: the same on every resend of one request. */
+  idempotencyKey?: string;
   /** Defaults to now. */
   at?: Date;
 }
@@ -59,6 +61,7 @@ export interface AuditRecord {
   after?: unknown;
   reason?: string;
   requestId?: string;
+  idempotencyKey?: string;
   prevHash: string;
   hash: string;
 }
@@ -66,6 +69,7 @@ export interface AuditRecord {
 export interface AuditQuery {
   entityType?: AuditEntityType;
   entityId?: string;
+  action?: string;
   actorId?: string;
   from?: Date;
   to?: Date;

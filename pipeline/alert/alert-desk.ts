@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Alert, NotificationRecord, VersionedAlert } from '../../core/alerts/alert.js';
 import { STATUS_NAMES, levelName } from '../../core/labels.js';
 import { decideNotification, describeDecision, type NotificationTrigger } from '../../core/alerts/decide-notification.js';
@@ -11,11 +11,12 @@ import { channelsOf, recipientOf, type DutyPick, type Roster } from '../../core/
 import { decideClock, fireClock, nextDueAt, SLA_NAMES, type Clock } from '../../core/escalation/clocks.js';
 import { CHAIN_ROLE_NAMES, ChainRoleSchema, type ChainRole, type EscalationPolicy } from '../../core/escalation/policy.js';
 import { resolveRecipients, rolesAtOnce } from '../../core/escalation/recipients.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { AlertStore } from '../elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../elasticsearch/es-roster-store.js';
+import { carriesWriteOf } from '../elasticsearch/write-receipts.js';
 import type { ClockScheduler } from '../escalate/clock-scheduler.js';
 
 /** A change the live stream (SSE) tells dashboards about. */
@@ -68,6 +69,8 @@ export function auditView(alert: Alert): Record<string, unknown> {
   };
 }
 
+const reasonOf = (action: AlertAction) => ('reason' in action ? action.reason : 'note' in action ? action.note : undefined);
+
 /**
  * The alert desk: the one place alerts change. Each change is a pure decision (lifecycle, clocks,
  * notification) applied to the stored alert with compare-and-set; only after the write succeeds
@@ -76,9 +79,17 @@ export function auditView(alert: Alert): Record<string, unknown> {
 export class AlertDesk {
   constructor(private readonly deps: AlertDeskDeps) {}
 
-  /** Creates the alert of a signal, or merges the signal into it (reopening a closed alert whose event grows). */
-  async raise(signal: AlertSignal): Promise<{ alertId: string; outcome: 'created' | 'merged' | 'reopened' | 'unchanged' }> {
+  /**
+   * Creates the alert of a signal, or merges the signal into it (reopening a closed alert whose event
+   * grows). `raiser` names the raise across its attempts (the evaluation job's id, kept by BullMQ's
+   * retries); the create's receipt carries it, so when the create's outcome was unknown, the next
+   * look (once more in this call, or the job's retry) that finds the alert stored by it writes what
+   * the create was owed (`recordUnansweredCreate`).
+   */
+  async raise(signal: AlertSignal, raiser?: string): Promise<{ alertId: string; outcome: 'created' | 'merged' | 'reopened' | 'unchanged' }> {
     const d = this.deps;
+    const key = `raise\u0000${raiser ?? randomUUID()}\u0000${signal.id}`;
+    let lookedAgain = false;
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const now = d.now();
       const ctx = { now, policy: d.policy, calendar: d.calendar, timeZone: d.timeZone };
@@ -87,11 +98,20 @@ export class AlertDesk {
         let alert = newAlert(signal, ctx);
         const notes = await this.planNotifications(alert, 'created', rolesAtOnce(alert.level, alert.policy.topOfChainAtOnce), false, now, 'created');
         alert = this.withNotifications(alert, notes.records);
-        const created = await d.alerts.create(alert);
+        let created;
+        try {
+          created = await d.alerts.create(alert, key);
+        } catch (err) {
+          // Whether it was stored could not be read back: look once more before giving up.
+          if (!(err instanceof UnavailableError && err.code === 'write_outcome_unknown') || lookedAgain) throw err;
+          lookedAgain = true;
+          continue;
+        }
         if (!created.created) continue;
         await this.afterWrite(alert, undefined, created.version, notes.jobs, 'created', systemActor('alert-evaluator'), 'alert.create');
         return { alertId: alert.id, outcome: 'created' };
       }
+      if (carriesWriteOf(existing.alert.writes, key) && (await this.recordUnansweredCreate(existing))) return { alertId: signal.id, outcome: 'created' };
       const merged = mergeSignal(existing.alert, signal, ctx);
       if (merged.outcome === 'unchanged') return { alertId: signal.id, outcome: 'unchanged' };
       let alert = merged.alert;
@@ -109,6 +129,31 @@ export class AlertDesk {
       }
     }
     throw new ConflictError(`alert ${signal.id}: gave up after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
+  }
+
+  /**
+   * An alert stored by an earlier attempt of this raise whose create was never answered: its
+   * `alert.create` record, notifications and clocks are written now, unless that attempt got to
+   * them (its record is looked up: an alert has one). True when they were written here.
+   */
+  private async recordUnansweredCreate({ alert, version }: VersionedAlert): Promise<boolean> {
+    const d = this.deps;
+    if ((await d.audit.list({ entityType: 'alert', entityId: alert.id, action: 'alert.create', limit: 1 })).length > 0) return false;
+    const why = '创建时未获应答，补记 (the answer to the create was lost; recorded when a later attempt found the alert stored)';
+    await this.afterWrite(alert, undefined, version, await this.creationJobs(alert), 'created', systemActor('alert-evaluator'), 'alert.create', undefined, why);
+    return true;
+  }
+
+  /** The deliveries decided when the alert was created (its `created` record), rebuilt with the same job ids. */
+  private async creationJobs(alert: Alert): Promise<NotifyJob[]> {
+    const record = alert.notifications.find((n) => n.trigger === 'created');
+    if (record?.decision !== 'send') return [];
+    const roster = await this.roster();
+    const picks = record.recipients.flatMap((u) => {
+      const person = roster.people.find((p) => p.username === u);
+      return person ? [{ person, via: 'created' }] : [];
+    });
+    return this.buildJobs(alert, picks, record.reason, 'created', record.summary);
   }
 
   /**
@@ -154,13 +199,16 @@ export class AlertDesk {
   /**
    * A person acts on an alert. With `expectedVersion` (what the person saw), any change since is a
    * 409; without it, a concurrent change re-reads and re-checks, so of two people signing at once
-   * one wins and the other is told who signed.
+   * one wins and the other is told who signed. With `idempotencyKey` (the client's, the same on a
+   * resend) a resend whose first write landed is answered with the alert (`answerResent`).
    */
-  async act(id: string, action: AlertAction, actor: AuditActor, requestId?: string, expectedVersion?: string): Promise<VersionedAlert> {
+  async act(id: string, action: AlertAction, actor: AuditActor, requestId?: string, expectedVersion?: string, idempotencyKey?: string): Promise<VersionedAlert> {
     const d = this.deps;
+    const key = idempotencyKey === undefined ? undefined : `act\u0000${actor.id}\u0000${action.type}\u0000${idempotencyKey}`;
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await d.alerts.getVersioned(id);
       if (!current) throw new NotFoundError(`预警不存在 (alert ${id} does not exist)`);
+      if (key !== undefined && carriesWriteOf(current.alert.writes, key)) return this.answerResent(current, action, actor, requestId, idempotencyKey!);
       if (expectedVersion && expectedVersion !== current.version) {
         throw new ConflictError(`预警已被他人修改（当前状态：${STATUS_NAMES[current.alert.status]}），请刷新后重试 (the alert changed since you loaded it)`, 'stale_version');
       }
@@ -175,15 +223,36 @@ export class AlertDesk {
       const notes = await this.notificationsForAction(current.alert, alert, action, now);
       alert = this.withNotifications(alert, notes.records);
       try {
-        const version = await d.alerts.replace(alert, current.version);
-        const reason = 'reason' in action ? action.reason : 'note' in action ? action.note : undefined;
-        await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reason);
+        const version = await d.alerts.replace(alert, current.version, key);
+        await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey);
         return { alert, version };
       } catch (err) {
         if (!(err instanceof ConflictError) || expectedVersion) throw err;
       }
     }
     throw new ConflictError('预警正被频繁修改，请稍后重试 (too many concurrent changes)', 'version_conflict');
+  }
+
+  /**
+   * The same user's same action resent with the Idempotency-Key of a write that landed (its answer
+   * was lost, e.g. `write_outcome_unknown`): a success, answered with the alert as it is now, not a
+   * 409 naming the sender. The transition's audit record is written here if the first attempt never
+   * got to it (looked up by the key), so the trail keeps one record for it; its clocks are armed then
+   * too (the same job ids add nothing already there).
+   */
+  private async answerResent(current: VersionedAlert, action: AlertAction, actor: AuditActor, requestId: string | undefined, idempotencyKey: string): Promise<VersionedAlert> {
+    const d = this.deps;
+    const entity = { type: 'alert' as const, id: current.alert.id };
+    const auditAction = `alert.${action.type}`;
+    const recorded = await d.audit.list({ entityType: entity.type, entityId: entity.id, action: auditAction, actorId: actor.id });
+    if (!recorded.some((r) => r.idempotencyKey === idempotencyKey)) {
+      const reason = reasonOf(action);
+      await Promise.all([
+        d.audit.record({ actor, entity, action: auditAction, after: { ...auditView(current.alert), recordedOnResend: true }, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}), idempotencyKey }),
+        d.clocks.arm(current.alert),
+      ]);
+    }
+    return current;
   }
 
   /** Runs one clock job: a stale or already fired clock does nothing; a due one escalates, warns or sends. */
@@ -371,6 +440,7 @@ export class AlertDesk {
     requestId?: string,
     reason?: string,
     extra?: Record<string, unknown>,
+    idempotencyKey?: string,
   ): Promise<void> {
     const d = this.deps;
     // People first: deliveries are enqueued before the bookkeeping; the audit append, the clocks and
@@ -385,6 +455,7 @@ export class AlertDesk {
       after: { ...auditView(alert), ...(extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
       ...(reason ? { reason } : {}),
       ...(requestId ? { requestId } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
     });
     const armed = d.clocks.arm(alert, before);
     const published = d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));

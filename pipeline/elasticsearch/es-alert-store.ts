@@ -4,7 +4,7 @@ import { alertDocument } from '../../core/alerts/sla-timeliness.js';
 import { ConflictError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
-import { ABSENT, decideLostAnswer, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
+import { ABSENT, decideLostAnswer, keyedReceipt, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
 
 /** One compare-and-set write of a `_bulk`, with the receipt that recognises it in the stored document. */
 interface ReceiptedWrite {
@@ -38,17 +38,23 @@ export interface AlertQuery {
  * Deliberately left out: deciding anything — transitions are checked by core/alerts/lifecycle.ts.
  */
 export interface AlertStore {
-  /** Creates the alert; false when one with this id already exists. */
-  create(alert: Alert): Promise<{ created: true; version: string } | { created: false }>;
+  /**
+   * Creates the alert; false when one with this id already exists. With `key` (the raise it is
+   * made for) the write's receipt is `keyedReceipt(key)`, so a later attempt of that raise knows
+   * the alert for its own even when this call answered `write_outcome_unknown`.
+   */
+  create(alert: Alert, key?: string): Promise<{ created: true; version: string } | { created: false }>;
   get(id: string): Promise<Alert | undefined>;
   getVersioned(id: string): Promise<VersionedAlert | undefined>;
   /**
    * Replaces the alert if it is still at `version`; else throws ConflictError (`version_conflict`).
    * Never answers a conflict for its own landed write: when the answer is lost it reads the alert
    * back and answers what was stored, or an UnavailableError saying the write was not stored
-   * (`write_not_stored`) or could not be confirmed (`write_outcome_unknown`).
+   * (`write_not_stored`) or could not be confirmed (`write_outcome_unknown`). With `key` (a client's
+   * Idempotency-Key with its user) the write's receipt is `keyedReceipt(key)`: a resent request
+   * finds its own landed write by it.
    */
-  replace(alert: Alert, version: string): Promise<string>;
+  replace(alert: Alert, version: string, key?: string): Promise<string>;
   list(query: AlertQuery): Promise<VersionedAlert[]>;
   /** Open alerts of a group (event) other than `exceptId`, for inhibition. */
   openInGroup(groupKey: string, exceptId: string): Promise<Alert[]>;
@@ -98,7 +104,7 @@ const conflict = (id: string) => new ConflictError(`预警刚被他人修改，�
 export class EsAlertStore implements AlertStore {
   private lastWriteAt = 0;
   private readonly reads: Coalescer<string, VersionedAlert | undefined>;
-  private readonly writes: Coalescer<{ alert: Alert; version: DocVersion }, string>;
+  private readonly writes: Coalescer<{ alert: Alert; version: DocVersion; key: string | undefined }, string>;
 
   constructor(
     private readonly es: Client,
@@ -114,8 +120,8 @@ export class EsAlertStore implements AlertStore {
     await this.es.indices.refresh({ index: this.index });
   }
 
-  async create(alert: Alert): Promise<{ created: true; version: string } | { created: false }> {
-    const receipt = newReceipt(ABSENT);
+  async create(alert: Alert, key?: string): Promise<{ created: true; version: string } | { created: false }> {
+    const receipt = key === undefined ? newReceipt(ABSENT) : keyedReceipt(key, ABSENT);
     return this.createOnce(alert.id, { ...alertDocument(alert), writes: withReceipt(receipt, undefined) }, receipt, 'first');
   }
 
@@ -188,14 +194,14 @@ export class EsAlertStore implements AlertStore {
     });
   }
 
-  async replace(alert: Alert, version: string): Promise<string> {
-    return this.writes.submit({ alert, version: parseVersion(version) });
+  async replace(alert: Alert, version: string, key?: string): Promise<string> {
+    return this.writes.submit({ alert, version: parseVersion(version), key });
   }
 
-  private async replaceMany(items: { alert: Alert; version: DocVersion }[]): Promise<Outcome<string>[]> {
+  private async replaceMany(items: { alert: Alert; version: DocVersion; key: string | undefined }[]): Promise<Outcome<string>[]> {
     return this.sendWrites(
-      items.map(({ alert, version }) => {
-        const receipt = newReceipt(version);
+      items.map(({ alert, version, key }) => {
+        const receipt = key === undefined ? newReceipt(version) : keyedReceipt(key, version);
         return { id: alert.id, version, receipt, document: { ...alertDocument(alert), writes: withReceipt(receipt, alert.writes) } };
       }),
       'first',

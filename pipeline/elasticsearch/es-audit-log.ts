@@ -184,6 +184,7 @@ export class EsAuditLog implements AuditLog {
     const filter: estypes.QueryDslQueryContainer[] = [];
     if (query.entityType) filter.push({ term: { 'entity.type': query.entityType } });
     if (query.entityId) filter.push({ term: { 'entity.id': query.entityId } });
+    if (query.action) filter.push({ term: { action: query.action } });
     if (query.actorId) filter.push({ term: { 'actor.id': query.actorId } });
     if (query.from || query.to) filter.push({ range: { at: { ...(query.from ? { gte: query.from.toISOString() } : {}), ...(query.to ? { lte: query.to.toISOString() } : {}) } } });
     try {

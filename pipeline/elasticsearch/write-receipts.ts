@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** A document version as Elasticsearch checks it in a compare-and-set. */
 export interface DocVersion {
@@ -24,6 +24,25 @@ export function newReceipt(replaced: DocVersion): string {
   written += 1;
   return `${PROCESS_TOKEN}.${written.toString(36)}@${replaced.if_seq_no}:${replaced.if_primary_term}`;
 }
+
+/**
+ * The receipt of a write made on behalf of `key` (a raise job's id, a client's Idempotency-Key with
+ * its user): `k.<digest of key>@<seq_no>:<primary_term>`. Every attempt of that one intent writes the
+ * same token, so a later attempt recognises a write of an earlier one whose answer it never got
+ * (`carriesWriteOf`). The attempts of one key are sequential (a job's retries, a client resending
+ * after an answer), and two of them from the same version are one compare-and-set: only one lands.
+ */
+export function keyedReceipt(key: string, replaced: DocVersion): string {
+  return `${keyToken(key)}@${replaced.if_seq_no}:${replaced.if_primary_term}`;
+}
+
+/** Whether the receipts a document keeps include a write made on behalf of `key` (see `keyedReceipt`). */
+export function carriesWriteOf(receipts: readonly string[] | undefined, key: string): boolean {
+  const token = `${keyToken(key)}@`;
+  return (receipts ?? []).some((r) => r.startsWith(token));
+}
+
+const keyToken = (key: string) => `k.${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
 
 /** The receipts a document carries after a write: this write's first, then the newest of the ones it had. */
 export function withReceipt(receipt: string, earlier: readonly string[] | undefined): string[] {

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { RedisSessionStore } from '../../api/sessions.js';
 import { authRoutes } from '../../api/routes/auth-routes.js';
 import { alertRoutes } from '../../api/routes/alert-routes.js';
 import { loadUsers } from '../../core/auth/user.js';
 import { ConfigSchema } from '../../core/config/config-schema.js';
+import { UnavailableError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
@@ -21,6 +22,9 @@ import { isolation } from '../support/isolation.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const BULK = /^POST \S*\/_bulk\b/;
+const CREATE = /^PUT \S*\/_create\//;
+/** The store's real-time reads; its client retries a failed one twice, so three cuts fail one read. */
+const MGET = /^(GET|POST) \S*\/_mget\b/;
 
 interface Answer {
   user: string;
@@ -45,12 +49,12 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
   let base: string;
   const cookies: Record<string, string> = {};
 
-  async function sign(user: string, id: string): Promise<Answer> {
-    const requestId = `ack-${id}-${user}`;
+  async function sign(user: string, id: string, opts: { key?: string; version?: string; requestId?: string } = {}): Promise<Answer> {
+    const requestId = opts.requestId ?? `ack-${id}-${user}`;
     const res = await fetch(`${base}/api/alerts/${id}/acknowledge`, {
       method: 'POST',
-      headers: { cookie: cookies[user] ?? '', 'content-type': 'application/json', 'x-request-id': requestId },
-      body: '{}',
+      headers: { cookie: cookies[user] ?? '', 'content-type': 'application/json', 'x-request-id': requestId, ...(opts.key ? { 'idempotency-key': opts.key } : {}) },
+      body: JSON.stringify(opts.version ? { version: opts.version } : {}),
     });
     return { user, id, requestId, status: res.status, body: (await res.json()) as Answer['body'] };
   }
@@ -101,6 +105,8 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       cookies[user] = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
     }
   });
+  // A cut a test armed but did not use must not fall on the next test's requests.
+  afterEach(() => proxy.disarm());
   afterAll(async () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await h?.close();
@@ -220,5 +226,107 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect((await h.audit.list({ entityId: 'created-cut' })).map((r) => r.action)).toEqual(['alert.create']);
     expect((await h.notifyJobs()).filter((j) => j.subject.id === 'created-cut').length).toBeGreaterThan(0);
     expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  const auditActions = async (id: string) => (await h.audit.list({ entityId: id })).map((r) => r.action);
+
+  it('a creation stored but unanswered whose read-back fails too: the raise looks once more, finds the alert by its receipt and writes its one alert.create record and notifications', async () => {
+    proxy.cuts.length = 0;
+    proxy.cutNext(CREATE, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 3, { after: CREATE });
+    const raised = await h.desk.raise(signalFor('create-unread', 2));
+
+    expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response', 'before-request', 'before-request', 'before-request']);
+    expect(raised).toEqual({ alertId: 'create-unread', outcome: 'created' });
+    expect(await direct.get('create-unread')).toMatchObject({ status: 'new', writes: [expect.any(String)] });
+    expect(await auditActions('create-unread')).toEqual(['alert.create']);
+    expect((await h.notifyJobs()).filter((j) => j.subject.id === 'create-unread').length).toBeGreaterThan(0);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a creation stored but unanswered that the raise cannot confirm (write_outcome_unknown): the job retry finds the alert it stored and writes the missing alert.create record once; later retries and other raises write none', async () => {
+    const signal = signalFor('create-unknown', 2);
+    proxy.cuts.length = 0;
+    proxy.cutNext(CREATE, 'before-response');
+    // The read-back after the create fails (write_outcome_unknown), and so does the raise's one more
+    // look: Elasticsearch unreachable, which the alert worker waits out and then retries the job.
+    proxy.cutNext(MGET, 'before-request', 6, { after: CREATE });
+    await expect(h.desk.raise(signal, 'alert-job-7')).rejects.toBeInstanceOf(UnavailableError);
+    proxy.disarm();
+    expect(await direct.get('create-unknown')).toMatchObject({ status: 'new' });
+    expect(await auditActions('create-unknown')).toEqual([]);
+
+    expect(await h.desk.raise(signal, 'alert-job-7')).toEqual({ alertId: 'create-unknown', outcome: 'created' });
+    expect(await h.desk.raise(signal, 'alert-job-7')).toEqual({ alertId: 'create-unknown', outcome: 'unchanged' });
+    expect(await h.desk.raise(signal, 'alert-job-8')).toEqual({ alertId: 'create-unknown', outcome: 'unchanged' });
+    const [created] = await h.audit.list({ entityId: 'create-unknown' });
+    expect(await auditActions('create-unknown')).toEqual(['alert.create']);
+    expect(created?.actor.id).toBe('alert-evaluator');
+    expect((await h.notifyJobs()).filter((j) => j.subject.id === 'create-unknown').length).toBeGreaterThan(0);
+
+    // A retry of a raise whose create was answered (and audited) finds its receipt too and writes nothing.
+    expect(await h.desk.raise(signalFor('create-answered', 2), 'alert-job-9')).toEqual({ alertId: 'create-answered', outcome: 'created' });
+    expect(await h.desk.raise(signalFor('create-answered', 2), 'alert-job-9')).toEqual({ alertId: 'create-answered', outcome: 'unchanged' });
+    expect(await auditActions('create-answered')).toEqual(['alert.create']);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signer told write_outcome_unknown whose signature had landed resends it with the same Idempotency-Key: 200 and one audit record; another user, or the same user with a new key, still gets the 409 naming the signer', async () => {
+    const id = 'ack-unknown';
+    await h.desk.raise(signalFor(id, 3));
+    const seen = (await direct.getVersioned(id))!.version;
+    const key = 'ack-unknown-key-1';
+    proxy.cuts.length = 0;
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    const first = await sign('duty', id, { key, version: seen });
+
+    expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response', 'before-request', 'before-request', 'before-request']);
+    expect(first.status).toBe(503);
+    expect(first.body.error?.code).toBe('write_outcome_unknown');
+    expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'duty' });
+    expect(await acknowledgements(id)).toEqual([]);
+
+    // The page resends what it sent, the version it had loaded included.
+    const again = await sign('duty', id, { key, version: seen, requestId: `ack-${id}-duty-again` });
+    expect(again.status).toBe(200);
+    expect(again.body.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'duty' });
+    expect(again.body.alert).not.toHaveProperty('writes');
+    expect(await sign('duty', id, { key, requestId: `ack-${id}-duty-third` })).toMatchObject({ status: 200 });
+    const records = await acknowledgements(id);
+    expect(records.map((r) => [r.requestId, r.idempotencyKey, r.actor.id])).toEqual([[`ack-${id}-duty-again`, key, 'duty']]);
+
+    const other = await sign('duty2', id, { key });
+    expect(other.status).toBe(409);
+    expect(other.body.error?.message).toContain('（duty 已于');
+    const fresh = await sign('duty', id, { key: 'ack-unknown-key-2' });
+    expect(fresh.status).toBe(409);
+    expect(await acknowledgements(id)).toHaveLength(1);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signature answered 200 whose answer never reached the page, resent with its Idempotency-Key: 200 again and still one audit record; the first send cost one read and one write, as without a key', async () => {
+    const id = 'ack-answered';
+    await h.desk.raise(signalFor(id, 3));
+    const key = 'ack-answered-key-1';
+    proxy.requests.length = 0;
+    const first = await sign('chief', id, { key });
+    expect(first.status).toBe(200);
+    expect(proxy.requests.map((r) => r.requestLine.replace(/\?.*$/, '').replace(/^(\S+) \S*\//, '$1 /'))).toEqual(['POST /_mget', 'POST /_bulk']);
+
+    const again = await sign('chief', id, { key, requestId: `ack-${id}-chief-again` });
+    expect(again.status).toBe(200);
+    expect(again.body.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'chief' });
+    expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-chief`]);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('an Idempotency-Key that is not a key is refused (400) before anything is written', async () => {
+    const id = 'ack-badkey';
+    await h.desk.raise(signalFor(id, 3));
+    const answer = await sign('duty', id, { key: 'short' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.code).toBe('invalid_idempotency_key');
+    expect((await direct.get(id))?.status).toBe('new');
   });
 });

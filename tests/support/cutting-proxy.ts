@@ -27,6 +27,8 @@ interface Arm {
   match: RegExp;
   at: CutPoint;
   remaining: number;
+  /** The arm cuts nothing until a request matching this has come through (it is cleared then). */
+  after?: RegExp | undefined;
 }
 
 const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/;
@@ -56,9 +58,17 @@ export class CuttingProxy {
     return `http://127.0.0.1:${address.port}`;
   }
 
-  /** Cuts the next `times` requests whose request line (`POST /_bulk?refresh=false`) matches. */
-  cutNext(match: RegExp, at: CutPoint, times = 1): void {
-    this.arms.push({ match, at, remaining: times });
+  /**
+   * Cuts the next `times` requests whose request line (`POST /_bulk?refresh=false`) matches; with
+   * `after`, only those that come after a request matching it (e.g. the reads that follow a write).
+   */
+  cutNext(match: RegExp, at: CutPoint, times = 1, options: { after?: RegExp } = {}): void {
+    this.arms.push({ match, at, remaining: times, after: options.after });
+  }
+
+  /** Drops every arm not yet used up. */
+  disarm(): void {
+    this.arms.length = 0;
   }
 
   /** Arms not yet used up. */
@@ -84,8 +94,9 @@ export class CuttingProxy {
   }
 
   private takeArm(requestLine: string): Arm | undefined {
-    const arm = this.arms.find((a) => a.remaining > 0 && a.match.test(requestLine));
+    const arm = this.arms.find((a) => a.remaining > 0 && !a.after && a.match.test(requestLine));
     if (arm) arm.remaining -= 1;
+    for (const a of this.arms) if (a.after?.test(requestLine)) a.after = undefined;
     return arm;
   }
 

@@ -32,6 +32,8 @@ export interface RequestOptions {
   quiet401?: boolean;
   /** Fetch priority: `high` for requests the first paint waits on, ahead of the route's code. */
   priority?: RequestPriority;
+  /** Sent as `Idempotency-Key`: the same on a resend of one action, so a first attempt that landed unanswered counts as done. */
+  idempotencyKey?: string;
 }
 
 export function buildUrl(path: string, query?: RequestOptions['query']): string {
@@ -53,7 +55,11 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     res = await fetch(buildUrl(path, options.query), {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
       credentials: 'same-origin',
-      headers: options.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: {
+        Accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : {}),
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
       priority: options.priority,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ABSENT, decideLostAnswer, newReceipt, RECEIPTS_KEPT, withReceipt, type DocVersion, type LostAnswerOutcome } from '../../../pipeline/elasticsearch/write-receipts.js';
+import { ABSENT, carriesWriteOf, decideLostAnswer, keyedReceipt, newReceipt, RECEIPTS_KEPT, withReceipt, type DocVersion, type LostAnswerOutcome } from '../../../pipeline/elasticsearch/write-receipts.js';
 
 const v = (seq: number, term = 1): DocVersion => ({ if_seq_no: seq, if_primary_term: term });
 
@@ -43,5 +43,17 @@ describe('decideLostAnswer: what became of a compare-and-set write whose answer 
     let kept: string[] | undefined;
     for (const r of receipts) kept = withReceipt(r, kept);
     expect(kept).toEqual(receipts.slice(-RECEIPTS_KEPT).reverse());
+  });
+
+  it('a keyed receipt is the same for every attempt of its key from one version, and names its key only', () => {
+    const first = keyedReceipt('act\u0000duty\u0000acknowledge\u0000k-1', v(3));
+    expect(keyedReceipt('act\u0000duty\u0000acknowledge\u0000k-1', v(3))).toBe(first);
+    expect(keyedReceipt('act\u0000duty\u0000acknowledge\u0000k-1', v(5))).not.toBe(first);
+    const kept = withReceipt(newReceipt(v(4)), [first, newReceipt(ABSENT)]);
+    expect(carriesWriteOf(kept, 'act\u0000duty\u0000acknowledge\u0000k-1')).toBe(true);
+    expect(carriesWriteOf(kept, 'act\u0000duty2\u0000acknowledge\u0000k-1')).toBe(false);
+    expect(carriesWriteOf(undefined, 'act\u0000duty\u0000acknowledge\u0000k-1')).toBe(false);
+    // Settling a lost answer works on keyed receipts as on any other.
+    expect(decideLostAnswer(first, v(3), { version: v(4), receipts: [first] })).toEqual({ outcome: 'landed', version: v(4) });
   });
 });
