@@ -16,6 +16,8 @@ export interface RouteDoc {
   responses?: Record<string, string>;
   /** Non-JSON answers, e.g. an XLSX export. */
   produces?: string;
+  /** Optional request headers the route reads (e.g. `Idempotency-Key`). */
+  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
 }
 
 interface MountedRoute {
@@ -104,7 +106,11 @@ export function buildOpenApiDocument(options: { routers: readonly Router[]; docs
       ...(route.permission ? { 'x-permission': route.permission } : {}),
       ...(route.signIn ? { security: [{ session: [] }, { token: [] }] } : {}),
       ...(doc ? {} : { 'x-undocumented': true }),
-      parameters: [...parametersOf('path', doc?.params, pathNames), ...(doc?.query ? parametersOf('query', doc.query, []) : [])],
+      parameters: [
+        ...parametersOf('path', doc?.params, pathNames),
+        ...(doc?.query ? parametersOf('query', doc.query, []) : []),
+        ...(doc?.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: false, description: h.description, schema: h.schema })),
+      ],
       ...(doc?.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } } : {}),
       responses,
     };

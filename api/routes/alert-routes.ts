@@ -16,6 +16,7 @@ import type { RosterStore } from '../../pipeline/elasticsearch/es-roster-store.j
 import { alertsToXlsx } from '../exports/alerts-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).max(10));
@@ -74,10 +75,11 @@ function whole({ alert, version }: VersionedAlert): Record<string, unknown> {
  * The client's key for one action request, the same when it resends it (`Idempotency-Key`): a
  * resend whose first write landed is answered 200 instead of a 409 naming the sender.
  */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 function idempotencyKeyOf(req: Request): string | undefined {
   const given = req.headers['idempotency-key'];
   if (given === undefined) return undefined;
-  if (typeof given === 'string' && /^[A-Za-z0-9._:-]{8,100}$/.test(given)) return given;
+  if (typeof given === 'string' && IDEMPOTENCY_KEY.test(given)) return given;
   throw new InvalidInputError('Idempotency-Key 格式不正确 (8–100 letters, digits, ".", "_", ":" or "-")', 'invalid_idempotency_key');
 }
 
@@ -203,3 +205,37 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
   });
   return router;
 }
+
+const AlertIdParams = z.object({ id: z.string().min(1).max(200) });
+const ActionParams = AlertIdParams;
+const StepParams = z.object({ id: z.string().min(1).max(200), stepId: z.string().min(1).max(80) });
+const ACTION_HEADERS: RouteDoc['headers'] = [
+  {
+    name: 'Idempotency-Key',
+    description: '本次操作的客户端标识，重发时不变：首次已生效但未获应答时，重发返回 200 而非 409 (the client\'s key for this action, the same on a resend)',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+  },
+];
+const ACTION_ANSWERS = { '200': '已处理，返回预警摘要及新版本', '409': '状态不允许（说明原因，如已被某人签收）或版本已变', '503': '存储暂不可用或写入结果未能确认（可带同一 Idempotency-Key 重发）' };
+const action = (path: string, summary: string, body: z.ZodType, params: z.ZodType = ActionParams): RouteDoc => ({ method: 'post', path: `/alerts/:id/${path}`, tag: 'alerts', summary, params, body, headers: ACTION_HEADERS, responses: ACTION_ANSWERS });
+
+export const alertRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/alerts', tag: 'alerts', summary: '预警列表（筛选：状态、等级、类别、阵地、领域、是否上报、是否超时、处置人、关键词、时间）', query: ListQuerySchema },
+  { method: 'get', path: '/alerts/export.xlsx', tag: 'alerts', summary: '导出预警列表 XLSX（同列表筛选）', query: ListQuerySchema, produces: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+  { method: 'get', path: '/alerts/:id', tag: 'alerts', summary: '预警详情（命中说明、帖文、时间线、通知记录、时限）', params: AlertIdParams },
+  { method: 'get', path: '/alerts/:id/plans', tag: 'alerts', summary: '适用于该预警的预案模板', params: AlertIdParams },
+  action('acknowledge', '签收', Bodies.acknowledge),
+  action('handle', '开始处置', Bodies.handle),
+  action('respond', '已回应（可标记新闻发布会）', Bodies.respond),
+  action('close', '办结', Bodies.close),
+  action('false-positive', '误报（须说明原因，用于规则调优）', Bodies.falsePositive),
+  action('reopen', '重新打开', Bodies.reopen),
+  action('level', '调整等级（须说明原因）', Bodies.level),
+  action('assign', '指派给人员或科室', Bodies.assign),
+  action('escalate', '人工上报责任链下一级', Bodies.escalate),
+  action('evidence', '添加证据', Bodies.evidence),
+  action('plan', '启动预案', Bodies.plan),
+  action('plan/steps/:stepId/assign', '指派预案步骤', Bodies.assignStep, StepParams),
+  action('plan/steps/:stepId/complete', '完成预案步骤（附说明与证据）', Bodies.completeStep, StepParams),
+  { method: 'get', path: '/posts', tag: 'alerts', summary: '最新采集的帖文' },
+];

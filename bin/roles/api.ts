@@ -15,7 +15,7 @@ import { RedisSessionStore } from '../../api/sessions.js';
 import { queueBoard } from '../../api/queue-board.js';
 import { healthRoutes } from '../../api/routes/health-routes.js';
 import { authRouteDocs, authRoutes } from '../../api/routes/auth-routes.js';
-import { alertRoutes } from '../../api/routes/alert-routes.js';
+import { alertRouteDocs, alertRoutes } from '../../api/routes/alert-routes.js';
 import { liveRoutes } from '../../api/routes/live-routes.js';
 import { auditRouteDocs, auditRoutes } from '../../api/routes/audit-routes.js';
 import { ingestRoutes } from '../../api/routes/ingest-routes.js';
@@ -68,7 +68,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     sessions,
     users,
     tokens: ctx.tokens,
-    routeDocs: [...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs, ...inspectionRouteDocs],
+    routeDocs: [...alertRouteDocs, ...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs, ...inspectionRouteDocs],
     apiRouters: [
       healthRoutes({ redis, es, queues: ctx.queues, prefix }),
       authRoutes({

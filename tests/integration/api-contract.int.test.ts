@@ -78,6 +78,19 @@ describe('the API contract: OpenAPI, the permission matrix, and no 500 for any i
       expect(doc.paths['/api/ledger']!.get!.parameters.map((x) => x.name)).toEqual(expect.arrayContaining(['status', 'overdue', 'responsible']));
       expect(JSON.stringify(doc.paths['/api/ledger']!.post!.requestBody)).toContain('self_inspection');
     });
+
+    it('documents the alert actions with their bodies, permissions and the Idempotency-Key header', () => {
+      for (const action of ['acknowledge', 'handle', 'respond', 'close', 'false-positive', 'reopen', 'level', 'assign', 'escalate', 'evidence', 'plan', 'plan/steps/{stepId}/complete']) {
+        const op = doc.paths[`/api/alerts/{id}/${action}`]?.post;
+        expect(op, action).toBeDefined();
+        expect(op!['x-undocumented'], action).toBeUndefined();
+        expect(op!.requestBody, action).toBeDefined();
+        expect(op!.parameters.map((x) => `${x.in}:${x.name}`), action).toEqual(expect.arrayContaining(['path:id', 'header:Idempotency-Key']));
+      }
+      expect(doc.paths['/api/alerts/{id}/acknowledge']!.post!['x-permission']).toBe('alert.acknowledge');
+      expect(doc.paths['/api/alerts']!.get!.parameters.map((x) => x.name)).toEqual(expect.arrayContaining(['status', 'level', 'overdue', 'q']));
+      expect(doc.paths['/api/alerts/{id}']!.get!['x-undocumented']).toBeUndefined();
+    });
   });
 
   describe('the permission matrix, role by role, over HTTP', () => {
