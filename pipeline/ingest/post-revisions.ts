@@ -149,17 +149,18 @@ export function historyOfPending(decision: PendingDeletionDecision, pending: Pos
  * A stale item (observed before the current wording, ingested after it) whose words are new to the
  * post: they are kept among its versions, with what classify found in them, where they would be had
  * the jobs run in the order observed, and the alerts hear of the rewording as they would have then
- * (the same change key). Resolves whether the post changed and, when it holds that wording with its
- * findings (so alert evaluation can read it), where the post lives and its event. Runs
- * under the post's claim.
+ * (the same change key). The current words seen earlier than known (a duplicate or a stale copy)
+ * move back when the post was first seen or reworded. Resolves whether the post changed and, when it
+ * holds that wording with its findings (so alert evaluation can read it), where the post lives and
+ * its event. `current` is the post as indexed (read under the claim). Runs under the post's claim.
  */
 export async function keepEarlierWording(
   deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>,
   post: NormalizedPost & Partial<WordingFindings>,
   seen: SeenPost,
+  current: IndexedPost | undefined,
   claim: PostClaim,
 ): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
-  const current = await deps.posts.get(post.id, seen.home);
   if (!current) return { changed: false };
   // The current wording came back after this one only while the post stands (not after its deletion).
   const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? seen.observedAt : undefined);
@@ -168,7 +169,8 @@ export async function keepEarlierWording(
   if (history) {
     claim.assertHeld();
     index = await deps.posts.upsert(updated, seen.home);
-    const change = changeOfRevision(updated, 'reworded');
+    // Only a history that places a rewording is one (an earlier sighting may only move a first sighting or a return).
+    const change = history.editedAt ? changeOfRevision(updated, 'reworded') : undefined;
     if (change) await deps.handOverChange(change);
   }
   const changed = history !== undefined;
