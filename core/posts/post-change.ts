@@ -155,10 +155,30 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
  *   B ingested last): the current wording was replaced by it and came back at `lastObservedAt`, so
  *   both become versions and the current wording counts as edited then.
  * The current words seen earlier than they are known to have stood are an earlier sighting
- * (`insertEarlierSighting`). `undefined` when that wording is known already (a version), or nothing
- * places it.
+ * (`insertEarlierSighting`). Seen after the post was last found gone and before its return was
+ * known, the post was back then (`restoredAt` moves back). `undefined` when that wording is known
+ * already (a version), or nothing places it.
  */
 export function insertEarlierWording(
+  current: PreviousPost,
+  earlier: { title?: string; text: string; contentHash: string; collectedAt: string } & Partial<WordingFindings>,
+  lastObservedAt?: string,
+): PostHistory | undefined {
+  return withEarlierReturn(current, earlier.collectedAt, placeEarlierWording(current, earlier, lastObservedAt));
+}
+
+/**
+ * A post seen on its position at `seenAt`, after the crawl that last found it gone and before its
+ * return was known: it was back then (`restoredAt` moves back), besides what `placed` changes.
+ */
+function withEarlierReturn(current: PostHistory, seenAt: string, placed: PostHistory | undefined): PostHistory | undefined {
+  const goneAt = current.pastDeletions?.at(-1)?.crawl.at;
+  const at = Date.parse(seenAt);
+  if (current.deleted || !current.restoredAt || !goneAt || !(at > Date.parse(goneAt) && at < Date.parse(current.restoredAt))) return placed;
+  return { ...placed, restoredAt: seenAt };
+}
+
+function placeEarlierWording(
   current: PreviousPost,
   earlier: { title?: string; text: string; contentHash: string; collectedAt: string } & Partial<WordingFindings>,
   lastObservedAt?: string,
@@ -167,7 +187,7 @@ export function insertEarlierWording(
   const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
   const currentFrom = current.editedAt ?? firstSeenAt;
   const at = Date.parse(earlier.collectedAt);
-  if (textHash === textHashOf(current)) return insertEarlierSighting(current, earlier.collectedAt);
+  if (textHash === textHashOf(current)) return placeEarlierSighting(current, earlier.collectedAt);
   if (current.versions?.some((v) => v.textHash === textHash)) return undefined;
   const findings = findingsOf(earlier);
   const inserted: PostVersion = {
@@ -219,11 +239,13 @@ function insertVersion(current: PreviousPost, inserted: PostVersion): PostHistor
  * `undefined` when the sighting is not before the current wording appeared or the post came back.
  */
 export function insertEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
+  return withEarlierReturn(current, seenAt, placeEarlierSighting(current, seenAt));
+}
+
+function placeEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
   const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
   const currentFrom = current.editedAt ?? firstSeenAt;
   const at = Date.parse(seenAt);
-  const goneAt = current.pastDeletions?.at(-1)?.crawl.at;
-  if (current.restoredAt && goneAt && at > Date.parse(goneAt) && at < Date.parse(current.restoredAt)) return { restoredAt: seenAt };
   if (!(at < Date.parse(currentFrom))) return undefined;
   const last = current.versions?.at(-1);
   if (!last) return { firstSeenAt: seenAt };
@@ -255,15 +277,19 @@ export function isWordingWhenDeleted(current: { contentHash: string; collectedAt
 
 /**
  * The history of a post once a deletion observed before the post was last seen on its position, but
- * ingested after that (a stale deletion), takes its place: a past deletion, as if the post had come
- * back at `backAt`. `undefined` when that crawl's deletion is recorded already.
+ * ingested after that (a stale deletion), takes its place: a past deletion, the post back when it was
+ * first seen after that crawl (`backAt`, the first sighting of its current words after it, or an
+ * earlier wording first seen after it). `undefined` when that crawl's deletion is recorded already.
  */
 export function insertPastDeletion(current: PostHistory, deletion: PostDeletion, backAt: string): PostHistory | undefined {
   const same = (d: PostDeletion) => d.crawl.sourceId === deletion.crawl.sourceId && d.crawl.at === deletion.crawl.at;
   if (current.pastDeletions?.some(same) || (current.deleted && same(current.deleted))) return undefined;
   const pastDeletions = [...(current.pastDeletions ?? []), deletion].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at)).slice(-MAX_POST_VERSIONS);
-  // A return recorded after this deletion stands; else the post's last observation is the earliest known return.
-  const restoredAt = current.restoredAt && Date.parse(current.restoredAt) > Date.parse(deletion.crawl.at) ? current.restoredAt : backAt;
+  // A return recorded after this deletion stands; else the post was back when a wording of it was first seen after the crawl.
+  const goneAt = Date.parse(deletion.crawl.at);
+  const seenAfter = [...(current.versions ?? []).map((v) => v.seenFrom), current.editedAt ?? current.firstSeenAt, backAt].filter((t): t is string => t !== undefined && Date.parse(t) > goneAt);
+  const earliest = seenAfter.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a), backAt);
+  const restoredAt = current.restoredAt && Date.parse(current.restoredAt) > goneAt ? current.restoredAt : earliest;
   return { pastDeletions, restoredAt };
 }
 

@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import { carryHistory, decidePendingDeletion, isWordingWhenDeleted, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
-import { decideDedupe, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
+import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
 import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
@@ -83,12 +83,12 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const decision = decideDedupe(seen, post);
   if (decision === 'duplicate') {
     // Seen again later: a delayed deletion or wording observed in between is then stale, not current.
-    if (seen!.observedAt === undefined || Date.parse(post.collectedAt) > Date.parse(seen!.observedAt)) {
+    // Seen earlier than ingested so far: the post may have stood with these words since before it was first seen.
+    const sighting = noteSighting(seen!, post.collectedAt);
+    if (sighting && Date.parse(post.collectedAt) < Date.parse(seen!.observedAt!)) await keepEarlierWording(deps, post, seen!, await deps.posts.get(post.id, seen!.home), claim);
+    if (sighting) {
       claim.assertHeld();
-      await deps.seen.remember(post.id, { ...seen!, observedAt: post.collectedAt });
-    } else if (Date.parse(post.collectedAt) < Date.parse(seen!.observedAt)) {
-      // Seen earlier than ingested so far: the post may have stood with these words since before it was first seen.
-      await keepEarlierWording(deps, post, seen!, await deps.posts.get(post.id, seen!.home), claim);
+      await deps.seen.remember(post.id, sighting);
     }
     return { postId: post.id, decision, hits: 0 };
   }

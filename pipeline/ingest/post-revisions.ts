@@ -16,7 +16,7 @@ import {
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
-import type { SeenPost, SeenStore } from './dedupe.js';
+import { returnAfter, type SeenPost, type SeenStore } from './dedupe.js';
 import type { PendingDeletions } from './pending-deletions.js';
 import type { PostClaim } from './post-claims.js';
 import { postIdOf } from './normalize.js';
@@ -107,7 +107,8 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
  */
 async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
   const { deleted } = markDeleted({}, item, deps.now());
-  const history = insertPastDeletion(indexed, deleted, seen.observedAt!);
+  // The post was back when its current words were first seen after the crawl that found it gone.
+  const history = insertPastDeletion(indexed, deleted, returnAfter(seen, deleted.crawl.at)!);
   if (history) {
     claim.assertHeld();
     await deps.posts.upsert({ ...indexed, ...history }, home);
@@ -162,8 +163,8 @@ export async function keepEarlierWording(
   claim: PostClaim,
 ): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
   if (!current) return { changed: false };
-  // The current wording came back after this one only while the post stands (not after its deletion).
-  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? seen.observedAt : undefined);
+  // The current wording came back after this one (first seen again after it) only while the post stands (not after its deletion).
+  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? returnAfter(seen, post.collectedAt) : undefined);
   const updated: IndexedPost = { ...current, ...history };
   let index = seen.home;
   if (history) {

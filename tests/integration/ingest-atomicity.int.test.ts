@@ -541,6 +541,28 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(doc!.firstSeenAt).toBe(hoursAfter(0));
   });
 
+  it('A seen three times, a wording or a deletion observed after the first and ingested last: A came back at its second sighting, not its last', async () => {
+    const a = message('board-sightings', { collectedAt: hoursAfter(0) });
+    const b: CollectedItem = { ...a, text: `${a.text}（此段已被修改）`, change: 'edited', collectedAt: hoursAfter(1) };
+    for (const item of [a, { ...a, collectedAt: hoursAfter(3) }, { ...a, collectedAt: hoursAfter(2) }]) await ingest(item);
+    expect(await ingest(b)).toMatchObject({ decision: 'stale', keptAsVersion: true });
+    const [doc] = await documentsOf(postIdOf(a));
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+      [a.text, hoursAfter(0), hoursAfter(1)],
+      [b.text, hoursAfter(1), hoursAfter(2)],
+    ]);
+    expect(doc!.editedAt).toBe(hoursAfter(2));
+
+    const c = message('board-sightings-gone', { collectedAt: hoursAfter(0) });
+    const gone: CollectedItem = { ...c, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(1) };
+    for (const item of [c, { ...c, collectedAt: hoursAfter(3) }, { ...c, collectedAt: hoursAfter(2) }]) await ingest(item);
+    expect((await ingest(gone)).decision).toBe('stale');
+    const [back] = await documentsOf(postIdOf(c));
+    expect(back!.deleted).toBeUndefined();
+    expect(back!.pastDeletions?.map((d) => d.crawl.at)).toEqual([gone.collectedAt]);
+    expect(back!.restoredAt).toBe(hoursAfter(2));
+  });
+
   it('A, then B, then A again: the post ends on A with the same versions whether B ran in order or after the second A', async () => {
     const run = async (sourceId: string, order: 'in order' | 'B delayed') => {
       const a = message(sourceId, { collectedAt: hoursAfter(0) });

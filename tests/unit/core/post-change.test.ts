@@ -18,7 +18,7 @@ import {
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changeOfRevision, historyOfPending } from '../../../pipeline/ingest/post-revisions.js';
-import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
+import { decideDedupe, noteSighting, returnAfter, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
 import type { SignalRecord } from '../../../core/signals/early-signal.js';
 
@@ -53,7 +53,7 @@ function permutations<T>(items: readonly T[]): T[][] {
 function ingestInOrder(arrivals: readonly Observation[]) {
   type Doc = ReturnType<typeof w> & PostHistory;
   let doc: Doc | undefined;
-  let seen: { hash: string; observedAt: string; deletedAt?: string } | undefined;
+  let seen: SeenPost | undefined;
   let pending: PostDeletion | undefined;
   const now = new Date(hoursAfter(100));
   const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
@@ -62,18 +62,18 @@ function ingestInOrder(arrivals: readonly Observation[]) {
       const decision = decideDeletion(doc, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
       const { deleted } = markDeleted({}, item, now);
       if (decision === 'kept-pending') pending = deleted;
-      else if (decision === 'stale') doc = { ...doc!, ...insertPastDeletion(doc!, deleted, seen!.observedAt) };
+      else if (decision === 'stale') doc = { ...doc!, ...insertPastDeletion(doc!, deleted, returnAfter(seen!, item.collectedAt)!) };
       else if (decision === 'mark-deleted') {
         doc = { ...doc!, deleted };
         seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at };
-      } else if (decision === 'already-deleted') seen = { ...seen!, deletedAt: doc!.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt : item.collectedAt, item.collectedAt) };
+      } else if (decision === 'already-deleted') seen = { hash: seen!.hash, deletedAt: doc!.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt) };
       continue;
     }
     const decision = decideDedupe(seen, item);
-    const lastObservedAt = seen?.deletedAt === undefined ? seen?.observedAt : undefined;
+    const lastObservedAt = seen && seen.deletedAt === undefined ? returnAfter(seen, item.collectedAt) : undefined;
     if (decision === 'duplicate') {
-      if (Date.parse(item.collectedAt) > Date.parse(seen!.observedAt)) seen = { ...seen!, observedAt: item.collectedAt };
-      else doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      seen = noteSighting(seen!, item.collectedAt) ?? seen;
       continue;
     }
     const whenDeleted = decision === 'stale' && isWordingWhenDeleted(doc!, item);
@@ -182,7 +182,12 @@ describe('post revisions', () => {
     ['reworded, seen again, then found gone', [w(0, 0), w(1, 1), w(1, 1.5), gone(2)]],
     ['reworded twice, then found gone', [w(0, 0), w(1, 1), w(2, 1.5), gone(2)]],
     ['found gone, then back reworded', [w(0, 0), gone(1), w(1, 2)]],
+    ['found gone, then back reworded, seen again', [w(0, 0), gone(1), w(1, 2), w(1, 3)]],
+    ['found gone, then back reworded twice', [w(0, 0), gone(1), w(1, 2), w(2, 3)]],
     ['found gone, then back with the same words', [w(0, 0), gone(1), w(0, 2)]],
+    ['found gone, then back with the same words, seen again', [w(0, 0), gone(1), w(0, 2), w(0, 3)]],
+    ['A, B, then A again, seen twice', [w(0, 0), w(1, 1), w(0, 2), w(0, 3)]],
+    ['A, B, then A again, seen three times', [w(0, 0), w(1, 1), w(0, 2), w(0, 3), w(0, 4)]],
   ] as const)('%s: every arrival order ends with the history of the order observed', (_what, observations) => {
     const inOrder = ingestInOrder(observations);
     for (const order of permutations(observations)) expect(ingestInOrder(order), `arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
