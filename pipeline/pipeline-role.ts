@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { PostStore } from './elasticsearch/es-post-store.js';
 import type { EventStore } from './elasticsearch/es-event-store.js';
-import { evaluateAlerts } from './alert/evaluate-alerts.js';
+import { evaluateAlerts, standingChangesOf } from './alert/evaluate-alerts.js';
 import type { AlertDesk } from './alert/alert-desk.js';
 import type { IngestOutcome } from './ingest/ingest-path.js';
 import { startWorker, type AlertJob, type AlertQueueJob, type DeletionSpikeJob, type IngestJob, type PostChangeJob, type Queues, type SourceHealthJob } from './queues.js';
@@ -72,6 +72,8 @@ export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<vo
         deps.log.info({ alertId: result.alertId, ruleLevel: signal.ruleLevel, terms: signal.terms, outcome: result.outcome, eventId: data.eventId }, 'alert evaluated');
         results.push(result);
       }
+      // A post gone before its wording was evaluated: its alerts carry the deletion (its own note may have found none).
+      if (results.length > 0) for (const change of standingChangesOf(indexed)) await deps.desk.notePostChange(change);
       return results;
     },
     { ...common, concurrency: 2, waitWhenUnavailable: { queue: deps.queues.alert } },

@@ -107,9 +107,15 @@ type PreviousPost = { title?: string; text: string; contentHash: string; collect
 /**
  * The history the newly indexed state of a post carries: earlier wordings (bounded, oldest dropped),
  * when it was last reworded, and any deletion it came back from. A restored post that also changed
- * its words keeps the earlier wording as well.
+ * its words keeps the earlier wording as well. A wording observed at or before the crawl that found
+ * the post gone (its job ran after the deletion, `isWordingWhenDeleted`) is the one the post had when
+ * it went: it is reworded and stays deleted, as had the jobs run in the order observed.
  */
 export function carryHistory(previous: PreviousPost | undefined, next: { title?: string; text: string; collectedAt: string }): { revision: RevisionKind; history: PostHistory } {
+  if (previous?.deleted && !(Date.parse(next.collectedAt) > Date.parse(previous.deleted.crawl.at))) {
+    const { revision, history } = carryHistory({ ...previous, deleted: undefined }, next);
+    return { revision, history: { ...history, deleted: previous.deleted } };
+  }
   const revision = decideRevision(previous, next);
   if (!previous) return { revision, history: { firstSeenAt: next.collectedAt } };
   const history: PostHistory = {
@@ -148,18 +154,41 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
  * - observed after it appeared but before `lastObservedAt` (the post read A, then B, then A again,
  *   B ingested last): the current wording was replaced by it and came back at `lastObservedAt`, so
  *   both become versions and the current wording counts as edited then.
- * `undefined` when that wording is known already (current or a version), or nothing places it.
+ * The current words seen earlier than they are known to have stood are an earlier sighting
+ * (`insertEarlierSighting`). Seen after the post was last found gone and before its return was
+ * known, the post was back then (`restoredAt` moves back). `undefined` when that wording is known
+ * already (a version), or nothing places it.
  */
 export function insertEarlierWording(
   current: PreviousPost,
   earlier: { title?: string; text: string; contentHash: string; collectedAt: string } & Partial<WordingFindings>,
   lastObservedAt?: string,
 ): PostHistory | undefined {
+  return withEarlierReturn(current, earlier.collectedAt, placeEarlierWording(current, earlier, lastObservedAt));
+}
+
+/**
+ * A post seen on its position at `seenAt`, after the crawl that last found it gone and before its
+ * return was known: it was back then (`restoredAt` moves back), besides what `placed` changes.
+ */
+function withEarlierReturn(current: PostHistory, seenAt: string, placed: PostHistory | undefined): PostHistory | undefined {
+  const goneAt = current.pastDeletions?.at(-1)?.crawl.at;
+  const at = Date.parse(seenAt);
+  if (current.deleted || !current.restoredAt || !goneAt || !(at > Date.parse(goneAt) && at < Date.parse(current.restoredAt))) return placed;
+  return { ...placed, restoredAt: seenAt };
+}
+
+function placeEarlierWording(
+  current: PreviousPost,
+  earlier: { title?: string; text: string; contentHash: string; collectedAt: string } & Partial<WordingFindings>,
+  lastObservedAt?: string,
+): PostHistory | undefined {
   const textHash = textHashOf(earlier);
-  if (textHash === textHashOf(current) || current.versions?.some((v) => v.textHash === textHash)) return undefined;
   const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
   const currentFrom = current.editedAt ?? firstSeenAt;
   const at = Date.parse(earlier.collectedAt);
+  if (textHash === textHashOf(current)) return placeEarlierSighting(current, earlier.collectedAt);
+  if (current.versions?.some((v) => v.textHash === textHash)) return undefined;
   const findings = findingsOf(earlier);
   const inserted: PostVersion = {
     textHash,
@@ -170,12 +199,7 @@ export function insertEarlierWording(
     seenUntil: currentFrom,
     ...(findings ? { findings } : {}),
   };
-  if (at < Date.parse(currentFrom)) {
-    const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
-    // Each wording was seen until the next one appeared; the last until the current one did.
-    const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
-    return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < at ? firstSeenAt : earlier.collectedAt };
-  }
+  if (at < Date.parse(currentFrom)) return insertVersion(current, inserted);
   if (lastObservedAt === undefined || !(at < Date.parse(lastObservedAt))) return undefined;
   const currentFindings = findingsOf(current);
   const replaced: PostVersion = {
@@ -191,17 +215,81 @@ export function insertEarlierWording(
   return { versions, editedAt: lastObservedAt, firstSeenAt };
 }
 
+/** `inserted` among the versions of `current` by when it was first seen, each seen until the next appeared, the last until the current wording did. */
+function insertVersion(current: PreviousPost, inserted: PostVersion): PostHistory {
+  const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
+  const currentFrom = current.editedAt ?? firstSeenAt;
+  const ordered = [...(current.versions ?? []), inserted].sort((a, b) => Date.parse(a.seenFrom) - Date.parse(b.seenFrom));
+  const versions = ordered.map((v, i) => ({ ...v, seenUntil: ordered[i + 1]?.seenFrom ?? currentFrom })).slice(-MAX_POST_VERSIONS);
+  const from = Date.parse(inserted.seenFrom);
+  return { versions, editedAt: currentFrom, firstSeenAt: Date.parse(firstSeenAt) < from ? firstSeenAt : inserted.seenFrom };
+}
+
+/**
+ * The history of a post once its current wording, seen at `seenAt` before it is known to have
+ * appeared (a sighting ingested after a later one: a duplicate, or the same words after a deletion),
+ * shows since when it stood, as had the jobs run in the order observed:
+ * - the post never reworded: it was first seen then (`firstSeenAt` moves back);
+ * - while the last earlier wording stood: the post was reworded then (`editedAt` and that
+ *   version's `seenUntil` move back);
+ * - before that wording appeared: the current words stood then too, in between earlier wordings:
+ *   they are inserted among the versions (with the current wording's findings);
+ * - after the post was last found gone and before its return was seen: it was back then
+ *   (`restoredAt` moves back).
+ * `undefined` when the sighting is not before the current wording appeared or the post came back.
+ */
+export function insertEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
+  return withEarlierReturn(current, seenAt, placeEarlierSighting(current, seenAt));
+}
+
+function placeEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
+  const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
+  const currentFrom = current.editedAt ?? firstSeenAt;
+  const at = Date.parse(seenAt);
+  if (!(at < Date.parse(currentFrom))) return undefined;
+  const last = current.versions?.at(-1);
+  if (!last) return { firstSeenAt: seenAt };
+  if (at > Date.parse(last.seenFrom)) return { versions: [...current.versions!.slice(0, -1), { ...last, seenUntil: seenAt }], editedAt: seenAt, firstSeenAt };
+  const findings = findingsOf(current);
+  return insertVersion(current, {
+    textHash: textHashOf(current),
+    contentHash: current.contentHash,
+    title: current.title ?? '',
+    text: current.text,
+    seenFrom: seenAt,
+    seenUntil: currentFrom,
+    ...(findings ? { findings } : {}),
+  });
+}
+
+/**
+ * Whether a stale wording of a post marked deleted is the one it had when it went: observed after
+ * the wording it is marked deleted with (at the same instant, the greater content hash is the later),
+ * and at or before the crawl that found it gone. Had the jobs run in the order observed, it would
+ * have been indexed, then marked deleted: it becomes the deleted post's wording (`carryHistory`).
+ */
+export function isWordingWhenDeleted(current: { contentHash: string; collectedAt: string; deleted?: PostDeletion }, item: { contentHash: string; collectedAt: string }): boolean {
+  if (!current.deleted || item.contentHash === current.contentHash) return false;
+  const [mine, theirs] = [Date.parse(item.collectedAt), Date.parse(current.collectedAt)];
+  const afterCurrent = mine > theirs || (mine === theirs && item.contentHash > current.contentHash);
+  return afterCurrent && mine <= Date.parse(current.deleted.crawl.at);
+}
+
 /**
  * The history of a post once a deletion observed before the post was last seen on its position, but
- * ingested after that (a stale deletion), takes its place: a past deletion, as if the post had come
- * back at `backAt`. `undefined` when that crawl's deletion is recorded already.
+ * ingested after that (a stale deletion), takes its place: a past deletion, the post back when it was
+ * first seen after that crawl (`backAt`, the first sighting of its current words after it, or an
+ * earlier wording first seen after it). `undefined` when that crawl's deletion is recorded already.
  */
 export function insertPastDeletion(current: PostHistory, deletion: PostDeletion, backAt: string): PostHistory | undefined {
   const same = (d: PostDeletion) => d.crawl.sourceId === deletion.crawl.sourceId && d.crawl.at === deletion.crawl.at;
   if (current.pastDeletions?.some(same) || (current.deleted && same(current.deleted))) return undefined;
   const pastDeletions = [...(current.pastDeletions ?? []), deletion].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at)).slice(-MAX_POST_VERSIONS);
-  // A return recorded after this deletion stands; else the post's last observation is the earliest known return.
-  const restoredAt = current.restoredAt && Date.parse(current.restoredAt) > Date.parse(deletion.crawl.at) ? current.restoredAt : backAt;
+  // A return recorded after this deletion stands; else the post was back when a wording of it was first seen after the crawl.
+  const goneAt = Date.parse(deletion.crawl.at);
+  const seenAfter = [...(current.versions ?? []).map((v) => v.seenFrom), current.editedAt ?? current.firstSeenAt, backAt].filter((t): t is string => t !== undefined && Date.parse(t) > goneAt);
+  const earliest = seenAfter.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a), backAt);
+  const restoredAt = current.restoredAt && Date.parse(current.restoredAt) > goneAt ? current.restoredAt : earliest;
   return { pastDeletions, restoredAt };
 }
 

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AlertExplanation, AlertHit } from '../../core/alerts/alert.js';
+import type { PostChange } from '../../core/alerts/post-change-note.js';
 import type { AlertSignal } from '../../core/alerts/raise-alert.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 import type { AlertLevel } from '../../core/rules/rule-pack.js';
+import { deletionChangeOf } from '../ingest/post-revisions.js';
 
 /** The event the post was clustered into (from the alert hand-over), and its heat. */
 export interface PostEvent {
@@ -82,4 +84,14 @@ export function evaluateAlerts(post: IndexedPost, event?: PostEvent): AlertSigna
     signals.push(make(PRIVACY_PACK, '个人信息泄露', Math.min(...privacy.map((p) => p.level)) as AlertLevel, labels, hits, explanation));
   }
   return signals;
+}
+
+/**
+ * What the alerts raised on a post must be told of its state once raised: that it is gone already
+ * (原帖已删除) when it was marked deleted before its wording was evaluated (a wording ingested after
+ * the deletion, a post indexed with a pending tombstone, or a deletion whose own note ran before the
+ * alert existed). The same change key as the deletion's own note, so an alert carries it once.
+ */
+export function standingChangesOf(post: IndexedPost): PostChange[] {
+  return post.deleted ? [deletionChangeOf(post, post.deleted)] : [];
 }

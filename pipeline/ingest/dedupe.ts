@@ -35,6 +35,33 @@ export interface SeenPost {
   deletedAt?: string;
   /** When the last observation applied was made: the indexed wording's `collectedAt`, or the crawl that found the post gone. */
   observedAt?: string;
+  /** Earlier observations of the current words (duplicates) while the post stands, oldest first, the last `MAX_SIGHTINGS` before `observedAt`. */
+  sightings?: string[];
+}
+
+/** Earlier sightings remembered per post: a wording or deletion delayed behind more of them takes the oldest kept as the current words' return. */
+export const MAX_SIGHTINGS = 4;
+
+/**
+ * What is remembered once the current words of a standing post are seen again at `at` (a
+ * duplicate): a later sighting is the last observation, an earlier one joins the sightings.
+ * `undefined` when that sighting is known.
+ */
+export function noteSighting(seen: SeenPost, at: string): SeenPost | undefined {
+  if (seen.observedAt === undefined) return { ...seen, observedAt: at };
+  const known = [...(seen.sightings ?? []), seen.observedAt];
+  if (known.some((t) => Date.parse(t) === Date.parse(at))) return undefined;
+  const all = [...known, at].sort((a, b) => Date.parse(a) - Date.parse(b));
+  return { ...seen, observedAt: all.at(-1)!, sightings: all.slice(0, -1).slice(-MAX_SIGHTINGS) };
+}
+
+/**
+ * When the current words of a standing post were first seen after `at` (a wording or a deletion
+ * observed then and ingested late: the post read the current words again from then on); the last
+ * observation when none is remembered in between.
+ */
+export function returnAfter(seen: Pick<SeenPost, 'observedAt' | 'sightings'>, at: string): string | undefined {
+  return [...(seen.sightings ?? []), seen.observedAt].find((t) => t !== undefined && Date.parse(t) > Date.parse(at)) ?? seen.observedAt;
 }
 
 /**

@@ -3,10 +3,10 @@ import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { carryHistory, decidePendingDeletion, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
+import { carryHistory, decidePendingDeletion, isWordingWhenDeleted, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
-import { decideDedupe, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
+import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
 import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
@@ -41,6 +41,8 @@ export interface IngestOutcome {
   keptAsVersion?: true;
   /** A stale wording with a level: handed over to alert evaluation, as it would have been in order. */
   handedOver?: true;
+  /** A stale wording the post had when it was found gone (its job ran after the deletion): indexed as the deleted post's wording. */
+  wordingWhenDeleted?: true;
   hits: number;
   eventId?: string;
   signals?: number;
@@ -81,13 +83,20 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const decision = decideDedupe(seen, post);
   if (decision === 'duplicate') {
     // Seen again later: a delayed deletion or wording observed in between is then stale, not current.
-    if (seen!.observedAt === undefined || Date.parse(post.collectedAt) > Date.parse(seen!.observedAt)) {
+    // Seen earlier than ingested so far: the post may have stood with these words since before it was first seen.
+    const sighting = noteSighting(seen!, post.collectedAt);
+    if (sighting && Date.parse(post.collectedAt) < Date.parse(seen!.observedAt!)) await keepEarlierWording(deps, post, seen!, await deps.posts.get(post.id, seen!.home), claim);
+    if (sighting) {
       claim.assertHeld();
-      await deps.seen.remember(post.id, { ...seen!, observedAt: post.collectedAt });
+      await deps.seen.remember(post.id, sighting);
     }
     return { postId: post.id, decision, hits: 0 };
   }
-  if (decision === 'stale') return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, claim)) };
+  // A stale item is placed by the post as indexed: among its versions, or, when it is the wording a
+  // deleted post had when it went, as that post's wording (the deletion stays).
+  const indexedNow = decision === 'stale' ? await deps.posts.get(post.id, seen!.home) : undefined;
+  const wordingWhenDeleted = indexedNow !== undefined && isWordingWhenDeleted(indexedNow, post);
+  if (decision === 'stale' && !wordingWhenDeleted) return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, indexedNow, claim)) };
   // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
   const tombstone = seen ? undefined : pending;
   const pendingDeletion = decidePendingDeletion(tombstone, post.collectedAt);
@@ -105,7 +114,7 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const signals = await deps.detectSignals(indexed);
   const where = await home;
   // An edit keeps the earlier wording, a return from deletion keeps the deletion (read real-time where it lives).
-  const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : undefined;
+  const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : indexedNow;
   const { revision, history } = carryHistory(previous, post);
   Object.assign(indexed, history, historyOfPending(pendingDeletion, tombstone, post.collectedAt));
   // A post alone is not yet an event: the event is written from its second post on.
@@ -120,7 +129,9 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
   const change = indexed.deleted ? deletionChangeOf(indexed, indexed.deleted) : changeOfRevision(indexed, revision);
   if (change) await deps.handOverChange(change);
-  const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: indexed.deleted.crawl.at } : { observedAt: post.collectedAt };
+  // A deleted post keeps its last observation (a later crawl may have found it still gone).
+  const lastObservedAt = wordingWhenDeleted ? seen!.observedAt! : indexed.deleted?.crawl.at;
+  const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: lastObservedAt! } : { observedAt: post.collectedAt };
   claim.assertHeld();
   await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at, ...deletion });
   if (tombstone) await deps.pendingDeletions.drop(post.id);
@@ -128,6 +139,7 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
     postId: post.id,
     decision,
     ...(pendingDeletion !== 'none' ? { pendingDeletion } : {}),
+    ...(wordingWhenDeleted ? { wordingWhenDeleted } : {}),
     hits: indexed.hits.length,
     eventId: event.id,
     signals: signals.length,
@@ -140,9 +152,9 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
  * handed over to alert evaluation, which reads that version (`wordingOf`): a sensitive wording
  * edited away before its job ran still raises its alert with its own words.
  */
-async function ingestStaleWording(deps: IngestDeps, post: NormalizedPost, seen: SeenPost, claim: PostClaim): Promise<Pick<IngestOutcome, 'keptAsVersion' | 'handedOver'>> {
+async function ingestStaleWording(deps: IngestDeps, post: NormalizedPost, seen: SeenPost, current: IndexedPost | undefined, claim: PostClaim): Promise<Pick<IngestOutcome, 'keptAsVersion' | 'handedOver'>> {
   const classified = { ...post, ...deps.classify(post) };
-  const kept = await keepEarlierWording(deps, classified, seen, claim);
+  const kept = await keepEarlierWording(deps, classified, seen, current, claim);
   if (!kept.holds || classified.level === undefined) return kept.changed ? { keptAsVersion: true } : {};
   claim.assertHeld();
   await deps.handOver({ postId: post.id, ...kept.holds, contentHash: post.contentHash });

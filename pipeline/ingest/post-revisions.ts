@@ -16,7 +16,7 @@ import {
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
-import type { SeenPost, SeenStore } from './dedupe.js';
+import { returnAfter, type SeenPost, type SeenStore } from './dedupe.js';
 import type { PendingDeletions } from './pending-deletions.js';
 import type { PostClaim } from './post-claims.js';
 import { postIdOf } from './normalize.js';
@@ -107,7 +107,8 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
  */
 async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
   const { deleted } = markDeleted({}, item, deps.now());
-  const history = insertPastDeletion(indexed, deleted, seen.observedAt!);
+  // The post was back when its current words were first seen after the crawl that found it gone.
+  const history = insertPastDeletion(indexed, deleted, returnAfter(seen, deleted.crawl.at)!);
   if (history) {
     claim.assertHeld();
     await deps.posts.upsert({ ...indexed, ...history }, home);
@@ -149,26 +150,28 @@ export function historyOfPending(decision: PendingDeletionDecision, pending: Pos
  * A stale item (observed before the current wording, ingested after it) whose words are new to the
  * post: they are kept among its versions, with what classify found in them, where they would be had
  * the jobs run in the order observed, and the alerts hear of the rewording as they would have then
- * (the same change key). Resolves whether the post changed and, when it holds that wording with its
- * findings (so alert evaluation can read it), where the post lives and its event. Runs
- * under the post's claim.
+ * (the same change key). The current words seen earlier than known (a duplicate or a stale copy)
+ * move back when the post was first seen or reworded. Resolves whether the post changed and, when it
+ * holds that wording with its findings (so alert evaluation can read it), where the post lives and
+ * its event. `current` is the post as indexed (read under the claim). Runs under the post's claim.
  */
 export async function keepEarlierWording(
   deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>,
   post: NormalizedPost & Partial<WordingFindings>,
   seen: SeenPost,
+  current: IndexedPost | undefined,
   claim: PostClaim,
 ): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
-  const current = await deps.posts.get(post.id, seen.home);
   if (!current) return { changed: false };
-  // The current wording came back after this one only while the post stands (not after its deletion).
-  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? seen.observedAt : undefined);
+  // The current wording came back after this one (first seen again after it) only while the post stands (not after its deletion).
+  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? returnAfter(seen, post.collectedAt) : undefined);
   const updated: IndexedPost = { ...current, ...history };
   let index = seen.home;
   if (history) {
     claim.assertHeld();
     index = await deps.posts.upsert(updated, seen.home);
-    const change = changeOfRevision(updated, 'reworded');
+    // Only a history that places a rewording is one (an earlier sighting may only move a first sighting or a return).
+    const change = history.editedAt ? changeOfRevision(updated, 'reworded') : undefined;
     if (change) await deps.handOverChange(change);
   }
   const changed = history !== undefined;

@@ -516,6 +516,53 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(doc!.text).toBe(seen.text);
   });
 
+  it('the same words seen at t1 and t2, t2 ingested first: the post was visible since t1 (firstSeenAt), last observed at t2', async () => {
+    const t1 = message('board-first-seen', { collectedAt: hoursAfter(1) });
+    const t2: CollectedItem = { ...t1, collectedAt: hoursAfter(2) };
+    expect((await ingest(t2)).decision).toBe('new');
+    expect((await ingest(t1)).decision).toBe('duplicate');
+    const [doc] = await documentsOf(postIdOf(t1));
+    expect(doc!.firstSeenAt).toBe(hoursAfter(1));
+    expect(doc!.editedAt).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(t1)))!).observedAt).toBe(hoursAfter(2));
+    // Nobody is told of an edit that never was.
+    const told = (await queues.alert.getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'post-change' && (j.data as PostChange).postId === doc!.id);
+    expect(told).toEqual([]);
+  });
+
+  it('reworded, and the new words also seen before the edit was first seen (ingested last): the edit moves back to that sighting', async () => {
+    const w0 = message('board-edited-earlier', { collectedAt: hoursAfter(0) });
+    const w1: CollectedItem = { ...w0, text: `${w0.text}（补充：已经反映三次。）`, change: 'edited', collectedAt: hoursAfter(2) };
+    for (const item of [w0, w1, { ...w1, collectedAt: hoursAfter(1) }]) await ingest(item);
+    const [doc] = await documentsOf(postIdOf(w0));
+    expect(doc!.text).toBe(w1.text);
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[w0.text, hoursAfter(0), hoursAfter(1)]]);
+    expect(doc!.editedAt).toBe(hoursAfter(1));
+    expect(doc!.firstSeenAt).toBe(hoursAfter(0));
+  });
+
+  it('A seen three times, a wording or a deletion observed after the first and ingested last: A came back at its second sighting, not its last', async () => {
+    const a = message('board-sightings', { collectedAt: hoursAfter(0) });
+    const b: CollectedItem = { ...a, text: `${a.text}（此段已被修改）`, change: 'edited', collectedAt: hoursAfter(1) };
+    for (const item of [a, { ...a, collectedAt: hoursAfter(3) }, { ...a, collectedAt: hoursAfter(2) }]) await ingest(item);
+    expect(await ingest(b)).toMatchObject({ decision: 'stale', keptAsVersion: true });
+    const [doc] = await documentsOf(postIdOf(a));
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
+      [a.text, hoursAfter(0), hoursAfter(1)],
+      [b.text, hoursAfter(1), hoursAfter(2)],
+    ]);
+    expect(doc!.editedAt).toBe(hoursAfter(2));
+
+    const c = message('board-sightings-gone', { collectedAt: hoursAfter(0) });
+    const gone: CollectedItem = { ...c, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(1) };
+    for (const item of [c, { ...c, collectedAt: hoursAfter(3) }, { ...c, collectedAt: hoursAfter(2) }]) await ingest(item);
+    expect((await ingest(gone)).decision).toBe('stale');
+    const [back] = await documentsOf(postIdOf(c));
+    expect(back!.deleted).toBeUndefined();
+    expect(back!.pastDeletions?.map((d) => d.crawl.at)).toEqual([gone.collectedAt]);
+    expect(back!.restoredAt).toBe(hoursAfter(2));
+  });
+
   it('A, then B, then A again: the post ends on A with the same versions whether B ran in order or after the second A', async () => {
     const run = async (sourceId: string, order: 'in order' | 'B delayed') => {
       const a = message(sourceId, { collectedAt: hoursAfter(0) });
@@ -566,6 +613,93 @@ describe('a sensitive wording edited away before its job ran still raises its al
     } finally {
       await worker.close();
     }
+  });
+});
+
+describe('a sensitive wording ingested after the post was found gone still raises its alert, which notes the deletion (issue 4)', () => {
+  let worker: Worker;
+  beforeAll(async () => {
+    worker = await startWorker({ concurrency: 4 });
+  });
+  afterAll(async () => {
+    await worker.close();
+  });
+  const one = async (item: CollectedItem) => {
+    const [job] = await worker.queues.ingest.addBulk([{ name: 'item', data: { item }, opts: { jobId: ingestJobIdOf(item) } }]);
+    return (await completed(worker, [job!.id!]))[0]!.returnvalue as IngestOutcome;
+  };
+  const sensitive = (sourceId: string, collectedAt: string) =>
+    message(sourceId, { title: '城管暴力执法', text: '今天在菜市场门口，城管暴力执法，把老人的菜摊掀了，大家都看见了。', collectedAt });
+  /** The deletion's own note on the alert queue has run (finding no alert yet, as its wording was not evaluated). */
+  const deletionNoted = async (postId: string) =>
+    eventually(
+      async () => {
+        const jobs = await worker.queues.alert.getJobs(['completed']);
+        return jobs.some((j) => j.name === 'post-change' && (j.data as PostChange).postId === postId && (j.data as PostChange).change === 'deleted') ? true : undefined;
+      },
+      30_000,
+      "the deletion's note",
+    );
+  const alertOf = async (postId: string) =>
+    eventually(
+      async () => {
+        const alert = (await worker.alerts.touchingPost(postId)).find((a) => a.terms.includes('暴力执法'));
+        return alert?.timeline.some((e) => e.kind === 'post-deleted' && e.postId === postId) ? alert : undefined;
+      },
+      30_000,
+      'an alert with the sensitive terms that notes the deletion',
+    );
+
+  it('indexed, found gone, then the wording it had when it went: that wording becomes the deleted post’s, is alerted on, and the alert notes 原帖已删除', async () => {
+    const w0 = message('board-gone-late', { collectedAt: hoursAfter(0) });
+    const a: CollectedItem = { ...sensitive('board-gone-late', hoursAfter(1)), url: w0.url, platformId: w0.platformId, change: 'edited' };
+    const gone: CollectedItem = { ...w0, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(2) };
+    expect(await one(w0)).toMatchObject({ decision: 'new', hits: 0 });
+    expect((await one(gone)).decision).toBe('mark-deleted');
+    await deletionNoted(postIdOf(w0));
+    expect(await one(a)).toMatchObject({ decision: 'stale', wordingWhenDeleted: true });
+
+    // As in the order observed: the post read A when it went, w0 is its earlier wording, the deletion stays.
+    const [doc] = await documentsOf(postIdOf(w0));
+    expect(doc!.text).toBe(a.text);
+    expect(doc!.terms).toContain('暴力执法');
+    expect(doc!.deleted?.crawl.at).toBe(gone.collectedAt);
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[w0.text, hoursAfter(0), hoursAfter(1)]]);
+    expect(doc!.editedAt).toBe(hoursAfter(1));
+    expect(JSON.parse((await worker.redis.hget(`${iso.redisPrefix}:seen`, postIdOf(w0)))!)).toMatchObject({ hash: doc!.contentHash, observedAt: gone.collectedAt, deletedAt: doc!.deleted!.at });
+    const alert = await alertOf(postIdOf(w0));
+    expect(alert.title).toContain('城管暴力执法');
+    expect(alert.timeline.filter((e) => e.kind === 'post-deleted')).toHaveLength(1);
+    // Found gone again by a later crawl: the alert is not told twice.
+    expect((await one({ ...gone, collectedAt: hoursAfter(3) })).decision).toBe('already-deleted');
+    await deletionNoted(postIdOf(w0));
+    expect((await worker.alerts.touchingPost(postIdOf(w0))).find((x) => x.id === alert.id)!.timeline.filter((e) => e.kind === 'post-deleted')).toHaveLength(1);
+  });
+
+  it('found gone before any ingest (a pending tombstone), then the wording: indexed deleted, alerted on, and the alert notes 原帖已删除', async () => {
+    const a = sensitive('board-gone-first', hoursAfter(1));
+    const gone: CollectedItem = { ...a, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(2) };
+    expect((await one(gone)).decision).toBe('kept-pending');
+    // The deletion's note is queued with the wording's evaluation and may run first, finding no alert.
+    expect(await one(a)).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    const [doc] = await documentsOf(postIdOf(a));
+    expect(doc!.deleted?.crawl.at).toBe(gone.collectedAt);
+    const alert = await alertOf(postIdOf(a));
+    expect(alert.title).toContain('城管暴力执法');
+  });
+
+  it('a wording kept as an earlier version of a deleted post is alerted on, and the alert notes 原帖已删除', async () => {
+    const a = sensitive('board-gone-version', hoursAfter(0));
+    const b: CollectedItem = { ...a, title: '菜市场门口的情况说明', text: '今天菜市场门口的摊位已经按规定搬到了室内，谢谢关注。', change: 'edited', collectedAt: hoursAfter(1) };
+    const gone: CollectedItem = { ...a, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(2) };
+    expect((await one(b)).decision).toBe('new');
+    expect((await one(gone)).decision).toBe('mark-deleted');
+    await deletionNoted(postIdOf(a));
+    expect(await one(a)).toMatchObject({ decision: 'stale', keptAsVersion: true, handedOver: true });
+    const [doc] = await documentsOf(postIdOf(a));
+    expect(doc!.text).toBe(b.text);
+    expect(doc!.versions?.map((v) => [v.text, v.findings?.terms])).toEqual([[a.text, ['暴力执法']]]);
+    await alertOf(postIdOf(a));
   });
 });
 

@@ -6,22 +6,98 @@ import {
   decideRevision,
   insertEarlierWording,
   insertPastDeletion,
+  isWordingWhenDeleted,
   markDeleted,
   MAX_POST_VERSIONS,
   textHashOf,
   wordingOf,
+  type PostDeletion,
   type PostHistory,
   type WordingFindings,
 } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
-import { changeOfRevision } from '../../../pipeline/ingest/post-revisions.js';
-import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
+import { changeOfRevision, historyOfPending } from '../../../pipeline/ingest/post-revisions.js';
+import { decideDedupe, noteSighting, returnAfter, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
 import type { SignalRecord } from '../../../core/signals/early-signal.js';
 
 const base = { title: '关于城区道路施工的通知', text: '施工期间请绕行。', contentHash: 'h-original-0001', collectedAt: '2026-11-20T08:00:00.000Z' };
 const deletion = { at: '2026-11-21T00:00:00.000Z', crawl: { sourceId: 'demo-website', at: '2026-11-20T23:59:00.000Z' } };
+
+const wordings = ['初稿：施工期间请绕行。', '二稿：施工期间请绕行，注意安全。', '三稿：施工已结束，恢复通行。'];
+function hoursAfter(hours: number): string {
+  return new Date(Date.parse(base.collectedAt) + hours * 3_600_000).toISOString();
+}
+/** Wording `i` of the post, observed `hours` after the first. */
+function w(i: number, hours: number) {
+  return { ...base, text: wordings[i]!, contentHash: `h-wording-${i}-00`, collectedAt: hoursAfter(hours), change: 'seen' as const };
+}
+/** A crawl `hours` after the first finding the post gone. */
+function gone(hours: number) {
+  return { sourceId: 'demo-website', collectedAt: hoursAfter(hours), change: 'deleted' as const };
+}
+type Observation = ReturnType<typeof w> | ReturnType<typeof gone>;
+const nameOf = (o: Observation) => `${o.change === 'deleted' ? 'gone' : `w${wordings.indexOf(o.text)}`}@${(Date.parse(o.collectedAt) - Date.parse(base.collectedAt)) / 3_600_000}h`;
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+/**
+ * The ingest path's decisions (`ingest-path.ts`, `post-revisions.ts`), with the document, what is
+ * remembered of it and a pending tombstone as plain state, run over observations in the order they
+ * arrive. Resolves the post's end state: its wording, versions, times and deletions.
+ */
+function ingestInOrder(arrivals: readonly Observation[]) {
+  type Doc = ReturnType<typeof w> & PostHistory;
+  let doc: Doc | undefined;
+  let seen: SeenPost | undefined;
+  let pending: PostDeletion | undefined;
+  const now = new Date(hoursAfter(100));
+  const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
+  for (const item of arrivals) {
+    if (item.change === 'deleted') {
+      const decision = decideDeletion(doc, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
+      const { deleted } = markDeleted({}, item, now);
+      if (decision === 'kept-pending') pending = deleted;
+      else if (decision === 'stale') doc = { ...doc!, ...insertPastDeletion(doc!, deleted, returnAfter(seen!, item.collectedAt)!) };
+      else if (decision === 'mark-deleted') {
+        doc = { ...doc!, deleted };
+        seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at };
+      } else if (decision === 'already-deleted') seen = { hash: seen!.hash, deletedAt: doc!.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt) };
+      continue;
+    }
+    const decision = decideDedupe(seen, item);
+    const lastObservedAt = seen && seen.deletedAt === undefined ? returnAfter(seen, item.collectedAt) : undefined;
+    if (decision === 'duplicate') {
+      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      seen = noteSighting(seen!, item.collectedAt) ?? seen;
+      continue;
+    }
+    const whenDeleted = decision === 'stale' && isWordingWhenDeleted(doc!, item);
+    if (decision === 'stale' && !whenDeleted) {
+      doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      continue;
+    }
+    const tombstone = seen ? undefined : pending;
+    const pendingDecision = decidePendingDeletion(tombstone, item.collectedAt);
+    doc = { ...item, ...carryHistory(doc, item).history, ...historyOfPending(pendingDecision, tombstone, item.collectedAt) };
+    seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: whenDeleted ? seen!.observedAt : doc.deleted.crawl.at } : { hash: item.contentHash, observedAt: item.collectedAt };
+    if (tombstone) pending = undefined;
+  }
+  const { text, versions, firstSeenAt, editedAt, deleted, pastDeletions, restoredAt } = doc!;
+  return {
+    text,
+    ...(versions ? { versions: versions.map((v) => [v.text, v.seenFrom, v.seenUntil]) } : {}),
+    firstSeenAt,
+    ...(editedAt ? { editedAt } : {}),
+    observedAt: seen!.observedAt,
+    ...(deleted ? { deleted } : {}),
+    ...(pastDeletions ? { pastDeletions, restoredAt } : {}),
+  };
+}
 
 describe('post revisions', () => {
   it.each([
@@ -97,41 +173,64 @@ describe('post revisions', () => {
     expect(decidePendingDeletion(pending, observedAt)).toBe(decision);
   });
 
-  it('wordings ingested in any order end with the history of the order observed (stale ones inserted as earlier versions)', () => {
-    const wordings = ['初稿：施工期间请绕行。', '二稿：施工期间请绕行，注意安全。', '三稿：施工已结束，恢复通行。'].map((text, i) => ({
-      ...base,
-      text,
-      contentHash: `h-wording-${i}-00`,
-      collectedAt: `2026-11-2${i}T08:00:00.000Z`,
-    }));
-    type Doc = (typeof wordings)[number] & PostHistory;
-    const ingestInOrder = (order: number[]): Doc => {
-      let doc: Doc | undefined;
-      for (const i of order) {
-        const item = wordings[i]!;
-        if (!doc) doc = { ...item, ...carryHistory(undefined, item).history };
-        else if (Date.parse(item.collectedAt) > Date.parse(doc.collectedAt)) doc = { ...item, ...carryHistory(doc, item).history };
-        else doc = { ...doc, ...insertEarlierWording(doc, item) };
-      }
-      return doc!;
-    };
-    const observed = ingestInOrder([0, 1, 2]);
-    expect(observed.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([
-      [wordings[0]!.text, wordings[0]!.collectedAt, wordings[1]!.collectedAt],
-      [wordings[1]!.text, wordings[1]!.collectedAt, wordings[2]!.collectedAt],
-    ]);
-    for (const order of [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
-      const doc = ingestInOrder(order);
-      expect({ text: doc.text, versions: doc.versions, editedAt: doc.editedAt, firstSeenAt: doc.firstSeenAt }).toEqual({
-        text: observed.text,
-        versions: observed.versions,
-        editedAt: observed.editedAt,
-        firstSeenAt: observed.firstSeenAt,
-      });
+  it.each([
+    // [what arrives, comment]
+    ['three wordings', [w(0, 0), w(1, 1), w(2, 2)]],
+    ['three wordings, the current one seen twice', [w(0, 0), w(1, 1), w(2, 2), w(2, 3)]],
+    ['a post never reworded, seen three times', [w(0, 0), w(0, 1), w(0, 2)]],
+    ['reworded, then found gone', [w(0, 0), w(1, 1), gone(2)]],
+    ['reworded, seen again, then found gone', [w(0, 0), w(1, 1), w(1, 1.5), gone(2)]],
+    ['reworded twice, then found gone', [w(0, 0), w(1, 1), w(2, 1.5), gone(2)]],
+    ['found gone, then back reworded', [w(0, 0), gone(1), w(1, 2)]],
+    ['found gone, then back reworded, seen again', [w(0, 0), gone(1), w(1, 2), w(1, 3)]],
+    ['found gone, then back reworded twice', [w(0, 0), gone(1), w(1, 2), w(2, 3)]],
+    ['found gone, then back with the same words', [w(0, 0), gone(1), w(0, 2)]],
+    ['found gone, then back with the same words, seen again', [w(0, 0), gone(1), w(0, 2), w(0, 3)]],
+    ['A, B, then A again, seen twice', [w(0, 0), w(1, 1), w(0, 2), w(0, 3)]],
+    ['A, B, then A again, seen three times', [w(0, 0), w(1, 1), w(0, 2), w(0, 3), w(0, 4)]],
+  ] as const)('%s: every arrival order ends with the history of the order observed', (_what, observations) => {
+    const inOrder = ingestInOrder(observations);
+    for (const order of permutations(observations)) expect(ingestInOrder(order), `arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
+  });
+
+  it('every set of four hourly observations (earlier wordings seen once, the current one in one run of sightings, at most one deletion) ends the same in all 24 arrival orders', () => {
+    const choices = [(h: number) => w(0, h), (h: number) => w(1, h), (h: number) => w(2, h), gone];
+    const sets: Observation[][] = [[]];
+    for (let h = 0; h < 4; h++) sets.splice(0, sets.length, ...sets.flatMap((set) => choices.filter((_, i) => h > 0 || i < 3).map((make) => [...set, make(h)])));
+    const inClass = sets.filter((set) => {
+      const texts = set.flatMap((o) => (o.change === 'deleted' ? [] : [o.text]));
+      const current = texts.at(-1);
+      const runs = texts.filter((t, i) => t === current && texts[i - 1] !== current).length;
+      const earlier = texts.filter((t) => t !== current);
+      return runs === 1 && new Set(earlier).size === earlier.length && set.filter((o) => o.change === 'deleted').length <= 1;
+    });
+    expect(inClass.length).toBeGreaterThan(50);
+    for (const set of inClass) {
+      const inOrder = ingestInOrder(set);
+      for (const order of permutations(set)) expect(ingestInOrder(order), `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
     }
+  });
+
+  it('the order observed: each wording a version seen until the next appeared, the post first seen at its first sighting, last observed at its last', () => {
+    expect(ingestInOrder([w(0, 0), w(1, 1), w(2, 2), w(2, 3)])).toEqual({
+      text: wordings[2],
+      versions: [
+        [wordings[0], hoursAfter(0), hoursAfter(1)],
+        [wordings[1], hoursAfter(1), hoursAfter(2)],
+      ],
+      firstSeenAt: hoursAfter(0),
+      editedAt: hoursAfter(2),
+      observedAt: hoursAfter(3),
+    });
+    // The same words seen at t1 (ingested second) and t2 (ingested first): visible since t1.
+    expect(ingestInOrder([w(0, 1), w(0, 0)])).toEqual({ text: wordings[0], firstSeenAt: hoursAfter(0), observedAt: hoursAfter(1) });
+    // A wording seen before the crawl that found the post gone, ingested after it: the deleted post's wording.
+    expect(ingestInOrder([w(0, 0), gone(2), w(1, 1)])).toMatchObject({ text: wordings[1], versions: [[wordings[0], hoursAfter(0), hoursAfter(1)]], editedAt: hoursAfter(1), deleted: { crawl: { at: hoursAfter(2) } } });
     // Known words, or words first seen after the current wording was, are not inserted.
-    expect(insertEarlierWording(observed, wordings[0]!)).toBeUndefined();
-    expect(insertEarlierWording(observed, { ...wordings[0]!, text: '四稿', collectedAt: '2026-11-23T00:00:00.000Z' })).toBeUndefined();
+    const post = { ...w(1, 1), ...carryHistory(w(0, 0), w(1, 1)).history };
+    expect(insertEarlierWording(post, w(0, 0))).toBeUndefined();
+    expect(insertEarlierWording(post, w(2, 3))).toBeUndefined();
+    expect(insertEarlierWording(post, w(1, 2))).toBeUndefined();
   });
 
   it('A, then B, then A again: whichever of B and the second A is ingested last, A is current with the history of the order observed', () => {

@@ -3,13 +3,14 @@ import { ingestJobIdOf, normalizeItem, normalizeText, postIdOf } from '../../../
 import { decideDedupe } from '../../../pipeline/ingest/dedupe.js';
 import { createClassifier } from '../../../pipeline/ingest/classify.js';
 import { createSegmenter } from '../../../pipeline/ingest/segment.js';
-import { evaluateAlerts } from '../../../pipeline/alert/evaluate-alerts.js';
+import { evaluateAlerts, standingChangesOf } from '../../../pipeline/alert/evaluate-alerts.js';
 import { validateRulePack } from '../../../core/rules/rule-pack.js';
 import { compileRuleSet } from '../../../core/rules/rule-set.js';
 import { createPostClassifier } from '../../../core/classify/classify-post.js';
 import { SentimentAnalyzer } from '../../../core/sentiment/analyze-sentiment.js';
 import type { CollectedItem } from '../../../core/posts/collected-item.js';
-import { carryHistory, insertEarlierWording, wordingOf } from '../../../core/posts/post-change.js';
+import { carryHistory, insertEarlierWording, markDeleted, wordingOf } from '../../../core/posts/post-change.js';
+import { deletionChangeOf } from '../../../pipeline/ingest/post-revisions.js';
 
 const packs = [
   { id: 'sensitive', name: '敏感词', version: 1, category: '敏感词', domain: '民生经济和社会', terms: [{ term: '暴力执法', level: 2 }, { term: '噪音扰民', level: 4 }] },
@@ -127,6 +128,14 @@ describe('alert evaluation of a wording the post no longer shows', () => {
     const alerts = evaluateAlerts(wordingOf(post, sensitive.contentHash)!, { eventId: 'e1' });
     expect(alerts.map((a) => [a.packId, a.terms, a.postId])).toEqual([['sensitive', ['噪音扰民', '暴力执法'], sensitive.id]]);
     expect(alerts[0]!.hits.every((h) => (h.field === 'title' ? sensitive.title : sensitive.text).slice(h.start, h.end) === h.term)).toBe(true);
+  });
+  it('a post found gone before its wording was evaluated: the alerts raised on it are told of the deletion, with the key of its own note', () => {
+    const post = indexedAs(sensitive);
+    expect(standingChangesOf(post)).toEqual([]);
+    const gone = markDeleted(post, { sourceId: post.sourceId, collectedAt: '2026-11-22T09:00:00.000Z' }, new Date('2026-11-22T09:00:05.000Z'));
+    expect(evaluateAlerts(gone, { eventId: 'e1' })).toHaveLength(1);
+    expect(standingChangesOf(gone)).toEqual([deletionChangeOf(gone, gone.deleted)]);
+    expect(standingChangesOf(gone)[0]).toMatchObject({ postId: sensitive.id, change: 'deleted', eventId: 'e1', seenAt: '2026-11-22T09:00:00.000Z', key: `deleted:${gone.deleted.at}` });
   });
 });
 
