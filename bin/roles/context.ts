@@ -22,7 +22,8 @@ import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { EsRulePackStore } from '../../pipeline/elasticsearch/es-rule-pack-store.js';
 import { publishRuleChanges, startRulesSync } from '../../pipeline/rules/rules-sync.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
-import { createQueues, createRedis } from '../../pipeline/queues.js';
+import { Queue } from 'bullmq';
+import { createQueues, createRedis, type EscalateJob } from '../../pipeline/queues.js';
 import type { Role } from '../../pipeline/redis/heartbeat.js';
 import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
@@ -97,7 +98,9 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(alerting.roster);
   const now = () => new Date();
-  const clocks = new BullClockScheduler(queues.escalate, now, config.alerting.reconcileEverySeconds * 1000);
+  const clockRemovals = new Queue<EscalateJob>('escalate', { connection: commands, prefix });
+  closers.unshift(() => clockRemovals.close());
+  const clocks = new BullClockScheduler(queues.escalate, now, config.alerting.reconcileEverySeconds * 1000, clockRemovals);
   const liveChannel = `${prefix}:live:alerts`;
   const desk = new AlertDesk({
     alerts,

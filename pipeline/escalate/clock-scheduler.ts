@@ -26,6 +26,12 @@ export class BullClockScheduler implements ClockScheduler {
     private readonly now: () => Date = () => new Date(),
     /** The reconciler's period: clocks due within it are re-added on every change. */
     private readonly reArmWithinMs = 60_000,
+    /**
+     * The same queue on an auto-pipelined connection, for removals only: the removals of concurrent
+     * changes (two per acknowledgement) then leave in one write per event-loop turn instead of one
+     * each. Adds stay on `queue`.
+     */
+    private readonly removals: Pick<Queue<EscalateJob>, 'remove'> = queue,
   ) {}
 
   private job(alertId: string, clock: Clock) {
@@ -56,6 +62,6 @@ export class BullClockScheduler implements ClockScheduler {
     const added = fresh.length > 0 ? this.queue.addBulk(fresh.map((c) => this.job(alert.id, c))) : undefined;
     const gone = [...had].filter((id) => !keep.has(id));
     // Removing is tidiness only: a stale job that still runs is a no-op.
-    await Promise.all([added, ...gone.map((id) => this.queue.remove(id).catch(() => 0))]);
+    await Promise.all([added, ...gone.map((id) => this.removals.remove(id).catch(() => 0))]);
   }
 }

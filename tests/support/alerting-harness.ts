@@ -1,5 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Alert } from '../../core/alerts/alert.js';
 import type { AlertSignal } from '../../core/alerts/raise-alert.js';
@@ -14,7 +14,7 @@ import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { BullClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
-import { createQueues, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
+import { createQueues, type EscalateJob, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
 
 /**
  * A policy with clocks in seconds, so the escalation tests run in real time against real Redis
@@ -116,7 +116,9 @@ export async function createTestDesk(opts: {
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(TEST_ROSTER);
   const now = opts.now ?? (() => new Date());
-  const clocks = new BullClockScheduler(queues.escalate, now);
+  // As the product composes it: removals on the auto-pipelined connection when there is one.
+  const removals = opts.commands ? new Queue<EscalateJob>(queues.escalate.name, { connection: opts.commands, prefix: opts.redisPrefix }) : undefined;
+  const clocks = new BullClockScheduler(queues.escalate, now, undefined, removals);
   const log = createLogger('warn');
   const changes: AlertChange[] = [];
   const desk = new AlertDesk({
@@ -153,8 +155,10 @@ export async function createHarness(opts: {
   const es = new Client({ node: opts.esUrl });
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
   await ensureIndices(es, indexNames(opts.indexPrefix));
+  // BullMQ on its own connection, the audit log, publishes and clock removals auto-pipelined, as in bin/roles/context.ts.
+  const commands = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   const queues = createQueues(redis, opts.redisPrefix);
-  const { desk, alerts, audit, roster, clocks, changes, log, now } = await createTestDesk({ es, redis, queues, ...opts });
+  const { desk, alerts, audit, roster, clocks, changes, log, now } = await createTestDesk({ es, redis, commands, queues, ...opts });
   const roles: ReturnType<typeof startEscalateRole>[] = [];
   return {
     es,
@@ -191,6 +195,7 @@ export async function createHarness(opts: {
       await es.close();
       await opts.alertsEs?.close();
       redis.disconnect();
+      commands.disconnect();
     },
   };
 }
