@@ -14,9 +14,10 @@
  * Rounds alternate raw and pipeline so a change in the machine's load touches both.
  *
  * Each round prints the load average and, beside the wall rates, CPU per post while draining: the
- * worker process (user + system; and how much of the drain its event loop was busy), the Redis server (`INFO cpu`) and the Elasticsearch node
- * (`_nodes/stats`), the last two for the whole server, so on a shared Redis or Elasticsearch other
- * clients' work counts too (point `REDIS_URL` at a Redis of your own for a clean Redis figure).
+ * worker process (user + system; also how much of the drain its event loop was busy), the Redis
+ * server (`INFO cpu`) and the Elasticsearch node (`_nodes/stats`), the last two for the whole server,
+ * so on a shared Redis or Elasticsearch other clients' work counts too (point `REDIS_URL` at a Redis
+ * of your own for a clean Redis figure).
  * `--raw 0` skips the raw load when only pipeline changes are compared.
  */
 import path from 'node:path';

@@ -1,3 +1,6 @@
+/** Items per turn: ~4 ms of segmentation, classification and MinHash, one Redis write of their scripts. */
+const ITEMS_PER_TURN = 16;
+
 /**
  * Turns for the CPU-bound stages of the items in flight (segment, classify, MinHash): at most
  * `perTurn` items per turn, one turn per pass of the event loop (a zero timer), so the Redis
@@ -7,10 +10,10 @@
  * Without turns, the items of a batch reach these stages in the same tick: all of them (128 in
  * flight) compute first, then all wait together for Redis, then together for the bulk write, so
  * the worker, Redis and Elasticsearch work one after the other instead of at once (measured: the
- * worker's event loop busy 58 % of the time; see "Pipeline: where the time goes (stop 13)" in
+ * worker's event loop busy 57–64 % of the time; see "Pipeline: where the time goes (stop 13)" in
  * bench/README.md).
  */
-export function createCpuTurns(perTurn = DEFAULT_ITEMS_PER_TURN): () => Promise<void> {
+export function createCpuTurns(perTurn = ITEMS_PER_TURN): () => Promise<void> {
   const waiting: (() => void)[] = [];
   let scheduled = false;
   const turn = () => {
@@ -28,6 +31,3 @@ export function createCpuTurns(perTurn = DEFAULT_ITEMS_PER_TURN): () => Promise<
       }
     });
 }
-
-/** Items per turn: ~4 ms of segmentation, classification and MinHash, one Redis write of their scripts. */
-export const DEFAULT_ITEMS_PER_TURN = 16;
