@@ -14,13 +14,15 @@
  * Rounds alternate raw and pipeline so a change in the machine's load touches both.
  *
  * Each round prints the load average and, beside the wall rates, CPU per post while draining: the
- * worker process (user + system), the Redis server (`INFO cpu`) and the Elasticsearch node
- * (`_nodes/stats`), the last two for the whole server, so on a shared Redis or Elasticsearch other
- * clients' work counts too (point `REDIS_URL` at a Redis of your own for a clean Redis figure).
+ * worker process (user + system; also how much of the drain its event loop was busy), the Redis
+ * server (`INFO cpu`) and the Elasticsearch node (`_nodes/stats`), the last two for the whole server,
+ * so on a shared Redis or Elasticsearch other clients' work counts too (point `REDIS_URL` at a Redis
+ * of your own for a clean Redis figure).
  * `--raw 0` skips the raw load when only pipeline changes are compared.
  */
 import path from 'node:path';
 import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Client } from '@elastic/elasticsearch';
@@ -139,6 +141,8 @@ interface PipelineRun {
   workerCpuMs: number;
   /** Share of one core the worker process used while draining. */
   cpuShare: number;
+  /** Share of the drain the worker's event loop was busy (the rest it waited for Redis, Elasticsearch or BullMQ). */
+  loopBusy: number;
   /** Redis server CPU per post while draining, ms (the whole server). */
   redisCpuMs: number;
   /** Elasticsearch CPU per post while draining, ms (the whole node). */
@@ -181,6 +185,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const redisBefore = await redisCpuSeconds(redis);
   const esBefore = await esCpuMs();
   const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
   const started = performance.now();
   const deadLetters = new RedisDeadLetters(redis, prefix);
   const worker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest, deadLetters, itemsInFlight: CONCURRENCY }), {
@@ -202,6 +207,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   }
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const loopBusy = performance.eventLoopUtilization(loop).utilization;
   const redisUsed = (await redisCpuSeconds(redis)) - redisBefore;
   const esUsed = (await esCpuMs()) - esBefore;
   await worker.close();
@@ -226,6 +232,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
     enqueueRate,
     workerCpuMs: (workerCpuS * 1000) / list.length,
     cpuShare: workerCpuS / seconds,
+    loopBusy,
     redisCpuMs: (redisUsed * 1000) / list.length,
     esCpuMs: esUsed / list.length,
     events: eventCount,
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
     perPost.push(p.workerCpuMs + p.redisCpuMs);
     console.log(
       `round ${round} (load ${loadBefore} → ${load()}): raw bulk ${r.toFixed(0)} docs/s (Elasticsearch ${rawEsMs.toFixed(3)} ms CPU per doc) | pipeline ${p.rate.toFixed(0)} posts/s (${(p.rate / r).toFixed(2)} of raw) | ` +
-        `CPU per post: worker ${p.workerCpuMs.toFixed(3)} ms (${(p.cpuShare * 100).toFixed(0)} % of a core), Redis ${p.redisCpuMs.toFixed(3)} ms, Elasticsearch ${p.esCpuMs.toFixed(3)} ms | ` +
+        `CPU per post: worker ${p.workerCpuMs.toFixed(3)} ms (${(p.cpuShare * 100).toFixed(0)} % of a core, event loop busy ${(p.loopBusy * 100).toFixed(0)} %), Redis ${p.redisCpuMs.toFixed(3)} ms, Elasticsearch ${p.esCpuMs.toFixed(3)} ms | ` +
         `${p.events} events | queueing ${p.enqueueRate.toFixed(0)} jobs/s`,
     );
   }

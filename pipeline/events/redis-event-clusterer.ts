@@ -64,7 +64,7 @@ export class RedisEventClusterer {
     const opening = eventIdOf(post.id);
     // One round trip for most posts: a post seen before is added to its event again, a post with no
     // band mates opens its own event at once; only a post with band mates comes back for a decision.
-    const found = (await this.cmd.qsEventAssign(
+    const found = JSON.parse(await this.cmd.qsEventAssign(
       1 + bands.length,
       postKey,
       ...bands,
@@ -83,7 +83,7 @@ export class RedisEventClusterer {
       const [, eventId, reply] = found as [string, string, EventReply];
       return { event: toEvent(eventId, reply), decision: decideCluster({ signature, at }, [], this.opts.windowMs) };
     }
-    const candidates: ClusterCandidate[] = (found[1] as (string | null)[][]).flatMap(([id, candidateSig, event, candidateAt]) =>
+    const candidates: ClusterCandidate[] = listOf(found[1] as (string | false)[][]).flatMap(([id, candidateSig, event, candidateAt]) =>
       id && candidateSig && event && candidateAt ? [{ postId: id, eventId: event, signature: decodeSignature(candidateSig), at: Number(candidateAt) }] : [],
     );
     const decision = decideCluster({ signature, at }, candidates, this.opts.windowMs);
@@ -112,7 +112,7 @@ export class RedisEventClusterer {
 
   /** One round trip: records the post in its bands and adds it to the event. */
   private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, bands: string[], sig: string): Promise<EventRecord> {
-    const reply = (await this.cmd.qsEventAdd(1 + bands.length, postKey, ...bands, post.id, `${this.prefix}:event:{`, eventId, ...this.addArgs(post, at, sig))) as EventReply;
+    const reply = JSON.parse(await this.cmd.qsEventAdd(1 + bands.length, postKey, ...bands, post.id, `${this.prefix}:event:{`, eventId, ...this.addArgs(post, at, sig))) as EventReply;
     return toEvent(eventId, reply);
   }
 }
@@ -135,9 +135,10 @@ export async function readEventState(redis: Redis, prefix: string, eventId: stri
 /** The event's state hash, kept post ids, sources and timeline hash, as the scripts return them. */
 type EventReply = [string[], string[], string[], string[]];
 
-function toEvent(eventId: string, [stateFlat, ids, sources, timelineFlat]: EventReply): EventRecord {
-  const state = pairs(stateFlat);
-  const timeline = Object.entries(pairs(timelineFlat))
+function toEvent(eventId: string, [stateFlat, idList, sourceList, timelineFlat]: EventReply): EventRecord {
+  const state = pairs(listOf(stateFlat));
+  const [ids, sources] = [listOf(idList), listOf(sourceList)];
+  const timeline = Object.entries(pairs(listOf(timelineFlat)))
     .map(([hour, count]) => ({ hour, count: Number(count) }))
     .sort((a, b) => (a.hour < b.hour ? -1 : 1));
   const postCount = Number(state.posts ?? 0);
@@ -165,6 +166,11 @@ export function eventIdOf(openingPostId: string): string {
   return `ev-${createHash('sha256').update(openingPostId).digest('hex').slice(0, 24)}`;
 }
 
+/** The scripts reply in JSON (one string to decode instead of one value per field and id); Lua's JSON writes an empty list as `{}`. */
+function listOf<T>(value: T[] | Record<string, never>): T[] {
+  return Array.isArray(value) ? value : [];
+}
+
 function pairs(flat: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
@@ -172,8 +178,8 @@ function pairs(flat: string[]): Record<string, string> {
 }
 
 interface ClusterCommands {
-  qsEventAdd(numKeys: number, ...args: string[]): Promise<unknown>;
-  qsEventAssign(numKeys: number, ...args: string[]): Promise<unknown>;
+  qsEventAdd(numKeys: number, ...args: string[]): Promise<string>;
+  qsEventAssign(numKeys: number, ...args: string[]): Promise<string>;
 }
 
 /**
@@ -229,7 +235,7 @@ end
  */
 const EVENT_ASSIGN_LUA = `${ADD_TO_EVENT_LUA}
 local known = redis.call('HGET', KEYS[1], 'event')
-if known then return { 'known', known, addToEvent(ARGV[4], known, KEYS[1], ARGV[1], false, ARGV, 6) } end
+if known then return cjson.encode({ 'known', known, addToEvent(ARGV[4], known, KEYS[1], ARGV[1], false, ARGV, 6) }) end
 local freq = {}
 local any = false
 for i = 2, #KEYS do
@@ -237,7 +243,7 @@ for i = 2, #KEYS do
     if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1; any = true end
   end
 end
-if not any then return { 'opened', ARGV[5], addToEvent(ARGV[4], ARGV[5], KEYS[1], ARGV[1], true, ARGV, 6) } end
+if not any then return cjson.encode({ 'opened', ARGV[5], addToEvent(ARGV[4], ARGV[5], KEYS[1], ARGV[1], true, ARGV, 6) }) end
 local ids = {}
 for id, n in pairs(freq) do ids[#ids + 1] = id end
 table.sort(ids, function(a, b) if freq[a] ~= freq[b] then return freq[a] > freq[b] end return a < b end)
@@ -246,7 +252,7 @@ for i = 1, math.min(#ids, tonumber(ARGV[2])) do
   local row = redis.call('HMGET', ARGV[3] .. ids[i], 'sig', 'event', 'at')
   out[#out + 1] = { ids[i], row[1], row[2], row[3] }
 end
-return { 'candidates', out }
+return cjson.encode({ 'candidates', out })
 `;
 
 /**
@@ -254,5 +260,5 @@ return { 'candidates', out }
  * add arguments. Records the post in its bands and adds it to the event (after a decision on candidates).
  */
 const EVENT_ADD_LUA = `${ADD_TO_EVENT_LUA}
-return addToEvent(ARGV[2], ARGV[3], KEYS[1], ARGV[1], true, ARGV, 4)
+return cjson.encode(addToEvent(ARGV[2], ARGV[3], KEYS[1], ARGV[1], true, ARGV, 4))
 `;

@@ -16,6 +16,8 @@ export interface IngestDeps extends DeletionDeps {
   /** One worker at a time per post, across jobs and processes. */
   claims: PostClaims;
   seen: SeenStore;
+  /** Resolves when this item's turn for the CPU-bound stages has come (`cpu-turns.ts`). */
+  cpuTurn(): Promise<void>;
   segment(text: string): Segmentation;
   classify(post: { title: string; text: string }): PostClassification;
   /** Assigns the post to an event (MinHash LSH) and returns the event's new state. */
@@ -104,6 +106,8 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
   home.catch(() => undefined);
 
+  // Segmentation, classification and MinHash (in `cluster`, up to its Redis call) run in this item's turn.
+  await deps.cpuTurn();
   const segmentation = deps.segment(`${post.title}\n${post.text}`);
   const classification = deps.classify(post);
   const at = post.publishedAt ?? seen?.at ?? post.collectedAt;

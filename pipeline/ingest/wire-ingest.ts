@@ -8,6 +8,7 @@ import type { Queues } from '../queues.js';
 import { RedisSignalTracker } from '../signals/redis-signal-tracker.js';
 import { RedisSeenStore } from './dedupe.js';
 import { RedisPendingDeletions } from './pending-deletions.js';
+import { createCpuTurns } from './cpu-turns.js';
 import { RedisPostClaims, type PostClaimOptions } from './post-claims.js';
 import { createIngestPath, type IngestDeps } from './ingest-path.js';
 
@@ -34,6 +35,7 @@ export function wireIngest(deps: IngestWiringDeps) {
   return createIngestPath({
     claims: new RedisPostClaims(deps.redis, deps.prefix, deps.claims),
     seen: new RedisSeenStore(deps.redis, deps.prefix),
+    cpuTurn: createCpuTurns(),
     pendingDeletions: new RedisPendingDeletions(deps.redis, deps.prefix),
     segment: deps.segment,
     classify: deps.classify,

@@ -42,8 +42,8 @@ export class RedisSignalTracker {
     const live = bucket >= current - 1;
     const keep = (this.t.baselineBuckets + 2) * bucketMs;
 
-    const fields = Array.from({ length: this.t.baselineBuckets }, (_, i) => bucket - this.t.baselineBuckets + i).flatMap((b) => [`${b}:n`, `${b}:neg`]);
-    // One round trip: count the post (once) towards every key, and read each key's buckets.
+    // One round trip: count the post (once) towards every key, and read each key's buckets (as one
+    // comma-separated row per key: the script names the baseline's fields itself).
     const rows = (await (this.redis as unknown as SignalCommands).qsSignalObserve(
       1 + post.keys.length,
       `${this.prefix}:sig:seen:${bucket}`,
@@ -53,13 +53,13 @@ export class RedisSignalTracker {
       post.negative ? '1' : '0',
       String(keep),
       String(bucket - this.t.baselineBuckets - 1),
-      ...fields,
-    )) as (string | null)[][];
+      String(this.t.baselineBuckets),
+    )) as string[];
     if (!live) return [];
 
     const signals: SignalRecord[] = [];
     for (const [i, { scope, key }] of post.keys.entries()) {
-      const [n, neg, first, ...prev] = rows[i] ?? [];
+      const [n, neg, first, ...prev] = rows[i]?.split(',') ?? [];
       const previous: BucketCount[] = [];
       for (let j = 0; j < prev.length; j += 2) previous.push({ count: Number(prev[j] ?? 0), negative: Number(prev[j + 1] ?? 0) });
       const historyBuckets = bucket - Number(first ?? bucket);
@@ -95,9 +95,10 @@ interface SignalCommands {
 
 /**
  * KEYS: the bucket's seen-post set, then one counter hash per key.
- * ARGV: post id, bucket, is negative, keep ms, the bucket that falls out of the baseline, then the
- * baseline fields to read. Counts the post only the first time it is seen in the bucket.
- * Returns, per key: count, negative, first bucket, then the baseline fields.
+ * ARGV: post id, bucket, is negative, keep ms, the bucket that falls out of the baseline, the
+ * number of baseline buckets. Counts the post only the first time it is seen in the bucket.
+ * Returns, per key, one row "count,negative,first bucket,n,neg,…" with the baseline buckets' counts
+ * oldest first (one string per key: the worker decodes a few strings per post, not ~50 values per key).
  */
 const OBSERVE_LUA = `
 local fresh = redis.call('SADD', KEYS[1], ARGV[1])
@@ -105,7 +106,12 @@ local keep = tonumber(ARGV[4])
 redis.call('PEXPIRE', KEYS[1], keep)
 local b = ARGV[2]
 local fields = { b .. ':n', b .. ':neg', 'first' }
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+local bucket, baseline = tonumber(b), tonumber(ARGV[6])
+for i = bucket - baseline, bucket - 1 do
+  local name = string.format('%d', i)
+  fields[#fields + 1] = name .. ':n'
+  fields[#fields + 1] = name .. ':neg'
+end
 local out = {}
 for i = 2, #KEYS do
   local h = KEYS[i]
@@ -117,9 +123,9 @@ for i = 2, #KEYS do
     redis.call('PEXPIRE', h, keep)
   end
   local row = redis.call('HMGET', h, unpack(fields))
-  -- nil would end the reply array early: missing counts are 0, a missing first bucket is this one.
+  -- Missing counts are 0, a missing first bucket is this one.
   for j = 1, #fields do if row[j] == false then row[j] = (j == 3) and b or '0' end end
-  out[#out + 1] = row
+  out[#out + 1] = table.concat(row, ',')
 end
 return out
 `;
