@@ -31,6 +31,7 @@ import { createQueues, createRedis } from '../pipeline/queues.js';
 import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
 import { isolation } from '../tests/support/isolation.js';
 import { createTestDesk, shortPolicy, signalFor } from '../tests/support/alerting-harness.js';
+import { esCpuMs, redisCpuSeconds } from './server-cpu.js';
 import { startEscalateRole } from '../pipeline/escalate/escalate-role.js';
 
 const OPEN = Number(process.env.BENCH_OPEN_ALERTS ?? 10_000);
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
         esRequests.set(what, (esRequests.get(what) ?? 0) + 1);
       };
       es.diagnostic.on('response', countEs);
+      const [es0, redis0] = [await esCpuMs(es), await redisCpuSeconds(redis)];
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       const load0 = loadavg()[0]!;
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
       const wall = performance.now() - wall0;
       console.error(`acknowledge (${how}) window ends at ${process.hrtime.bigint() / 1000n} µs`);
       es.diagnostic.off('response', countEs);
+      const [esUsed, redisUsed] = [(await esCpuMs(es)) - es0, ((await redisCpuSeconds(redis)) - redis0) * 1000];
       const calls = await redisCommands(redis);
       const perAck = [...calls].map(([name, n]) => [name, (n - (calls0.get(name) ?? 0)) / times.length] as const).filter(([, n]) => n >= 0.01);
       console.error(`  Elasticsearch requests per acknowledgement: ${[...esRequests].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / times.length).toFixed(2)}`).join(', ')}`);
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
       // CPU per acknowledgement; Elasticsearch and Redis are not counted.
       const rate = times.length / (wall / 1000);
       const apiCpu = (cpu.user + cpu.system) / 1000 / times.length;
-      console.error(`  ${rate.toFixed(0)}/s, ${apiCpu.toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / times.length).toFixed(2)} ms in the clients' process, load ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+      console.error(`  ${rate.toFixed(0)}/s, ${apiCpu.toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / times.length).toFixed(2)} ms in the clients' process, Elasticsearch ${(esUsed / times.length).toFixed(2)} ms, Redis ${(redisUsed / times.length).toFixed(2)} ms (whole servers), load ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
       results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${how}: ${rate.toFixed(0)}/s, ${failures} non-200)`, times));
     };
     await acknowledgePhase();

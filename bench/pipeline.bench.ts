@@ -27,6 +27,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Client } from '@elastic/elasticsearch';
 import { readLabelledCsv } from './corpora.js';
+import { esCpuMs, redisCpuSeconds } from './server-cpu.js';
 import { configDir } from '../core/paths.js';
 import { createLogger } from '../core/logger.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
@@ -101,7 +102,7 @@ async function rawBulk(docs: IndexedPost[]): Promise<{ rate: number; esCpuMs: nu
   await ensureIndices(es, names);
   const batches: IndexedPost[][] = [];
   for (let i = 0; i < docs.length; i += 500) batches.push(docs.slice(i, i + 500));
-  const esBefore = await esCpuMs();
+  const esBefore = await esCpuMs(es);
   const started = performance.now();
   let next = 0;
   const lane = async () => {
@@ -113,25 +114,12 @@ async function rawBulk(docs: IndexedPost[]): Promise<{ rate: number; esCpuMs: nu
   };
   await Promise.all([lane(), lane()]);
   const seconds = (performance.now() - started) / 1000;
-  const esUsed = (await esCpuMs()) - esBefore;
+  const esUsed = (await esCpuMs(es)) - esBefore;
   await es.indices.refresh({ index: names.posts });
   const count = (await es.count({ index: names.posts })).count;
   await dropPrefix(prefix);
   if (count !== docs.length) throw new Error(`raw bulk: ${count} of ${docs.length} documents indexed`);
   return { rate: docs.length / seconds, esCpuMs: esUsed / docs.length };
-}
-
-/** CPU seconds the Redis server has used so far (all its clients: on a shared Redis others' work counts too). */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-/** CPU milliseconds the Elasticsearch node(s) have used so far (the whole JVM: others' requests count too). */
-async function esCpuMs(): Promise<number> {
-  const stats = await es.nodes.stats({ metric: 'process' });
-  return Object.values(stats.nodes).reduce((sum, n) => sum + (n.process?.cpu?.total_in_millis ?? 0), 0);
 }
 
 interface PipelineRun {
@@ -183,7 +171,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const enqueueRate = list.length / ((performance.now() - queuedAt) / 1000);
 
   const redisBefore = await redisCpuSeconds(redis);
-  const esBefore = await esCpuMs();
+  const esBefore = await esCpuMs(es);
   const cpu = process.cpuUsage();
   const loop = performance.eventLoopUtilization();
   const started = performance.now();
@@ -209,7 +197,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const used = process.cpuUsage(cpu);
   const loopBusy = performance.eventLoopUtilization(loop).utilization;
   const redisUsed = (await redisCpuSeconds(redis)) - redisBefore;
-  const esUsed = (await esCpuMs()) - esBefore;
+  const esUsed = (await esCpuMs(es)) - esBefore;
   await worker.close();
 
   await es.indices.refresh({ index: [names.posts, names.events] });
