@@ -503,7 +503,7 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(told.map((j) => j.data)).not.toContainEqual(expect.objectContaining({ change: 'deleted' }));
   });
 
-  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted', async () => {
+  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted, with the return and the past deletion of the order observed', async () => {
     const seen = message('board-gone-twice', { collectedAt: hoursAfter(0) });
     const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
     const back: CollectedItem = { ...seen, change: 'edited', collectedAt: hoursAfter(2) };
@@ -511,9 +511,39 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect((await ingest(gone(1))).decision).toBe('mark-deleted');
     expect((await ingest(gone(3))).decision).toBe('already-deleted');
     expect((await ingest(back)).decision).toBe('stale');
+    // A retry of the return changes nothing.
+    expect((await ingest(back)).decision).toBe('stale');
     const [doc] = await documentsOf(postIdOf(seen));
-    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(3));
+    expect(doc!.pastDeletions?.map((d) => d.crawl.at)).toEqual([hoursAfter(1)]);
+    expect(doc!.restoredAt).toBe(hoursAfter(2));
     expect(doc!.text).toBe(seen.text);
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(3));
+  });
+
+  it('found gone by two crawls, the later ingested first: the first crawl that found it gone is its deletion, and the alert key stays the one first told', async () => {
+    const seen = message('board-gone-later-first', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    expect((await ingest(seen)).decision).toBe('new');
+    expect((await ingest(gone(2))).decision).toBe('mark-deleted');
+    const [marked] = await documentsOf(postIdOf(seen));
+    expect((await ingest(gone(1))).decision).toBe('already-deleted');
+    const [doc] = await documentsOf(postIdOf(seen));
+    expect(doc!.deleted).toEqual({ ...marked!.deleted, crawl: { sourceId: seen.sourceId, at: hoursAfter(1) } });
+    expect(doc!.pastDeletions).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(2));
+  });
+
+  it('A seen twice, then B, the sightings of A ingested last and latest first: A is a version since its first sighting', async () => {
+    const a0 = message('board-earlier-duplicates', { collectedAt: hoursAfter(0) });
+    const b2: CollectedItem = { ...a0, text: `${a0.text}（补充：已经反映三次。）`, change: 'edited', collectedAt: hoursAfter(2) };
+    expect((await ingest(b2)).decision).toBe('new');
+    expect((await ingest({ ...a0, collectedAt: hoursAfter(1) })).decision).toBe('stale');
+    expect((await ingest(a0)).decision).toBe('stale');
+    const [doc] = await documentsOf(postIdOf(a0));
+    expect(doc!.text).toBe(b2.text);
+    expect(doc!.firstSeenAt).toBe(hoursAfter(0));
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[a0.text, hoursAfter(0), hoursAfter(2)]]);
   });
 
   it('the same words seen at t1 and t2, t2 ingested first: the post was visible since t1 (firstSeenAt), last observed at t2', async () => {

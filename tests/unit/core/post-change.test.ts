@@ -6,7 +6,6 @@ import {
   decideRevision,
   insertEarlierWording,
   insertPastDeletion,
-  isWordingWhenDeleted,
   markDeleted,
   MAX_POST_VERSIONS,
   textHashOf,
@@ -17,8 +16,10 @@ import {
 } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
-import { changeOfRevision, historyOfPending } from '../../../pipeline/ingest/post-revisions.js';
-import { decideDedupe, noteSighting, returnAfter, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
+import { isLastWording, logObservation, logOf } from '../../../core/posts/post-observations.js';
+import { changeOfRevision, earlierWordingHistory, historyOfIngest, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
+import { sameCrawl } from '../../../pipeline/ingest/pending-deletions.js';
+import { decideDedupe, noteSighting, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
 import type { SignalRecord } from '../../../core/signals/early-signal.js';
 
@@ -54,38 +55,48 @@ function ingestInOrder(arrivals: readonly Observation[]) {
   type Doc = ReturnType<typeof w> & PostHistory;
   let doc: Doc | undefined;
   let seen: SeenPost | undefined;
-  let pending: PostDeletion | undefined;
+  let pending: PostDeletion[] | undefined;
   const now = new Date(hoursAfter(100));
   const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
   for (const item of arrivals) {
     if (item.change === 'deleted') {
-      const decision = decideDeletion(doc, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
       const { deleted } = markDeleted({}, item, now);
-      if (decision === 'kept-pending') pending = deleted;
-      else if (decision === 'stale') doc = { ...doc!, ...insertPastDeletion(doc!, deleted, returnAfter(seen!, item.collectedAt)!) };
-      else if (decision === 'mark-deleted') {
+      const decision = decideDeletion(doc, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
+      if (decision === 'kept-pending') pending = [...(pending ?? []), deleted].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
+      else if (decision === 'stale') {
+        const { history, log } = pastDeletionHistory(doc!, deleted, seen!);
+        doc = { ...doc!, ...history };
+        seen = { ...seen!, ...log };
+      } else if (decision === 'mark-deleted') {
         doc = { ...doc!, deleted };
-        seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at };
-      } else if (decision === 'already-deleted') seen = { hash: seen!.hash, deletedAt: doc!.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt) };
+        seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at, ...(logObservation(seen, { at: deleted.crawl.at, deletion: deleted }) ?? logOf(seen)) };
+      } else if (decision === 'already-deleted') {
+        const { history, log } = stillGoneHistory(doc!, item, seen);
+        doc = { ...doc!, ...history };
+        seen = { hash: seen!.hash, deletedAt: doc.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt), ...(log ?? logOf(seen)) };
+      }
       continue;
     }
     const decision = decideDedupe(seen, item);
-    const lastObservedAt = seen && seen.deletedAt === undefined ? returnAfter(seen, item.collectedAt) : undefined;
     if (decision === 'duplicate') {
-      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
       seen = noteSighting(seen!, item.collectedAt) ?? seen;
       continue;
     }
-    const whenDeleted = decision === 'stale' && isWordingWhenDeleted(doc!, item);
+    const tombstones = seen ? undefined : pending;
+    const log = logIngest(seen, item, tombstones);
+    const whenDeleted = decision === 'stale' && isLastWording(doc!, item, log ?? logOf(seen));
     if (decision === 'stale' && !whenDeleted) {
-      doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
+      seen = { ...seen!, ...log };
       continue;
     }
-    const tombstone = seen ? undefined : pending;
-    const pendingDecision = decidePendingDeletion(tombstone, item.collectedAt);
-    doc = { ...item, ...carryHistory(doc, item).history, ...historyOfPending(pendingDecision, tombstone, item.collectedAt) };
-    seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: whenDeleted ? seen!.observedAt : doc.deleted.crawl.at } : { hash: item.contentHash, observedAt: item.collectedAt };
-    if (tombstone) pending = undefined;
+    const { history } = historyOfIngest(doc, item, log, whenDeleted || tombstones !== undefined);
+    doc = { ...item, ...history };
+    const logged = log ?? logOf(seen);
+    const lastObservedAt = whenDeleted ? seen!.observedAt : (tombstones?.at(-1)?.crawl.at ?? doc.deleted?.crawl.at);
+    seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: lastObservedAt, ...logged } : { hash: item.contentHash, observedAt: item.collectedAt, ...logged };
+    if (tombstones) pending = undefined;
   }
   const { text, versions, firstSeenAt, editedAt, deleted, pastDeletions, restoredAt } = doc!;
   return {
@@ -188,6 +199,17 @@ describe('post revisions', () => {
     ['found gone, then back with the same words, seen again', [w(0, 0), gone(1), w(0, 2), w(0, 3)]],
     ['A, B, then A again, seen twice', [w(0, 0), w(1, 1), w(0, 2), w(0, 3)]],
     ['A, B, then A again, seen three times', [w(0, 0), w(1, 1), w(0, 2), w(0, 3), w(0, 4)]],
+    // Issue 4: orders a random search with this model found ending differently.
+    ['found gone by two crawls', [w(0, 0), gone(1), gone(2)]],
+    ['found gone by three crawls', [w(0, 0), gone(1), gone(2), gone(3)]],
+    ['seen twice, then found gone by two crawls', [w(0, 0), w(0, 1), gone(2), gone(3)]],
+    ['gone, back with the same words, gone again', [w(0, 0), gone(1), w(0, 2), gone(3)]],
+    ['gone, back reworded, gone again', [w(0, 0), gone(1), w(1, 2), gone(3)]],
+    ['gone, back reworded, gone again, still gone', [w(0, 0), gone(1), w(1, 2), gone(3), gone(4)]],
+    ['A seen twice, then B', [w(0, 0), w(0, 1), w(1, 2)]],
+    ['A, B seen twice, then C', [w(0, 0), w(1, 1), w(1, 2), w(2, 3)]],
+    ['A, B, A, B', [w(0, 0), w(1, 1), w(0, 2), w(1, 3)]],
+    ['A, B, A, C', [w(0, 0), w(1, 1), w(0, 2), w(2, 3)]],
   ] as const)('%s: every arrival order ends with the history of the order observed', (_what, observations) => {
     const inOrder = ingestInOrder(observations);
     for (const order of permutations(observations)) expect(ingestInOrder(order), `arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
