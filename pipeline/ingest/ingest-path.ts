@@ -93,8 +93,8 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
     }
     return { postId: post.id, decision, hits: 0 };
   }
-  // A stale item is placed by the post as indexed: among its versions, or, when it is the wording a
-  // deleted post had when it went, as that post's wording (the deletion stays).
+  // A stale item is placed by the post as indexed: among its versions, or, when the post's log replayed
+  // ends on it (the wording a deleted post had when it went), as that post's wording (the deletion stays).
   const indexedNow = decision === 'stale' ? await deps.posts.get(post.id, seen!.home) : undefined;
   // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
   const tombstones = seen ? undefined : pending;
