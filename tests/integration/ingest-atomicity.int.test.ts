@@ -382,6 +382,25 @@ describe('a deletion that arrives before the post was ever indexed is kept (issu
     expect(doc!.restoredAt).toBe(item.collectedAt);
   });
 
+  it('two crawls found it gone before any ingest, the later kept first: the first crawl is its deletion, the later its last observation; a tombstone kept before crawls were listed still applies', async () => {
+    const item = message('board-gone-pending-twice', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...item, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    expect((await ingest(gone(2))).decision).toBe('kept-pending');
+    expect((await ingest(gone(1))).decision).toBe('kept-pending');
+    expect((await ingest(gone(1))).decision).toBe('already-pending');
+    expect(await ingest(item)).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    const [doc] = await documentsOf(postIdOf(item));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.pastDeletions).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(item)))!).observedAt).toBe(hoursAfter(2));
+
+    const older = message('board-gone-pending-old', { collectedAt: hoursAfter(0) });
+    const tombstone = { at: hoursAfter(5), crawl: { sourceId: older.sourceId, at: hoursAfter(1) } };
+    await redis.set(`${iso.redisPrefix}:pending-deletion:${postIdOf(older)}`, JSON.stringify(tombstone));
+    expect(await ingest(older)).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    expect((await documentsOf(postIdOf(older)))[0]!.deleted).toEqual(tombstone);
+  });
+
   it('a deletion that reaches the post while its first ingest is in flight, in either order through the queue, always leaves it indexed and marked', async () => {
     const worker = await startWorker({ concurrency: 16 });
     try {
