@@ -9,7 +9,7 @@ import { carryHistory, findingsOf, isWordingWhenDeleted, type PostDeletion, type
 /** A crawl that saw the post's wording (`hash`, its content hash), or found the post gone (`deletion`). */
 export type PostObservation = { at: string; hash: string } | { at: string; deletion: PostDeletion };
 
-/** The observations kept per post; beyond this the oldest are dropped and the list no longer replays. */
+/** The observations kept per post; a log that grows beyond this is cut (it no longer replays). */
 export const MAX_OBSERVATIONS = 24;
 /** Of a run of sightings of one wording (or of crawls finding the post gone), the first and the last this many are kept. */
 export const MAX_RUN_TAIL = 4;
@@ -37,18 +37,24 @@ export function compareObservations(a: PostObservation, b: PostObservation): num
 }
 
 /**
- * The log once `observation` is kept in it, in observed order; `undefined` when it is known (a
- * retry, or the same crawl twice). A run of one wording's sightings (or of crawls finding the post
- * gone) keeps its first and its last `MAX_RUN_TAIL`; a log of a post seen before logs were kept is cut.
+ * The log once `observation` is kept in it, in observed order; `undefined` when there is nothing new
+ * to keep (it is known: a retry, or the same crawl twice; or the log is cut already). Of a run of one
+ * wording's sightings (or of crawls finding the post gone) the first and the last `MAX_RUN_TAIL`
+ * stay. A log grown past `MAX_OBSERVATIONS`, or begun for a post seen before logs were kept, is cut:
+ * only the mark is kept.
  */
 export function logObservation(log: ObservationLog | null | undefined, observation: PostObservation): ObservationLog | undefined {
+  if (log?.observationsCut) return undefined;
+  if (log && !log.observations) return { observationsCut: true };
   const known = log?.observations ?? [];
   if (known.some((o) => compareObservations(o, observation) === 0 && keyOf(o) === keyOf(observation))) return undefined;
   const all = [...known, observation].sort(compareObservations);
-  const kept = all.filter((o, i) => keyOf(all[i - 1] ?? { at: '', hash: '' }) !== keyOf(o) || all.slice(i, i + MAX_RUN_TAIL + 1).some((n) => keyOf(n) !== keyOf(o)) || i >= all.length - MAX_RUN_TAIL);
-  // A cut log never replays again: only the mark is kept.
-  const cut = (log && !log.observations) || log?.observationsCut || kept.length > MAX_OBSERVATIONS;
-  return cut ? { observations: undefined, observationsCut: true } : { observations: kept };
+  const kept = all.filter((o, i) => {
+    const first = i === 0 || keyOf(all[i - 1]!) !== keyOf(o);
+    const runLeft = all.slice(i + 1).findIndex((n) => keyOf(n) !== keyOf(o));
+    return first || (runLeft === -1 ? all.length - 1 - i : runLeft) < MAX_RUN_TAIL;
+  });
+  return kept.length > MAX_OBSERVATIONS ? { observations: undefined, observationsCut: true } : { observations: kept };
 }
 
 /** A wording of the post as its replay needs it: its words, and what classify found when it had a level. */
