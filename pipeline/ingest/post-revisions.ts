@@ -60,7 +60,8 @@ export function changeOfRevision(post: IndexedPost, revision: RevisionKind): Pos
 /**
  * A post gone from its position: the indexed document is marked (never removed, its text stays),
  * the deletion counts towards the position's baseline, and the alerts holding the post or its event
- * hear of it. A post not indexed yet gets a pending tombstone its first ingest applies. Idempotent:
+ * hear of it. A post not indexed yet gets a pending tombstone (one per crawl) its first ingest applies.
+ * A crawl earlier than the one the post is marked with replays the post's log (`stillGoneHistory`). Idempotent:
  * a retry finds the mark (or the tombstone) and only re-tells (the desk notes a change once).
  * A stale deletion (the post was seen back after it) is kept among the past deletions and counted,
  * as in the order observed; the alerts are not told (the post is there). Runs under the post's
