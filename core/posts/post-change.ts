@@ -299,8 +299,9 @@ export function insertPastDeletion(current: PostHistory, deletion: PostDeletion,
  * - `already-deleted`: marked before (a retry, a second crawl reporting the same absence);
  * - `kept-pending`: nothing indexed under that id yet (the crawler queued the item, then found it
  *   gone before its ingest ran, or that ingest is still owed): the deletion is kept as a pending
- *   tombstone and applied when the post's ingest arrives (`decidePendingDeletion`);
- * - `already-pending`: a tombstone is kept already (the first observation of the absence stays);
+ *   tombstone, beside those of other crawls, and applied when the post's ingest arrives (its log
+ *   replayed in the order observed: the first crawl that found it gone is its deletion);
+ * - `already-pending`: this crawl's tombstone is kept already (a retry);
  * - `stale`: the post was observed on its position after this crawl found it gone (it came back,
  *   and that observation was ingested first): not marked, but kept among its past deletions and
  *   counted towards the position's deletions, as in the order observed (`insertPastDeletion`).

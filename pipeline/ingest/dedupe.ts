@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { logObservation, type ObservationLog } from '../../core/posts/post-observations.js';
 
 /** `stale`: the item was observed before what is indexed already (or before its deletion): it does not replace it. */
 export type DedupeDecision = 'new' | 'changed' | 'duplicate' | 'stale';
@@ -23,8 +24,8 @@ function observedBefore(item: { collectedAt: string }, observedAt: string, loses
   return mine < last || (mine === last && losesTie);
 }
 
-/** What is remembered of a post once it is indexed. */
-export interface SeenPost {
+/** What is remembered of a post once it is indexed, with the log of its observations (`post-observations.ts`). */
+export interface SeenPost extends ObservationLog {
   /** Content hash last indexed. */
   hash: string;
   /** The concrete index the post lives in, so an edit months later updates it there. */
@@ -48,11 +49,12 @@ export const MAX_SIGHTINGS = 4;
  * `undefined` when that sighting is known.
  */
 export function noteSighting(seen: SeenPost, at: string): SeenPost | undefined {
-  if (seen.observedAt === undefined) return { ...seen, observedAt: at };
+  const logged = { ...seen, ...logObservation(seen, { at, hash: seen.hash }) };
+  if (seen.observedAt === undefined) return { ...logged, observedAt: at };
   const known = [...(seen.sightings ?? []), seen.observedAt];
   if (known.some((t) => Date.parse(t) === Date.parse(at))) return undefined;
   const all = [...known, at].sort((a, b) => Date.parse(a) - Date.parse(b));
-  return { ...seen, observedAt: all.at(-1)!, sightings: all.slice(0, -1).slice(-MAX_SIGHTINGS) };
+  return { ...logged, observedAt: all.at(-1)!, sightings: all.slice(0, -1).slice(-MAX_SIGHTINGS) };
 }
 
 /**

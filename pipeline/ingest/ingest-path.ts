@@ -3,13 +3,14 @@ import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { carryHistory, decidePendingDeletion, isWordingWhenDeleted, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
+import { decidePendingDeletion, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
+import { isLastWording, logOf } from '../../core/posts/post-observations.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
 import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
-import { changeOfRevision, deletionChangeOf, historyOfPending, keepEarlierWording, noteDeletion, type DeletionDeps } from './post-revisions.js';
+import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, type DeletionDeps } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps extends DeletionDeps {
@@ -94,14 +95,15 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
     }
     return { postId: post.id, decision, hits: 0 };
   }
-  // A stale item is placed by the post as indexed: among its versions, or, when it is the wording a
-  // deleted post had when it went, as that post's wording (the deletion stays).
+  // A stale item is placed by the post as indexed: among its versions, or, when the post's log replayed
+  // ends on it (the wording a deleted post had when it went), as that post's wording (the deletion stays).
   const indexedNow = decision === 'stale' ? await deps.posts.get(post.id, seen!.home) : undefined;
-  const wordingWhenDeleted = indexedNow !== undefined && isWordingWhenDeleted(indexedNow, post);
-  if (decision === 'stale' && !wordingWhenDeleted) return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, indexedNow, claim)) };
   // A tombstone only waits for a post never indexed; one left by a crash after `remember` is ignored.
-  const tombstone = seen ? undefined : pending;
-  const pendingDeletion = decidePendingDeletion(tombstone, post.collectedAt);
+  const tombstones = seen ? undefined : pending;
+  const log = logIngest(seen, post, tombstones);
+  const wordingWhenDeleted = indexedNow !== undefined && isLastWording(indexedNow, post, log ?? logOf(seen));
+  if (decision === 'stale' && !wordingWhenDeleted) return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, indexedNow, claim)) };
+  const pendingDeletion = decidePendingDeletion(tombstones?.at(-1), post.collectedAt);
   // Where the post already lives, looked up while the stages below run (only when not remembered).
   const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
   home.catch(() => undefined);
@@ -119,8 +121,8 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const where = await home;
   // An edit keeps the earlier wording, a return from deletion keeps the deletion (read real-time where it lives).
   const previous = decision === 'changed' ? await deps.posts.get(post.id, where) : indexedNow;
-  const { revision, history } = carryHistory(previous, post);
-  Object.assign(indexed, history, historyOfPending(pendingDeletion, tombstone, post.collectedAt));
+  const { revision, history } = historyOfIngest(previous, indexed, log, wordingWhenDeleted || tombstones !== undefined);
+  Object.assign(indexed, history);
   // A post alone is not yet an event: the event is written from its second post on.
   claim.assertHeld();
   const [index] = await Promise.all([
@@ -134,11 +136,11 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const change = indexed.deleted ? deletionChangeOf(indexed, indexed.deleted) : changeOfRevision(indexed, revision);
   if (change) await deps.handOverChange(change);
   // A deleted post keeps its last observation (a later crawl may have found it still gone).
-  const lastObservedAt = wordingWhenDeleted ? seen!.observedAt! : indexed.deleted?.crawl.at;
+  const lastObservedAt = wordingWhenDeleted ? seen!.observedAt! : (tombstones?.at(-1)?.crawl.at ?? indexed.deleted?.crawl.at);
   const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: lastObservedAt! } : { observedAt: post.collectedAt };
   claim.assertHeld();
-  await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at, ...deletion });
-  if (tombstone) await deps.pendingDeletions.drop(post.id);
+  await deps.seen.remember(post.id, { hash: post.contentHash, home: index, at, ...deletion, ...(log ?? logOf(seen)) });
+  if (tombstones) await deps.pendingDeletions.drop(post.id);
   return {
     postId: post.id,
     decision,
@@ -159,6 +161,10 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
 async function ingestStaleWording(deps: IngestDeps, post: NormalizedPost, seen: SeenPost, current: IndexedPost | undefined, claim: PostClaim): Promise<Pick<IngestOutcome, 'keptAsVersion' | 'handedOver'>> {
   const classified = { ...post, ...deps.classify(post) };
   const kept = await keepEarlierWording(deps, classified, seen, current, claim);
+  if (kept.log) {
+    claim.assertHeld();
+    await deps.seen.remember(post.id, { ...seen, ...kept.log });
+  }
   if (!kept.holds || classified.level === undefined) return kept.changed ? { keptAsVersion: true } : {};
   claim.assertHeld();
   await deps.handOver({ postId: post.id, ...kept.holds, contentHash: post.contentHash });

@@ -1,6 +1,7 @@
 import type { PostChange } from '../../core/alerts/post-change-note.js';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import {
+  carryHistory,
   decideDeletion,
   insertEarlierWording,
   insertPastDeletion,
@@ -8,16 +9,16 @@ import {
   wordingOf,
   type WordingFindings,
   type DeletionDecision,
-  type PendingDeletionDecision,
   type PostDeletion,
   type PostHistory,
   type RevisionKind,
 } from '../../core/posts/post-change.js';
+import { changedHistory, logObservation, logOf, replayedHistoryOf, wordingsOf, type ObservationLog, type Wording } from '../../core/posts/post-observations.js';
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import { returnAfter, type SeenPost, type SeenStore } from './dedupe.js';
-import type { PendingDeletions } from './pending-deletions.js';
+import { sameCrawl, type PendingDeletions } from './pending-deletions.js';
 import type { PostClaim } from './post-claims.js';
 import { postIdOf } from './normalize.js';
 
@@ -59,7 +60,8 @@ export function changeOfRevision(post: IndexedPost, revision: RevisionKind): Pos
 /**
  * A post gone from its position: the indexed document is marked (never removed, its text stays),
  * the deletion counts towards the position's baseline, and the alerts holding the post or its event
- * hear of it. A post not indexed yet gets a pending tombstone its first ingest applies. Idempotent:
+ * hear of it. A post not indexed yet gets a pending tombstone (one per crawl) its first ingest applies.
+ * A crawl earlier than the one the post is marked with replays the post's log (`stillGoneHistory`). Idempotent:
  * a retry finds the mark (or the tombstone) and only re-tells (the desk notes a change once).
  * A stale deletion (the post was seen back after it) is kept among the past deletions and counted,
  * as in the order observed; the alerts are not told (the post is there). Runs under the post's
@@ -70,33 +72,42 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
   const [seen, pending] = await Promise.all([deps.seen.lookup(postId), deps.pendingDeletions.get(postId)]);
   const home = seen?.home ?? (await deps.posts.locate(postId));
   const indexed = await deps.posts.get(postId, home);
-  const decision = decideDeletion(indexed, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
+  const { deleted } = markDeleted({}, item, deps.now());
+  const decision = decideDeletion(indexed, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
   if (decision === 'already-pending') return { postId, decision, signals: 0 };
   if (decision === 'stale') return { postId, decision, signals: await notePastDeletion(deps, indexed!, item, seen!, home, claim) };
   if (!indexed || decision === 'kept-pending') {
-    const { deleted } = markDeleted({}, item, deps.now());
     claim.assertHeld();
     await deps.pendingDeletions.keep(postId, deleted);
-    return { postId, decision, signals: await countDeletion(deps, postId, deleted) };
+    // Counted once, as in order: a later crawl finding the post still gone is not another deletion.
+    return { postId, decision, signals: pending ? 0 : await countDeletion(deps, postId, deleted) };
   }
-  const marked = decision === 'mark-deleted' ? markDeleted(indexed, item, deps.now()) : indexed;
-  const deletion = marked.deleted!;
+  let marked = decision === 'mark-deleted' ? markDeleted(indexed, item, deps.now()) : indexed;
   let signals = 0;
   claim.assertHeld();
   if (decision === 'mark-deleted') {
+    const deletion = marked.deleted!;
     const index = await deps.posts.upsert(marked, home);
     signals = await countDeletion(deps, postId, deletion);
     claim.assertHeld();
-    await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at });
+    const log = logObservation(seen, { at: deletion.crawl.at, deletion }) ?? logOf(seen);
+    await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at, ...log });
   } else if (home) {
+    const { history, log } = stillGoneHistory(indexed, item, seen);
+    if (history) {
+      marked = { ...indexed, ...history };
+      await deps.posts.upsert(marked, home);
+    }
     // Found gone again later: a return observed in between and ingested after is then stale.
+    const deletion = marked.deleted!;
     const observed = [deletion.crawl.at, item.collectedAt, ...(seen?.deletedAt && seen.observedAt ? [seen.observedAt] : [])];
     const observedAt = observed.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
-    if (!seen?.deletedAt || observedAt !== seen.observedAt) {
-      await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt });
+    if (!seen?.deletedAt || observedAt !== seen.observedAt || log) {
+      claim.assertHeld();
+      await deps.seen.remember(postId, { hash: marked.contentHash, home, at: marked.at, deletedAt: deletion.at, observedAt, ...(log ?? logOf(seen)) });
     }
   }
-  await deps.handOverChange(deletionChangeOf(marked, deletion));
+  await deps.handOverChange(deletionChangeOf(marked, marked.deleted!));
   return { postId, decision, signals };
 }
 
@@ -107,14 +118,59 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
  */
 async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
   const { deleted } = markDeleted({}, item, deps.now());
-  // The post was back when its current words were first seen after the crawl that found it gone.
-  const history = insertPastDeletion(indexed, deleted, returnAfter(seen, deleted.crawl.at)!);
+  const { history, log } = pastDeletionHistory(indexed, deleted, seen);
   if (history) {
     claim.assertHeld();
     await deps.posts.upsert({ ...indexed, ...history }, home);
   }
+  if (log) {
+    claim.assertHeld();
+    await deps.seen.remember(indexed.id, { ...seen, ...log });
+  }
   // Counted again on a retry: the deletion counters count a post once per bucket.
   return countDeletion(deps, indexed.id, deleted);
+}
+
+/** What a later observation does to a post's history and log (`history` absent: nothing to rewrite; `log` absent: known already). */
+export interface LateObservation {
+  history?: PostHistory | undefined;
+  log?: ObservationLog | undefined;
+}
+
+/**
+ * A crawl finding a post marked deleted still gone: kept in its log; one earlier than the crawl
+ * the post is marked with replays the log in the order observed (the first crawl that found it
+ * gone is its deletion; one before a sighting is a past deletion). It keeps the time the deletion
+ * was recorded: the alerts heard of it under that key.
+ */
+export function stillGoneHistory(indexed: Wording & PostHistory, item: { sourceId: string; collectedAt: string; previousHash?: string }, seen: SeenPost | null | undefined): LateObservation {
+  const { deleted } = markDeleted({}, item, new Date(indexed.deleted!.at));
+  const log = logObservation(seen, { at: deleted.crawl.at, deletion: deleted });
+  const replayed = replayedHistoryOf(indexed, log ?? logOf(seen));
+  return { history: replayed && changedHistory(indexed, replayed), log };
+}
+
+/**
+ * A deletion observed before the post was last seen on its position, ingested after: replayed in
+ * the order observed; when the log cannot replay, kept among the past deletions, the post back when
+ * its current words were first seen after the crawl that found it gone (`insertPastDeletion`).
+ */
+export function pastDeletionHistory(indexed: Wording & PostHistory, deleted: PostDeletion, seen: SeenPost): LateObservation {
+  const log = logObservation(seen, { at: deleted.crawl.at, deletion: deleted });
+  const replayed = replayedHistoryOf(indexed, log ?? logOf(seen));
+  return { history: replayed ? changedHistory(indexed, replayed) : insertPastDeletion(indexed, deleted, returnAfter(seen, deleted.crawl.at)!), log };
+}
+
+/**
+ * A wording (or a sighting of the current words) observed before the post's last observation,
+ * ingested after: replayed in the order observed; when the log cannot replay, placed by what the
+ * post and its seen record tell (`insertEarlierWording`; the current wording came back after this
+ * one, first seen again after it, only while the post stands).
+ */
+export function earlierWordingHistory(current: Wording & PostHistory & { collectedAt: string }, post: Wording & { collectedAt: string }, seen: SeenPost): LateObservation {
+  const log = logObservation(seen, { at: post.collectedAt, hash: post.contentHash });
+  const replayed = replayedHistoryOf(current, log ?? logOf(seen), post);
+  return { history: replayed ? changedHistory(current, replayed) : insertEarlierWording(current, post, seen.deletedAt === undefined ? returnAfter(seen, post.collectedAt) : undefined), log };
 }
 
 /** Counts a deletion towards its position's baseline, by when the crawl saw the post gone: a spike is about deletions now, not about old posts. */
@@ -137,13 +193,27 @@ export function deletionChangeOf(post: IndexedPost, deleted: PostDeletion): Post
   };
 }
 
+/** The log of a post once an ingested wording is kept in it (with the pending tombstones its first ingest applies). */
+export function logIngest(seen: SeenPost | null | undefined, post: { contentHash: string; collectedAt: string }, tombstones: PostDeletion[] | undefined): ObservationLog | undefined {
+  const before = (tombstones ?? []).reduce<ObservationLog | null | undefined>((log, deletion) => logObservation(log, { at: deletion.crawl.at, deletion }) ?? log, seen);
+  return logObservation(before, { at: post.collectedAt, hash: post.contentHash });
+}
+
 /**
- * What a post's first ingest carries of a pending tombstone: the deletion itself (observed at or
- * before the crawl that found the post gone), or, for a post that came back, the deletion as past.
+ * The history an indexed wording carries: the next step of the order observed (`carryHistory`:
+ * the earlier wording kept, a return from deletion), or, for a stale wording that is the post's
+ * last (`isLastWording`) or a first ingest after pending tombstones (`replay`), its log replayed in
+ * the order observed.
  */
-export function historyOfPending(decision: PendingDeletionDecision, pending: PostDeletion | undefined, collectedAt: string): PostHistory {
-  if (!pending || decision === 'none') return {};
-  return decision === 'deleted-before-indexed' ? { deleted: pending } : { pastDeletions: [pending], restoredAt: collectedAt };
+export function historyOfIngest(
+  previous: (Wording & PostHistory & { collectedAt: string }) | undefined,
+  indexed: Wording & { collectedAt: string },
+  log: ObservationLog | undefined,
+  replay: boolean,
+): { revision: RevisionKind; history: PostHistory } {
+  const { revision, history } = carryHistory(previous, indexed);
+  const replayed = replay && log ? replayedHistoryOf(indexed, log, ...(previous ? wordingsOf(previous).values() : [])) : undefined;
+  return { revision, history: replayed ?? history };
 }
 
 /**
@@ -161,19 +231,19 @@ export async function keepEarlierWording(
   seen: SeenPost,
   current: IndexedPost | undefined,
   claim: PostClaim,
-): Promise<{ changed: boolean; holds?: { index: string; eventId: string } }> {
+): Promise<{ changed: boolean; holds?: { index: string; eventId: string }; log?: ObservationLog }> {
   if (!current) return { changed: false };
-  // The current wording came back after this one (first seen again after it) only while the post stands (not after its deletion).
-  const history = insertEarlierWording(current, post, seen.deletedAt === undefined ? returnAfter(seen, post.collectedAt) : undefined);
+  const { history, log } = earlierWordingHistory(current, post, seen);
   const updated: IndexedPost = { ...current, ...history };
   let index = seen.home;
   if (history) {
     claim.assertHeld();
     index = await deps.posts.upsert(updated, seen.home);
     // Only a history that places a rewording is one (an earlier sighting may only move a first sighting or a return).
-    const change = history.editedAt ? changeOfRevision(updated, 'reworded') : undefined;
+    const change = history.editedAt && JSON.stringify(history.versions) !== JSON.stringify(current.versions) ? changeOfRevision(updated, 'reworded') : undefined;
     if (change) await deps.handOverChange(change);
   }
   const changed = history !== undefined;
-  return index !== undefined && current.eventId && wordingOf(updated, post.contentHash) ? { changed, holds: { index, eventId: current.eventId } } : { changed };
+  const holds = index !== undefined && current.eventId && wordingOf(updated, post.contentHash) ? { holds: { index, eventId: current.eventId } } : {};
+  return { changed, ...holds, ...(log ? { log } : {}) };
 }

@@ -382,6 +382,25 @@ describe('a deletion that arrives before the post was ever indexed is kept (issu
     expect(doc!.restoredAt).toBe(item.collectedAt);
   });
 
+  it('two crawls found it gone before any ingest, the later kept first: the first crawl is its deletion, the later its last observation; a tombstone kept before crawls were listed still applies', async () => {
+    const item = message('board-gone-pending-twice', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...item, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    expect((await ingest(gone(2))).decision).toBe('kept-pending');
+    expect((await ingest(gone(1))).decision).toBe('kept-pending');
+    expect((await ingest(gone(1))).decision).toBe('already-pending');
+    expect(await ingest(item)).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    const [doc] = await documentsOf(postIdOf(item));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.pastDeletions).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(item)))!).observedAt).toBe(hoursAfter(2));
+
+    const older = message('board-gone-pending-old', { collectedAt: hoursAfter(0) });
+    const tombstone = { at: hoursAfter(5), crawl: { sourceId: older.sourceId, at: hoursAfter(1) } };
+    await redis.set(`${iso.redisPrefix}:pending-deletion:${postIdOf(older)}`, JSON.stringify(tombstone));
+    expect(await ingest(older)).toMatchObject({ decision: 'new', pendingDeletion: 'deleted-before-indexed' });
+    expect((await documentsOf(postIdOf(older)))[0]!.deleted).toEqual(tombstone);
+  });
+
   it('a deletion that reaches the post while its first ingest is in flight, in either order through the queue, always leaves it indexed and marked', async () => {
     const worker = await startWorker({ concurrency: 16 });
     try {
@@ -503,7 +522,7 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(told.map((j) => j.data)).not.toContainEqual(expect.objectContaining({ change: 'deleted' }));
   });
 
-  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted', async () => {
+  it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted, with the return and the past deletion of the order observed', async () => {
     const seen = message('board-gone-twice', { collectedAt: hoursAfter(0) });
     const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
     const back: CollectedItem = { ...seen, change: 'edited', collectedAt: hoursAfter(2) };
@@ -511,9 +530,39 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect((await ingest(gone(1))).decision).toBe('mark-deleted');
     expect((await ingest(gone(3))).decision).toBe('already-deleted');
     expect((await ingest(back)).decision).toBe('stale');
+    // A retry of the return changes nothing.
+    expect((await ingest(back)).decision).toBe('stale');
     const [doc] = await documentsOf(postIdOf(seen));
-    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
+    expect(doc!.deleted?.crawl.at).toBe(hoursAfter(3));
+    expect(doc!.pastDeletions?.map((d) => d.crawl.at)).toEqual([hoursAfter(1)]);
+    expect(doc!.restoredAt).toBe(hoursAfter(2));
     expect(doc!.text).toBe(seen.text);
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(3));
+  });
+
+  it('found gone by two crawls, the later ingested first: the first crawl that found it gone is its deletion, and the alert key stays the one first told', async () => {
+    const seen = message('board-gone-later-first', { collectedAt: hoursAfter(0) });
+    const gone = (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+    expect((await ingest(seen)).decision).toBe('new');
+    expect((await ingest(gone(2))).decision).toBe('mark-deleted');
+    const [marked] = await documentsOf(postIdOf(seen));
+    expect((await ingest(gone(1))).decision).toBe('already-deleted');
+    const [doc] = await documentsOf(postIdOf(seen));
+    expect(doc!.deleted).toEqual({ ...marked!.deleted, crawl: { sourceId: seen.sourceId, at: hoursAfter(1) } });
+    expect(doc!.pastDeletions).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(2));
+  });
+
+  it('A seen twice, then B, the sightings of A ingested last and latest first: A is a version since its first sighting', async () => {
+    const a0 = message('board-earlier-duplicates', { collectedAt: hoursAfter(0) });
+    const b2: CollectedItem = { ...a0, text: `${a0.text}（补充：已经反映三次。）`, change: 'edited', collectedAt: hoursAfter(2) };
+    expect((await ingest(b2)).decision).toBe('new');
+    expect((await ingest({ ...a0, collectedAt: hoursAfter(1) })).decision).toBe('stale');
+    expect((await ingest(a0)).decision).toBe('stale');
+    const [doc] = await documentsOf(postIdOf(a0));
+    expect(doc!.text).toBe(b2.text);
+    expect(doc!.firstSeenAt).toBe(hoursAfter(0));
+    expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[a0.text, hoursAfter(0), hoursAfter(2)]]);
   });
 
   it('the same words seen at t1 and t2, t2 ingested first: the post was visible since t1 (firstSeenAt), last observed at t2', async () => {

@@ -6,7 +6,6 @@ import {
   decideRevision,
   insertEarlierWording,
   insertPastDeletion,
-  isWordingWhenDeleted,
   markDeleted,
   MAX_POST_VERSIONS,
   textHashOf,
@@ -17,8 +16,10 @@ import {
 } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
-import { changeOfRevision, historyOfPending } from '../../../pipeline/ingest/post-revisions.js';
-import { decideDedupe, noteSighting, returnAfter, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
+import { isLastWording, logObservation, logOf } from '../../../core/posts/post-observations.js';
+import { changeOfRevision, earlierWordingHistory, historyOfIngest, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
+import { sameCrawl } from '../../../pipeline/ingest/pending-deletions.js';
+import { decideDedupe, noteSighting, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
 import type { SignalRecord } from '../../../core/signals/early-signal.js';
 
@@ -54,38 +55,48 @@ function ingestInOrder(arrivals: readonly Observation[]) {
   type Doc = ReturnType<typeof w> & PostHistory;
   let doc: Doc | undefined;
   let seen: SeenPost | undefined;
-  let pending: PostDeletion | undefined;
+  let pending: PostDeletion[] | undefined;
   const now = new Date(hoursAfter(100));
   const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
   for (const item of arrivals) {
     if (item.change === 'deleted') {
-      const decision = decideDeletion(doc, { pending: pending !== undefined, lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
       const { deleted } = markDeleted({}, item, now);
-      if (decision === 'kept-pending') pending = deleted;
-      else if (decision === 'stale') doc = { ...doc!, ...insertPastDeletion(doc!, deleted, returnAfter(seen!, item.collectedAt)!) };
-      else if (decision === 'mark-deleted') {
+      const decision = decideDeletion(doc, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
+      if (decision === 'kept-pending') pending = [...(pending ?? []), deleted].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
+      else if (decision === 'stale') {
+        const { history, log } = pastDeletionHistory(doc!, deleted, seen!);
+        doc = { ...doc!, ...history };
+        seen = { ...seen!, ...log };
+      } else if (decision === 'mark-deleted') {
         doc = { ...doc!, deleted };
-        seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at };
-      } else if (decision === 'already-deleted') seen = { hash: seen!.hash, deletedAt: doc!.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt) };
+        seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at, ...(logObservation(seen, { at: deleted.crawl.at, deletion: deleted }) ?? logOf(seen)) };
+      } else if (decision === 'already-deleted') {
+        const { history, log } = stillGoneHistory(doc!, item, seen);
+        doc = { ...doc!, ...history };
+        seen = { hash: seen!.hash, deletedAt: doc.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt), ...(log ?? logOf(seen)) };
+      }
       continue;
     }
     const decision = decideDedupe(seen, item);
-    const lastObservedAt = seen && seen.deletedAt === undefined ? returnAfter(seen, item.collectedAt) : undefined;
     if (decision === 'duplicate') {
-      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
       seen = noteSighting(seen!, item.collectedAt) ?? seen;
       continue;
     }
-    const whenDeleted = decision === 'stale' && isWordingWhenDeleted(doc!, item);
+    const tombstones = seen ? undefined : pending;
+    const log = logIngest(seen, item, tombstones);
+    const whenDeleted = decision === 'stale' && isLastWording(doc!, item, log ?? logOf(seen));
     if (decision === 'stale' && !whenDeleted) {
-      doc = { ...doc!, ...insertEarlierWording(doc!, item, lastObservedAt) };
+      doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
+      seen = { ...seen!, ...log };
       continue;
     }
-    const tombstone = seen ? undefined : pending;
-    const pendingDecision = decidePendingDeletion(tombstone, item.collectedAt);
-    doc = { ...item, ...carryHistory(doc, item).history, ...historyOfPending(pendingDecision, tombstone, item.collectedAt) };
-    seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: whenDeleted ? seen!.observedAt : doc.deleted.crawl.at } : { hash: item.contentHash, observedAt: item.collectedAt };
-    if (tombstone) pending = undefined;
+    const { history } = historyOfIngest(doc, item, log, whenDeleted || tombstones !== undefined);
+    doc = { ...item, ...history };
+    const logged = log ?? logOf(seen);
+    const lastObservedAt = whenDeleted ? seen!.observedAt : (tombstones?.at(-1)?.crawl.at ?? doc.deleted?.crawl.at);
+    seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: lastObservedAt, ...logged } : { hash: item.contentHash, observedAt: item.collectedAt, ...logged };
+    if (tombstones) pending = undefined;
   }
   const { text, versions, firstSeenAt, editedAt, deleted, pastDeletions, restoredAt } = doc!;
   return {
@@ -188,27 +199,43 @@ describe('post revisions', () => {
     ['found gone, then back with the same words, seen again', [w(0, 0), gone(1), w(0, 2), w(0, 3)]],
     ['A, B, then A again, seen twice', [w(0, 0), w(1, 1), w(0, 2), w(0, 3)]],
     ['A, B, then A again, seen three times', [w(0, 0), w(1, 1), w(0, 2), w(0, 3), w(0, 4)]],
+    // Issue 4: orders a random search with this model found ending differently.
+    ['found gone by two crawls', [w(0, 0), gone(1), gone(2)]],
+    ['found gone by three crawls', [w(0, 0), gone(1), gone(2), gone(3)]],
+    ['seen twice, then found gone by two crawls', [w(0, 0), w(0, 1), gone(2), gone(3)]],
+    ['gone, back with the same words, gone again', [w(0, 0), gone(1), w(0, 2), gone(3)]],
+    ['gone, back reworded, gone again', [w(0, 0), gone(1), w(1, 2), gone(3)]],
+    ['gone, back reworded, gone again, still gone', [w(0, 0), gone(1), w(1, 2), gone(3), gone(4)]],
+    ['A seen twice, then B', [w(0, 0), w(0, 1), w(1, 2)]],
+    ['A, B seen twice, then C', [w(0, 0), w(1, 1), w(1, 2), w(2, 3)]],
+    ['A, B, A, B', [w(0, 0), w(1, 1), w(0, 2), w(1, 3)]],
+    ['A, B, A, C', [w(0, 0), w(1, 1), w(0, 2), w(2, 3)]],
   ] as const)('%s: every arrival order ends with the history of the order observed', (_what, observations) => {
     const inOrder = ingestInOrder(observations);
     for (const order of permutations(observations)) expect(ingestInOrder(order), `arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
   });
 
-  it('every set of four hourly observations (earlier wordings seen once, the current one in one run of sightings, at most one deletion) ends the same in all 24 arrival orders', () => {
-    const choices = [(h: number) => w(0, h), (h: number) => w(1, h), (h: number) => w(2, h), gone];
-    const sets: Observation[][] = [[]];
-    for (let h = 0; h < 4; h++) sets.splice(0, sets.length, ...sets.flatMap((set) => choices.filter((_, i) => h > 0 || i < 3).map((make) => [...set, make(h)])));
-    const inClass = sets.filter((set) => {
-      const texts = set.flatMap((o) => (o.change === 'deleted' ? [] : [o.text]));
-      const current = texts.at(-1);
-      const runs = texts.filter((t, i) => t === current && texts[i - 1] !== current).length;
-      const earlier = texts.filter((t) => t !== current);
-      return runs === 1 && new Set(earlier).size === earlier.length && set.filter((o) => o.change === 'deleted').length <= 1;
-    });
-    expect(inClass.length).toBeGreaterThan(50);
-    for (const set of inClass) {
-      const inOrder = ingestInOrder(set);
-      for (const order of permutations(set)) expect(ingestInOrder(order), `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
-    }
+  /** Every set of `hours` hourly observations, each one of `choices`, holding a wording. */
+  function everySet(hours: number, choices: readonly ((h: number) => Observation)[]): Observation[][] {
+    let sets: Observation[][] = [[]];
+    for (let h = 0; h < hours; h++) sets = sets.flatMap((set) => choices.map((make) => [...set, make(h)]));
+    return sets.filter((set) => set.some((o) => o.change !== 'deleted'));
+  }
+  const sameInEveryOrder = (set: Observation[]) => {
+    const inOrder = ingestInOrder(set);
+    for (const order of permutations(set)) expect(ingestInOrder(order), `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
+  };
+
+  it('every set of four hourly observations (any of three wordings, or the post found gone, each hour) ends the same in all 24 arrival orders', () => {
+    const sets = everySet(4, [(h) => w(0, h), (h) => w(1, h), (h) => w(2, h), gone]);
+    expect(sets).toHaveLength(4 ** 4 - 1);
+    sets.forEach(sameInEveryOrder);
+  });
+
+  it('every set of five hourly observations (either of two wordings, or the post found gone, each hour) ends the same in all 120 arrival orders', () => {
+    const sets = everySet(5, [(h) => w(0, h), (h) => w(1, h), gone]);
+    expect(sets).toHaveLength(3 ** 5 - 1);
+    sets.forEach(sameInEveryOrder);
   });
 
   it('the order observed: each wording a version seen until the next appeared, the post first seen at its first sighting, last observed at its last', () => {

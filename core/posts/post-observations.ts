@@ -1,0 +1,130 @@
+import { carryHistory, findingsOf, isWordingWhenDeleted, type PostDeletion, type PostHistory, type WordingFindings } from './post-change.js';
+
+/**
+ * The observations of one post, kept in the order observed, so that its history is the same
+ * whatever order their jobs arrive in: a late observation is inserted where it was made and the
+ * history is rebuilt by replaying them (`replayHistory`), as had the jobs run in the order observed.
+ */
+
+/** A crawl that saw the post's wording (`hash`, its content hash), or found the post gone (`deletion`). */
+export type PostObservation = { at: string; hash: string } | { at: string; deletion: PostDeletion };
+
+/** The observations kept per post; a log that grows beyond this is cut (it no longer replays). */
+export const MAX_OBSERVATIONS = 24;
+/** Of a run of sightings of one wording (or of crawls finding the post gone), the first and the last this many are kept. */
+export const MAX_RUN_TAIL = 4;
+
+/** What is remembered of a post's observations (fields of its seen record). */
+export interface ObservationLog {
+  observations?: PostObservation[];
+  /** Earlier observations were dropped (or made before the log was kept): the log cannot be replayed. */
+  observationsCut?: true;
+}
+
+/** The log fields of a seen record alone. */
+export function logOf(log: ObservationLog | null | undefined): ObservationLog {
+  return { ...(log?.observations ? { observations: log.observations } : {}), ...(log?.observationsCut ? { observationsCut: log.observationsCut } : {}) };
+}
+
+const keyOf = (o: PostObservation) => ('deletion' in o ? 'gone' : o.hash);
+
+/** Observed order: by time; at one instant a deletion counts as later, and of two wordings the greater content hash. */
+export function compareObservations(a: PostObservation, b: PostObservation): number {
+  const byTime = Date.parse(a.at) - Date.parse(b.at);
+  if (byTime !== 0) return byTime;
+  if ('deletion' in a || 'deletion' in b) return ('deletion' in a ? 1 : 0) - ('deletion' in b ? 1 : 0);
+  return a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0;
+}
+
+/**
+ * The log once `observation` is kept in it, in observed order; `undefined` when there is nothing new
+ * to keep (it is known: a retry, or the same crawl twice; or the log is cut already). Of a run of one
+ * wording's sightings (or of crawls finding the post gone) the first and the last `MAX_RUN_TAIL`
+ * stay. A log grown past `MAX_OBSERVATIONS`, or begun for a post seen before logs were kept, is cut:
+ * only the mark is kept.
+ */
+export function logObservation(log: ObservationLog | null | undefined, observation: PostObservation): ObservationLog | undefined {
+  if (log?.observationsCut) return undefined;
+  if (log && !log.observations) return { observationsCut: true };
+  const known = log?.observations ?? [];
+  if (known.some((o) => compareObservations(o, observation) === 0 && keyOf(o) === keyOf(observation))) return undefined;
+  const all = [...known, observation].sort(compareObservations);
+  const kept = all.filter((o, i) => {
+    const first = i === 0 || keyOf(all[i - 1]!) !== keyOf(o);
+    const runLeft = all.slice(i + 1).findIndex((n) => keyOf(n) !== keyOf(o));
+    return first || (runLeft === -1 ? all.length - 1 - i : runLeft) < MAX_RUN_TAIL;
+  });
+  return kept.length > MAX_OBSERVATIONS ? { observations: undefined, observationsCut: true } : { observations: kept };
+}
+
+/** A wording of the post as its replay needs it: its words, and what classify found when it had a level. */
+export type Wording = { title?: string; text: string; contentHash: string } & Partial<WordingFindings>;
+
+/** The wordings a post holds: its current one and its versions, by content hash. */
+export function wordingsOf(post: Wording & PostHistory, ...more: Wording[]): Map<string, Wording> {
+  const wordings = new Map<string, Wording>();
+  for (const v of post.versions ?? []) wordings.set(v.contentHash, { title: v.title, text: v.text, contentHash: v.contentHash, ...v.findings });
+  wordings.set(post.contentHash, { title: post.title, text: post.text, contentHash: post.contentHash, ...findingsOf(post) });
+  for (const w of more) wordings.set(w.contentHash, w);
+  return wordings;
+}
+
+/** Every history field, absent ones as `undefined`, so a rebuilt history replaces the one indexed. */
+export interface ReplayedPost {
+  contentHash: string;
+  history: { [K in keyof Required<PostHistory>]: PostHistory[K] | undefined };
+}
+
+/**
+ * The post as the jobs of a complete log would have left it run in the order observed: its last
+ * wording (the current one, or the one it had when it went) and its history. `undefined` when the
+ * log is cut, or holds a wording whose words are not at hand.
+ */
+export function replayHistory(log: ObservationLog, wordings: Map<string, Wording>): ReplayedPost | undefined {
+  if (!log.observations?.length || log.observationsCut) return undefined;
+  let post: (Wording & { collectedAt: string } & PostHistory) | undefined;
+  let pending: PostDeletion | undefined;
+  for (const o of log.observations) {
+    if ('deletion' in o) {
+      if (!post) pending ??= o.deletion;
+      else if (!post.deleted) post = { ...post, deleted: o.deletion };
+      continue;
+    }
+    const wording = wordings.get(o.hash);
+    if (!wording) return undefined;
+    if (post && !post.deleted && post.contentHash === o.hash) continue;
+    const next = { ...wording, collectedAt: o.at };
+    const back = !post && pending ? { pastDeletions: [pending], restoredAt: o.at } : {};
+    post = { ...next, ...carryHistory(post, next).history, ...back };
+  }
+  if (!post) return undefined;
+  const { versions, editedAt, firstSeenAt, deleted, restoredAt, pastDeletions } = post;
+  return { contentHash: post.contentHash, history: { versions, editedAt, firstSeenAt, deleted, restoredAt, pastDeletions } };
+}
+
+/** `history` when it differs from what `post` carries, else `undefined` (nothing to rewrite). */
+export function changedHistory<H extends PostHistory>(post: PostHistory, history: H): H | undefined {
+  const fields = Object.keys(history) as (keyof PostHistory)[];
+  return fields.some((f) => JSON.stringify(post[f]) !== JSON.stringify(history[f])) ? history : undefined;
+}
+
+/**
+ * The history of `post` once a late observation is logged (`log`, with it), replayed with the
+ * wordings the post holds and `more` (a late wording's own): `undefined` when it cannot replay or
+ * the replay ends on another wording than the post's (its caller re-indexes that wording).
+ */
+export function replayedHistoryOf(post: Wording & PostHistory, log: ObservationLog, ...more: Wording[]): ReplayedPost['history'] | undefined {
+  const replayed = replayHistory(log, wordingsOf(post, ...more));
+  return replayed?.contentHash === post.contentHash ? replayed.history : undefined;
+}
+
+/**
+ * Whether a stale wording of a post becomes its wording: the log replayed ends on it (the post
+ * went with these words, observed after the ones it is marked deleted with). A cut log falls back
+ * on what the post tells (`isWordingWhenDeleted`).
+ */
+export function isLastWording(post: Wording & PostHistory & { collectedAt: string }, item: Wording & { collectedAt: string }, log: ObservationLog): boolean {
+  if (item.contentHash === post.contentHash) return false;
+  const replayed = replayHistory(log, wordingsOf(post, item));
+  return replayed ? replayed.contentHash === item.contentHash : isWordingWhenDeleted(post, item);
+}
