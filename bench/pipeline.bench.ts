@@ -24,7 +24,6 @@ import path from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { Client } from '@elastic/elasticsearch';
 import { readLabelledCsv } from './corpora.js';
 import { esCpuMs, redisCpuSeconds } from './server-cpu.js';
