@@ -10,7 +10,7 @@ import type { PostClassification } from './classify.js';
 import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
-import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, type DeletionDeps } from './post-revisions.js';
+import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, type DeletionDeps, type KnownOfPost } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps extends DeletionDeps {
@@ -69,11 +69,16 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new InvalidInputError(`collected item rejected: ${why}`, 'invalid_item');
     }
-    const claim = await deps.claims.claim(postIdOf(parsed.data));
+    const id = postIdOf(parsed.data);
+    // The seen record and any pending tombstone are read in the claim's round trip (see `claimAndRead`).
+    const { claim, value: known } = await deps.claims.claimAndRead(id, async () => {
+      const [seen, pending] = await Promise.all([deps.seen.lookup(id), deps.pendingDeletions.get(id)]);
+      return { seen, pending };
+    });
     try {
       // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
-      if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data, claim)), hits: 0 };
-      return await ingestPost(deps, normalizeItem(parsed.data), claim);
+      if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data, claim, known)), hits: 0 };
+      return await ingestPost(deps, normalizeItem(parsed.data), claim, known);
     } finally {
       // A claim that cannot be given up now frees the post when its lease runs out.
       await claim.release().catch(() => undefined);
@@ -81,8 +86,7 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
   };
 }
 
-async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim): Promise<IngestOutcome> {
-  const [seen, pending] = await Promise.all([deps.seen.lookup(post.id), deps.pendingDeletions.get(post.id)]);
+async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim, { seen, pending }: KnownOfPost): Promise<IngestOutcome> {
   const decision = decideDedupe(seen, post);
   if (decision === 'duplicate') {
     // Seen again later: a delayed deletion or wording observed in between is then stale, not current.

@@ -23,6 +23,14 @@ export interface PostClaim {
 export interface PostClaims {
   /** Resolves once the claim is held; throws `BusyError` when the holder does not finish in time. */
   claim(postId: string): Promise<PostClaim>;
+  /**
+   * Claims the post and reads what `read` reads, in one round trip when the post is free: `read` must
+   * issue its commands on the claims' own connection when called, so the server runs them right
+   * behind the claim and they see every write the previous holder made before it let go. When the
+   * claim is taken only after waiting, `read` runs again once it is held. A read that fails gives the
+   * claim up again.
+   */
+  claimAndRead<T>(postId: string, read: () => Promise<T>): Promise<{ claim: PostClaim; value: T }>;
 }
 
 export interface PostClaimOptions {
@@ -85,14 +93,32 @@ export class RedisPostClaims implements PostClaims {
   }
 
   async claim(postId: string): Promise<PostClaim> {
+    return (await this.claimAndRead(postId, async () => undefined)).claim;
+  }
+
+  async claimAndRead<T>(postId: string, read: () => Promise<T>): Promise<{ claim: PostClaim; value: T }> {
     const key = `${this.prefix}:claim:${postId}`;
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + this.waitMs;
-    for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
-      const sentAt = Date.now();
-      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') return this.held(postId, key, token, sentAt);
+    let sentAt = Date.now();
+    const taken = this.redis.set(key, token, 'PX', this.leaseMs, 'NX');
+    // Sent behind the claim on the same connection: Redis runs it after the claim, so it is valid if the claim was taken.
+    const early = read();
+    early.catch(() => undefined);
+    let claim = (await taken) === 'OK' ? this.held(postId, key, token, sentAt) : undefined;
+    const waited = !claim;
+    for (let pause = 20; !claim; pause = Math.min(pause * 2, 200)) {
       if (Date.now() + pause > deadline) throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
       await new Promise((resolve) => setTimeout(resolve, pause));
+      sentAt = Date.now();
+      if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') claim = this.held(postId, key, token, sentAt);
+    }
+    try {
+      // What was read before a claim taken only after waiting may predate the last holder's writes.
+      return { claim, value: await (waited ? read() : early) };
+    } catch (err) {
+      await claim.release().catch(() => undefined);
+      throw err;
     }
   }
 }

@@ -67,9 +67,14 @@ export function changeOfRevision(post: IndexedPost, revision: RevisionKind): Pos
  * as in the order observed; the alerts are not told (the post is there). Runs under the post's
  * claim, checked before each write.
  */
-export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, claim: PostClaim): Promise<{ postId: string; decision: DeletionDecision; signals: number }> {
+/** What the ingest path knows of a post when it takes its claim: its seen record and any pending tombstone. */
+export interface KnownOfPost {
+  seen: SeenPost | null;
+  pending: PostDeletion[] | undefined;
+}
+
+export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, claim: PostClaim, { seen, pending }: KnownOfPost): Promise<{ postId: string; decision: DeletionDecision; signals: number }> {
   const postId = postIdOf(item);
-  const [seen, pending] = await Promise.all([deps.seen.lookup(postId), deps.pendingDeletions.get(postId)]);
   const home = seen?.home ?? (await deps.posts.locate(postId));
   const indexed = await deps.posts.get(postId, home);
   const { deleted } = markDeleted({}, item, deps.now());

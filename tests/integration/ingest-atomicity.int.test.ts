@@ -292,6 +292,33 @@ describe('the claim on a post', () => {
     await (await claims.claim(postId)).release();
   });
 
+  it('claim and read in one round trip: a free post is read behind its claim; a claimant that waited reads again and sees the last holder\'s write; a failed read gives the claim up', async () => {
+    const postId = postIdOf(message('board-claim-read'));
+    const key = `${iso.redisPrefix}:probe:${postId}`;
+    const claims = new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 5_000 });
+    const read = () => redis.get(key);
+    await redis.set(key, 'v1');
+    const first = await claims.claimAndRead(postId, read);
+    expect(first.value).toBe('v1');
+    // A second claimant sends its read behind a refused claim, waits, and must not use what it read then.
+    const reads: (string | null)[] = [];
+    const second = claims.claimAndRead(postId, async () => {
+      const value = await read();
+      reads.push(value);
+      return value;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await redis.set(key, 'v2');
+    await first.claim.release();
+    const after = await second;
+    expect(reads).toEqual(['v1', 'v2']);
+    expect(after.value).toBe('v2');
+    await after.claim.release();
+    // A read that fails leaves the post free for the next claimant.
+    await expect(claims.claimAndRead(postId, () => Promise.reject(new Error('read failed')))).rejects.toThrow('read failed');
+    await (await new RedisPostClaims(redis, iso.redisPrefix, { waitMs: 100 }).claim(postId)).release();
+  });
+
   it('a holder process killed while it holds a claim frees the post when its lease runs out', async () => {
     const postId = postIdOf(message('board-killed'));
     const module = pathToFileURL(path.join(process.cwd(), 'pipeline/ingest/post-claims.ts')).href;
