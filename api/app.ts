@@ -76,7 +76,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', (req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: `no such endpoint: ${req.method} ${req.path}` } });
   });
-  for (const mount of deps.pageMounts ?? []) app.use(mount.path, assignRequestId(), loadSession(deps.sessions), ...mount.handlers);
+  // Pages (bull-board) check the current account too: a role taken away applies there at once as well.
+  const pageSession = loadSession({ sessions: deps.sessions, users: deps.users, tokens: deps.tokens });
+  for (const mount of deps.pageMounts ?? []) app.use(mount.path, assignRequestId(), pageSession, ...mount.handlers);
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
     const dir = deps.dashboardDir;
     // Hashed asset names change with their content, so they may be cached for long; index.html never.

@@ -11,6 +11,7 @@ import { SESSION_COOKIE, requireRole } from '../authenticate.js';
 import { actorOf } from '../authorize.js';
 import type { RedisSessionStore } from '../sessions.js';
 import { parseBody } from '../parse-body.js';
+import { afterAccountChange } from '../account-change.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 
 export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -111,10 +112,10 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!user || !(await verifyPassword(body.currentPassword, user.passwordHash))) throw new ForbiddenError('当前密码不正确 (the current password is wrong)');
     const passwordHash = await hashPassword(body.newPassword);
     await deps.users.update(user.username, (u) => ({ ...u, passwordHash }));
-    await deps.sessions.accountsChanged();
-    await deps.sessions.destroyAll(user.username);
+    await afterAccountChange([() => deps.sessions.accountsChanged(), () => deps.sessions.destroyAll(user.username)], () =>
+      deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.password_changed', requestId: req.requestId }),
+    );
     const token = await deps.sessions.create(toPublicUser(user));
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.password_changed', requestId: req.requestId });
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: deps.secureCookie, maxAge: deps.ttlSeconds * 1000, path: '/' });
     res.status(204).end();
   });

@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 import type { RedisSessionStore } from '../sessions.js';
+import { afterAccountChange } from '../account-change.js';
 import { PasswordSchema } from './auth-routes.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 
@@ -47,8 +48,9 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
     const { password, ...body } = parseBody(CreateUserSchema, req.body);
     const user = { ...body, passwordHash: await hashPassword(password) };
     await deps.users.create(user);
-    await deps.sessions.accountsChanged();
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.create', after: toPublicUser(user), requestId: req.requestId });
+    await afterAccountChange([() => deps.sessions.accountsChanged()], () =>
+      deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: user.username }, action: 'user.create', after: toPublicUser(user), requestId: req.requestId }),
+    );
     res.status(201).json({ user: toPublicUser(user) });
   });
 
@@ -67,10 +69,10 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
       if (next.disabled === false) delete next.disabled;
       return next;
     });
-    await deps.sessions.accountsChanged();
-    if (after.disabled && !before.disabled) await deps.sessions.destroyAll(username);
     const action = change.disabled === true ? 'user.disable' : change.disabled === false ? 'user.enable' : change.roles ? 'user.change_roles' : 'user.update';
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action, before: toPublicUser(before), after: toPublicUser(after), requestId: req.requestId });
+    await afterAccountChange([() => deps.sessions.accountsChanged(), async () => after.disabled && !before.disabled && (await deps.sessions.destroyAll(username))], () =>
+      deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action, before: toPublicUser(before), after: toPublicUser(after), requestId: req.requestId }),
+    );
     res.json({ user: toPublicUser(after) });
   });
 
@@ -79,10 +81,10 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
     const { password } = parseBody(ResetPasswordSchema, req.body);
     const passwordHash = await hashPassword(password);
     await deps.users.update(username, (u) => ({ ...u, passwordHash }));
-    await deps.sessions.accountsChanged();
-    const ended = await deps.sessions.destroyAll(username);
-    await deps.attempts.clear(username);
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.reset_password', after: { sessionsEnded: ended }, requestId: req.requestId });
+    let ended = 0;
+    await afterAccountChange([() => deps.sessions.accountsChanged(), async () => (ended = await deps.sessions.destroyAll(username)), () => deps.attempts.clear(username)], () =>
+      deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.reset_password', after: { sessionsEnded: ended }, requestId: req.requestId }),
+    );
     res.status(204).end();
   });
 

@@ -147,13 +147,18 @@ export class AlertDesk {
   /** The deliveries decided when the alert was created (its `created` record), rebuilt with the same job ids. */
   private async creationJobs(alert: Alert): Promise<NotifyJob[]> {
     const record = alert.notifications.find((n) => n.trigger === 'created');
-    if (record?.decision !== 'send') return [];
+    return record ? this.jobsOfRecord(alert, record, 'created', record.summary) : [];
+  }
+
+  /** The deliveries a notification record decided to send, rebuilt with the job ids they had (`key`: the occasion's). */
+  private async jobsOfRecord(alert: Alert, record: NotificationRecord, key: string, why: string): Promise<NotifyJob[]> {
+    if (record.decision !== 'send') return [];
     const roster = await this.roster();
     const picks = record.recipients.flatMap((u) => {
       const person = roster.people.find((p) => p.username === u);
-      return person ? [{ person, via: 'created' }] : [];
+      return person ? [{ person, via: 'resent' }] : [];
     });
-    return this.buildJobs(alert, picks, record.reason, 'created', record.summary);
+    return this.buildJobs(alert, picks, record.reason, key, why);
   }
 
   /**
@@ -204,11 +209,12 @@ export class AlertDesk {
    */
   async act(id: string, action: AlertAction, actor: AuditActor, requestId?: string, expectedVersion?: string, idempotencyKey?: string): Promise<VersionedAlert> {
     const d = this.deps;
-    const key = idempotencyKey === undefined ? undefined : `act\u0000${actor.id}\u0000${action.type}\u0000${idempotencyKey}`;
+    // The key covers the action's body too: a resend whose body was changed (level 3 after a lost level 2) is a new request.
+    const key = idempotencyKey === undefined ? undefined : `act\u0000${actor.id}\u0000${idempotencyKey}\u0000${digest(JSON.stringify(action))}`;
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await d.alerts.getVersioned(id);
       if (!current) throw new NotFoundError(`预警不存在 (alert ${id} does not exist)`);
-      if (key !== undefined && carriesWriteOf(current.alert.writes, key)) return this.answerResent(current, action, actor, requestId, idempotencyKey!);
+      if (key !== undefined && carriesWriteOf(current.alert.writes, key)) return this.answerResent(current, action, actor, requestId, idempotencyKey!, key);
       if (expectedVersion && expectedVersion !== current.version) {
         throw new ConflictError(`预警已被他人修改（当前状态：${STATUS_NAMES[current.alert.status]}），请刷新后重试 (the alert changed since you loaded it)`, 'stale_version');
       }
@@ -240,7 +246,7 @@ export class AlertDesk {
    * got to it (looked up by the key), so the trail keeps one record for it; its clocks are armed then
    * too (the same job ids add nothing already there).
    */
-  private async answerResent(current: VersionedAlert, action: AlertAction, actor: AuditActor, requestId: string | undefined, idempotencyKey: string): Promise<VersionedAlert> {
+  private async answerResent(current: VersionedAlert, action: AlertAction, actor: AuditActor, requestId: string | undefined, idempotencyKey: string, key: string): Promise<VersionedAlert> {
     const d = this.deps;
     const entity = { type: 'alert' as const, id: current.alert.id };
     const auditAction = `alert.${action.type}`;
@@ -251,6 +257,17 @@ export class AlertDesk {
         d.audit.record({ actor, entity, action: auditAction, after: { ...auditView(current.alert), recordedOnResend: true }, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}), idempotencyKey }),
         d.clocks.arm(current.alert),
       ]);
+      // The first attempt's deliveries and live change may never have left. While its write is still the
+      // alert's latest, its notification records are the ones stamped with the alert's change time:
+      // queued again with their job ids (BullMQ adds none twice), and the change published again.
+      if (carriesWriteOf(current.alert.writes?.slice(0, 1), key)) {
+        const alert = current.alert;
+        const occasion = `${action.type}-${alert.timeline.length}`;
+        const records = alert.notifications.filter((n) => n.at === alert.updatedAt);
+        const jobs = (await Promise.all(records.map((r) => this.jobsOfRecord(alert, r, occasion, r.trigger.includes(': ') ? r.trigger.slice(r.trigger.indexOf(': ') + 2) : r.summary)))).flat();
+        if (jobs.length > 0) await d.enqueueNotifications(jobs);
+        await d.publish({ alertId: alert.id, change: action.type, status: alert.status, level: alert.level, version: current.version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+      }
     }
     return current;
   }

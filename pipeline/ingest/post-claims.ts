@@ -108,7 +108,12 @@ export class RedisPostClaims implements PostClaims {
     let claim = (await taken) === 'OK' ? this.held(postId, key, token, sentAt) : undefined;
     const waited = !claim;
     for (let pause = 20; !claim; pause = Math.min(pause * 2, 200)) {
-      if (Date.now() + pause > deadline) throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
+      if (Date.now() + pause > deadline) {
+        // A claim of ours whose answer was lost (Redis ran the SET, the reply never came) would keep the
+        // post from everyone for a whole lease: give it up (compare-and-delete touches our token only).
+        await (this.redis as unknown as ClaimCommands).qsReleaseClaim(key, token).catch(() => undefined);
+        throw new BusyError(`post ${postId} is being processed by another worker; retried later`, 'post_busy');
+      }
       await new Promise((resolve) => setTimeout(resolve, pause));
       sentAt = Date.now();
       if ((await this.redis.set(key, token, 'PX', this.leaseMs, 'NX')) === 'OK') claim = this.held(postId, key, token, sentAt);

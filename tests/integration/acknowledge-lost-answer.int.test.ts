@@ -321,6 +321,37 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect((await h.audit.verify()).ok).toBe(true);
   });
 
+  it('a manual escalation whose answer was lost, resent with its key: its notifications are queued and the change published; the same key with another body is a new request', async () => {
+    const id = 'esc-unknown';
+    await h.desk.raise(signalFor(id, 3));
+    const post = (who: string, path: string, body: unknown, key: string) =>
+      fetch(`${base}/api/alerts/${id}/${path}`, { method: 'POST', headers: { cookie: cookies[who] ?? '', 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
+    const key = 'esc-unknown-key-1';
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    const first = await post('chief', 'escalate', { reason: '涉及多个部门，需上报' }, key);
+    expect(first.status).toBe(503);
+    const stored = (await direct.get(id))!;
+    expect(stored.escalationStep).toBe(1);
+    const sent = stored.notifications.filter((n) => n.at === stored.updatedAt && n.decision === 'send').flatMap((n) => n.jobIds);
+    expect(sent.length).toBeGreaterThan(0);
+    // The first attempt never got past its write: none of its deliveries was queued.
+    expect((await h.notifyJobs()).map((j) => j.id)).not.toEqual(expect.arrayContaining(sent));
+    const published = h.changes.length;
+
+    const again = await post('chief', 'escalate', { reason: '涉及多个部门，需上报' }, key);
+    expect(again.status).toBe(200);
+    expect((await h.notifyJobs()).map((j) => j.id)).toEqual(expect.arrayContaining(sent));
+    expect(h.changes.slice(published)).toEqual([expect.objectContaining({ alertId: id, change: 'escalate' })]);
+    expect((await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.escalate')).toHaveLength(1);
+
+    // The same key with an edited body is not the same request: it is decided as a new one.
+    const edited = await post('chief', 'escalate', { reason: '再次上报' }, key);
+    expect(edited.status).toBe(200);
+    expect((await direct.get(id))!.escalationStep).toBe(2);
+    expect((await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.escalate')).toHaveLength(2);
+  });
+
   it('an Idempotency-Key that is not a key is refused (400) before anything is written', async () => {
     const id = 'ack-badkey';
     await h.desk.raise(signalFor(id, 3));
