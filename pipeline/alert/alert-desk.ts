@@ -228,15 +228,29 @@ export class AlertDesk {
       let alert = result.alert;
       const notes = await this.notificationsForAction(current.alert, alert, action, now);
       alert = this.withNotifications(alert, notes.records);
+      // Every write carries a receipt this call can recognise, the client's key or its own.
+      const receipt = key ?? `act\u0000${actor.id}\u0000${randomUUID()}`;
+      let version: string;
       try {
-        const version = await d.alerts.replace(alert, current.version, key);
-        await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey);
-        return { alert, version };
+        version = await d.alerts.replace(alert, current.version, receipt);
       } catch (err) {
-        if (!(err instanceof ConflictError) || expectedVersion) throw err;
+        if (err instanceof ConflictError && !expectedVersion) continue;
+        // The store could not confirm the write: one more look before the person is told so; a write
+        // found to have landed gets its audit record, notifications and clocks now, not never.
+        const landed = err instanceof UnavailableError && err.code === 'write_outcome_unknown' ? await this.landedWrite(id, receipt) : undefined;
+        if (!landed) throw err;
+        version = landed;
       }
+      await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey);
+      return { alert, version };
     }
     throw new ConflictError('预警正被频繁修改，请稍后重试 (too many concurrent changes)', 'version_conflict');
+  }
+
+  /** The version of the alert when its latest write carries `receipt` (read once more, real-time); undefined when it does not or cannot be read. */
+  private async landedWrite(id: string, receipt: string): Promise<string | undefined> {
+    const again = await this.deps.alerts.getVersioned(id).catch(() => undefined);
+    return again && carriesWriteOf(again.alert.writes?.slice(0, 1), receipt) ? again.version : undefined;
   }
 
   /**

@@ -278,10 +278,11 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     const key = 'ack-unknown-key-1';
     proxy.cuts.length = 0;
     proxy.cutNext(BULK, 'before-response');
-    proxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    // The store's read-back and the desk's one more look both fail (three cuts fail one read).
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
     const first = await sign('duty', id, { key, version: seen });
 
-    expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response', 'before-request', 'before-request', 'before-request']);
+    expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response', ...Array(6).fill('before-request')]);
     expect(first.status).toBe(503);
     expect(first.body.error?.code).toBe('write_outcome_unknown');
     expect(await direct.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'duty' });
@@ -302,6 +303,20 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     const fresh = await sign('duty', id, { key: 'ack-unknown-key-2' });
     expect(fresh.status).toBe(409);
     expect(await acknowledgements(id)).toHaveLength(1);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signature whose write the store could not confirm, found on the desk\'s one more look: 200 at once, with its audit record, no resend needed', async () => {
+    const id = 'ack-look-again';
+    await h.desk.raise(signalFor(id, 3));
+    proxy.cuts.length = 0;
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    const first = await sign('duty', id);
+    expect(proxy.cuts).toHaveLength(4);
+    expect(first.status).toBe(200);
+    expect(first.body.alert).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'duty' });
+    expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-duty`]);
     expect((await h.audit.verify()).ok).toBe(true);
   });
 
@@ -328,7 +343,7 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       fetch(`${base}/api/alerts/${id}/${path}`, { method: 'POST', headers: { cookie: cookies[who] ?? '', 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) });
     const key = 'esc-unknown-key-1';
     proxy.cutNext(BULK, 'before-response');
-    proxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
     const first = await post('chief', 'escalate', { reason: '涉及多个部门，需上报' }, key);
     expect(first.status).toBe(503);
     const stored = (await direct.get(id))!;
