@@ -24,7 +24,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function readCookie(req: Request, name: string): string | undefined {
+export function readCookie(req: Pick<Request, 'headers'>, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -51,39 +51,55 @@ export interface AuthenticateDeps {
   now?: () => Date;
 }
 
+/** Who a request acts as: a user (through a session) or an integration (through an API token). */
+export interface Principal {
+  user: PublicUser;
+  sessionToken?: string;
+  apiToken?: TokenPrincipal;
+}
+
 /**
  * Resolves `Authorization: Bearer qst_…` to a token principal, or the session cookie (or a bearer
- * session token) to a user; routes decide whether one is required. An unknown, expired or revoked
- * credential simply leaves the request anonymous (→ 401 where a permission is needed).
+ * session token) to a user, as they stand now; undefined for an unknown, expired or revoked
+ * credential, or a disabled account (whose session then ends).
  */
-export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
-  const { sessions, users, tokens, now = () => new Date() } = 'sessions' in deps ? deps : { sessions: deps } as AuthenticateDeps;
+export function principalResolver(deps: AuthenticateDeps | RedisSessionStore): (req: Pick<Request, 'headers'>) => Promise<Principal | undefined> {
+  const { sessions, users, tokens, now = () => new Date() } = 'sessions' in deps ? deps : ({ sessions: deps } as AuthenticateDeps);
   const accounts = users ? new AccountCache(users) : undefined;
-  return async (req: Request, _res: Response, next: NextFunction) => {
+  return async (req) => {
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     if (bearer?.startsWith('qst_')) {
       const parsed = parseToken(bearer);
       const stored = parsed && tokens ? await tokens.get(parsed.id) : undefined;
-      if (parsed && stored && checkToken(stored, parsed.secret, now()) === 'valid') {
-        req.apiToken = { id: stored.id, name: stored.name, permissions: tokenPermissions(stored) };
-        req.user = { username: `token:${stored.id}`, displayName: stored.name, roles: [...stored.roles] };
-      }
-      next();
-      return;
+      if (!parsed || !stored || checkToken(stored, parsed.secret, now()) !== 'valid') return undefined;
+      return {
+        apiToken: { id: stored.id, name: stored.name, permissions: tokenPermissions(stored) },
+        user: { username: `token:${stored.id}`, displayName: stored.name, roles: [...stored.roles] },
+      };
     }
     const token = bearer ?? readCookie(req, SESSION_COOKIE);
-    if (token) {
-      const found = await sessions.lookup(token);
-      if (found) {
-        const snapshot = found.user;
-        const current = accounts ? await accounts.get(snapshot.username, found.accountsEpoch) : undefined;
-        if (accounts && (!current || current.disabled)) {
-          await sessions.destroy(token);
-        } else {
-          req.user = current ? toPublicUser(current) : snapshot;
-          req.sessionToken = token;
-        }
-      }
+    if (!token) return undefined;
+    const found = await sessions.lookup(token);
+    if (!found) return undefined;
+    const snapshot = found.user;
+    const current = accounts ? await accounts.get(snapshot.username, found.accountsEpoch) : undefined;
+    if (accounts && (!current || current.disabled)) {
+      await sessions.destroy(token);
+      return undefined;
+    }
+    return { user: current ? toPublicUser(current) : snapshot, sessionToken: token };
+  };
+}
+
+/** Sets `req.user` (and `sessionToken` or `apiToken`) from the request's credential; routes decide whether one is required. */
+export function loadSession(deps: AuthenticateDeps | RedisSessionStore) {
+  const resolve = principalResolver(deps);
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const principal = await resolve(req);
+    if (principal) {
+      req.user = principal.user;
+      if (principal.sessionToken) req.sessionToken = principal.sessionToken;
+      if (principal.apiToken) req.apiToken = principal.apiToken;
     }
     next();
   };

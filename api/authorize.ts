@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuditActor } from '../core/audit/audit-log.js';
 import { can, type Permission } from '../core/auth/permissions.js';
+import type { Role } from '../core/auth/user.js';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 import './authenticate.js';
 
@@ -22,10 +23,15 @@ export function assignRequestId() {
 }
 
 /** Requires a signed-in user whose roles grant `permission`, or an API token granted it (see core/auth/permissions.ts). */
+/** Whether a user (by their roles) or an API token (by its own permissions) holds `permission`. */
+export function grants(who: { user: { roles: readonly Role[] }; apiToken?: { permissions: readonly Permission[] } }, permission: Permission): boolean {
+  return who.apiToken ? who.apiToken.permissions.includes(permission) : can(who.user.roles, permission);
+}
+
 export function requirePermission(permission: Permission) {
   const check = (req: Request, _res: Response, next: NextFunction) => {
     if (!req.user) throw new UnauthenticatedError('请先登录 (sign in first)');
-    const granted = req.apiToken ? req.apiToken.permissions.includes(permission) : can(req.user.roles, permission);
+    const granted = grants({ user: req.user, ...(req.apiToken ? { apiToken: req.apiToken } : {}) }, permission);
     if (!granted) throw new ForbiddenError(`没有权限：${permission} (${req.apiToken ? 'this token does' : 'your roles do'} not grant ${permission})`);
     next();
   };

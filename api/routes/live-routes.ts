@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import { requirePermission } from '../authorize.js';
 
@@ -8,8 +8,18 @@ import { requirePermission } from '../authorize.js';
  * Redis channel, so an api process sees changes made by workers and other api processes. Events
  * carry an increasing id; a client that reconnects reloads the list rather than replaying.
  */
-export function liveRoutes(deps: { subscriber: Redis; channel: string }): { router: Router; close(): Promise<void> } {
-  const clients = new Set<Response>();
+export function liveRoutes(deps: {
+  subscriber: Redis;
+  channel: string;
+  /**
+   * Whether a stream's credential still grants it now (session not ended, account not disabled, role
+   * or token permission not taken away): asked for every open stream at each keep-alive, which ends the
+   * streams it refuses. A check that fails (Redis down) keeps the stream.
+   */
+  stillAllowed?: (req: Request) => Promise<boolean>;
+  keepAliveMs?: number;
+}): { router: Router; close(): Promise<void> } {
+  const clients = new Map<Response, Request>();
   let eventId = 0;
   void deps.subscriber.subscribe(deps.channel);
   deps.subscriber.on('message', (channel: string, message: string) => {
@@ -17,25 +27,35 @@ export function liveRoutes(deps: { subscriber: Redis; channel: string }): { rout
     eventId += 1;
     // One line of JSON: a newline in the payload would end the event early.
     const data = message.replace(/\r?\n/g, ' ');
-    for (const res of clients) res.write(`id: ${eventId}\nevent: alert\ndata: ${data}\n\n`);
+    for (const res of clients.keys()) res.write(`id: ${eventId}\nevent: alert\ndata: ${data}\n\n`);
   });
   const keepAlive = setInterval(() => {
-    for (const res of clients) res.write(': keep-alive\n\n');
-  }, 25_000);
+    for (const [res, req] of clients) {
+      res.write(': keep-alive\n\n');
+      deps.stillAllowed?.(req).then(
+        (allowed) => {
+          if (allowed || !clients.has(res)) return;
+          clients.delete(res);
+          res.end();
+        },
+        () => undefined,
+      );
+    }
+  }, deps.keepAliveMs ?? 25_000);
   keepAlive.unref();
 
   const router = Router();
   router.get('/live', requirePermission('alert.read'), (req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write('retry: 3000\n\n');
-    clients.add(res);
+    clients.set(res, req);
     req.on('close', () => clients.delete(res));
   });
   return {
     router,
     async close() {
       clearInterval(keepAlive);
-      for (const res of clients) res.end();
+      for (const res of clients.keys()) res.end();
       clients.clear();
       await deps.subscriber.quit().catch(() => undefined);
     },

@@ -12,6 +12,8 @@ import { BriefService } from '../../reports/brief-service.js';
 import { MeetingService } from '../../reports/meeting-service.js';
 import { createApp } from '../../api/app.js';
 import { RedisSessionStore } from '../../api/sessions.js';
+import { principalResolver } from '../../api/authenticate.js';
+import { grants } from '../../api/authorize.js';
 import { queueBoard } from '../../api/queue-board.js';
 import { healthRoutes } from '../../api/routes/health-routes.js';
 import { authRouteDocs, authRoutes } from '../../api/routes/auth-routes.js';
@@ -62,7 +64,15 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
   await meetings.ensure();
   const sessions = new RedisSessionStore(ctx.commands, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
-  const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel });
+  const streamPrincipal = principalResolver({ sessions, users, tokens: ctx.tokens });
+  const live = liveRoutes({
+    subscriber: redis.duplicate(),
+    channel: ctx.liveChannel,
+    stillAllowed: async (req) => {
+      const principal = await streamPrincipal(req);
+      return principal !== undefined && grants(principal, 'alert.read');
+    },
+  });
   const app = createApp({
     log,
     sessions,

@@ -11,6 +11,9 @@ import { alertRoutes } from '../../api/routes/alert-routes.js';
 import { escalationRoutes } from '../../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../../api/routes/roster-routes.js';
 import { liveRoutes } from '../../api/routes/live-routes.js';
+import { principalResolver } from '../../api/authenticate.js';
+import { grants } from '../../api/authorize.js';
+import { hashPassword } from '../../core/auth/password.js';
 import { loadUsers } from '../../core/auth/user.js';
 import { createLogger } from '../../core/logger.js';
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
@@ -41,6 +44,8 @@ describe('the alert API', () => {
   let server: Server;
   let base: string;
   let live: ReturnType<typeof liveRoutes>;
+  let sessions: RedisSessionStore;
+  let users: EsUserStore;
   const cookies: Record<string, string> = {};
 
   async function call(user: string, method: string, url: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string; message: string } } }> {
@@ -55,12 +60,22 @@ describe('the alert API', () => {
   beforeAll(async () => {
     h = await createHarness({ ...iso, policy: shortPolicy() });
     const log = createLogger('silent');
-    const sessions = new RedisSessionStore(h.redis, iso.redisPrefix, 3600);
-    live = liveRoutes({ subscriber: h.redis.duplicate(), channel: `${iso.redisPrefix}:live:alerts` });
+    sessions = new RedisSessionStore(h.redis, iso.redisPrefix, 3600);
     const ctx = { policy: shortPolicy(), calendar: { periods: [] }, plans: PLANS, roster: h.roster, alerts: h.alerts, timeZone: 'Asia/Shanghai', unitName: '青山县人民政府', now: () => new Date() };
     const names = indexNames(iso.indexPrefix);
-    const users = new EsUserStore(h.es, names.users);
+    users = new EsUserStore(h.es, names.users);
     await users.seed(loadUsers(path.join(repo, 'config/demo/users.yaml')));
+    // As the api role composes it (bin/roles/api.ts), with a short keep-alive so the re-check is seen quickly.
+    const streamPrincipal = principalResolver({ sessions, users });
+    live = liveRoutes({
+      subscriber: h.redis.duplicate(),
+      channel: `${iso.redisPrefix}:live:alerts`,
+      keepAliveMs: 200,
+      stillAllowed: async (req) => {
+        const principal = await streamPrincipal(req);
+        return principal !== undefined && grants(principal, 'alert.read');
+      },
+    });
     const lockout = ConfigSchema.parse({}).auth;
     const app = createApp({
       log,
@@ -283,5 +298,34 @@ describe('the alert API', () => {
     controller.abort();
     expect(text).toMatch(/event: alert\ndata: \{.*"alertId":"api-live".*"change":"created"/);
     expect((await fetch(`${base}/api/live`)).status).toBe(401);
+  });
+
+  it('an open live stream ends once its account is disabled or loses the read permission (re-checked at each keep-alive)', async () => {
+    const passwordHash = await hashPassword('stream-pass-1');
+    const open = async (username: string) => {
+      await users.create({ username, displayName: '值班员乙', roles: ['duty'], passwordHash });
+      const token = await sessions.create({ username, displayName: '值班员乙', roles: ['duty'] });
+      const res = await fetch(`${base}/api/live`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return res.body!.getReader();
+    };
+    const endsWithin = async (reader: ReadableStreamDefaultReader<Uint8Array>, ms: number) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const timer = new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), Math.max(0, deadline - Date.now())));
+        const next = await Promise.race([reader.read(), timer]);
+        if (next === 'waiting') return false;
+        if (next.done) return true;
+      }
+    };
+    const disabled = await open('streamer1');
+    const demoted = await open('streamer2');
+    // Still allowed: keep-alives arrive, the streams stay open.
+    expect(await endsWithin(disabled, 700)).toBe(false);
+    await users.update('streamer1', (u) => ({ ...u, disabled: true }));
+    await users.update('streamer2', (u) => ({ ...u, roles: [] }));
+    await sessions.accountsChanged();
+    expect(await endsWithin(disabled, 3_000)).toBe(true);
+    expect(await endsWithin(demoted, 3_000)).toBe(true);
   });
 });
