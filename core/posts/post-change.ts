@@ -45,6 +45,12 @@ export function findingsOf(post: Partial<WordingFindings>): WordingFindings | un
   };
 }
 
+/** A wording of a post as one of its versions, seen from `seenFrom` until `seenUntil`, with what classify found in it. */
+function versionOf(wording: { title?: string; text: string; contentHash: string } & Partial<WordingFindings>, seenFrom: string, seenUntil: string): PostVersion {
+  const findings = findingsOf(wording);
+  return { textHash: textHashOf(wording), contentHash: wording.contentHash, title: wording.title ?? '', text: wording.text, seenFrom, seenUntil, ...(findings ? { findings } : {}) };
+}
+
 /**
  * The post as it read in the wording with `contentHash`: the post itself when that is its current
  * wording, else the post with a kept version's words and findings in place of its own (its id,
@@ -130,16 +136,7 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
     history.pastDeletions = [...(previous.pastDeletions ?? []), previous.deleted].slice(-MAX_POST_VERSIONS);
   }
   if (textHashOf(previous) !== textHashOf(next)) {
-    const findings = findingsOf(previous);
-    const version: PostVersion = {
-      textHash: textHashOf(previous),
-      contentHash: previous.contentHash,
-      title: previous.title ?? '',
-      text: previous.text,
-      seenFrom: previous.editedAt ?? history.firstSeenAt ?? previous.collectedAt,
-      seenUntil: next.collectedAt,
-      ...(findings ? { findings } : {}),
-    };
+    const version = versionOf(previous, previous.editedAt ?? history.firstSeenAt ?? previous.collectedAt, next.collectedAt);
     history.versions = [...(previous.versions ?? []), version].slice(-MAX_POST_VERSIONS);
     history.editedAt = next.collectedAt;
   }
@@ -189,28 +186,10 @@ function placeEarlierWording(
   const at = Date.parse(earlier.collectedAt);
   if (textHash === textHashOf(current)) return placeEarlierSighting(current, earlier.collectedAt);
   if (current.versions?.some((v) => v.textHash === textHash)) return undefined;
-  const findings = findingsOf(earlier);
-  const inserted: PostVersion = {
-    textHash,
-    contentHash: earlier.contentHash,
-    title: earlier.title ?? '',
-    text: earlier.text,
-    seenFrom: earlier.collectedAt,
-    seenUntil: currentFrom,
-    ...(findings ? { findings } : {}),
-  };
+  const inserted = versionOf(earlier, earlier.collectedAt, currentFrom);
   if (at < Date.parse(currentFrom)) return insertVersion(current, inserted);
   if (lastObservedAt === undefined || !(at < Date.parse(lastObservedAt))) return undefined;
-  const currentFindings = findingsOf(current);
-  const replaced: PostVersion = {
-    textHash: textHashOf(current),
-    contentHash: current.contentHash,
-    title: current.title ?? '',
-    text: current.text,
-    seenFrom: currentFrom,
-    seenUntil: earlier.collectedAt,
-    ...(currentFindings ? { findings: currentFindings } : {}),
-  };
+  const replaced = versionOf(current, currentFrom, earlier.collectedAt);
   const versions = [...(current.versions ?? []), replaced, { ...inserted, seenUntil: lastObservedAt }].slice(-MAX_POST_VERSIONS);
   return { versions, editedAt: lastObservedAt, firstSeenAt };
 }
@@ -250,16 +229,7 @@ function placeEarlierSighting(current: PreviousPost, seenAt: string): PostHistor
   const last = current.versions?.at(-1);
   if (!last) return { firstSeenAt: seenAt };
   if (at > Date.parse(last.seenFrom)) return { versions: [...current.versions!.slice(0, -1), { ...last, seenUntil: seenAt }], editedAt: seenAt, firstSeenAt };
-  const findings = findingsOf(current);
-  return insertVersion(current, {
-    textHash: textHashOf(current),
-    contentHash: current.contentHash,
-    title: current.title ?? '',
-    text: current.text,
-    seenFrom: seenAt,
-    seenUntil: currentFrom,
-    ...(findings ? { findings } : {}),
-  });
+  return insertVersion(current, versionOf(current, seenAt, currentFrom));
 }
 
 /**
