@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import { requirePermission } from '../authorize.js';
+import type { Principal } from '../authenticate.js';
+import { grants, requirePermission } from '../authorize.js';
 
 /**
  * `GET /api/live`: server-sent events of alert changes (`event: alert`, data = the desk's
@@ -12,11 +13,12 @@ export function liveRoutes(deps: {
   subscriber: Redis;
   channel: string;
   /**
-   * Whether a stream's credential still grants it now (session not ended, account not disabled, role
-   * or token permission not taken away): asked for every open stream at each keep-alive, which ends the
-   * streams it refuses. A check that fails (Redis down) keeps the stream.
+   * Who a stream's credential stands for now (the session check's resolver): asked for every open
+   * stream at each keep-alive, which ends the streams whose credential no longer grants `alert.read`
+   * (session ended, account disabled, role or token permission taken away). A check that fails
+   * (Redis down) keeps the stream.
    */
-  stillAllowed?: (req: Request) => Promise<boolean>;
+  resolvePrincipal?: (req: Request) => Promise<Principal | undefined>;
   keepAliveMs?: number;
 }): { router: Router; close(): Promise<void> } {
   const clients = new Map<Response, Request>();
@@ -32,9 +34,9 @@ export function liveRoutes(deps: {
   const keepAlive = setInterval(() => {
     for (const [res, req] of clients) {
       res.write(': keep-alive\n\n');
-      deps.stillAllowed?.(req).then(
-        (allowed) => {
-          if (allowed || !clients.has(res)) return;
+      deps.resolvePrincipal?.(req).then(
+        (principal) => {
+          if ((principal && grants(principal, 'alert.read')) || !clients.has(res)) return;
           clients.delete(res);
           res.end();
         },

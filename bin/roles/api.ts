@@ -13,7 +13,6 @@ import { MeetingService } from '../../reports/meeting-service.js';
 import { createApp } from '../../api/app.js';
 import { RedisSessionStore } from '../../api/sessions.js';
 import { principalResolver } from '../../api/authenticate.js';
-import { grants } from '../../api/authorize.js';
 import { queueBoard } from '../../api/queue-board.js';
 import { healthRoutes } from '../../api/routes/health-routes.js';
 import { authRouteDocs, authRoutes } from '../../api/routes/auth-routes.js';
@@ -64,15 +63,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
   await meetings.ensure();
   const sessions = new RedisSessionStore(ctx.commands, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
-  const streamPrincipal = principalResolver({ sessions, users, tokens: ctx.tokens });
-  const live = liveRoutes({
-    subscriber: redis.duplicate(),
-    channel: ctx.liveChannel,
-    stillAllowed: async (req) => {
-      const principal = await streamPrincipal(req);
-      return principal !== undefined && grants(principal, 'alert.read');
-    },
-  });
+  const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel, resolvePrincipal: principalResolver({ sessions, users, tokens: ctx.tokens }) });
   const app = createApp({
     log,
     sessions,

@@ -12,7 +12,6 @@ import { escalationRoutes } from '../../api/routes/escalation-routes.js';
 import { rosterRoutes } from '../../api/routes/roster-routes.js';
 import { liveRoutes } from '../../api/routes/live-routes.js';
 import { principalResolver } from '../../api/authenticate.js';
-import { grants } from '../../api/authorize.js';
 import { hashPassword } from '../../core/auth/password.js';
 import { loadUsers } from '../../core/auth/user.js';
 import { createLogger } from '../../core/logger.js';
@@ -66,16 +65,7 @@ describe('the alert API', () => {
     users = new EsUserStore(h.es, names.users);
     await users.seed(loadUsers(path.join(repo, 'config/demo/users.yaml')));
     // As the api role composes it (bin/roles/api.ts), with a short keep-alive so the re-check is seen quickly.
-    const streamPrincipal = principalResolver({ sessions, users });
-    live = liveRoutes({
-      subscriber: h.redis.duplicate(),
-      channel: `${iso.redisPrefix}:live:alerts`,
-      keepAliveMs: 200,
-      stillAllowed: async (req) => {
-        const principal = await streamPrincipal(req);
-        return principal !== undefined && grants(principal, 'alert.read');
-      },
-    });
+    live = liveRoutes({ subscriber: h.redis.duplicate(), channel: `${iso.redisPrefix}:live:alerts`, keepAliveMs: 200, resolvePrincipal: principalResolver({ sessions, users }) });
     const lockout = ConfigSchema.parse({}).auth;
     const app = createApp({
       log,
