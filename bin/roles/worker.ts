@@ -4,7 +4,6 @@ import { createSegmenter } from '../../pipeline/ingest/segment.js';
 import { createClassifier } from '../../pipeline/ingest/classify.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
-import { createRedis } from '../../pipeline/queues.js';
 import { startLedgerDeadlineChecks } from '../../pipeline/ledger/ledger-deadlines.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
@@ -52,12 +51,9 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
   }
   // New words of reloaded rules join jieba's (process-wide) user dictionary.
   rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
-  // The stages' own connection: the items of a batch job reach each stage together, so their commands go as one write.
-  const stagesRedis = createRedis(config.redis.url, { autoPipelining: true });
-  closers.push(async () => stagesRedis.disconnect());
-  stagesRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  // The context's auto-pipelined connection: the items of a batch job reach each stage together, so their commands go as one write.
   const ingest = wireIngest({
-    redis: stagesRedis,
+    redis: ctx.commands,
     prefix,
     segment: createSegmenter(rules.current().ruleSet.words),
     classify: createClassifier(() => rules.current()),
