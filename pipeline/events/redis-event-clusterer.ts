@@ -29,10 +29,15 @@ export interface EventClustererOptions {
 }
 
 /**
- * Assigns posts to events with MinHash LSH, the band index shared by every worker in Redis:
- * `<p>:lsh:b:<band key>` sets of post ids and `<p>:lsh:p:<post id>` (signature, event, time), both
- * expiring after the window; event state under `<p>:event:{<id>}` updated by one Lua script, which
- * counts a post once however often it is re-processed. Port-free on purpose: it is the adapter.
+ * Assigns posts to events with MinHash LSH, the band index shared by every worker in Redis: one hash
+ * per time slice of the window's length, `<p>:lsh:s:<slice>`, by the post's own time, whose fields
+ * are band keys and whose values the ids of the latest posts in that band bucket (at most
+ * `BUCKET_IDS_KEPT`, space-separated); `<p>:lsh:p:<post id>` holds a post's signature, event and
+ * time. A post looks in its own slice and the two beside it (every post within the window of its
+ * time is there) with one HMGET each and records itself with one HSET, where a set per band bucket
+ * took 32 SMEMBERS, 32 SADD and 32 EXPIRE. Event state under `<p>:event:{<id>}` is updated by one
+ * Lua script, which counts a post once however often it is re-processed. Port-free on purpose: it
+ * is the adapter.
  *
  * A post without band mates opens its event in the same script that found none, so of two
  * near-duplicates in flight at once the second sees the first. Left out: two that both find other
@@ -59,21 +64,23 @@ export class RedisEventClusterer {
     const at = Date.parse(post.at);
     const postKey = `${this.prefix}:lsh:p:${post.id}`;
     const signature = minhash(`${post.title}\n${post.text}`);
-    const bands = bandKeys(signature).map((k) => `${this.prefix}:lsh:b:${k}`);
+    const bands = bandKeys(signature);
+    const slices = this.slicesAround(at);
     const sig = encodeSignature(signature);
     const opening = eventIdOf(post.id);
     // One round trip for most posts: a post seen before is added to its event again, a post with no
     // band mates opens its own event at once; only a post with band mates comes back for a decision.
     const found = JSON.parse(await this.cmd.qsEventAssign(
-      1 + bands.length,
+      4,
       postKey,
-      ...bands,
+      ...slices,
       post.id,
       String(this.maxCandidates),
       `${this.prefix}:lsh:p:`,
       `${this.prefix}:event:{`,
       opening,
       ...this.addArgs(post, at, sig),
+      ...bands,
     )) as [string, ...unknown[]];
     if (found[0] === 'known') {
       const [, eventId, reply] = found as [string, string, EventReply];
@@ -88,12 +95,20 @@ export class RedisEventClusterer {
     );
     const decision = decideCluster({ signature, at }, candidates, this.opts.windowMs);
     const eventId = decision.kind === 'join' ? decision.eventId : opening;
-    return { event: await this.commit(eventId, post, at, postKey, bands, sig), decision };
+    return { event: await this.commit(eventId, post, at, postKey, slices, bands, sig), decision };
   }
 
-  /** ARGV of the add-to-event step after the event id: time, is comment, is negative, title, source, hour, event ttl, ids kept, signature, band ttl. */
+  /** The slice keys before, of and after the post's time: `[previous, own, next]`. */
+  private slicesAround(at: number): [string, string, string] {
+    const slice = Math.floor(at / this.opts.windowMs);
+    const key = (n: number) => `${this.prefix}:lsh:s:${n}`;
+    return [key(slice - 1), key(slice), key(slice + 1)];
+  }
+
+  /** ARGV of the add-to-event step after the event id: time, is comment, is negative, title, source, hour, event ttl, ids kept, signature, band ttl, bucket ids kept. */
   private addArgs(post: ClusterablePost, at: number, sig: string): string[] {
-    const bandTtl = Math.ceil(this.opts.windowMs / 1000);
+    // A slice is written while posts of its time arrive and read by posts up to a window later.
+    const bandTtl = Math.ceil((this.opts.windowMs * 2) / 1000);
     // Event state outlives the band index so a late post of a quiet event still finds its counts.
     const eventTtl = Math.ceil((this.opts.windowMs * 4) / 1000);
     return [
@@ -107,12 +122,13 @@ export class RedisEventClusterer {
       String(EVENT_POST_IDS_KEPT),
       sig,
       String(bandTtl),
+      String(BUCKET_IDS_KEPT),
     ];
   }
 
   /** One round trip: records the post in its bands and adds it to the event. */
-  private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, bands: string[], sig: string): Promise<EventRecord> {
-    const reply = JSON.parse(await this.cmd.qsEventAdd(1 + bands.length, postKey, ...bands, post.id, `${this.prefix}:event:{`, eventId, ...this.addArgs(post, at, sig))) as EventReply;
+  private async commit(eventId: string, post: ClusterablePost, at: number, postKey: string, slices: string[], bands: string[], sig: string): Promise<EventRecord> {
+    const reply = JSON.parse(await this.cmd.qsEventAdd(4, postKey, ...slices, post.id, `${this.prefix}:event:{`, eventId, ...this.addArgs(post, at, sig), ...bands)) as EventReply;
     return toEvent(eventId, reply);
   }
 }
@@ -162,6 +178,13 @@ function toEvent(eventId: string, [stateFlat, idList, sourceList, timelineFlat]:
   };
 }
 
+/**
+ * Post ids kept per band bucket and slice, the latest: near-duplicates share many of their 32 bands,
+ * so the latest few of an event in each are enough to find it, and a bucket that many unrelated
+ * posts fall into (a boilerplate line) stays small.
+ */
+export const BUCKET_IDS_KEPT = 16;
+
 export function eventIdOf(openingPostId: string): string {
   return `ev-${createHash('sha256').update(openingPostId).digest('hex').slice(0, 24)}`;
 }
@@ -184,13 +207,34 @@ interface ClusterCommands {
 
 /**
  * Adds a post to an event (shared by both scripts). `bands`: also record the post and its signature
- * in its band sets (false when the post was assigned before). Counts the post only when it is new
- * to the event; refreshes expiry; returns the state, kept ids, sources and timeline.
- * `a` holds the add arguments from `i` on: time, is comment, is negative, title, source, hour,
- * event ttl, ids kept, signature, band ttl. Reads keys it derives (single-node Redis; a Redis
- * Cluster would need hash tags per band).
+ * in its band buckets of its own slice, KEYS[3] (false when the post was assigned before): the
+ * fields named from ARGV `b` on, each value the latest ids kept, space-separated. Counts the post
+ * only when it is new to the event; refreshes expiry; returns the state, kept ids, sources and
+ * timeline. `a` holds the add arguments from `i` on: time, is comment, is negative, title, source,
+ * hour, event ttl, ids kept, signature, band ttl, bucket ids kept. Reads keys it derives
+ * (single-node Redis; a Redis Cluster would need hash tags).
  */
 const ADD_TO_EVENT_LUA = `
+local function recordBands(slice, postId, fields, kept, ttl)
+  if #fields == 0 then return end
+  local values = redis.call('HMGET', slice, unpack(fields))
+  local pairs_ = {}
+  local padded = ' ' .. postId .. ' '
+  for k = 1, #fields do
+    local v = values[k]
+    if not v then
+      v = postId
+    elseif not string.find(' ' .. v .. ' ', padded, 1, true) then
+      v = v .. ' ' .. postId
+      local _, spaces = string.gsub(v, ' ', ' ')
+      if spaces >= kept then v = string.sub(v, string.find(v, ' ', 1, true) + 1) end
+    end
+    pairs_[#pairs_ + 1] = fields[k]
+    pairs_[#pairs_ + 1] = v
+  end
+  redis.call('HSET', slice, unpack(pairs_))
+  redis.call('EXPIRE', slice, ttl)
+end
 local function addToEvent(eventPrefix, eventId, postKey, postId, bands, a, i)
   local base = eventPrefix .. eventId .. '}'
   local state, members, ids, sources, timeline = base, base .. ':posts', base .. ':ids', base .. ':sources', base .. ':timeline'
@@ -200,10 +244,7 @@ local function addToEvent(eventPrefix, eventId, postKey, postId, bands, a, i)
     local bandTtl = tonumber(a[i + 9])
     redis.call('HSET', postKey, 'sig', a[i + 8], 'event', eventId, 'at', atText)
     redis.call('EXPIRE', postKey, bandTtl)
-    for k = 2, #KEYS do
-      redis.call('SADD', KEYS[k], postId)
-      redis.call('EXPIRE', KEYS[k], bandTtl)
-    end
+    recordBands(KEYS[3], postId, bands, tonumber(a[i + 10]), bandTtl)
   end
   if redis.call('SADD', members, postId) == 1 then
     redis.call('HINCRBY', state, 'posts', 1)
@@ -223,11 +264,17 @@ local function addToEvent(eventPrefix, eventId, postKey, postId, bands, a, i)
   for _, key in ipairs({ state, members, ids, sources, timeline }) do redis.call('EXPIRE', key, ttl) end
   return { redis.call('HGETALL', state), redis.call('LRANGE', ids, 0, -1), redis.call('SMEMBERS', sources), redis.call('HGETALL', timeline) }
 end
+local function bandFields(from)
+  local fields = {}
+  for k = from, #ARGV do fields[#fields + 1] = ARGV[k] end
+  return fields
+end
 `;
 
 /**
- * KEYS: the post's key, then its band keys. ARGV: post id, max candidates, post key prefix, event
- * key prefix, the event id the post would open, then the add arguments.
+ * KEYS: the post's key, then the slices before, of and after its time. ARGV: post id, max
+ * candidates, post key prefix, event key prefix, the event id the post would open, then the add
+ * arguments (11), then the post's band keys.
  * Returns `{ 'known', event, state }` when the post was assigned before (it is added again, which
  * counts nothing twice), `{ 'opened', event, state }` when no other post shares a band (it opens
  * its own event), else `{ 'candidates', rows }` with up to max candidates as `{ id, sig, event, at }`,
@@ -236,14 +283,21 @@ end
 const EVENT_ASSIGN_LUA = `${ADD_TO_EVENT_LUA}
 local known = redis.call('HGET', KEYS[1], 'event')
 if known then return cjson.encode({ 'known', known, addToEvent(ARGV[4], known, KEYS[1], ARGV[1], false, ARGV, 6) }) end
+local fields = bandFields(17)
 local freq = {}
 local any = false
-for i = 2, #KEYS do
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
-    if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1; any = true end
+if #fields > 0 then
+  for s = 2, 4 do
+    for _, v in ipairs(redis.call('HMGET', KEYS[s], unpack(fields))) do
+      if v then
+        for id in string.gmatch(v, '%S+') do
+          if id ~= ARGV[1] then freq[id] = (freq[id] or 0) + 1; any = true end
+        end
+      end
+    end
   end
 end
-if not any then return cjson.encode({ 'opened', ARGV[5], addToEvent(ARGV[4], ARGV[5], KEYS[1], ARGV[1], true, ARGV, 6) }) end
+if not any then return cjson.encode({ 'opened', ARGV[5], addToEvent(ARGV[4], ARGV[5], KEYS[1], ARGV[1], fields, ARGV, 6) }) end
 local ids = {}
 for id, n in pairs(freq) do ids[#ids + 1] = id end
 table.sort(ids, function(a, b) if freq[a] ~= freq[b] then return freq[a] > freq[b] end return a < b end)
@@ -256,9 +310,10 @@ return cjson.encode({ 'candidates', out })
 `;
 
 /**
- * KEYS: the post's key, then its band keys. ARGV: post id, event key prefix, event id, then the
- * add arguments. Records the post in its bands and adds it to the event (after a decision on candidates).
+ * KEYS: the post's key, then the slices before, of and after its time. ARGV: post id, event key
+ * prefix, event id, then the add arguments (11), then the post's band keys. Records the post in its
+ * bands and adds it to the event (after a decision on candidates).
  */
 const EVENT_ADD_LUA = `${ADD_TO_EVENT_LUA}
-return cjson.encode(addToEvent(ARGV[2], ARGV[3], KEYS[1], ARGV[1], true, ARGV, 4))
+return cjson.encode(addToEvent(ARGV[2], ARGV[3], KEYS[1], ARGV[1], bandFields(15), ARGV, 4))
 `;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isolation } from '../support/isolation.js';
-import { RedisEventClusterer, type ClusterablePost } from '../../pipeline/events/redis-event-clusterer.js';
+import { BUCKET_IDS_KEPT, RedisEventClusterer, type ClusterablePost } from '../../pipeline/events/redis-event-clusterer.js';
 import { RedisSignalTracker } from '../../pipeline/signals/redis-signal-tracker.js';
 import { eventHeat } from '../../core/events/cluster.js';
 import { DEFAULT_SIGNAL_THRESHOLDS, type SignalThresholds } from '../../core/signals/early-signal.js';
@@ -67,7 +67,37 @@ describe('events and early signals with the band index and counters in Redis', (
 
   it('the same story after the window opens a new event', async () => {
     const late = await workerA.assign(post('c1', story, 4 * 24 * 60));
-    expect(late.decision).toMatchObject({ kind: 'new', reason: 'outside-window' });
+    // Four days on, the story's first posts are out of the window (or of the slices looked in).
+    expect(late.decision.kind).toBe('new');
+    expect(['outside-window', 'no-candidates']).toContain((late.decision as { reason: string }).reason);
+  });
+
+  it('a near-duplicate within the window finds its event across a slice boundary, either side', async () => {
+    const window = 3_600_000;
+    const clusterer = new RedisEventClusterer(redis, `${iso.redisPrefix}:slices`, { windowMs: window });
+    const boundary = (Math.floor(T0 / window) + 1) * window;
+    const at = (ms: number) => ({ at: new Date(ms).toISOString() });
+    const text = '县人民医院门诊大楼电梯突然停运，十几名病人被困半个小时，家属在现场情绪激动';
+    const before = await clusterer.assign(post('s1', text, 0, at(boundary - 5 * 60_000)));
+    const after = await clusterer.assign(post('s2', `${text}！`, 0, at(boundary + 50 * 60_000)));
+    expect(after.decision).toMatchObject({ kind: 'join', eventId: before.event.id, matchedPostId: 's1' });
+    // Arriving late, a post of the earlier slice finds the event by the later post.
+    const late = await clusterer.assign(post('s3', `转：${text}`, 0, at(boundary - 40 * 60_000)));
+    expect(late.decision).toMatchObject({ kind: 'join', eventId: before.event.id });
+    expect(late.event.postCount).toBe(3);
+  });
+
+  it('an event of many more near-duplicates than a band bucket keeps still takes the next one', async () => {
+    const clusterer = new RedisEventClusterer(redis, `${iso.redisPrefix}:many`, { windowMs: 72 * 3_600_000 });
+    const first = await clusterer.assign(post('m0', story));
+    for (let i = 1; i <= 40; i++) {
+      const next = await clusterer.assign(post(`m${i}`, `${story}（第${i}次转发）`, i));
+      expect(next.event.id).toBe(first.event.id);
+    }
+    const keys = await redis.keys(`${iso.redisPrefix}:many:lsh:s:*`);
+    const buckets = (await Promise.all(keys.map((k) => redis.hvals(k)))).flat();
+    expect(buckets.length).toBeGreaterThan(0);
+    expect(Math.max(...buckets.map((v) => v.split(' ').length))).toBeLessThanOrEqual(BUCKET_IDS_KEPT);
   });
 
   it('a position whose volume leaves its baseline raises one volume-surge signal per bucket, counted once per post', async () => {
