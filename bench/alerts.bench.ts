@@ -3,32 +3,25 @@
  *  1. escalation lateness: 10,000 open alerts, 2,000 of them with their first escalation step due
  *     within a two-minute window; one escalate worker process (concurrency 8) fires them;
  *     lateness = when the step was recorded as fired − its due time;
- *  2. acknowledge latency over HTTP with 50 concurrent clients, each signing distinct alerts;
+ *  2. acknowledge latency over HTTP with 50 concurrent clients, each signing distinct alerts, in
+ *     closed loop and then paced (`BENCH_ACK_RATES`); the API runs in `BENCH_API_PROCESSES` (1)
+ *     processes of its own (bench/ack-api.ts), the clients in another (bench/ack-clients.ts);
  *  3. SSE: from raising a new alert to a connected client receiving its event.
  * Each run uses its own Redis prefix and index prefix and drops them afterwards.
  */
 import { fork } from 'node:child_process';
+import cluster from 'node:cluster';
 import { loadavg } from 'node:os';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
-import { createApp } from '../api/app.js';
-import { alertRoutes } from '../api/routes/alert-routes.js';
-import { liveRoutes } from '../api/routes/live-routes.js';
-import { authRoutes } from '../api/routes/auth-routes.js';
-import { RedisSessionStore } from '../api/sessions.js';
 import { newAlert } from '../core/alerts/raise-alert.js';
 import { loadUsers } from '../core/auth/user.js';
-import { ConfigSchema } from '../core/config/config-schema.js';
 import { nextDueAt } from '../core/escalation/clocks.js';
 import { createLogger } from '../core/logger.js';
-import { BulkIndexer } from '../pipeline/elasticsearch/bulk-indexer.js';
-import { EsPostStore } from '../pipeline/elasticsearch/es-post-store.js';
 import { EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
 import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
 import { createQueues, createRedis } from '../pipeline/queues.js';
-import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
 import { isolation } from '../tests/support/isolation.js';
 import { createTestDesk, shortPolicy, signalFor } from '../tests/support/alerting-harness.js';
 import { esCpuMs, redisCpuSeconds } from './server-cpu.js';
@@ -38,6 +31,8 @@ const OPEN = Number(process.env.BENCH_OPEN_ALERTS ?? 10_000);
 const DUE = Number(process.env.BENCH_DUE_ALERTS ?? 2_000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 120);
 const CLIENTS = 50;
+/** API processes for the acknowledge and SSE phases (`api.processes` in the product). */
+const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 1);
 const ACKS = Number(process.env.BENCH_ACKS ?? 500);
 /** After the closed-loop phase, one phase per offered rate (acknowledgements a second, all clients together). */
 const ACK_RATES = (process.env.BENCH_ACK_RATES ?? '100,200,400').split(',').filter(Boolean).map(Number);
@@ -68,7 +63,7 @@ async function main(): Promise<void> {
   const policy = shortPolicy();
   // As the product composes it (bin/roles/context.ts): BullMQ on its own connection, the rest auto-pipelined.
   const commands = createRedis(iso.redisUrl, { autoPipelining: true });
-  const { desk, alerts, clocks, audit } = await createTestDesk({ es, redis, commands, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix, policy });
+  const { desk, alerts, clocks } = await createTestDesk({ es, redis, commands, queues, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix, policy });
   const results: string[] = [];
   try {
     // 1. Escalation lateness.
@@ -116,32 +111,33 @@ async function main(): Promise<void> {
       results.push(row(`escalation step lateness, ms (${OPEN} open alerts, ${DUE} steps due over ${WINDOW_S} s; ${missing} not fired)`, lateness));
     }
 
-    // 2 + 3. The API in this process.
-    const sessions = new RedisSessionStore(commands, iso.redisPrefix, 3600);
+    // 2 + 3. The API in its own processes (node:cluster workers sharing one port, as `api.processes`
+    // runs it in the product), so the CPU measured per process is the API's alone.
     const users = new EsUserStore(es, names.users);
     await users.seed(loadUsers(path.resolve(import.meta.dirname, '../config/demo/users.yaml')));
-    const lockout = ConfigSchema.parse({}).auth;
-    const live = liveRoutes({ subscriber: redis.duplicate(), channel: `${iso.redisPrefix}:live:alerts` });
-    const roster = (await import('../pipeline/elasticsearch/es-roster-store.js')).EsRosterStore;
-    const app = createApp({
-      log,
-      sessions,
-      users,
-      apiRouters: [
-        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, lockout), audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
-        alertRoutes({ alerts, posts: new EsPostStore(es, names.posts, new BulkIndexer(es, {})), desk, plans: [], roster: new roster(es, names.roster), calendar: { periods: [] }, timeZone: 'Asia/Shanghai', unitName: '青山县人民政府', now: () => new Date() }),
-        live.router,
-      ],
-    });
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const port = (server.address() as { port: number }).port;
+    // BENCH_API_PROFILE=<dir>: each API process writes a V8 CPU profile there (cut it with the window times printed below).
+    const profile = process.env.BENCH_API_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_PROFILE}`] : [];
+    cluster.setupPrimary({ exec: path.resolve(import.meta.dirname, 'ack-api.ts'), execArgv: [...profile, ...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx'] });
+    const isolationEnv = JSON.stringify({ redisUrl: iso.redisUrl, esUrl: iso.esUrl, redisPrefix: iso.redisPrefix, indexPrefix: iso.indexPrefix });
+    const apis = Array.from({ length: API_PROCESSES }, () => cluster.fork({ BENCH_ISOLATION: isolationEnv }));
+    const ports = await Promise.all(apis.map((w) => new Promise<number>((resolve, reject) => {
+      w.once('message', (m: { port: number }) => resolve(m.port));
+      w.once('exit', (code) => reject(new Error(`an API process exited with ${code}`)));
+    })));
+    /** CPU time (ms) of the API processes so far, user and kernel. */
+    const apiCpu = async () => {
+      const each = await Promise.all(apis.map((w) => new Promise<{ user: number; system: number }>((resolve) => {
+        w.once('message', (m: { cpu: { user: number; system: number } }) => resolve(m.cpu));
+        w.send('cpu');
+      })));
+      return { user: each.reduce((s, c) => s + c.user, 0) / 1000, system: each.reduce((s, c) => s + c.system, 0) / 1000 };
+    };
+    const port = ports[0]!;
     const base = `http://127.0.0.1:${port}`;
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    // The clients run in their own process: the CPU measured here is the API's (Express, sessions,
-    // the desk, the audit log, the Elasticsearch and Redis clients), theirs is reported beside it.
+    // The clients run in their own process too: the API processes' CPU (Express, sessions, the desk,
+    // the audit log, the Elasticsearch and Redis clients) is reported beside theirs.
     // Each phase signs alerts no earlier phase signed.
     let nextTarget = DUE;
     const acknowledgePhase = async (ratePerSecond?: number) => {
@@ -166,7 +162,7 @@ async function main(): Promise<void> {
       };
       es.diagnostic.on('response', countEs);
       const [es0, redis0] = [await esCpuMs(es), await redisCpuSeconds(redis)];
-      const cpu0 = process.cpuUsage();
+      const cpu0 = await apiCpu();
       const wall0 = performance.now();
       const load0 = loadavg()[0]!;
       const how = ratePerSecond ? `paced at ${ratePerSecond}/s` : 'closed loop';
@@ -174,7 +170,8 @@ async function main(): Promise<void> {
       console.error(`acknowledge (${how}) window starts at ${process.hrtime.bigint() / 1000n} µs`);
       clients.send({ base, cookie, ids: targets, clients: CLIENTS, ...(ratePerSecond ? { ratePerSecond } : {}) });
       const { times, failures, cpuMs: clientCpuMs } = await answered;
-      const cpu = process.cpuUsage(cpu0);
+      const cpu1 = await apiCpu();
+      const cpu = { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system };
       const wall = performance.now() - wall0;
       console.error(`acknowledge (${how}) window ends at ${process.hrtime.bigint() / 1000n} µs`);
       es.diagnostic.off('response', countEs);
@@ -185,9 +182,10 @@ async function main(): Promise<void> {
       console.error(`  Redis commands per acknowledgement (the whole server): ${perAck.sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
       // CPU per acknowledgement; Elasticsearch and Redis are not counted.
       const rate = times.length / (wall / 1000);
-      const apiCpu = (cpu.user + cpu.system) / 1000 / times.length;
-      console.error(`  ${rate.toFixed(0)}/s, ${apiCpu.toFixed(2)} ms CPU per acknowledgement in the API (bench) process, ${(clientCpuMs / times.length).toFixed(2)} ms in the clients' process, Elasticsearch ${(esUsed / times.length).toFixed(2)} ms, Redis ${(redisUsed / times.length).toFixed(2)} ms (whole servers), load ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
-      results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${how}: ${rate.toFixed(0)}/s, ${failures} non-200)`, times));
+      const apiCpuPerAck = (cpu.user + cpu.system) / times.length;
+      const apiSystem = cpu.system / times.length;
+      console.error(`  ${rate.toFixed(0)}/s, ${apiCpuPerAck.toFixed(2)} ms CPU per acknowledgement in the ${API_PROCESSES} API process(es) (${apiSystem.toFixed(2)} of it in the kernel), ${(clientCpuMs / times.length).toFixed(2)} ms in the clients' process, Elasticsearch ${(esUsed / times.length).toFixed(2)} ms, Redis ${(redisUsed / times.length).toFixed(2)} ms (whole servers), load ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
+      results.push(row(`acknowledge over HTTP, ms (${CLIENTS} concurrent clients, ${API_PROCESSES} API process${API_PROCESSES > 1 ? 'es' : ''}, ${how}: ${rate.toFixed(0)}/s, ${failures} non-200)`, times));
     };
     await acknowledgePhase();
     for (const rate of ACK_RATES) await acknowledgePhase(rate);
@@ -206,8 +204,10 @@ async function main(): Promise<void> {
     }
     await reader.cancel();
     results.push(row('new alert → SSE client, ms (raise through create, audit, publish, stream)', sse));
-    await live.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await Promise.all(apis.map((w) => new Promise<void>((resolve) => {
+      w.once('exit', () => resolve());
+      w.send('close');
+    })));
   } finally {
     await queues.close();
     await es.close();
