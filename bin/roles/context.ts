@@ -22,6 +22,7 @@ import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { EsRulePackStore } from '../../pipeline/elasticsearch/es-rule-pack-store.js';
 import { publishRuleChanges, startRulesSync } from '../../pipeline/rules/rules-sync.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
+import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { Queue } from 'bullmq';
 import { createQueues, createRedis, type EscalateJob } from '../../pipeline/queues.js';
 import type { Role } from '../../pipeline/redis/heartbeat.js';
@@ -106,6 +107,7 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     alerts,
     audit,
     clocks,
+    unsettled: new RedisUnsettledWrites(commands, prefix),
     roster,
     enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
     publish: async (change) => void (await commands.publish(liveChannel, JSON.stringify(change))),

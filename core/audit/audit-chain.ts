@@ -33,7 +33,7 @@ export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }
 }
 
 /** The next link of the chain after `head` (null for an empty chain). */
-export function buildRecord(input: AuditInput, head: { seq: number; hash: string } | null, now: Date): AuditRecord {
+export function buildRecord(input: AuditInput, head: { seq: number; hash: string } | null, now: Date, onceKey?: string): AuditRecord {
   const body: Omit<AuditRecord, 'hash'> = {
     seq: head ? head.seq + 1 : 1,
     at: (input.at ?? now).toISOString(),
@@ -45,6 +45,7 @@ export function buildRecord(input: AuditInput, head: { seq: number; hash: string
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
     ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(onceKey !== undefined ? { onceKey } : {}),
     prevHash: head ? head.hash : GENESIS_HASH,
   };
   return { ...body, hash: hashRecord(body) };

@@ -62,6 +62,8 @@ export interface AuditRecord {
   reason?: string;
   requestId?: string;
   idempotencyKey?: string;
+  /** The once-key it was appended with (`AuditLog.recordOnce`). */
+  onceKey?: string;
   prevHash: string;
   hash: string;
 }
@@ -80,9 +82,32 @@ export type AuditVerifyResult =
   | { ok: true; records: number; head: { seq: number; hash: string } | null }
   | { ok: false; records: number; firstBroken: { seq: number; reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'gap' | 'checkpoint_mismatch' }; message: string };
 
+/**
+ * Names the one record an intent may leave across its attempts (an alert write's receipt: the first
+ * attempt, the person's resends and the settler of its lost answer all record it with the same key).
+ */
+export interface AuditOnce {
+  key: string;
+  /**
+   * Whether an attempt that ended earlier may have recorded it (a resend, a settler): the log then
+   * looks the key up in the records themselves when it holds no marker of it (markers expire and
+   * live in Redis). False for the attempt that just made the change: only an attempt running at the
+   * same moment could have recorded it, and that one's marker shows.
+   */
+  maybeRecorded: boolean;
+}
+
+export type RecordOnceOutcome = { outcome: 'recorded'; record: AuditRecord } | { outcome: 'already-recorded'; seq: number };
+
 export interface AuditLog {
   /** Appends one record; resolves once it is durable. Concurrent calls are serialised into the chain. */
   record(input: AuditInput): Promise<AuditRecord>;
+  /**
+   * Appends the record unless one with the same once-key was appended before: the check and the
+   * append are one step under the chain's writer lock, so of concurrent calls with one key exactly
+   * one appends and the others are told `already-recorded`.
+   */
+  recordOnce(input: AuditInput, once: AuditOnce): Promise<RecordOnceOutcome>;
   list(query: AuditQuery): Promise<AuditRecord[]>;
   /** Recomputes the whole chain and names the first broken record. */
   verify(): Promise<AuditVerifyResult>;

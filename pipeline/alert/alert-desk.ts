@@ -5,7 +5,7 @@ import { decideNotification, describeDecision, type NotificationTrigger } from '
 import { applyAlertAction, type AlertAction } from '../../core/alerts/lifecycle.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange, type PostChangeNoteReason } from '../../core/alerts/post-change-note.js';
 import { mergeSignal, newAlert, type AlertSignal } from '../../core/alerts/raise-alert.js';
-import { systemActor, type AuditActor, type AuditLog } from '../../core/audit/audit-log.js';
+import { systemActor, type AuditActor, type AuditInput, type AuditLog, type AuditOnce } from '../../core/audit/audit-log.js';
 import type { Calendar } from '../../core/calendar/sensitive-periods.js';
 import { channelsOf, recipientOf, type DutyPick, type Roster } from '../../core/duty/roster.js';
 import { decideClock, fireClock, nextDueAt, SLA_NAMES, type Clock } from '../../core/escalation/clocks.js';
@@ -16,8 +16,9 @@ import type { Logger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { AlertStore } from '../elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../elasticsearch/es-roster-store.js';
-import { carriesWriteOf } from '../elasticsearch/write-receipts.js';
+import { carriesWriteOf, keyedReceipt, parseVersion, writeOf } from '../elasticsearch/write-receipts.js';
 import type { ClockScheduler } from '../escalate/clock-scheduler.js';
+import type { UnsettledWrite, UnsettledWrites } from '../redis/redis-unsettled-writes.js';
 
 /** A change the live stream (SSE) tells dashboards about. */
 export interface AlertChange {
@@ -33,6 +34,8 @@ export interface AlertDeskDeps {
   alerts: AlertStore;
   audit: AuditLog;
   clocks: ClockScheduler;
+  /** Writes whose outcome stayed unknown, kept for `settleUnsettledWrites`. */
+  unsettled: UnsettledWrites;
   roster: RosterStore;
   /** Enqueues deliveries on the `notify` queue (job id = NotifyJob.id). */
   enqueueNotifications(jobs: NotifyJob[]): Promise<void>;
@@ -48,6 +51,14 @@ export interface AlertDeskDeps {
 }
 
 export type FireOutcome = 'fired' | 'stale' | 'already-fired' | 'early' | 'missing';
+
+/**
+ * What became of a write whose outcome stayed unknown: it landed and its audit record, clocks and
+ * notifications were written now (`recorded`), or a resend had written them (`already-recorded`);
+ * it did not land (`not-landed`: another write replaced the version it needed, or the settler did,
+ * so it never can); the alert is gone (`missing`).
+ */
+export type SettleOutcome = 'recorded' | 'already-recorded' | 'not-landed' | 'missing';
 
 const MAX_RETRIES = 8;
 
@@ -228,20 +239,26 @@ export class AlertDesk {
       let alert = result.alert;
       const notes = await this.notificationsForAction(current.alert, alert, action, now);
       alert = this.withNotifications(alert, notes.records);
-      // Every write carries a receipt this call can recognise, the client's key or its own.
-      const receipt = key ?? `act\u0000${actor.id}\u0000${randomUUID()}`;
+      // Every write carries a receipt this call can recognise, made from the client's key or its own;
+      // the receipt is also the once-key of the write's audit record, whoever writes it.
+      const writeKey = key ?? `act\u0000${actor.id}\u0000${randomUUID()}`;
+      const receipt = keyedReceipt(writeKey, parseVersion(current.version));
       let version: string;
       try {
-        version = await d.alerts.replace(alert, current.version, receipt);
+        version = await d.alerts.replace(alert, current.version, writeKey);
       } catch (err) {
         if (err instanceof ConflictError && !expectedVersion) continue;
         // The store could not confirm the write: one more look before the person is told so; a write
         // found to have landed gets its audit record, notifications and clocks now, not never.
-        const landed = err instanceof UnavailableError && err.code === 'write_outcome_unknown' ? await this.landedWrite(id, receipt) : undefined;
-        if (!landed) throw err;
+        const unknown = err instanceof UnavailableError && err.code === 'write_outcome_unknown';
+        const landed = unknown ? await this.landedWrite(id, writeKey) : undefined;
+        if (!landed) {
+          if (unknown) await this.rememberUnsettled({ alertId: id, receipt, replaced: current.version, actor, action, ...(requestId ? { requestId } : {}), ...(idempotencyKey ? { idempotencyKey } : {}), before: auditView(current.alert), at: now.toISOString() });
+          throw err;
+        }
         version = landed;
       }
-      await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey);
+      await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey, { key: receipt, maybeRecorded: false });
       return { alert, version };
     }
     throw new ConflictError('预警正被频繁修改，请稍后重试 (too many concurrent changes)', 'version_conflict');
@@ -254,36 +271,117 @@ export class AlertDesk {
   }
 
   /**
+   * Keeps a write whose outcome stayed unknown for the settler. When Redis refuses it too, the log
+   * keeps it: everything settling needs (no secrets: the actor's name and roles, the action's body).
+   */
+  private async rememberUnsettled(write: UnsettledWrite): Promise<void> {
+    const d = this.deps;
+    try {
+      await d.unsettled.remember(write);
+      d.log.warn({ unsettledWrite: write }, 'alert write outcome unknown: kept for the settler');
+    } catch (err) {
+      d.log.error({ unsettledWrite: write, err: (err as Error).message }, 'alert write outcome unknown and could not be kept for the settler: settle it by hand (its audit record, clocks, notifications)');
+    }
+  }
+
+  /**
    * The same user's same action resent with the Idempotency-Key of a write that landed (its answer
    * was lost, e.g. `write_outcome_unknown`): a success, answered with the alert as it is now, not a
-   * 409 naming the sender. The transition's audit record is written here if the first attempt never
-   * got to it (looked up by the key), so the trail keeps one record for it; its clocks are armed then
-   * too (the same job ids add nothing already there).
+   * 409 naming the sender. The transition's audit record is written here unless the first attempt,
+   * another resend or the settler wrote it (`recordLandedWrite`).
    */
   private async answerResent(current: VersionedAlert, action: AlertAction, actor: AuditActor, requestId: string | undefined, idempotencyKey: string, key: string): Promise<VersionedAlert> {
+    const receipt = writeOf(current.alert.writes, key)!;
+    await this.recordLandedWrite(current, { receipt, action, actor, ...(requestId ? { requestId } : {}), idempotencyKey }, { recordedOnResend: true });
+    return current;
+  }
+
+  /**
+   * Writes what a landed write of a person was owed when its answer was lost: its one audit record
+   * (once per receipt: concurrent resends and the settler write it once between them), and, only by
+   * the call that wrote that record, its clocks (the same job ids add nothing already there) and the
+   * first attempt's deliveries and live change, which may never have left. While its write is still
+   * the alert's latest, its notification records are the ones stamped with the alert's change time:
+   * queued again with their job ids, and the change published again.
+   */
+  private async recordLandedWrite(
+    current: VersionedAlert,
+    write: Pick<UnsettledWrite, 'receipt' | 'action' | 'actor' | 'requestId' | 'idempotencyKey'> & { before?: Record<string, unknown> },
+    mark: Record<string, unknown>,
+  ): Promise<'recorded' | 'already-recorded'> {
     const d = this.deps;
-    const entity = { type: 'alert' as const, id: current.alert.id };
-    const auditAction = `alert.${action.type}`;
-    const recorded = await d.audit.list({ entityType: entity.type, entityId: entity.id, action: auditAction, actorId: actor.id });
-    if (!recorded.some((r) => r.idempotencyKey === idempotencyKey)) {
-      const reason = reasonOf(action);
-      await Promise.all([
-        d.audit.record({ actor, entity, action: auditAction, after: { ...auditView(current.alert), recordedOnResend: true }, ...(reason ? { reason } : {}), ...(requestId ? { requestId } : {}), idempotencyKey }),
-        d.clocks.arm(current.alert),
-      ]);
-      // The first attempt's deliveries and live change may never have left. While its write is still the
-      // alert's latest, its notification records are the ones stamped with the alert's change time:
-      // queued again with their job ids (BullMQ adds none twice), and the change published again.
-      if (carriesWriteOf(current.alert.writes?.slice(0, 1), key)) {
-        const alert = current.alert;
-        const occasion = `${action.type}-${alert.timeline.length}`;
-        const records = alert.notifications.filter((n) => n.at === alert.updatedAt);
-        const jobs = (await Promise.all(records.map((r) => this.jobsOfRecord(alert, r, occasion, r.trigger.includes(': ') ? r.trigger.slice(r.trigger.indexOf(': ') + 2) : r.summary)))).flat();
-        if (jobs.length > 0) await d.enqueueNotifications(jobs);
-        await d.publish({ alertId: alert.id, change: action.type, status: alert.status, level: alert.level, version: current.version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+    const { action, receipt } = write;
+    const reason = reasonOf(action);
+    const outcome = await d.audit.recordOnce(
+      {
+        actor: write.actor,
+        entity: { type: 'alert', id: current.alert.id },
+        action: `alert.${action.type}`,
+        ...(write.before ? { before: write.before } : {}),
+        after: { ...auditView(current.alert), ...mark },
+        ...(reason ? { reason } : {}),
+        ...(write.requestId ? { requestId: write.requestId } : {}),
+        ...(write.idempotencyKey ? { idempotencyKey: write.idempotencyKey } : {}),
+      },
+      { key: receipt, maybeRecorded: true },
+    );
+    if (outcome.outcome === 'already-recorded') return outcome.outcome;
+    await d.clocks.arm(current.alert);
+    if (current.alert.writes?.[0] === receipt) {
+      const alert = current.alert;
+      const occasion = `${action.type}-${alert.timeline.length}`;
+      const records = alert.notifications.filter((n) => n.at === alert.updatedAt);
+      const jobs = (await Promise.all(records.map((r) => this.jobsOfRecord(alert, r, occasion, r.trigger.includes(': ') ? r.trigger.slice(r.trigger.indexOf(': ') + 2) : r.summary)))).flat();
+      if (jobs.length > 0) await d.enqueueNotifications(jobs);
+      await d.publish({ alertId: alert.id, change: action.type, status: alert.status, level: alert.level, version: current.version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+    }
+    return outcome.outcome;
+  }
+
+  /**
+   * Settles the writes `act` kept because their outcome stayed unknown (the oldest first, at most
+   * `limit`): each is decided from the alert as stored now (`settle`) and then forgotten, with its
+   * outcome logged. One that cannot be decided now (Elasticsearch unreachable) is kept for the next run.
+   */
+  async settleUnsettledWrites(limit = 100): Promise<{ alertId: string; receipt: string; outcome: SettleOutcome }[]> {
+    const d = this.deps;
+    const settled: { alertId: string; receipt: string; outcome: SettleOutcome }[] = [];
+    for (const write of await d.unsettled.list(limit)) {
+      let outcome: SettleOutcome;
+      try {
+        outcome = await this.settle(write);
+      } catch (err) {
+        d.log.warn({ alertId: write.alertId, receipt: write.receipt, err: (err as Error).message }, 'unsettled alert write: not decided yet, kept');
+        continue;
+      }
+      await d.unsettled.forget(write);
+      d.log.info({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, action: write.action.type, requestId: write.requestId, outcome }, 'unsettled alert write settled');
+      settled.push({ alertId: write.alertId, receipt: write.receipt, outcome });
+    }
+    return settled;
+  }
+
+  /**
+   * Decides one unsettled write. Its receipt among the alert's writes: it landed, and gets what it
+   * was owed (`recordLandedWrite`). The alert moved on from the version it replaced without it: it
+   * never can land. The alert still at that version: the write may still be on its way, so the alert
+   * is rewritten unchanged with that version's compare-and-set, after which it cannot land either.
+   */
+  private async settle(write: UnsettledWrite): Promise<SettleOutcome> {
+    const d = this.deps;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await d.alerts.getVersioned(write.alertId);
+      if (!current) return 'missing';
+      if (current.alert.writes?.includes(write.receipt)) return this.recordLandedWrite(current, write, { recordedBySettler: true });
+      if (current.version !== write.replaced) return 'not-landed';
+      try {
+        await d.alerts.replace(current.alert, current.version);
+        return 'not-landed';
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
       }
     }
-    return current;
+    throw new ConflictError(`alert ${write.alertId}: gave up settling a write after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
 
   /** Runs one clock job: a stale or already fired clock does nothing; a due one escalates, warns or sends. */
@@ -472,13 +570,14 @@ export class AlertDesk {
     reason?: string,
     extra?: Record<string, unknown>,
     idempotencyKey?: string,
+    once?: AuditOnce,
   ): Promise<void> {
     const d = this.deps;
     // People first: deliveries are enqueued before the bookkeeping; the audit append, the clocks and
     // the live publish are independent of each other (the change is already stored), so none waits
     // for another. The response still waits for the audit record to be durable.
     if (jobs.length > 0) await d.enqueueNotifications(jobs);
-    const audited = d.audit.record({
+    const input: AuditInput = {
       actor,
       entity: { type: 'alert', id: alert.id },
       action,
@@ -487,7 +586,8 @@ export class AlertDesk {
       ...(reason ? { reason } : {}),
       ...(requestId ? { requestId } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
-    });
+    };
+    const audited = once ? d.audit.recordOnce(input, once) : d.audit.record(input);
     const armed = d.clocks.arm(alert, before);
     const published = d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
     const [audit, clocks] = await Promise.allSettled([audited, armed, published]);

@@ -4,7 +4,7 @@ import { alertDocument } from '../../core/alerts/sla-timeliness.js';
 import { ConflictError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { Coalescer, type Outcome } from './coalescer.js';
 import { translateEsError } from './es-client.js';
-import { ABSENT, decideLostAnswer, keyedReceipt, newReceipt, withReceipt, type DocVersion } from './write-receipts.js';
+import { ABSENT, decideLostAnswer, keyedReceipt, newReceipt, parseVersion, withReceipt, type DocVersion } from './write-receipts.js';
 
 /** One compare-and-set write of a `_bulk`, with the receipt that recognises it in the stored document. */
 interface ReceiptedWrite {
@@ -62,12 +62,6 @@ export interface AlertStore {
   touchingPost(postId: string, eventId?: string): Promise<Alert[]>;
   /** Alerts with a pending clock, paged by id for the reconciler. */
   withPendingClocks(afterId: string | undefined, size: number): Promise<Alert[]>;
-}
-
-function parseVersion(version: string): DocVersion {
-  const m = /^(\d+):(\d+)$/.exec(version);
-  if (!m) throw new ConflictError(`version "${version}" is not one this server gave out`, 'version_conflict');
-  return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
 }
 
 /** The error of one refused item of a `_bulk` or `mget`, with the retry meaning of its status. */

@@ -8,7 +8,7 @@ import {
   signCheckpoint,
   type AuditCheckpoint,
 } from '../../core/audit/audit-chain.js';
-import type { AuditInput, AuditLog, AuditQuery, AuditRecord, AuditVerifyResult } from '../../core/audit/audit-log.js';
+import type { AuditInput, AuditLog, AuditOnce, AuditQuery, AuditRecord, AuditVerifyResult, RecordOnceOutcome } from '../../core/audit/audit-log.js';
 import { ConflictError, UnavailableError } from '../../core/errors.js';
 import { translateEsError } from './es-client.js';
 
@@ -21,7 +21,7 @@ export interface EsAuditLogDeps {
   /** Index of the signed checkpoints of the chain head. */
   checkpointIndex: string;
   redis: Redis;
-  /** Redis key prefix; the chain head cache and the writer lock live under `<prefix>:audit:`. */
+  /** Redis key prefix; the chain head cache, the writer lock and the once-key markers live under `<prefix>:audit:`. */
   prefix: string;
   /** HMAC key for checkpoints, kept outside Elasticsearch (see `loadCheckpointKey`). */
   checkpointKey: Buffer;
@@ -30,27 +30,40 @@ export interface EsAuditLogDeps {
   lockTtlMs?: number;
   /** Most records appended under one lock hold (one `_bulk`). */
   maxBatch?: number;
+  /** How long Redis keeps the marker of a once-key (`recordOnce`); past it, a key that may have been recorded is looked up in Elasticsearch. */
+  onceMarkerTtlMs?: number;
 }
 
 interface Waiting {
   input: AuditInput;
-  resolve(record: AuditRecord): void;
+  once?: AuditOnce;
+  resolve(outcome: RecordOnceOutcome): void;
   reject(err: unknown): void;
 }
 
-/** Takes the lock and reads the cached head; says whether the previous holder released it cleanly (else the head may be stale). */
+/**
+ * Takes the lock and reads the cached head; says whether the previous holder released it cleanly
+ * (else the head may be stale), and reads the markers of the batch's once-keys (KEYS[4..]).
+ */
 const LOCK_ACQUIRE = `
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local dirty = redis.call('get', KEYS[2])
   redis.call('set', KEYS[2], ARGV[1])
   local code = 1
   if dirty then code = 2 end
-  return {code, redis.call('get', KEYS[3]) or ''}
+  local out = {code, redis.call('get', KEYS[3]) or ''}
+  for i = 4, #KEYS do out[#out + 1] = redis.call('get', KEYS[i]) or '' end
+  return out
 end
 return {0, ''}`;
 const LOCK_RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-/** Releases the lock; with a head, advances the cached head and marks the release clean. */
+/**
+ * Releases the lock; with a head, advances the cached head and marks the release clean. Sets the
+ * markers of the once-keys appended (KEYS[4..], their sequence numbers ARGV[4..]) in any case: they
+ * are facts about records already durable.
+ */
 const LOCK_RELEASE = `
+for i = 4, #KEYS do redis.call('set', KEYS[i], ARGV[i], 'PX', ARGV[3]) end
 if redis.call('get', KEYS[1]) == ARGV[1] then
   if ARGV[2] ~= '' then
     redis.call('set', KEYS[3], ARGV[2])
@@ -75,6 +88,14 @@ return 0`;
  * writer got there first (only possible if a lock expired under a stalled writer, which the holder
  * renews to avoid): those records are re-linked after the true head and written again, so the
  * create conflict stays the final arbiter of each sequence number.
+ *
+ * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
+ * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
+ * records carry their key, and Elasticsearch stays the arbiter: the keys of a batch are looked up in
+ * the records when the markers cannot be trusted (the head cache is gone, as after Redis lost its
+ * data, or the last holder did not release cleanly and may have appended without leaving markers),
+ * and a key that may have been recorded by an attempt that ended earlier is looked up when its
+ * marker is missing (it may have expired).
  */
 export class EsAuditLog implements AuditLog {
   private readonly es: Client;
@@ -84,6 +105,7 @@ export class EsAuditLog implements AuditLog {
   private readonly dirtyKey: string;
   private readonly lockTtlMs: number;
   private readonly maxBatch: number;
+  private readonly onceMarkerTtlMs: number;
   private readonly waiting: Waiting[] = [];
   private draining = false;
 
@@ -95,11 +117,21 @@ export class EsAuditLog implements AuditLog {
     this.dirtyKey = `${deps.prefix}:audit:dirty`;
     this.lockTtlMs = deps.lockTtlMs ?? 10_000;
     this.maxBatch = deps.maxBatch ?? 500;
+    this.onceMarkerTtlMs = deps.onceMarkerTtlMs ?? 24 * 3600_000;
   }
 
-  record(input: AuditInput): Promise<AuditRecord> {
+  async record(input: AuditInput): Promise<AuditRecord> {
+    // Without a once-key a record is always appended.
+    return ((await this.enqueue(input)) as Extract<RecordOnceOutcome, { outcome: 'recorded' }>).record;
+  }
+
+  recordOnce(input: AuditInput, once: AuditOnce): Promise<RecordOnceOutcome> {
+    return this.enqueue(input, once);
+  }
+
+  private enqueue(input: AuditInput, once?: AuditOnce): Promise<RecordOnceOutcome> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ input, resolve, reject });
+      this.waiting.push({ input, ...(once ? { once } : {}), resolve, reject });
       if (!this.draining) {
         this.draining = true;
         void this.drain();
@@ -125,21 +157,25 @@ export class EsAuditLog implements AuditLog {
   }
 
   private async commit(batch: Waiting[]): Promise<void> {
-    const lock = await this.lock();
+    const onceKeys = [...new Set(batch.flatMap((w) => (w.once ? [w.once.key] : [])))];
+    const lock = await this.lock(onceKeys);
     let head: Head = null;
     // Whether `head` is known to be the chain's true head (only then is the cache advanced and the release clean).
     let headTrue = false;
+    const marked: [key: string, seq: number][] = [];
     try {
-      head = lock.cachedHead && lock.clean ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
+      const trusted = lock.cachedHead !== null && lock.clean;
+      head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
       headTrue = true;
-      let pending = batch;
+      const recorded = await this.recordedOnceKeys(batch, onceKeys, lock.markers, trusted);
+      let pending = this.withoutRecorded(batch, recorded, marked);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= 20) throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
         if (lock.lost) throw new UnavailableError('audit chain: the writer lock was lost before the records were written', 'audit_lock_lost');
         const records: AuditRecord[] = [];
         let link = head;
         for (const w of pending) {
-          const record = buildRecord(w.input, link, this.now());
+          const record = buildRecord(w.input, link, this.now(), w.once?.key);
           records.push(record);
           link = record;
         }
@@ -150,7 +186,7 @@ export class EsAuditLog implements AuditLog {
         res.items.forEach((item, i) => {
           const op = item.create;
           if (op && !op.error) {
-            pending[i]!.resolve(records[i]!);
+            pending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
             known = records[i]!.seq;
           } else if (op?.status === 409) {
             retry.push(pending[i]!);
@@ -166,10 +202,95 @@ export class EsAuditLog implements AuditLog {
       }
     } finally {
       lock.stop();
+      // A failed release leaves the lock dirty: the next holder then looks the once-keys up in Elasticsearch.
       await this.deps.redis
-        .eval(LOCK_RELEASE, 3, this.lockKey, this.dirtyKey, this.headKey, lock.token, headTrue && head ? JSON.stringify(head) : '')
+        .eval(
+          LOCK_RELEASE,
+          3 + marked.length,
+          this.lockKey,
+          this.dirtyKey,
+          this.headKey,
+          ...marked.map(([key]) => this.onceKey(key)),
+          lock.token,
+          headTrue && head ? JSON.stringify(head) : '',
+          this.onceMarkerTtlMs,
+          ...marked.map(([, seq]) => seq),
+        )
         .catch(() => undefined);
     }
+  }
+
+  private onceKey(key: string): string {
+    return `${this.deps.prefix}:audit:once:${key}`;
+  }
+
+  /**
+   * The once-keys of the batch already recorded, with their sequence numbers: from the markers, and
+   * from the records themselves for the keys whose missing marker proves nothing (see the class).
+   */
+  private async recordedOnceKeys(batch: Waiting[], keys: string[], markers: (number | undefined)[], trusted: boolean): Promise<Map<string, number>> {
+    const recorded = new Map<string, number>();
+    keys.forEach((key, i) => markers[i] !== undefined && recorded.set(key, markers[i]!));
+    const maybe = new Set(batch.flatMap((w) => (w.once?.maybeRecorded ? [w.once.key] : [])));
+    const lookUp = keys.filter((key) => !recorded.has(key) && (!trusted || maybe.has(key)));
+    if (lookUp.length === 0) return recorded;
+    try {
+      // Appends skip the refresh; a record appended by a holder that left no marker must be searchable.
+      await this.es.indices.refresh({ index: this.deps.index });
+      const res = await this.es.search<Pick<AuditRecord, 'seq' | 'onceKey'>>({
+        index: this.deps.index,
+        size: lookUp.length,
+        query: { terms: { onceKey: lookUp } },
+        _source: ['seq', 'onceKey'],
+      });
+      for (const hit of res.hits.hits) if (hit._source?.onceKey) recorded.set(hit._source.onceKey, hit._source.seq);
+    } catch (err) {
+      throw translateEsError(err, 'look up audit once-keys');
+    }
+    return recorded;
+  }
+
+  /**
+   * The waiters whose record is to be appended. One whose once-key is recorded is answered so; of
+   * several with one key in the batch the first is appended and the others follow its outcome.
+   * Appended once-keys are collected in `marked` for their markers.
+   */
+  private withoutRecorded(batch: Waiting[], recorded: Map<string, number>, marked: [string, number][]): Waiting[] {
+    const firsts = new Map<string, Waiting[]>();
+    const pending: Waiting[] = [];
+    for (const w of batch) {
+      const key = w.once?.key;
+      if (key === undefined) {
+        pending.push(w);
+        continue;
+      }
+      const seq = recorded.get(key);
+      if (seq !== undefined) {
+        w.resolve({ outcome: 'already-recorded', seq });
+        continue;
+      }
+      const followers = firsts.get(key);
+      if (followers) {
+        followers.push(w);
+        continue;
+      }
+      const mine: Waiting[] = [];
+      firsts.set(key, mine);
+      pending.push({
+        ...w,
+        resolve: (outcome) => {
+          w.resolve(outcome);
+          if (outcome.outcome !== 'recorded') return;
+          marked.push([key, outcome.record.seq]);
+          for (const f of mine) f.resolve({ outcome: 'already-recorded', seq: outcome.record.seq });
+        },
+        reject: (err) => {
+          w.reject(err);
+          for (const f of mine) f.reject(err);
+        },
+      });
+    }
+    return pending;
   }
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
@@ -262,15 +383,26 @@ export class EsAuditLog implements AuditLog {
     return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
   }
 
-  /** Takes the writer lock and keeps renewing it until `stop()`; `lost` turns true if it ever lapses. */
-  private async lock(): Promise<{ token: string; clean: boolean; cachedHead: Head; lost: boolean; stop(): void }> {
+  /** Takes the writer lock and keeps renewing it until `stop()`; `lost` turns true if it ever lapses. Reads the markers of `onceKeys` with it. */
+  private async lock(onceKeys: string[]): Promise<{ token: string; clean: boolean; cachedHead: Head; markers: (number | undefined)[]; lost: boolean; stop(): void }> {
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + 30_000;
     let wait = 1;
     while (Date.now() < deadline) {
-      const [code, raw] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3, this.lockKey, this.dirtyKey, this.headKey, token, this.lockTtlMs)) as [number, string];
+      const [code, raw, ...markers] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs)) as [
+        number,
+        string,
+        ...string[],
+      ];
       if (code !== 0) {
-        const held = { token, clean: code === 1, cachedHead: parseHead(raw), lost: false, stop: () => clearInterval(renew) };
+        const held = {
+          token,
+          clean: code === 1,
+          cachedHead: parseHead(raw),
+          markers: markers.map((m) => (/^\d+$/.test(m) ? Number(m) : undefined)),
+          lost: false,
+          stop: () => clearInterval(renew),
+        };
         const renew = setInterval(() => {
           this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs).then(
             (ok) => void (ok === 1 || (held.lost = true)),

@@ -195,6 +195,7 @@ export const AUDIT_MAPPING: MappingTypeMapping = {
     after: { type: 'object', enabled: false },
     reason: { type: 'text' },
     requestId: { type: 'keyword' },
+    onceKey: { type: 'keyword' },
     prevHash: { type: 'keyword' },
     hash: { type: 'keyword' },
   },

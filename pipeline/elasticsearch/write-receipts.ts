@@ -1,9 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ConflictError } from '../../core/errors.js';
 
 /** A document version as Elasticsearch checks it in a compare-and-set. */
 export interface DocVersion {
   if_seq_no: number;
   if_primary_term: number;
+}
+
+/** A version as the stores give it out (`<seq_no>:<primary_term>`). */
+export function parseVersion(version: string): DocVersion {
+  const m = /^(\d+):(\d+)$/.exec(version);
+  if (!m) throw new ConflictError(`version "${version}" is not one this server gave out`, 'version_conflict');
+  return { if_seq_no: Number(m[1]), if_primary_term: Number(m[2]) };
 }
 
 /** The version a document has before it exists: what a create "replaces". */
@@ -38,8 +46,13 @@ export function keyedReceipt(key: string, replaced: DocVersion): string {
 
 /** Whether the receipts a document keeps include a write made on behalf of `key` (see `keyedReceipt`). */
 export function carriesWriteOf(receipts: readonly string[] | undefined, key: string): boolean {
+  return writeOf(receipts, key) !== undefined;
+}
+
+/** The receipt of the newest write made on behalf of `key` among those a document keeps, if any. */
+export function writeOf(receipts: readonly string[] | undefined, key: string): string | undefined {
   const token = `${keyToken(key)}@`;
-  return (receipts ?? []).some((r) => r.startsWith(token));
+  return (receipts ?? []).find((r) => r.startsWith(token));
 }
 
 const keyToken = (key: string) => `k.${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;

@@ -7,7 +7,11 @@ import { startWorker, type EscalateJob } from '../queues.js';
 import type { ClockScheduler } from './clock-scheduler.js';
 import { reconcileClocks } from './reconciler.js';
 
-/** The `escalate` worker (one clock job at a time per slot) and the periodic reconciler. */
+/**
+ * The `escalate` worker (one clock job at a time per slot) and the periodic reconciler: it re-arms
+ * clocks Redis lost and settles alert writes whose outcome stayed unknown (`settleUnsettledWrites`),
+ * both repairs of what a lost answer or a lost Redis left undone.
+ */
 export function startEscalateRole(deps: {
   desk: AlertDesk;
   alerts: AlertStore;
@@ -31,9 +35,12 @@ export function startEscalateRole(deps: {
   );
   let running: Promise<unknown> | undefined;
   const reconcile = () => {
-    running ??= reconcileClocks({ alerts: deps.alerts, queue: deps.queue, redis: deps.connection, clocks: deps.clocks, now: deps.now, log: deps.log })
-      .catch((err: Error) => deps.log.warn({ err: err.message }, 'escalation reconciler failed'))
-      .finally(() => (running = undefined));
+    running ??= Promise.all([
+      reconcileClocks({ alerts: deps.alerts, queue: deps.queue, redis: deps.connection, clocks: deps.clocks, now: deps.now, log: deps.log }).catch((err: Error) =>
+        deps.log.warn({ err: err.message }, 'escalation reconciler failed'),
+      ),
+      deps.desk.settleUnsettledWrites().catch((err: Error) => deps.log.warn({ err: err.message }, 'settling unsettled alert writes failed')),
+    ]).finally(() => (running = undefined));
     return running;
   };
   void reconcile();

@@ -8,6 +8,7 @@ import { alertRoutes } from '../../api/routes/alert-routes.js';
 import { loadUsers } from '../../core/auth/user.js';
 import { ConfigSchema } from '../../core/config/config-schema.js';
 import { UnavailableError } from '../../core/errors.js';
+import { plannedClocks } from '../../core/escalation/clocks.js';
 import { createLogger } from '../../core/logger.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
@@ -15,6 +16,8 @@ import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
 import { indexNames } from '../../pipeline/elasticsearch/indices.js';
+import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
+import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
 import { createHarness, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
@@ -365,6 +368,135 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect(edited.status).toBe(200);
     expect((await direct.get(id))!.escalationStep).toBe(2);
     expect((await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.escalate')).toHaveLength(2);
+  });
+
+  /** A signature whose write lands but whose answer and read-backs are all lost: the signer is told write_outcome_unknown. */
+  async function signUnconfirmed(user: string, id: string, key?: string) {
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
+    const first = await sign(user, id, key ? { key } : {});
+    expect(first.status).toBe(503);
+    expect(first.body.error?.code).toBe('write_outcome_unknown');
+    return first;
+  }
+
+  const unsettledOf = async (id: string) => (await new RedisUnsettledWrites(h.redis, iso.redisPrefix).list(1000)).filter((w) => w.alertId === id);
+
+  /** Every planned clock of the alert as stored has its delayed job on the escalate queue. */
+  async function clocksArmed(id: string): Promise<boolean> {
+    const alert = (await direct.get(id))!;
+    const clocks = plannedClocks(alert);
+    expect(clocks.length).toBeGreaterThan(0);
+    const jobs = await Promise.all(clocks.map((c) => h.queues.escalate.getJob(clockJobId(id, c))));
+    return jobs.every((j) => j !== undefined);
+  }
+
+  it('two resends of a signature whose answer was lost, arriving at the same moment with the same Idempotency-Key: both 200, one audit record between them; the settler then finds it recorded', async () => {
+    const id = 'ack-resent-twice';
+    await h.desk.raise(signalFor(id, 3));
+    const key = 'ack-resent-twice-key';
+    await signUnconfirmed('duty', id, key);
+    expect(await acknowledgements(id)).toEqual([]);
+
+    const resends = await Promise.all([sign('duty', id, { key, requestId: `${id}-a` }), sign('duty', id, { key, requestId: `${id}-b` })]);
+    expect(resends.map((a) => a.status)).toEqual([200, 200]);
+    const records = await acknowledgements(id);
+    expect(records).toHaveLength(1);
+    expect([`${id}-a`, `${id}-b`]).toContain(records[0]!.requestId);
+
+    expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([expect.objectContaining({ outcome: 'already-recorded' })]);
+    expect(await unsettledOf(id)).toEqual([]);
+    expect(await acknowledgements(id)).toHaveLength(1);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it("a resend that arrives while the first attempt's write has landed but its audit record is not yet written: both 200, one audit record", async () => {
+    const id = 'ack-resend-races';
+    await h.desk.raise(signalFor(id, 3));
+    const key = 'ack-resend-races-key';
+    // The audit chain's writer lock is held elsewhere, so the first attempt waits with its record unwritten.
+    const lock = `${iso.redisPrefix}:audit:lock`;
+    // (The raise's own append may still be releasing it.)
+    await expect.poll(() => h.redis.set(lock, 'held-by-the-test', 'PX', 20_000, 'NX'), { timeout: 5000 }).toBe('OK');
+    try {
+      const first = sign('duty', id, { key });
+      await expect.poll(async () => (await direct.get(id))?.status, { timeout: 5000 }).toBe('acknowledged');
+      const resend = sign('duty', id, { key, requestId: `ack-${id}-duty-again` });
+      // Both wait for the chain now (the resend has looked at the alert and found its write).
+      await new Promise((r) => setTimeout(r, 500));
+      await h.redis.del(lock);
+      expect((await Promise.all([first, resend])).map((a) => a.status)).toEqual([200, 200]);
+    } finally {
+      await h.redis.del(lock);
+    }
+    expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-duty`]);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a reopening whose write landed, told write_outcome_unknown and never resent: the settler writes its one audit record, arms the new cycle\'s clocks and queues its notifications; a later resend or settler run writes none', async () => {
+    const id = 'reopen-settled';
+    await h.desk.raise(signalFor(id, 3));
+    const act = (path: string, body: unknown, opts: { key?: string; requestId?: string } = {}) =>
+      fetch(`${base}/api/alerts/${id}/${path}`, {
+        method: 'POST',
+        headers: { cookie: cookies.chief ?? '', 'content-type': 'application/json', 'x-request-id': opts.requestId ?? `${id}-${path}`, ...(opts.key ? { 'idempotency-key': opts.key } : {}) },
+        body: JSON.stringify(body),
+      });
+    expect((await act('false-positive', { reason: '测试误报' })).status).toBe(200);
+    const key = 'reopen-settled-key';
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
+    const first = await act('reopen', { reason: '事件再次发酵' }, { key });
+    expect(first.status).toBe(503);
+    expect(((await first.json()) as Answer['body']).error?.code).toBe('write_outcome_unknown');
+    const stored = (await direct.get(id))!;
+    expect(stored.status).toBe('new');
+    expect(stored.reopenCount).toBe(1);
+    const reopened = (await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.reopen');
+    expect(reopened).toEqual([]);
+    expect(await unsettledOf(id)).toEqual([expect.objectContaining({ requestId: `${id}-reopen`, idempotencyKey: key, actor: expect.objectContaining({ id: 'chief' }), action: { type: 'reopen', reason: '事件再次发酵' } })]);
+    // The new cycle's clocks and the reopening's deliveries never left: the first attempt stopped at its write.
+    expect(await clocksArmed(id)).toBe(false);
+    const sent = stored.notifications.filter((n) => n.at === stored.updatedAt && n.decision === 'send').flatMap((n) => n.jobIds);
+    expect(sent.length).toBeGreaterThan(0);
+    expect((await h.notifyJobs()).map((j) => j.id)).not.toEqual(expect.arrayContaining(sent));
+
+    expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([expect.objectContaining({ outcome: 'recorded' })]);
+    const records = (await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.reopen');
+    expect(records.map((r) => [r.requestId, r.idempotencyKey, r.actor.id, r.reason])).toEqual([[`${id}-reopen`, key, 'chief', '事件再次发酵']]);
+    expect(records[0]!.before).toMatchObject({ status: 'false_positive' });
+    expect(records[0]!.after).toMatchObject({ status: 'new', reopenCount: 1, recordedBySettler: true });
+    expect(await clocksArmed(id)).toBe(true);
+    expect((await h.notifyJobs()).map((j) => j.id)).toEqual(expect.arrayContaining(sent));
+    expect(await unsettledOf(id)).toEqual([]);
+
+    expect((await act('reopen', { reason: '事件再次发酵' }, { key, requestId: `${id}-reopen-again` })).status).toBe(200);
+    expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([]);
+    expect((await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.reopen')).toHaveLength(1);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signature told write_outcome_unknown whose write never reached Elasticsearch: the settler fences the alert so it cannot land later, drops the entry and writes no record; signing again succeeds', async () => {
+    const id = 'ack-never-landed';
+    await h.desk.raise(signalFor(id, 3));
+    const seen = (await direct.getVersioned(id))!.version;
+    proxy.cutNext(BULK, 'before-request');
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
+    const first = await sign('duty', id);
+    expect(first.status).toBe(503);
+    expect(first.body.error?.code).toBe('write_outcome_unknown');
+    expect(await unsettledOf(id)).toHaveLength(1);
+
+    expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([expect.objectContaining({ outcome: 'not-landed' })]);
+    expect(await unsettledOf(id)).toEqual([]);
+    const fenced = (await direct.getVersioned(id))!;
+    expect(fenced.alert.status).toBe('new');
+    expect(fenced.version).not.toBe(seen);
+    expect(await acknowledgements(id)).toEqual([]);
+
+    expect(await sign('duty', id, { requestId: `ack-${id}-duty-again` })).toMatchObject({ status: 200 });
+    expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-duty-again`]);
+    expect((await h.audit.verify()).ok).toBe(true);
   });
 
   it('an Idempotency-Key that is not a key is refused (400) before anything is written', async () => {

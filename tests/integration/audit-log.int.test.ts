@@ -195,6 +195,57 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 10 });
   });
 
+  it('appends one record per once-key: of concurrent calls with one key from two logs (two processes), one appends and the others are told already-recorded', async () => {
+    const { log, names, prefix } = await freshLog();
+    const otherRedis = redis.duplicate();
+    const other = new EsAuditLog({ es, redis: otherRedis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+    const key = 'k.write-1@7:1';
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 3 }, (_, i) => log.recordOnce(entry(i), { key, maybeRecorded: i > 0 })),
+      ...Array.from({ length: 3 }, (_, i) => other.recordOnce(entry(10 + i), { key, maybeRecorded: true })),
+      log.recordOnce(entry(20), { key: 'k.write-2@7:1', maybeRecorded: false }),
+    ]);
+    otherRedis.disconnect();
+    const recorded = outcomes.flatMap((o) => (o.outcome === 'recorded' ? [o.record] : []));
+    expect(recorded.map((r) => r.onceKey).sort()).toEqual([key, 'k.write-2@7:1']);
+    const seq = recorded.find((r) => r.onceKey === key)!.seq;
+    expect(outcomes.filter((o) => o.outcome === 'already-recorded')).toEqual(Array.from({ length: 5 }, () => ({ outcome: 'already-recorded', seq })));
+    expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('after Redis lost its data (head, markers and all), a once-key already recorded is found in the records themselves, even by the attempt that made the change', async () => {
+    const { log, prefix } = await freshLog();
+    await log.recordOnce(entry(1), { key: 'k.lost@1:1', maybeRecorded: false });
+    await log.record(entry(2));
+    // What a Redis restart without persistence leaves of the chain's keys: nothing.
+    const keys = await redis.keys(`${prefix}:audit:*`);
+    expect(keys).toContain(`${prefix}:audit:once:k.lost@1:1`);
+    await redis.del(...keys);
+    expect(await log.recordOnce(entry(3), { key: 'k.lost@1:1', maybeRecorded: false })).toEqual({ outcome: 'already-recorded', seq: 1 });
+    expect(await log.recordOnce(entry(4), { key: 'k.new@1:1', maybeRecorded: false })).toMatchObject({ outcome: 'recorded', record: { seq: 3 } });
+    expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('a once-key appended by a writer that died before it released the lock (no marker) is found in the records by the next holder', async () => {
+    const { log, names, prefix } = await freshLog();
+    const head = await log.record(entry(1));
+    const orphan = buildRecord({ ...entry(2), actor: { kind: 'system', id: 'dead-writer', roles: [] } }, head, new Date(), 'k.orphan@1:1');
+    await es.create({ index: names.audit, id: '2', document: orphan });
+    await redis.set(`${prefix}:audit:dirty`, 'dead-writer-token');
+    expect(await log.recordOnce(entry(3), { key: 'k.orphan@1:1', maybeRecorded: false })).toEqual({ outcome: 'already-recorded', seq: 2 });
+    expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('a once-key whose marker expired is looked up in the records when an earlier attempt may have recorded it', async () => {
+    const { names, prefix } = await freshLog();
+    const log = new EsAuditLog({ es, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, onceMarkerTtlMs: 50 });
+    await log.recordOnce(entry(1), { key: 'k.old@1:1', maybeRecorded: false });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await redis.exists(`${prefix}:audit:once:k.old@1:1`)).toBe(0);
+    expect(await log.recordOnce(entry(2), { key: 'k.old@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 1 });
+    expect(await log.verify()).toMatchObject({ ok: true, records: 1 });
+  });
+
   it('a writer process killed in the middle of its batches leaves a chain that verifies, and others continue it without a gap', async () => {
     const { log, prefix, indexPrefix } = await freshLog();
     const victim = appender(prefix, indexPrefix, 'victim', 5_000, 40, 1_000);

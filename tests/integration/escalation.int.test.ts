@@ -7,6 +7,9 @@ import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
 import { plannedClocks } from '../../core/escalation/clocks.js';
 import { reconcileClocks } from '../../pipeline/escalate/reconciler.js';
 import { createLogger } from '../../core/logger.js';
+import { applyAlertAction } from '../../core/alerts/lifecycle.js';
+import { keyedReceipt, parseVersion } from '../../pipeline/elasticsearch/write-receipts.js';
+import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 
 const duty: AuditActor = { kind: 'user', id: 'duty', displayName: '张值班', roles: ['duty'] };
 const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长', roles: ['section_chief'] };
@@ -14,10 +17,11 @@ const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长',
 describe('alert clocks and escalation against real Redis and Elasticsearch', () => {
   const iso = isolation();
   let h: Harness;
+  let role: ReturnType<Harness['startEscalation']>;
 
   beforeAll(async () => {
     h = await createHarness({ ...iso, policy: shortPolicy() });
-    h.startEscalation();
+    role = h.startEscalation();
   });
   afterAll(async () => {
     await h?.close();
@@ -101,6 +105,33 @@ describe('alert clocks and escalation against real Redis and Elasticsearch', () 
     for (const id of ids) expect(await h.queues.escalate.getJob(id)).toBeDefined();
     const done = await h.waitFor('lost', (a) => a.firedClocks.some((f) => f.clockId === 'escalate-1'), 8_000);
     expect(done.firedClocks.find((f) => f.clockId === 'escalate-1')!.lateMs).toBeLessThan(1000);
+  });
+
+  it('a signature stored but never confirmed to the signer, who did not resend it, gets its audit record when the reconciler comes round', async () => {
+    await h.desk.raise(signalFor('unsettled', 3));
+    const current = (await h.alerts.getVersioned('unsettled'))!;
+    // What `act` leaves when the answer to its write and both read-backs were lost: the signature
+    // stored under its receipt, the signer told write_outcome_unknown, the write kept as unsettled.
+    const signed = applyAlertAction(current.alert, { type: 'acknowledge' }, { actor: 'duty', now: new Date() }, { requirePlanForLevels: current.alert.policy.requirePlanForLevels });
+    if (!signed.ok) throw new Error(signed.reason);
+    const writeKey = 'act\u0000duty\u0000unsettled-key';
+    await h.alerts.replace(signed.alert, current.version, writeKey);
+    await new RedisUnsettledWrites(h.redis, iso.redisPrefix).remember({
+      alertId: 'unsettled',
+      receipt: keyedReceipt(writeKey, parseVersion(current.version)),
+      replaced: current.version,
+      actor: duty,
+      action: { type: 'acknowledge' },
+      requestId: 'req-unsettled',
+      before: { status: 'new' },
+      at: new Date().toISOString(),
+    });
+    expect((await h.audit.list({ entityId: 'unsettled' })).map((r) => r.action)).toEqual(['alert.create']);
+
+    await role.reconcile();
+    const records = (await h.audit.list({ entityId: 'unsettled' })).filter((r) => r.action === 'alert.acknowledge');
+    expect(records).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: 'duty' }), requestId: 'req-unsettled', after: expect.objectContaining({ status: 'acknowledged', recordedBySettler: true }) })]);
+    expect(await new RedisUnsettledWrites(h.redis, iso.redisPrefix).list(100)).toEqual([]);
   });
 
   it('a change re-arms the clocks due before the reconciler would come round, if their jobs were lost', async () => {

@@ -13,6 +13,7 @@ import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { BullClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
+import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { createQueues, type EscalateJob, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
 
@@ -125,6 +126,7 @@ export async function createTestDesk(opts: {
     alerts,
     audit,
     clocks,
+    unsettled: new RedisUnsettledWrites(redis, opts.redisPrefix),
     roster,
     enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
     publish: async (c) => {

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { AlertAction } from '../../core/alerts/lifecycle.js';
+import type { AuditActor } from '../../core/audit/audit-log.js';
+
+/**
+ * A person's alert write whose outcome stayed unknown: the store could not confirm it, the desk's
+ * one more look did not find it, and the person was told `write_outcome_unknown`. Kept until the
+ * settler (`AlertDesk.settleUnsettledWrites`) reads the alert: a write that landed gets the audit
+ * record, clocks and notifications it is owed; one that did not is dropped.
+ */
+export interface UnsettledWrite {
+  alertId: string;
+  /** The write's receipt (`keyedReceipt`): in the alert's `writes` when it landed, and the once-key of its audit record. */
+  receipt: string;
+  /** The version the write replaced (`<seq_no>:<primary_term>`). */
+  replaced: string;
+  actor: AuditActor;
+  action: AlertAction;
+  requestId?: string;
+  idempotencyKey?: string;
+  /** The alert's audit view before the write (the record's `before`). */
+  before: Record<string, unknown>;
+  at: string;
+}
+
+/** Where unsettled writes wait for the settler. Deliberately left out: deciding them (that is the desk's). */
+export interface UnsettledWrites {
+  /** Idempotent per receipt. */
+  remember(write: UnsettledWrite): Promise<void>;
+  /** The oldest first, at most `limit`. */
+  list(limit: number): Promise<UnsettledWrite[]>;
+  forget(write: UnsettledWrite): Promise<void>;
+}
+
+/**
+ * Unsettled writes in one Redis hash, `<p>:alerts:unsettled-writes` (receipt → JSON). They are few
+ * (a lost answer and a failed read-back in a row) and short-lived (the settler runs with the
+ * escalation reconciler). Redis keeps nothing on disk: should it lose them, a resend still settles
+ * its write, and the desk's log names each write it remembered (warn) or failed to (error).
+ */
+export class RedisUnsettledWrites implements UnsettledWrites {
+  private readonly hash: string;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.hash = `${prefix}:alerts:unsettled-writes`;
+  }
+
+  async remember(write: UnsettledWrite): Promise<void> {
+    await this.redis.hset(this.hash, write.receipt, JSON.stringify(write));
+  }
+
+  async list(limit: number): Promise<UnsettledWrite[]> {
+    const all = (await this.redis.hvals(this.hash)).map((v) => JSON.parse(v) as UnsettledWrite);
+    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(0, limit);
+  }
+
+  async forget(write: UnsettledWrite): Promise<void> {
+    await this.redis.hdel(this.hash, write.receipt);
+  }
+}
