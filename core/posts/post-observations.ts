@@ -9,9 +9,9 @@ import { carryHistory, findingsOf, isWordingWhenDeleted, type PostDeletion, type
 /** A crawl that saw the post's wording (`hash`, its content hash), or found the post gone (`deletion`). */
 export type PostObservation = { at: string; hash: string } | { at: string; deletion: PostDeletion };
 
-/** The observations kept per post; a log that grows beyond this is cut (it no longer replays). */
+/** The observations kept per post; beyond this, the oldest middles of runs are dropped, and a log still longer is cut (it no longer replays). */
 export const MAX_OBSERVATIONS = 24;
-/** Of a run of sightings of one wording (or of crawls finding the post gone), the first and the last this many are kept. */
+/** Of a run of sightings of one wording (or of crawls finding the post gone) whose middle is dropped, the first and the last this many stay. */
 export const MAX_RUN_TAIL = 4;
 
 /** What is remembered of a post's observations (fields of its seen record). */
@@ -38,23 +38,33 @@ export function compareObservations(a: PostObservation, b: PostObservation): num
 
 /**
  * The log once `observation` is kept in it, in observed order; `undefined` when there is nothing new
- * to keep (it is known: a retry, or the same crawl twice; or the log is cut already). Of a run of one
- * wording's sightings (or of crawls finding the post gone) the first and the last `MAX_RUN_TAIL`
- * stay. A log grown past `MAX_OBSERVATIONS`, or begun for a post seen before logs were kept, is cut:
- * only the mark is kept.
+ * to keep (it is known: a retry, or the same crawl twice; or the log is cut already). Every
+ * observation stays while the log is within `MAX_OBSERVATIONS`: a late one then finds the sighting
+ * right after it, which is when the post was back or reworded (`restoredAt`, `editedAt`, a version's
+ * `seenUntil`). Past that bound the oldest middles of runs (of one wording's sightings, or of crawls
+ * finding the post gone) go first, each run keeping its first and last `MAX_RUN_TAIL`: only an
+ * observation delayed behind about twenty later ones of its post can land among dropped sightings,
+ * and then the next kept one stands for its successor. A log still past its bound, or begun for a
+ * post seen before logs were kept, is cut: only the mark is kept.
  */
 export function logObservation(log: ObservationLog | null | undefined, observation: PostObservation): ObservationLog | undefined {
   if (log?.observationsCut) return undefined;
   if (log && !log.observations) return { observationsCut: true };
   const known = log?.observations ?? [];
   if (known.some((o) => compareObservations(o, observation) === 0 && keyOf(o) === keyOf(observation))) return undefined;
-  const all = [...known, observation].sort(compareObservations);
-  const kept = all.filter((o, i) => {
-    const first = i === 0 || keyOf(all[i - 1]!) !== keyOf(o);
-    const runLeft = all.slice(i + 1).findIndex((n) => keyOf(n) !== keyOf(o));
-    return first || (runLeft === -1 ? all.length - 1 - i : runLeft) < MAX_RUN_TAIL;
-  });
-  return kept.length > MAX_OBSERVATIONS ? { observations: undefined, observationsCut: true } : { observations: kept };
+  const kept = boundObservations([...known, observation].sort(compareObservations));
+  return kept ? { observations: kept } : { observations: undefined, observationsCut: true };
+}
+
+/** `ordered` within `MAX_OBSERVATIONS`, the oldest run middles dropped first; `undefined` when that is not enough. */
+function boundObservations<O extends PostObservation>(ordered: O[]): O[] | undefined {
+  const kept = [...ordered];
+  while (kept.length > MAX_OBSERVATIONS) {
+    const middle = kept.findIndex((o, i) => i > 0 && keyOf(kept[i - 1]!) === keyOf(o) && kept.slice(i + 1, i + 1 + MAX_RUN_TAIL).every((n) => keyOf(n) === keyOf(o)) && i + MAX_RUN_TAIL < kept.length);
+    if (middle === -1) return undefined;
+    kept.splice(middle, 1);
+  }
+  return kept;
 }
 
 /** A wording of the post as its replay needs it: its words, and what classify found when it had a level. */
@@ -128,3 +138,4 @@ export function isLastWording(post: Wording & PostHistory & { collectedAt: strin
   const replayed = replayHistory(log, wordingsOf(post, item));
   return replayed ? replayed.contentHash === item.contentHash : isWordingWhenDeleted(post, item);
 }
+

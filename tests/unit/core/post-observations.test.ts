@@ -16,10 +16,14 @@ describe('the observation log of a post', () => {
     expect(logOf([goneAt(1), seenB(1), seenA(1)]).observations).toEqual([seenA(1), seenB(1), goneAt(1)]);
   });
 
-  it('of a run of sightings of one wording keeps the first and the last few; a log grown past its bound, or begun for a post seen before logs were kept, is cut and no longer replays', () => {
+  it('keeps every observation within its bound; past it the oldest middles of runs go first (each run keeps its first and last few); a log still past its bound, or begun for a post seen before logs were kept, is cut and no longer replays', () => {
     const run = Array.from({ length: MAX_RUN_TAIL + 4 }, (_, i) => seenA(i));
-    const log = logOf([...run, seenB(20)]);
-    expect(log.observations).toEqual([seenA(0), ...run.slice(-MAX_RUN_TAIL), seenB(20)]);
+    expect(logOf([...run, seenB(20)]).observations).toEqual([...run, seenB(20)]);
+    const long = Array.from({ length: MAX_OBSERVATIONS + 6 }, (_, i) => seenA(i));
+    const bounded = logOf([...long, goneAt(40), goneAt(41)]).observations!;
+    expect(bounded).toHaveLength(MAX_OBSERVATIONS);
+    // A0, then the latest sightings of A, then both crawls.
+    expect(bounded).toEqual([seenA(0), ...long.slice(-(MAX_OBSERVATIONS - 3)), goneAt(40), goneAt(41)]);
     const flipping = Array.from({ length: MAX_OBSERVATIONS + 1 }, (_, i) => (i % 2 ? seenB(i) : seenA(i)));
     expect(logOf(flipping)).toEqual({ observationsCut: true });
     expect(logObservation({}, seenA(0))).toEqual({ observationsCut: true });
