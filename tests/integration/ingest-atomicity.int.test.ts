@@ -820,6 +820,37 @@ describe('a sensitive wording ingested after the post was found gone still raise
     expect((await worker.alerts.touchingPost(postIdOf(w0))).find((x) => x.id === alert.id)!.timeline.filter((e) => e.kind === 'post-deleted')).toHaveLength(1);
   });
 
+  it('the alert on a post gone, back and gone again ends with the notes of the order observed, each once, whether the return or the first deletion is ingested last', async () => {
+    const notesOf = async (postId: string, count: number) =>
+      eventually(
+        async () => {
+          const alert = (await worker.alerts.touchingPost(postId)).find((a) => a.terms.includes('暴力执法'));
+          // Each note as its kind and the crawl that saw the change.
+          const notes = alert?.timeline.filter((e) => e.postId === postId && ['post-deleted', 'post-edited', 'post-restored'].includes(e.kind)).map((e) => `${e.kind}@${/于 (\S+) 采集/.exec(e.note ?? '')?.[1] ?? e.note}`);
+          return notes && notes.length >= count ? notes : undefined;
+        },
+        30_000,
+        `${count} notes on the alert`,
+      );
+    const run = async (sourceId: string, late: 'return' | 'deletion') => {
+      const a = sensitive(sourceId, hoursAfter(0));
+      const back: CollectedItem = { ...a, change: 'edited', collectedAt: hoursAfter(2) };
+      const gone = (hours: number): CollectedItem => ({ ...a, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+      await one(a);
+      // The alert exists before the changes reach it.
+      await notesOf(postIdOf(a), 0);
+      for (const item of late === 'return' ? [gone(1), gone(3), back] : [back, gone(3), gone(1)]) await one(item);
+      await notesOf(postIdOf(a), 3);
+      // Whatever else was queued has run by now: nothing more comes.
+      await new Promise((r) => setTimeout(r, 1500));
+      return notesOf(postIdOf(a), 3);
+    };
+    for (const late of ['return', 'deletion'] as const) {
+      const notes = await run(`board-late-${late}-alert`, late);
+      expect([...notes].sort(), `${late} ingested last`).toEqual([`post-deleted@${hoursAfter(1)}`, `post-deleted@${hoursAfter(3)}`, `post-restored@${hoursAfter(2)}`]);
+    }
+  });
+
   it('found gone before any ingest (a pending tombstone), then the wording: indexed deleted, alerted on, and the alert notes 原帖已删除', async () => {
     const a = sensitive('board-gone-first', hoursAfter(1));
     const gone: CollectedItem = { ...a, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(2) };
