@@ -4,13 +4,13 @@ import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { decidePendingDeletion, type DeletionDecision, type PendingDeletionDecision } from '../../core/posts/post-change.js';
-import { isLastWording, logOf } from '../../core/posts/post-observations.js';
+import { isLastWording, logOf, pendingLogOf } from '../../core/posts/post-observations.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
 import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
-import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, type DeletionDeps, type KnownOfPost } from './post-revisions.js';
+import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, tellIngest, type DeletionDeps, type KnownOfPost } from './post-revisions.js';
 import type { Segmentation } from './segment.js';
 
 export interface IngestDeps extends DeletionDeps {
@@ -138,7 +138,9 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   claim.assertHeld();
   if (indexed.level !== undefined) await deps.handOver({ postId: post.id, index, eventId: event.id, contentHash: post.contentHash });
   const change = indexed.deleted ? deletionChangeOf(indexed, indexed.deleted) : changeOfRevision(indexed, revision);
-  if (change) await deps.handOverChange(change);
+  // A wording ingested late, or after tombstones, tells and counts what the order observed would have (a new post: only `change`).
+  const late = wordingWhenDeleted || tombstones ? { before: tombstones ? pendingLogOf(tombstones) : logOf(seen), after: log } : undefined;
+  const deletionSignals = await tellIngest(deps, indexed, late, change);
   // A deleted post keeps its last observation (a later crawl may have found it still gone).
   const lastObservedAt = wordingWhenDeleted ? seen!.observedAt! : (tombstones?.at(-1)?.crawl.at ?? indexed.deleted?.crawl.at);
   const deletion = indexed.deleted ? { deletedAt: indexed.deleted.at, observedAt: lastObservedAt! } : { observedAt: post.collectedAt };
@@ -152,7 +154,7 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
     ...(wordingWhenDeleted ? { wordingWhenDeleted } : {}),
     hits: indexed.hits.length,
     eventId: event.id,
-    signals: signals.length,
+    signals: signals.length + deletionSignals,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PostDeletion } from '../../core/posts/post-change.js';
-import { MAX_RUN_TAIL } from '../../core/posts/post-observations.js';
+import { MAX_OBSERVATIONS } from '../../core/posts/post-observations.js';
 
 /**
  * Deletions of posts not indexed yet (pending tombstones), kept until the post's first ingest
@@ -8,7 +8,7 @@ import { MAX_RUN_TAIL } from '../../core/posts/post-observations.js';
  * Port: what it leaves out is any index of them; one is only ever looked up by its post id.
  */
 export interface PendingDeletions {
-  /** The crawls that found the post gone, in the order observed: the first and the last `MAX_RUN_TAIL`. */
+  /** The crawls that found the post gone, in the order observed: all of them, or the first and the latest when more than `MAX_OBSERVATIONS`. */
   get(postId: string): Promise<PostDeletion[] | undefined>;
   /** Keeps a crawl's deletion among the post's; resolves false when that crawl's is kept already. */
   keep(postId: string, deletion: PostDeletion): Promise<boolean>;
@@ -42,7 +42,7 @@ export class RedisPendingDeletions implements PendingDeletions {
     const kept = (await this.get(postId)) ?? [];
     if (kept.some((d) => sameCrawl(d, deletion))) return false;
     const all = [...kept, deletion].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
-    const bounded = all.length > MAX_RUN_TAIL + 1 ? [all[0]!, ...all.slice(-MAX_RUN_TAIL)] : all;
+    const bounded = all.length > MAX_OBSERVATIONS ? [all[0]!, ...all.slice(1 - MAX_OBSERVATIONS)] : all;
     await this.redis.set(this.keyOf(postId), JSON.stringify(bounded), 'EX', PENDING_SECONDS);
     return true;
   }

@@ -13,7 +13,21 @@ import {
   type PostHistory,
   type RevisionKind,
 } from '../../core/posts/post-change.js';
-import { changedHistory, logObservation, logOf, replayedHistoryOf, wordingsOf, type ObservationLog, type Wording } from '../../core/posts/post-observations.js';
+import {
+  changedHistory,
+  changesToTell,
+  deletionKeyOf,
+  logObservation,
+  logOf,
+  pendingLogOf,
+  recordedAtOf,
+  recountDeletions,
+  replayedHistoryOf,
+  wordingsOf,
+  type ObservationLog,
+  type ObservedChange,
+  type Wording,
+} from '../../core/posts/post-observations.js';
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
@@ -28,8 +42,13 @@ export interface DeletionDeps {
   /** Deletions of posts not indexed yet, applied by their first ingest. */
   pendingDeletions: PendingDeletions;
   posts: PostStore;
-  /** Counts the deletion towards its position's deletion baseline; returns the spikes it raises. */
+  /** Counts the deletion towards its position's deletion baseline, in the bucket of `at` (when the crawl found the post gone); returns the spikes it raises. */
   observeDeletion(deletion: { postId: string; sourceId: string; at: string }): Promise<SignalRecord[]>;
+  /**
+   * Takes a deletion counted at `at` back out of its bucket (a late observation showed it was not the
+   * first crawl of its run), unless one of the post's deletions still counted (`counted`) is in it.
+   */
+  uncountDeletion(deletion: { postId: string; sourceId: string; at: string; counted: string[] }): Promise<void>;
   writeSignal(signal: SignalRecord): Promise<void>;
   /** A spike of deletions on a position becomes an alert (the `alert` queue). */
   raiseDeletionSpike(signal: SignalRecord): Promise<void>;
@@ -57,22 +76,23 @@ export function changeOfRevision(post: IndexedPost, revision: RevisionKind): Pos
   };
 }
 
-/**
- * A post gone from its position: the indexed document is marked (never removed, its text stays),
- * the deletion counts towards the position's baseline, and the alerts holding the post or its event
- * hear of it. A post not indexed yet gets a pending tombstone (one per crawl) its first ingest applies.
- * A crawl earlier than the one the post is marked with replays the post's log (`stillGoneHistory`). Idempotent:
- * a retry finds the mark (or the tombstone) and only re-tells (the desk notes a change once).
- * A stale deletion (the post was seen back after it) is kept among the past deletions and counted,
- * as in the order observed; the alerts are not told (the post is there). Runs under the post's
- * claim, checked before each write.
- */
 /** What the ingest path knows of a post when it takes its claim: its seen record and any pending tombstone. */
 export interface KnownOfPost {
   seen: SeenPost | null;
   pending: PostDeletion[] | undefined;
 }
 
+/**
+ * A post gone from its position: the indexed document is marked (never removed, its text stays),
+ * the deletion counts towards the position's baseline, and the alerts holding the post or its event
+ * hear of it. A post not indexed yet gets a pending tombstone (one per crawl) its first ingest applies.
+ * A crawl earlier than the one the post is marked with replays the post's log (`stillGoneHistory`). Idempotent:
+ * a retry finds the mark (or the tombstone) and only re-tells (the desk notes a change once).
+ * A stale deletion (the post was seen back after it) is kept among the past deletions. Whenever a
+ * crawl lands before later observations, the deletions are counted (`recount`) and the alerts told
+ * (`tellChanges`: the deletion and the return after it) as in the order observed. Runs under the
+ * post's claim, checked before each write.
+ */
 export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, claim: PostClaim, { seen, pending }: KnownOfPost): Promise<{ postId: string; decision: DeletionDecision; signals: number }> {
   const postId = postIdOf(item);
   const home = seen?.home ?? (await deps.posts.locate(postId));
@@ -84,8 +104,8 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
   if (!indexed || decision === 'kept-pending') {
     claim.assertHeld();
     await deps.pendingDeletions.keep(postId, deleted);
-    // Counted once, as in order: a later crawl finding the post still gone is not another deletion.
-    return { postId, decision, signals: pending ? 0 : await countDeletion(deps, postId, deleted) };
+    // Counted once, by the first crawl that found the post gone, as in order: a later crawl finding it still gone is not another deletion.
+    return { postId, decision, signals: (await recount(deps, postId, item.sourceId, pendingLogOf(pending), pendingLogOf([...(pending ?? []), deleted]))) ?? 0 };
   }
   let marked = decision === 'mark-deleted' ? markDeleted(indexed, item, deps.now()) : indexed;
   let signals = 0;
@@ -93,16 +113,19 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
   if (decision === 'mark-deleted') {
     const deletion = marked.deleted!;
     const index = await deps.posts.upsert(marked, home);
-    signals = await countDeletion(deps, postId, deletion);
+    signals = await countDeletion(deps, postId, deletion.crawl);
     claim.assertHeld();
     const log = logObservation(seen, { at: deletion.crawl.at, deletion }) ?? logOf(seen);
     await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at, ...log });
   } else if (home) {
-    const { history, log } = stillGoneHistory(indexed, item, seen);
+    const { history, log } = stillGoneHistory(indexed, item, seen, deps.now());
     if (history) {
       marked = { ...indexed, ...history };
       await deps.posts.upsert(marked, home);
     }
+    // A crawl earlier than the one counted, or one that a return observed in between makes a deletion of its own.
+    if (log) signals = (await recount(deps, postId, item.sourceId, logOf(seen), log)) ?? 0;
+    if (log) await tellChanges(deps, marked, logOf(seen), log);
     // Found gone again later: a return observed in between and ingested after is then stale.
     const deletion = marked.deleted!;
     const observed = [deletion.crawl.at, item.collectedAt, ...(seen?.deletedAt && seen.observedAt ? [seen.observedAt] : [])];
@@ -118,22 +141,27 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
 
 /**
  * A deletion the post came back from before it was ingested: recorded among its past deletions
- * (once: a retry finds it there) and counted by when the crawl saw the post gone, as it would have
- * been in order. Resolves the signals the count raised.
+ * (once: a retry finds it there), counted by when the crawl saw the post gone, and told to the
+ * alerts with the return that followed it, as it would have been in order (`tellChanges`).
+ * Resolves the signals the count raised.
  */
 async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
-  const { deleted } = markDeleted({}, item, deps.now());
+  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt, deps.now()));
   const { history, log } = pastDeletionHistory(indexed, deleted, seen);
+  const updated = { ...indexed, ...history };
   if (history) {
     claim.assertHeld();
-    await deps.posts.upsert({ ...indexed, ...history }, home);
+    await deps.posts.upsert(updated, home);
   }
+  const after = log ?? logOf(seen);
+  const counted = await recount(deps, indexed.id, item.sourceId, logOf(seen), after);
+  await tellChanges(deps, updated, logOf(seen), after);
   if (log) {
     claim.assertHeld();
     await deps.seen.remember(indexed.id, { ...seen, ...log });
   }
-  // Counted again on a retry: the deletion counters count a post once per bucket.
-  return countDeletion(deps, indexed.id, deleted);
+  // A log that cannot replay: counted again on a retry (the deletion counters count a post once per bucket).
+  return counted ?? countDeletion(deps, indexed.id, deleted.crawl);
 }
 
 /** What a later observation does to a post's history and log (`history` absent: nothing to rewrite; `log` absent: known already). */
@@ -145,11 +173,13 @@ export interface LateObservation {
 /**
  * A crawl finding a post marked deleted still gone: kept in its log; one earlier than the crawl
  * the post is marked with replays the log in the order observed (the first crawl that found it
- * gone is its deletion; one before a sighting is a past deletion). It keeps the time the deletion
- * was recorded: the alerts heard of it under that key.
+ * gone is its deletion; one before a sighting is a past deletion). A crawl right before another
+ * one keeps the time that one was recorded (`recordedAtOf`: the alerts heard of the run under that
+ * key); any other is recorded `now`, so that as a deletion of its own (a return observed before it,
+ * ingested now or later) it has its own key.
  */
-export function stillGoneHistory(indexed: Wording & PostHistory, item: { sourceId: string; collectedAt: string; previousHash?: string }, seen: SeenPost | null | undefined): LateObservation {
-  const { deleted } = markDeleted({}, item, new Date(indexed.deleted!.at));
+export function stillGoneHistory(indexed: Wording & PostHistory, item: { sourceId: string; collectedAt: string; previousHash?: string }, seen: SeenPost | null | undefined, now: Date): LateObservation {
+  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt, now));
   const log = logObservation(seen, { at: deleted.crawl.at, deletion: deleted });
   const replayed = replayedHistoryOf(indexed, log ?? logOf(seen));
   return { history: replayed && changedHistory(indexed, replayed), log };
@@ -179,10 +209,43 @@ export function earlierWordingHistory(current: Wording & PostHistory & { collect
 }
 
 /** Counts a deletion towards its position's baseline, by when the crawl saw the post gone: a spike is about deletions now, not about old posts. */
-async function countDeletion(deps: DeletionDeps, postId: string, deletion: PostDeletion): Promise<number> {
-  const signals = await deps.observeDeletion({ postId, sourceId: deletion.crawl.sourceId, at: deletion.crawl.at });
+async function countDeletion(deps: DeletionDeps, postId: string, crawl: { sourceId: string; at: string }): Promise<number> {
+  const signals = await deps.observeDeletion({ postId, sourceId: crawl.sourceId, at: crawl.at });
   await Promise.all(signals.flatMap((s) => [deps.writeSignal(s), deps.raiseDeletionSpike(s)]));
   return signals.length;
+}
+
+/**
+ * The post's deletions counted as the jobs run in the order observed would have counted them, once
+ * `after` (its log with a late observation) replaces `before`: each run of crawls finding it gone
+ * counts at its first crawl; a crawl no longer first is taken back out of its bucket (a spike it
+ * raised stays recorded: a signal is history). Resolves the signals raised, `undefined` when a log
+ * cannot replay (nothing is recounted).
+ */
+async function recount(deps: DeletionDeps, postId: string, sourceId: string, before: ObservationLog | undefined, after: ObservationLog): Promise<number | undefined> {
+  const moves = recountDeletions(before, after);
+  if (!moves) return undefined;
+  for (const at of moves.uncount) await deps.uncountDeletion({ postId, sourceId, at, counted: moves.counted });
+  let signals = 0;
+  for (const at of moves.count) signals += await countDeletion(deps, postId, { sourceId, at });
+  return signals;
+}
+
+/**
+ * Tells the alerts holding `post` (or its event) the changes in-order arrival would have told them
+ * that `before` did not (`changesToTell`): a return, a rewording or a deletion a late observation
+ * placed. Resolves false when a log cannot replay (nothing told).
+ */
+async function tellChanges(deps: Pick<DeletionDeps, 'handOverChange'>, post: IndexedPost, before: ObservationLog | undefined, after: ObservationLog, ...more: Wording[]): Promise<boolean> {
+  const changes = changesToTell(before, after, wordingsOf(post, ...more));
+  if (!changes) return false;
+  for (const change of changes) await deps.handOverChange(changeOfObserved(post, change));
+  return true;
+}
+
+/** The change alerts hear about for a change of the order observed. */
+export function changeOfObserved(post: IndexedPost, observed: ObservedChange): PostChange {
+  return { postId: post.id, change: observed.change, ...(post.eventId ? { eventId: post.eventId } : {}), sourceId: post.sourceId, label: labelOf(post), seenAt: observed.at, key: observed.key };
 }
 
 /** The change alerts hear about for a post marked deleted. */
@@ -194,7 +257,7 @@ export function deletionChangeOf(post: IndexedPost, deleted: PostDeletion): Post
     sourceId: post.sourceId,
     label: labelOf(post),
     seenAt: deleted.crawl.at,
-    key: `deleted:${deleted.at}`,
+    key: deletionKeyOf(deleted),
   };
 }
 
@@ -224,14 +287,16 @@ export function historyOfIngest(
 /**
  * A stale item (observed before the current wording, ingested after it) whose words are new to the
  * post: they are kept among its versions, with what classify found in them, where they would be had
- * the jobs run in the order observed, and the alerts hear of the rewording as they would have then
- * (the same change key). The current words seen earlier than known (a duplicate or a stale copy)
- * move back when the post was first seen or reworded. Resolves whether the post changed and, when it
- * holds that wording with its findings (so alert evaluation can read it), where the post lives and
- * its event. `current` is the post as indexed (read under the claim). Runs under the post's claim.
+ * the jobs run in the order observed, and the alerts hear of the rewording, or of a return and a
+ * deletion it places (a sighting between two crawls that found the post gone), as they would have
+ * then (`tellChanges`, the same change keys); the deletions are recounted by the order observed.
+ * The current words seen earlier than known (a duplicate or a stale copy) move back when the post
+ * was first seen or reworded. Resolves whether the post changed and, when it holds that wording
+ * with its findings (so alert evaluation can read it), where the post lives and its event.
+ * `current` is the post as indexed (read under the claim). Runs under the post's claim.
  */
 export async function keepEarlierWording(
-  deps: Pick<DeletionDeps, 'posts' | 'handOverChange'>,
+  deps: DeletionDeps,
   post: NormalizedPost & Partial<WordingFindings>,
   seen: SeenPost,
   current: IndexedPost | undefined,
@@ -244,6 +309,10 @@ export async function keepEarlierWording(
   if (history) {
     claim.assertHeld();
     index = await deps.posts.upsert(updated, seen.home);
+  }
+  if (log) await recount(deps, current.id, current.sourceId, logOf(seen), log);
+  const told = log !== undefined && (await tellChanges(deps, updated, logOf(seen), log, post));
+  if (history && !told) {
     // Only a history that places a rewording is one (an earlier sighting may only move a first sighting or a return).
     const change = history.editedAt && JSON.stringify(history.versions) !== JSON.stringify(current.versions) ? changeOfRevision(updated, 'reworded') : undefined;
     if (change) await deps.handOverChange(change);
@@ -251,4 +320,16 @@ export async function keepEarlierWording(
   const changed = history !== undefined;
   const holds = index !== undefined && current.eventId && wordingOf(updated, post.contentHash) ? { holds: { index, eventId: current.eventId } } : {};
   return { changed, ...holds, ...(log ? { log } : {}) };
+}
+
+/**
+ * The alerts and the deletion counts once an ingested wording takes its place in the log: in the
+ * order observed when the wording is a late one (`late`: the wording a deleted post had when it
+ * went, or a first ingest after pending tombstones, `before` their log) and both logs replay; else
+ * the change the post itself shows (`fallback`), its deletions counted when they were found.
+ */
+export async function tellIngest(deps: DeletionDeps, post: IndexedPost, late: { before: ObservationLog | undefined; after: ObservationLog | undefined } | undefined, fallback: PostChange | undefined): Promise<number> {
+  const told = late?.after !== undefined && (await tellChanges(deps, post, late.before, late.after));
+  if (!told && fallback) await deps.handOverChange(fallback);
+  return late?.after ? ((await recount(deps, post.id, post.sourceId, late.before, late.after)) ?? 0) : 0;
 }

@@ -49,6 +49,7 @@ export function wireIngest(deps: IngestWiringDeps) {
     handOver: async (h) => void (await deps.queues.alert.add('evaluate', h, { jobId: `${h.postId}-${h.contentHash}` })),
     // A position's deletions count under their own scope: a spike of them is an early signal and an alert.
     observeDeletion: (d) => tracker.observe({ id: `deleted:${d.postId}`, at: d.at, negative: false, keys: [{ scope: 'deletions', key: d.sourceId }] }),
+    uncountDeletion: (d) => tracker.uncount({ id: `deleted:${d.postId}`, at: d.at, negative: false, keys: [{ scope: 'deletions', key: d.sourceId }] }, d.counted),
     raiseDeletionSpike: async (s) => void (await deps.queues.alert.add('deletion-spike', s, { jobId: `deletion-spike-${s.id}-${s.count}` })),
     handOverChange: async (c) => void (await deps.queues.alert.add('post-change', c, { jobId: `post-change-${c.postId}-${c.change}-${createHash('sha256').update(c.key).digest('hex').slice(0, 16)}` })),
     now: deps.now,

@@ -31,6 +31,7 @@ export class RedisSignalTracker {
     private readonly now: () => Date,
   ) {
     if (!('qsSignalObserve' in this.redis)) this.redis.defineCommand('qsSignalObserve', { lua: OBSERVE_LUA });
+    if (!('qsSignalUncount' in this.redis)) this.redis.defineCommand('qsSignalUncount', { lua: UNCOUNT_LUA });
   }
 
   async observe(post: SignalPost): Promise<SignalRecord[]> {
@@ -87,10 +88,31 @@ export class RedisSignalTracker {
     }
     return signals;
   }
+
+  /**
+   * Takes a post counted in the bucket of `post.at` back out of it (a late observation showed it
+   * does not belong there), unless one of `keptAt` (times it still counts at) falls in that bucket.
+   * A signal its count raised stays recorded (a signal is history). Idempotent: a post not counted
+   * there (or whose bucket has expired) changes nothing.
+   */
+  async uncount(post: SignalPost, keptAt: readonly string[]): Promise<void> {
+    const bucketMs = this.t.bucketMinutes * 60_000;
+    const bucket = Math.floor(Date.parse(post.at) / bucketMs);
+    if (keptAt.some((t) => Math.floor(Date.parse(t) / bucketMs) === bucket)) return;
+    await (this.redis as unknown as SignalCommands).qsSignalUncount(
+      1 + post.keys.length,
+      `${this.prefix}:sig:seen:${bucket}`,
+      ...post.keys.map(({ scope, key }) => `${this.prefix}:sig:${scope}:${key}`),
+      post.id,
+      String(bucket),
+      post.negative ? '1' : '0',
+    );
+  }
 }
 
 interface SignalCommands {
   qsSignalObserve(numKeys: number, ...args: string[]): Promise<unknown>;
+  qsSignalUncount(numKeys: number, ...args: string[]): Promise<unknown>;
 }
 
 /**
@@ -128,4 +150,17 @@ for i = 2, #KEYS do
   out[#out + 1] = table.concat(row, ',')
 end
 return out
+`;
+
+/**
+ * KEYS: the bucket's seen-post set, then one counter hash per key. ARGV: post id, bucket, is
+ * negative. Uncounts the post only when it was counted in the bucket.
+ */
+const UNCOUNT_LUA = `
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 2, #KEYS do
+  redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':n', -1)
+  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':neg', -1) end
+end
+return 1
 `;

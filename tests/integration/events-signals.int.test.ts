@@ -127,4 +127,25 @@ describe('events and early signals with the band index and counters in Redis', (
     const retried = await observe('burst9', start + 12 * hour + 9 * 60_000, false);
     expect(retried[0]?.count).toBe(10);
   });
+
+  it('a deletion counted in the wrong hour is taken back out of it once (not while another of its deletions counts there), and counts again when observed there again', async () => {
+    const tracker = new RedisSignalTracker(redis, `${iso.redisPrefix}:sig`, DEFAULT_SIGNAL_THRESHOLDS, () => new Date(T0));
+    const deletion = (at: string) => ({ id: 'deleted:p1', at, negative: false, keys: [{ scope: 'deletions' as const, key: 'demo-board' }] });
+    const counted = async () => {
+      const counters = await redis.hgetall(`${iso.redisPrefix}:sig:sig:deletions:demo-board`);
+      return Object.fromEntries(Object.entries(counters).filter(([f, n]) => f.endsWith(':n') && n !== '0'));
+    };
+    const bucket = (at: string) => `${Math.floor(Date.parse(at) / 3_600_000)}:n`;
+    const [h3, h1] = ['2026-11-20T11:10:00.000Z', '2026-11-20T09:10:00.000Z'];
+    await tracker.observe(deletion(h3));
+    // Another deletion of the post still counts in that hour: it stays.
+    await tracker.uncount(deletion(h3), ['2026-11-20T11:50:00.000Z']);
+    expect(await counted()).toEqual({ [bucket(h3)]: '1' });
+    await tracker.uncount(deletion(h3), [h1]);
+    await tracker.uncount(deletion(h3), [h1]);
+    await tracker.observe(deletion(h1));
+    expect(await counted()).toEqual({ [bucket(h1)]: '1' });
+    await tracker.observe(deletion(h3));
+    expect(await counted()).toEqual({ [bucket(h1)]: '1', [bucket(h3)]: '1' });
+  });
 });

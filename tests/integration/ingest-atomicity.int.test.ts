@@ -516,6 +516,75 @@ async function deletionsCounted(redis: ReturnType<typeof createRedis>, sourceId:
     .reduce((n, [, v]) => n + Number(v), 0);
 }
 
+/** The changes of a post handed to the alert desk (the `alert` queue, no desk running), in the order seen by the crawls. */
+async function toldOf(queues: ReturnType<typeof createQueues>, postId: string): Promise<string[]> {
+  const jobs = (await queues.alert.getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'post-change' && (j.data as PostChange).postId === postId);
+  return jobs.map((j) => j.data as PostChange).sort((a, b) => Date.parse(a.seenAt) - Date.parse(b.seenAt)).map((c) => c.change);
+}
+
+/** The hours (after 2026-11-20T08:00Z) a position's deletions are counted in, with how many each. */
+async function deletionHours(redis: ReturnType<typeof createRedis>, sourceId: string): Promise<Record<number, number>> {
+  const counters = await redis.hgetall(`${iso.redisPrefix}:sig:deletions:${sourceId}`);
+  const origin = Date.parse('2026-11-20T08:00:00.000Z') / 3_600_000;
+  return Object.fromEntries(Object.entries(counters).flatMap(([field, n]) => (field.endsWith(':n') && Number(n) > 0 ? [[Number(field.split(':')[0]) - origin, Number(n)]] : [])));
+}
+
+describe('a late observation tells the alerts and counts deletions as in the order observed (issue 4)', () => {
+  const { redis, es, bulk, queues } = useServices();
+  const ingest = wire(redis, es, bulk, queues);
+  const postOf = (sourceId: string) => {
+    const seen = message(sourceId, { collectedAt: hoursAfter(0) });
+    return {
+      seen: (hours: number): CollectedItem => ({ ...seen, change: 'edited', collectedAt: hoursAfter(hours) }),
+      gone: (hours: number): CollectedItem => ({ ...seen, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) }),
+      id: postIdOf(seen),
+    };
+  };
+
+  it('gone, back, gone again, the return ingested last: the alerts hear of the return and of the second deletion, and both deletions count in the hours they were observed', async () => {
+    const run = async (sourceId: string, hours: (p: ReturnType<typeof postOf>) => CollectedItem[]) => {
+      const p = postOf(sourceId);
+      for (const item of hours(p)) await ingest(item);
+      const [doc] = await documentsOf(p.id);
+      return { doc: doc!, told: await toldOf(queues, p.id), counted: await deletionHours(redis, sourceId) };
+    };
+    const inOrder = await run('board-late-return-a', (p) => [p.seen(0), p.gone(1), p.seen(2), p.gone(3)]);
+    const late = await run('board-late-return-b', (p) => [p.seen(0), p.gone(1), p.gone(3), p.seen(2)]);
+    expect(inOrder.told).toEqual(['deleted', 'restored', 'deleted']);
+    expect(inOrder.counted).toEqual({ 1: 1, 3: 1 });
+    for (const { doc, told, counted } of [inOrder, late]) {
+      expect({ told, counted }).toEqual({ told: inOrder.told, counted: inOrder.counted });
+      expect(doc.deleted?.crawl.at).toBe(hoursAfter(3));
+      expect(doc.restoredAt).toBe(hoursAfter(2));
+    }
+  });
+
+  it('a deletion ingested after a later crawl found the post still gone counts in the hour it was observed, not the later one, whether the post was indexed or not', async () => {
+    const indexed = postOf('board-late-gone-indexed');
+    for (const item of [indexed.seen(0), indexed.gone(3), indexed.gone(1)]) await ingest(item);
+    expect(await deletionHours(redis, 'board-late-gone-indexed')).toEqual({ 1: 1 });
+    const pending = postOf('board-late-gone-pending');
+    for (const item of [pending.gone(3), pending.gone(1)]) await ingest(item);
+    expect(await deletionHours(redis, 'board-late-gone-pending')).toEqual({ 1: 1 });
+    // Its first ingest, seen in between the two crawls: each is a deletion of its own.
+    await ingest(pending.seen(2));
+    expect(await deletionHours(redis, 'board-late-gone-pending')).toEqual({ 1: 1, 3: 1 });
+    // A retry changes nothing.
+    await ingest(indexed.gone(1));
+    expect(await deletionHours(redis, 'board-late-gone-indexed')).toEqual({ 1: 1 });
+  });
+
+  it('A seen ten times, a crawl that found it gone between the third and the fourth ingested last: the post was back at the fourth sighting', async () => {
+    const p = postOf('board-long-run');
+    for (let h = 0; h < 10; h++) await ingest(p.seen(h));
+    expect((await ingest(p.gone(2.5))).decision).toBe('stale');
+    const [doc] = await documentsOf(p.id);
+    expect(doc!.pastDeletions?.map((d) => d.crawl.at)).toEqual([hoursAfter(2.5)]);
+    expect(doc!.restoredAt).toBe(hoursAfter(3));
+    expect(await toldOf(queues, p.id)).toEqual(['deleted', 'restored']);
+  });
+});
+
 describe('a later observation wins over a delayed one (review findings 1 and 3)', () => {
   const { redis, es, bulk, queues } = useServices();
   const ingest = wire(redis, es, bulk, queues);
@@ -544,9 +613,8 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
       expect(doc.restoredAt).toBe(hoursAfter(2));
       expect(counted).toBe(1);
     }
-    // Nobody is told the live post was deleted.
-    const told = (await queues.alert.getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'post-change' && (j.data as PostChange).postId === delayed.doc.id);
-    expect(told.map((j) => j.data)).not.toContainEqual(expect.objectContaining({ change: 'deleted' }));
+    // The alerts hear what they heard in order: the post was deleted, then it was back.
+    for (const { doc } of [inOrder, delayed]) expect(await toldOf(queues, doc.id)).toEqual(['deleted', 'restored']);
   });
 
   it('gone, back, gone again, the return delayed behind the second absence: the post stays deleted, with the return and the past deletion of the order observed', async () => {
@@ -750,6 +818,37 @@ describe('a sensitive wording ingested after the post was found gone still raise
     expect((await one({ ...gone, collectedAt: hoursAfter(3) })).decision).toBe('already-deleted');
     await deletionNoted(postIdOf(w0));
     expect((await worker.alerts.touchingPost(postIdOf(w0))).find((x) => x.id === alert.id)!.timeline.filter((e) => e.kind === 'post-deleted')).toHaveLength(1);
+  });
+
+  it('the alert on a post gone, back and gone again ends with the notes of the order observed, each once, whether the return or the first deletion is ingested last', async () => {
+    const notesOf = async (postId: string, count: number) =>
+      eventually(
+        async () => {
+          const alert = (await worker.alerts.touchingPost(postId)).find((a) => a.terms.includes('暴力执法'));
+          // Each note as its kind and the crawl that saw the change.
+          const notes = alert?.timeline.filter((e) => e.postId === postId && ['post-deleted', 'post-edited', 'post-restored'].includes(e.kind)).map((e) => `${e.kind}@${/于 (\S+) 采集/.exec(e.note ?? '')?.[1] ?? e.note}`);
+          return notes && notes.length >= count ? notes : undefined;
+        },
+        30_000,
+        `${count} notes on the alert`,
+      );
+    const run = async (sourceId: string, late: 'return' | 'deletion') => {
+      const a = sensitive(sourceId, hoursAfter(0));
+      const back: CollectedItem = { ...a, change: 'edited', collectedAt: hoursAfter(2) };
+      const gone = (hours: number): CollectedItem => ({ ...a, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) });
+      await one(a);
+      // The alert exists before the changes reach it.
+      await notesOf(postIdOf(a), 0);
+      for (const item of late === 'return' ? [gone(1), gone(3), back] : [back, gone(3), gone(1)]) await one(item);
+      await notesOf(postIdOf(a), 3);
+      // Whatever else was queued has run by now: nothing more comes.
+      await new Promise((r) => setTimeout(r, 1500));
+      return notesOf(postIdOf(a), 3);
+    };
+    for (const late of ['return', 'deletion'] as const) {
+      const notes = await run(`board-late-${late}-alert`, late);
+      expect([...notes].sort(), `${late} ingested last`).toEqual([`post-deleted@${hoursAfter(1)}`, `post-deleted@${hoursAfter(3)}`, `post-restored@${hoursAfter(2)}`]);
+    }
   });
 
   it('found gone before any ingest (a pending tombstone), then the wording: indexed deleted, alerted on, and the alert notes 原帖已删除', async () => {

@@ -16,8 +16,8 @@ import {
 } from '../../../core/posts/post-change.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
-import { isLastWording, logObservation, logOf } from '../../../core/posts/post-observations.js';
-import { changeOfRevision, earlierWordingHistory, historyOfIngest, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
+import { changesToTell, isLastWording, MAX_OBSERVATIONS, logObservation, logOf, pendingLogOf, recordedAtOf, recountDeletions, wordingsOf, type ObservationLog, type Wording } from '../../../core/posts/post-observations.js';
+import { changeOfObserved, changeOfRevision, deletionChangeOf, earlierWordingHistory, historyOfIngest, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
 import { sameCrawl } from '../../../pipeline/ingest/pending-deletions.js';
 import { decideDedupe, noteSighting, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
@@ -48,66 +48,136 @@ function permutations<T>(items: readonly T[]): T[][] {
 
 /**
  * The ingest path's decisions (`ingest-path.ts`, `post-revisions.ts`), with the document, what is
- * remembered of it and a pending tombstone as plain state, run over observations in the order they
- * arrive. Resolves the post's end state: its wording, versions, times and deletions.
+ * remembered of it, a pending tombstone, the alert desk (a change key noted once) and the
+ * position's deletion counters (a post counted once per hourly bucket) as plain state, run over
+ * observations in the order they arrive. Resolves the post's end state (its wording, versions,
+ * times and deletions), the notes the alerts got and the hours its deletions count in.
  */
-function ingestInOrder(arrivals: readonly Observation[]) {
+function ingest(arrivals: readonly Observation[]) {
   type Doc = ReturnType<typeof w> & PostHistory;
   let doc: Doc | undefined;
   let seen: SeenPost | undefined;
   let pending: PostDeletion[] | undefined;
-  const now = new Date(hoursAfter(100));
+  let step = 0;
   const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
+  const asPost = (d: Doc) => ({ ...d, id: 'p1', sourceId: 'demo-website' }) as unknown as IndexedPost;
+  // The desk: one note per change key, in the order told.
+  const notes: PostChange[] = [];
+  const tell = (change: PostChange | undefined) => {
+    if (change && !notes.some((n) => n.change === change.change && n.key === change.key)) notes.push(change);
+  };
+  const tellLate = (before: ObservationLog | undefined, after: ObservationLog | undefined, ...more: Wording[]) => {
+    const changes = after && changesToTell(before, after, wordingsOf(doc!, ...more));
+    changes?.forEach((c) => tell(changeOfObserved(asPost(doc!), c)));
+    return changes !== undefined;
+  };
+  // The counters: the hours a deletion of the post counts in.
+  const counted = new Set<number>();
+  const hourOf = (at: string) => Math.floor(Date.parse(at) / 3_600_000);
+  const recount = (before: ObservationLog | undefined, after: ObservationLog | undefined) => {
+    const moves = after && recountDeletions(before, after);
+    if (!moves) return false;
+    for (const at of moves.uncount) if (!moves.counted.some((t) => hourOf(t) === hourOf(at))) counted.delete(hourOf(at));
+    for (const at of moves.count) counted.add(hourOf(at));
+    return true;
+  };
   for (const item of arrivals) {
+    const now = new Date(hoursAfter(100 + step++));
     if (item.change === 'deleted') {
       const { deleted } = markDeleted({}, item, now);
       const decision = decideDeletion(doc, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
-      if (decision === 'kept-pending') pending = [...(pending ?? []), deleted].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
-      else if (decision === 'stale') {
-        const { history, log } = pastDeletionHistory(doc!, deleted, seen!);
+      if (decision === 'kept-pending') {
+        const kept = [...(pending ?? []), deleted].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
+        recount(pendingLogOf(pending), pendingLogOf(kept));
+        pending = kept;
+      } else if (decision === 'stale') {
+        const { history, log } = pastDeletionHistory(doc!, markDeleted({}, item, recordedAtOf(seen, item.collectedAt, now)).deleted, seen!);
         doc = { ...doc!, ...history };
+        if (!recount(logOf(seen), log ?? logOf(seen))) counted.add(hourOf(deleted.crawl.at));
+        tellLate(logOf(seen), log ?? logOf(seen));
         seen = { ...seen!, ...log };
       } else if (decision === 'mark-deleted') {
         doc = { ...doc!, deleted };
+        counted.add(hourOf(deleted.crawl.at));
         seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at, ...(logObservation(seen, { at: deleted.crawl.at, deletion: deleted }) ?? logOf(seen)) };
+        tell(deletionChangeOf(asPost(doc), deleted));
       } else if (decision === 'already-deleted') {
-        const { history, log } = stillGoneHistory(doc!, item, seen);
+        const { history, log } = stillGoneHistory(doc!, item, seen, now);
         doc = { ...doc!, ...history };
+        if (log) recount(logOf(seen), log);
+        if (log) tellLate(logOf(seen), log);
         seen = { hash: seen!.hash, deletedAt: doc.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt), ...(log ?? logOf(seen)) };
+        tell(deletionChangeOf(asPost(doc), doc.deleted!));
       }
       continue;
     }
+    /** `keepEarlierWording`: placed by the log replayed, told and counted as in order. */
+    const keepEarlier = () => {
+      const { history, log } = earlierWordingHistory(doc!, item, seen!);
+      const before = doc!;
+      doc = { ...doc!, ...history };
+      if (log) recount(logOf(seen), log);
+      const told = log !== undefined && tellLate(logOf(seen), log, item);
+      if (history && !told && history.editedAt && JSON.stringify(history.versions) !== JSON.stringify(before.versions)) tell(changeOfRevision(asPost(doc), 'reworded'));
+      return log;
+    };
     const decision = decideDedupe(seen, item);
     if (decision === 'duplicate') {
-      if (Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
-      seen = noteSighting(seen!, item.collectedAt) ?? seen;
+      const sighting = noteSighting(seen!, item.collectedAt);
+      if (sighting && Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) keepEarlier();
+      seen = sighting ?? seen;
       continue;
     }
     const tombstones = seen ? undefined : pending;
     const log = logIngest(seen, item, tombstones);
     const whenDeleted = decision === 'stale' && isLastWording(doc!, item, log ?? logOf(seen));
     if (decision === 'stale' && !whenDeleted) {
-      doc = { ...doc!, ...earlierWordingHistory(doc!, item, seen!).history };
-      seen = { ...seen!, ...log };
+      seen = { ...seen!, ...keepEarlier() };
       continue;
     }
-    const { history } = historyOfIngest(doc, item, log, whenDeleted || tombstones !== undefined);
+    const { revision, history } = historyOfIngest(doc, item, log, whenDeleted || tombstones !== undefined);
+    const previous = doc;
     doc = { ...item, ...history };
+    const change = doc.deleted ? deletionChangeOf(asPost(doc), doc.deleted) : changeOfRevision(asPost(doc), revision);
+    if (whenDeleted || tombstones) {
+      const before = tombstones ? pendingLogOf(tombstones) : logOf(seen);
+      const told = log !== undefined && tellLate(before, log, ...(previous ? wordingsOf(previous).values() : []));
+      if (!told) tell(change);
+      if (log) recount(before, log);
+    } else tell(change);
     const logged = log ?? logOf(seen);
     const lastObservedAt = whenDeleted ? seen!.observedAt : (tombstones?.at(-1)?.crawl.at ?? doc.deleted?.crawl.at);
     seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: lastObservedAt, ...logged } : { hash: item.contentHash, observedAt: item.collectedAt, ...logged };
     if (tombstones) pending = undefined;
   }
   const { text, versions, firstSeenAt, editedAt, deleted, pastDeletions, restoredAt } = doc!;
-  return {
+  const state = {
     text,
     ...(versions ? { versions: versions.map((v) => [v.text, v.seenFrom, v.seenUntil]) } : {}),
     firstSeenAt,
     ...(editedAt ? { editedAt } : {}),
     observedAt: seen!.observedAt,
-    ...(deleted ? { deleted } : {}),
-    ...(pastDeletions ? { pastDeletions, restoredAt } : {}),
+    ...(deleted ? { deleted: { ...deleted, at: undefined } } : {}),
+    ...(pastDeletions ? { pastDeletions: pastDeletions.map((d) => ({ ...d, at: undefined })), restoredAt } : {}),
   };
+  const hours = [...counted].sort((a, b) => a - b).map((h) => new Date(h * 3_600_000).toISOString());
+  return { state, notes, deletionsCountedIn: hours };
+}
+const ingestInOrder = (arrivals: readonly Observation[]) => ingest(arrivals).state;
+
+/**
+ * Whether arriving as `order` ends as arriving in the order observed (`inOrder`): the same post, its
+ * deletions counted in the same hours, and the alerts told every change the order observed told
+ * them (a rewording or return by its key, each deletion once; a note told on what was known then
+ * may stay beside them: an alert's history is never rewritten).
+ */
+function expectSameEnd(order: readonly Observation[], inOrder: ReturnType<typeof ingest>, label: string) {
+  const end = ingest(order);
+  expect(end.state, label).toEqual(inOrder.state);
+  expect(end.deletionsCountedIn, `${label}: deletions counted`).toEqual(inOrder.deletionsCountedIn);
+  const keysOf = (notes: PostChange[]) => notes.filter((n) => n.change !== 'deleted').map((n) => `${n.change}:${n.key}`);
+  expect(keysOf(end.notes), `${label}: notes`).toEqual(expect.arrayContaining(keysOf(inOrder.notes)));
+  expect(end.notes.filter((n) => n.change === 'deleted').length, `${label}: 原帖已删除 notes`).toBe(inOrder.notes.filter((n) => n.change === 'deleted').length);
 }
 
 describe('post revisions', () => {
@@ -211,8 +281,8 @@ describe('post revisions', () => {
     ['A, B, A, B', [w(0, 0), w(1, 1), w(0, 2), w(1, 3)]],
     ['A, B, A, C', [w(0, 0), w(1, 1), w(0, 2), w(2, 3)]],
   ] as const)('%s: every arrival order ends with the history of the order observed', (_what, observations) => {
-    const inOrder = ingestInOrder(observations);
-    for (const order of permutations(observations)) expect(ingestInOrder(order), `arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
+    const inOrder = ingest(observations);
+    for (const order of permutations(observations)) expectSameEnd(order, inOrder, `arriving as ${order.map(nameOf).join(', ')}`);
   });
 
   /** Every set of `hours` hourly observations, each one of `choices`, holding a wording. */
@@ -222,8 +292,8 @@ describe('post revisions', () => {
     return sets.filter((set) => set.some((o) => o.change !== 'deleted'));
   }
   const sameInEveryOrder = (set: Observation[]) => {
-    const inOrder = ingestInOrder(set);
-    for (const order of permutations(set)) expect(ingestInOrder(order), `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}`).toEqual(inOrder);
+    const inOrder = ingest(set);
+    for (const order of permutations(set)) expectSameEnd(order, inOrder, `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}`);
   };
 
   it('every set of four hourly observations (any of three wordings, or the post found gone, each hour) ends the same in all 24 arrival orders', () => {
@@ -236,6 +306,26 @@ describe('post revisions', () => {
     const sets = everySet(5, [(h) => w(0, h), (h) => w(1, h), gone]);
     expect(sets).toHaveLength(3 ** 5 - 1);
     sets.forEach(sameInEveryOrder);
+  });
+
+  it('a late observation among a long run of sightings of one wording (more than its first and last few) ends as in the order observed: the post was back, or reworded back, at the very next sighting', () => {
+    const run = Array.from({ length: 12 }, (_, h) => w(0, h));
+    for (let h = 0; h < run.length - 1; h++) {
+      for (const late of [gone(h + 0.5), w(1, h + 0.5)]) {
+        const inOrder = ingest([...run.slice(0, h + 1), late, ...run.slice(h + 1)]);
+        expect(inOrder.state).toMatchObject(late.change === 'deleted' ? { restoredAt: hoursAfter(h + 1) } : { editedAt: hoursAfter(h + 1) });
+        expectSameEnd([...run, late], inOrder, `${nameOf(late)} ingested after 12 sightings of w0`);
+        expectSameEnd([late, ...run], inOrder, `${nameOf(late)} ingested before 12 sightings of w0`);
+      }
+    }
+  });
+
+  it('an observation delayed behind more sightings than the log keeps lands among dropped ones: the next kept sighting stands for its successor (the post shows it back no earlier than it was)', () => {
+    const run = Array.from({ length: MAX_OBSERVATIONS + 6 }, (_, h) => w(0, h));
+    const late = ingest([...run, gone(3.5)]).state;
+    // The oldest middles went first: of the first sightings, only the first is kept.
+    expect(late.restoredAt).toBe(hoursAfter(MAX_OBSERVATIONS + 6 - (MAX_OBSERVATIONS - 1)));
+    expect(ingest([...run.slice(0, 4), gone(3.5), ...run.slice(4)]).state.restoredAt).toBe(hoursAfter(4));
   });
 
   it('the order observed: each wording a version seen until the next appeared, the post first seen at its first sighting, last observed at its last', () => {
