@@ -28,6 +28,8 @@ export const DEFAULT_BULK_OPTIONS: BulkIndexerOptions = { maxDocs: 500, maxBytes
 
 interface Pending {
   write: BulkWrite;
+  /** The document as sent: serialized once, for its size here and for the request body. */
+  json: string;
   bytes: number;
   resolve(): void;
   reject(err: Error): void;
@@ -64,8 +66,9 @@ export class BulkIndexer {
 
   write(write: BulkWrite): Promise<void> {
     return new Promise((resolve, reject) => {
-      const bytes = Buffer.byteLength(JSON.stringify(write.document));
-      this.buffer.push({ write, bytes, resolve, reject });
+      const json = JSON.stringify(write.document);
+      const bytes = Buffer.byteLength(json);
+      this.buffer.push({ write, json, bytes, resolve, reject });
       this.bufferBytes += bytes;
       if (this.buffer.length >= this.opts.maxDocs || this.bufferBytes >= this.opts.maxBytes) this.flushSoon(0);
       else this.flushSoon(this.opts.flushMs);
@@ -117,7 +120,8 @@ export class BulkIndexer {
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
-    const operations = batch.flatMap(({ write }) => [
+    // A string line goes into the request body as it is (the client's ndjson serializer).
+    const operations = batch.flatMap(({ write, json }) => [
       {
         index: {
           _index: write.index,
@@ -125,7 +129,7 @@ export class BulkIndexer {
           ...(write.externalVersion !== undefined ? { version: write.externalVersion, version_type: 'external' as const } : {}),
         },
       },
-      write.document as object,
+      json as unknown as object,
     ]);
     let items;
     try {
