@@ -44,12 +44,15 @@ export function firedKey(id: string, token: string): string {
   return `${id}:${token}`;
 }
 
-function at(base: string, seconds: number): string {
-  return new Date(Date.parse(base) + Math.round(seconds * 1000)).toISOString();
+/** `seconds` after a time (ms since epoch), as an ISO time. */
+function after(baseMs: number, seconds: number): string {
+  return new Date(baseMs + Math.round(seconds * 1000)).toISOString();
 }
 
+/** The clock with its token (on the object given: every caller passes a fresh literal). */
 function clock(c: Omit<Clock, 'token'>): Clock {
-  return { ...c, token: clockToken(c.id, c.dueAt) };
+  (c as Clock).token = clockToken(c.id, c.dueAt);
+  return c as Clock;
 }
 
 /**
@@ -60,28 +63,28 @@ export function plannedClocks(alert: Alert): Clock[] {
   if (TERMINAL_STATUSES.includes(alert.status)) return [];
   const policy = levelPolicy(alert.policy, alert.level);
   const warn = alert.policy.warnAtPercent / 100;
-  const start = alert.cycleStartedAt;
+  const start = Date.parse(alert.cycleStartedAt);
   const out: Clock[] = [];
   const sla = (name: SlaName, seconds: number) => {
-    out.push(clock({ id: `warn-${name}`, kind: 'warning', sla: name, dueAt: at(start, seconds * warn) }));
-    if (name !== 'acknowledge') out.push(clock({ id: `breach-${name}`, kind: 'breach', sla: name, dueAt: at(start, seconds) }));
+    out.push(clock({ id: `warn-${name}`, kind: 'warning', sla: name, dueAt: after(start, seconds * warn) }));
+    if (name !== 'acknowledge') out.push(clock({ id: `breach-${name}`, kind: 'breach', sla: name, dueAt: after(start, seconds) }));
   };
   const chain = ChainRoleSchema.options;
   if (alert.status === 'new') {
     sla('acknowledge', policy.acknowledgeSeconds);
     policy.steps.forEach((step, i) => {
       if (chain.indexOf(step.role) <= alert.escalationStep) return;
-      out.push(clock({ id: `escalate-${i + 1}`, kind: 'escalation', role: step.role, dueAt: at(start, step.afterSeconds) }));
+      out.push(clock({ id: `escalate-${i + 1}`, kind: 'escalation', role: step.role, dueAt: after(start, step.afterSeconds) }));
     });
   }
   if (!alert.respondedAt) sla('respond', policy.respondSeconds);
   if (policy.pressConferenceSeconds && !alert.pressConferenceAt) sla('press_conference', policy.pressConferenceSeconds);
   sla('close', policy.closeSeconds);
+  const planFrom = alert.plan ? Date.parse(alert.plan.triggeredAt) : 0;
   for (const step of alert.plan?.steps ?? []) {
     if (step.completedAt) continue;
-    const from = Date.parse(alert.plan!.triggeredAt);
-    const span = (Date.parse(step.dueAt) - from) / 1000;
-    out.push(clock({ id: `warn-plan-${step.id}`, kind: 'warning', sla: 'plan_step', planStepId: step.id, dueAt: at(alert.plan!.triggeredAt, span * warn) }));
+    const span = (Date.parse(step.dueAt) - planFrom) / 1000;
+    out.push(clock({ id: `warn-plan-${step.id}`, kind: 'warning', sla: 'plan_step', planStepId: step.id, dueAt: after(planFrom, span * warn) }));
     out.push(clock({ id: `breach-plan-${step.id}`, kind: 'breach', sla: 'plan_step', planStepId: step.id, dueAt: step.dueAt }));
   }
   alert.notifications.forEach((n, i) => {
