@@ -65,7 +65,12 @@ export function wordingOf(post: IndexedPost, contentHash: string): IndexedPost |
 
 /** Why a post is marked deleted: when, and which crawl found it gone. */
 export interface PostDeletion {
-  /** When the pipeline recorded the deletion. */
+  /**
+   * When the deletion counts as recorded (its change key, `deletionKeyOf`): the time of the crawl
+   * that found the post gone, or, for a crawl extending a run of them back, the time that run was
+   * recorded under (`recordedAtOf`). Never the clock: a job retried after handing it over records it
+   * again the same, and the alerts note it once.
+   */
   at: string;
   /** The crawl run that found the post gone (position and run time). */
   crawl: { sourceId: string; at: string };
@@ -304,9 +309,9 @@ export function decidePendingDeletion(pending: PostDeletion | undefined, observe
   return Date.parse(observedAt) <= Date.parse(pending.crawl.at) ? 'deleted-before-indexed' : 'came-back';
 }
 
-/** The indexed post marked deleted: every word it said stays; the mark says when and which crawl. */
-export function markDeleted<P extends object>(post: P, signal: { sourceId: string; collectedAt: string; previousHash?: string }, now: Date): P & { deleted: PostDeletion } {
-  const deleted: PostDeletion = { at: now.toISOString(), crawl: { sourceId: signal.sourceId, at: signal.collectedAt }, ...(signal.previousHash ? { previousHash: signal.previousHash } : {}) };
+/** The indexed post marked deleted: every word it said stays; the mark says when it counts as recorded (by default, when the crawl found it gone) and which crawl. */
+export function markDeleted<P extends object>(post: P, signal: { sourceId: string; collectedAt: string; previousHash?: string }, recordedAt = new Date(signal.collectedAt)): P & { deleted: PostDeletion } {
+  const deleted: PostDeletion = { at: recordedAt.toISOString(), crawl: { sourceId: signal.sourceId, at: signal.collectedAt }, ...(signal.previousHash ? { previousHash: signal.previousHash } : {}) };
   return { ...post, deleted };
 }
 

@@ -195,9 +195,10 @@ export function changesToTell(before: ObservationLog | undefined, after: Observa
 }
 
 /**
- * The key a deletion is noted under: when it was recorded (`deletedAt`), as the post's own mark is
- * told; a crawl that shares that time with an earlier one (it was recorded as the same deletion,
- * then a return ingested late split them) adds its crawl time.
+ * The key a deletion is noted under: when it counts as recorded (`PostDeletion.at`, from the
+ * crawls: a retried job tells the same key), as the post's own mark is told; a crawl that shares
+ * that time with an earlier one (it was recorded as the same deletion, then a return ingested late
+ * split them) adds its crawl time.
  */
 export function deletionKeyOf(deletion: PostDeletion, observations: readonly PostObservation[] = []): string {
   const shared = observations.some((o) => 'deletion' in o && o.deletion.at === deletion.at && Date.parse(o.at) < Date.parse(deletion.crawl.at));
@@ -230,9 +231,10 @@ export function pendingLogOf(pending: readonly PostDeletion[] | undefined): Obse
 /**
  * When a crawl finding the post gone at `crawlAt` counts as recorded: as the deletion observed next
  * when there is one (the crawl extends that run back: the alerts heard of the run under that
- * deletion's key), else `now`.
+ * deletion's key), else when the crawl found it (a run of its own). Derived from the log alone, never
+ * the clock: a job retried after it handed the deletion over keys it the same.
  */
-export function recordedAtOf(log: ObservationLog | null | undefined, crawlAt: string, now: Date): Date {
+export function recordedAtOf(log: ObservationLog | null | undefined, crawlAt: string): Date {
   const next = log?.observations?.find((o) => Date.parse(o.at) > Date.parse(crawlAt));
-  return next && 'deletion' in next ? new Date(next.deletion.at) : now;
+  return new Date(next && 'deletion' in next ? next.deletion.at : crawlAt);
 }

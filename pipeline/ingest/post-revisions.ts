@@ -54,7 +54,6 @@ export interface DeletionDeps {
   raiseDeletionSpike(signal: SignalRecord): Promise<void>;
   /** Tells the alerts holding the post or its event (the `alert` queue). */
   handOverChange(change: PostChange): Promise<void>;
-  now(): Date;
 }
 
 /** A label for history lines: the title, else the start of the text. */
@@ -97,7 +96,7 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
   const postId = postIdOf(item);
   const home = seen?.home ?? (await deps.posts.locate(postId));
   const indexed = await deps.posts.get(postId, home);
-  const { deleted } = markDeleted({}, item, deps.now());
+  const { deleted } = markDeleted({}, item);
   const decision = decideDeletion(indexed, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
   if (decision === 'already-pending') return { postId, decision, signals: 0 };
   if (decision === 'stale') return { postId, decision, signals: await notePastDeletion(deps, indexed!, item, seen!, home, claim) };
@@ -107,7 +106,7 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
     // Counted once, by the first crawl that found the post gone, as in order: a later crawl finding it still gone is not another deletion.
     return { postId, decision, signals: (await recount(deps, postId, item.sourceId, pendingLogOf(pending), pendingLogOf([...(pending ?? []), deleted]))) ?? 0 };
   }
-  let marked = decision === 'mark-deleted' ? markDeleted(indexed, item, deps.now()) : indexed;
+  let marked = decision === 'mark-deleted' ? markDeleted(indexed, item) : indexed;
   let signals = 0;
   claim.assertHeld();
   if (decision === 'mark-deleted') {
@@ -118,7 +117,7 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
     const log = logObservation(seen, { at: deletion.crawl.at, deletion }) ?? logOf(seen);
     await deps.seen.remember(postId, { hash: marked.contentHash, home: index, at: marked.at, deletedAt: deletion.at, observedAt: deletion.crawl.at, ...log });
   } else if (home) {
-    const { history, log } = stillGoneHistory(indexed, item, seen, deps.now());
+    const { history, log } = stillGoneHistory(indexed, item, seen);
     if (history) {
       marked = { ...indexed, ...history };
       await deps.posts.upsert(marked, home);
@@ -146,7 +145,7 @@ export async function noteDeletion(deps: DeletionDeps, item: CollectedItem, clai
  * Resolves the signals the count raised.
  */
 async function notePastDeletion(deps: DeletionDeps, indexed: IndexedPost, item: CollectedItem, seen: SeenPost, home: string | undefined, claim: PostClaim): Promise<number> {
-  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt, deps.now()));
+  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt));
   const { history, log } = pastDeletionHistory(indexed, deleted, seen);
   const updated = { ...indexed, ...history };
   if (history) {
@@ -175,11 +174,11 @@ export interface LateObservation {
  * the post is marked with replays the log in the order observed (the first crawl that found it
  * gone is its deletion; one before a sighting is a past deletion). A crawl right before another
  * one keeps the time that one was recorded (`recordedAtOf`: the alerts heard of the run under that
- * key); any other is recorded `now`, so that as a deletion of its own (a return observed before it,
- * ingested now or later) it has its own key.
+ * key); any other is recorded at its own crawl time, so that as a deletion of its own (a return
+ * observed before it, ingested now or later) it has its own key, the same on a retry.
  */
-export function stillGoneHistory(indexed: Wording & PostHistory, item: { sourceId: string; collectedAt: string; previousHash?: string }, seen: SeenPost | null | undefined, now: Date): LateObservation {
-  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt, now));
+export function stillGoneHistory(indexed: Wording & PostHistory, item: { sourceId: string; collectedAt: string; previousHash?: string }, seen: SeenPost | null | undefined): LateObservation {
+  const { deleted } = markDeleted({}, item, recordedAtOf(seen, item.collectedAt));
   const log = logObservation(seen, { at: deleted.crawl.at, deletion: deleted });
   const replayed = replayedHistoryOf(indexed, log ?? logOf(seen));
   return { history: replayed && changedHistory(indexed, replayed), log };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
-import type { Job } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { BusyError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { configDir } from '../../core/paths.js';
@@ -25,7 +25,7 @@ import { RedisPostClaims, type PostClaimOptions } from '../../pipeline/ingest/po
 import { createSegmenter } from '../../pipeline/ingest/segment.js';
 import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
-import { createQueues, createRedis, type IngestJob } from '../../pipeline/queues.js';
+import { createQueues, createRedis, type AlertQueueJob, type IngestJob } from '../../pipeline/queues.js';
 import { RedisDeadLetters, type DeadLetter } from '../../pipeline/redis/dead-letters.js';
 import { createTestDesk } from '../support/alerting-harness.js';
 import { eventually, isolation } from '../support/isolation.js';
@@ -875,6 +875,156 @@ describe('a sensitive wording ingested after the post was found gone still raise
     expect(doc!.text).toBe(b.text);
     expect(doc!.versions?.map((v) => [v.text, v.findings?.terms])).toEqual([[a.text, ['暴力执法']]]);
     await alertOf(postIdOf(a));
+  });
+});
+
+/** How long a crashing process stands still: past the post's claim (a lease of `CRASH_LEASE_MS`), so the holder's next check fails. */
+const CRASH_LEASE_MS = 1_000;
+function standStill(): void {
+  // No timer runs meanwhile (the claim's renewal neither), as in a process killed or frozen there.
+  const until = Date.now() + 2 * CRASH_LEASE_MS;
+  while (Date.now() < until);
+}
+
+/**
+ * The real `alert` queue that, armed, stands still right after a post change lands on it: the item
+ * then fails at the claim's check before `seen.remember` (`claim_lost`), like a job whose worker
+ * died between handing the change over and remembering the post, and is run again (BullMQ's retry).
+ */
+class CrashAfterHandOver extends Queue<AlertQueueJob> {
+  armed = false;
+  override async add(name: string, data: AlertQueueJob, opts?: JobsOptions) {
+    const job = await super.add(name, data, opts);
+    if (this.armed && name === 'post-change') {
+      this.armed = false;
+      standStill();
+    }
+    return job;
+  }
+}
+
+/** The real post store that, armed, stands still right after the post is written (a deletion's mark, readable by alert evaluation): the item fails before `seen.remember`. */
+class CrashAfterPostWrite extends EsPostStore {
+  armed = false;
+  override async upsert(post: IndexedPost, home?: string): Promise<string> {
+    const index = await super.upsert(post, home);
+    if (this.armed) {
+      this.armed = false;
+      standStill();
+    }
+    return index;
+  }
+}
+
+describe('a job retried after handing a change over but before remembering the post: each alert notes the change once (issue 4)', () => {
+  const { redis, es, bulk, queues } = useServices();
+  const alertQueue = new CrashAfterHandOver('alert', { connection: redis, prefix: iso.redisPrefix, defaultJobOptions: queues.alert.defaultJobOptions });
+  const posts = new CrashAfterPostWrite(es, names.posts, bulk);
+  const ingest = wire(redis, es, bulk, { ...queues, alert: alertQueue }, { leaseMs: CRASH_LEASE_MS }, { posts });
+  let worker: Worker;
+  beforeAll(async () => {
+    worker = await startWorker({ concurrency: 4 });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await alertQueue.close();
+  });
+
+  const postOf = (sourceId: string) => {
+    const first = message(sourceId, { title: '城管暴力执法', text: '今天在菜市场门口，城管暴力执法，把老人的菜摊掀了，大家都看见了。', collectedAt: hoursAfter(0) });
+    return {
+      first,
+      seen: (hours: number): CollectedItem => ({ ...first, change: 'edited', collectedAt: hoursAfter(hours) }),
+      gone: (hours: number): CollectedItem => ({ ...first, text: '', title: undefined, change: 'deleted', collectedAt: hoursAfter(hours) }),
+      id: postIdOf(first),
+    };
+  };
+  /** The alert raised on the post's words. */
+  const alertOf = (postId: string) => eventually(async () => (await worker.alerts.touchingPost(postId)).find((a) => a.terms.includes('暴力执法')), 30_000, 'the alert on the post');
+  /** The alert's notes of the post's changes, each as its kind and the hour of the crawl that saw it, sorted. */
+  const notesOf = async (postId: string) =>
+    (await alertOf(postId)).timeline
+      .filter((e) => e.postId === postId && ['post-deleted', 'post-edited', 'post-restored'].includes(e.kind))
+      .map((e) => `${e.kind}@${(Date.parse(/于 (\S+) 采集/.exec(e.note ?? '')![1]!) - Date.parse(hoursAfter(0))) / 3_600_000}`)
+      .sort();
+  const noted = (postId: string, expected: readonly string[]) =>
+    eventually(async () => ((await notesOf(postId)).join() === [...expected].sort().join() ? true : undefined), 30_000, `the notes ${expected.join(', ')}`);
+  /** Whatever was handed to the alert queue has run. */
+  const drained = () =>
+    eventually(async () => (Object.values(await alertQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((n) => n === 0) ? true : undefined), 30_000, 'the alert queue drained');
+  /** Ingests `item` in a job that crashes where `crash` stands still, then runs it again; resolves the retry's decision. */
+  const crashedThenRetried = async (item: CollectedItem, crash: { armed: boolean }, between: () => Promise<unknown>) => {
+    crash.armed = true;
+    expect(await ingest(item).catch((err: unknown) => err)).toMatchObject({ code: 'claim_lost' });
+    expect(crash.armed).toBe(false);
+    await between();
+    return (await ingest(item)).decision;
+  };
+
+  it.each([
+    // [the post before the late crawl, what it is ingested as, the notes at the end]
+    ['standing (seen back after the crawl)', 'stale', ['post-deleted@1', 'post-restored@2']],
+    ['gone again since', 'already-deleted', ['post-deleted@1', 'post-deleted@3', 'post-restored@2']],
+  ] as const)('(a) a late deletion that starts a run of its own, the post %s: 原帖已删除 of that crawl once', async (what, decision, expected) => {
+    const p = postOf(`board-retry-late-gone-${decision}`);
+    await ingest(p.first);
+    await alertOf(p.id);
+    await ingest(p.seen(2));
+    if (what === 'gone again since') {
+      await ingest(p.gone(3));
+      await noted(p.id, ['post-deleted@3']);
+    }
+    // The crashed job's notes reach the alert before it runs again.
+    expect(await crashedThenRetried(p.gone(1), alertQueue, () => noted(p.id, expected))).toBe(decision);
+    await drained();
+    expect(await notesOf(p.id)).toEqual([...expected].sort());
+  });
+
+  it('(b) an in-order deletion: the mark is written and read by the alert’s evaluation before the job crashes and runs again: 原帖已删除 once', async () => {
+    const p = postOf('board-retry-gone');
+    // The post's evaluation runs only once the mark is written.
+    await worker.queues.alert.pause();
+    try {
+      await ingest(p.first);
+      expect(
+        await crashedThenRetried(p.gone(1), posts, async () => {
+          await worker.queues.alert.resume();
+          await noted(p.id, ['post-deleted@1']);
+        }),
+      ).toBe('already-deleted');
+    } finally {
+      await worker.queues.alert.resume();
+    }
+    await drained();
+    expect(await notesOf(p.id)).toEqual(['post-deleted@1']);
+  });
+
+  // (c) and (d) guard what held before: a rewording or a return is keyed by its content hash.
+  it('(c) an edit: 原帖已修改 once', async () => {
+    const p = postOf('board-retry-edit');
+    await ingest(p.first);
+    await alertOf(p.id);
+    const edited: CollectedItem = { ...p.seen(1), text: `${p.first.text}（补充：今天已经是第三次反映。）` };
+    expect(await crashedThenRetried(edited, alertQueue, () => noted(p.id, ['post-edited@1']))).toBe('changed');
+    await drained();
+    expect(await notesOf(p.id)).toEqual(['post-edited@1']);
+  });
+
+  it.each([
+    // [when the return is ingested, what it is ingested as, the notes at the end]
+    ['in order', 'changed', ['post-deleted@1', 'post-restored@2']],
+    ['after the post was found gone again', 'stale', ['post-deleted@1', 'post-deleted@3', 'post-restored@2']],
+  ] as const)('(d) a return ingested %s: 原帖已恢复 once', async (when, decision, expected) => {
+    const p = postOf(`board-retry-back-${decision}`);
+    await ingest(p.first);
+    await alertOf(p.id);
+    await ingest(p.gone(1));
+    // Found gone again: the same run, told once.
+    if (when !== 'in order') await ingest(p.gone(3));
+    await noted(p.id, ['post-deleted@1']);
+    expect(await crashedThenRetried(p.seen(2), alertQueue, () => noted(p.id, expected))).toBe(decision);
+    await drained();
+    expect(await notesOf(p.id)).toEqual([...expected].sort());
   });
 });
 

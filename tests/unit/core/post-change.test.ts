@@ -51,14 +51,15 @@ function permutations<T>(items: readonly T[]): T[][] {
  * remembered of it, a pending tombstone, the alert desk (a change key noted once) and the
  * position's deletion counters (a post counted once per hourly bucket) as plain state, run over
  * observations in the order they arrive. Resolves the post's end state (its wording, versions,
- * times and deletions), the notes the alerts got and the hours its deletions count in.
+ * times and deletions), the notes the alerts got and the hours its deletions count in. `retried`:
+ * each job crashes once after its writes and hand-overs but before the post's seen record is
+ * remembered (and, for a wording, before its tombstones are dropped), and runs again.
  */
-function ingest(arrivals: readonly Observation[]) {
+function ingest(arrivals: readonly Observation[], { retried = false } = {}) {
   type Doc = ReturnType<typeof w> & PostHistory;
   let doc: Doc | undefined;
   let seen: SeenPost | undefined;
   let pending: PostDeletion[] | undefined;
-  let step = 0;
   const later = (a: string, b: string) => (Date.parse(b) > Date.parse(a) ? b : a);
   const asPost = (d: Doc) => ({ ...d, id: 'p1', sourceId: 'demo-website' }) as unknown as IndexedPost;
   // The desk: one note per change key, in the order told.
@@ -81,17 +82,16 @@ function ingest(arrivals: readonly Observation[]) {
     for (const at of moves.count) counted.add(hourOf(at));
     return true;
   };
-  for (const item of arrivals) {
-    const now = new Date(hoursAfter(100 + step++));
+  const run = (item: Observation) => {
     if (item.change === 'deleted') {
-      const { deleted } = markDeleted({}, item, now);
+      const { deleted } = markDeleted({}, item);
       const decision = decideDeletion(doc, { pending: pending?.some((d) => sameCrawl(d, deleted)), lastObservedAt: seen?.observedAt, crawlAt: item.collectedAt });
       if (decision === 'kept-pending') {
         const kept = [...(pending ?? []), deleted].sort((a, b) => Date.parse(a.crawl.at) - Date.parse(b.crawl.at));
         recount(pendingLogOf(pending), pendingLogOf(kept));
         pending = kept;
       } else if (decision === 'stale') {
-        const { history, log } = pastDeletionHistory(doc!, markDeleted({}, item, recordedAtOf(seen, item.collectedAt, now)).deleted, seen!);
+        const { history, log } = pastDeletionHistory(doc!, markDeleted({}, item, recordedAtOf(seen, item.collectedAt)).deleted, seen!);
         doc = { ...doc!, ...history };
         if (!recount(logOf(seen), log ?? logOf(seen))) counted.add(hourOf(deleted.crawl.at));
         tellLate(logOf(seen), log ?? logOf(seen));
@@ -102,14 +102,14 @@ function ingest(arrivals: readonly Observation[]) {
         seen = { hash: doc.contentHash, deletedAt: deleted.at, observedAt: deleted.crawl.at, ...(logObservation(seen, { at: deleted.crawl.at, deletion: deleted }) ?? logOf(seen)) };
         tell(deletionChangeOf(asPost(doc), deleted));
       } else if (decision === 'already-deleted') {
-        const { history, log } = stillGoneHistory(doc!, item, seen, now);
+        const { history, log } = stillGoneHistory(doc!, item, seen);
         doc = { ...doc!, ...history };
         if (log) recount(logOf(seen), log);
         if (log) tellLate(logOf(seen), log);
         seen = { hash: seen!.hash, deletedAt: doc.deleted!.at, observedAt: later(seen!.deletedAt ? seen!.observedAt! : item.collectedAt, item.collectedAt), ...(log ?? logOf(seen)) };
         tell(deletionChangeOf(asPost(doc), doc.deleted!));
       }
-      continue;
+      return;
     }
     /** `keepEarlierWording`: placed by the log replayed, told and counted as in order. */
     const keepEarlier = () => {
@@ -126,14 +126,14 @@ function ingest(arrivals: readonly Observation[]) {
       const sighting = noteSighting(seen!, item.collectedAt);
       if (sighting && Date.parse(item.collectedAt) < Date.parse(seen!.observedAt!)) keepEarlier();
       seen = sighting ?? seen;
-      continue;
+      return;
     }
     const tombstones = seen ? undefined : pending;
     const log = logIngest(seen, item, tombstones);
     const whenDeleted = decision === 'stale' && isLastWording(doc!, item, log ?? logOf(seen));
     if (decision === 'stale' && !whenDeleted) {
       seen = { ...seen!, ...keepEarlier() };
-      continue;
+      return;
     }
     const { revision, history } = historyOfIngest(doc, item, log, whenDeleted || tombstones !== undefined);
     const previous = doc;
@@ -149,6 +149,15 @@ function ingest(arrivals: readonly Observation[]) {
     const lastObservedAt = whenDeleted ? seen!.observedAt : (tombstones?.at(-1)?.crawl.at ?? doc.deleted?.crawl.at);
     seen = doc.deleted ? { hash: item.contentHash, deletedAt: doc.deleted.at, observedAt: lastObservedAt, ...logged } : { hash: item.contentHash, observedAt: item.collectedAt, ...logged };
     if (tombstones) pending = undefined;
+  };
+  for (const item of arrivals) {
+    if (retried) {
+      const remembered = { seen, pending };
+      run(item);
+      seen = remembered.seen;
+      if (item.change !== 'deleted') pending = remembered.pending;
+    }
+    run(item);
   }
   const { text, versions, firstSeenAt, editedAt, deleted, pastDeletions, restoredAt } = doc!;
   const state = {
@@ -300,6 +309,19 @@ describe('post revisions', () => {
     const sets = everySet(4, [(h) => w(0, h), (h) => w(1, h), (h) => w(2, h), gone]);
     expect(sets).toHaveLength(4 ** 4 - 1);
     sets.forEach(sameInEveryOrder);
+  });
+
+  it('every set of four hourly observations, in every arrival order, with each job retried after handing its changes over but before remembering the post: the same end, and each note told once (issue 4)', () => {
+    const noteKeys = (notes: PostChange[]) => notes.map((n) => `${n.change}:${n.key}`);
+    for (const set of everySet(4, [(h) => w(0, h), (h) => w(1, h), (h) => w(2, h), gone])) {
+      for (const order of permutations(set)) {
+        const label = `${set.map(nameOf).join(', ')} arriving as ${order.map(nameOf).join(', ')}, each job retried`;
+        const [once, retried] = [ingest(order), ingest(order, { retried: true })];
+        expect(retried.state, label).toEqual(once.state);
+        expect(noteKeys(retried.notes), `${label}: notes`).toEqual(noteKeys(once.notes));
+        expect(retried.deletionsCountedIn, `${label}: deletions counted`).toEqual(once.deletionsCountedIn);
+      }
+    }
   });
 
   it('every set of five hourly observations (either of two wordings, or the post found gone, each hour) ends the same in all 120 arrival orders', () => {

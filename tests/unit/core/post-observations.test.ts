@@ -6,6 +6,7 @@ import {
   logObservation,
   MAX_OBSERVATIONS,
   MAX_RUN_TAIL,
+  recordedAtOf,
   recountDeletions,
   replayHistory,
   wordingsOf,
@@ -70,6 +71,16 @@ describe('the observation log of a post', () => {
     // A cut log tells and recounts nothing (the caller keeps to what the post says).
     expect(changesToTell({ observationsCut: true }, after)).toBeUndefined();
     expect(recountDeletions(before, { observationsCut: true })).toBeUndefined();
+  });
+
+  it.each([
+    // [the post's log, the crawl finding it gone (hours), when that counts as recorded]
+    ['nothing logged yet', undefined, 1, at(1)], // its own crawl time
+    ['seen before it', [seenA(0)], 1, at(1)], // a run of its own
+    ['seen back after it, gone again since', [seenA(0), seenA(2), goneAt(3)], 1, at(1)], // a run of its own, although the post is gone now
+    ['found gone by a later crawl next', [seenA(0), goneAt(2)], 1, at(100)], // it extends that run back: that run's time, the key the alerts heard
+  ] as const)('a crawl finding a post gone, %s, counts as recorded from the log alone, never the clock (a retried job records it the same)', (_what, log, hours, expected) => {
+    expect(recordedAtOf(log && logOf([...log]), at(hours)).toISOString()).toBe(expected);
   });
 
   it('replays to the history of the order observed, or not at all when a wording’s words are not at hand', () => {
