@@ -100,6 +100,8 @@ export async function createTestDesk(opts: {
   es: Client;
   /** The client the alert store alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
   alertsEs?: Client;
+  /** The client the audit log alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
+  auditEs?: Client;
   redis: Redis;
   /** The auto-pipelined connection the product gives the audit log and live publishes; `redis` when absent. */
   commands?: Redis;
@@ -113,7 +115,7 @@ export async function createTestDesk(opts: {
   const redis = opts.commands ?? opts.redis;
   const names = indexNames(opts.indexPrefix);
   const alerts = new EsAlertStore(opts.alertsEs ?? es, names.alerts);
-  const audit = new EsAuditLog({ es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
+  const audit = new EsAuditLog({ es: opts.auditEs ?? es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(TEST_ROSTER);
   const now = opts.now ?? (() => new Date());
@@ -149,6 +151,8 @@ export async function createHarness(opts: {
   esUrl: string;
   /** The client the alert store alone talks through; the audit log, roster and indices use `esUrl` directly. */
   alertsEs?: Client;
+  /** The client the audit log alone talks through. */
+  auditEs?: Client;
   redisPrefix: string;
   indexPrefix: string;
   policy: EscalationPolicy;
@@ -196,6 +200,7 @@ export async function createHarness(opts: {
       await queues.close();
       await es.close();
       await opts.alertsEs?.close();
+      await opts.auditEs?.close();
       redis.disconnect();
       commands.disconnect();
     },
