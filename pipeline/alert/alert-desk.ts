@@ -87,8 +87,6 @@ interface LandedWrite {
   maybeRecorded?: boolean;
 }
 
-/** The key of a system write (a merge, a fired clock, a post-change note): its receipt, made with no extra round trip, names it to the settler. */
-const systemWriteKey = (what: string) => `${what}\u0000${randomUUID()}`;
 
 function digest(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
@@ -109,6 +107,28 @@ export function auditView(alert: Alert): Record<string, unknown> {
 }
 
 const reasonOf = (action: AlertAction) => ('reason' in action ? action.reason : 'note' in action ? action.note : undefined);
+
+/** Who made a write, on which alert, in which request, and its receipt. */
+function identityOf(w: Pick<LandedWrite, 'alert' | 'receipt' | 'actor' | 'requestId' | 'idempotencyKey'>): Pick<UnrecordedWrite, 'alertId' | 'receipt' | 'actor' | 'requestId' | 'idempotencyKey'> {
+  return {
+    alertId: w.alert.id,
+    receipt: w.receipt,
+    actor: w.actor,
+    ...(w.requestId ? { requestId: w.requestId } : {}),
+    ...(w.idempotencyKey ? { idempotencyKey: w.idempotencyKey } : {}),
+  };
+}
+
+/** What a write's audit record says it changed: its action, the alert's view before and after (with the notifications it decided), why. */
+function recordOf(w: Pick<LandedWrite, 'alert' | 'before' | 'action' | 'reason' | 'extra'>): UnrecordedWrite['owed']['record'] {
+  const { alert, before } = w;
+  return {
+    action: w.action,
+    ...(before ? { before: auditView(before) } : {}),
+    after: { ...auditView(alert), ...(w.extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
+    ...(w.reason ? { reason: w.reason } : {}),
+  };
+}
 
 /** The audit record of a landed write: its identity (who, on which alert, in which request) and what it changed. */
 function auditInputOf(write: Pick<UnrecordedWrite, 'alertId' | 'actor' | 'requestId' | 'idempotencyKey'>, record: UnrecordedWrite['owed']['record']): AuditInput {
@@ -170,25 +190,9 @@ export class AlertDesk {
       const roles: ChainRole[] = merged.outcome === 'reopened' || top ? rolesAtOnce(alert.level, alert.policy.topOfChainAtOnce) : alert.assignee ? [] : ['duty'];
       const notes = await this.planNotifications(alert, trigger, roles, true, now, `${merged.outcome}-${alert.postIds.length}`);
       alert = this.withNotifications(alert, notes.records);
-      const writeKey = systemWriteKey('raise');
-      let version: string;
-      try {
-        version = await d.alerts.replace(alert, existing.version, writeKey);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        continue;
-      }
-      await this.afterWrite({
-        alert,
-        before: existing.alert,
-        version,
-        receipt: keyedReceipt(writeKey, parseVersion(existing.version)),
-        jobs: notes.jobs,
-        change: merged.outcome,
-        actor: systemActor('alert-evaluator'),
-        action: merged.outcome === 'reopened' ? 'alert.reopen' : 'alert.merge',
-      });
-      return { alertId: alert.id, outcome: merged.outcome };
+      const action = merged.outcome === 'reopened' ? 'alert.reopen' : 'alert.merge';
+      const written = await this.writeSystemChange(existing.version, { alert, before: existing.alert, jobs: notes.jobs, change: merged.outcome, actor: systemActor('alert-evaluator'), action });
+      if (written) return { alertId: alert.id, outcome: merged.outcome };
     }
     throw new ConflictError(`alert ${signal.id}: gave up after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
@@ -254,19 +258,9 @@ export class AlertDesk {
         ? await this.planNotifications({ ...alert, ...(holder ? { assignee: holder } : {}) }, 'post-changed', holder ? [] : ['duty'], true, now, `post-change-${change.postId}-${change.key}`, entry.note)
         : { records: [], jobs: [] };
       alert = this.withNotifications(alert, notes.records);
-      const writeKey = systemWriteKey('post-change');
-      let version: string;
-      try {
-        version = await d.alerts.replace(alert, current.version, writeKey);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        continue;
-      }
-      await this.afterWrite({
+      const written = await this.writeSystemChange(current.version, {
         alert,
         before: current.alert,
-        version,
-        receipt: keyedReceipt(writeKey, parseVersion(current.version)),
         jobs: notes.jobs,
         change: entry.kind,
         actor: systemActor('collector'),
@@ -274,7 +268,7 @@ export class AlertDesk {
         reason: entry.note,
         extra: { postId: change.postId, reason: decision.reason },
       });
-      return decision.reason;
+      if (written) return decision.reason;
     }
     throw new ConflictError(`alert ${alertId}: gave up noting a post change after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
@@ -357,7 +351,7 @@ export class AlertDesk {
    */
   private async rememberUnsettled(write: UnsettledWrite): Promise<void> {
     const d = this.deps;
-    const what = 'owed' in write ? 'alert write landed but its audit record, clocks or deliveries failed' : 'alert write outcome unknown';
+    const what = write.replaced === undefined ? 'alert write landed but its audit record, clocks or deliveries failed' : 'alert write outcome unknown';
     try {
       await d.unsettled.remember(write);
       d.log.warn({ unsettledWrite: write }, `${what}: kept for the settler`);
@@ -447,17 +441,17 @@ export class AlertDesk {
   /**
    * Decides one unsettled write. One known to have landed is paid what it owes (`payOwed`). For one
    * whose outcome stayed unknown: its receipt among the alert's writes, it landed, and gets what it
-   * was owed (`recordLandedWrite`). The alert moved on from the version it replaced without it: it
+   * was owed (`payOwed`, or for a person's write `recordLandedWrite`). The alert moved on from the version it replaced without it: it
    * never can land. The alert still at that version: the write may still be on its way, so the alert
    * is rewritten unchanged with that version's compare-and-set, after which it cannot land either.
    */
   private async settle(write: UnsettledWrite): Promise<SettleOutcome> {
     const d = this.deps;
-    if ('owed' in write) return this.payOwed(write);
+    if ('owed' in write && write.replaced === undefined) return this.payOwed(write);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await d.alerts.getVersioned(write.alertId);
       if (!current) return 'missing';
-      if (current.alert.writes?.includes(write.receipt)) return this.recordLandedWrite(current, write, { recordedBySettler: true });
+      if (current.alert.writes?.includes(write.receipt)) return 'owed' in write ? this.payOwed(write) : this.recordLandedWrite(current, write, { recordedBySettler: true });
       if (current.version !== write.replaced) return 'not-landed';
       try {
         await d.alerts.replace(current.alert, current.version);
@@ -506,20 +500,9 @@ export class AlertDesk {
           ? await this.deferredSend(alert, decision.clock, now)
           : await this.planNotifications(alert, effect.trigger, effect.roles, effect.toAssignee, now, `${decision.clock.id}-${decision.clock.token}`, this.clockLabel(decision.clock));
       alert = this.withNotifications(alert, notes.records);
-      const writeKey = systemWriteKey('clock');
-      let version: string;
-      try {
-        version = await d.alerts.replace(alert, current.version, writeKey);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        continue;
-      }
-      if (effect.fired.lateMs > 1000) d.log.warn({ alertId, clockId, lateMs: effect.fired.lateMs }, 'escalation clock fired late');
-      await this.afterWrite({
+      const written = await this.writeSystemChange(current.version, {
         alert,
         before: current.alert,
-        version,
-        receipt: keyedReceipt(writeKey, parseVersion(current.version)),
         jobs: notes.jobs,
         change: `clock.${decision.clock.kind}`,
         actor: systemActor('escalation'),
@@ -527,6 +510,8 @@ export class AlertDesk {
         reason: this.clockLabel(decision.clock),
         extra: { clockId, dueAt: decision.clock.dueAt, lateMs: effect.fired.lateMs },
       });
+      if (!written) continue;
+      if (effect.fired.lateMs > 1000) d.log.warn({ alertId, clockId, lateMs: effect.fired.lateMs }, 'escalation clock fired late');
       return 'fired';
     }
     throw new ConflictError(`alert ${alertId}: clock ${clockId} lost ${MAX_RETRIES} races`, 'version_conflict');
@@ -671,6 +656,30 @@ export class AlertDesk {
   }
 
   /**
+   * Writes a system change (a merge, a reopening, a fired clock, a post-change note) with
+   * compare-and-set from `replaced`, under a receipt of its own (made here: no extra round trip), then
+   * what it is owed (`afterWrite`). False when another change came first. A write whose outcome
+   * stayed unknown is kept for the settler with all it would owe, then thrown: the job's retry that
+   * finds the change applied (`unchanged`, `already-fired`) leaves its record to the settler.
+   */
+  private async writeSystemChange(replaced: string, w: Omit<LandedWrite, 'version' | 'receipt'>): Promise<boolean> {
+    const key = `${w.actor.id}\u0000${randomUUID()}`;
+    const receipt = keyedReceipt(key, parseVersion(replaced));
+    let version: string;
+    try {
+      version = await this.deps.alerts.replace(w.alert, replaced, key);
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      if (err instanceof UnavailableError && err.code === 'write_outcome_unknown') {
+        await this.rememberUnsettled({ ...identityOf({ ...w, receipt }), replaced, at: this.deps.now().toISOString(), owed: { record: recordOf(w), armClocks: true, jobs: w.jobs } });
+      }
+      throw err;
+    }
+    await this.afterWrite({ ...w, version, receipt });
+    return true;
+  }
+
+  /**
    * What follows a landed write. Should its audit append, its clock arming or its deliveries' enqueue
    * fail, the write is kept for the settler with what it still owes, and the failure is thrown as
    * before: a job's retry or a resend that finds the change applied does not record it, the settler does.
@@ -678,19 +687,8 @@ export class AlertDesk {
   private async afterWrite(w: LandedWrite): Promise<void> {
     const d = this.deps;
     const { alert, before } = w;
-    const identity = {
-      alertId: alert.id,
-      receipt: w.receipt,
-      actor: w.actor,
-      ...(w.requestId ? { requestId: w.requestId } : {}),
-      ...(w.idempotencyKey ? { idempotencyKey: w.idempotencyKey } : {}),
-    };
-    const record: UnrecordedWrite['owed']['record'] = {
-      action: w.action,
-      ...(before ? { before: auditView(before) } : {}),
-      after: { ...auditView(alert), ...(w.extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
-      ...(w.reason ? { reason: w.reason } : {}),
-    };
+    const identity = identityOf(w);
+    const record = recordOf(w);
     // People first: deliveries are enqueued before the bookkeeping; the audit append, the clocks and
     // the live publish are independent of each other (the change is already stored), so none waits
     // for another. The response still waits for the audit record to be durable.

@@ -28,11 +28,14 @@ export interface UnconfirmedWrite extends WriteIdentity {
 }
 
 /**
- * A write known to have landed (a person's or the system's: a merge, a fired clock, a post-change
- * note) whose bookkeeping then failed: its audit append, its clock arming or its deliveries' enqueue.
- * It carries what it is still owed, as the write itself made it; the settler pays it.
+ * A write whose audit record is owed, carrying what it still owes as the write itself made it: one
+ * that landed (a person's or the system's: a merge, a fired clock, a post-change note) but whose
+ * audit append, clock arming or deliveries' enqueue then failed, which the settler pays; or a system
+ * write whose outcome stayed unknown (`replaced` set), which it pays once the alert shows it landed.
  */
 export interface UnrecordedWrite extends WriteIdentity {
+  /** For a write whose outcome stayed unknown: the version it replaced. */
+  replaced?: string;
   owed: {
     /** The audit record the write would have left (its actor and request are the write's). */
     record: { action: string; before?: Record<string, unknown>; after: Record<string, unknown>; reason?: string };

@@ -8,31 +8,39 @@ import { createHarness, shortPolicy, signalFor, type Harness } from '../support/
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { isolation } from '../support/isolation.js';
 
-/** The audit log's appends; its client retries a failed request twice, so three cuts fail one append. */
+/** The audit log's appends, and the alert store's writes; their clients retry a failed request twice, so three cuts fail one. */
 const BULK = /^POST \S*\/_bulk\b/;
+/** The alert store's real-time reads. */
+const MGET = /^(GET|POST) \S*\/_mget\b/;
 
 const duty: AuditActor = { kind: 'user', id: 'duty', displayName: '张值班', roles: ['duty'] };
 
 /**
  * The audit log talks to the real Elasticsearch node through a loopback proxy that cuts chosen
- * appends before they reach it (Elasticsearch unreachable for the audit bulk); the alert store,
- * queues and clocks talk to their services directly. The audit client is the production one.
+ * appends before they reach it (Elasticsearch unreachable for the audit bulk), and the alert store
+ * through another; queues and clocks talk to Redis directly. The clients are the production ones.
  */
 describe('alert writes that landed but whose audit append failed (real Elasticsearch behind a cutting proxy)', () => {
   const iso = isolation();
   const esUrl = new URL(iso.esUrl);
   const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
+  const alertProxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
   let h: Harness;
 
   beforeAll(async () => {
     await proxy.start();
-    const auditEs = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
-    h = await createHarness({ ...iso, auditEs, policy: shortPolicy() });
+    await alertProxy.start();
+    const client = (url: string) => createEsClient(ConfigSchema.parse({ elasticsearch: { url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    h = await createHarness({ ...iso, auditEs: client(proxy.url), alertsEs: client(alertProxy.url), policy: shortPolicy() });
   });
-  afterEach(() => proxy.disarm());
+  afterEach(() => {
+    proxy.disarm();
+    alertProxy.disarm();
+  });
   afterAll(async () => {
     await h?.close();
     await proxy.stop();
+    await alertProxy.stop();
     await iso.cleanup();
   });
 
@@ -135,6 +143,28 @@ describe('alert writes that landed but whose audit append failed (real Elasticse
     expect(await h.desk.fire(id, clock.id, clock.token)).toBe('already-fired');
     expect(await settle(id)).toEqual([]);
     expect(await recordsOf(id, 'alert.clock.escalation')).toHaveLength(1);
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signal merged whose write the store could not confirm (write_outcome_unknown): the job retry finds it merged, and the settler, finding its receipt in the alert, writes the one alert.merge record', async () => {
+    const id = 'merge-unconfirmed';
+    await h.desk.raise(signalFor(id, 3), 'job-create-2');
+    const second = signalFor(id, 3, `${id}-p2`);
+    alertProxy.cuts.length = 0;
+    // The answer to the write is lost after it was stored, and so is the store's read-back.
+    alertProxy.cutNext(BULK, 'before-response');
+    alertProxy.cutNext(MGET, 'before-request', 3, { after: BULK });
+    await expect(h.desk.raise(second, 'job-merge-2')).rejects.toMatchObject({ code: 'write_outcome_unknown' });
+    expect(alertProxy.cuts).toHaveLength(4);
+
+    expect(await h.desk.raise(second, 'job-merge-2')).toEqual({ alertId: id, outcome: 'unchanged' });
+    expect(await recordsOf(id, 'alert.merge')).toEqual([]);
+
+    expect(await settle(id)).toEqual(['recorded']);
+    expect(await recordsOf(id, 'alert.merge')).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ kind: 'system', id: 'alert-evaluator' }), after: expect.objectContaining({ postCount: 2, recordedBySettler: true }) }),
+    ]);
+    expect(await settle(id)).toEqual([]);
     expect((await h.audit.verify()).ok).toBe(true);
   });
 });
