@@ -4,6 +4,7 @@ import { ConfigSchema } from '../../core/config/config-schema.js';
 import { UnavailableError } from '../../core/errors.js';
 import { plannedClocks } from '../../core/escalation/clocks.js';
 import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
+import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
 import { createHarness, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { isolation } from '../support/isolation.js';
@@ -20,18 +21,35 @@ const duty: AuditActor = { kind: 'user', id: 'duty', displayName: '张值班', r
  * appends before they reach it (Elasticsearch unreachable for the audit bulk), and the alert store
  * through another; queues and clocks talk to Redis directly. The clients are the production ones.
  */
-describe('alert writes that landed but whose audit append failed (real Elasticsearch behind a cutting proxy)', () => {
+describe('alert writes whose audit record, clocks or confirmation were left undone (real Elasticsearch behind cutting proxies)', () => {
   const iso = isolation();
   const esUrl = new URL(iso.esUrl);
   const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
   const alertProxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
   let h: Harness;
+  /** How many of the desk's next clock armings fail (as when Redis refuses the delayed jobs). */
+  let armingsToFail = 0;
 
   beforeAll(async () => {
     await proxy.start();
     await alertProxy.start();
     const client = (url: string) => createEsClient(ConfigSchema.parse({ elasticsearch: { url, indexPrefix: iso.indexPrefix } }).elasticsearch);
-    h = await createHarness({ ...iso, auditEs: client(proxy.url), alertsEs: client(alertProxy.url), policy: shortPolicy() });
+    h = await createHarness({
+      ...iso,
+      auditEs: client(proxy.url),
+      alertsEs: client(alertProxy.url),
+      policy: shortPolicy(),
+      deskClocks: (real) => ({
+        arm: async (alert, before) => {
+          if (armingsToFail > 0) {
+            armingsToFail -= 1;
+            throw new UnavailableError('Redis refused the delayed jobs', 'redis_unavailable');
+          }
+          await real.arm(alert, before);
+        },
+        armClock: (alertId, clock) => real.armClock(alertId, clock),
+      }),
+    });
   });
   afterEach(() => {
     proxy.disarm();
@@ -166,5 +184,23 @@ describe('alert writes that landed but whose audit append failed (real Elasticse
     ]);
     expect(await settle(id)).toEqual([]);
     expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('a signature whose clocks could not be armed: its record is written at once, and the settler arms its clocks', async () => {
+    const id = 'act-unarmed';
+    await h.desk.raise(signalFor(id, 3));
+    // Redis lost the alert's delayed jobs, and refuses the signature's arming.
+    for (const c of plannedClocks((await h.alerts.get(id))!)) await h.queues.escalate.remove(clockJobId(id, c));
+    armingsToFail = 1;
+    await expect(h.desk.act(id, { type: 'acknowledge' }, duty, 'req-unarmed')).rejects.toBeInstanceOf(UnavailableError);
+    const clocks = plannedClocks((await h.alerts.get(id))!);
+    expect(clocks.length).toBeGreaterThan(0);
+    const armed = async () => (await Promise.all(clocks.map((c) => h.queues.escalate.getJob(clockJobId(id, c))))).filter((j) => j !== undefined).length;
+    expect(await armed()).toBe(0);
+    expect(await recordsOf(id, 'alert.acknowledge')).toHaveLength(1);
+
+    expect(await settle(id)).toEqual(['already-recorded']);
+    expect(await armed()).toBe(clocks.length);
+    expect(await recordsOf(id, 'alert.acknowledge')).toHaveLength(1);
   });
 });

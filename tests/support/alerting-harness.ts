@@ -12,7 +12,7 @@ import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
-import { BullClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
+import { BullClockScheduler, type ClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { createQueues, type EscalateJob, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
@@ -102,6 +102,8 @@ export async function createTestDesk(opts: {
   alertsEs?: Client;
   /** The client the audit log alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
   auditEs?: Client;
+  /** What the desk arms clocks through, made from the real scheduler (e.g. one that fails on demand); the real one when absent. */
+  deskClocks?: (real: ClockScheduler) => ClockScheduler;
   redis: Redis;
   /** The auto-pipelined connection the product gives the audit log and live publishes; `redis` when absent. */
   commands?: Redis;
@@ -127,7 +129,7 @@ export async function createTestDesk(opts: {
   const desk = new AlertDesk({
     alerts,
     audit,
-    clocks,
+    clocks: opts.deskClocks?.(clocks) ?? clocks,
     unsettled: new RedisUnsettledWrites(redis, opts.redisPrefix),
     roster,
     enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
@@ -153,6 +155,7 @@ export async function createHarness(opts: {
   alertsEs?: Client;
   /** The client the audit log alone talks through. */
   auditEs?: Client;
+  deskClocks?: (real: ClockScheduler) => ClockScheduler;
   redisPrefix: string;
   indexPrefix: string;
   policy: EscalationPolicy;
