@@ -5,7 +5,7 @@ import { decideNotification, describeDecision, type NotificationTrigger } from '
 import { applyAlertAction, type AlertAction } from '../../core/alerts/lifecycle.js';
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange, type PostChangeNoteReason } from '../../core/alerts/post-change-note.js';
 import { mergeSignal, newAlert, type AlertSignal } from '../../core/alerts/raise-alert.js';
-import { systemActor, type AuditActor, type AuditInput, type AuditLog, type AuditOnce } from '../../core/audit/audit-log.js';
+import { systemActor, type AuditActor, type AuditInput, type AuditLog } from '../../core/audit/audit-log.js';
 import type { Calendar } from '../../core/calendar/sensitive-periods.js';
 import { channelsOf, recipientOf, type DutyPick, type Roster } from '../../core/duty/roster.js';
 import { decideClock, fireClock, nextDueAt, SLA_NAMES, type Clock } from '../../core/escalation/clocks.js';
@@ -16,9 +16,9 @@ import type { Logger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { AlertStore } from '../elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../elasticsearch/es-roster-store.js';
-import { carriesWriteOf, keyedReceipt, parseVersion, writeOf } from '../elasticsearch/write-receipts.js';
+import { ABSENT, carriesWriteOf, keyedReceipt, parseVersion, writeOf } from '../elasticsearch/write-receipts.js';
 import type { ClockScheduler } from '../escalate/clock-scheduler.js';
-import type { UnsettledWrite, UnsettledWrites } from '../redis/redis-unsettled-writes.js';
+import type { UnconfirmedWrite, UnrecordedWrite, UnsettledWrite, UnsettledWrites } from '../redis/redis-unsettled-writes.js';
 
 /** A change the live stream (SSE) tells dashboards about. */
 export interface AlertChange {
@@ -53,14 +53,40 @@ export interface AlertDeskDeps {
 export type FireOutcome = 'fired' | 'stale' | 'already-fired' | 'early' | 'missing';
 
 /**
- * What became of a write whose outcome stayed unknown: it landed and its audit record, clocks and
- * notifications were written now (`recorded`), or a resend had written them (`already-recorded`);
- * it did not land (`not-landed`: another write replaced the version it needed, or the settler did,
- * so it never can); the alert is gone (`missing`).
+ * What became of an unsettled write: it landed and its audit record, clocks and notifications were
+ * written now (`recorded`), or a resend, a job's retry or its own append had written the record
+ * (`already-recorded`); it did not land (`not-landed`: another write replaced the version it
+ * needed, or the settler did, so it never can); the alert is gone (`missing`).
  */
 export type SettleOutcome = 'recorded' | 'already-recorded' | 'not-landed' | 'missing';
 
 const MAX_RETRIES = 8;
+
+/**
+ * A write that landed, and what it is owed: its deliveries, its one audit record (once-key: its
+ * receipt), its clocks and its live change.
+ */
+interface LandedWrite {
+  alert: Alert;
+  before?: Alert;
+  version: string;
+  /** The receipt the write left among the alert's `writes`. */
+  receipt: string;
+  jobs: NotifyJob[];
+  /** The change the live stream names. */
+  change: string;
+  actor: AuditActor;
+  /** The audit action (`alert.acknowledge`, `alert.merge`, `alert.clock.escalation`). */
+  action: string;
+  reason?: string;
+  /** Fields the audit record's `after` carries beside the alert's view. */
+  extra?: Record<string, unknown>;
+  requestId?: string;
+  idempotencyKey?: string;
+  /** Whether an attempt that ended earlier may have recorded it (`AuditOnce.maybeRecorded`). */
+  maybeRecorded?: boolean;
+}
+
 
 function digest(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
@@ -81,6 +107,39 @@ export function auditView(alert: Alert): Record<string, unknown> {
 }
 
 const reasonOf = (action: AlertAction) => ('reason' in action ? action.reason : 'note' in action ? action.note : undefined);
+
+/** Who made a write, on which alert, in which request, and its receipt. */
+function identityOf(w: Pick<LandedWrite, 'alert' | 'receipt' | 'actor' | 'requestId' | 'idempotencyKey'>): Pick<UnrecordedWrite, 'alertId' | 'receipt' | 'actor' | 'requestId' | 'idempotencyKey'> {
+  return {
+    alertId: w.alert.id,
+    receipt: w.receipt,
+    actor: w.actor,
+    ...(w.requestId ? { requestId: w.requestId } : {}),
+    ...(w.idempotencyKey ? { idempotencyKey: w.idempotencyKey } : {}),
+  };
+}
+
+/** What a write's audit record says it changed: its action, the alert's view before and after (with the notifications it decided), why. */
+function recordOf(w: Pick<LandedWrite, 'alert' | 'before' | 'action' | 'reason' | 'extra'>): UnrecordedWrite['owed']['record'] {
+  const { alert, before } = w;
+  return {
+    action: w.action,
+    ...(before ? { before: auditView(before) } : {}),
+    after: { ...auditView(alert), ...(w.extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
+    ...(w.reason ? { reason: w.reason } : {}),
+  };
+}
+
+/** The audit record of a landed write: its identity (who, on which alert, in which request) and what it changed. */
+function auditInputOf(write: Pick<UnrecordedWrite, 'alertId' | 'actor' | 'requestId' | 'idempotencyKey'>, record: UnrecordedWrite['owed']['record']): AuditInput {
+  return {
+    actor: write.actor,
+    entity: { type: 'alert', id: write.alertId },
+    ...record,
+    ...(write.requestId ? { requestId: write.requestId } : {}),
+    ...(write.idempotencyKey ? { idempotencyKey: write.idempotencyKey } : {}),
+  };
+}
 
 /**
  * The alert desk: the one place alerts change. Each change is a pure decision (lifecycle, clocks,
@@ -119,10 +178,10 @@ export class AlertDesk {
           continue;
         }
         if (!created.created) continue;
-        await this.afterWrite(alert, undefined, created.version, notes.jobs, 'created', systemActor('alert-evaluator'), 'alert.create');
+        await this.afterWrite({ alert, version: created.version, receipt: keyedReceipt(key, ABSENT), jobs: notes.jobs, change: 'created', actor: systemActor('alert-evaluator'), action: 'alert.create' });
         return { alertId: alert.id, outcome: 'created' };
       }
-      if (carriesWriteOf(existing.alert.writes, key) && (await this.recordUnansweredCreate(existing))) return { alertId: signal.id, outcome: 'created' };
+      if (carriesWriteOf(existing.alert.writes, key) && (await this.recordUnansweredCreate(existing, key))) return { alertId: signal.id, outcome: 'created' };
       const merged = mergeSignal(existing.alert, signal, ctx);
       if (merged.outcome === 'unchanged') return { alertId: signal.id, outcome: 'unchanged' };
       let alert = merged.alert;
@@ -131,13 +190,9 @@ export class AlertDesk {
       const roles: ChainRole[] = merged.outcome === 'reopened' || top ? rolesAtOnce(alert.level, alert.policy.topOfChainAtOnce) : alert.assignee ? [] : ['duty'];
       const notes = await this.planNotifications(alert, trigger, roles, true, now, `${merged.outcome}-${alert.postIds.length}`);
       alert = this.withNotifications(alert, notes.records);
-      try {
-        const version = await d.alerts.replace(alert, existing.version);
-        await this.afterWrite(alert, existing.alert, version, notes.jobs, merged.outcome, systemActor('alert-evaluator'), merged.outcome === 'reopened' ? 'alert.reopen' : 'alert.merge');
-        return { alertId: alert.id, outcome: merged.outcome };
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
+      const action = merged.outcome === 'reopened' ? 'alert.reopen' : 'alert.merge';
+      const written = await this.writeSystemChange(existing.version, { alert, before: existing.alert, jobs: notes.jobs, change: merged.outcome, actor: systemActor('alert-evaluator'), action });
+      if (written) return { alertId: alert.id, outcome: merged.outcome };
     }
     throw new ConflictError(`alert ${signal.id}: gave up after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
@@ -147,11 +202,13 @@ export class AlertDesk {
    * `alert.create` record, notifications and clocks are written now, unless that attempt got to
    * them (its record is looked up: an alert has one). True when they were written here.
    */
-  private async recordUnansweredCreate({ alert, version }: VersionedAlert): Promise<boolean> {
+  private async recordUnansweredCreate({ alert, version }: VersionedAlert, key: string): Promise<boolean> {
     const d = this.deps;
     if ((await d.audit.list({ entityType: 'alert', entityId: alert.id, action: 'alert.create', limit: 1 })).length > 0) return false;
     const why = '创建时未获应答，补记 (the answer to the create was lost; recorded when a later attempt found the alert stored)';
-    await this.afterWrite(alert, undefined, version, await this.creationJobs(alert), 'created', systemActor('alert-evaluator'), 'alert.create', undefined, why);
+    const receipt = writeOf(alert.writes, key)!;
+    const jobs = await this.creationJobs(alert);
+    await this.afterWrite({ alert, version, receipt, jobs, change: 'created', actor: systemActor('alert-evaluator'), action: 'alert.create', reason: why, maybeRecorded: true });
     return true;
   }
 
@@ -201,13 +258,17 @@ export class AlertDesk {
         ? await this.planNotifications({ ...alert, ...(holder ? { assignee: holder } : {}) }, 'post-changed', holder ? [] : ['duty'], true, now, `post-change-${change.postId}-${change.key}`, entry.note)
         : { records: [], jobs: [] };
       alert = this.withNotifications(alert, notes.records);
-      try {
-        const version = await d.alerts.replace(alert, current.version);
-        await this.afterWrite(alert, current.alert, version, notes.jobs, entry.kind, systemActor('collector'), `alert.${entry.kind}`, undefined, entry.note, { postId: change.postId, reason: decision.reason });
-        return decision.reason;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
+      const written = await this.writeSystemChange(current.version, {
+        alert,
+        before: current.alert,
+        jobs: notes.jobs,
+        change: entry.kind,
+        actor: systemActor('collector'),
+        action: `alert.${entry.kind}`,
+        reason: entry.note,
+        extra: { postId: change.postId, reason: decision.reason },
+      });
+      if (written) return decision.reason;
     }
     throw new ConflictError(`alert ${alertId}: gave up noting a post change after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }
@@ -258,7 +319,20 @@ export class AlertDesk {
         }
         version = landed;
       }
-      await this.afterWrite(alert, current.alert, version, notes.jobs, action.type, actor, result.auditAction, requestId, reasonOf(action), undefined, idempotencyKey, { key: receipt, maybeRecorded: false });
+      const reason = reasonOf(action);
+      await this.afterWrite({
+        alert,
+        before: current.alert,
+        version,
+        receipt,
+        jobs: notes.jobs,
+        change: action.type,
+        actor,
+        action: result.auditAction,
+        ...(reason ? { reason } : {}),
+        ...(requestId ? { requestId } : {}),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      });
       return { alert, version };
     }
     throw new ConflictError('预警正被频繁修改，请稍后重试 (too many concurrent changes)', 'version_conflict');
@@ -271,16 +345,18 @@ export class AlertDesk {
   }
 
   /**
-   * Keeps a write whose outcome stayed unknown for the settler. When Redis refuses it too, the log
-   * keeps it: everything settling needs (no secrets: the actor's name and roles, the action's body).
+   * Keeps a write whose outcome stayed unknown, or whose bookkeeping failed after it landed, for the
+   * settler. When Redis refuses it too, the log keeps it: everything settling needs (no secrets: the
+   * actor's name and roles, the action's body or the audit record owed).
    */
   private async rememberUnsettled(write: UnsettledWrite): Promise<void> {
     const d = this.deps;
+    const what = write.replaced === undefined ? 'alert write landed but its audit record, clocks or deliveries failed' : 'alert write outcome unknown';
     try {
       await d.unsettled.remember(write);
-      d.log.warn({ unsettledWrite: write }, 'alert write outcome unknown: kept for the settler');
+      d.log.warn({ unsettledWrite: write }, `${what}: kept for the settler`);
     } catch (err) {
-      d.log.error({ unsettledWrite: write, err: (err as Error).message }, 'alert write outcome unknown and could not be kept for the settler: settle it by hand (its audit record, clocks, notifications)');
+      d.log.error({ unsettledWrite: write, err: (err as Error).message }, `${what} and could not be kept for the settler: settle it by hand (its audit record, clocks, notifications)`);
     }
   }
 
@@ -306,7 +382,7 @@ export class AlertDesk {
    */
   private async recordLandedWrite(
     current: VersionedAlert,
-    write: Pick<UnsettledWrite, 'receipt' | 'action' | 'actor' | 'requestId' | 'idempotencyKey'> & { before?: Record<string, unknown> },
+    write: Pick<UnconfirmedWrite, 'receipt' | 'action' | 'actor' | 'requestId' | 'idempotencyKey'> & { before?: Record<string, unknown> },
     mark: Record<string, unknown>,
   ): Promise<'recorded' | 'already-recorded'> {
     const d = this.deps;
@@ -339,9 +415,10 @@ export class AlertDesk {
   }
 
   /**
-   * Settles the writes `act` kept because their outcome stayed unknown (the oldest first, at most
-   * `limit`): each is decided from the alert as stored now (`settle`) and then forgotten, with its
-   * outcome logged. One that cannot be decided now (Elasticsearch unreachable) is kept for the next run.
+   * Settles the writes kept for it (the oldest first, at most `limit`): a person's write whose
+   * outcome stayed unknown, decided from the alert as stored now, and a landed write whose audit
+   * record, clocks or deliveries failed, paid what it owes (`settle`). Each is then forgotten, with
+   * its outcome logged. One that cannot be decided now (Elasticsearch unreachable) is kept for the next run.
    */
   async settleUnsettledWrites(limit = 100): Promise<{ alertId: string; receipt: string; outcome: SettleOutcome }[]> {
     const d = this.deps;
@@ -355,24 +432,26 @@ export class AlertDesk {
         continue;
       }
       await d.unsettled.forget(write);
-      d.log.info({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, action: write.action.type, requestId: write.requestId, outcome }, 'unsettled alert write settled');
+      d.log.info({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, action: 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`, requestId: write.requestId, outcome }, 'unsettled alert write settled');
       settled.push({ alertId: write.alertId, receipt: write.receipt, outcome });
     }
     return settled;
   }
 
   /**
-   * Decides one unsettled write. Its receipt among the alert's writes: it landed, and gets what it
-   * was owed (`recordLandedWrite`). The alert moved on from the version it replaced without it: it
+   * Decides one unsettled write. One known to have landed is paid what it owes (`payOwed`). For one
+   * whose outcome stayed unknown: its receipt among the alert's writes, it landed, and gets what it
+   * was owed (`payOwed`, or for a person's write `recordLandedWrite`). The alert moved on from the version it replaced without it: it
    * never can land. The alert still at that version: the write may still be on its way, so the alert
    * is rewritten unchanged with that version's compare-and-set, after which it cannot land either.
    */
   private async settle(write: UnsettledWrite): Promise<SettleOutcome> {
     const d = this.deps;
+    if ('owed' in write && write.replaced === undefined) return this.payOwed(write);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await d.alerts.getVersioned(write.alertId);
       if (!current) return 'missing';
-      if (current.alert.writes?.includes(write.receipt)) return this.recordLandedWrite(current, write, { recordedBySettler: true });
+      if (current.alert.writes?.includes(write.receipt)) return 'owed' in write ? this.payOwed(write) : this.recordLandedWrite(current, write, { recordedBySettler: true });
       if (current.version !== write.replaced) return 'not-landed';
       try {
         await d.alerts.replace(current.alert, current.version);
@@ -382,6 +461,23 @@ export class AlertDesk {
       }
     }
     throw new ConflictError(`alert ${write.alertId}: gave up settling a write after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
+  }
+
+  /**
+   * Pays what a landed write still owes: its audit record as the write made it (once per receipt:
+   * its own append may have landed unanswered, a person's resend may have written it), its
+   * deliveries (the same job ids), and its clocks, armed from the alert as stored now.
+   */
+  private async payOwed(write: UnrecordedWrite): Promise<'recorded' | 'already-recorded'> {
+    const d = this.deps;
+    const { record, jobs, armClocks } = write.owed;
+    const outcome = await d.audit.recordOnce(auditInputOf(write, { ...record, after: { ...record.after, recordedBySettler: true } }), { key: write.receipt, maybeRecorded: true });
+    if (jobs.length > 0) await d.enqueueNotifications(jobs);
+    if (armClocks) {
+      const current = await d.alerts.getVersioned(write.alertId);
+      if (current) await d.clocks.arm(current.alert);
+    }
+    return outcome.outcome;
   }
 
   /** Runs one clock job: a stale or already fired clock does nothing; a due one escalates, warns or sends. */
@@ -404,18 +500,19 @@ export class AlertDesk {
           ? await this.deferredSend(alert, decision.clock, now)
           : await this.planNotifications(alert, effect.trigger, effect.roles, effect.toAssignee, now, `${decision.clock.id}-${decision.clock.token}`, this.clockLabel(decision.clock));
       alert = this.withNotifications(alert, notes.records);
-      try {
-        const version = await d.alerts.replace(alert, current.version);
-        if (effect.fired.lateMs > 1000) d.log.warn({ alertId, clockId, lateMs: effect.fired.lateMs }, 'escalation clock fired late');
-        await this.afterWrite(alert, current.alert, version, notes.jobs, `clock.${decision.clock.kind}`, systemActor('escalation'), `alert.clock.${decision.clock.kind}`, undefined, this.clockLabel(decision.clock), {
-          clockId,
-          dueAt: decision.clock.dueAt,
-          lateMs: effect.fired.lateMs,
-        });
-        return 'fired';
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
+      const written = await this.writeSystemChange(current.version, {
+        alert,
+        before: current.alert,
+        jobs: notes.jobs,
+        change: `clock.${decision.clock.kind}`,
+        actor: systemActor('escalation'),
+        action: `alert.clock.${decision.clock.kind}`,
+        reason: this.clockLabel(decision.clock),
+        extra: { clockId, dueAt: decision.clock.dueAt, lateMs: effect.fired.lateMs },
+      });
+      if (!written) continue;
+      if (effect.fired.lateMs > 1000) d.log.warn({ alertId, clockId, lateMs: effect.fired.lateMs }, 'escalation clock fired late');
+      return 'fired';
     }
     throw new ConflictError(`alert ${alertId}: clock ${clockId} lost ${MAX_RETRIES} races`, 'version_conflict');
   }
@@ -558,40 +655,53 @@ export class AlertDesk {
     return next;
   }
 
-  private async afterWrite(
-    alert: Alert,
-    before: Alert | undefined,
-    version: string,
-    jobs: NotifyJob[],
-    change: string,
-    actor: AuditActor,
-    action: string,
-    requestId?: string,
-    reason?: string,
-    extra?: Record<string, unknown>,
-    idempotencyKey?: string,
-    once?: AuditOnce,
-  ): Promise<void> {
+  /**
+   * Writes a system change (a merge, a reopening, a fired clock, a post-change note) with
+   * compare-and-set from `replaced`, under a receipt of its own (made here: no extra round trip), then
+   * what it is owed (`afterWrite`). False when another change came first. A write whose outcome
+   * stayed unknown is kept for the settler with all it would owe, then thrown: the job's retry that
+   * finds the change applied (`unchanged`, `already-fired`) leaves its record to the settler.
+   */
+  private async writeSystemChange(replaced: string, w: Omit<LandedWrite, 'version' | 'receipt'>): Promise<boolean> {
+    const key = `${w.actor.id}\u0000${randomUUID()}`;
+    const receipt = keyedReceipt(key, parseVersion(replaced));
+    let version: string;
+    try {
+      version = await this.deps.alerts.replace(w.alert, replaced, key);
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      if (err instanceof UnavailableError && err.code === 'write_outcome_unknown') {
+        await this.rememberUnsettled({ ...identityOf({ ...w, receipt }), replaced, at: this.deps.now().toISOString(), owed: { record: recordOf(w), armClocks: true, jobs: w.jobs } });
+      }
+      throw err;
+    }
+    await this.afterWrite({ ...w, version, receipt });
+    return true;
+  }
+
+  /**
+   * What follows a landed write. Should its audit append, its clock arming or its deliveries' enqueue
+   * fail, the write is kept for the settler with what it still owes, and the failure is thrown as
+   * before: a job's retry or a resend that finds the change applied does not record it, the settler does.
+   */
+  private async afterWrite(w: LandedWrite): Promise<void> {
     const d = this.deps;
+    const { alert, before } = w;
+    const identity = identityOf(w);
+    const record = recordOf(w);
     // People first: deliveries are enqueued before the bookkeeping; the audit append, the clocks and
     // the live publish are independent of each other (the change is already stored), so none waits
     // for another. The response still waits for the audit record to be durable.
-    if (jobs.length > 0) await d.enqueueNotifications(jobs);
-    const input: AuditInput = {
-      actor,
-      entity: { type: 'alert', id: alert.id },
-      action,
-      ...(before ? { before: auditView(before) } : {}),
-      after: { ...auditView(alert), ...(extra ?? {}), notifications: alert.notifications.slice(before?.notifications.length ?? 0).map((n) => ({ reason: n.reason, decision: n.decision, recipients: n.recipients })) },
-      ...(reason ? { reason } : {}),
-      ...(requestId ? { requestId } : {}),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-    };
-    const audited = once ? d.audit.recordOnce(input, once) : d.audit.record(input);
+    const [enqueued] = await Promise.allSettled(w.jobs.length > 0 ? [d.enqueueNotifications(w.jobs)] : []);
+    const audited = d.audit.recordOnce(auditInputOf(identity, record), { key: w.receipt, maybeRecorded: w.maybeRecorded ?? false });
     const armed = d.clocks.arm(alert, before);
-    const published = d.publish({ alertId: alert.id, change, status: alert.status, level: alert.level, version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
+    const published = d.publish({ alertId: alert.id, change: w.change, status: alert.status, level: alert.level, version: w.version, at: alert.updatedAt }).catch((err: Error) => d.log.warn({ err: err.message }, 'live publish failed'));
     const [audit, clocks] = await Promise.allSettled([audited, armed, published]);
-    if (audit.status === 'rejected') throw audit.reason;
-    if (clocks.status === 'rejected') throw clocks.reason;
+    const failed = [enqueued, audit, clocks].find((r): r is PromiseRejectedResult => r?.status === 'rejected');
+    if (!failed) return;
+    // The record is owed even when its own append answered: the once-key makes the settler's a no-op.
+    const owed = { record, armClocks: clocks.status === 'rejected', jobs: enqueued?.status === 'rejected' ? w.jobs : [] };
+    await this.rememberUnsettled({ ...identity, at: d.now().toISOString(), owed });
+    throw failed.reason;
   }
 }

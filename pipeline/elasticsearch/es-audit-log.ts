@@ -181,7 +181,8 @@ export class EsAuditLog implements AuditLog {
         }
         headTrue = false;
         const res = await this.bulkCreate(records);
-        const retry: Waiting[] = [];
+        if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
+        const conflicts: number[] = [];
         let known = 0;
         res.items.forEach((item, i) => {
           const op = item.create;
@@ -189,11 +190,18 @@ export class EsAuditLog implements AuditLog {
             pending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
             known = records[i]!.seq;
           } else if (op?.status === 409) {
-            retry.push(pending[i]!);
+            conflicts.push(i);
             known = records[i]!.seq;
           } else pending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
         });
-        if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
+        // A sequence number taken by this very record (the client resent a bulk whose answer was lost,
+        // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended again.
+        const stored = conflicts.length > 0 ? await this.hashesAt(conflicts.map((i) => records[i]!.seq)) : new Map<number, string>();
+        const retry: Waiting[] = [];
+        for (const i of conflicts) {
+          if (stored.get(records[i]!.seq) === records[i]!.hash) pending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
+          else retry.push(pending[i]!);
+        }
         // With no failure the batch is the new head; otherwise whatever was written (ours or another
         // writer's) is read back, so the next records link after the highest existing one.
         head = res.errors ? await this.headFromElasticsearch(known) : records.at(-1)!;
@@ -436,6 +444,16 @@ export class EsAuditLog implements AuditLog {
       }
     } catch (err) {
       throw translateEsError(err, 'read audit chain head');
+    }
+  }
+
+  /** The hashes of the records stored at `seqs` (real-time). */
+  private async hashesAt(seqs: number[]): Promise<Map<number, string>> {
+    try {
+      const res = await this.es.mget<Pick<AuditRecord, 'seq' | 'hash'>>({ index: this.deps.index, ids: seqs.map(String), _source: ['seq', 'hash'] });
+      return new Map(res.docs.flatMap((doc) => ('found' in doc && doc.found && doc._source ? [[doc._source.seq, doc._source.hash] as const] : [])));
+    } catch (err) {
+      throw translateEsError(err, 'read audit records back');
     }
   }
 

@@ -9,6 +9,9 @@ import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import type { AuditInput, AuditRecord } from '../../core/audit/audit-log.js';
 import { buildRecord } from '../../core/audit/audit-chain.js';
+import { ConfigSchema } from '../../core/config/config-schema.js';
+import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
+import { CuttingProxy } from '../support/cutting-proxy.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const KEY = Buffer.from('t'.repeat(32));
@@ -244,6 +247,29 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await redis.exists(`${prefix}:audit:once:k.old@1:1`)).toBe(0);
     expect(await log.recordOnce(entry(2), { key: 'k.old@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 1 });
     expect(await log.verify()).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the client then resends: each record is appended once and its caller told it is recorded', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      await log.record(entry(1));
+      proxy.cutNext(/^POST \S*\/_bulk\b/, 'answer-502');
+      const outcomes = await Promise.all([log.recordOnce(entry(2), { key: 'k.gateway@1:1', maybeRecorded: false }), log.record(entry(3))]);
+      expect(proxy.cuts.map((c) => c.at)).toEqual(['answer-502']);
+      expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(3);
+      expect(outcomes).toMatchObject([{ outcome: 'recorded', record: { seq: 2 } }, { seq: 3 }]);
+      expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-3', 'req-2', 'req-1']);
+      expect(await log.recordOnce(entry(4), { key: 'k.gateway@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
+      expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
   });
 
   it('a writer process killed in the middle of its batches leaves a chain that verifies, and others continue it without a gap', async () => {

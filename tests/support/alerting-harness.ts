@@ -12,7 +12,7 @@ import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
-import { BullClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
+import { BullClockScheduler, type ClockScheduler } from '../../pipeline/escalate/clock-scheduler.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { createQueues, type EscalateJob, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
@@ -100,6 +100,10 @@ export async function createTestDesk(opts: {
   es: Client;
   /** The client the alert store alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
   alertsEs?: Client;
+  /** The client the audit log alone talks through (e.g. one behind a faulty proxy); `es` when absent. */
+  auditEs?: Client;
+  /** What the desk arms clocks through, made from the real scheduler (e.g. one that fails on demand); the real one when absent. */
+  deskClocks?: (real: ClockScheduler) => ClockScheduler;
   redis: Redis;
   /** The auto-pipelined connection the product gives the audit log and live publishes; `redis` when absent. */
   commands?: Redis;
@@ -113,7 +117,7 @@ export async function createTestDesk(opts: {
   const redis = opts.commands ?? opts.redis;
   const names = indexNames(opts.indexPrefix);
   const alerts = new EsAlertStore(opts.alertsEs ?? es, names.alerts);
-  const audit = new EsAuditLog({ es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
+  const audit = new EsAuditLog({ es: opts.auditEs ?? es, redis, prefix: opts.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const roster = new EsRosterStore(es, names.roster);
   await roster.seed(TEST_ROSTER);
   const now = opts.now ?? (() => new Date());
@@ -125,7 +129,7 @@ export async function createTestDesk(opts: {
   const desk = new AlertDesk({
     alerts,
     audit,
-    clocks,
+    clocks: opts.deskClocks?.(clocks) ?? clocks,
     unsettled: new RedisUnsettledWrites(redis, opts.redisPrefix),
     roster,
     enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
@@ -149,6 +153,9 @@ export async function createHarness(opts: {
   esUrl: string;
   /** The client the alert store alone talks through; the audit log, roster and indices use `esUrl` directly. */
   alertsEs?: Client;
+  /** The client the audit log alone talks through. */
+  auditEs?: Client;
+  deskClocks?: (real: ClockScheduler) => ClockScheduler;
   redisPrefix: string;
   indexPrefix: string;
   policy: EscalationPolicy;
@@ -196,6 +203,7 @@ export async function createHarness(opts: {
       await queues.close();
       await es.close();
       await opts.alertsEs?.close();
+      await opts.auditEs?.close();
       redis.disconnect();
       commands.disconnect();
     },
