@@ -3,7 +3,8 @@
  * composition as the product's api role for the routes the bench calls (sign-in, alert actions,
  * the live stream), on the bench's isolated prefixes (env `BENCH_ISOLATION`, JSON). Workers share
  * the listening port; the primary hands each new connection to the next worker. Says
- * `{ ready, port }`; answers `cpu` with its CPU time so far; exits on `close`.
+ * `{ ready, port }`; answers `stats` with its CPU time and its Elasticsearch requests (by method and
+ * path) so far; exits on `close`.
  */
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
@@ -56,11 +57,18 @@ async function main(): Promise<void> {
       live.router,
     ],
   });
+  const esRequests: Record<string, number> = {};
+  es.diagnostic.on('response', (_err, result) => {
+    const params = result?.meta.request.params;
+    if (!params) return;
+    const what = `${params.method} ${params.path.replace(/^\/[^/_]+\//, '/<index>/').replace(/\/<index>\/(_doc|_create)\/.*/, '/<index>/$1/<id>')}`;
+    esRequests[what] = (esRequests[what] ?? 0) + 1;
+  });
   const server = app.listen(0, '127.0.0.1', () => process.send!({ ready: true, port: (server.address() as AddressInfo).port }));
   process.on('message', (m: string) => {
-    if (m === 'cpu') {
+    if (m === 'stats') {
       const { user, system } = process.cpuUsage();
-      process.send!({ cpu: { user, system } });
+      process.send!({ cpu: { user, system }, esRequests });
     } else if (m === 'close') {
       void live.close().then(() => server.close(() => process.exit(0)));
     }

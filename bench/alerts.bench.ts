@@ -124,13 +124,15 @@ async function main(): Promise<void> {
       w.once('message', (m: { port: number }) => resolve(m.port));
       w.once('exit', (code) => reject(new Error(`an API process exited with ${code}`)));
     })));
-    /** CPU time (ms) of the API processes so far, user and kernel. */
-    const apiCpu = async () => {
-      const each = await Promise.all(apis.map((w) => new Promise<{ user: number; system: number }>((resolve) => {
-        w.once('message', (m: { cpu: { user: number; system: number } }) => resolve(m.cpu));
-        w.send('cpu');
+    /** CPU time (ms) of the API processes so far, user and kernel, and their Elasticsearch requests by method and path. */
+    const apiStats = async () => {
+      const each = await Promise.all(apis.map((w) => new Promise<{ cpu: { user: number; system: number }; esRequests: Record<string, number> }>((resolve) => {
+        w.once('message', resolve);
+        w.send('stats');
       })));
-      return { user: each.reduce((s, c) => s + c.user, 0) / 1000, system: each.reduce((s, c) => s + c.system, 0) / 1000 };
+      const esRequests = new Map<string, number>();
+      for (const e of each) for (const [what, n] of Object.entries(e.esRequests)) esRequests.set(what, (esRequests.get(what) ?? 0) + n);
+      return { user: each.reduce((s, e) => s + e.cpu.user, 0) / 1000, system: each.reduce((s, e) => s + e.cpu.system, 0) / 1000, esRequests };
     };
     const port = ports[0]!;
     const base = `http://127.0.0.1:${port}`;
@@ -153,16 +155,8 @@ async function main(): Promise<void> {
       await fromClients(); // ready
       const answered = fromClients() as Promise<{ times: number[]; failures: number; cpuMs: number }>;
       const calls0 = await redisCommands(redis);
-      const esRequests = new Map<string, number>();
-      const countEs = (_err: unknown, result: { meta: { request: { params: { method: string; path: string } } } } | null) => {
-        const params = result?.meta.request.params;
-        if (!params) return;
-        const what = `${params.method} ${params.path.replace(/^\/[^/_]+\//, '/<index>/').replace(/\/<index>\/(_doc|_create)\/.*/, '/<index>/$1/<id>')}`;
-        esRequests.set(what, (esRequests.get(what) ?? 0) + 1);
-      };
-      es.diagnostic.on('response', countEs);
       const [es0, redis0] = [await esCpuMs(es), await redisCpuSeconds(redis)];
-      const cpu0 = await apiCpu();
+      const cpu0 = await apiStats();
       const wall0 = performance.now();
       const load0 = loadavg()[0]!;
       const how = ratePerSecond ? `paced at ${ratePerSecond}/s` : 'closed loop';
@@ -170,15 +164,15 @@ async function main(): Promise<void> {
       console.error(`acknowledge (${how}) window starts at ${process.hrtime.bigint() / 1000n} µs`);
       clients.send({ base, cookie, ids: targets, clients: CLIENTS, ...(ratePerSecond ? { ratePerSecond } : {}) });
       const { times, failures, cpuMs: clientCpuMs } = await answered;
-      const cpu1 = await apiCpu();
+      const cpu1 = await apiStats();
       const cpu = { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system };
+      const esRequests = [...cpu1.esRequests].map(([what, n]) => [what, n - (cpu0.esRequests.get(what) ?? 0)] as const).filter(([, n]) => n > 0);
       const wall = performance.now() - wall0;
       console.error(`acknowledge (${how}) window ends at ${process.hrtime.bigint() / 1000n} µs`);
-      es.diagnostic.off('response', countEs);
       const [esUsed, redisUsed] = [(await esCpuMs(es)) - es0, ((await redisCpuSeconds(redis)) - redis0) * 1000];
       const calls = await redisCommands(redis);
       const perAck = [...calls].map(([name, n]) => [name, (n - (calls0.get(name) ?? 0)) / times.length] as const).filter(([, n]) => n >= 0.01);
-      console.error(`  Elasticsearch requests per acknowledgement: ${[...esRequests].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / times.length).toFixed(2)}`).join(', ')}`);
+      console.error(`  Elasticsearch requests per acknowledgement (the API processes): ${esRequests.sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${(n / times.length).toFixed(2)}`).join(', ')}`);
       console.error(`  Redis commands per acknowledgement (the whole server): ${perAck.sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}`);
       // CPU per acknowledgement; Elasticsearch and Redis are not counted.
       const rate = times.length / (wall / 1000);
