@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     const port = ports[0]!;
     const base = `http://127.0.0.1:${port}`;
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
+    if (!login.ok) throw new Error(`sign-in failed (${login.status}): the acknowledgements would be refusals`);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     // The clients run in their own process too: the API processes' CPU (Express, sessions, the desk,
     // the audit log, the Elasticsearch and Redis clients) is reported beside theirs.

@@ -43,6 +43,7 @@ const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'qianshao-demo' }) });
+if (!login.ok) throw new Error(`sign-in failed (${login.status}): the floor would measure refusals`);
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 for (let round = 0; round < 3; round++) {

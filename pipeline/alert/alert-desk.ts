@@ -16,7 +16,7 @@ import type { Logger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { AlertStore } from '../elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../elasticsearch/es-roster-store.js';
-import { ABSENT, carriesWriteOf, keyedReceipt, parseVersion, writeOf } from '../elasticsearch/write-receipts.js';
+import { ABSENT, carriesWriteOf, keyedReceipt, parseVersion, RECEIPTS_KEPT, writeOf } from '../elasticsearch/write-receipts.js';
 import type { ClockScheduler } from '../escalate/clock-scheduler.js';
 import type { UnconfirmedWrite, UnrecordedWrite, UnsettledWrite, UnsettledWrites } from '../redis/redis-unsettled-writes.js';
 
@@ -58,7 +58,10 @@ export type FireOutcome = 'fired' | 'stale' | 'already-fired' | 'early' | 'missi
  * (`already-recorded`); it did not land (`not-landed`: another write replaced the version it
  * needed, or the settler did, so it never can); the alert is gone (`missing`).
  */
-export type SettleOutcome = 'recorded' | 'already-recorded' | 'not-landed' | 'missing';
+export type SettleOutcome = 'recorded' | 'already-recorded' | 'not-landed' | 'missing' | 'undecidable';
+
+/** Runs of the settler an unsettled write may fail (Elasticsearch unreachable, a hot alert) before it is set aside for a person. */
+export const SETTLE_ATTEMPTS = 100;
 
 const MAX_RETRIES = 8;
 
@@ -428,7 +431,14 @@ export class AlertDesk {
       try {
         outcome = await this.settle(write);
       } catch (err) {
-        d.log.warn({ alertId: write.alertId, receipt: write.receipt, err: (err as Error).message }, 'unsettled alert write: not decided yet, kept');
+        const attempts = (write.attempts ?? 0) + 1;
+        if (attempts >= SETTLE_ATTEMPTS) {
+          await d.unsettled.setAside(write);
+          d.log.error({ unsettledWrite: write, err: (err as Error).message }, `unsettled alert write not decided after ${attempts} runs of the settler: set aside for a person (its audit record, clocks, notifications)`);
+        } else {
+          await d.unsettled.remember({ ...write, attempts });
+          d.log.warn({ alertId: write.alertId, receipt: write.receipt, attempts, err: (err as Error).message }, 'unsettled alert write: not decided yet, kept');
+        }
         continue;
       }
       await d.unsettled.forget(write);
@@ -451,8 +461,15 @@ export class AlertDesk {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await d.alerts.getVersioned(write.alertId);
       if (!current) return 'missing';
-      if (current.alert.writes?.includes(write.receipt)) return 'owed' in write ? this.payOwed(write) : this.recordLandedWrite(current, write, { recordedBySettler: true });
-      if (current.version !== write.replaced) return 'not-landed';
+      const writes = current.alert.writes ?? [];
+      if (writes.includes(write.receipt)) return 'owed' in write ? this.payOwed(write) : this.recordLandedWrite(current, write, { recordedBySettler: true });
+      if (current.version !== write.replaced) {
+        // Moved on without the receipt: another write took that version (its receipt is kept), or no
+        // receipt has been pushed out yet, so this one would still be there. Otherwise a burst of later
+        // writes pushed the receipts that would tell out: the attempt itself is recorded, as such.
+        const provenLost = writes.some((r) => r !== write.receipt && r.endsWith(`@${write.replaced}`)) || writes.length < RECEIPTS_KEPT;
+        return provenLost ? 'not-landed' : this.recordUndecidable(write);
+      }
       try {
         await d.alerts.replace(current.alert, current.version);
         return 'not-landed';
@@ -461,6 +478,31 @@ export class AlertDesk {
       }
     }
     throw new ConflictError(`alert ${write.alertId}: gave up settling a write after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
+  }
+
+  /**
+   * A write whose outcome can no longer be told (the alert kept too few receipts to show which write
+   * took the version it replaced): not a change anyone can prove, nor one to drop silently. Its attempt
+   * goes into the trail as `alert.write_outcome_unknown`, once (its receipt is the once-key), naming the
+   * person, the action and the version it was made against, for a person to check.
+   */
+  private async recordUndecidable(write: UnsettledWrite): Promise<SettleOutcome> {
+    const d = this.deps;
+    const attempted = 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`;
+    await d.audit.recordOnce(
+      {
+        actor: write.actor,
+        entity: { type: 'alert', id: write.alertId },
+        action: 'alert.write_outcome_unknown',
+        after: { attempted, against: write.replaced, at: write.at },
+        reason: '写入结果无法确认：该预警此后被多次修改，已无法判断此次操作是否生效，请人工核对 (the alert changed too often since to tell whether this write landed)',
+        ...(write.requestId ? { requestId: write.requestId } : {}),
+        ...(write.idempotencyKey ? { idempotencyKey: write.idempotencyKey } : {}),
+      },
+      { key: write.receipt, maybeRecorded: true },
+    );
+    d.log.error({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, attempted }, 'alert write outcome could not be decided: recorded in the audit trail as alert.write_outcome_unknown for a person to check');
+    return 'undecidable';
   }
 
   /**

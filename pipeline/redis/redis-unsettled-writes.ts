@@ -11,6 +11,8 @@ interface WriteIdentity {
   requestId?: string;
   idempotencyKey?: string;
   at: string;
+  /** Runs of the settler that could not decide it so far. */
+  attempts?: number;
 }
 
 /**
@@ -53,9 +55,11 @@ export type UnsettledWrite = UnconfirmedWrite | UnrecordedWrite;
 export interface UnsettledWrites {
   /** Idempotent per receipt. */
   remember(write: UnsettledWrite): Promise<void>;
-  /** The oldest first, at most `limit`. */
+  /** The fewest attempts first, then the oldest, at most `limit`. */
   list(limit: number): Promise<UnsettledWrite[]>;
   forget(write: UnsettledWrite): Promise<void>;
+  /** Moves a write the settler cannot decide out of its way, kept for a person. */
+  setAside(write: UnsettledWrite): Promise<void>;
 }
 
 /**
@@ -66,12 +70,15 @@ export interface UnsettledWrites {
  */
 export class RedisUnsettledWrites implements UnsettledWrites {
   private readonly hash: string;
+  /** Writes set aside for a person: ones the settler could not decide, and entries it could not read. */
+  private readonly aside: string;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
   ) {
     this.hash = `${prefix}:alerts:unsettled-writes`;
+    this.aside = `${prefix}:alerts:unsettled-writes:aside`;
   }
 
   async remember(write: UnsettledWrite): Promise<void> {
@@ -79,11 +86,24 @@ export class RedisUnsettledWrites implements UnsettledWrites {
   }
 
   async list(limit: number): Promise<UnsettledWrite[]> {
-    const all = (await this.redis.hvals(this.hash)).map((v) => JSON.parse(v) as UnsettledWrite);
-    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).slice(0, limit);
+    const all: UnsettledWrite[] = [];
+    for (const [receipt, value] of Object.entries(await this.redis.hgetall(this.hash))) {
+      try {
+        all.push(JSON.parse(value) as UnsettledWrite);
+      } catch {
+        // An entry that cannot be read would stop every run: kept aside as it is.
+        await this.redis.multi().hset(this.aside, receipt, value).hdel(this.hash, receipt).exec();
+      }
+    }
+    const order = (a: UnsettledWrite, b: UnsettledWrite) => (a.attempts ?? 0) - (b.attempts ?? 0) || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+    return all.sort(order).slice(0, limit);
   }
 
   async forget(write: UnsettledWrite): Promise<void> {
     await this.redis.hdel(this.hash, write.receipt);
+  }
+
+  async setAside(write: UnsettledWrite): Promise<void> {
+    await this.redis.multi().hset(this.aside, write.receipt, JSON.stringify(write)).hdel(this.hash, write.receipt).exec();
   }
 }

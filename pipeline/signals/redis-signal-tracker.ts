@@ -154,13 +154,17 @@ return out
 
 /**
  * KEYS: the bucket's seen-post set, then one counter hash per key. ARGV: post id, bucket, is
- * negative. Uncounts the post only when it was counted in the bucket.
+ * negative. Uncounts the post only when it was counted in the bucket, and only from a count that is
+ * still there (a key's counters can expire before the shared seen set does; a decrement must not
+ * bring back a field, or a hash, without its expiry).
  */
 const UNCOUNT_LUA = `
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 2, #KEYS do
-  redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':n', -1)
-  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':neg', -1) end
+  if redis.call('HEXISTS', KEYS[i], ARGV[2] .. ':n') == 1 then
+    redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':n', -1)
+    if ARGV[3] == '1' and redis.call('HEXISTS', KEYS[i], ARGV[2] .. ':neg') == 1 then redis.call('HINCRBY', KEYS[i], ARGV[2] .. ':neg', -1) end
+  end
 end
 return 1
 `;

@@ -476,6 +476,39 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect((await h.audit.verify()).ok).toBe(true);
   });
 
+  it('a lost signature whose version another write took is not-landed while that write\'s receipt is kept; once later writes pushed every telling receipt out, the settler records the attempt as alert.write_outcome_unknown, once', async () => {
+    for (const [id, merges, outcome] of [
+      ['ack-taken-kept', 1, 'not-landed'],
+      ['ack-taken-pushed-out', 9, 'undecidable'],
+    ] as const) {
+      await h.desk.raise(signalFor(id, 3));
+      proxy.cutNext(BULK, 'before-request');
+      proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
+      const first = await sign('duty', id);
+      expect(first.body.error?.code).toBe('write_outcome_unknown');
+      // The evaluator merges new posts into the alert before the settler runs: the first merge takes the version the signature was made against.
+      for (let k = 0; k < merges; k++) expect((await h.desk.raise(signalFor(id, 3, `${id}-p${k + 2}`))).outcome).toBe('merged');
+      expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([expect.objectContaining({ outcome })]);
+      expect(await unsettledOf(id)).toEqual([]);
+      expect(await acknowledgements(id)).toEqual([]);
+      const unknown = (await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.write_outcome_unknown');
+      if (outcome === 'not-landed') expect(unknown).toEqual([]);
+      else {
+        expect(unknown.map((r) => [r.actor.id, r.requestId, (r.after as { attempted: string }).attempted])).toEqual([['duty', `ack-${id}-duty`, 'alert.acknowledge']]);
+        expect((await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id)).toEqual([]);
+      }
+    }
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+
+  it('an entry the settler cannot read is set aside, and the others are still settled', async () => {
+    const aside = `${iso.redisPrefix}:alerts:unsettled-writes:aside`;
+    await h.redis.hset(`${iso.redisPrefix}:alerts:unsettled-writes`, 'k.garbled@1:1', '{not json');
+    await h.desk.settleUnsettledWrites();
+    expect(await h.redis.hget(aside, 'k.garbled@1:1')).toBe('{not json');
+    expect(await h.redis.hexists(`${iso.redisPrefix}:alerts:unsettled-writes`, 'k.garbled@1:1')).toBe(0);
+  });
+
   it('a signature told write_outcome_unknown whose write never reached Elasticsearch: the settler fences the alert so it cannot land later, drops the entry and writes no record; signing again succeeds', async () => {
     const id = 'ack-never-landed';
     await h.desk.raise(signalFor(id, 3));

@@ -148,4 +148,16 @@ describe('events and early signals with the band index and counters in Redis', (
     await tracker.observe(deletion(h3));
     expect(await counted()).toEqual({ [bucket(h1)]: '1', [bucket(h3)]: '1' });
   });
+
+  it('a deletion taken back after its position\'s counters expired brings back no counter (nothing without an expiry)', async () => {
+    const tracker = new RedisSignalTracker(redis, `${iso.redisPrefix}:gone`, DEFAULT_SIGNAL_THRESHOLDS, () => new Date(T0));
+    const at = '2026-11-20T11:10:00.000Z';
+    const deletion = { id: 'deleted:p9', at, negative: true, keys: [{ scope: 'deletions' as const, key: 'demo-board' }] };
+    await tracker.observe(deletion);
+    const counters = `${iso.redisPrefix}:gone:sig:deletions:demo-board`;
+    expect(await redis.exists(counters)).toBe(1);
+    await redis.del(counters); // expired, while the bucket's shared seen set lives on
+    await tracker.uncount(deletion, ['2026-11-20T09:10:00.000Z']);
+    expect(await redis.exists(counters)).toBe(0);
+  });
 });
