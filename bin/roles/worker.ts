@@ -10,6 +10,7 @@ import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
 import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
+import { adoptLegacyBandSets } from '../../pipeline/events/redis-event-clusterer.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
 import { startInspectionWatch } from '../../pipeline/inspection/inspection-watch.js';
 import { createInspectionService, createReportService } from '../services.js';
@@ -65,6 +66,11 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     signalThresholds: config.pipeline.signals,
     now: ctx.now,
   });
+  // The band index of the layout before time slices, if an upgrade left one, moves into the slices in the background.
+  adoptLegacyBandSets(ctx.commands, prefix, config.pipeline.eventWindowHours * 3_600_000).then(
+    (moved) => moved > 0 && log.info({ moved }, 'event band index: sets of the earlier layout moved into time slices'),
+    (err: Error) => log.warn({ err: err.message }, 'event band index: moving the earlier layout failed; near-duplicates of older events may open new ones for one window'),
+  );
   const pipeline = startPipelineRole({
     ingest,
     posts: ctx.posts,

@@ -134,6 +134,56 @@ export class RedisEventClusterer {
 }
 
 /**
+ * Moves the band index of the layout before time slices (a set of post ids per band bucket,
+ * `<p>:lsh:b:<band key>`) into the slice hashes, each id into the slice of its post's time, then
+ * drops the sets: after an upgrade, near-duplicates of an event opened before it still find it.
+ * Safe beside running workers (each set moves in one script) and to run again; returns the sets moved.
+ */
+export async function adoptLegacyBandSets(redis: Redis, prefix: string, windowMs: number): Promise<number> {
+  if (!('qsAdoptBandSet' in redis)) redis.defineCommand('qsAdoptBandSet', { numberOfKeys: 1, lua: ADOPT_BAND_SET_LUA });
+  const adopt = (redis as unknown as { qsAdoptBandSet(key: string, ...args: string[]): Promise<number> }).qsAdoptBandSet.bind(redis);
+  const legacy = `${prefix}:lsh:b:`;
+  const ttl = String(Math.ceil((windowMs * 2) / 1000));
+  let moved = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${legacy}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      await adopt(key, `${prefix}:lsh:p:`, `${prefix}:lsh:s:`, String(windowMs), String(BUCKET_IDS_KEPT), key.slice(legacy.length), ttl);
+      moved += 1;
+    }
+  } while (cursor !== '0');
+  return moved;
+}
+
+/**
+ * KEYS: one legacy band set. ARGV: post key prefix, slice key prefix, window ms, ids kept, band key,
+ * slice ttl. Appends each member with a known time to its slice's field for the band (latest kept).
+ */
+const ADOPT_BAND_SET_LUA = `
+local window, kept = tonumber(ARGV[3]), tonumber(ARGV[4])
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local at = tonumber(redis.call('HGET', ARGV[1] .. id, 'at'))
+  if at then
+    local slice = ARGV[2] .. string.format('%d', math.floor(at / window))
+    local v = redis.call('HGET', slice, ARGV[5])
+    if not v then
+      v = id
+    elseif not string.find(' ' .. v .. ' ', ' ' .. id .. ' ', 1, true) then
+      v = v .. ' ' .. id
+      local _, spaces = string.gsub(v, ' ', ' ')
+      if spaces >= kept then v = string.sub(v, string.find(v, ' ', 1, true) + 1) end
+    end
+    redis.call('HSET', slice, ARGV[5], v)
+    if redis.call('TTL', slice) < tonumber(ARGV[6]) then redis.call('EXPIRE', slice, ARGV[6]) end
+  end
+end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
+/**
  * An event as the band index holds it now (real-time, for as long as its state lives: four event
  * windows), or undefined. For readers that cannot wait for Elasticsearch: a one-post event has no
  * document, and its post may not be searchable yet when its alert is already on the wall.

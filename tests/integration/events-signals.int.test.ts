@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { isolation } from '../support/isolation.js';
-import { BUCKET_IDS_KEPT, RedisEventClusterer, type ClusterablePost } from '../../pipeline/events/redis-event-clusterer.js';
+import { adoptLegacyBandSets, BUCKET_IDS_KEPT, RedisEventClusterer, type ClusterablePost } from '../../pipeline/events/redis-event-clusterer.js';
+import { bandKeys, minhash } from '../../core/events/minhash.js';
 import { RedisSignalTracker } from '../../pipeline/signals/redis-signal-tracker.js';
 import { eventHeat } from '../../core/events/cluster.js';
 import { DEFAULT_SIGNAL_THRESHOLDS, type SignalThresholds } from '../../core/signals/early-signal.js';
@@ -85,6 +86,23 @@ describe('events and early signals with the band index and counters in Redis', (
     const late = await clusterer.assign(post('s3', `转：${text}`, 0, at(boundary - 40 * 60_000)));
     expect(late.decision).toMatchObject({ kind: 'join', eventId: before.event.id });
     expect(late.event.postCount).toBe(3);
+  });
+
+  it('after an upgrade, the band sets of the earlier layout move into the time slices, so a near-duplicate still finds its event', async () => {
+    const prefix = `${iso.redisPrefix}:legacy`;
+    const window = 72 * 3_600_000;
+    const text = '县自来水厂停水三天没有任何通知，几个小区的居民到现在都没有水用';
+    const at = T0 + 3 * 3_600_000;
+    // As the earlier layout left it: the post's record and one set per band bucket.
+    const earlier = new RedisEventClusterer(redis, prefix, { windowMs: window });
+    const opened = await earlier.assign(post('L1', text, 0, { at: new Date(at).toISOString() }));
+    await redis.del(...(await redis.keys(`${prefix}:lsh:s:*`)));
+    for (const band of bandKeys(minhash(`\n${text}`))) await redis.sadd(`${prefix}:lsh:b:${band}`, 'L1');
+    expect(await adoptLegacyBandSets(redis, prefix, window)).toBe(32);
+    expect(await redis.keys(`${prefix}:lsh:b:*`)).toEqual([]);
+    expect(await adoptLegacyBandSets(redis, prefix, window)).toBe(0);
+    const next = await earlier.assign(post('L2', `${text}！！`, 0, { at: new Date(at + 600_000).toISOString() }));
+    expect(next.decision).toMatchObject({ kind: 'join', eventId: opened.event.id, matchedPostId: 'L1' });
   });
 
   it('an event of many more near-duplicates than a band bucket keeps still takes the next one', async () => {
