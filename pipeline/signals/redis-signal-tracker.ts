@@ -47,8 +47,7 @@ export class RedisSignalTracker {
     // comma-separated row per key: the script names the baseline's fields itself).
     const rows = (await (this.redis as unknown as SignalCommands).qsSignalObserve(
       1 + post.keys.length,
-      `${this.prefix}:sig:seen:${bucket}`,
-      ...post.keys.map(({ scope, key }) => `${this.prefix}:sig:${scope}:${key}`),
+      ...this.scriptKeys(post, bucket),
       post.id,
       String(bucket),
       post.negative ? '1' : '0',
@@ -99,14 +98,12 @@ export class RedisSignalTracker {
     const bucketMs = this.t.bucketMinutes * 60_000;
     const bucket = Math.floor(Date.parse(post.at) / bucketMs);
     if (keptAt.some((t) => Math.floor(Date.parse(t) / bucketMs) === bucket)) return;
-    await (this.redis as unknown as SignalCommands).qsSignalUncount(
-      1 + post.keys.length,
-      `${this.prefix}:sig:seen:${bucket}`,
-      ...post.keys.map(({ scope, key }) => `${this.prefix}:sig:${scope}:${key}`),
-      post.id,
-      String(bucket),
-      post.negative ? '1' : '0',
-    );
+    await (this.redis as unknown as SignalCommands).qsSignalUncount(1 + post.keys.length, ...this.scriptKeys(post, bucket), post.id, String(bucket), post.negative ? '1' : '0');
+  }
+
+  /** The scripts' KEYS: the bucket's seen-post set, then one counter hash per key of the post. */
+  private scriptKeys(post: SignalPost, bucket: number): string[] {
+    return [`${this.prefix}:sig:seen:${bucket}`, ...post.keys.map(({ scope, key }) => `${this.prefix}:sig:${scope}:${key}`)];
   }
 }
 
