@@ -472,10 +472,24 @@ export class AlertDesk {
       }
       try {
         await d.alerts.replace(current.alert, current.version);
-        return 'not-landed';
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
+        continue;
       }
+      // The fence is the settler's own change (the alert's content is the same, its version is not): recorded once.
+      const attempted = 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`;
+      await d.audit.recordOnce(
+        {
+          actor: systemActor('settler'),
+          entity: { type: 'alert', id: write.alertId },
+          action: 'alert.write_fenced',
+          after: { attempted, by: write.actor.id, against: write.replaced },
+          reason: '结果未知的写入未生效，已作废，不会再生效 (a write whose outcome was unknown had not landed; fenced so it never can)',
+          ...(write.requestId ? { requestId: write.requestId } : {}),
+        },
+        { key: `fence\u0000${write.receipt}`, maybeRecorded: true },
+      );
+      return 'not-landed';
     }
     throw new ConflictError(`alert ${write.alertId}: gave up settling a write after ${MAX_RETRIES} concurrent changes`, 'version_conflict');
   }

@@ -526,6 +526,9 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
     expect(fenced.alert.status).toBe('new');
     expect(fenced.version).not.toBe(seen);
     expect(await acknowledgements(id)).toEqual([]);
+    // The fence is the settler's own change, in the trail once.
+    const fences = (await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.write_fenced');
+    expect(fences.map((r) => [r.actor.id, (r.after as { by: string; attempted: string }).by, (r.after as { attempted: string }).attempted])).toEqual([['settler', 'duty', 'alert.acknowledge']]);
 
     expect(await sign('duty', id, { requestId: `ack-${id}-duty-again` })).toMatchObject({ status: 200 });
     expect((await acknowledgements(id)).map((r) => r.requestId)).toEqual([`ack-${id}-duty-again`]);
