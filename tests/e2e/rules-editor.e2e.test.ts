@@ -34,8 +34,8 @@ describe('editing a rule pack in Chromium', () => {
     await page.getByRole('button', { name: '演示负面舆情词库' }).click();
     await expect.poll(() => yamlIn(page)).toContain('id: demo-negative');
     await page.getByRole('cell', { name: 'v2' }).waitFor();
-    // CodeMirror highlights the YAML: keys and values are told apart by their own elements.
-    expect(await page.locator('.yaml-editor .cm-line span').count()).toBeGreaterThan(10);
+    // CodeMirror highlights the YAML (after its parse, which may finish a moment after the text shows): keys and values are told apart by their own elements.
+    await expect.poll(() => page.locator('.yaml-editor .cm-line span').count()).toBeGreaterThan(10);
     const original = await yamlIn(page);
 
     // A term with a level that does not exist: the error shows at its line.
