@@ -65,6 +65,9 @@ export const SETTLE_ATTEMPTS = 100;
 
 const MAX_RETRIES = 8;
 
+/** The audit action an unsettled write stands for: the record it owes, or its person's action. */
+const auditActionOf = (write: UnsettledWrite): string => ('owed' in write ? write.owed.record.action : `alert.${write.action.type}`);
+
 /**
  * A write that landed, and what it is owed: its deliveries, its one audit record (once-key: its
  * receipt), its clocks and its live change.
@@ -442,7 +445,7 @@ export class AlertDesk {
         continue;
       }
       await d.unsettled.forget(write);
-      d.log.info({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, action: 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`, requestId: write.requestId, outcome }, 'unsettled alert write settled');
+      d.log.info({ alertId: write.alertId, receipt: write.receipt, actor: write.actor.id, action: auditActionOf(write), requestId: write.requestId, outcome }, 'unsettled alert write settled');
       settled.push({ alertId: write.alertId, receipt: write.receipt, outcome });
     }
     return settled;
@@ -477,7 +480,7 @@ export class AlertDesk {
         continue;
       }
       // The fence is the settler's own change (the alert's content is the same, its version is not): recorded once.
-      const attempted = 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`;
+      const attempted = auditActionOf(write);
       await d.audit.recordOnce(
         {
           actor: systemActor('settler'),
@@ -502,7 +505,7 @@ export class AlertDesk {
    */
   private async recordUndecidable(write: UnsettledWrite): Promise<SettleOutcome> {
     const d = this.deps;
-    const attempted = 'owed' in write ? write.owed.record.action : `alert.${write.action.type}`;
+    const attempted = auditActionOf(write);
     await d.audit.recordOnce(
       {
         actor: write.actor,

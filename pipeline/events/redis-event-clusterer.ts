@@ -133,6 +133,18 @@ export class RedisEventClusterer {
   }
 }
 
+/** A bucket's value (space-separated ids, or false) with `id` appended once, the latest `kept` kept. */
+const WITH_ID_LUA = `
+local function withId(v, id, kept)
+  if not v then return id end
+  if string.find(' ' .. v .. ' ', ' ' .. id .. ' ', 1, true) then return v end
+  v = v .. ' ' .. id
+  local _, spaces = string.gsub(v, ' ', ' ')
+  if spaces >= kept then v = string.sub(v, string.find(v, ' ', 1, true) + 1) end
+  return v
+end
+`;
+
 /**
  * Moves the band index of the layout before time slices (a set of post ids per band bucket,
  * `<p>:lsh:b:<band key>`) into the slice hashes, each id into the slice of its post's time, then
@@ -161,21 +173,13 @@ export async function adoptLegacyBandSets(redis: Redis, prefix: string, windowMs
  * KEYS: one legacy band set. ARGV: post key prefix, slice key prefix, window ms, ids kept, band key,
  * slice ttl. Appends each member with a known time to its slice's field for the band (latest kept).
  */
-const ADOPT_BAND_SET_LUA = `
+const ADOPT_BAND_SET_LUA = `${WITH_ID_LUA}
 local window, kept = tonumber(ARGV[3]), tonumber(ARGV[4])
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local at = tonumber(redis.call('HGET', ARGV[1] .. id, 'at'))
   if at then
     local slice = ARGV[2] .. string.format('%d', math.floor(at / window))
-    local v = redis.call('HGET', slice, ARGV[5])
-    if not v then
-      v = id
-    elseif not string.find(' ' .. v .. ' ', ' ' .. id .. ' ', 1, true) then
-      v = v .. ' ' .. id
-      local _, spaces = string.gsub(v, ' ', ' ')
-      if spaces >= kept then v = string.sub(v, string.find(v, ' ', 1, true) + 1) end
-    end
-    redis.call('HSET', slice, ARGV[5], v)
+    redis.call('HSET', slice, ARGV[5], withId(redis.call('HGET', slice, ARGV[5]), id, kept))
     if redis.call('TTL', slice) < tonumber(ARGV[6]) then redis.call('EXPIRE', slice, ARGV[6]) end
   end
 end
@@ -264,23 +268,14 @@ interface ClusterCommands {
  * hour, event ttl, ids kept, signature, band ttl, bucket ids kept. Reads keys it derives
  * (single-node Redis; a Redis Cluster would need hash tags).
  */
-const ADD_TO_EVENT_LUA = `
+const ADD_TO_EVENT_LUA = `${WITH_ID_LUA}
 local function recordBands(slice, postId, fields, kept, ttl)
   if #fields == 0 then return end
   local values = redis.call('HMGET', slice, unpack(fields))
   local pairs_ = {}
-  local padded = ' ' .. postId .. ' '
   for k = 1, #fields do
-    local v = values[k]
-    if not v then
-      v = postId
-    elseif not string.find(' ' .. v .. ' ', padded, 1, true) then
-      v = v .. ' ' .. postId
-      local _, spaces = string.gsub(v, ' ', ' ')
-      if spaces >= kept then v = string.sub(v, string.find(v, ' ', 1, true) + 1) end
-    end
     pairs_[#pairs_ + 1] = fields[k]
-    pairs_[#pairs_ + 1] = v
+    pairs_[#pairs_ + 1] = withId(values[k], postId, kept)
   end
   redis.call('HSET', slice, unpack(pairs_))
   redis.call('EXPIRE', slice, ttl)
