@@ -91,8 +91,10 @@ export interface AuditOnce {
   /**
    * Whether an attempt that ended earlier may have recorded it (a resend, a settler): the log then
    * looks the key up in the records themselves when it holds no marker of it (markers expire and
-   * live in Redis). False for the attempt that just made the change: only an attempt running at the
-   * same moment could have recorded it, and that one's marker shows.
+   * live in Redis), and among the records appended before once-keys existed, by the same actor's
+   * same action on the same entity with the same `idempotencyKey` (a resend across that upgrade).
+   * False for the attempt that just made the change: only an attempt running at the same moment
+   * could have recorded it, and that one's marker shows.
    */
   maybeRecorded: boolean;
 }

@@ -95,7 +95,9 @@ return 0`;
  * the records when the markers cannot be trusted (the head cache is gone, as after Redis lost its
  * data, or the last holder did not release cleanly and may have appended without leaving markers),
  * and a key that may have been recorded by an attempt that ended earlier is looked up when its
- * marker is missing (it may have expired).
+ * marker is missing (it may have expired); such a key not found is also looked for among the records
+ * appended before once-keys existed (`legacyRecordsOf`). A create that conflicts with another
+ * writer's record has the keys it carried looked up again: that writer may have appended them.
  */
 export class EsAuditLog implements AuditLog {
   private readonly es: Client;
@@ -206,7 +208,7 @@ export class EsAuditLog implements AuditLog {
         // writer's) is read back, so the next records link after the highest existing one.
         head = res.errors ? await this.headFromElasticsearch(known) : records.at(-1)!;
         headTrue = true;
-        pending = retry;
+        pending = await this.withoutTakenByOthers(retry);
       }
     } finally {
       lock.stop();
@@ -242,26 +244,96 @@ export class EsAuditLog implements AuditLog {
     const maybe = new Set(batch.flatMap((w) => (w.once?.maybeRecorded ? [w.once.key] : [])));
     const lookUp = keys.filter((key) => !recorded.has(key) && (!trusted || maybe.has(key)));
     if (lookUp.length === 0) return recorded;
+    for (const [key, seq] of await this.onceKeysIn(lookUp)) recorded.set(key, seq);
+    // Only an attempt that ended earlier can have been recorded by code older than once-keys.
+    const legacy = new Map(batch.flatMap((w) => (w.once?.maybeRecorded && w.input.idempotencyKey !== undefined && lookUp.includes(w.once.key) && !recorded.has(w.once.key) ? [[w.once.key, w.input] as const] : [])));
+    if (legacy.size > 0) for (const [key, seq] of await this.legacyRecordsOf(legacy)) recorded.set(key, seq);
+    return recorded;
+  }
+
+  /**
+   * The records holding `keys`, the first of each key (an older writer may have left two). Refreshes
+   * first: appends skip the refresh, and a record appended by a holder that left no marker must be searchable.
+   */
+  private async onceKeysIn(keys: string[]): Promise<Map<string, number>> {
     try {
-      // Appends skip the refresh; a record appended by a holder that left no marker must be searchable.
       await this.es.indices.refresh({ index: this.deps.index });
+      // One hit per key whatever number of records carry it, so `size` bounds the distinct keys.
       const res = await this.es.search<Pick<AuditRecord, 'seq' | 'onceKey'>>({
         index: this.deps.index,
-        size: lookUp.length,
-        query: { terms: { onceKey: lookUp } },
+        size: keys.length,
+        query: { terms: { onceKey: keys } },
+        collapse: { field: 'onceKey' },
+        sort: [{ seq: 'asc' }],
         _source: ['seq', 'onceKey'],
       });
-      for (const hit of res.hits.hits) if (hit._source?.onceKey) recorded.set(hit._source.onceKey, hit._source.seq);
+      return new Map(res.hits.hits.flatMap((hit) => (hit._source?.onceKey ? [[hit._source.onceKey, hit._source.seq] as const] : [])));
     } catch (err) {
       throw translateEsError(err, 'look up audit once-keys');
     }
-    return recorded;
+  }
+
+  /**
+   * The records appended before once-keys existed (they carry none) for the writes `inputs` stand
+   * for (once-key → its record's input), recognised as the code of that time recognised a resend's
+   * record: the same actor's same action on the same entity with the same Idempotency-Key. Only the
+   * alert desk sends that key, always with a once-key since, so a record with the key and without a
+   * once-key is that older code's. Called on the records only (the markers knew no such write), and
+   * only for a write that may have been recorded by an attempt that ended earlier.
+   */
+  private async legacyRecordsOf(inputs: Map<string, AuditInput>): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    type Legacy = Pick<AuditRecord, 'seq' | 'entity' | 'action' | 'actor' | 'idempotencyKey'>;
+    const same = (r: Legacy, i: AuditInput) =>
+      r.idempotencyKey === i.idempotencyKey && r.entity.type === i.entity.type && r.entity.id === i.entity.id && r.action === i.action && r.actor.id === i.actor.id;
+    const all = (of: (i: AuditInput) => string) => [...new Set([...inputs.values()].map(of))];
+    // A superset of the records wanted (any combination of the fields), narrowed by `same`.
+    const filter: estypes.QueryDslQueryContainer[] = [{ terms: { 'entity.id': all((i) => i.entity.id) } }, { terms: { action: all((i) => i.action) } }, { terms: { 'actor.id': all((i) => i.actor.id) } }];
+    try {
+      let after: estypes.SortResults | undefined;
+      for (;;) {
+        // The Idempotency-Key is compared here: it is not indexed, and a field mapped now would stay unindexed in the records already stored.
+        const res = await this.es.search<Legacy>({
+          index: this.deps.index,
+          size: 1000,
+          query: { bool: { filter, must_not: [{ exists: { field: 'onceKey' } }] } },
+          sort: [{ seq: 'asc' }],
+          _source: ['seq', 'entity', 'action', 'actor.id', 'idempotencyKey'],
+          ...(after ? { search_after: after } : {}),
+        });
+        const hits = res.hits.hits;
+        for (const hit of hits) {
+          const r = hit._source;
+          if (r) for (const [key, input] of inputs) if (!found.has(key) && same(r, input)) found.set(key, r.seq);
+        }
+        if (hits.length < 1000) return found;
+        after = hits.at(-1)!.sort;
+      }
+    } catch (err) {
+      throw translateEsError(err, 'look up audit records older than once-keys');
+    }
+  }
+
+  /**
+   * The waiters still to append after a create conflicted with another writer's record (its lock
+   * lapsed under it, or ours did): that writer may have recorded the same once-keys, answered so.
+   */
+  private async withoutTakenByOthers(retry: Waiting[]): Promise<Waiting[]> {
+    const keys = [...new Set(retry.flatMap((w) => (w.once ? [w.once.key] : [])))];
+    if (keys.length === 0) return retry;
+    const taken = await this.onceKeysIn(keys);
+    return retry.filter((w) => {
+      const seq = w.once && taken.get(w.once.key);
+      if (seq === undefined) return true;
+      w.resolve({ outcome: 'already-recorded', seq });
+      return false;
+    });
   }
 
   /**
    * The waiters whose record is to be appended. One whose once-key is recorded is answered so; of
    * several with one key in the batch the first is appended and the others follow its outcome.
-   * Appended once-keys are collected in `marked` for their markers.
+   * Once-keys appended, or found appended by another writer meanwhile, are collected in `marked` for their markers.
    */
   private withoutRecorded(batch: Waiting[], recorded: Map<string, number>, marked: [string, number][]): Waiting[] {
     const firsts = new Map<string, Waiting[]>();
@@ -288,9 +360,9 @@ export class EsAuditLog implements AuditLog {
         ...w,
         resolve: (outcome) => {
           w.resolve(outcome);
-          if (outcome.outcome !== 'recorded') return;
-          marked.push([key, outcome.record.seq]);
-          for (const f of mine) f.resolve({ outcome: 'already-recorded', seq: outcome.record.seq });
+          const seq = outcome.outcome === 'recorded' ? outcome.record.seq : outcome.seq;
+          marked.push([key, seq]);
+          for (const f of mine) f.resolve({ outcome: 'already-recorded', seq });
         },
         reject: (err) => {
           w.reject(err);

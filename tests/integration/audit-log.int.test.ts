@@ -249,6 +249,65 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 1 });
   });
 
+  it('a once-key recorded twice (by a writer whose lock lapsed, before conflicts looked keys up again) hides no other key looked up with it', async () => {
+    const { log, names } = await freshLog();
+    let head: AuditRecord | null = null;
+    for (const [n, key] of [[1, 'k.twice@1:1'], [2, 'k.twice@1:1'], [3, 'k.other@1:1']] as const) {
+      head = buildRecord(entry(n), head, new Date(), key);
+      await es.create({ index: names.audit, id: String(head.seq), document: head });
+    }
+    // No markers (Redis lost them); the first call holds the lock while both resends queue behind it, so they are looked up together.
+    const [, twice, other] = await Promise.all([
+      log.record(entry(4)),
+      log.recordOnce(entry(5), { key: 'k.twice@1:1', maybeRecorded: true }),
+      log.recordOnce(entry(6), { key: 'k.other@1:1', maybeRecorded: true }),
+    ]);
+    expect(other).toEqual({ outcome: 'already-recorded', seq: 3 });
+    expect(twice).toEqual({ outcome: 'already-recorded', seq: 1 });
+    expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+  });
+
+  it('a create that conflicts with another writer\'s record carrying the same once-key (a lock lapsed under one of them) is told already-recorded, with the callers waiting on it, and not appended again', async () => {
+    const { names, prefix } = await freshLog();
+    const at = new Date('2026-12-07T08:00:00Z');
+    const log = new EsAuditLog({ es, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, now: () => at });
+    const first = await log.record(entry(1));
+    // The other writer appended the key at 3, after the record this log appends at 2, without leaving a marker or advancing the head cache.
+    const second = buildRecord(entry(2), first, at);
+    const theirs = buildRecord({ ...entry(3), actor: { kind: 'system', id: 'other-writer', roles: [] } }, second, at, 'k.race@1:1');
+    await es.create({ index: names.audit, id: '3', document: theirs });
+    const [appended, mine, follower] = await Promise.all([
+      log.record(entry(2)),
+      log.recordOnce(entry(4), { key: 'k.race@1:1', maybeRecorded: false }),
+      log.recordOnce(entry(5), { key: 'k.race@1:1', maybeRecorded: false }),
+    ]);
+    expect(appended.hash).toBe(second.hash);
+    expect([mine, follower]).toEqual([
+      { outcome: 'already-recorded', seq: 3 },
+      { outcome: 'already-recorded', seq: 3 },
+    ]);
+    expect(await redis.get(`${prefix}:audit:once:k.race@1:1`)).toBe('3');
+    expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('a resend across the upgrade that brought once-keys finds the record its first attempt left without one (same actor, action, entity and Idempotency-Key), and no other', async () => {
+    const { log, names, prefix } = await freshLog();
+    const keyed = (n: number, idempotencyKey: string): AuditInput => ({ ...entry(n), idempotencyKey });
+    // What the code before once-keys appended: records without one.
+    let head: AuditRecord | null = null;
+    for (const input of [keyed(1, 'idem-a'), keyed(2, 'idem-b'), entry(3)]) {
+      head = buildRecord(input, head, new Date());
+      await es.create({ index: names.audit, id: String(head.seq), document: head });
+    }
+    expect(await log.recordOnce({ ...keyed(1, 'idem-a'), requestId: 'req-resend' }, { key: 'k.a@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 1 });
+    // The same Idempotency-Key on another alert is another write.
+    expect(await log.recordOnce(keyed(9, 'idem-b'), { key: 'k.b@1:1', maybeRecorded: true })).toMatchObject({ outcome: 'recorded', record: { seq: 4 } });
+    // The attempt that just made its change is never an older code's record, even when Redis lost the markers.
+    await redis.del(...(await redis.keys(`${prefix}:audit:*`)));
+    expect(await log.recordOnce(keyed(2, 'idem-b'), { key: 'k.b2@1:1', maybeRecorded: false })).toMatchObject({ outcome: 'recorded', record: { seq: 5 } });
+    expect(await log.verify()).toMatchObject({ ok: true, records: 5 });
+  });
+
   it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the client then resends: each record is appended once and its caller told it is recorded', async () => {
     const { names, prefix } = await freshLog();
     const target = new URL(iso.esUrl);
