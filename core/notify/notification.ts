@@ -6,7 +6,8 @@ import { AlertLevelSchema } from '../rules/rule-pack.js';
  * inhibition) and delivering it (pipeline/notify: one `notify` job per delivery, retries, per-channel
  * rate limits, digests). The decider enqueues `NotifyJob`s; the deliverer records a
  * `DeliveryOutcome` on the alert through `DeliveryOutcomeSink`. Deliberately left out: any decision
- * about whether to notify — a job that reaches the deliverer is sent (or merged into a digest).
+ * about whether to notify — a job that reaches the deliverer is sent (or merged into a digest), unless
+ * its id was delivered already: a notification id is sent once, so deciders may queue it again.
  */
 
 export const ChannelTypeSchema = z.enum(['dingtalk', 'wecom', 'webhook', 'email', 'inapp']);

@@ -380,11 +380,14 @@ export class AlertDesk {
 
   /**
    * Writes what a landed write of a person was owed when its answer was lost: its one audit record
-   * (once per receipt: concurrent resends and the settler write it once between them), and, only by
-   * the call that wrote that record, its clocks (the same job ids add nothing already there) and the
-   * first attempt's deliveries and live change, which may never have left. While its write is still
-   * the alert's latest, its notification records are the ones stamped with the alert's change time:
-   * queued again with their job ids, and the change published again.
+   * (once per receipt: concurrent resends and the settler write it once between them), its clocks
+   * (the same job ids add nothing already there) and the first attempt's deliveries, which may never
+   * have left. Clocks and deliveries are paid by every call, also one that finds the record written,
+   * so a call that wrote the record and then failed leaves nothing unpaid for the next resend or
+   * settler run: the deliveries keep their job ids, and the notify worker sends a notification id once
+   * (`DeliveredNotifications`). While its write is still the alert's latest, its notification records
+   * are the ones stamped with the alert's change time: queued again with their job ids, and the change
+   * published again.
    */
   private async recordLandedWrite(
     current: VersionedAlert,
@@ -407,7 +410,6 @@ export class AlertDesk {
       },
       { key: receipt, maybeRecorded: true },
     );
-    if (outcome.outcome === 'already-recorded') return outcome.outcome;
     await d.clocks.arm(current.alert);
     if (current.alert.writes?.[0] === receipt) {
       const alert = current.alert;
@@ -525,7 +527,8 @@ export class AlertDesk {
   /**
    * Pays what a landed write still owes: its audit record as the write made it (once per receipt:
    * its own append may have landed unanswered, a person's resend may have written it), its
-   * deliveries (the same job ids), and its clocks, armed from the alert as stored now.
+   * deliveries (the same job ids, queued on every run until one settles it: the notify worker sends a
+   * notification id once), and its clocks, armed from the alert as stored now.
    */
   private async payOwed(write: UnrecordedWrite): Promise<'recorded' | 'already-recorded'> {
     const d = this.deps;

@@ -1,10 +1,12 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { NotifyJobSchema, type NotifyJob } from '../../core/notify/notification.js';
 
 /**
  * Deliveries a rate limit held back, per channel, in arrival order, until a digest carries them.
  * Entries are removed only after the digest that carries them was delivered, so a crash between
- * reading and sending loses nothing (it may send a digest twice, never drop one).
+ * reading and sending loses nothing (it may send a digest twice, never drop one). Each entry is held
+ * together with its notification's mark (`DeliveredNotifications.markHeldForDigest`), so a delivery the
+ * digest carries is not also sent alone, nor held twice.
  */
 export class DigestBuffer {
   constructor(
@@ -16,8 +18,11 @@ export class DigestBuffer {
     return `${this.prefix}:notify:digest:${channelId}`;
   }
 
-  async hold(job: NotifyJob): Promise<void> {
-    await this.redis.rpush(this.key(job.channelId), JSON.stringify(job));
+  /** Holds `job` in one transaction with `mark` (what says it is held): neither happens without the other. */
+  async hold(job: NotifyJob, mark: (tx: ChainableCommander) => ChainableCommander): Promise<void> {
+    const results = await mark(this.redis.multi().rpush(this.key(job.channelId), JSON.stringify(job))).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0]!;
   }
 
   async peek(channelId: string, max: number): Promise<NotifyJob[]> {

@@ -9,6 +9,7 @@ import { startWorker, type NotifyQueueJob, type Queues } from '../queues.js';
 import { ChannelRateLimitedError, createSender, type ChannelSender } from './senders.js';
 import { ChannelRateLimiter } from './rate-limiter.js';
 import { DigestBuffer } from './digest-buffer.js';
+import { DeliveredNotifications } from './delivered-notifications.js';
 
 export interface NotifyWorkerDeps {
   connection: Redis;
@@ -24,6 +25,9 @@ export interface NotifyWorkerDeps {
   concurrency?: number;
 }
 
+/** What became of one delivery job (its BullMQ return value); the last two send nothing. */
+export type DeliveryResult = 'sent' | 'merged-into-digest' | 'already-sent' | 'already-in-digest';
+
 const DIGEST_BATCH = 50;
 const DIGEST_WINDOW_MS = 5_000;
 
@@ -32,10 +36,16 @@ const DIGEST_WINDOW_MS = 5_000;
  * bucket. What the bucket (or the receiver's own "too fast") holds back is merged into one digest,
  * sent when the bucket refills, so a burst of 40 alerts becomes 18 messages and a digest instead of
  * a robot blocked for 10 minutes. Every attempt's outcome is recorded on its subject.
+ *
+ * A notification id is sent once however often it is queued (`DeliveredNotifications`): a job whose
+ * notification another job sent, or a digest holds, does nothing (`already-sent`, `already-in-digest`),
+ * so producers may queue owed deliveries again freely. A digest carries only deliveries this worker
+ * claimed and held, so one sent alone is never in a digest too, and one in a digest is not sent again.
  */
 export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob> {
   const limiter = new ChannelRateLimiter(deps.connection, deps.prefix);
   const buffer = new DigestBuffer(deps.connection, deps.prefix);
+  const delivered = new DeliveredNotifications(deps.connection, deps.prefix);
   const senders = new Map<string, { channel: Channel; sender: ChannelSender }>();
 
   const senderFor = (channel: Channel): ChannelSender => {
@@ -64,38 +74,53 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     await deps.queues.notify.add('digest', { digest: channelId }, { jobId, delay: Math.max(0, waitMs), removeOnComplete: true, removeOnFail: true });
   };
 
-  const holdBack = async (job: NotifyJob, channel: Channel, waitMs: number, attempts: number, why: string) => {
-    await buffer.hold(job);
+  const holdBack = async (job: NotifyJob, holder: string, channel: Channel, waitMs: number, attempts: number, why: string): Promise<DeliveryResult> => {
+    await buffer.hold(job, (tx) => delivered.markHeldForDigest(tx, job.id, holder));
     await scheduleDigest(channel.id, waitMs);
     const when = new Date(deps.now().getTime() + waitMs).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
     await outcome(job, channel, 'merged_into_digest', attempts, { error: `${why}，已并入汇总消息，约 ${when} 发送` });
+    return 'merged-into-digest';
   };
 
-  const deliver = async (bull: Job<NotifyQueueJob>, job: NotifyJob) => {
+  const deliver = async (bull: Job<NotifyQueueJob>, job: NotifyJob): Promise<DeliveryResult> => {
     const attempts = bull.attemptsMade + 1;
+    // This job across its retries and reruns; the same id queued again after BullMQ dropped the job is another.
+    const holder = `${bull.id}@${bull.timestamp}`;
+    const claim = await delivered.claim(job.id, holder);
+    if (claim === 'sent-by-another' || claim === 'in-digest') {
+      // A holder that stopped between holding it and scheduling the flush leaves the digest unscheduled.
+      if (claim === 'in-digest') await scheduleDigest(job.channelId, 0);
+      const result = claim === 'in-digest' ? 'already-in-digest' : 'already-sent';
+      deps.log.info({ jobId: bull.id, notificationId: job.id, result }, 'notification already delivered: not sent again');
+      return result;
+    }
     const channel = await deps.channels.get(job.channelId);
     if (!channel || !channel.enabled) {
+      await delivered.release(job.id, holder);
       await outcome(job, channel, 'failed', attempts, { error: channel ? `渠道 ${channel.name} 已停用` : `渠道 ${job.channelId} 不存在` });
       throw new UnrecoverableError(`channel ${job.channelId} is missing or disabled`);
     }
     if (channel.rateLimit) {
       const take = await limiter.take(channel.id, channel.rateLimit.perMinute, deps.now());
-      if (!take.allowed) return holdBack(job, channel, take.waitMs, attempts, `超过每分钟 ${channel.rateLimit.perMinute} 条的发送频率`);
+      if (!take.allowed) return holdBack(job, holder, channel, take.waitMs, attempts, `超过每分钟 ${channel.rateLimit.perMinute} 条的发送频率`);
     }
     try {
       await senderFor(channel).send(job, deps.now());
-      await outcome(job, channel, 'sent', attempts);
     } catch (err) {
       if (err instanceof ChannelRateLimitedError) {
         await limiter.block(channel.id, err.blockMs, deps.now());
-        return holdBack(job, channel, err.blockMs, attempts, '接收方限流');
+        return holdBack(job, holder, channel, err.blockMs, attempts, '接收方限流');
       }
       const message = err instanceof Error ? err.message : String(err);
       const final = (err instanceof QianshaoError && !err.retryable) || attempts >= (bull.opts.attempts ?? 1);
+      if (final) await delivered.release(job.id, holder);
       await outcome(job, channel, final ? 'failed' : 'retrying', attempts, { error: message });
       if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${message}`);
       throw err;
     }
+    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send (and keeps the claim).
+    await outcome(job, channel, 'sent', attempts);
+    return 'sent';
   };
 
   const flushDigest = async (channelId: string) => {

@@ -7,7 +7,7 @@ import { EscalationPolicySchema, type EscalationPolicy } from '../../core/escala
 import type { Roster } from '../../core/duty/roster.js';
 import { createLogger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
-import { AlertDesk, type AlertChange } from '../../pipeline/alert/alert-desk.js';
+import { AlertDesk, type AlertChange, type AlertDeskDeps } from '../../pipeline/alert/alert-desk.js';
 import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { EsRosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
@@ -104,6 +104,8 @@ export async function createTestDesk(opts: {
   auditEs?: Client;
   /** What the desk arms clocks through, made from the real scheduler (e.g. one that fails on demand); the real one when absent. */
   deskClocks?: (real: ClockScheduler) => ClockScheduler;
+  /** What the desk enqueues deliveries through, made from the real one (e.g. one that fails on demand); the real one when absent. */
+  deskEnqueue?: (real: AlertDeskDeps['enqueueNotifications']) => AlertDeskDeps['enqueueNotifications'];
   redis: Redis;
   /** The auto-pipelined connection the product gives the audit log and live publishes; `redis` when absent. */
   commands?: Redis;
@@ -126,13 +128,14 @@ export async function createTestDesk(opts: {
   const clocks = new BullClockScheduler(queues.escalate, now, undefined, removals);
   const log = createLogger('warn');
   const changes: AlertChange[] = [];
+  const enqueue: AlertDeskDeps['enqueueNotifications'] = async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } }))));
   const desk = new AlertDesk({
     alerts,
     audit,
     clocks: opts.deskClocks?.(clocks) ?? clocks,
     unsettled: new RedisUnsettledWrites(redis, opts.redisPrefix),
     roster,
-    enqueueNotifications: async (jobs) => void (await queues.notify.addBulk(jobs.map((j) => ({ name: 'deliver', data: { delivery: j }, opts: { jobId: j.id } })))),
+    enqueueNotifications: opts.deskEnqueue?.(enqueue) ?? enqueue,
     publish: async (c) => {
       changes.push(c);
       await redis.publish(`${opts.redisPrefix}:live:alerts`, JSON.stringify(c));
@@ -156,6 +159,7 @@ export async function createHarness(opts: {
   /** The client the audit log alone talks through. */
   auditEs?: Client;
   deskClocks?: (real: ClockScheduler) => ClockScheduler;
+  deskEnqueue?: (real: AlertDeskDeps['enqueueNotifications']) => AlertDeskDeps['enqueueNotifications'];
   redisPrefix: string;
   indexPrefix: string;
   policy: EscalationPolicy;

@@ -1,0 +1,236 @@
+import type { Worker } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditActor } from '../../core/audit/audit-log.js';
+import type { Channel } from '../../core/notify/channel.js';
+import { ConfigSchema } from '../../core/config/config-schema.js';
+import { UnavailableError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import type { NotifyJob } from '../../core/notify/notification.js';
+import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
+import { indexNames } from '../../pipeline/elasticsearch/indices.js';
+import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
+import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
+import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
+import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
+import { ChannelRateLimiter } from '../../pipeline/notify/rate-limiter.js';
+import type { NotifyQueueJob } from '../../pipeline/queues.js';
+import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
+import { startWebhookReceiver, type Received } from '../fixtures/receivers/robots.js';
+import { inboxKey } from '../../pipeline/notify/senders.js';
+import { createHarness, shortPolicy, signalFor, TEST_ROSTER, type Harness } from '../support/alerting-harness.js';
+import { CuttingProxy } from '../support/cutting-proxy.js';
+import { eventually, isolation } from '../support/isolation.js';
+
+/** The alert store's writes; its client retries a failed request twice. */
+const BULK = /^POST \S*\/_bulk\b/;
+/** The alert store's real-time reads; three cuts fail one read. */
+const MGET = /^(GET|POST) \S*\/_mget\b/;
+
+const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长', roles: ['section_chief'] };
+
+/**
+ * The notify worker delivers to a loopback webhook receiver, on real Redis (queues, claims, digests)
+ * and Elasticsearch (channels, delivery log); the alert desk's store talks to Elasticsearch through a
+ * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs).
+ */
+describe('a notification is sent once however often it is queued (real Redis and Elasticsearch, a loopback receiver)', () => {
+  const iso = isolation();
+  const esUrl = new URL(iso.esUrl);
+  const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
+  const env: NodeJS.ProcessEnv = { HOOK_SECRET: 'hook-secret' };
+  let h: Harness;
+  let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let channels: EsChannelStore;
+  let worker: Worker<NotifyQueueJob>;
+  /** How many of the desk's next enqueues of deliveries fail. */
+  let enqueuesToFail = 0;
+
+  beforeAll(async () => {
+    await proxy.start();
+    hook = await startWebhookReceiver({ secret: env.HOOK_SECRET! });
+    h = await createHarness({
+      ...iso,
+      alertsEs: createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch),
+      policy: shortPolicy(),
+      deskEnqueue: (real) => async (jobs) => {
+        if (enqueuesToFail > 0) {
+          enqueuesToFail -= 1;
+          throw new UnavailableError('Redis refused the notify jobs', 'redis_unavailable');
+        }
+        await real(jobs);
+      },
+    });
+    const webhook = (id: string, over: Partial<Channel> = {}): Channel => ({ id, name: id, type: 'webhook', enabled: true, url: hook.url, secretEnv: 'HOOK_SECRET', rateLimit: { perMinute: 120, blockSeconds: 0 }, ...over }) as Channel;
+    const names = indexNames(iso.indexPrefix);
+    channels = new EsChannelStore(h.es, names.channels, 0);
+    // The test roster's group channels, here signed webhooks to the loopback receiver; and everyone's in-app inbox.
+    await channels.ensure([{ id: 'inapp', name: '站内通知', type: 'inapp', enabled: true }, webhook('dingtalk-duty'), webhook('wecom-leaders'), webhook('hook'), webhook('hook-paced'), webhook('hook-off', { enabled: false })]);
+    const outcomes = new EsDeliveryLog(h.es, names.notifications);
+    await outcomes.ensure();
+    worker = startNotifyWorker({ connection: h.redis, prefix: iso.redisPrefix, queues: h.queues, channels, outcomes, dashboardUrl: 'http://127.0.0.1:8600/', env, log: createLogger('silent'), now: () => new Date() });
+  });
+  afterEach(() => {
+    proxy.disarm();
+    enqueuesToFail = 0;
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await h?.close();
+    await hook?.close();
+    await proxy.stop();
+    await iso.cleanup();
+  });
+
+  let n = 0;
+  function job(channelId: string): NotifyJob {
+    n++;
+    return {
+      id: `once-${n}-${channelId}`,
+      channelId,
+      recipients: [{ username: 'duty', displayName: '张值班' }],
+      message: { title: `【三级黄色预警】只发一次 ${n}`, text: '测试', level: 3, link: `http://127.0.0.1:8600/alerts/once-${n}` },
+      reason: 'first',
+      subject: { type: 'alert', id: `once-${n}` },
+    };
+  }
+  const bodyOf = (r: Received) => r.json as { id: string; message: { title: string; text: string } };
+  /** Messages the receiver took that were this delivery, alone or listed in a digest. */
+  const messagesCarrying = (j: NotifyJob) => hook.received.filter((r) => bodyOf(r).id === j.id || bodyOf(r).message.text.includes(j.message.title));
+  /** How often one notification id was sent alone: to the receiver, or to the in-app inboxes (each recipient gets one entry a send). */
+  async function timesSent(notificationId: string): Promise<number> {
+    const inboxes = await Promise.all(TEST_ROSTER.people.map((p) => h.redis.lrange(inboxKey(iso.redisPrefix, p.username), 0, -1)));
+    const inInbox = inboxes.map((entries) => entries.filter((e) => (JSON.parse(e) as { id: string }).id === notificationId).length);
+    return hook.received.filter((r) => bodyOf(r).id === notificationId).length + Math.max(...inInbox);
+  }
+  const timesEach = (owed: string[]) => Promise.all(owed.map(timesSent));
+
+  /** Waits for a notify job to finish, and gives its result (`DeliveryResult`). */
+  async function finished(jobId: string, state: 'completed' | 'failed' = 'completed'): Promise<unknown> {
+    return eventually(
+      async () => {
+        // The state first: a job read before it finished would carry no result.
+        if ((await h.queues.notify.getJobState(jobId)) !== state) return undefined;
+        return (await h.queues.notify.getJob(jobId))?.returnvalue ?? null;
+      },
+      20_000,
+      `notify job ${jobId} ${state}`,
+    );
+  }
+
+  /** What BullMQ does to a completed job after 24 h or 10,000 newer ones (and a person, to a failed one). */
+  const drop = async (jobId: string) => expect(await h.queues.notify.remove(jobId)).toBe(1);
+
+  it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
+    const j = job('hook');
+    await enqueueNotification(h.queues, j);
+    const first = await finished(`n-${j.id}`);
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    const again = await finished(`n-${j.id}`);
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect([first, again]).toEqual(['sent', 'already-sent']);
+  });
+
+  it('a notification merged into a digest that was sent is not sent again when queued anew', async () => {
+    const j = job('hook-paced');
+    await new ChannelRateLimiter(h.redis, iso.redisPrefix).block('hook-paced', 1_000, new Date());
+    await enqueueNotification(h.queues, j);
+    const first = await finished(`n-${j.id}`);
+    await eventually(async () => (messagesCarrying(j).length > 0 ? true : undefined), 15_000, 'the digest carrying the delivery');
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    const again = await finished(`n-${j.id}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect(bodyOf(messagesCarrying(j)[0]!).message.title).toMatch(/^【预警汇总】/);
+    expect([first, again]).toEqual(['merged-into-digest', 'already-in-digest']);
+  });
+
+  it('a notification sent alone and queued anew while its channel holds deliveries back does not go into a digest too', async () => {
+    const j = job('hook-paced');
+    await enqueueNotification(h.queues, j);
+    const first = await finished(`n-${j.id}`);
+    await drop(`n-${j.id}`);
+
+    await new ChannelRateLimiter(h.redis, iso.redisPrefix).block('hook-paced', 1_000, new Date());
+    await enqueueNotification(h.queues, j);
+    const again = await finished(`n-${j.id}`);
+    // Past the block, when a digest holding it would have gone out.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect([first, again]).toEqual(['sent', 'already-sent']);
+  });
+
+  it('a delivery that failed for good does not count as delivered: queued anew once its channel works, it is sent', async () => {
+    const j = job('hook-off');
+    await enqueueNotification(h.queues, j);
+    await finished(`n-${j.id}`, 'failed');
+    await channels.put({ ...(await channels.get('hook-off'))!, enabled: true });
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    await finished(`n-${j.id}`);
+    expect(messagesCarrying(j)).toHaveLength(1);
+  });
+
+  /** A manual escalation whose write lands but whose answer and read-backs are all lost: write_outcome_unknown. */
+  async function escalateUnconfirmed(id: string, reason: string, key: string) {
+    await h.desk.raise(signalFor(id, 3));
+    proxy.cutNext(BULK, 'before-response');
+    proxy.cutNext(MGET, 'before-request', 6, { after: BULK });
+    await expect(h.desk.act(id, { type: 'escalate', reason }, chief, `${id}-req`, undefined, key)).rejects.toMatchObject({ code: 'write_outcome_unknown' });
+    const stored = (await h.alerts.get(id))!;
+    expect(stored.escalationStep).toBe(1);
+    const owed = stored.notifications.filter((r) => r.at === stored.updatedAt && r.decision === 'send').flatMap((r) => r.jobIds);
+    expect(owed.length).toBeGreaterThan(0);
+    return owed;
+  }
+
+  const escalations = async (id: string) => (await h.audit.list({ entityId: id })).filter((r) => r.action === 'alert.escalate');
+  const settle = async (id: string) => (await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id).map((s) => s.outcome);
+  const eachSentOnce = (owed: string[]) => eventually(async () => ((await timesEach(owed)).every((t) => t === 1) ? true : undefined), 15_000, 'each owed delivery sent');
+
+  it('a settler run that wrote the record of a lost escalation but could not queue its deliveries: the next run queues them, sent once; a resend after BullMQ dropped the jobs sends none', async () => {
+    const id = 'esc-settler';
+    const key = `${id}-key`;
+    const owed = await escalateUnconfirmed(id, '涉及多个部门，需上报', key);
+
+    enqueuesToFail = 1;
+    expect(await settle(id)).toEqual([]);
+    expect(await escalations(id)).toHaveLength(1);
+    expect(await new RedisUnsettledWrites(h.redis, iso.redisPrefix).list(1000)).toEqual([expect.objectContaining({ alertId: id, attempts: 1 })]);
+    expect(await timesEach(owed)).toEqual(owed.map(() => 0));
+
+    expect(await settle(id)).toEqual(['already-recorded']);
+    await eachSentOnce(owed);
+    for (const jobId of owed) expect(await finished(jobId)).toBe('sent');
+
+    for (const jobId of owed) await drop(jobId);
+    await h.desk.act(id, { type: 'escalate', reason: '涉及多个部门，需上报' }, chief, `${id}-again`, undefined, key);
+    for (const jobId of owed) expect(await finished(jobId)).toBe('already-sent');
+    expect(await timesEach(owed)).toEqual(owed.map(() => 1));
+    expect(await escalations(id)).toHaveLength(1);
+  });
+
+  it('a resend that wrote the record of a lost escalation but could not queue its deliveries: the next resend queues them, sent once; the settler afterwards sends none', async () => {
+    const id = 'esc-resend';
+    const key = `${id}-key`;
+    const owed = await escalateUnconfirmed(id, '需上报分管领导', key);
+
+    enqueuesToFail = 1;
+    await expect(h.desk.act(id, { type: 'escalate', reason: '需上报分管领导' }, chief, `${id}-resend-1`, undefined, key)).rejects.toBeInstanceOf(UnavailableError);
+    expect((await escalations(id)).map((r) => r.requestId)).toEqual([`${id}-resend-1`]);
+
+    expect((await h.desk.act(id, { type: 'escalate', reason: '需上报分管领导' }, chief, `${id}-resend-2`, undefined, key)).alert.escalationStep).toBe(1);
+    await eachSentOnce(owed);
+    for (const jobId of owed) expect(await finished(jobId)).toBe('sent');
+
+    for (const jobId of owed) await drop(jobId);
+    expect(await settle(id)).toEqual(['already-recorded']);
+    for (const jobId of owed) expect(await finished(jobId)).toBe('already-sent');
+    expect(await timesEach(owed)).toEqual(owed.map(() => 1));
+    expect(await escalations(id)).toHaveLength(1);
+  });
+});
