@@ -59,8 +59,9 @@ return {0, ''}`;
 const LOCK_RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 /**
  * Releases the lock; with a head, advances the cached head and marks the release clean. Sets the
- * markers of the once-keys appended (KEYS[4..], their sequence numbers ARGV[4..]) in any case: they
- * are facts about records already durable.
+ * markers of the once-keys appended or found appended by other writers (KEYS[4..], their sequence
+ * numbers ARGV[4..]) in any case: they are facts about records already durable. A clean release thus
+ * leaves a marker for every once-key up to the cached head (until it expires).
  */
 const LOCK_RELEASE = `
 for i = 4, #KEYS do redis.call('set', KEYS[i], ARGV[i], 'PX', ARGV[3]) end
@@ -96,8 +97,11 @@ return 0`;
  * data, or the last holder did not release cleanly and may have appended without leaving markers),
  * and a key that may have been recorded by an attempt that ended earlier is looked up when its
  * marker is missing (it may have expired); such a key not found is also looked for among the records
- * appended before once-keys existed (`legacyRecordsOf`). A create that conflicts with another
- * writer's record has the keys it carried looked up again: that writer may have appended them.
+ * appended before once-keys existed (`legacyRecordsOf`). Records another writer appended without
+ * leaving markers (it died or stalled past its lock before releasing) have their markers set by the
+ * holder that finds them, as it releases: the one that finds the lock not released cleanly reads the
+ * records between the cached head and the true head, and one whose create conflicts reads those
+ * between the head it linked after and the true head; the keys it carried are answered from the same read.
  */
 export class EsAuditLog implements AuditLog {
   private readonly es: Client;
@@ -164,17 +168,26 @@ export class EsAuditLog implements AuditLog {
     let head: Head = null;
     // Whether `head` is known to be the chain's true head (only then is the cache advanced and the release clean).
     let headTrue = false;
-    const marked: [key: string, seq: number][] = [];
+    // Once-key → sequence number of the markers to set as the lock is released; the first record of a key wins.
+    const marked = new Map<string, number>();
+    const mark = (key: string, seq: number) => {
+      const had = marked.get(key);
+      if (had === undefined || seq < had) marked.set(key, seq);
+    };
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
+      // Without a cached head there is no bound to read from; the batch's keys are looked up instead (as on any unclean release).
+      if (!lock.clean && lock.cachedHead) for (const [key, seq] of await this.onceKeysBetween(lock.cachedHead.seq, head?.seq ?? 0)) mark(key, seq);
+      // Only now: a release that advances the head is clean, and a clean release must leave the markers just read.
       headTrue = true;
       const recorded = await this.recordedOnceKeys(batch, onceKeys, lock.markers, trusted);
-      let pending = this.withoutRecorded(batch, recorded, marked);
+      let pending = this.withoutRecorded(batch, recorded, mark);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt >= 20) throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
         if (lock.lost) throw new UnavailableError('audit chain: the writer lock was lost before the records were written', 'audit_lock_lost');
         const records: AuditRecord[] = [];
+        const linkedAfter = head?.seq ?? 0;
         let link = head;
         for (const w of pending) {
           const record = buildRecord(w.input, link, this.now(), w.once?.key);
@@ -206,25 +219,32 @@ export class EsAuditLog implements AuditLog {
         }
         // With no failure the batch is the new head; otherwise whatever was written (ours or another
         // writer's) is read back, so the next records link after the highest existing one.
-        head = res.errors ? await this.headFromElasticsearch(known) : records.at(-1)!;
+        if (res.errors) {
+          head = await this.headFromElasticsearch(known);
+          const appended = await this.onceKeysBetween(linkedAfter, head?.seq ?? 0);
+          for (const [key, seq] of appended) mark(key, seq);
+          pending = this.withoutTakenByOthers(retry, appended);
+        } else {
+          head = records.at(-1)!;
+          pending = [];
+        }
         headTrue = true;
-        pending = await this.withoutTakenByOthers(retry);
       }
     } finally {
       lock.stop();
-      // A failed release leaves the lock dirty: the next holder then looks the once-keys up in Elasticsearch.
+      // A failed release leaves the lock dirty: the next holder then reads the once-keys from Elasticsearch and sets their markers.
       await this.deps.redis
         .eval(
           LOCK_RELEASE,
-          3 + marked.length,
+          3 + marked.size,
           this.lockKey,
           this.dirtyKey,
           this.headKey,
-          ...marked.map(([key]) => this.onceKey(key)),
+          ...[...marked.keys()].map((key) => this.onceKey(key)),
           lock.token,
           headTrue && head ? JSON.stringify(head) : '',
           this.onceMarkerTtlMs,
-          ...marked.map(([, seq]) => seq),
+          ...marked.values(),
         )
         .catch(() => undefined);
     }
@@ -316,12 +336,10 @@ export class EsAuditLog implements AuditLog {
 
   /**
    * The waiters still to append after a create conflicted with another writer's record (its lock
-   * lapsed under it, or ours did): that writer may have recorded the same once-keys, answered so.
+   * lapsed under it, or ours did): that writer may have recorded the same once-keys, answered so
+   * (`taken`: the once-keys of the records between the head the batch linked after and the true head).
    */
-  private async withoutTakenByOthers(retry: Waiting[]): Promise<Waiting[]> {
-    const keys = [...new Set(retry.flatMap((w) => (w.once ? [w.once.key] : [])))];
-    if (keys.length === 0) return retry;
-    const taken = await this.onceKeysIn(keys);
+  private withoutTakenByOthers(retry: Waiting[], taken: Map<string, number>): Waiting[] {
     return retry.filter((w) => {
       const seq = w.once && taken.get(w.once.key);
       if (seq === undefined) return true;
@@ -333,9 +351,9 @@ export class EsAuditLog implements AuditLog {
   /**
    * The waiters whose record is to be appended. One whose once-key is recorded is answered so; of
    * several with one key in the batch the first is appended and the others follow its outcome.
-   * Once-keys appended, or found appended by another writer meanwhile, are collected in `marked` for their markers.
+   * Once-keys appended, or found appended by another writer meanwhile, are passed to `mark` for their markers.
    */
-  private withoutRecorded(batch: Waiting[], recorded: Map<string, number>, marked: [string, number][]): Waiting[] {
+  private withoutRecorded(batch: Waiting[], recorded: Map<string, number>, mark: (key: string, seq: number) => void): Waiting[] {
     const firsts = new Map<string, Waiting[]>();
     const pending: Waiting[] = [];
     for (const w of batch) {
@@ -361,7 +379,7 @@ export class EsAuditLog implements AuditLog {
         resolve: (outcome) => {
           w.resolve(outcome);
           const seq = outcome.outcome === 'recorded' ? outcome.record.seq : outcome.seq;
-          marked.push([key, seq]);
+          mark(key, seq);
           for (const f of mine) f.resolve({ outcome: 'already-recorded', seq });
         },
         reject: (err) => {
@@ -371,6 +389,27 @@ export class EsAuditLog implements AuditLog {
       });
     }
     return pending;
+  }
+
+  /**
+   * The once-keys of the records after `afterSeq` up to `upToSeq`, with their sequence numbers, the
+   * first of each key. Real-time reads by sequence number: appends skip the refresh.
+   */
+  private async onceKeysBetween(afterSeq: number, upToSeq: number): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    try {
+      for (let from = afterSeq + 1; from <= upToSeq; from += 1000) {
+        const ids = Array.from({ length: Math.min(1000, upToSeq - from + 1) }, (_, i) => String(from + i));
+        const res = await this.es.mget<Pick<AuditRecord, 'seq' | 'onceKey'>>({ index: this.deps.index, ids, _source: ['seq', 'onceKey'] });
+        for (const doc of res.docs) {
+          const r = 'found' in doc && doc.found ? doc._source : undefined;
+          if (r?.onceKey !== undefined && !found.has(r.onceKey)) found.set(r.onceKey, r.seq);
+        }
+      }
+      return found;
+    } catch (err) {
+      throw translateEsError(err, `read the once-keys of audit records ${afterSeq + 1}–${upToSeq}`);
+    }
   }
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {

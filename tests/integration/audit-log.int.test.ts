@@ -239,6 +239,57 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
   });
 
+  it('a once-key appended by a writer that stalled past its lock before releasing (no marker yet) is marked by the next holder, so a later first attempt with that key is told already-recorded', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    /** The Elasticsearch requests `act` makes, by method and endpoint. */
+    const requestsOf = async (act: () => Promise<unknown>) => {
+      proxy.requests.length = 0;
+      await act();
+      return proxy.requests.map((r) => r.requestLine.replace(/ \/(?:[^_/][^/]*\/)?(_\w+)(\/\d+)?.*/, ' $1$2'));
+    };
+    try {
+      const ttlMs = 60_000;
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, onceMarkerTtlMs: ttlMs });
+      await log.record(entry(1));
+      // After a clean release, a first attempt costs one request: the append.
+      expect(await requestsOf(() => log.recordOnce(entry(2), { key: 'k.normal@1:1', maybeRecorded: false }))).toEqual(['POST _bulk']);
+      const head = (await log.list({}))[0]!;
+      // The stalled writer appended its key at 3; its lock lapsed before it released it, so no marker and no clean release.
+      const stalled = buildRecord({ ...entry(3), actor: { kind: 'system', id: 'stalled-writer', roles: [] } }, head, new Date(), 'k.stalled@1:1');
+      await es.create({ index: names.audit, id: '3', document: stalled });
+      await redis.set(`${prefix}:audit:dirty`, 'stalled-writer-token');
+      // The next holder has no key of its own to look up, and releases cleanly.
+      const nextHolder = await requestsOf(() => log.record(entry(4)));
+      expect(await redis.exists(`${prefix}:audit:dirty`)).toBe(0);
+      expect(await requestsOf(async () => expect(await log.recordOnce(entry(5), { key: 'k.stalled@1:1', maybeRecorded: false })).toEqual({ outcome: 'already-recorded', seq: 3 }))).toEqual([]);
+      // What that cost the next holder besides reading the true head (a search, then GETs forward): one read of the records after the cached head.
+      expect(nextHolder.filter((r) => !/^(POST _search|GET _doc\/\d+)$/.test(r))).toEqual(['POST _mget', 'POST _bulk']);
+      // The marker is a normal one: same key format, value and lifetime as the marker of a key this log appended.
+      expect(await redis.get(`${prefix}:audit:once:k.stalled@1:1`)).toBe('3');
+      for (const key of ['k.stalled@1:1', 'k.normal@1:1']) expect(await redis.pttl(`${prefix}:audit:once:${key}`)).toBeGreaterThan(ttlMs - 10_000);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a once-key appended by another writer whose lock lapsed, found when a create conflicts with it, is marked too, so a later first attempt with that key is told already-recorded', async () => {
+    const { log, names, prefix } = await freshLog();
+    const first = await log.record(entry(1));
+    // The other writer's record lands at 2 after the cached head, past any look at the records: only the create conflict shows it.
+    const theirs = buildRecord({ ...entry(2), actor: { kind: 'system', id: 'other-writer', roles: [] } }, first, new Date(), 'k.lapsed@1:1');
+    await es.create({ index: names.audit, id: '2', document: theirs });
+    expect((await log.record(entry(3))).seq).toBe(3);
+    expect(await log.recordOnce(entry(4), { key: 'k.lapsed@1:1', maybeRecorded: false })).toEqual({ outcome: 'already-recorded', seq: 2 });
+    expect(await redis.get(`${prefix}:audit:once:k.lapsed@1:1`)).toBe('2');
+    expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+  });
+
   it('a once-key whose marker expired is looked up in the records when an earlier attempt may have recorded it', async () => {
     const { names, prefix } = await freshLog();
     const log = new EsAuditLog({ es, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, onceMarkerTtlMs: 50 });
