@@ -97,8 +97,3 @@ export function sampleDescendants(intervalMs = 500): TreeSampler {
     },
   };
 }
-
-/** CPU seconds used so far by the descendants alive now. */
-export function descendantCpuSeconds(): number {
-  return [...descendants(process.pid).values()].reduce((a, s) => a + s.cpuTicks, 0) / TICKS_PER_SECOND;
-}

@@ -1,7 +1,6 @@
 import type { AlertLevel } from '../rules/rule-pack.js';
 import { CHAIN_ROLE_NAMES, ChainRoleSchema } from '../escalation/policy.js';
 import type { Alert, AlertStatus, Assignee, EvidenceRef, PlanChecklist } from './alert.js';
-import { TERMINAL_STATUSES } from './alert.js';
 import { ALERT_ACTION_NAMES, STATUS_NAMES } from '../labels.js';
 
 /**
@@ -214,8 +213,4 @@ export function startNewCycle(next: Alert, previous: Alert, at: string): void {
   delete next.pressConferenceAt;
   delete next.closedAt;
   delete next.falsePositiveReason;
-}
-
-export function isTerminal(status: AlertStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
 }

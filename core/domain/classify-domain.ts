@@ -5,8 +5,6 @@ import { Matcher } from '../rules/matcher.js';
  * lists per domain (built in, extended and added to by rule packs' `domains:`), plus the domains of
  * the rule terms and schemes a post hit, which weigh more than a keyword.
  */
-export const BUILT_IN_DOMAINS = ['政治', '民生经济和社会', '文化教育', '民族宗教'] as const;
-
 export const DEFAULT_DOMAIN_KEYWORDS: Record<string, string[]> = {
   政治: [
     '党委', '党组', '党建', '党员', '党支部', '纪委', '监委', '巡视', '巡察', '反腐', '腐败', '廉政', '干部', '书记', '县长', '市长', '人大', '政协',

@@ -157,7 +157,7 @@ export function carryHistory(previous: PreviousPost | undefined, next: { title?:
  *   B ingested last): the current wording was replaced by it and came back at `lastObservedAt`, so
  *   both become versions and the current wording counts as edited then.
  * The current words seen earlier than they are known to have stood are an earlier sighting
- * (`insertEarlierSighting`). Seen after the post was last found gone and before its return was
+ * (`placeEarlierSighting`). Seen after the post was last found gone and before its return was
  * known, the post was back then (`restoredAt` moves back). `undefined` when that wording is known
  * already (a version), or nothing places it.
  */
@@ -218,14 +218,8 @@ function insertVersion(current: PreviousPost, inserted: PostVersion): PostHistor
  *   version's `seenUntil` move back);
  * - before that wording appeared: the current words stood then too, in between earlier wordings:
  *   they are inserted among the versions (with the current wording's findings);
- * - after the post was last found gone and before its return was seen: it was back then
- *   (`restoredAt` moves back).
- * `undefined` when the sighting is not before the current wording appeared or the post came back.
+ * `undefined` when the sighting is not before the current wording appeared.
  */
-export function insertEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
-  return withEarlierReturn(current, seenAt, placeEarlierSighting(current, seenAt));
-}
-
 function placeEarlierSighting(current: PreviousPost, seenAt: string): PostHistory | undefined {
   const firstSeenAt = current.firstSeenAt ?? current.collectedAt;
   const currentFrom = current.editedAt ?? firstSeenAt;

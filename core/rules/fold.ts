@@ -70,11 +70,6 @@ for (let cp = 0x1d400; cp <= 0x1d7ff; cp++) {
   styled[low] = out;
 }
 
-/** The fold of one code unit (BMP view); for a low surrogate after D835 use {@link foldStyledLow}. */
-export function foldUnit(unit: number): number {
-  return table[unit]!;
-}
-
 export function foldStyledLow(low: number): number {
   return styled[low - 0xdc00] || low;
 }

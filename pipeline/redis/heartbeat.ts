@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 
 export type Role = 'api' | 'worker' | 'crawler';
-export const ROLES: readonly Role[] = ['api', 'worker', 'crawler'];
 
 const INTERVAL_MS = 10_000;
 const TTL_SECONDS = 30;

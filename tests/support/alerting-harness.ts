@@ -41,14 +41,6 @@ export function shortPolicy(over: Partial<EscalationPolicy> = {}): EscalationPol
   });
 }
 
-/** The same YAML, for a child process (`escalation.yaml` in a temporary config dir). */
-export function shortPolicyYaml(): string {
-  return `policy:\n${JSON.stringify(shortPolicy(), null, 2)
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n')}\n`.replace('policy:\n  {', 'policy: {');
-}
-
 export const TEST_ROSTER: Roster = {
   people: [
     { username: 'duty', displayName: '张值班', section: '网信办', chainRole: 'duty', channels: ['dingtalk-duty'] },
