@@ -188,13 +188,8 @@ export class Matcher<P> {
   /** Hits of the running scan as (start, end, term index) triples; objects are made after the walk. */
   private hits: Int32Array = new Int32Array(HIT_BUFFER_INITIAL);
 
-  /**
-   * A wider hit buffer: twice the size, or the size the hits so far extrapolate to over the whole
-   * text (a long text would otherwise copy its hits through a dozen doublings).
-   */
-  private widenHits(scanned: number, length: number): Int32Array {
-    const expected = Math.ceil(((this.hits.length / scanned) * length * 5) / 4 / 3) * 3;
-    const wider = new Int32Array(Math.max(this.hits.length * 2, expected));
+  private widenHits(): Int32Array {
+    const wider = new Int32Array(this.hits.length * 2);
     wider.set(this.hits);
     this.hits = wider;
     return wider;
@@ -276,7 +271,7 @@ export class Matcher<P> {
           o = -t - 2;
           continue;
         }
-        if (found === hits.length) hits = this.widenHits(end, n);
+        if (found === hits.length) hits = this.widenHits();
         hits[found] = starts[(count - keyLength[t]!) & ringMask]!;
         hits[found + 1] = end;
         hits[found + 2] = t;
@@ -284,14 +279,13 @@ export class Matcher<P> {
         o++;
       }
     }
-    // Sized once: growing by pushes copies the array (and, for a long text, its survivors in GC) again and again.
-    const matches: Match<P>[] = new Array<Match<P>>(found / 3);
-    for (let k = 0, j = 0; k < found; k += 3, j++) {
+    const matches: Match<P>[] = [];
+    for (let k = 0; k < found; k += 3) {
       const t = hits[k + 2]!;
-      matches[j] = { start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! };
+      matches.push({ start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! });
     }
     // One huge text must not leave a long-lived worker holding its buffer.
-    if (hits.length > HIT_BUFFER_KEPT) this.hits = new Int32Array(HIT_BUFFER_KEPT);
+    if (hits.length > HIT_BUFFER_KEPT) this.hits = new Int32Array(HIT_BUFFER_INITIAL);
     return matches;
   }
 }
