@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config/config-schema.js';
+import type { Logger } from '../core/logger.js';
 import { configDir, repoRoot } from '../core/paths.js';
 import { loadSources, type Source } from '../core/sources/source.js';
 import { loadUsers, type User } from '../core/auth/user.js';
@@ -52,7 +53,7 @@ export function loadUnitFiles(config: Config): { sources: Source[]; users: User[
   return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl(config) }), users: loadUsers(usersFile), channels };
 }
 
-export function createAuditLog(config: Config, es: EsClient, redis: RedisClient): EsAuditLog {
+export function createAuditLog(config: Config, es: EsClient, redis: RedisClient, log?: Logger): EsAuditLog {
   const names = indexNames(config.elasticsearch.indexPrefix);
   const keyFile = path.resolve(repoRoot, config.audit.checkpointKeyFile);
   return new EsAuditLog({
@@ -62,6 +63,7 @@ export function createAuditLog(config: Config, es: EsClient, redis: RedisClient)
     index: names.audit,
     checkpointIndex: names.auditCheckpoints,
     checkpointKey: loadCheckpointKey({ secret: config.audit.checkpointKey, file: keyFile }),
+    ...(log ? { log } : {}),
   });
 }
 

@@ -74,7 +74,7 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   const registry = new RedisSourceRegistry(redis, prefix);
   await registry.seed(sources);
   const alerts = new EsAlertStore(es, names.alerts);
-  const audit = createAuditLog(config, es, commands);
+  const audit = createAuditLog(config, es, commands, log);
   // Rule packs: config/rules/ seeds the saved versions; saved versions win across restarts and reach every process over Redis.
   const rulePacks = new EsRulePackStore(es, `${config.elasticsearch.indexPrefix}-rule-packs`);
   await rulePacks.ensure();

@@ -8,11 +8,15 @@ import {
   signCheckpoint,
   type AuditCheckpoint,
 } from '../../core/audit/audit-chain.js';
-import type { AuditInput, AuditLog, AuditOnce, AuditQuery, AuditRecord, AuditVerifyResult, RecordOnceOutcome } from '../../core/audit/audit-log.js';
+import { systemActor, type AuditInput, type AuditLog, type AuditOnce, type AuditQuery, type AuditRecord, type AuditVerifyResult, type RecordOnceOutcome } from '../../core/audit/audit-log.js';
 import { ConflictError, UnavailableError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { translateEsError } from './es-client.js';
 
 type Head = { seq: number; hash: string } | null;
+
+/** The action of the record that names records appended after a record of their batch that was never stored. */
+const CHAIN_FORK = 'audit.chain_fork';
 
 export interface EsAuditLogDeps {
   es: Client;
@@ -26,12 +30,29 @@ export interface EsAuditLogDeps {
   /** HMAC key for checkpoints, kept outside Elasticsearch (see `loadCheckpointKey`). */
   checkpointKey: Buffer;
   now?: () => Date;
-  /** How long a writer may hold the lock without renewing it (it renews while alive; the create conflict stays the arbiter). */
+  /** Where a fork of the chain is reported (see the class). */
+  log?: Logger;
+  /** How long a writer may hold the lock without renewing it; it renews while alive, and sends a bulk only while at least half of it is left. */
   lockTtlMs?: number;
-  /** Most records appended under one lock hold (one `_bulk`). */
+  /** Most records appended under one lock hold (one `_bulk` when the holder trusts the head; see the class). */
   maxBatch?: number;
   /** How long Redis keeps the marker of a once-key (`recordOnce`); past it, a key that may have been recorded is looked up in Elasticsearch. */
   onceMarkerTtlMs?: number;
+}
+
+/** A hold of the writer lock. */
+interface WriterLock {
+  token: string;
+  /** Whether the previous holder released it cleanly (else the cached head may be stale). */
+  clean: boolean;
+  cachedHead: Head;
+  markers: (number | undefined)[];
+  /**
+   * Throws `audit_lock_lost` unless the lock is sure to stay held for half its TTL at least, renewing
+   * it first if the lease is shorter (only off the normal path: the renewals keep it longer).
+   */
+  ensureLease(): Promise<void>;
+  stop(): void;
 }
 
 interface Waiting {
@@ -85,10 +106,22 @@ return 0`;
  * Crashes: the index has one shard, whose primary applies a bulk's creates in order, so a crash
  * mid-batch leaves a prefix of the batch and no gap. A writer that dies holding the lock never
  * releases it cleanly; the next holder sees that and reads the true head from Elasticsearch
- * (real-time GETs forward) instead of trusting the cache. A create that conflicts means another
- * writer got there first (only possible if a lock expired under a stalled writer, which the holder
- * renews to avoid): those records are re-linked after the true head and written again, so the
- * create conflict stays the final arbiter of each sequence number.
+ * (real-time GETs forward) instead of trusting the cache.
+ *
+ * Overlapping writers: the lock is a lease. A holder sends a bulk only while its lease, counted on its
+ * monotonic clock from before the request that took or last renewed the lock (a renewal that failed
+ * extends nothing), has half the TTL left, so a writer stalled past its lock or cut off from Redis
+ * sends nothing more. Creates of two writers still meet when a bulk reaches Elasticsearch later than
+ * that margin after it was sent: a create that conflicts means another writer got there first, and
+ * those records are re-linked after the true head and written again, so the create conflict stays
+ * the final arbiter of each sequence number. Elasticsearch cannot make a bulk all-or-nothing, so a
+ * bulk whose create conflicted (or was refused) and whose later creates succeeded leaves those later
+ * records linked to one never stored: orphans, where verify fails for good (records are never
+ * updated or deleted). Hence a holder that cannot be sure it is alone (the head was not trusted as it
+ * took the lock, or a create failed during its hold) appends one record per request, each linking to
+ * a record known stored. A bulk after a trusted head cannot be guarded without a read the normal path
+ * does not pay for; when one orphans records, the log reports it and appends an `audit.chain_fork`
+ * record at the true head naming them, and verify points to that record.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -183,50 +216,64 @@ export class EsAuditLog implements AuditLog {
       headTrue = true;
       const recorded = await this.recordedOnceKeys(batch, onceKeys, lock.markers, trusted);
       let pending = this.withoutRecorded(batch, recorded, mark);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 20) throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
-        if (lock.lost) throw new UnavailableError('audit chain: the writer lock was lost before the records were written', 'audit_lock_lost');
+      // Whether the pending records may go in one bulk: only while nothing suggests another writer (see the class).
+      let alone = trusted;
+      for (let contended = 0; pending.length > 0; ) {
+        if (contended >= 20) throw new UnavailableError('audit chain: could not append after 20 conflicting writers', 'audit_contention');
+        const sending = alone ? pending : pending.slice(0, 1);
         const records: AuditRecord[] = [];
         const linkedAfter = head?.seq ?? 0;
         let link = head;
-        for (const w of pending) {
+        for (const w of sending) {
           const record = buildRecord(w.input, link, this.now(), w.once?.key);
           records.push(record);
           link = record;
         }
+        // Checked last before sending: a stall while the records were built counts.
+        await lock.ensureLease();
         headTrue = false;
         const res = await this.bulkCreate(records);
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
+        // Whether each record is stored as built (a record after one that is not links to nothing stored).
+        const kept = records.map(() => false);
         let known = 0;
         res.items.forEach((item, i) => {
           const op = item.create;
           if (op && !op.error) {
-            pending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
+            sending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
+            kept[i] = true;
             known = records[i]!.seq;
           } else if (op?.status === 409) {
             conflicts.push(i);
             known = records[i]!.seq;
-          } else pending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+          } else sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
         });
         // A sequence number taken by this very record (the client resent a bulk whose answer was lost,
         // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended again.
         const stored = conflicts.length > 0 ? await this.hashesAt(conflicts.map((i) => records[i]!.seq)) : new Map<number, string>();
         const retry: Waiting[] = [];
         for (const i of conflicts) {
-          if (stored.get(records[i]!.seq) === records[i]!.hash) pending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
-          else retry.push(pending[i]!);
+          if (stored.get(records[i]!.seq) === records[i]!.hash) {
+            sending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
+            kept[i] = true;
+          } else retry.push(sending[i]!);
         }
-        // With no failure the batch is the new head; otherwise whatever was written (ours or another
-        // writer's) is read back, so the next records link after the highest existing one.
+        const orphaned = records.filter((_, i) => i > 0 && kept[i] && !kept[i - 1]);
+        if (orphaned.length > 0) this.deps.log?.error({ orphaned: orphaned.map((r) => r.seq), linkedAfter }, 'audit chain forked: records were appended after a record of their batch that was never stored; an audit.chain_fork record names them');
+        const rest = pending.slice(sending.length);
+        // With no failure the records sent are the new head; otherwise whatever was written (ours or
+        // another writer's) is read back, so the next records link after the highest existing one.
         if (res.errors) {
+          if (retry.length > 0) contended += 1;
+          alone = false;
           head = await this.headFromElasticsearch(known);
           const appended = await this.onceKeysBetween(linkedAfter, head?.seq ?? 0);
           for (const [key, seq] of appended) mark(key, seq);
-          pending = this.withoutTakenByOthers(retry, appended);
+          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
         } else {
           head = records.at(-1)!;
-          pending = [];
+          pending = rest;
         }
         headTrue = true;
       }
@@ -248,6 +295,22 @@ export class EsAuditLog implements AuditLog {
         )
         .catch(() => undefined);
     }
+  }
+
+  /** The record that makes a fork visible in the chain, appended at the true head: it names the orphaned records by sequence number and hash. */
+  private forkRecord(orphaned: AuditRecord[]): Waiting {
+    const seqs = orphaned.map((r) => r.seq);
+    return {
+      input: {
+        actor: systemActor('audit-log'),
+        entity: { type: 'pipeline', id: 'audit-chain' },
+        action: CHAIN_FORK,
+        after: { orphaned: orphaned.map((r) => ({ seq: r.seq, hash: r.hash })) },
+        reason: `审计链分叉：#${seqs.join('、#')} 链接在同批未写入的记录之后 (records ${seqs.join(', ')} link to a record of their batch that was never stored: another writer took its sequence number)`,
+      },
+      resolve: () => undefined,
+      reject: (err) => this.deps.log?.error({ err, orphaned: seqs }, 'audit chain: the audit.chain_fork record naming orphaned records could not be appended'),
+    };
   }
 
   private onceKey(key: string): string {
@@ -472,10 +535,30 @@ export class EsAuditLog implements AuditLog {
         after = hits[hits.length - 1]!.sort;
       }
       const latest = checkpoints.at(-1);
-      return { ...verifier.finish(checkpoints), checkpoint: latest ? { seq: latest.seq, at: latest.at } : null };
+      const verdict = verifier.finish(checkpoints);
+      return { ...(verdict.ok ? verdict : await this.withForkNamed(verdict)), checkpoint: latest ? { seq: latest.seq, at: latest.at } : null };
     } catch (err) {
       throw translateEsError(err, 'verify audit chain');
     }
+  }
+
+  /**
+   * A broken chain's verdict, pointing to the `audit.chain_fork` record that names the record where
+   * it breaks (after a gap, the record that follows it), if one does. The verdict stays broken: the
+   * fork record explains, it does not vouch (it is only as trustworthy as the records after the last checkpoint).
+   */
+  private async withForkNamed(verdict: Extract<AuditVerifyResult, { ok: false }>): Promise<AuditVerifyResult> {
+    const { seq, reason } = verdict.firstBroken;
+    if (reason !== 'prev_hash_mismatch' && reason !== 'gap') return verdict;
+    const orphan = reason === 'gap' ? seq + 1 : seq;
+    type Fork = { seq: number; after?: { orphaned?: { seq: number }[] } };
+    const res = await this.es.search<Fork>({ index: this.deps.index, size: 100, query: { term: { action: CHAIN_FORK } }, sort: [{ seq: 'asc' }], _source: ['seq', 'after'] });
+    const fork = res.hits.hits.find((h) => h._source?.after?.orphaned?.some((o) => o.seq === orphan))?._source;
+    if (!fork) return verdict;
+    return {
+      ...verdict,
+      message: `${verdict.message}；#${fork.seq} 的分叉记录说明：#${orphan} 链接在同批未写入的记录之后 (the audit.chain_fork record ${fork.seq} names record ${orphan} as appended after a record of its batch that was never stored)`,
+    };
   }
 
   /**
@@ -502,34 +585,47 @@ export class EsAuditLog implements AuditLog {
     return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
   }
 
-  /** Takes the writer lock and keeps renewing it until `stop()`; `lost` turns true if it ever lapses. Reads the markers of `onceKeys` with it. */
-  private async lock(onceKeys: string[]): Promise<{ token: string; clean: boolean; cachedHead: Head; markers: (number | undefined)[]; lost: boolean; stop(): void }> {
+  /**
+   * Takes the writer lock and keeps renewing it until `stop()`; reads the markers of `onceKeys` with it.
+   * The lease runs from before the request that took or renewed the lock was sent: Redis set the
+   * expiry no earlier. A renewal answered "not held" loses the lock for good; one that failed extends nothing.
+   */
+  private async lock(onceKeys: string[]): Promise<WriterLock> {
     const token = randomBytes(12).toString('hex');
     const deadline = Date.now() + 30_000;
     let wait = 1;
     while (Date.now() < deadline) {
+      const sentAt = performance.now();
       const [code, raw, ...markers] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs)) as [
         number,
         string,
         ...string[],
       ];
       if (code !== 0) {
-        const held = {
+        let validUntil = sentAt + this.lockTtlMs;
+        let lost = false;
+        const renew = async () => {
+          const at = performance.now();
+          const ok = await this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs);
+          if (ok === 1) validUntil = Math.max(validUntil, at + this.lockTtlMs);
+          else lost = true;
+        };
+        const renewing = setInterval(() => void renew().catch(() => undefined), Math.max(100, Math.floor(this.lockTtlMs / 3)));
+        renewing.unref();
+        // What a bulk may take to reach the shard after it is sent, with the drift between this clock and Redis's.
+        const margin = this.lockTtlMs / 2;
+        return {
           token,
           clean: code === 1,
           cachedHead: parseHead(raw),
           markers: markers.map((m) => (/^\d+$/.test(m) ? Number(m) : undefined)),
-          lost: false,
-          stop: () => clearInterval(renew),
+          ensureLease: async () => {
+            if (!lost && validUntil - performance.now() >= margin) return;
+            if (!lost) await renew().catch(() => undefined);
+            if (lost || validUntil - performance.now() < margin) throw new UnavailableError('audit chain: the writer lock lapsed or could not be renewed before the records were written', 'audit_lock_lost');
+          },
+          stop: () => clearInterval(renewing),
         };
-        const renew = setInterval(() => {
-          this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs).then(
-            (ok) => void (ok === 1 || (held.lost = true)),
-            () => undefined,
-          );
-        }, Math.max(100, Math.floor(this.lockTtlMs / 3)));
-        renew.unref();
-        return held;
       }
       await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
       wait = Math.min(wait * 2, 20);

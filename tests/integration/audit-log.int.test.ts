@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { isolation } from '../support/isolation.js';
 import { runQianshao } from '../support/app-process.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
@@ -339,6 +341,101 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     ]);
     expect(await redis.get(`${prefix}:audit:once:k.race@1:1`)).toBe('3');
     expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('a writer whose lock lapsed while it stalled (its renewals failing) sends nothing after that: the holder that took the lock over appends its batch whole and the chain verifies', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const stalledRedis = redis.duplicate();
+    try {
+      const at = new Date('2026-12-07T08:00:00Z');
+      const common = { es: proxied, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, now: () => at };
+      const log = new EsAuditLog({ ...common, redis });
+      const stalled = new EsAuditLog({ ...common, redis: stalledRedis, lockTtlMs: 300 });
+      await log.record(entry(1));
+      // The stalled writer takes the lock after a holder that did not release it cleanly, so it reads the head from
+      // Elasticsearch, and stalls there; meanwhile Redis stops answering it, so its lock lapses unrenewed.
+      await redis.set(`${prefix}:audit:dirty`, 'earlier-writer');
+      const headRead = proxy.holdNext(/_search/);
+      const theirs = stalled.record({ ...entry(9), actor: { kind: 'system', id: 'stalled-writer', roles: [] } }).then(
+        (record) => record,
+        (err: unknown) => err,
+      );
+      await headRead.held;
+      stalledRedis.disconnect();
+      // This log waits out the lapsed lock; its second batch (two records) is on its way when the stalled writer wakes.
+      const secondBulk = proxy.holdNext(/_bulk/, { after: /_bulk/ });
+      const mine = Promise.all([log.record(entry(2)), log.record(entry(3)), log.record(entry(4))]);
+      await secondBulk.held;
+      headRead.release();
+      const outcome = await theirs;
+      secondBulk.release();
+      const records = await mine;
+      expect(outcome).toMatchObject({ code: 'audit_lock_lost' });
+      expect(records.map((r) => r.seq)).toEqual([2, 3, 4]);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a holder that cannot trust the head (the last hold ended without a clean release) appends one record per create, so a record another writer\'s late bulk lands meanwhile makes that create conflict and orphans none of the batch', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      const first = await log.record(entry(1));
+      // The next bulk never reaches Elasticsearch (the client's retries included): its hold ends without a clean
+      // release, and the two records queued behind it form the next batch, under a head read from Elasticsearch.
+      proxy.cutNext(/_bulk/, 'before-request', 3);
+      const failed = log.record(entry(2)).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const create = proxy.holdNext(/_bulk/);
+      while (proxy.cuts.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const queued = Promise.all([log.record(entry(3)), log.record(entry(4))]);
+      expect(await failed).toBeInstanceOf(Error);
+      await create.held;
+      // Another writer's bulk, sent before its lock lapsed, reaches Elasticsearch only now: its record takes 2.
+      await es.create({ index: names.audit, id: '2', document: buildRecord({ ...entry(9), actor: { kind: 'system', id: 'late-writer', roles: [] } }, first, new Date()) });
+      create.release();
+      const records = await queued;
+      expect(records.map((r) => r.seq)).toEqual([3, 4]);
+      expect(records[1]!.prevHash).toBe(records[0]!.hash);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a batch whose first creates conflict with records another writer left past a trusted head (a bulk that reached Elasticsearch after its lock lapsed) has its later records orphaned: the log says so, appends an audit.chain_fork record naming them, and verify points to it', async () => {
+    const { names, prefix } = await freshLog();
+    const at = new Date('2026-12-07T08:00:00Z');
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
+    const log = new EsAuditLog({ es, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, now: () => at, log: pino({ level: 'error' }, sink) });
+    const first = await log.record(entry(1));
+    // The other writer's record lands at 3, linked to the record this log appends at 2, after this log released cleanly at 2.
+    const theirs = buildRecord({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } }, buildRecord(entry(2), first, at), at);
+    await es.create({ index: names.audit, id: '3', document: theirs });
+    // One batch of one record, then one of two: its create at 3 conflicts, its create at 4 succeeds after a record never stored.
+    const records = await Promise.all([log.record(entry(2)), log.record(entry(3)), log.record(entry(4))]);
+    expect(records.map((r) => r.seq)).toEqual([2, 6, 4]);
+    expect(JSON.parse(logged.trim())).toMatchObject({ level: 50, orphaned: [4] });
+    const fork = (await log.list({ action: 'audit.chain_fork' }))[0];
+    expect(fork).toMatchObject({ seq: 5, prevHash: records[2]!.hash, after: { orphaned: [{ seq: 4, hash: records[2]!.hash }] } });
+    const result = await log.verify();
+    expect(result).toMatchObject({ ok: false, firstBroken: { seq: 4, reason: 'prev_hash_mismatch' } });
+    if (!result.ok) expect(result.message).toContain('#5');
   });
 
   it('a resend across the upgrade that brought once-keys finds the record its first attempt left without one (same actor, action, entity and Idempotency-Key), and no other', async () => {

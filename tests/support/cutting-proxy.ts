@@ -31,6 +31,13 @@ interface Arm {
   after?: RegExp | undefined;
 }
 
+interface Hold {
+  match: RegExp;
+  after?: RegExp | undefined;
+  onHeld(): void;
+  released: Promise<void>;
+}
+
 const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/;
 
 /**
@@ -38,14 +45,15 @@ const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/;
  * `before-response` forwards the request whole, lets the service act on it, then closes both
  * connections as its answer starts to come back, so the client never learns what happened;
  * `before-request` closes them before a byte of the request reaches the service; `answer-502`
- * forwards the request whole and answers the client a 502 for it instead. Everything else
- * passes through untouched. It reads request lines only to pick requests (the client sends one
+ * forwards the request whole and answers the client a 502 for it instead. `holdNext` delays a
+ * request instead, until the test releases it. Everything else passes through untouched. It reads request lines only to pick requests (the client sends one
  * request at a time per connection; HTTP pipelining is not supported) and never alters a byte.
  */
 export class CuttingProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly arms: Arm[] = [];
+  private readonly holds: Hold[] = [];
   readonly cuts: CutRequest[] = [];
   /** Every request that came through, cut or not. */
   readonly requests: SeenRequest[] = [];
@@ -64,6 +72,20 @@ export class CuttingProxy {
    */
   cutNext(match: RegExp, at: CutPoint, times = 1, options: { after?: RegExp } = {}): void {
     this.arms.push({ match, at, remaining: times, after: options.after });
+  }
+
+  /**
+   * Holds the next request whose request line matches (with `after`, the next one after a request
+   * matching it), as a slow network or a sender stalled mid-request would: none of its bytes reach
+   * the service until `release()`. `held` resolves once the proxy holds it.
+   */
+  holdNext(match: RegExp, options: { after?: RegExp } = {}): { held: Promise<void>; release(): void } {
+    let onHeld!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (onHeld = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ match, after: options.after, onHeld, released });
+    return { held, release };
   }
 
   /** Drops every arm not yet used up. */
@@ -100,6 +122,13 @@ export class CuttingProxy {
     return arm;
   }
 
+  private takeHold(requestLine: string): Hold | undefined {
+    const i = this.holds.findIndex((h) => !h.after && h.match.test(requestLine));
+    const hold = i >= 0 ? this.holds.splice(i, 1)[0] : undefined;
+    for (const h of this.holds) if (h.after?.test(requestLine)) h.after = undefined;
+    return hold;
+  }
+
   private relay(client: Socket): void {
     const upstream = connect(this.target.port, this.target.host);
     for (const s of [client, upstream]) {
@@ -115,6 +144,8 @@ export class CuttingProxy {
     let replied = false;
     let current: SeenRequest | undefined;
     let doomed: { requestLine: string; at: CutPoint; parts: Buffer[] } | undefined;
+    // While a held request is on this connection, its bytes wait for its release (in order).
+    let gate: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (line) {
@@ -128,10 +159,16 @@ export class CuttingProxy {
           return;
         }
         doomed = arm ? { requestLine, at: arm.at, parts: [] } : undefined;
+        const hold = this.takeHold(requestLine);
+        if (hold) {
+          hold.onHeld();
+          gate = hold.released;
+        }
       }
       doomed?.parts.push(chunk);
       current?.parts.push(chunk);
-      upstream.write(chunk);
+      if (gate) void gate.then(() => upstream.write(chunk));
+      else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       if (doomed) {
