@@ -22,15 +22,7 @@ export class BriefService {
 
   async issue(alertId: string, actor: AuditActor, requestId?: string, nextSteps?: string): Promise<Brief> {
     const { es, indices } = this.deps;
-    let alert: BriefAlert & { postIds?: string[] };
-    try {
-      const res = await es.get<BriefAlert & { postIds?: string[] }>({ index: indices.alerts, id: alertId });
-      if (!res._source) throw new NotFoundError(`alert ${alertId} does not exist`);
-      alert = res._source;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new NotFoundError(`alert ${alertId} does not exist`);
-      throw translateEsError(err, `read alert ${alertId}`);
-    }
+    const alert = await this.alert(alertId);
     const posts = await this.posts(alert.postIds ?? []);
     let sequence = (await this.list(alertId)).length + 1;
     for (let attempt = 0; attempt < 20; attempt++, sequence++) {
@@ -48,19 +40,34 @@ export class BriefService {
     throw translateEsError(new Error('could not allocate a brief number'), 'issue a brief');
   }
 
+  /** The alert's briefs in order; an unknown alert is a `NotFoundError`, not an empty list. */
   async list(alertId: string): Promise<Brief[]> {
+    let briefs: Brief[];
     try {
       const res = await this.deps.es.search<Brief>({ index: this.deps.indices.briefs, size: 100, query: { term: { alertId } }, sort: [{ sequence: 'asc' }] });
-      return res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
+      briefs = res.hits.hits.flatMap((h) => (h._source ? [h._source] : []));
     } catch (err) {
       throw translateEsError(err, 'list briefs');
     }
+    if (briefs.length === 0) await this.alert(alertId);
+    return briefs;
   }
 
   async get(alertId: string, sequence: number): Promise<Brief> {
     const found = (await this.list(alertId)).find((b) => b.sequence === sequence);
     if (!found) throw new NotFoundError(`alert ${alertId} has no brief number ${sequence}`);
     return found;
+  }
+
+  private async alert(alertId: string): Promise<BriefAlert & { postIds?: string[] }> {
+    try {
+      const res = await this.deps.es.get<BriefAlert & { postIds?: string[] }>({ index: this.deps.indices.alerts, id: alertId });
+      if (!res._source) throw new NotFoundError(`alert ${alertId} does not exist`);
+      return res._source;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) throw new NotFoundError(`alert ${alertId} does not exist`);
+      throw translateEsError(err, `read alert ${alertId}`);
+    }
   }
 
   private async posts(ids: string[]): Promise<BriefPost[]> {

@@ -3,7 +3,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { AuditActor, AuditLog } from '../core/audit/audit-log.js';
 import { NotFoundError } from '../core/errors.js';
 import type { LedgerItem } from '../core/ledger/ledger-item.js';
-import type { Meeting, RecordMeeting } from '../core/meetings/meeting.js';
+import { MEETING_ID, type Meeting, type RecordMeeting } from '../core/meetings/meeting.js';
 import { formatShanghai } from '../core/reports/period.js';
 import { ensureIndex } from '../pipeline/elasticsearch/indices.js';
 import { translateEsError } from '../pipeline/elasticsearch/es-client.js';
@@ -53,6 +53,8 @@ export class MeetingService {
   }
 
   async get(id: string): Promise<Meeting> {
+    // Any other id names no meeting; one too long for a URL would make Elasticsearch refuse the request.
+    if (!MEETING_ID.test(id)) throw new NotFoundError(`meeting ${id.slice(0, 80)} does not exist`);
     try {
       const res = await this.deps.es.get<Meeting>({ index: this.deps.index, id });
       if (!res._source) throw new NotFoundError(`meeting ${id} does not exist`);

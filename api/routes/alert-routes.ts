@@ -83,7 +83,8 @@ function idempotencyKeyOf(req: Request): string | undefined {
   throw new InvalidInputError('Idempotency-Key 格式不正确 (8–100 letters, digits, ".", "_", ":" or "-")', 'invalid_idempotency_key');
 }
 
-function idOf(req: Request): string {
+/** The alert id of the path; an id no alert can have (bad characters, too long) is a 404. */
+export function alertIdOf(req: Request): string {
   const id = String(req.params.id ?? '');
   if (!/^[A-Za-z0-9_.-]{1,200}$/.test(id)) throw new NotFoundError(`预警不存在 (alert ${id.slice(0, 80)} does not exist)`);
   return id;
@@ -131,13 +132,13 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     res.send(file);
   });
   router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {
-    const found = await deps.alerts.getVersioned(idOf(req));
+    const found = await deps.alerts.getVersioned(alertIdOf(req));
     if (!found) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
     const posts = await deps.posts.getMany(found.alert.postIds.slice(0, 50));
     res.json({ alert: whole(found), posts, clocks: plannedClocks(found.alert) });
   });
   router.get('/alerts/:id/plans', requirePermission('alert.read'), async (req, res) => {
-    const alert = await deps.alerts.get(idOf(req));
+    const alert = await deps.alerts.get(alertIdOf(req));
     if (!alert) throw new NotFoundError(`预警不存在 (alert ${req.params.id} does not exist)`);
     res.json({ plans: plansFor(deps.plans, alert.category, alert.level) });
   });
@@ -149,7 +150,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     toAction: (body: z.infer<S>, alert: () => Promise<Alert>, req: Request) => AlertAction | Promise<AlertAction>,
   ) => {
     router.post(`/alerts/:id/${path}`, requirePermission(permission), async (req, res) => {
-      const id = idOf(req);
+      const id = alertIdOf(req);
       const body = parseBody(schema, req.body);
       const load = async () => {
         const alert = await deps.alerts.get(id);

@@ -2,15 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AuditEntityTypeSchema, type AuditLog } from '../../core/audit/audit-log.js';
 import { requirePermission } from '../authorize.js';
-import { parseBody } from '../parse-body.js';
+import { parseBody, QueryDate } from '../parse-body.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 
 export const AuditListQuerySchema = z.object({
   entityType: AuditEntityTypeSchema.optional(),
   entityId: z.string().min(1).max(200).optional(),
   actorId: z.string().min(1).max(200).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: QueryDate.optional(),
+  to: QueryDate.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 

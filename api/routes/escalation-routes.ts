@@ -11,9 +11,13 @@ import type { PlanTemplate } from '../../core/plans/response-plan.js';
 import type { AlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 const At = z.string().datetime({ offset: true }).optional();
+const DryRunQuerySchema = z.object({ level: z.coerce.number().int().min(1).max(4).default(1), at: At, category: z.string().min(1).max(50).optional() });
+const DutyNowQuerySchema = z.object({ at: At });
+const LateQuerySchema = z.object({ toleranceMs: z.coerce.number().int().min(0).max(86_400_000).default(1000), limit: z.coerce.number().int().min(1).max(500).default(500) });
 
 /** Policies, the dry run ("who would be told, through what, when?"), the duty now, and the escalation auditor. */
 export function escalationRoutes(deps: {
@@ -30,7 +34,7 @@ export function escalationRoutes(deps: {
     res.json({ policy: deps.policy, calendar: deps.calendar, plans: deps.plans, timeZone: deps.timeZone });
   });
   router.get('/escalation/dry-run', requirePermission('roster.read'), async (req, res) => {
-    const q = parseBody(z.object({ level: z.coerce.number().int().min(1).max(4).default(1), at: At, category: z.string().min(1).max(50).optional() }), req.query);
+    const q = parseBody(DryRunQuerySchema, req.query);
     const at = q.at ? new Date(q.at) : deps.now();
     const roster = (await deps.roster.current()).roster;
     const entries = dryRunEscalation({
@@ -45,7 +49,7 @@ export function escalationRoutes(deps: {
     res.json({ level: q.level, at: at.toISOString(), periods: periodsAt(deps.calendar, at, deps.timeZone), entries });
   });
   router.get('/duty/now', requirePermission('roster.read'), async (req, res) => {
-    const q = parseBody(z.object({ at: At }), req.query);
+    const q = parseBody(DutyNowQuerySchema, req.query);
     const at = q.at ? new Date(q.at) : deps.now();
     const roster = (await deps.roster.current()).roster;
     res.json({
@@ -56,7 +60,7 @@ export function escalationRoutes(deps: {
     });
   });
   router.get('/escalation/late', requirePermission('alert.read'), async (req, res) => {
-    const q = parseBody(z.object({ toleranceMs: z.coerce.number().int().min(0).max(86_400_000).default(1000), limit: z.coerce.number().int().min(1).max(500).default(500) }), req.query);
+    const q = parseBody(LateQuerySchema, req.query);
     const now = deps.now();
     const recent = await deps.alerts.list({ from: new Date(now.getTime() - 30 * 86_400_000).toISOString(), limit: q.limit });
     const late = lateFirings(
@@ -69,3 +73,10 @@ export function escalationRoutes(deps: {
   });
   return router;
 }
+
+export const escalationRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/escalation/policies', tag: 'escalation', summary: '升级策略、敏感时期日历与预案模板' },
+  { method: 'get', path: '/escalation/dry-run', tag: 'escalation', summary: '演练：某等级预警在某时刻会通知谁、经何渠道、何时', query: DryRunQuerySchema },
+  { method: 'get', path: '/duty/now', tag: 'escalation', summary: '某时刻（默认现在）的班次与在岗人员', query: DutyNowQuerySchema },
+  { method: 'get', path: '/escalation/late', tag: 'escalation', summary: '近 30 天迟于时限触发的升级（升级审计）', query: LateQuerySchema },
+];

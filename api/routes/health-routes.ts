@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Queues } from '../../pipeline/queues.js';
 import { QUEUE_NAMES } from '../../pipeline/queues.js';
 import { readHeartbeats } from '../../pipeline/redis/heartbeat.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 export interface HealthDeps {
   redis: Redis;
@@ -50,3 +51,5 @@ export function healthRoutes(deps: HealthDeps): Router {
   });
   return router;
 }
+
+export const healthRouteDocs: RouteDoc[] = [{ method: 'get', path: '/health', tag: 'api', summary: '健康检查：Redis、Elasticsearch、队列与各角色心跳', responses: { '200': '正常', '503': '降级（说明何处有问题）' } }];

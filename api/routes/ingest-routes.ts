@@ -9,6 +9,7 @@ import { ForbiddenError, UnauthenticatedError } from '../../core/errors.js';
 import { ingestBatchJobs } from '../../pipeline/ingest/ingest-batch.js';
 import { ingestJobIdOf, postIdOf } from '../../pipeline/ingest/normalize.js';
 import type { IngestJob } from '../../pipeline/queues.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 /** Items per batch; 500 short items fit well inside the API's 2 MB body limit. */
@@ -105,3 +106,14 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   });
   return router;
 }
+
+export const ingestRouteDocs: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/ingest',
+    tag: 'ingest',
+    summary: '推送源提交一批条目（Authorization: Bearer 推送令牌；同批重复提交不重复入队）',
+    body: BatchSchema,
+    responses: { '202': '已入队（含各条目的任务编号）', '401': '缺少或无效的推送令牌', '403': '条目的 sourceId 与令牌不符' },
+  },
+];

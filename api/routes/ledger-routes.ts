@@ -15,7 +15,7 @@ import { availableLedgerActions, type LedgerAction } from '../../core/ledger/led
 import type { LedgerQuery } from '../../core/ledger/ledger-store.js';
 import { ledgerToXlsx } from '../exports/ledger-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
-import { parseBody } from '../parse-body.js';
+import { parseBody, QueryDate } from '../parse-body.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -31,8 +31,8 @@ export const LedgerListQuerySchema = z.object({
   section: z.string().min(1).max(80).optional(),
   alertId: z.string().min(1).max(200).optional(),
   overdue: flag.optional(),
-  deadlineFrom: z.coerce.date().optional(),
-  deadlineTo: z.coerce.date().optional(),
+  deadlineFrom: QueryDate.optional(),
+  deadlineTo: QueryDate.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 export const LedgerIdParamsSchema = z.object({ id: z.string().regex(/^zg-\d{8}-[a-f0-9]{8}$/, 'id: a ledger item id like zg-20260301-0a1b2c3d') });

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Principal } from '../authenticate.js';
 import { grants, requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 
 /**
  * `GET /api/live`: server-sent events of alert changes (`event: alert`, data = the desk's
@@ -63,3 +64,5 @@ export function liveRoutes(deps: {
     },
   };
 }
+
+export const liveRouteDocs: RouteDoc[] = [{ method: 'get', path: '/live', tag: 'alerts', summary: '预警变化的实时推送（server-sent events，event: alert）', produces: 'text/event-stream' }];

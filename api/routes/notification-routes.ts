@@ -9,12 +9,14 @@ import type { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import type { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
 import { createSender, inboxKey } from '../../pipeline/notify/senders.js';
 import { actorOf, requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 const OutcomeQuerySchema = z.object({
   subjectType: z.enum(['alert', 'ledger', 'plan', 'source', 'report', 'test']),
   subjectId: z.string().min(1).max(200),
 });
+const InboxQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /** A channel as the API shows it: env var names, and whether each is set — never a value. */
 function describe(channel: Channel, env: NodeJS.ProcessEnv): Channel & { secretsSet: Record<string, boolean> } {
@@ -75,7 +77,7 @@ export function notificationRoutes(deps: { channels: EsChannelStore; deliveries:
   });
 
   router.get('/inbox', requirePermission('alert.read'), async (req, res) => {
-    const { limit } = parseBody(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), req.query);
+    const { limit } = parseBody(InboxQuerySchema, req.query);
     if (!req.user) throw new InvalidInputError('no session');
     const raw = await deps.redis.lrange(inboxKey(deps.prefix, req.user.username), 0, limit - 1);
     res.json({ notifications: raw.map((r) => JSON.parse(r) as unknown) });
@@ -83,3 +85,12 @@ export function notificationRoutes(deps: { channels: EsChannelStore; deliveries:
 
   return router;
 }
+
+const ChannelIdParamsSchema = z.object({ id: z.string().min(1).max(200) });
+export const notificationRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/channels', tag: 'notifications', summary: '通知渠道（密钥只列环境变量名及是否已设置）' },
+  { method: 'put', path: '/channels/:id', tag: 'notifications', summary: '新建或修改通知渠道（留痕）', params: ChannelIdParamsSchema, body: ChannelSchema, responses: { '200': '已修改', '201': '已创建' } },
+  { method: 'post', path: '/channels/:id/test', tag: 'notifications', summary: '测试发送（立即发给本人，返回结果；留痕）', params: ChannelIdParamsSchema },
+  { method: 'get', path: '/notifications', tag: 'notifications', summary: '某对象的通知投递结果', query: OutcomeQuerySchema },
+  { method: 'get', path: '/inbox', tag: 'notifications', summary: '本人的站内通知', query: InboxQuerySchema },
+];

@@ -9,6 +9,7 @@ import { PostSearchQuerySchema } from '../../core/posts/post-search.js';
 import type { Queues } from '../../pipeline/queues.js';
 import type { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { actorOf, requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 export interface PipelineRoutesDeps {
@@ -32,6 +33,8 @@ const SinceSchema = z.object({
   since: z.string().datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+const EventsQuerySchema = SinceSchema.extend({ minHeat: z.coerce.number().min(0).max(100).optional() });
+const SignalsQuerySchema = SinceSchema.extend({ scope: z.enum(['position', 'term', 'category', 'domain']).optional() });
 
 /**
  * Dead letters (jobs that will never succeed as they are) and their replay; events and early
@@ -67,7 +70,7 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
   });
 
   router.get('/events', requirePermission('search.read'), async (req, res) => {
-    const q = parseBody(SinceSchema.extend({ minHeat: z.coerce.number().min(0).max(100).optional() }), req.query);
+    const q = parseBody(EventsQuerySchema, req.query);
     res.json({ events: await deps.events.list(q) });
   });
 
@@ -92,8 +95,16 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
   });
 
   router.get('/signals', requirePermission('search.read'), async (req, res) => {
-    const q = parseBody(SinceSchema.extend({ scope: z.enum(['position', 'term', 'category', 'domain']).optional() }), req.query);
+    const q = parseBody(SignalsQuerySchema, req.query);
     res.json({ signals: await deps.signals.list(q) });
   });
   return router;
 }
+
+export const pipelineRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/pipeline/dead-letters', tag: 'pipeline', summary: '死信（不会自行成功的任务）', query: PageSchema },
+  { method: 'post', path: '/pipeline/dead-letters/:id/replay', tag: 'pipeline', summary: '重放死信（先留痕）', params: IdSchema, responses: { '202': '已重新入队' } },
+  { method: 'get', path: '/events', tag: 'events', summary: '事件（同题帖文聚类）及热度', query: EventsQuerySchema },
+  { method: 'get', path: '/events/:id', tag: 'events', summary: '事件详情', params: IdSchema },
+  { method: 'get', path: '/signals', tag: 'events', summary: '早期信号（突增、新词、删除异常）', query: SignalsQuerySchema },
+];

@@ -12,10 +12,12 @@ import { renderDocx } from '../../reports/render/docx.js';
 import { renderMarkdown } from '../../reports/render/markdown.js';
 import { renderXlsx } from '../../reports/render/xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
+import { alertIdOf } from './alert-routes.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
-const Period = z.string().min(4).max(40);
-const Scope = z.string().min(4).max(120).default('unit');
+const Period = z.string().min(4).max(40).meta({ description: '年 2026、半年 2026-H1、季度 2026-Q3、月 2026-09、周 2026-W38 或日 2026-09-18', examples: ['2026-Q3'] });
+const Scope = z.string().min(4).max(120).default('unit').meta({ description: 'unit、source:<阵地编号> 或 domain:<领域>' });
 const ReportQuery = z.object({ period: Period, scope: Scope });
 const ExportQuery = ReportQuery.extend({ format: z.enum(['docx', 'xlsx', 'md']) });
 const ChartQuery = ReportQuery.extend({ id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/) });
@@ -86,6 +88,8 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
 }
 
 const BriefBody = z.object({ nextSteps: z.string().max(5000).optional() });
+const BriefParams = z.object({ id: z.string().min(1).max(200), n: z.coerce.number().int().min(1).max(1000) });
+const BriefQuery = z.object({ format: z.enum(['docx', 'text']).default('docx') });
 
 /**
  * 快报/续报 for one alert: `POST /api/alerts/:id/briefs` issues the next one (audited);
@@ -95,15 +99,15 @@ export function briefRoutes(deps: { briefs: BriefService }): Router {
   const router = Router();
   router.post('/alerts/:id/briefs', requirePermission('alert.respond'), async (req, res) => {
     const body = parseBody(BriefBody, req.body);
-    const brief = await deps.briefs.issue(String(req.params.id), actorOf(req), req.requestId, body.nextSteps);
+    const brief = await deps.briefs.issue(alertIdOf(req), actorOf(req), req.requestId, body.nextSteps);
     res.status(201).json({ brief, text: renderBriefText(brief) });
   });
   router.get('/alerts/:id/briefs', requirePermission('alert.read'), async (req, res) => {
-    res.json({ briefs: await deps.briefs.list(String(req.params.id)) });
+    res.json({ briefs: await deps.briefs.list(alertIdOf(req)) });
   });
   router.get('/alerts/:id/briefs/:n', requirePermission('alert.read'), async (req, res) => {
-    const { n, format } = parseBody(z.object({ n: z.coerce.number().int().min(1).max(1000), format: z.enum(['docx', 'text']).default('docx') }), { ...req.query, n: req.params.n });
-    const brief = await deps.briefs.get(String(req.params.id), n);
+    const { n, format } = parseBody(BriefParams.omit({ id: true }).extend(BriefQuery.shape), { ...req.query, n: req.params.n });
+    const brief = await deps.briefs.get(alertIdOf(req), n);
     if (format === 'text') {
       res.type('text/plain; charset=utf-8').send(renderBriefText(brief));
       return;
@@ -114,3 +118,14 @@ export function briefRoutes(deps: { briefs: BriefService }): Router {
   });
   return router;
 }
+
+export const reportRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/reports', tag: 'reports', summary: '分析研判报告（即时生成）', query: ReportQuery },
+  { method: 'get', path: '/reports/stored', tag: 'reports', summary: '最近一次生成的报告（尚无则为 null）', query: ReportQuery },
+  { method: 'get', path: '/reports/chart', tag: 'reports', summary: '最近一次生成的报告中的一幅图（SVG）', query: ChartQuery, produces: 'image/svg+xml' },
+  { method: 'get', path: '/reports/export', tag: 'reports', summary: '导出报告（DOCX 公文格式、XLSX、Markdown）', query: ExportQuery, produces: 'application/octet-stream' },
+  { method: 'put', path: '/reports/editable', tag: 'reports', summary: '保存研判结论与下一步工作打算（留痕）', body: EditableBody },
+  { method: 'post', path: '/alerts/:id/briefs', tag: 'alerts', summary: '签发快报或续报（留痕）', params: BriefParams.pick({ id: true }), body: BriefBody, responses: { '201': '已签发（含纯文本）' } },
+  { method: 'get', path: '/alerts/:id/briefs', tag: 'alerts', summary: '某条预警的快报与续报', params: BriefParams.pick({ id: true }) },
+  { method: 'get', path: '/alerts/:id/briefs/:n', tag: 'alerts', summary: '下载第 n 报（DOCX 或纯文本）', params: BriefParams, query: BriefQuery, produces: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' },
+];

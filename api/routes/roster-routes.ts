@@ -6,9 +6,14 @@ import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../../pipeline/elasticsearch/es-roster-store.js';
 import { actorOf, requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 const Version = z.string().regex(/^\d+:\d+$/);
+const ReplaceRosterSchema = z.object({ roster: z.unknown(), version: Version });
+const LeaveBodySchema = z.object({ leave: LeaveSchema, version: Version });
+const DelegationBodySchema = z.object({ delegation: DelegationSchema, version: Version });
+const HandoverBodySchema = z.object({ to: z.string().min(1).max(40), note: z.string().trim().min(1).max(4000), version: Version });
 
 /** The duty roster: read, replace, leave, delegation and shift handover (交接班); every change audited. */
 export function rosterRoutes(deps: { roster: RosterStore; audit: AuditLog; alerts: AlertStore; now(): Date }): Router {
@@ -29,20 +34,20 @@ export function rosterRoutes(deps: { roster: RosterStore; audit: AuditLog; alert
   };
 
   router.put('/roster', requirePermission('roster.write'), async (req, res) => {
-    const body = parseBody(z.object({ roster: z.unknown(), version: Version }), req.body);
+    const body = parseBody(ReplaceRosterSchema, req.body);
     res.json(await change(req, 'roster.update', body.version, () => body.roster as Roster));
   });
   router.post('/roster/leave', requirePermission('roster.write'), async (req, res) => {
-    const body = parseBody(z.object({ leave: LeaveSchema, version: Version }), req.body);
+    const body = parseBody(LeaveBodySchema, req.body);
     res.json(await change(req, 'roster.leave', body.version, (r) => ({ ...r, leave: [...r.leave, body.leave] }), body.leave.reason));
   });
   router.post('/roster/delegations', requirePermission('roster.write'), async (req, res) => {
-    const body = parseBody(z.object({ delegation: DelegationSchema, version: Version }), req.body);
+    const body = parseBody(DelegationBodySchema, req.body);
     res.json(await change(req, 'roster.delegate', body.version, (r) => ({ ...r, delegations: [...r.delegations, body.delegation] }), body.delegation.reason));
   });
   // 交接班: the officer going off duty hands over to the next, with what is still open. Any duty officer may.
   router.post('/roster/handover', requirePermission('alert.acknowledge'), async (req, res) => {
-    const body = parseBody(z.object({ to: z.string().min(1).max(40), note: z.string().trim().min(1).max(4000), version: Version }), req.body);
+    const body = parseBody(HandoverBodySchema, req.body);
     const open = await deps.alerts.list({ status: ['new', 'acknowledged', 'handling', 'responded'], limit: 500 });
     const actor = actorOf(req);
     const entry = { at: deps.now().toISOString(), from: actor.id, to: body.to, note: body.note, openAlerts: open.length };
@@ -50,3 +55,12 @@ export function rosterRoutes(deps: { roster: RosterStore; audit: AuditLog; alert
   });
   return router;
 }
+
+const ROSTER_ANSWERS = { '200': '新的值班表及版本', '409': '值班表已被他人修改（version 已变）' };
+export const rosterRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/roster', tag: 'roster', summary: '值班表（人员、班次、请假、代班、交接班）及版本' },
+  { method: 'put', path: '/roster', tag: 'roster', summary: '替换值班表（version 为编辑起点；留痕）', body: ReplaceRosterSchema, responses: ROSTER_ANSWERS },
+  { method: 'post', path: '/roster/leave', tag: 'roster', summary: '登记请假（留痕）', body: LeaveBodySchema, responses: ROSTER_ANSWERS },
+  { method: 'post', path: '/roster/delegations', tag: 'roster', summary: '登记代班（留痕）', body: DelegationBodySchema, responses: ROSTER_ANSWERS },
+  { method: 'post', path: '/roster/handover', tag: 'roster', summary: '交接班（附未结预警数；留痕）', body: HandoverBodySchema, responses: ROSTER_ANSWERS },
+];

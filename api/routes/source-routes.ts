@@ -10,7 +10,9 @@ import { requestCrawl, scheduleSource } from '../../crawlers/crawler-role.js';
 import { describeHealth, emptyHealth, type SourceHealthStore } from '../../crawlers/shared/source-health.js';
 import type { SourceRegistry } from '../../crawlers/shared/source-registry.js';
 import { actorOf, requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
+import { SourceSchema } from '../../core/sources/source.js';
 
 export interface SourceRoutesDeps {
   registry: SourceRegistry;
@@ -104,3 +106,21 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
 
   return router;
 }
+
+const SourceIdParamsSchema = z.object({ id: z.string().min(1).max(200) });
+export const sourceRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/sources', tag: 'sources', summary: '阵地列表（凭据只列环境变量名）' },
+  { method: 'get', path: '/sources/health', tag: 'sources', summary: '各阵地采集健康度与近 7 天删除数' },
+  { method: 'get', path: '/sources/:id', tag: 'sources', summary: '阵地详情及版本', params: SourceIdParamsSchema },
+  { method: 'post', path: '/sources', tag: 'sources', summary: '新建阵地（即时排程；留痕）', body: SourceSchema, responses: { '201': '已创建', '409': '已有同编号的阵地' } },
+  {
+    method: 'put',
+    path: '/sources/:id',
+    tag: 'sources',
+    summary: '修改阵地（If-Match 或 version 为编辑起点；即时排程；留痕）',
+    params: SourceIdParamsSchema,
+    body: SourceSchema,
+    responses: { '200': '已修改', '409': '阵地已被他人修改' },
+  },
+  { method: 'post', path: '/sources/:id/crawl', tag: 'sources', summary: '立即采集（可附截图）', params: SourceIdParamsSchema, body: CrawlNowSchema, responses: { '202': '已排队' } },
+];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../core/errors.js';
 import type { PostTrends } from '../../pipeline/elasticsearch/es-post-trends.js';
 import { requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 const TrendsQuerySchema = z.object({
@@ -30,3 +31,5 @@ export function trendsRoutes(deps: { trends: PostTrends; timeZone: string; now?:
   });
   return router;
 }
+
+export const trendsRouteDocs: RouteDoc[] = [{ method: 'get', path: '/trends', tag: 'reports', summary: '帖文量走势（按阵地、领域、倾向）与高频词', query: TrendsQuerySchema }];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AlertStatusSchema } from '../../core/alerts/alert.js';
 import type { AlertBoard } from '../../pipeline/elasticsearch/es-alert-board.js';
 import { requirePermission } from '../authorize.js';
+import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
 
 const listOf = <T extends z.ZodType>(item: T) =>
@@ -24,3 +25,5 @@ export function wallRoutes(deps: { board: AlertBoard; now?: () => Date }): Route
   });
   return router;
 }
+
+export const wallRouteDocs: RouteDoc[] = [{ method: 'get', path: '/wall', tag: 'alerts', summary: '预警大屏：计数与最紧急的未结预警', query: WallQuerySchema }];

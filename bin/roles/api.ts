@@ -14,26 +14,26 @@ import { createApp } from '../../api/app.js';
 import { RedisSessionStore } from '../../api/sessions.js';
 import { principalResolver } from '../../api/authenticate.js';
 import { queueBoard } from '../../api/queue-board.js';
-import { healthRoutes } from '../../api/routes/health-routes.js';
+import { healthRouteDocs, healthRoutes } from '../../api/routes/health-routes.js';
 import { authRouteDocs, authRoutes } from '../../api/routes/auth-routes.js';
 import { alertRouteDocs, alertRoutes } from '../../api/routes/alert-routes.js';
-import { liveRoutes } from '../../api/routes/live-routes.js';
+import { liveRouteDocs, liveRoutes } from '../../api/routes/live-routes.js';
 import { auditRouteDocs, auditRoutes } from '../../api/routes/audit-routes.js';
-import { ingestRoutes } from '../../api/routes/ingest-routes.js';
-import { notificationRoutes } from '../../api/routes/notification-routes.js';
-import { wallRoutes } from '../../api/routes/wall-routes.js';
-import { trendsRoutes } from '../../api/routes/trends-routes.js';
+import { ingestRouteDocs, ingestRoutes } from '../../api/routes/ingest-routes.js';
+import { notificationRouteDocs, notificationRoutes } from '../../api/routes/notification-routes.js';
+import { wallRouteDocs, wallRoutes } from '../../api/routes/wall-routes.js';
+import { trendsRouteDocs, trendsRoutes } from '../../api/routes/trends-routes.js';
 import { userRouteDocs, userRoutes } from '../../api/routes/user-routes.js';
 import { tokenRouteDocs, tokenRoutes } from '../../api/routes/token-routes.js';
-import { searchRoutes } from '../../api/routes/search-routes.js';
-import { pipelineRoutes } from '../../api/routes/pipeline-routes.js';
-import { briefRoutes, reportRoutes } from '../../api/routes/report-routes.js';
-import { meetingRoutes } from '../../api/routes/meeting-routes.js';
+import { searchRouteDocs, searchRoutes } from '../../api/routes/search-routes.js';
+import { pipelineRouteDocs, pipelineRoutes } from '../../api/routes/pipeline-routes.js';
+import { briefRoutes, reportRouteDocs, reportRoutes } from '../../api/routes/report-routes.js';
+import { meetingRouteDocs, meetingRoutes } from '../../api/routes/meeting-routes.js';
 import { ledgerRouteDocs, ledgerRoutes } from '../../api/routes/ledger-routes.js';
-import { escalationRoutes } from '../../api/routes/escalation-routes.js';
-import { rosterRoutes } from '../../api/routes/roster-routes.js';
+import { escalationRouteDocs, escalationRoutes } from '../../api/routes/escalation-routes.js';
+import { rosterRouteDocs, rosterRoutes } from '../../api/routes/roster-routes.js';
 import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
-import { sourceRoutes } from '../../api/routes/source-routes.js';
+import { sourceRouteDocs, sourceRoutes } from '../../api/routes/source-routes.js';
 import { inspectionRouteDocs, inspectionRoutes } from '../../api/routes/inspection-routes.js';
 import { createInspectionService, createReportService } from '../services.js';
 import { readEventState } from '../../pipeline/events/redis-event-clusterer.js';
@@ -69,7 +69,29 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
     sessions,
     users,
     tokens: ctx.tokens,
-    routeDocs: [...alertRouteDocs, ...authRouteDocs, ...userRouteDocs, ...tokenRouteDocs, ...auditRouteDocs, ...ledgerRouteDocs, ...ruleRouteDocs, ...inspectionRouteDocs],
+    routeDocs: [
+      ...alertRouteDocs,
+      ...authRouteDocs,
+      ...userRouteDocs,
+      ...tokenRouteDocs,
+      ...auditRouteDocs,
+      ...ledgerRouteDocs,
+      ...ruleRouteDocs,
+      ...inspectionRouteDocs,
+      ...escalationRouteDocs,
+      ...rosterRouteDocs,
+      ...searchRouteDocs,
+      ...pipelineRouteDocs,
+      ...sourceRouteDocs,
+      ...notificationRouteDocs,
+      ...wallRouteDocs,
+      ...trendsRouteDocs,
+      ...ingestRouteDocs,
+      ...reportRouteDocs,
+      ...meetingRouteDocs,
+      ...healthRouteDocs,
+      ...liveRouteDocs,
+    ],
     apiRouters: [
       healthRoutes({ redis, es, queues: ctx.queues, prefix }),
       authRoutes({

@@ -9,6 +9,9 @@ export const FollowUpSchema = z.object({
   deadline: z.iso.datetime({ offset: true }),
 });
 
+/** A meeting record's id: `yp-` and the day it was recorded (UTC) and six hex digits. */
+export const MEETING_ID = /^yp-\d{8}-[0-9a-f]{6}$/;
+
 /** 分析研判会: when, who, what was judged, what follows. */
 export const RecordMeetingSchema = z.object({
   heldAt: z.iso.datetime({ offset: true }),

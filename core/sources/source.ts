@@ -64,8 +64,9 @@ const OwnerSchema = z.object({ section: z.string().min(1), person: z.string().mi
 
 /** Fields every position has, whatever its kind. */
 const positionFields = {
-  id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-  name: z.string().min(1),
+  // Bounded like every id the API takes: it is a keyword in Elasticsearch (posts, audit), which refuses immense terms.
+  id: z.string().max(100).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  name: z.string().min(1).max(200),
   owner: OwnerSchema,
   everySeconds: z.number().int().min(5).optional(),
   /** Cron pattern (BullMQ job scheduler), instead of `everySeconds`. */
