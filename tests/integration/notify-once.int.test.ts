@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditActor } from '../../core/audit/audit-log.js';
 import type { Channel } from '../../core/notify/channel.js';
@@ -9,6 +9,7 @@ import type { NotifyJob } from '../../core/notify/notification.js';
 import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
+import { DeliveredNotifications } from '../../pipeline/notify/delivered-notifications.js';
 import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
@@ -31,7 +32,8 @@ const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长',
 /**
  * The notify worker delivers to a loopback webhook receiver, on real Redis (queues, claims, digests)
  * and Elasticsearch (channels, delivery log); the alert desk's store talks to Elasticsearch through a
- * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs).
+ * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs), as do
+ * the worker's channel reads (as when Elasticsearch is down).
  */
 describe('a notification is sent once however often it is queued (real Redis and Elasticsearch, a loopback receiver)', () => {
   const iso = isolation();
@@ -41,9 +43,12 @@ describe('a notification is sent once however often it is queued (real Redis and
   let h: Harness;
   let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let channels: EsChannelStore;
+  let deliveryLog: EsDeliveryLog;
   let worker: Worker<NotifyQueueJob>;
   /** How many of the desk's next enqueues of deliveries fail. */
   let enqueuesToFail = 0;
+  /** How many of the worker's next channel reads fail. */
+  let channelReadsToFail = 0;
 
   beforeAll(async () => {
     await proxy.start();
@@ -65,13 +70,33 @@ describe('a notification is sent once however often it is queued (real Redis and
     channels = new EsChannelStore(h.es, names.channels, 0);
     // The test roster's group channels, here signed webhooks to the loopback receiver; and everyone's in-app inbox.
     await channels.ensure([{ id: 'inapp', name: '站内通知', type: 'inapp', enabled: true }, webhook('dingtalk-duty'), webhook('wecom-leaders'), webhook('hook'), webhook('hook-paced'), webhook('hook-off', { enabled: false })]);
-    const outcomes = new EsDeliveryLog(h.es, names.notifications);
-    await outcomes.ensure();
-    worker = startNotifyWorker({ connection: h.redis, prefix: iso.redisPrefix, queues: h.queues, channels, outcomes, dashboardUrl: 'http://127.0.0.1:8600/', env, log: createLogger('silent'), now: () => new Date() });
+    deliveryLog = new EsDeliveryLog(h.es, names.notifications);
+    await deliveryLog.ensure();
+    const unavailable = () => new UnavailableError('Elasticsearch did not answer', 'es_unavailable');
+    worker = startNotifyWorker({
+      connection: h.redis,
+      prefix: iso.redisPrefix,
+      queues: h.queues,
+      channels: {
+        async get(id) {
+          if (channelReadsToFail > 0) {
+            channelReadsToFail -= 1;
+            throw unavailable();
+          }
+          return channels.get(id);
+        },
+      },
+      outcomes: deliveryLog,
+      dashboardUrl: 'http://127.0.0.1:8600/',
+      env,
+      log: createLogger('silent'),
+      now: () => new Date(),
+    });
   });
   afterEach(() => {
     proxy.disarm();
     enqueuesToFail = 0;
+    channelReadsToFail = 0;
   });
   afterAll(async () => {
     await worker?.close();
@@ -119,6 +144,90 @@ describe('a notification is sent once however often it is queued (real Redis and
 
   /** What BullMQ does to a completed job after 24 h or 10,000 newer ones (and a person, to a failed one). */
   const drop = async (jobId: string) => expect(await h.queues.notify.remove(jobId)).toBe(1);
+
+  it('a delivery whose last attempt failed before its send (its channel could not be read) does not count as delivered: queued anew, it is sent', async () => {
+    const j = job('hook');
+    channelReadsToFail = 1;
+    await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}`, attempts: 1 });
+    await finished(`n-${j.id}`, 'failed');
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+  });
+
+  /**
+   * A notify process that takes a delivery job, claims its notification and dies before sending: its
+   * lock is never renewed, so BullMQ finds the job stalled and, past `maxStalledCount` stalls, fails it
+   * (raising no `failed` event in the notify worker). Its runs never end: each takes one of its `slots`.
+   */
+  function crashingAfterClaim(maxStalledCount: number, slots: number): Worker<NotifyQueueJob> {
+    const delivered = new DeliveredNotifications(h.redis, iso.redisPrefix);
+    return new Worker<NotifyQueueJob>(
+      'notify',
+      async (bull) => {
+        if ('delivery' in bull.data) await delivered.claim(bull.data.delivery.id, `${bull.id}@${bull.timestamp}`);
+        await new Promise(() => undefined);
+      },
+      { connection: h.redis, prefix: iso.redisPrefix, concurrency: slots, lockDuration: 1_000, skipLockRenewal: true, stalledInterval: 500, maxStalledCount },
+    );
+  }
+  const claimOf = (j: NotifyJob) => h.redis.get(`${iso.redisPrefix}:notify:delivered:${j.id}`);
+  /**
+   * Waits until BullMQ failed `jobId` for stalling. Each stall check keeps the others off for its
+   * worker's interval (the notify worker's: 30 s); dropping that mark lets the crashing worker's
+   * checks, every 500 ms, run.
+   */
+  const failedForStalling = (jobId: string) =>
+    eventually(
+      async () => {
+        await h.redis.del(`${iso.redisPrefix}:notify:stalled-check`);
+        return (await h.queues.notify.getJobState(jobId)) === 'failed' ? true : undefined;
+      },
+      20_000,
+      `notify job ${jobId} failed for stalling`,
+    );
+
+  it('a delivery whose job crashed after its claim and before its send until BullMQ failed it for stalling: queued anew, it is sent', async () => {
+    const j = job('hook');
+    await worker.pause();
+    // BullMQ's default stall limit; spare slots take the job again after each stall.
+    const crashing = crashingAfterClaim(1, 4);
+    try {
+      await enqueueNotification(h.queues, j);
+      await failedForStalling(`n-${j.id}`);
+    } finally {
+      await crashing.close(true);
+      worker.resume();
+    }
+    expect(await claimOf(j)).toMatch(/^send:/);
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect(await claimOf(j)).toMatch(/^sent:/);
+  });
+
+  it('a job finding its notification claimed by a job still running waits for it, and sends it once that job failed for stalling', async () => {
+    const j = job('hook');
+    await worker.pause();
+    // One slot: the other job goes to the notify worker.
+    const crashing = crashingAfterClaim(0, 1);
+    try {
+      await enqueueNotification(h.queues, j);
+      await eventually(async () => ((await claimOf(j)) ? true : undefined), 10_000, 'the crashing job claiming its notification');
+      worker.resume();
+      // The same notification queued as another job (as a producer with another job id would).
+      await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}-other` });
+      await failedForStalling(`n-${j.id}`);
+    } finally {
+      await crashing.close(true);
+    }
+    expect(await finished(`n-${j.id}-other`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+  });
 
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
     const j = job('hook');
