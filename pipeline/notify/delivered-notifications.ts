@@ -3,14 +3,16 @@ import type { ChainableCommander, Redis } from 'ioredis';
 /**
  * What a delivery job found when it claimed its notification id:
  * - `first`: nobody had (or the job that had failed or is gone, `claim`'s `takeOverFrom`): this job sends it;
- * - `own`: this very job claimed it on an earlier run (a retry after a failed send, or a rerun after
- *   a crash): it sends it (again, should the crash have come after the send);
+ * - `own`: this very job claimed it on an earlier run and did not prove a send (a retry after a failed
+ *   send, a rerun after a crash): it sends it (again, should the crash have come after the send);
+ * - `own-sent`: this very job sent it on an earlier run whose outcome could not be recorded: it records
+ *   the outcome and sends nothing;
  * - `held-by-another`: another job claimed it and has not proven a send: only BullMQ knows whether that
  *   job still runs (it will send) or failed or is gone (this job may take the claim over);
  * - `sent-by-another`: another job sent it;
  * - `in-digest`: held back for a digest, which sends it (or sent it).
  */
-export type DeliveryClaim = 'first' | 'own' | 'held-by-another' | 'sent-by-another' | 'in-digest';
+export type DeliveryClaim = 'first' | 'own' | 'own-sent' | 'held-by-another' | 'sent-by-another' | 'in-digest';
 
 /** A claim, and for `held-by-another` the job holding it (`<bullJobId>@<timestamp>`). */
 export interface Claimed {
@@ -44,12 +46,11 @@ return 1
  * Claim, send, mark sent: a job claims its notification id before sending (`send:<holder>`, one Redis
  * command, the whole cost before the send) and marks it sent after the send succeeded (`sent:<holder>`,
  * one more). The claim names the job (its BullMQ id and creation time), so the job's own retries and
- * reruns still send. A bare claim of another job is a send not proven: while
- * that job runs it will send; once it failed or is gone (a crash, a stall, a failure before the send
- * that gave nothing back) the next job with this id takes the claim over and sends. A job that fails
- * for good also gives its claim back. The at-least-once window left: a crash after a send and before
- * its job completed (or a delivery outcome that could not be recorded) reruns that same job, which
- * sends once more.
+ * reruns still send, unless it is marked sent. A bare claim of another job is a send not proven:
+ * while that job runs it will send; once it failed or is gone (a crash, a stall, a failure before the
+ * send that gave nothing back) the next job with this id takes the claim over and sends. A job that
+ * fails for good also gives its claim back. The at-least-once window left: a crash after a send and
+ * before its mark reruns that same job, which sends once more.
  */
 export class DeliveredNotifications {
   constructor(
@@ -70,7 +71,8 @@ export class DeliveredNotifications {
     const held = (await this.redis.eval(CLAIM, 1, this.key(notificationId), `send:${holder}`, DELIVERED_TTL_SECONDS, from)) as string | null;
     if (held === null) return { claim: 'first' };
     if (held.startsWith('digest:')) return { claim: 'in-digest' };
-    if (held === `send:${holder}` || held === `sent:${holder}`) return { claim: 'own' };
+    if (held === `send:${holder}`) return { claim: 'own' };
+    if (held === `sent:${holder}`) return { claim: 'own-sent' };
     if (held.startsWith('send:')) return { claim: 'held-by-another', heldBy: held.slice('send:'.length) };
     return { claim: 'sent-by-another' };
   }

@@ -120,6 +120,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     const attempts = bull.attemptsMade + 1;
     const holder = holderOf(bull);
     const claim = await claimFor(job.id, holder);
+    if (claim === 'own-sent') {
+      // An earlier run sent it and could not record that: record it, send nothing.
+      await outcome(job, await deps.channels.get(job.channelId), 'sent', attempts);
+      return 'sent';
+    }
     if (claim === 'sent-by-another' || claim === 'in-digest') {
       // A holder that stopped between holding it and scheduling the flush leaves the digest unscheduled.
       if (claim === 'in-digest') await scheduleDigest(job.channelId, 0);
@@ -149,7 +154,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${message}`);
       throw err;
     }
-    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send (and keeps the claim).
+    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send; the
+    // rerun it causes finds the claim marked sent, records the outcome and sends nothing.
     await Promise.all([delivered.markSent(job.id, holder), outcome(job, channel, 'sent', attempts)]);
     return 'sent';
   };

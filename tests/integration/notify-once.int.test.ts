@@ -33,7 +33,7 @@ const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长',
  * The notify worker delivers to a loopback webhook receiver, on real Redis (queues, claims, digests)
  * and Elasticsearch (channels, delivery log); the alert desk's store talks to Elasticsearch through a
  * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs), as do
- * the worker's channel reads (as when Elasticsearch is down).
+ * the worker's channel reads and its records of sent deliveries (as when Elasticsearch is down).
  */
 describe('a notification is sent once however often it is queued (real Redis and Elasticsearch, a loopback receiver)', () => {
   const iso = isolation();
@@ -47,8 +47,9 @@ describe('a notification is sent once however often it is queued (real Redis and
   let worker: Worker<NotifyQueueJob>;
   /** How many of the desk's next enqueues of deliveries fail. */
   let enqueuesToFail = 0;
-  /** How many of the worker's next channel reads fail. */
+  /** How many of the worker's next channel reads, and records of a sent delivery, fail. */
   let channelReadsToFail = 0;
+  let sentRecordsToFail = 0;
 
   beforeAll(async () => {
     await proxy.start();
@@ -86,7 +87,15 @@ describe('a notification is sent once however often it is queued (real Redis and
           return channels.get(id);
         },
       },
-      outcomes: deliveryLog,
+      outcomes: {
+        async record(subject, outcome) {
+          if (outcome.status === 'sent' && sentRecordsToFail > 0) {
+            sentRecordsToFail -= 1;
+            throw unavailable();
+          }
+          return deliveryLog.record(subject, outcome);
+        },
+      },
       dashboardUrl: 'http://127.0.0.1:8600/',
       env,
       log: createLogger('silent'),
@@ -97,6 +106,7 @@ describe('a notification is sent once however often it is queued (real Redis and
     proxy.disarm();
     enqueuesToFail = 0;
     channelReadsToFail = 0;
+    sentRecordsToFail = 0;
   });
   afterAll(async () => {
     await worker?.close();
@@ -227,6 +237,16 @@ describe('a notification is sent once however often it is queued (real Redis and
     }
     expect(await finished(`n-${j.id}-other`)).toBe('sent');
     expect(messagesCarrying(j)).toHaveLength(1);
+  });
+
+  it('a sent delivery whose outcome could not be recorded (Elasticsearch down) is not sent again by its retry: the retry records it', async () => {
+    const j = job('hook');
+    sentRecordsToFail = 1;
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+    const recorded = await deliveryLog.list({ type: 'alert', id: j.subject.id });
+    expect(recorded.filter((o) => o.status === 'sent')).toEqual([expect.objectContaining({ jobId: j.id, attempts: 2 })]);
   });
 
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
