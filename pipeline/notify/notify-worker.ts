@@ -166,7 +166,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     const unlock = await buffer.lock(channelId, 60_000);
     if (!unlock) return scheduleDigest(channelId, DIGEST_WINDOW_MS);
     try {
-      const held = await buffer.peek(channelId, DIGEST_BATCH);
+      const batch = await buffer.peek(channelId, DIGEST_BATCH);
+      const held = batch.jobs;
       if (held.length === 0) return;
       if (channel.rateLimit) {
         const take = await limiter.take(channel.id, channel.rateLimit.perMinute, deps.now());
@@ -190,10 +191,16 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
         }
         throw err;
       }
-      const digestOf = held.map((j) => j.id);
-      for (const job of held) await outcome(job, channel, 'sent', 1, { digestOf });
-      const left = await buffer.release(channelId, held.length);
+      // Dropped at once, the outcomes recorded after: a lock run out while recording could let another
+      // flusher send the same batch again.
+      const { released, left } = await buffer.release(channelId, batch);
       if (left > 0) await scheduleDigest(channelId, 0);
+      if (!released) {
+        deps.log.warn({ channelId, digestId: digest.id }, 'digest sent twice: another flusher delivered and dropped its entries first');
+        return;
+      }
+      const digestOf = held.map((j) => j.id);
+      await Promise.all(held.map((job) => outcome(job, channel, 'sent', 1, { digestOf })));
     } finally {
       await unlock();
     }

@@ -50,6 +50,8 @@ describe('a notification is sent once however often it is queued (real Redis and
   /** How many of the worker's next channel reads, and records of a sent delivery, fail. */
   let channelReadsToFail = 0;
   let sentRecordsToFail = 0;
+  /** While set, the worker's records of deliveries sent in a digest wait for it (a slow delivery log). */
+  let digestRecordsWait: Promise<void> | undefined;
 
   beforeAll(async () => {
     await proxy.start();
@@ -93,6 +95,7 @@ describe('a notification is sent once however often it is queued (real Redis and
             sentRecordsToFail -= 1;
             throw unavailable();
           }
+          if (outcome.digestOf) await digestRecordsWait;
           return deliveryLog.record(subject, outcome);
         },
       },
@@ -107,6 +110,7 @@ describe('a notification is sent once however often it is queued (real Redis and
     enqueuesToFail = 0;
     channelReadsToFail = 0;
     sentRecordsToFail = 0;
+    digestRecordsWait = undefined;
   });
   afterAll(async () => {
     await worker?.close();
@@ -247,6 +251,40 @@ describe('a notification is sent once however often it is queued (real Redis and
     expect(messagesCarrying(j)).toHaveLength(1);
     const recorded = await deliveryLog.list({ type: 'alert', id: j.subject.id });
     expect(recorded.filter((o) => o.status === 'sent')).toEqual([expect.objectContaining({ jobId: j.id, attempts: 2 })]);
+  });
+
+  it('a digest flush that outlives its lock, while another flusher runs and more deliveries are held, drops none of those deliveries unsent', async () => {
+    const limiter = new ChannelRateLimiter(h.redis, iso.redisPrefix);
+    const digestsCarrying = (j: NotifyJob) => messagesCarrying(j).filter((r) => bodyOf(r).message.title.startsWith('【预警汇总】'));
+    let recordDigests: () => void = () => undefined;
+    digestRecordsWait = new Promise((r) => (recordDigests = r));
+    try {
+      const first = [job('hook-paced'), job('hook-paced'), job('hook-paced')];
+      await limiter.block('hook-paced', 1_000, new Date());
+      for (const j of first) await enqueueNotification(h.queues, j);
+      for (const j of first) expect(await finished(`n-${j.id}`)).toBe('merged-into-digest');
+      // The first flusher sent its digest and is slow to record it, past its lock (dropped here, as by its expiry).
+      await eventually(async () => (digestsCarrying(first[0]!).length > 0 ? true : undefined), 15_000, 'the first digest');
+      await h.redis.del(`${iso.redisPrefix}:notify:digest:hook-paced:lock`);
+      // A second flusher runs meanwhile: it finds the batch gone, or sends it again and is as slow to record it.
+      await h.queues.notify.add('digest', { digest: 'hook-paced' }, { jobId: 'digest-hook-paced-second', removeOnComplete: false });
+      await eventually(
+        async () => ((await h.queues.notify.getJobState('digest-hook-paced-second')) === 'completed' || digestsCarrying(first[0]!).length > 1 ? true : undefined),
+        15_000,
+        'the second flusher past its send',
+      );
+      // More deliveries held back (for long enough that their flush is another job).
+      const later = [job('hook-paced'), job('hook-paced')];
+      await limiter.block('hook-paced', 5_500, new Date());
+      for (const j of later) await enqueueNotification(h.queues, j);
+      for (const j of later) expect(await finished(`n-${j.id}`)).toBe('merged-into-digest');
+      recordDigests();
+
+      await eventually(async () => (later.every((j) => digestsCarrying(j).length > 0) ? true : undefined), 15_000, 'the digest of the deliveries held later');
+      for (const j of later) expect(digestsCarrying(j)).toHaveLength(1);
+    } finally {
+      recordDigests();
+    }
   });
 
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
