@@ -1,6 +1,22 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { NotifyJobSchema, type NotifyJob } from '../../core/notify/notification.js';
 
+/** The first entries of a channel's buffer, as read (`entries`) and as deliveries (`jobs`). */
+export interface HeldBatch {
+  jobs: NotifyJob[];
+  entries: string[];
+}
+
+/** Drops the batch ARGV[1] entries long from the head only while its first and last entries are still there. */
+const RELEASE = `
+local n = tonumber(ARGV[1])
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LINDEX', KEYS[1], n - 1) ~= ARGV[3] then
+  return {0, redis.call('LLEN', KEYS[1])}
+end
+redis.call('LTRIM', KEYS[1], n, -1)
+return {1, redis.call('LLEN', KEYS[1])}
+`;
+
 /**
  * Deliveries a rate limit held back, per channel, in arrival order, until a digest carries them.
  * Entries are removed only after the digest that carries them was delivered, so a crash between
@@ -25,18 +41,24 @@ export class DigestBuffer {
     if (failed) throw failed[0]!;
   }
 
-  async peek(channelId: string, max: number): Promise<NotifyJob[]> {
-    const raw = await this.redis.lrange(this.key(channelId), 0, max - 1);
-    return raw.flatMap((r) => {
+  async peek(channelId: string, max: number): Promise<HeldBatch> {
+    const entries = await this.redis.lrange(this.key(channelId), 0, max - 1);
+    const jobs = entries.flatMap((r) => {
       const parsed = NotifyJobSchema.safeParse(JSON.parse(r));
       return parsed.success ? [parsed.data] : [];
     });
+    return { jobs, entries };
   }
 
-  /** Drops the first `count` entries: call after they were delivered. */
-  async release(channelId: string, count: number): Promise<number> {
-    await this.redis.ltrim(this.key(channelId), count, -1);
-    return this.redis.llen(this.key(channelId));
+  /**
+   * Drops `batch` (call after it was delivered) if it is still at the head of the buffer, and says so,
+   * and how many entries are left. A flusher that outlived its lock may find that another flusher
+   * delivered and dropped the same batch: it then drops nothing, rather than newer entries never sent.
+   */
+  async release(channelId: string, batch: HeldBatch): Promise<{ released: boolean; left: number }> {
+    const { entries } = batch;
+    const [released, left] = (await this.redis.eval(RELEASE, 1, this.key(channelId), entries.length, entries[0]!, entries.at(-1)!)) as [number, number];
+    return { released: released === 1, left };
   }
 
   /** One flusher per channel at a time, across processes. */

@@ -3,13 +3,13 @@ import type { Redis } from 'ioredis';
 import type { Channel } from '../../core/notify/channel.js';
 import { digestMessage } from '../../core/notify/format.js';
 import type { DeliveryOutcome, DeliveryOutcomeSink, NotifyJob } from '../../core/notify/notification.js';
-import { QianshaoError } from '../../core/errors.js';
+import { BusyError, QianshaoError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { startWorker, type NotifyQueueJob, type Queues } from '../queues.js';
 import { ChannelRateLimitedError, createSender, type ChannelSender } from './senders.js';
 import { ChannelRateLimiter } from './rate-limiter.js';
 import { DigestBuffer } from './digest-buffer.js';
-import { DeliveredNotifications } from './delivered-notifications.js';
+import { DeliveredNotifications, type DeliveryClaim } from './delivered-notifications.js';
 
 export interface NotifyWorkerDeps {
   connection: Redis;
@@ -30,6 +30,11 @@ export type DeliveryResult = 'sent' | 'merged-into-digest' | 'already-sent' | 'a
 
 const DIGEST_BATCH = 50;
 const DIGEST_WINDOW_MS = 5_000;
+/** How many claims of failed or gone jobs one delivery takes over, each lost to another job, before it tries later. */
+const TAKE_OVERS = 3;
+
+/** A delivery job across its retries and reruns; the same id queued again after BullMQ dropped the job is another. */
+const holderOf = (bull: Job<NotifyQueueJob>) => `${bull.id}@${bull.timestamp}`;
 
 /**
  * Delivers `notify` jobs: one channel each, retried with backoff, paced by the channel's token
@@ -39,8 +44,10 @@ const DIGEST_WINDOW_MS = 5_000;
  *
  * A notification id is sent once however often it is queued (`DeliveredNotifications`): a job whose
  * notification another job sent, or a digest holds, does nothing (`already-sent`, `already-in-digest`),
- * so producers may queue owed deliveries again freely. A digest carries only deliveries this worker
- * claimed and held, so one sent alone is never in a digest too, and one in a digest is not sent again.
+ * so producers may queue owed deliveries again freely; one whose id a job claimed without proving its
+ * send waits while that job runs, and takes the claim over once it failed or is gone. A digest carries
+ * only deliveries this worker claimed and held, so one sent alone is never in a digest too, and one in a
+ * digest is not sent again.
  */
 export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob> {
   const limiter = new ChannelRateLimiter(deps.connection, deps.prefix);
@@ -82,11 +89,42 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     return 'merged-into-digest';
   };
 
+  /** What BullMQ says of the job `holder` (`holderOf`): it may still send, it completed, or it will never send. */
+  const holderState = async (holder: string): Promise<'running' | 'completed' | 'gone'> => {
+    const at = holder.lastIndexOf('@');
+    const other = await deps.queues.notify.getJob(holder.slice(0, at));
+    // The same job id with another creation time is a later job: the holder was dropped.
+    if (!other || String(other.timestamp) !== holder.slice(at + 1)) return 'gone';
+    const state = await other.getState();
+    if (state === 'completed') return 'completed';
+    return state === 'failed' || state === 'unknown' ? 'gone' : 'running';
+  };
+
+  const claimFor = async (notificationId: string, holder: string): Promise<Exclude<DeliveryClaim, 'held-by-another'>> => {
+    let claimed = await delivered.claim(notificationId, holder);
+    for (let i = 0; claimed.claim === 'held-by-another' && i < TAKE_OVERS; i++) {
+      const state = await holderState(claimed.heldBy!);
+      // A completed job with a bare claim sent it (jobs that completed before claims were marked sent).
+      if (state === 'completed') return 'sent-by-another';
+      if (state === 'running') break;
+      claimed = await delivered.claim(notificationId, holder, claimed.heldBy);
+    }
+    if (claimed.claim === 'held-by-another') {
+      // Waiting, rather than completing, keeps the notification owed should that job fail after all.
+      throw new BusyError(`notification ${notificationId} is being sent by job ${claimed.heldBy}`, 'notification_in_flight');
+    }
+    return claimed.claim;
+  };
+
   const deliver = async (bull: Job<NotifyQueueJob>, job: NotifyJob): Promise<DeliveryResult> => {
     const attempts = bull.attemptsMade + 1;
-    // This job across its retries and reruns; the same id queued again after BullMQ dropped the job is another.
-    const holder = `${bull.id}@${bull.timestamp}`;
-    const claim = await delivered.claim(job.id, holder);
+    const holder = holderOf(bull);
+    const claim = await claimFor(job.id, holder);
+    if (claim === 'own-sent') {
+      // An earlier run sent it and could not record that: record it, send nothing.
+      await outcome(job, await deps.channels.get(job.channelId), 'sent', attempts);
+      return 'sent';
+    }
     if (claim === 'sent-by-another' || claim === 'in-digest') {
       // A holder that stopped between holding it and scheduling the flush leaves the digest unscheduled.
       if (claim === 'in-digest') await scheduleDigest(job.channelId, 0);
@@ -96,7 +134,6 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     }
     const channel = await deps.channels.get(job.channelId);
     if (!channel || !channel.enabled) {
-      await delivered.release(job.id, holder);
       await outcome(job, channel, 'failed', attempts, { error: channel ? `渠道 ${channel.name} 已停用` : `渠道 ${job.channelId} 不存在` });
       throw new UnrecoverableError(`channel ${job.channelId} is missing or disabled`);
     }
@@ -113,13 +150,13 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       }
       const message = err instanceof Error ? err.message : String(err);
       const final = (err instanceof QianshaoError && !err.retryable) || attempts >= (bull.opts.attempts ?? 1);
-      if (final) await delivered.release(job.id, holder);
       await outcome(job, channel, final ? 'failed' : 'retrying', attempts, { error: message });
       if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${message}`);
       throw err;
     }
-    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send (and keeps the claim).
-    await outcome(job, channel, 'sent', attempts);
+    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send; the
+    // rerun it causes finds the claim marked sent, records the outcome and sends nothing.
+    await Promise.all([delivered.markSent(job.id, holder), outcome(job, channel, 'sent', attempts)]);
     return 'sent';
   };
 
@@ -129,7 +166,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     const unlock = await buffer.lock(channelId, 60_000);
     if (!unlock) return scheduleDigest(channelId, DIGEST_WINDOW_MS);
     try {
-      const held = await buffer.peek(channelId, DIGEST_BATCH);
+      const batch = await buffer.peek(channelId, DIGEST_BATCH);
+      const held = batch.jobs;
       if (held.length === 0) return;
       if (channel.rateLimit) {
         const take = await limiter.take(channel.id, channel.rateLimit.perMinute, deps.now());
@@ -153,16 +191,22 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
         }
         throw err;
       }
-      const digestOf = held.map((j) => j.id);
-      for (const job of held) await outcome(job, channel, 'sent', 1, { digestOf });
-      const left = await buffer.release(channelId, held.length);
+      // Dropped at once, the outcomes recorded after: a lock run out while recording could let another
+      // flusher send the same batch again.
+      const { released, left } = await buffer.release(channelId, batch);
       if (left > 0) await scheduleDigest(channelId, 0);
+      if (!released) {
+        deps.log.warn({ channelId, digestId: digest.id }, 'digest sent twice: another flusher delivered and dropped its entries first');
+        return;
+      }
+      const digestOf = held.map((j) => j.id);
+      await Promise.all(held.map((job) => outcome(job, channel, 'sent', 1, { digestOf })));
     } finally {
       await unlock();
     }
   };
 
-  return startWorker<NotifyQueueJob>(
+  const worker = startWorker<NotifyQueueJob>(
     'notify',
     async (job) => {
       if ('digest' in job.data) return flushDigest(job.data.digest);
@@ -170,4 +214,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 4, log: deps.log },
   );
+  // A delivery failed for good (BullMQ set its finish time; a retry does not) did not send: its claim goes
+  // back. Jobs failed for stalling raise no such event: their claims are taken over (`claimFor`).
+  worker.on('failed', (bull) => {
+    if (!bull?.finishedOn || !('delivery' in bull.data)) return;
+    delivered.release(bull.data.delivery.id, holderOf(bull)).catch((err: Error) => deps.log.warn({ jobId: bull.id, err: err.message }, 'delivery claim not given back'));
+  });
+  return worker;
 }

@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditActor } from '../../core/audit/audit-log.js';
 import type { Channel } from '../../core/notify/channel.js';
@@ -9,6 +9,7 @@ import type { NotifyJob } from '../../core/notify/notification.js';
 import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
+import { DeliveredNotifications } from '../../pipeline/notify/delivered-notifications.js';
 import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
 import { startNotifyWorker } from '../../pipeline/notify/notify-worker.js';
@@ -31,7 +32,8 @@ const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长',
 /**
  * The notify worker delivers to a loopback webhook receiver, on real Redis (queues, claims, digests)
  * and Elasticsearch (channels, delivery log); the alert desk's store talks to Elasticsearch through a
- * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs).
+ * cutting proxy, and its enqueue of deliveries fails on demand (as when Redis refuses the jobs), as do
+ * the worker's channel reads and its records of sent deliveries (as when Elasticsearch is down).
  */
 describe('a notification is sent once however often it is queued (real Redis and Elasticsearch, a loopback receiver)', () => {
   const iso = isolation();
@@ -41,9 +43,15 @@ describe('a notification is sent once however often it is queued (real Redis and
   let h: Harness;
   let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let channels: EsChannelStore;
+  let deliveryLog: EsDeliveryLog;
   let worker: Worker<NotifyQueueJob>;
   /** How many of the desk's next enqueues of deliveries fail. */
   let enqueuesToFail = 0;
+  /** How many of the worker's next channel reads, and records of a sent delivery, fail. */
+  let channelReadsToFail = 0;
+  let sentRecordsToFail = 0;
+  /** While set, the worker's records of deliveries sent in a digest wait for it (a slow delivery log). */
+  let digestRecordsWait: Promise<void> | undefined;
 
   beforeAll(async () => {
     await proxy.start();
@@ -65,13 +73,44 @@ describe('a notification is sent once however often it is queued (real Redis and
     channels = new EsChannelStore(h.es, names.channels, 0);
     // The test roster's group channels, here signed webhooks to the loopback receiver; and everyone's in-app inbox.
     await channels.ensure([{ id: 'inapp', name: '站内通知', type: 'inapp', enabled: true }, webhook('dingtalk-duty'), webhook('wecom-leaders'), webhook('hook'), webhook('hook-paced'), webhook('hook-off', { enabled: false })]);
-    const outcomes = new EsDeliveryLog(h.es, names.notifications);
-    await outcomes.ensure();
-    worker = startNotifyWorker({ connection: h.redis, prefix: iso.redisPrefix, queues: h.queues, channels, outcomes, dashboardUrl: 'http://127.0.0.1:8600/', env, log: createLogger('silent'), now: () => new Date() });
+    deliveryLog = new EsDeliveryLog(h.es, names.notifications);
+    await deliveryLog.ensure();
+    const unavailable = () => new UnavailableError('Elasticsearch did not answer', 'es_unavailable');
+    worker = startNotifyWorker({
+      connection: h.redis,
+      prefix: iso.redisPrefix,
+      queues: h.queues,
+      channels: {
+        async get(id) {
+          if (channelReadsToFail > 0) {
+            channelReadsToFail -= 1;
+            throw unavailable();
+          }
+          return channels.get(id);
+        },
+      },
+      outcomes: {
+        async record(subject, outcome) {
+          if (outcome.status === 'sent' && sentRecordsToFail > 0) {
+            sentRecordsToFail -= 1;
+            throw unavailable();
+          }
+          if (outcome.digestOf) await digestRecordsWait;
+          return deliveryLog.record(subject, outcome);
+        },
+      },
+      dashboardUrl: 'http://127.0.0.1:8600/',
+      env,
+      log: createLogger('silent'),
+      now: () => new Date(),
+    });
   });
   afterEach(() => {
     proxy.disarm();
     enqueuesToFail = 0;
+    channelReadsToFail = 0;
+    sentRecordsToFail = 0;
+    digestRecordsWait = undefined;
   });
   afterAll(async () => {
     await worker?.close();
@@ -119,6 +158,134 @@ describe('a notification is sent once however often it is queued (real Redis and
 
   /** What BullMQ does to a completed job after 24 h or 10,000 newer ones (and a person, to a failed one). */
   const drop = async (jobId: string) => expect(await h.queues.notify.remove(jobId)).toBe(1);
+
+  it('a delivery whose last attempt failed before its send (its channel could not be read) does not count as delivered: queued anew, it is sent', async () => {
+    const j = job('hook');
+    channelReadsToFail = 1;
+    await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}`, attempts: 1 });
+    await finished(`n-${j.id}`, 'failed');
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+  });
+
+  /**
+   * A notify process that takes a delivery job, claims its notification and dies before sending: its
+   * lock is never renewed, so BullMQ finds the job stalled and, past `maxStalledCount` stalls, fails it
+   * (raising no `failed` event in the notify worker). Its runs never end: each takes one of its `slots`.
+   */
+  function crashingAfterClaim(maxStalledCount: number, slots: number): Worker<NotifyQueueJob> {
+    const delivered = new DeliveredNotifications(h.redis, iso.redisPrefix);
+    return new Worker<NotifyQueueJob>(
+      'notify',
+      async (bull) => {
+        if ('delivery' in bull.data) await delivered.claim(bull.data.delivery.id, `${bull.id}@${bull.timestamp}`);
+        await new Promise(() => undefined);
+      },
+      { connection: h.redis, prefix: iso.redisPrefix, concurrency: slots, lockDuration: 1_000, skipLockRenewal: true, stalledInterval: 500, maxStalledCount },
+    );
+  }
+  const claimOf = (j: NotifyJob) => h.redis.get(`${iso.redisPrefix}:notify:delivered:${j.id}`);
+  /**
+   * Waits until BullMQ failed `jobId` for stalling. Each stall check keeps the others off for its
+   * worker's interval (the notify worker's: 30 s); dropping that mark lets the crashing worker's
+   * checks, every 500 ms, run.
+   */
+  const failedForStalling = (jobId: string) =>
+    eventually(
+      async () => {
+        await h.redis.del(`${iso.redisPrefix}:notify:stalled-check`);
+        return (await h.queues.notify.getJobState(jobId)) === 'failed' ? true : undefined;
+      },
+      20_000,
+      `notify job ${jobId} failed for stalling`,
+    );
+
+  it('a delivery whose job crashed after its claim and before its send until BullMQ failed it for stalling: queued anew, it is sent', async () => {
+    const j = job('hook');
+    await worker.pause();
+    // BullMQ's default stall limit; spare slots take the job again after each stall.
+    const crashing = crashingAfterClaim(1, 4);
+    try {
+      await enqueueNotification(h.queues, j);
+      await failedForStalling(`n-${j.id}`);
+    } finally {
+      await crashing.close(true);
+      worker.resume();
+    }
+    expect(await claimOf(j)).toMatch(/^send:/);
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect(await claimOf(j)).toMatch(/^sent:/);
+  });
+
+  it('a job finding its notification claimed by a job still running waits for it, and sends it once that job failed for stalling', async () => {
+    const j = job('hook');
+    await worker.pause();
+    // One slot: the other job goes to the notify worker.
+    const crashing = crashingAfterClaim(0, 1);
+    try {
+      await enqueueNotification(h.queues, j);
+      await eventually(async () => ((await claimOf(j)) ? true : undefined), 10_000, 'the crashing job claiming its notification');
+      worker.resume();
+      // The same notification queued as another job (as a producer with another job id would).
+      await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}-other` });
+      await failedForStalling(`n-${j.id}`);
+    } finally {
+      await crashing.close(true);
+    }
+    expect(await finished(`n-${j.id}-other`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+  });
+
+  it('a sent delivery whose outcome could not be recorded (Elasticsearch down) is not sent again by its retry: the retry records it', async () => {
+    const j = job('hook');
+    sentRecordsToFail = 1;
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
+    const recorded = await deliveryLog.list({ type: 'alert', id: j.subject.id });
+    expect(recorded.filter((o) => o.status === 'sent')).toEqual([expect.objectContaining({ jobId: j.id, attempts: 2 })]);
+  });
+
+  it('a digest flush that outlives its lock, while another flusher runs and more deliveries are held, drops none of those deliveries unsent', async () => {
+    const limiter = new ChannelRateLimiter(h.redis, iso.redisPrefix);
+    const digestsCarrying = (j: NotifyJob) => messagesCarrying(j).filter((r) => bodyOf(r).message.title.startsWith('【预警汇总】'));
+    let recordDigests: () => void = () => undefined;
+    digestRecordsWait = new Promise((r) => (recordDigests = r));
+    try {
+      const first = [job('hook-paced'), job('hook-paced'), job('hook-paced')];
+      await limiter.block('hook-paced', 1_000, new Date());
+      for (const j of first) await enqueueNotification(h.queues, j);
+      for (const j of first) expect(await finished(`n-${j.id}`)).toBe('merged-into-digest');
+      // The first flusher sent its digest and is slow to record it, past its lock (dropped here, as by its expiry).
+      await eventually(async () => (digestsCarrying(first[0]!).length > 0 ? true : undefined), 15_000, 'the first digest');
+      await h.redis.del(`${iso.redisPrefix}:notify:digest:hook-paced:lock`);
+      // A second flusher runs meanwhile: it finds the batch gone, or sends it again and is as slow to record it.
+      await h.queues.notify.add('digest', { digest: 'hook-paced' }, { jobId: 'digest-hook-paced-second', removeOnComplete: false });
+      await eventually(
+        async () => ((await h.queues.notify.getJobState('digest-hook-paced-second')) === 'completed' || digestsCarrying(first[0]!).length > 1 ? true : undefined),
+        15_000,
+        'the second flusher past its send',
+      );
+      // More deliveries held back (for long enough that their flush is another job).
+      const later = [job('hook-paced'), job('hook-paced')];
+      await limiter.block('hook-paced', 5_500, new Date());
+      for (const j of later) await enqueueNotification(h.queues, j);
+      for (const j of later) expect(await finished(`n-${j.id}`)).toBe('merged-into-digest');
+      recordDigests();
+
+      await eventually(async () => (later.every((j) => digestsCarrying(j).length > 0) ? true : undefined), 15_000, 'the digest of the deliveries held later');
+      for (const j of later) expect(digestsCarrying(j)).toHaveLength(1);
+    } finally {
+      recordDigests();
+    }
+  });
 
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
     const j = job('hook');
