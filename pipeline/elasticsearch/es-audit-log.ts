@@ -121,7 +121,8 @@ return 0`;
  * took the lock, or a create failed during its hold) appends one record per request, each linking to
  * a record known stored. A bulk after a trusted head cannot be guarded without a read the normal path
  * does not pay for; when one orphans records, the log reports it and appends an `audit.chain_fork`
- * record at the true head naming them, and verify points to that record.
+ * record at the true head naming them (in that hold while its lease holds, else first in the next
+ * hold: a bulk that lands late is the very case where the lease is likely gone), and verify points to that record.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -207,6 +208,8 @@ export class EsAuditLog implements AuditLog {
       const had = marked.get(key);
       if (had === undefined || seq < had) marked.set(key, seq);
     };
+    // The fork records of this hold not yet appended (they are not in `batch`, so nobody else answers for them).
+    const forks = new Set<Waiting>();
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
@@ -270,13 +273,19 @@ export class EsAuditLog implements AuditLog {
           head = await this.headFromElasticsearch(known);
           const appended = await this.onceKeysBetween(linkedAfter, head?.seq ?? 0);
           for (const [key, seq] of appended) mark(key, seq);
-          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
+          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned, forks)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
         } else {
           head = records.at(-1)!;
           pending = rest;
         }
         headTrue = true;
       }
+    } catch (err) {
+      // The hold ended before its fork record was appended (most likely its lease was lost: the late bulk
+      // that forked the chain is what the lease could not stop): the record goes first in the next hold,
+      // whose lock is sure; failing there too, it is rejected with that batch and its failure logged.
+      this.waiting.unshift(...forks);
+      throw err;
     } finally {
       lock.stop();
       // A failed release leaves the lock dirty: the next holder then reads the once-keys from Elasticsearch and sets their markers.
@@ -297,10 +306,13 @@ export class EsAuditLog implements AuditLog {
     }
   }
 
-  /** The record that makes a fork visible in the chain, appended at the true head: it names the orphaned records by sequence number and hash. */
-  private forkRecord(orphaned: AuditRecord[]): Waiting {
+  /**
+   * The record that makes a fork visible in the chain, appended at the true head: it names the orphaned
+   * records by sequence number and hash. It stays in `unwritten` until it is appended or refused.
+   */
+  private forkRecord(orphaned: AuditRecord[], unwritten: Set<Waiting>): Waiting {
     const seqs = orphaned.map((r) => r.seq);
-    return {
+    const fork: Waiting = {
       input: {
         actor: systemActor('audit-log'),
         entity: { type: 'pipeline', id: 'audit-chain' },
@@ -308,9 +320,14 @@ export class EsAuditLog implements AuditLog {
         after: { orphaned: orphaned.map((r) => ({ seq: r.seq, hash: r.hash })) },
         reason: `审计链分叉：#${seqs.join('、#')} 链接在同批未写入的记录之后 (records ${seqs.join(', ')} link to a record of their batch that was never stored: another writer took its sequence number)`,
       },
-      resolve: () => undefined,
-      reject: (err) => this.deps.log?.error({ err, orphaned: seqs }, 'audit chain: the audit.chain_fork record naming orphaned records could not be appended'),
+      resolve: () => unwritten.delete(fork),
+      reject: (err) => {
+        unwritten.delete(fork);
+        this.deps.log?.error({ err, orphaned: seqs }, 'audit chain: the audit.chain_fork record naming orphaned records could not be appended');
+      },
     };
+    unwritten.add(fork);
+    return fork;
   }
 
   private onceKey(key: string): string {

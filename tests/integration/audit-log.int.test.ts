@@ -438,6 +438,50 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     if (!result.ok) expect(result.message).toContain('#5');
   });
 
+  it('a writer whose late bulk forked the chain after its lease was lost (another holder took the sequence number of its first record) still appends the audit.chain_fork record, first in its next hold', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 600, log: pino({ level: 'error' }, sink) });
+      const other = new EsAuditLog({ ...common, es });
+      // One batch of one record, then one of two whose bulk is on its way while the lock lapses under its writer.
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/ });
+      const mine = [log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) =>
+        p.then(
+          (record) => record,
+          (err: unknown) => err,
+        ),
+      );
+      await late.held;
+      await redis.del(`${prefix}:audit:lock`);
+      // The other writer takes the lock, and its record takes 2; the late writer's renewal then finds its lock gone.
+      expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
+      await new Promise((r) => setTimeout(r, 400));
+      late.release();
+      const [first, second, third] = await Promise.all(mine);
+      expect(first).toMatchObject({ seq: 1 });
+      expect(second).toMatchObject({ code: 'audit_lock_lost' });
+      expect(third).toMatchObject({ seq: 3 });
+      await expect.poll(async () => (await log.list({ action: 'audit.chain_fork' })).length, { timeout: 10_000 }).toBe(1);
+      const fork = (await log.list({ action: 'audit.chain_fork' }))[0];
+      expect(fork).toMatchObject({ seq: 4, prevHash: (third as AuditRecord).hash, after: { orphaned: [{ seq: 3 }] } });
+      expect(logged).toContain('audit chain forked');
+      expect(logged).not.toContain('could not be appended');
+      const result = await log.verify();
+      expect(result).toMatchObject({ ok: false, firstBroken: { seq: 3, reason: 'prev_hash_mismatch' } });
+      if (!result.ok) expect(result.message).toContain('#4');
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
   it('a resend across the upgrade that brought once-keys finds the record its first attempt left without one (same actor, action, entity and Idempotency-Key), and no other', async () => {
     const { log, names, prefix } = await freshLog();
     const keyed = (n: number, idempotencyKey: string): AuditInput => ({ ...entry(n), idempotencyKey });
