@@ -18,6 +18,9 @@ type Head = { seq: number; hash: string } | null;
 /** The action of the record that names records appended after a record of their batch that was never stored. */
 const CHAIN_FORK = 'audit.chain_fork';
 
+/** How many times a bulk is sent while its outcome stays unknown (the first send and the resends). */
+const BULK_SENDS = 3;
+
 export interface EsAuditLogDeps {
   es: Client;
   /** Index of the records (`_id` = sequence number); one shard, so a bulk's creates apply in order. */
@@ -123,6 +126,9 @@ return 0`;
  * does not pay for; when one orphans records, the log reports it and appends an `audit.chain_fork`
  * record at the true head naming them (in that hold while its lease holds, else first in the next
  * hold: a bulk that lands late is the very case where the lease is likely gone), and verify points to that record.
+ * A bulk left unanswered (a timeout, a cut connection, a gateway's 502) may still land: it is resent
+ * identical within the lease, and if no send is answered the lock is left to expire rather than
+ * released, so the next holder does not start before the lease of the last send has run out.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -210,6 +216,8 @@ export class EsAuditLog implements AuditLog {
     };
     // The fork records of this hold not yet appended (they are not in `batch`, so nobody else answers for them).
     const forks = new Set<Waiting>();
+    // Whether a bulk of this hold went unanswered and may still land: the lock is then left to expire, not released.
+    let unanswered = false;
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
@@ -235,7 +243,21 @@ export class EsAuditLog implements AuditLog {
         // Checked last before sending: a stall while the records were built counts.
         await lock.ensureLease();
         headTrue = false;
-        const res = await this.bulkCreate(records);
+        // A bulk whose outcome is unknown (no answer, or a failure answered by something in between) is
+        // resent identical, never rebuilt, while the lease holds: a record the first send stored then
+        // answers with its own hash (below), and the first send, should it land later, conflicts with itself.
+        let res: estypes.BulkResponse | undefined;
+        for (let sends = 1; !res; sends++) {
+          if (sends > 1) await lock.ensureLease();
+          try {
+            res = await this.bulkCreate(records);
+          } catch (err) {
+            if (!(err instanceof UnavailableError)) throw err;
+            unanswered = true;
+            if (sends >= BULK_SENDS) throw err;
+          }
+        }
+        unanswered = false;
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
         // Whether each record is stored as built (a record after one that is not links to nothing stored).
@@ -288,22 +310,29 @@ export class EsAuditLog implements AuditLog {
       throw err;
     } finally {
       lock.stop();
-      // A failed release leaves the lock dirty: the next holder then reads the once-keys from Elasticsearch and sets their markers.
-      await this.deps.redis
-        .eval(
-          LOCK_RELEASE,
-          3 + marked.size,
-          this.lockKey,
-          this.dirtyKey,
-          this.headKey,
-          ...[...marked.keys()].map((key) => this.onceKey(key)),
-          lock.token,
-          headTrue && head ? JSON.stringify(head) : '',
-          this.onceMarkerTtlMs,
-          ...marked.values(),
-        )
-        .catch(() => undefined);
+      // A bulk that may still land is given the rest of the lease, as if it had been answered late: the
+      // lock, no longer renewed, expires instead of being released, and the next holder finds it not
+      // released cleanly, so it reads the true head (and the once-keys' markers) from Elasticsearch.
+      if (!unanswered) await this.release(lock, headTrue ? head : null, marked);
     }
+  }
+
+  /** Releases the lock (see `LOCK_RELEASE`); a failed release leaves it dirty, so the next holder reads the once-keys from Elasticsearch and sets their markers. */
+  private async release(lock: WriterLock, head: Head, marked: Map<string, number>): Promise<void> {
+    await this.deps.redis
+      .eval(
+        LOCK_RELEASE,
+        3 + marked.size,
+        this.lockKey,
+        this.dirtyKey,
+        this.headKey,
+        ...[...marked.keys()].map((key) => this.onceKey(key)),
+        lock.token,
+        head ? JSON.stringify(head) : '',
+        this.onceMarkerTtlMs,
+        ...marked.values(),
+      )
+      .catch(() => undefined);
   }
 
   /**
@@ -494,7 +523,8 @@ export class EsAuditLog implements AuditLog {
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
     try {
-      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false });
+      // No client retries: a resend is sent only within the lease (see `commit`).
+      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false }, { maxRetries: 0 });
     } catch (err) {
       throw translateEsError(err, `append audit records ${records[0]!.seq}–${records.at(-1)!.seq}`);
     }

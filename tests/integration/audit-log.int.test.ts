@@ -392,7 +392,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       const first = await log.record(entry(1));
-      // The next bulk never reaches Elasticsearch (the client's retries included): its hold ends without a clean
+      // The next bulk never reaches Elasticsearch (the log's resends included): its hold ends without a clean
       // release, and the two records queued behind it form the next batch, under a head read from Elasticsearch.
       proxy.cutNext(/_bulk/, 'before-request', 3);
       const failed = log.record(entry(2)).then(
@@ -500,7 +500,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 5 });
   });
 
-  it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the client then resends: each record is appended once and its caller told it is recorded', async () => {
+  it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the log then resends: each record is appended once and its caller told it is recorded', async () => {
     const { names, prefix } = await freshLog();
     const target = new URL(iso.esUrl);
     const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
@@ -517,6 +517,75 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-3', 'req-2', 'req-1']);
       expect(await log.recordOnce(entry(4), { key: 'k.gateway@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
       expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  /** A log whose Elasticsearch requests go through `proxy` with the production client, each request given up after `timeoutMs`. */
+  function proxiedClient(proxy: CuttingProxy, timeoutMs: number) {
+    return createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch).child({ requestTimeout: timeoutMs });
+  }
+
+  it('a bulk given up on by the client (a timeout) that reaches Elasticsearch only later is resent identical within the lease: its callers are told recorded, the late bulk conflicts with itself, and the chain verifies', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = proxiedClient(proxy, 1_000);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      // One batch of one record, then one of two whose bulk is held past the client's timeout.
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+      const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))]);
+      await late.held;
+      const records = await mine;
+      expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+      late.release();
+      // The late bulk lands behind the resend: both its creates conflict, with records of the same hash.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await log.record(entry(4))).seq).toBe(4);
+      expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(4);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a bulk none of whose sends is answered leaves the lock to expire instead of releasing it, so the original landing late goes before the next holder\'s records and orphans none', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = proxiedClient(proxy, 1_000);
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 2_000 });
+      const other = new EsAuditLog({ ...common, es });
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+      const mine = [log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) =>
+        p.then(
+          (record) => record,
+          (err: unknown) => err,
+        ),
+      );
+      await late.held;
+      // Its resends never reach Elasticsearch.
+      proxy.cutNext(/_bulk/, 'before-request', 2);
+      const [first, second, third] = await Promise.all(mine);
+      expect(first).toMatchObject({ seq: 1 });
+      expect([second, third]).toMatchObject([{ code: 'elasticsearch_unavailable' }, { code: 'elasticsearch_unavailable' }]);
+      const lockLeft = await redis.pttl(`${prefix}:audit:lock`);
+      // Another writer comes for the lock; the first send reaches Elasticsearch a little later (or when that writer is done).
+      const theirs = other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } });
+      await Promise.race([theirs, new Promise((r) => setTimeout(r, 300))]);
+      late.release();
+      expect(await theirs).toMatchObject({ seq: 4 });
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+      expect(proxy.pendingCuts).toBe(0);
+      expect(lockLeft).toBeGreaterThan(0);
     } finally {
       await proxied.close();
       await proxy.stop();
