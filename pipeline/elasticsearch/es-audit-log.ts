@@ -150,6 +150,8 @@ export class EsAuditLog implements AuditLog {
   private readonly lockKey: string;
   private readonly dirtyKey: string;
   private readonly lockTtlMs: number;
+  /** How long a writer waits for Redis to answer a call on the lock (see `answeredWithin`). */
+  private readonly redisAnswerMs: number;
   private readonly maxBatch: number;
   private readonly onceMarkerTtlMs: number;
   private readonly waiting: Waiting[] = [];
@@ -162,6 +164,7 @@ export class EsAuditLog implements AuditLog {
     this.lockKey = `${deps.prefix}:audit:lock`;
     this.dirtyKey = `${deps.prefix}:audit:dirty`;
     this.lockTtlMs = deps.lockTtlMs ?? 10_000;
+    this.redisAnswerMs = Math.max(250, this.lockTtlMs / 4);
     this.maxBatch = deps.maxBatch ?? 500;
     this.onceMarkerTtlMs = deps.onceMarkerTtlMs ?? 24 * 3600_000;
   }
@@ -319,20 +322,19 @@ export class EsAuditLog implements AuditLog {
 
   /** Releases the lock (see `LOCK_RELEASE`); a failed release leaves it dirty, so the next holder reads the once-keys from Elasticsearch and sets their markers. */
   private async release(lock: WriterLock, head: Head, marked: Map<string, number>): Promise<void> {
-    await this.deps.redis
-      .eval(
-        LOCK_RELEASE,
-        3 + marked.size,
-        this.lockKey,
-        this.dirtyKey,
-        this.headKey,
-        ...[...marked.keys()].map((key) => this.onceKey(key)),
-        lock.token,
-        head ? JSON.stringify(head) : '',
-        this.onceMarkerTtlMs,
-        ...marked.values(),
-      )
-      .catch(() => undefined);
+    const released = this.deps.redis.eval(
+      LOCK_RELEASE,
+      3 + marked.size,
+      this.lockKey,
+      this.dirtyKey,
+      this.headKey,
+      ...[...marked.keys()].map((key) => this.onceKey(key)),
+      lock.token,
+      head ? JSON.stringify(head) : '',
+      this.onceMarkerTtlMs,
+      ...marked.values(),
+    );
+    await answeredWithin(released, this.redisAnswerMs, 'release the audit writer lock').catch(() => undefined);
   }
 
   /**
@@ -636,6 +638,8 @@ export class EsAuditLog implements AuditLog {
    * Takes the writer lock and keeps renewing it until `stop()`; reads the markers of `onceKeys` with it.
    * The lease runs from before the request that took or renewed the lock was sent: Redis set the
    * expiry no earlier. A renewal answered "not held" loses the lock for good; one that failed extends nothing.
+   * Redis calls are given up after `redisAnswerMs` (see `answeredWithin`), so a Redis that does not answer
+   * fails the batch with `redis_unavailable` or `audit_lock_lost` instead of leaving its callers waiting.
    */
   private async lock(onceKeys: string[]): Promise<WriterLock> {
     const token = randomBytes(12).toString('hex');
@@ -643,17 +647,15 @@ export class EsAuditLog implements AuditLog {
     let wait = 1;
     while (Date.now() < deadline) {
       const sentAt = performance.now();
-      const [code, raw, ...markers] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs)) as [
-        number,
-        string,
-        ...string[],
-      ];
+      const acquired = this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs);
+      // Answered late, the lock may be taken with this token all the same: it then expires unrenewed, not released cleanly.
+      const [code, raw, ...markers] = (await answeredWithin(acquired, this.redisAnswerMs, 'take the audit writer lock')) as [number, string, ...string[]];
       if (code !== 0) {
         let validUntil = sentAt + this.lockTtlMs;
         let lost = false;
         const renew = async () => {
           const at = performance.now();
-          const ok = await this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs);
+          const ok = await answeredWithin(this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs), this.redisAnswerMs, 'renew the audit writer lock');
           if (ok === 1) validUntil = Math.max(validUntil, at + this.lockTtlMs);
           else lost = true;
         };
@@ -714,6 +716,25 @@ export class EsAuditLog implements AuditLog {
   private async get(seq: number): Promise<Head> {
     const res = await this.es.get<AuditRecord>({ index: this.deps.index, id: String(seq), _source: ['seq', 'hash'] }, { ignore: [404] });
     return res.found && res._source ? { seq: res._source.seq, hash: res._source.hash } : null;
+  }
+}
+
+/**
+ * `call`, or `redis_unavailable` once it has gone `ms` without an answer or failed. The Redis
+ * connections wait for Redis to come back rather than fail a command (BullMQ needs
+ * `maxRetriesPerRequest: null`), so a call on the lock is bounded here; one given up on may still run later.
+ */
+async function answeredWithin<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError(`audit chain: ${what}: Redis did not answer within ${ms} ms`, 'redis_unavailable')), ms);
+  });
+  try {
+    return await Promise.race([call, unanswered]);
+  } catch (err) {
+    throw err instanceof UnavailableError ? err : new UnavailableError(`audit chain: ${what}: Redis failed (${err instanceof Error ? err.message : String(err)})`, 'redis_unavailable', { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

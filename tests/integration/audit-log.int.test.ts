@@ -592,6 +592,60 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     }
   });
 
+  /** A Redis connection as the roles open it (commands wait for Redis to come back), through a proxy that can stop Redis answering. */
+  async function mutableRedis() {
+    const target = new URL(iso.redisUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    await proxy.start();
+    const client = new Redis(`${proxy.url.replace('http:', 'redis:')}${target.pathname}`, { maxRetriesPerRequest: null });
+    return { proxy, client };
+  }
+
+  /** What `call` settled with, or 'still waiting' after `ms`. */
+  const settledWithin = (call: Promise<unknown>, ms: number) =>
+    Promise.race([call.then((v) => v, (err: unknown) => err), new Promise((r) => setTimeout(() => r('still waiting'), ms))]);
+
+  it('when Redis stops answering, a caller waiting to take the writer lock is told Redis is unavailable in bounded time', async () => {
+    const { names, prefix } = await freshLog();
+    const { proxy, client } = await mutableRedis();
+    try {
+      const log = new EsAuditLog({ es, redis: client, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, lockTtlMs: 1_000 });
+      expect((await log.record(entry(1))).seq).toBe(1);
+      proxy.mute();
+      expect(await settledWithin(log.record(entry(2)), 5_000)).toMatchObject({ code: 'redis_unavailable' });
+    } finally {
+      client.disconnect();
+      await proxy.stop();
+    }
+  });
+
+  it('when Redis stops answering during a hold, the renewal the lease needs before the next create is given up on: the caller is told the lock is lost in bounded time', async () => {
+    const { names, prefix } = await freshLog();
+    const { proxy: redisProxy, client } = await mutableRedis();
+    const target = new URL(iso.esUrl);
+    const esProxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await esProxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: esProxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis: client, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, lockTtlMs: 1_000 });
+      const create = esProxy.holdNext(/_bulk/);
+      const mine = log.record(entry(1));
+      await create.held;
+      // Another writer's record takes 1 meanwhile, so this create conflicts and the record is linked again, to be sent within the lease.
+      await es.create({ index: names.audit, id: '1', document: buildRecord({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } }, null, new Date()) });
+      redisProxy.mute();
+      // Past half the lease, unrenewed: the next create needs a renewal first.
+      await new Promise((r) => setTimeout(r, 700));
+      create.release();
+      expect(await settledWithin(mine, 5_000)).toMatchObject({ code: 'audit_lock_lost' });
+    } finally {
+      client.disconnect();
+      await proxied.close();
+      await esProxy.stop();
+      await redisProxy.stop();
+    }
+  });
+
   it('a writer process killed in the middle of its batches leaves a chain that verifies, and others continue it without a gap', async () => {
     const { log, prefix, indexPrefix } = await freshLog();
     const victim = appender(prefix, indexPrefix, 'victim', 5_000, 40, 1_000);

@@ -55,6 +55,7 @@ export class CuttingProxy {
   private readonly sockets = new Set<Socket>();
   private readonly arms: Arm[] = [];
   private readonly holds: Hold[] = [];
+  private muted = false;
   readonly cuts: CutRequest[] = [];
   /** Every request that came through, cut or not. */
   readonly requests: SeenRequest[] = [];
@@ -89,6 +90,14 @@ export class CuttingProxy {
     const released = new Promise<void>((resolve) => (release = resolve));
     this.holds.push({ match, after: options.after, outlivesClient: options.outlivesClient === true, onHeld, released });
     return { held, release };
+  }
+
+  /**
+   * From now on lets nothing through either way, on open connections and new ones, as a service that
+   * hangs or a network that drops every packet: the client waits for answers that never come.
+   */
+  mute(): void {
+    this.muted = true;
   }
 
   /** Drops every arm not yet used up. */
@@ -152,6 +161,7 @@ export class CuttingProxy {
     // Set while a held request that outlives its client is on this connection.
     let outliving: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
+      if (this.muted) return;
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (line) {
         const requestLine = `${line[1]} ${line[2]}`;
@@ -177,6 +187,7 @@ export class CuttingProxy {
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (this.muted) return;
       if (doomed) {
         this.cuts.push({ requestLine: doomed.requestLine, at: doomed.at, text: Buffer.concat(doomed.parts).toString('utf8') });
         if (doomed.at === 'answer-502') {
