@@ -18,6 +18,9 @@ type Head = { seq: number; hash: string } | null;
 /** The action of the record that names records appended after a record of their batch that was never stored. */
 const CHAIN_FORK = 'audit.chain_fork';
 
+/** How many times a bulk is sent while its outcome stays unknown (the first send and the resends). */
+const BULK_SENDS = 3;
+
 export interface EsAuditLogDeps {
   es: Client;
   /** Index of the records (`_id` = sequence number); one shard, so a bulk's creates apply in order. */
@@ -121,7 +124,11 @@ return 0`;
  * took the lock, or a create failed during its hold) appends one record per request, each linking to
  * a record known stored. A bulk after a trusted head cannot be guarded without a read the normal path
  * does not pay for; when one orphans records, the log reports it and appends an `audit.chain_fork`
- * record at the true head naming them, and verify points to that record.
+ * record at the true head naming them (in that hold while its lease holds, else first in the next
+ * hold: a bulk that lands late is the very case where the lease is likely gone), and verify points to that record.
+ * A bulk left unanswered (a timeout, a cut connection, a gateway's 502) may still land: it is resent
+ * identical within the lease, and if no send is answered the lock is left to expire rather than
+ * released, so the next holder does not start before the lease of the last send has run out.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -143,6 +150,8 @@ export class EsAuditLog implements AuditLog {
   private readonly lockKey: string;
   private readonly dirtyKey: string;
   private readonly lockTtlMs: number;
+  /** How long a writer waits for Redis to answer a call on the lock (see `answeredWithin`). */
+  private readonly redisAnswerMs: number;
   private readonly maxBatch: number;
   private readonly onceMarkerTtlMs: number;
   private readonly waiting: Waiting[] = [];
@@ -155,6 +164,7 @@ export class EsAuditLog implements AuditLog {
     this.lockKey = `${deps.prefix}:audit:lock`;
     this.dirtyKey = `${deps.prefix}:audit:dirty`;
     this.lockTtlMs = deps.lockTtlMs ?? 10_000;
+    this.redisAnswerMs = Math.max(250, this.lockTtlMs / 4);
     this.maxBatch = deps.maxBatch ?? 500;
     this.onceMarkerTtlMs = deps.onceMarkerTtlMs ?? 24 * 3600_000;
   }
@@ -207,6 +217,10 @@ export class EsAuditLog implements AuditLog {
       const had = marked.get(key);
       if (had === undefined || seq < had) marked.set(key, seq);
     };
+    // The fork records of this hold not yet appended (they are not in `batch`, so nobody else answers for them).
+    const forks = new Set<Waiting>();
+    // Whether a bulk of this hold went unanswered and may still land: the lock is then left to expire, not released.
+    let unanswered = false;
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
@@ -232,7 +246,21 @@ export class EsAuditLog implements AuditLog {
         // Checked last before sending: a stall while the records were built counts.
         await lock.ensureLease();
         headTrue = false;
-        const res = await this.bulkCreate(records);
+        // A bulk whose outcome is unknown (no answer, or a failure answered by something in between) is
+        // resent identical, never rebuilt, while the lease holds: a record the first send stored then
+        // answers with its own hash (below), and the first send, should it land later, conflicts with itself.
+        let res: estypes.BulkResponse | undefined;
+        for (let sends = 1; !res; sends++) {
+          if (sends > 1) await lock.ensureLease();
+          try {
+            res = await this.bulkCreate(records);
+          } catch (err) {
+            if (!(err instanceof UnavailableError)) throw err;
+            unanswered = true;
+            if (sends >= BULK_SENDS) throw err;
+          }
+        }
+        unanswered = false;
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
         // Whether each record is stored as built (a record after one that is not links to nothing stored).
@@ -270,37 +298,52 @@ export class EsAuditLog implements AuditLog {
           head = await this.headFromElasticsearch(known);
           const appended = await this.onceKeysBetween(linkedAfter, head?.seq ?? 0);
           for (const [key, seq] of appended) mark(key, seq);
-          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
+          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned, forks)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
         } else {
           head = records.at(-1)!;
           pending = rest;
         }
         headTrue = true;
       }
+    } catch (err) {
+      // The hold ended before its fork record was appended (most likely its lease was lost: the late bulk
+      // that forked the chain is what the lease could not stop): the record goes first in the next hold,
+      // whose lock is sure; failing there too, it is rejected with that batch and its failure logged.
+      this.waiting.unshift(...forks);
+      throw err;
     } finally {
       lock.stop();
-      // A failed release leaves the lock dirty: the next holder then reads the once-keys from Elasticsearch and sets their markers.
-      await this.deps.redis
-        .eval(
-          LOCK_RELEASE,
-          3 + marked.size,
-          this.lockKey,
-          this.dirtyKey,
-          this.headKey,
-          ...[...marked.keys()].map((key) => this.onceKey(key)),
-          lock.token,
-          headTrue && head ? JSON.stringify(head) : '',
-          this.onceMarkerTtlMs,
-          ...marked.values(),
-        )
-        .catch(() => undefined);
+      // A bulk that may still land is given the rest of the lease, as if it had been answered late: the
+      // lock, no longer renewed, expires instead of being released, and the next holder finds it not
+      // released cleanly, so it reads the true head (and the once-keys' markers) from Elasticsearch.
+      if (!unanswered) await this.release(lock, headTrue ? head : null, marked);
     }
   }
 
-  /** The record that makes a fork visible in the chain, appended at the true head: it names the orphaned records by sequence number and hash. */
-  private forkRecord(orphaned: AuditRecord[]): Waiting {
+  /** Releases the lock (see `LOCK_RELEASE`); a failed release leaves it dirty, so the next holder reads the once-keys from Elasticsearch and sets their markers. */
+  private async release(lock: WriterLock, head: Head, marked: Map<string, number>): Promise<void> {
+    const released = this.deps.redis.eval(
+      LOCK_RELEASE,
+      3 + marked.size,
+      this.lockKey,
+      this.dirtyKey,
+      this.headKey,
+      ...[...marked.keys()].map((key) => this.onceKey(key)),
+      lock.token,
+      head ? JSON.stringify(head) : '',
+      this.onceMarkerTtlMs,
+      ...marked.values(),
+    );
+    await answeredWithin(released, this.redisAnswerMs, 'release the audit writer lock').catch(() => undefined);
+  }
+
+  /**
+   * The record that makes a fork visible in the chain, appended at the true head: it names the orphaned
+   * records by sequence number and hash. It stays in `unwritten` until it is appended or refused.
+   */
+  private forkRecord(orphaned: AuditRecord[], unwritten: Set<Waiting>): Waiting {
     const seqs = orphaned.map((r) => r.seq);
-    return {
+    const fork: Waiting = {
       input: {
         actor: systemActor('audit-log'),
         entity: { type: 'pipeline', id: 'audit-chain' },
@@ -308,9 +351,14 @@ export class EsAuditLog implements AuditLog {
         after: { orphaned: orphaned.map((r) => ({ seq: r.seq, hash: r.hash })) },
         reason: `审计链分叉：#${seqs.join('、#')} 链接在同批未写入的记录之后 (records ${seqs.join(', ')} link to a record of their batch that was never stored: another writer took its sequence number)`,
       },
-      resolve: () => undefined,
-      reject: (err) => this.deps.log?.error({ err, orphaned: seqs }, 'audit chain: the audit.chain_fork record naming orphaned records could not be appended'),
+      resolve: () => unwritten.delete(fork),
+      reject: (err) => {
+        unwritten.delete(fork);
+        this.deps.log?.error({ err, orphaned: seqs }, 'audit chain: the audit.chain_fork record naming orphaned records could not be appended');
+      },
     };
+    unwritten.add(fork);
+    return fork;
   }
 
   private onceKey(key: string): string {
@@ -477,7 +525,8 @@ export class EsAuditLog implements AuditLog {
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
     try {
-      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false });
+      // No client retries: a resend is sent only within the lease (see `commit`).
+      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false }, { maxRetries: 0 });
     } catch (err) {
       throw translateEsError(err, `append audit records ${records[0]!.seq}–${records.at(-1)!.seq}`);
     }
@@ -589,6 +638,8 @@ export class EsAuditLog implements AuditLog {
    * Takes the writer lock and keeps renewing it until `stop()`; reads the markers of `onceKeys` with it.
    * The lease runs from before the request that took or renewed the lock was sent: Redis set the
    * expiry no earlier. A renewal answered "not held" loses the lock for good; one that failed extends nothing.
+   * Redis calls are given up after `redisAnswerMs` (see `answeredWithin`), so a Redis that does not answer
+   * fails the batch with `redis_unavailable` or `audit_lock_lost` instead of leaving its callers waiting.
    */
   private async lock(onceKeys: string[]): Promise<WriterLock> {
     const token = randomBytes(12).toString('hex');
@@ -596,17 +647,15 @@ export class EsAuditLog implements AuditLog {
     let wait = 1;
     while (Date.now() < deadline) {
       const sentAt = performance.now();
-      const [code, raw, ...markers] = (await this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs)) as [
-        number,
-        string,
-        ...string[],
-      ];
+      const acquired = this.deps.redis.eval(LOCK_ACQUIRE, 3 + onceKeys.length, this.lockKey, this.dirtyKey, this.headKey, ...onceKeys.map((k) => this.onceKey(k)), token, this.lockTtlMs);
+      // Answered late, the lock may be taken with this token all the same: it then expires unrenewed, not released cleanly.
+      const [code, raw, ...markers] = (await answeredWithin(acquired, this.redisAnswerMs, 'take the audit writer lock')) as [number, string, ...string[]];
       if (code !== 0) {
         let validUntil = sentAt + this.lockTtlMs;
         let lost = false;
         const renew = async () => {
           const at = performance.now();
-          const ok = await this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs);
+          const ok = await answeredWithin(this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs), this.redisAnswerMs, 'renew the audit writer lock');
           if (ok === 1) validUntil = Math.max(validUntil, at + this.lockTtlMs);
           else lost = true;
         };
@@ -667,6 +716,25 @@ export class EsAuditLog implements AuditLog {
   private async get(seq: number): Promise<Head> {
     const res = await this.es.get<AuditRecord>({ index: this.deps.index, id: String(seq), _source: ['seq', 'hash'] }, { ignore: [404] });
     return res.found && res._source ? { seq: res._source.seq, hash: res._source.hash } : null;
+  }
+}
+
+/**
+ * `call`, or `redis_unavailable` once it has gone `ms` without an answer or failed. The Redis
+ * connections wait for Redis to come back rather than fail a command (BullMQ needs
+ * `maxRetriesPerRequest: null`), so a call on the lock is bounded here; one given up on may still run later.
+ */
+async function answeredWithin<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError(`audit chain: ${what}: Redis did not answer within ${ms} ms`, 'redis_unavailable')), ms);
+  });
+  try {
+    return await Promise.race([call, unanswered]);
+  } catch (err) {
+    throw err instanceof UnavailableError ? err : new UnavailableError(`audit chain: ${what}: Redis failed (${err instanceof Error ? err.message : String(err)})`, 'redis_unavailable', { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -66,7 +66,7 @@ describe('alert writes whose audit record, clocks or confirmation were left undo
   /** Runs the settler (as the escalate role's reconciler does) and keeps what it said of this alert. */
   const settle = async (id: string) => (await h.desk.settleUnsettledWrites()).filter((s) => s.alertId === id).map((s) => s.outcome);
 
-  /** Fails the next audit append: the request never reaches Elasticsearch, on the first try nor on the client's two retries. */
+  /** Fails the next audit append: the request never reaches Elasticsearch, on the first send nor on the log's two resends. */
   function refuseNextAppend() {
     proxy.cuts.length = 0;
     proxy.cutNext(BULK, 'before-request', 3);

@@ -392,7 +392,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       const first = await log.record(entry(1));
-      // The next bulk never reaches Elasticsearch (the client's retries included): its hold ends without a clean
+      // The next bulk never reaches Elasticsearch (the log's resends included): its hold ends without a clean
       // release, and the two records queued behind it form the next batch, under a head read from Elasticsearch.
       proxy.cutNext(/_bulk/, 'before-request', 3);
       const failed = log.record(entry(2)).then(
@@ -438,6 +438,50 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     if (!result.ok) expect(result.message).toContain('#5');
   });
 
+  it('a writer whose late bulk forked the chain after its lease was lost (another holder took the sequence number of its first record) still appends the audit.chain_fork record, first in its next hold', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 600, log: pino({ level: 'error' }, sink) });
+      const other = new EsAuditLog({ ...common, es });
+      // One batch of one record, then one of two whose bulk is on its way while the lock lapses under its writer.
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/ });
+      const mine = [log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) =>
+        p.then(
+          (record) => record,
+          (err: unknown) => err,
+        ),
+      );
+      await late.held;
+      await redis.del(`${prefix}:audit:lock`);
+      // The other writer takes the lock, and its record takes 2; the late writer's renewal then finds its lock gone.
+      expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
+      await new Promise((r) => setTimeout(r, 400));
+      late.release();
+      const [first, second, third] = await Promise.all(mine);
+      expect(first).toMatchObject({ seq: 1 });
+      expect(second).toMatchObject({ code: 'audit_lock_lost' });
+      expect(third).toMatchObject({ seq: 3 });
+      await expect.poll(async () => (await log.list({ action: 'audit.chain_fork' })).length, { timeout: 10_000 }).toBe(1);
+      const fork = (await log.list({ action: 'audit.chain_fork' }))[0];
+      expect(fork).toMatchObject({ seq: 4, prevHash: (third as AuditRecord).hash, after: { orphaned: [{ seq: 3 }] } });
+      expect(logged).toContain('audit chain forked');
+      expect(logged).not.toContain('could not be appended');
+      const result = await log.verify();
+      expect(result).toMatchObject({ ok: false, firstBroken: { seq: 3, reason: 'prev_hash_mismatch' } });
+      if (!result.ok) expect(result.message).toContain('#4');
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
   it('a resend across the upgrade that brought once-keys finds the record its first attempt left without one (same actor, action, entity and Idempotency-Key), and no other', async () => {
     const { log, names, prefix } = await freshLog();
     const keyed = (n: number, idempotencyKey: string): AuditInput => ({ ...entry(n), idempotencyKey });
@@ -456,7 +500,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     expect(await log.verify()).toMatchObject({ ok: true, records: 5 });
   });
 
-  it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the client then resends: each record is appended once and its caller told it is recorded', async () => {
+  it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the log then resends: each record is appended once and its caller told it is recorded', async () => {
     const { names, prefix } = await freshLog();
     const target = new URL(iso.esUrl);
     const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
@@ -476,6 +520,129 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     } finally {
       await proxied.close();
       await proxy.stop();
+    }
+  });
+
+  /** A log whose Elasticsearch requests go through `proxy` with the production client, each request given up after `timeoutMs`. */
+  function proxiedClient(proxy: CuttingProxy, timeoutMs: number) {
+    return createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch).child({ requestTimeout: timeoutMs });
+  }
+
+  it('a bulk given up on by the client (a timeout) that reaches Elasticsearch only later is resent identical within the lease: its callers are told recorded, the late bulk conflicts with itself, and the chain verifies', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = proxiedClient(proxy, 1_000);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      // One batch of one record, then one of two whose bulk is held past the client's timeout.
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+      const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))]);
+      await late.held;
+      const records = await mine;
+      expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+      late.release();
+      // The late bulk lands behind the resend: both its creates conflict, with records of the same hash.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await log.record(entry(4))).seq).toBe(4);
+      expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(4);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a bulk none of whose sends is answered leaves the lock to expire instead of releasing it, so the original landing late goes before the next holder\'s records and orphans none', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = proxiedClient(proxy, 1_000);
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 2_000 });
+      const other = new EsAuditLog({ ...common, es });
+      const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+      const mine = [log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) =>
+        p.then(
+          (record) => record,
+          (err: unknown) => err,
+        ),
+      );
+      await late.held;
+      // Its resends never reach Elasticsearch.
+      proxy.cutNext(/_bulk/, 'before-request', 2);
+      const [first, second, third] = await Promise.all(mine);
+      expect(first).toMatchObject({ seq: 1 });
+      expect([second, third]).toMatchObject([{ code: 'elasticsearch_unavailable' }, { code: 'elasticsearch_unavailable' }]);
+      const lockLeft = await redis.pttl(`${prefix}:audit:lock`);
+      // Another writer comes for the lock; the first send reaches Elasticsearch a little later (or when that writer is done).
+      const theirs = other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } });
+      await Promise.race([theirs, new Promise((r) => setTimeout(r, 300))]);
+      late.release();
+      expect(await theirs).toMatchObject({ seq: 4 });
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+      expect(proxy.pendingCuts).toBe(0);
+      expect(lockLeft).toBeGreaterThan(0);
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  /** A Redis connection as the roles open it (commands wait for Redis to come back), through a proxy that can stop Redis answering. */
+  async function mutableRedis() {
+    const target = new URL(iso.redisUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    await proxy.start();
+    const client = new Redis(`${proxy.url.replace('http:', 'redis:')}${target.pathname}`, { maxRetriesPerRequest: null });
+    return { proxy, client };
+  }
+
+  /** What `call` settled with, or 'still waiting' after `ms`. */
+  const settledWithin = (call: Promise<unknown>, ms: number) =>
+    Promise.race([call.then((v) => v, (err: unknown) => err), new Promise((r) => setTimeout(() => r('still waiting'), ms))]);
+
+  it('when Redis stops answering, a caller waiting to take the writer lock is told Redis is unavailable in bounded time', async () => {
+    const { names, prefix } = await freshLog();
+    const { proxy, client } = await mutableRedis();
+    try {
+      const log = new EsAuditLog({ es, redis: client, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, lockTtlMs: 1_000 });
+      expect((await log.record(entry(1))).seq).toBe(1);
+      proxy.mute();
+      expect(await settledWithin(log.record(entry(2)), 5_000)).toMatchObject({ code: 'redis_unavailable' });
+    } finally {
+      client.disconnect();
+      await proxy.stop();
+    }
+  });
+
+  it('when Redis stops answering during a hold, the renewal the lease needs before the next create is given up on: the caller is told the lock is lost in bounded time', async () => {
+    const { names, prefix } = await freshLog();
+    const { proxy: redisProxy, client } = await mutableRedis();
+    const target = new URL(iso.esUrl);
+    const esProxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await esProxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: esProxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    try {
+      const log = new EsAuditLog({ es: proxied, redis: client, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, lockTtlMs: 1_000 });
+      const create = esProxy.holdNext(/_bulk/);
+      const mine = log.record(entry(1));
+      await create.held;
+      // Another writer's record takes 1 meanwhile, so this create conflicts and the record is linked again, to be sent within the lease.
+      await es.create({ index: names.audit, id: '1', document: buildRecord({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } }, null, new Date()) });
+      redisProxy.mute();
+      // Past half the lease, unrenewed: the next create needs a renewal first.
+      await new Promise((r) => setTimeout(r, 700));
+      create.release();
+      expect(await settledWithin(mine, 5_000)).toMatchObject({ code: 'audit_lock_lost' });
+    } finally {
+      client.disconnect();
+      await proxied.close();
+      await esProxy.stop();
+      await redisProxy.stop();
     }
   });
 

@@ -34,6 +34,7 @@ interface Arm {
 interface Hold {
   match: RegExp;
   after?: RegExp | undefined;
+  outlivesClient: boolean;
   onHeld(): void;
   released: Promise<void>;
 }
@@ -54,6 +55,7 @@ export class CuttingProxy {
   private readonly sockets = new Set<Socket>();
   private readonly arms: Arm[] = [];
   private readonly holds: Hold[] = [];
+  private muted = false;
   readonly cuts: CutRequest[] = [];
   /** Every request that came through, cut or not. */
   readonly requests: SeenRequest[] = [];
@@ -77,15 +79,25 @@ export class CuttingProxy {
   /**
    * Holds the next request whose request line matches (with `after`, the next one after a request
    * matching it), as a slow network or a sender stalled mid-request would: none of its bytes reach
-   * the service until `release()`. `held` resolves once the proxy holds it.
+   * the service until `release()`. `held` resolves once the proxy holds it. With `outlivesClient`, a
+   * client that gives up on it (a timeout closes its connection) does not cancel it: it still reaches
+   * the service on release, as through a gateway that had already accepted it.
    */
-  holdNext(match: RegExp, options: { after?: RegExp } = {}): { held: Promise<void>; release(): void } {
+  holdNext(match: RegExp, options: { after?: RegExp; outlivesClient?: boolean } = {}): { held: Promise<void>; release(): void } {
     let onHeld!: () => void;
     let release!: () => void;
     const held = new Promise<void>((resolve) => (onHeld = resolve));
     const released = new Promise<void>((resolve) => (release = resolve));
-    this.holds.push({ match, after: options.after, onHeld, released });
+    this.holds.push({ match, after: options.after, outlivesClient: options.outlivesClient === true, onHeld, released });
     return { held, release };
+  }
+
+  /**
+   * From now on lets nothing through either way, on open connections and new ones, as a service that
+   * hangs or a network that drops every packet: the client waits for answers that never come.
+   */
+  mute(): void {
+    this.muted = true;
   }
 
   /** Drops every arm not yet used up. */
@@ -146,7 +158,10 @@ export class CuttingProxy {
     let doomed: { requestLine: string; at: CutPoint; parts: Buffer[] } | undefined;
     // While a held request is on this connection, its bytes wait for its release (in order).
     let gate: Promise<void> | undefined;
+    // Set while a held request that outlives its client is on this connection.
+    let outliving: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
+      if (this.muted) return;
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (line) {
         const requestLine = `${line[1]} ${line[2]}`;
@@ -163,6 +178,7 @@ export class CuttingProxy {
         if (hold) {
           hold.onHeld();
           gate = hold.released;
+          if (hold.outlivesClient) outliving = hold.released;
         }
       }
       doomed?.parts.push(chunk);
@@ -171,6 +187,7 @@ export class CuttingProxy {
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (this.muted) return;
       if (doomed) {
         this.cuts.push({ requestLine: doomed.requestLine, at: doomed.at, text: Buffer.concat(doomed.parts).toString('utf8') });
         if (doomed.at === 'answer-502') {
@@ -184,9 +201,11 @@ export class CuttingProxy {
       }
       client.write(chunk);
     });
-    client.on('end', () => upstream.end());
+    // The held request that outlives its client is sent whole on release, and the connection closed once the service answers it.
+    const closeUpstream = (how: () => void) => (outliving ? void outliving.then(() => upstream.once('data', () => upstream.destroy())) : how());
+    client.on('end', () => closeUpstream(() => upstream.end()));
     upstream.on('end', () => client.end());
-    client.on('close', () => upstream.destroy());
+    client.on('close', () => closeUpstream(() => upstream.destroy()));
     // A 502 written in place of the answer is let out before the client's side closes.
     upstream.on('close', () => (replied ? undefined : client.destroy()));
   }
