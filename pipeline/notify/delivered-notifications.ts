@@ -8,7 +8,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * - `own-sent`: this very job sent it on an earlier run whose outcome could not be recorded: it records
  *   the outcome and sends nothing;
  * - `held-by-another`: another job claimed it and has not proven a send: only BullMQ knows whether that
- *   job still runs (it will send) or failed or is gone (this job may take the claim over);
+ *   job still runs (it will send), completed (it sent) or failed, is gone or hangs (this job may take the
+ *   claim over);
  * - `sent-by-another`: another job sent it;
  * - `in-digest`: held back for a digest, which sends it (or sent it).
  */
@@ -49,8 +50,11 @@ return 1
  * reruns still send, unless it is marked sent. A bare claim of another job is a send not proven:
  * while that job runs it will send; once it failed or is gone (a crash, a stall, a failure before the
  * send that gave nothing back) the next job with this id takes the claim over and sends. A job that
- * fails for good also gives its claim back. The at-least-once window left: a crash after a send and
- * before its mark reruns that same job, which sends once more.
+ * fails for good also gives its claim back; one that sent and could not mark it completes instead, and
+ * a completed job's bare claim counts as sent. The at-least-once windows left: a crash after a send
+ * and before its mark reruns that same job, which sends once more; a send unmarked whose job BullMQ
+ * dropped before the id was queued again; a send that hung past any delivery's time, then went out
+ * after another job took its claim over.
  */
 export class DeliveredNotifications {
   constructor(

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Channel } from '../../core/notify/channel.js';
@@ -23,6 +24,8 @@ export interface NotifyWorkerDeps {
   log: Logger;
   now: () => Date;
   concurrency?: number;
+  /** Where notification ids are claimed and marked sent; by default in `connection` under `prefix`. */
+  delivered?: DeliveredNotifications;
 }
 
 /** What became of one delivery job (its BullMQ return value); the last two send nothing. */
@@ -32,6 +35,15 @@ const DIGEST_BATCH = 50;
 const DIGEST_WINDOW_MS = 5_000;
 /** How many claims of failed or gone jobs one delivery takes over, each lost to another job, before it tries later. */
 const TAKE_OVERS = 3;
+/** The pauses before a failed mark of a send is tried again: a sent delivery is marked sent, or completes unmarked. */
+const MARK_SENT_RETRY_MS = [100, 500, 2_500];
+/**
+ * Longer than any delivery run (a send times out after 10 s, its mark is retried for 3 s, a digest's
+ * outcomes go to Elasticsearch): a job active longer with a bare claim hangs, and its claim is taken over.
+ */
+const HOLDER_STUCK_MS = 10 * 60_000;
+/** How many runs (about 30 s) a delivery waits for another job's claim before each further wait is logged. */
+const QUIET_WAITS = 5;
 
 /** A delivery job across its retries and reruns; the same id queued again after BullMQ dropped the job is another. */
 const holderOf = (bull: Job<NotifyQueueJob>) => `${bull.id}@${bull.timestamp}`;
@@ -45,14 +57,14 @@ const holderOf = (bull: Job<NotifyQueueJob>) => `${bull.id}@${bull.timestamp}`;
  * A notification id is sent once however often it is queued (`DeliveredNotifications`): a job whose
  * notification another job sent, or a digest holds, does nothing (`already-sent`, `already-in-digest`),
  * so producers may queue owed deliveries again freely; one whose id a job claimed without proving its
- * send waits while that job runs, and takes the claim over once it failed or is gone. A digest carries
+ * send waits while that job runs, and takes the claim over once it failed, is gone or hangs. A digest carries
  * only deliveries this worker claimed and held, so one sent alone is never in a digest too, and one in a
  * digest is not sent again.
  */
 export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob> {
   const limiter = new ChannelRateLimiter(deps.connection, deps.prefix);
   const buffer = new DigestBuffer(deps.connection, deps.prefix);
-  const delivered = new DeliveredNotifications(deps.connection, deps.prefix);
+  const delivered = deps.delivered ?? new DeliveredNotifications(deps.connection, deps.prefix);
   const senders = new Map<string, { channel: Channel; sender: ChannelSender }>();
 
   const senderFor = (channel: Channel): ChannelSender => {
@@ -89,37 +101,63 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     return 'merged-into-digest';
   };
 
-  /** What BullMQ says of the job `holder` (`holderOf`): it may still send, it completed, or it will never send. */
-  const holderState = async (holder: string): Promise<'running' | 'completed' | 'gone'> => {
+  /**
+   * What BullMQ says of the job `holder` (`holderOf`): it may still send, it completed, it hangs (active
+   * past any delivery's time), or it will never send.
+   */
+  const holderState = async (holder: string): Promise<'running' | 'completed' | 'stuck' | 'gone'> => {
     const at = holder.lastIndexOf('@');
     const other = await deps.queues.notify.getJob(holder.slice(0, at));
     // The same job id with another creation time is a later job: the holder was dropped.
     if (!other || String(other.timestamp) !== holder.slice(at + 1)) return 'gone';
     const state = await other.getState();
     if (state === 'completed') return 'completed';
-    return state === 'failed' || state === 'unknown' ? 'gone' : 'running';
+    if (state === 'failed' || state === 'unknown') return 'gone';
+    const activeFor = state === 'active' && other.processedOn ? deps.now().getTime() - other.processedOn : 0;
+    return activeFor > HOLDER_STUCK_MS ? 'stuck' : 'running';
   };
 
-  const claimFor = async (notificationId: string, holder: string): Promise<Exclude<DeliveryClaim, 'held-by-another'>> => {
+  const claimFor = async (bull: Job<NotifyQueueJob>, notificationId: string, holder: string): Promise<Exclude<DeliveryClaim, 'held-by-another'>> => {
     let claimed = await delivered.claim(notificationId, holder);
     for (let i = 0; claimed.claim === 'held-by-another' && i < TAKE_OVERS; i++) {
-      const state = await holderState(claimed.heldBy!);
-      // A completed job with a bare claim sent it (jobs that completed before claims were marked sent).
-      if (state === 'completed') return 'sent-by-another';
+      const heldBy = claimed.heldBy!;
+      const state = await holderState(heldBy);
+      if (state === 'completed') {
+        // A completed job with a bare claim sent it (its mark failed, or it completed before claims were
+        // marked sent): marked now, the claim stays sent once BullMQ drops that job.
+        await delivered.markSent(notificationId, heldBy).catch((err: Error) => deps.log.warn({ notificationId, holder: heldBy, err: err.message }, 'claim of a completed delivery not marked sent'));
+        return 'sent-by-another';
+      }
       if (state === 'running') break;
-      claimed = await delivered.claim(notificationId, holder, claimed.heldBy);
+      // A hung send may yet return and go out: sent twice rather than never.
+      if (state === 'stuck') deps.log.warn({ notificationId, holder: heldBy, stuckAfterMs: HOLDER_STUCK_MS }, 'delivery claim held by a job active too long: taken over');
+      claimed = await delivered.claim(notificationId, holder, heldBy);
     }
     if (claimed.claim === 'held-by-another') {
+      const waits = bull.attemptsStarted - bull.attemptsMade;
+      if (waits > QUIET_WAITS) deps.log.warn({ jobId: bull.id, notificationId, holder: claimed.heldBy, waits }, 'delivery still waiting for the job that claimed its notification');
       // Waiting, rather than completing, keeps the notification owed should that job fail after all.
       throw new BusyError(`notification ${notificationId} is being sent by job ${claimed.heldBy}`, 'notification_in_flight');
     }
     return claimed.claim;
   };
 
+  /** Marks the send of `holder`, tried again after short pauses; throws once the last try failed. */
+  const markSent = async (notificationId: string, holder: string): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        return await delivered.markSent(notificationId, holder);
+      } catch (err) {
+        if (i >= MARK_SENT_RETRY_MS.length) throw err;
+        await sleep(MARK_SENT_RETRY_MS[i]);
+      }
+    }
+  };
+
   const deliver = async (bull: Job<NotifyQueueJob>, job: NotifyJob): Promise<DeliveryResult> => {
     const attempts = bull.attemptsMade + 1;
     const holder = holderOf(bull);
-    const claim = await claimFor(job.id, holder);
+    const claim = await claimFor(bull, job.id, holder);
     if (claim === 'own-sent') {
       // An earlier run sent it and could not record that: record it, send nothing.
       await outcome(job, await deps.channels.get(job.channelId), 'sent', attempts);
@@ -154,9 +192,17 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       if (err instanceof QianshaoError && !err.retryable) throw new UnrecoverableError(`${err.code}: ${message}`);
       throw err;
     }
-    // Outside the send's failure handling: an outcome that cannot be recorded is no failed send; the
-    // rerun it causes finds the claim marked sent, records the outcome and sends nothing.
-    await Promise.all([delivered.markSent(job.id, holder), outcome(job, channel, 'sent', attempts)]);
+    // Outside the send's failure handling: what fails after the send is no failed send.
+    const [marked, recorded] = await Promise.allSettled([markSent(job.id, holder), outcome(job, channel, 'sent', attempts)]);
+    if (marked.status === 'rejected') {
+      // Completed all the same: a job failed for good gives its claim back, and the notification would
+      // be sent again; a completed job's bare claim counts as sent (`claimFor`).
+      const err = marked.reason instanceof Error ? marked.reason.message : String(marked.reason);
+      deps.log.warn({ jobId: bull.id, notificationId: job.id, err, outcomeRecorded: recorded.status === 'fulfilled' }, 'delivery sent but not marked sent: completed unmarked');
+      return 'sent';
+    }
+    // The rerun of an outcome not recorded finds the claim marked sent, records the outcome and sends nothing.
+    if (recorded.status === 'rejected') throw recorded.reason;
     return 'sent';
   };
 
@@ -215,7 +261,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 4, log: deps.log },
   );
   // A delivery failed for good (BullMQ set its finish time; a retry does not) did not send: its claim goes
-  // back. Jobs failed for stalling raise no such event: their claims are taken over (`claimFor`).
+  // back. (A job whose send succeeded fails only once it marked the send, which no release touches.) Jobs
+  // failed for stalling raise no such event: their claims are taken over (`claimFor`).
   worker.on('failed', (bull) => {
     if (!bull?.finishedOn || !('delivery' in bull.data)) return;
     delivered.release(bull.data.delivery.id, holderOf(bull)).catch((err: Error) => deps.log.warn({ jobId: bull.id, err: err.message }, 'delivery claim not given back'));

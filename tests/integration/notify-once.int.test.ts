@@ -50,6 +50,8 @@ describe('a notification is sent once however often it is queued (real Redis and
   /** How many of the worker's next channel reads, and records of a sent delivery, fail. */
   let channelReadsToFail = 0;
   let sentRecordsToFail = 0;
+  /** How many of the worker's next marks of a send fail (as on a Redis hiccup). */
+  let sentMarksToFail = 0;
   /** While set, the worker's records of deliveries sent in a digest wait for it (a slow delivery log). */
   let digestRecordsWait: Promise<void> | undefined;
 
@@ -103,6 +105,15 @@ describe('a notification is sent once however often it is queued (real Redis and
       env,
       log: createLogger('silent'),
       now: () => new Date(),
+      delivered: new (class extends DeliveredNotifications {
+        override async markSent(notificationId: string, holder: string): Promise<void> {
+          if (sentMarksToFail > 0) {
+            sentMarksToFail -= 1;
+            throw new Error("READONLY You can't write against a read only replica.");
+          }
+          return super.markSent(notificationId, holder);
+        }
+      })(h.redis, iso.redisPrefix),
     });
   });
   afterEach(() => {
@@ -110,6 +121,7 @@ describe('a notification is sent once however often it is queued (real Redis and
     enqueuesToFail = 0;
     channelReadsToFail = 0;
     sentRecordsToFail = 0;
+    sentMarksToFail = 0;
     digestRecordsWait = undefined;
   });
   afterAll(async () => {
@@ -243,6 +255,34 @@ describe('a notification is sent once however often it is queued (real Redis and
     expect(messagesCarrying(j)).toHaveLength(1);
   });
 
+  it('a job finding its notification claimed by a job active past any delivery\'s time (a hung send) takes the claim over and sends it', async () => {
+    const j = job('hook');
+    await worker.pause();
+    // Claims, then hangs while alive: BullMQ keeps renewing its lock, the job stays active.
+    const delivered = new DeliveredNotifications(h.redis, iso.redisPrefix);
+    const hanging = new Worker<NotifyQueueJob>(
+      'notify',
+      async (bull) => {
+        if ('delivery' in bull.data) await delivered.claim(bull.data.delivery.id, `${bull.id}@${bull.timestamp}`);
+        await new Promise(() => undefined);
+      },
+      { connection: h.redis, prefix: iso.redisPrefix, concurrency: 1 },
+    );
+    try {
+      await enqueueNotification(h.queues, j);
+      await eventually(async () => ((await claimOf(j)) ? true : undefined), 10_000, 'the hanging job claiming its notification');
+      // Its run started 11 minutes ago.
+      await h.redis.hset(`${iso.redisPrefix}:notify:n-${j.id}`, 'processedOn', Date.now() - 11 * 60_000);
+      worker.resume();
+      await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}-other` });
+      expect(await finished(`n-${j.id}-other`)).toBe('sent');
+    } finally {
+      await hanging.close(true);
+    }
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect(await claimOf(j)).toBe(`sent:n-${j.id}-other@${(await h.queues.notify.getJob(`n-${j.id}-other`))!.timestamp}`);
+  });
+
   it('a sent delivery whose outcome could not be recorded (Elasticsearch down) is not sent again by its retry: the retry records it', async () => {
     const j = job('hook');
     sentRecordsToFail = 1;
@@ -251,6 +291,43 @@ describe('a notification is sent once however often it is queued (real Redis and
     expect(messagesCarrying(j)).toHaveLength(1);
     const recorded = await deliveryLog.list({ type: 'alert', id: j.subject.id });
     expect(recorded.filter((o) => o.status === 'sent')).toEqual([expect.objectContaining({ jobId: j.id, attempts: 2 })]);
+  });
+
+  it('a delivery sent on its last attempt whose mark of the send failed once (a Redis hiccup) stays delivered: queued anew after BullMQ dropped its job, it is not sent again', async () => {
+    const j = job('hook');
+    sentMarksToFail = 1;
+    await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}`, attempts: 1 });
+    // Completed or failed: a job failed for good gives its claim back.
+    const ended = await eventually(async () => {
+      const bull = await h.queues.notify.getJob(`n-${j.id}`);
+      return bull?.finishedOn ? bull : undefined;
+    }, 20_000, 'the first job ending');
+    const first: unknown = ended.returnvalue;
+    await drop(`n-${j.id}`);
+
+    await enqueueNotification(h.queues, j);
+    const again = await finished(`n-${j.id}`);
+    expect(messagesCarrying(j)).toHaveLength(1);
+    expect([first, again]).toEqual(['sent', 'already-sent']);
+  });
+
+  it('a delivery sent on its last attempt whose send could never be marked completes all the same: queued as another job meanwhile, or anew after BullMQ dropped both jobs, it is not sent again', async () => {
+    const j = job('hook');
+    sentMarksToFail = Infinity;
+    await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}`, attempts: 1 });
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    expect(await claimOf(j)).toMatch(/^send:/);
+    sentMarksToFail = 0;
+
+    await h.queues.notify.add('deliver', { delivery: j }, { jobId: `n-${j.id}-other` });
+    expect(await finished(`n-${j.id}-other`)).toBe('already-sent');
+    expect(await claimOf(j)).toMatch(/^sent:/);
+    await drop(`n-${j.id}`);
+    await drop(`n-${j.id}-other`);
+
+    await enqueueNotification(h.queues, j);
+    expect(await finished(`n-${j.id}`)).toBe('already-sent');
+    expect(messagesCarrying(j)).toHaveLength(1);
   });
 
   it('a digest flush that outlives its lock, while another flusher runs and more deliveries are held, drops none of those deliveries unsent', async () => {
