@@ -128,7 +128,9 @@ return 0`;
  * hold: a bulk that lands late is the very case where the lease is likely gone), and verify points to that record.
  * A bulk left unanswered (a timeout, a cut connection, a gateway's 502) may still land: it is resent
  * identical within the lease, and if no send is answered the lock is left to expire rather than
- * released, so the next holder does not start before the lease of the last send has run out.
+ * released, so the next holder does not start before the lease of the last send has run out. Each
+ * send is given up on after half the TTL, the part of the lease it was sent with, so a send that hangs
+ * does not keep the lock renewed (and other writers waiting) for the client's far longer timeout.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -525,8 +527,13 @@ export class EsAuditLog implements AuditLog {
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
     try {
-      // No client retries: a resend is sent only within the lease (see `commit`).
-      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false }, { maxRetries: 0 });
+      // No client retries: a resend is sent only within the lease (see `commit`). A send is given up on
+      // within the half of the TTL the lease guarantees, so the renewals cannot keep the lock for a send
+      // that hangs (the client's own timeout is far longer than the lease).
+      return await this.es.bulk(
+        { operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false },
+        { maxRetries: 0, requestTimeout: Math.floor(this.lockTtlMs / 2) },
+      );
     } catch (err) {
       throw translateEsError(err, `append audit records ${records[0]!.seq}–${records.at(-1)!.seq}`);
     }

@@ -448,7 +448,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
     try {
       const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
-      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 600, log: pino({ level: 'error' }, sink) });
+      // A TTL long enough that the held send is answered within half of it (a send is given up on after that).
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 4_000, log: pino({ level: 'error' }, sink) });
       const other = new EsAuditLog({ ...common, es });
       // One batch of one record, then one of two whose bulk is on its way while the lock lapses under its writer.
       const late = proxy.holdNext(/_bulk/, { after: /_bulk/ });
@@ -462,7 +463,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       await redis.del(`${prefix}:audit:lock`);
       // The other writer takes the lock, and its record takes 2; the late writer's renewal then finds its lock gone.
       expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1_450));
       late.release();
       const [first, second, third] = await Promise.all(mine);
       expect(first).toMatchObject({ seq: 1 });
