@@ -593,6 +593,50 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     }
   });
 
+  it('a bulk held past half the lock TTL is given up on within the lease, not after the client\'s 30 s; landing after the next holder appended, the records it orphans are named by an audit.chain_fork record by the next holder to read past its head, and verify points to it', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    // The production client: its own request timeout is far longer than the lease.
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
+    const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 2_000 });
+      const other = new EsAuditLog({ ...common, es, log: pino({ level: 'error' }, sink) });
+      // One batch of one record, then one of two whose bulk is held; its resends never reach Elasticsearch.
+      const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) => p.then((record) => record, (err: unknown) => err)));
+      await late.held;
+      proxy.cutNext(/_bulk/, 'before-request', 2);
+      const outcomes = await settledWithin(mine, 6_000);
+      expect(outcomes).toMatchObject([{ seq: 1 }, { code: 'elasticsearch_unavailable' }, { code: 'elasticsearch_unavailable' }]);
+      // The next holder takes 2 once the lock expired; the held bulk then lands: 2 conflicts, 3 is stored linked to a record never stored.
+      expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
+      late.release();
+      await expect.poll(async () => (await es.exists({ index: names.audit, id: '3' })), { timeout: 5_000 }).toBe(true);
+      // The next record's create at 3 conflicts; reading past its head, the holder finds 3 linked to nothing stored.
+      expect(await other.record(entry(10))).toMatchObject({ seq: 5 });
+      expect(logged).toContain('audit chain forked');
+      const fork = (await other.list({ action: 'audit.chain_fork' }))[0];
+      expect(fork).toMatchObject({ seq: 4, after: { orphaned: [{ seq: 3 }] } });
+      const result = await other.verify();
+      expect(result).toMatchObject({ ok: false, firstBroken: { seq: 3, reason: 'prev_hash_mismatch' } });
+      if (!result.ok) expect(result.message).toContain('#4');
+      // Named once: a later holder reading past its head again (an unclean release) appends no second fork record.
+      await redis.set(`${prefix}:audit:dirty`, 'x');
+      await redis.set(`${prefix}:audit:head`, JSON.stringify({ seq: 2, hash: (await other.list({ actorId: 'other-writer' }))[0]!.hash }));
+      expect(await other.record(entry(11))).toMatchObject({ seq: 6 });
+      expect(await other.list({ action: 'audit.chain_fork' })).toHaveLength(1);
+    } finally {
+      late.release();
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
   /** A Redis connection as the roles open it (commands wait for Redis to come back), through a proxy that can stop Redis answering. */
   async function mutableRedis() {
     const target = new URL(iso.redisUrl);
