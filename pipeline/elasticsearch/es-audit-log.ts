@@ -12,7 +12,7 @@ import {
 import { systemActor, type AuditInput, type AuditLog, type AuditOnce, type AuditQuery, type AuditRecord, type AuditVerifyResult, type RecordOnceOutcome } from '../../core/audit/audit-log.js';
 import { ConflictError, UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { translateEsError } from './es-client.js';
+import { answeredByElasticsearch, translateEsError } from './es-client.js';
 
 type ChainLink = { seq: number; hash: string };
 type Head = ChainLink | null;
@@ -266,15 +266,21 @@ export class EsAuditLog implements AuditLog {
         await lock.ensureLease();
         headTrue = false;
         // A bulk whose outcome is unknown (no answer, or a failure answered by something in between) is
-        // resent identical, never rebuilt, while the lease holds: a record the first send stored then
-        // answers with its own hash (below), and the first send, should it land later, conflicts with itself.
+        // resent identical, never rebuilt, after a short pause while the lease holds: a record the first
+        // send stored then answers with its own hash (below), and the first send, should it land later,
+        // conflicts with itself. One Elasticsearch refused as a whole (a 429 when overloaded) wrote
+        // nothing: it is not resent, and unless an earlier send went unanswered the head is still true.
         let res: estypes.BulkResponse | undefined;
         for (let sends = 1; !res; sends++) {
-          if (sends > 1) await lock.ensureLease();
+          if (sends > 1) {
+            await new Promise((r) => setTimeout(r, (this.lockTtlMs / 40) * (sends - 1)));
+            await lock.ensureLease();
+          }
           try {
             res = await this.bulkCreate(records);
           } catch (err) {
-            if (!(err instanceof UnavailableError)) throw err;
+            if (answeredByElasticsearch(err)) headTrue = !unanswered;
+            if (!(err instanceof UnavailableError) || answeredByElasticsearch(err)) throw err;
             unanswered = true;
             if (sends >= BULK_SENDS) throw err;
           }

@@ -524,6 +524,31 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     }
   });
 
+  it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      await log.record(entry(1));
+      proxy.cutNext(/_bulk/, 'refuse-429');
+      expect(await log.record(entry(2)).then((r) => r, (err: unknown) => err)).toMatchObject({ code: 'elasticsearch_unavailable' });
+      expect(proxy.cuts.map((c) => c.at)).toEqual(['refuse-429']);
+      expect(bulks()).toBe(2);
+      expect(await redis.exists(`${prefix}:audit:lock`, `${prefix}:audit:dirty`)).toBe(0);
+      const before = proxy.requests.length;
+      expect(await log.record(entry(3))).toMatchObject({ seq: 2 });
+      expect(proxy.requests.slice(before).map((r) => r.requestLine)).toEqual([expect.stringMatching(/^POST \S*\/_bulk/)]);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
   /** A log whose Elasticsearch requests go through `proxy` with the production client, each request given up after `timeoutMs`. */
   function proxiedClient(proxy: CuttingProxy, timeoutMs: number) {
     return createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch).child({ requestTimeout: timeoutMs });
