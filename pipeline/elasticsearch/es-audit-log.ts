@@ -229,6 +229,9 @@ export class EsAuditLog implements AuditLog {
     const forks = new Set<Waiting>();
     // Whether a bulk of this hold went unanswered and may still land: the lock is then left to expire, not released.
     let unanswered = false;
+    // Whether records this hold was told were refused may still be stored by a send of theirs that went
+    // unanswered: the release is then not clean, so the next holder reads the true head and checks its links.
+    let unsure = false;
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
@@ -285,6 +288,8 @@ export class EsAuditLog implements AuditLog {
             if (sends >= BULK_SENDS) throw err;
           }
         }
+        // Records refused after a send that went unanswered may yet be stored by it: the hold then ends unsure.
+        const afterUnanswered = unanswered;
         unanswered = false;
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
@@ -300,7 +305,10 @@ export class EsAuditLog implements AuditLog {
           } else if (op?.status === 409) {
             conflicts.push(i);
             known = records[i]!.seq;
-          } else sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+          } else {
+            if (afterUnanswered) unsure = true;
+            sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+          }
         });
         // A sequence number taken by this very record (the client resent a bulk whose answer was lost,
         // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended again.
@@ -345,7 +353,7 @@ export class EsAuditLog implements AuditLog {
       // A bulk that may still land is given the rest of the lease, as if it had been answered late: the
       // lock, no longer renewed, expires instead of being released, and the next holder finds it not
       // released cleanly, so it reads the true head (and the once-keys' markers) from Elasticsearch.
-      if (!unanswered) await this.release(lock, headTrue ? head : null, marked);
+      if (!unanswered) await this.release(lock, headTrue && !unsure ? head : null, marked);
     }
   }
 
