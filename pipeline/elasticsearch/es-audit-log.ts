@@ -136,7 +136,9 @@ return 0`;
  * identical within the lease, and if no send is answered the lock is left to expire rather than
  * released, so the next holder does not start before the lease of the last send has run out. Each
  * send is given up on after half the TTL, the part of the lease it was sent with, so a send that hangs
- * does not keep the lock renewed (and other writers waiting) for the client's far longer timeout.
+ * does not keep the lock renewed (and other writers waiting) for the client's far longer timeout. A
+ * bulk Elasticsearch itself refuses as a whole (its error body, as a 429 when it is overloaded) wrote
+ * nothing: it is not resent, its callers are told so, and the lock is released as after any failure.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
