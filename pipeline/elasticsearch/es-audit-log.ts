@@ -3,6 +3,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import {
   ChainVerifier,
+  GENESIS_HASH,
   buildRecord,
   checkpointSignatureValid,
   signCheckpoint,
@@ -11,9 +12,10 @@ import {
 import { systemActor, type AuditInput, type AuditLog, type AuditOnce, type AuditQuery, type AuditRecord, type AuditVerifyResult, type RecordOnceOutcome } from '../../core/audit/audit-log.js';
 import { ConflictError, UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { translateEsError } from './es-client.js';
+import { answeredByElasticsearch, translateEsError } from './es-client.js';
 
-type Head = { seq: number; hash: string } | null;
+type ChainLink = { seq: number; hash: string };
+type Head = ChainLink | null;
 
 /** The action of the record that names records appended after a record of their batch that was never stored. */
 const CHAIN_FORK = 'audit.chain_fork';
@@ -126,9 +128,17 @@ return 0`;
  * does not pay for; when one orphans records, the log reports it and appends an `audit.chain_fork`
  * record at the true head naming them (in that hold while its lease holds, else first in the next
  * hold: a bulk that lands late is the very case where the lease is likely gone), and verify points to that record.
+ * A late bulk can also land whole behind the records of the holder after it, orphaning its records
+ * past the first: a holder that reads records past its head (after a create conflicted, or after an
+ * unclean release) checks that each links to the record stored before it and names those that do not
+ * the same way, unless a fork record among them names them already.
  * A bulk left unanswered (a timeout, a cut connection, a gateway's 502) may still land: it is resent
  * identical within the lease, and if no send is answered the lock is left to expire rather than
- * released, so the next holder does not start before the lease of the last send has run out.
+ * released, so the next holder does not start before the lease of the last send has run out. Each
+ * send is given up on after half the TTL, the part of the lease it was sent with, so a send that hangs
+ * does not keep the lock renewed (and other writers waiting) for the client's far longer timeout. A
+ * bulk Elasticsearch itself refuses as a whole (its error body, as a 429 when it is overloaded) wrote
+ * nothing: it is not resent, its callers are told so, and the lock is released as after any failure.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -221,15 +231,29 @@ export class EsAuditLog implements AuditLog {
     const forks = new Set<Waiting>();
     // Whether a bulk of this hold went unanswered and may still land: the lock is then left to expire, not released.
     let unanswered = false;
+    // Whether records this hold was told were refused may still be stored by a send of theirs that went
+    // unanswered: the release is then not clean, so the next holder reads the true head and checks its links.
+    let unsure = false;
     try {
       const trusted = lock.cachedHead !== null && lock.clean;
       head = trusted ? lock.cachedHead : await this.headFromElasticsearch(lock.cachedHead?.seq ?? 0);
       // Without a cached head there is no bound to read from; the batch's keys are looked up instead (as on any unclean release).
-      if (!lock.clean && lock.cachedHead) for (const [key, seq] of await this.onceKeysBetween(lock.cachedHead.seq, head?.seq ?? 0)) mark(key, seq);
+      // Records stored past the cached head that link to nothing stored (a bulk that landed after its
+      // writer's lease, behind the records of the holder after it) are named first in this hold.
+      let unlinked: ChainLink[] = [];
+      if (!lock.clean && lock.cachedHead) {
+        const between = await this.recordsBetween(lock.cachedHead.seq, head?.seq ?? 0);
+        for (const [key, seq] of between.onceKeys) mark(key, seq);
+        unlinked = this.notYetNamed(between.orphans, batch);
+      }
       // Only now: a release that advances the head is clean, and a clean release must leave the markers just read.
       headTrue = true;
       const recorded = await this.recordedOnceKeys(batch, onceKeys, lock.markers, trusted);
       let pending = this.withoutRecorded(batch, recorded, mark);
+      if (unlinked.length > 0) {
+        this.deps.log?.error({ orphaned: unlinked.map((o) => o.seq) }, 'audit chain forked: records past the cached head link to no record stored before them; an audit.chain_fork record names them');
+        pending = [this.forkRecord(unlinked, forks), ...pending];
+      }
       // Whether the pending records may go in one bulk: only while nothing suggests another writer (see the class).
       let alone = trusted;
       for (let contended = 0; pending.length > 0; ) {
@@ -247,19 +271,27 @@ export class EsAuditLog implements AuditLog {
         await lock.ensureLease();
         headTrue = false;
         // A bulk whose outcome is unknown (no answer, or a failure answered by something in between) is
-        // resent identical, never rebuilt, while the lease holds: a record the first send stored then
-        // answers with its own hash (below), and the first send, should it land later, conflicts with itself.
+        // resent identical, never rebuilt, after a short pause while the lease holds: a record the first
+        // send stored then answers with its own hash (below), and the first send, should it land later,
+        // conflicts with itself. One Elasticsearch refused as a whole (a 429 when overloaded) wrote
+        // nothing: it is not resent, and unless an earlier send went unanswered the head is still true.
         let res: estypes.BulkResponse | undefined;
         for (let sends = 1; !res; sends++) {
-          if (sends > 1) await lock.ensureLease();
+          if (sends > 1) {
+            await new Promise((r) => setTimeout(r, (this.lockTtlMs / 40) * (sends - 1)));
+            await lock.ensureLease();
+          }
           try {
             res = await this.bulkCreate(records);
           } catch (err) {
-            if (!(err instanceof UnavailableError)) throw err;
+            if (answeredByElasticsearch(err)) headTrue = !unanswered;
+            if (!(err instanceof UnavailableError) || answeredByElasticsearch(err)) throw err;
             unanswered = true;
             if (sends >= BULK_SENDS) throw err;
           }
         }
+        // Records refused after a send that went unanswered may yet be stored by it: the hold then ends unsure.
+        const afterUnanswered = unanswered;
         unanswered = false;
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
@@ -275,7 +307,10 @@ export class EsAuditLog implements AuditLog {
           } else if (op?.status === 409) {
             conflicts.push(i);
             known = records[i]!.seq;
-          } else sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+          } else {
+            if (afterUnanswered) unsure = true;
+            sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
+          }
         });
         // A sequence number taken by this very record (the client resent a bulk whose answer was lost,
         // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended again.
@@ -296,9 +331,13 @@ export class EsAuditLog implements AuditLog {
           if (retry.length > 0) contended += 1;
           alone = false;
           head = await this.headFromElasticsearch(known);
-          const appended = await this.onceKeysBetween(linkedAfter, head?.seq ?? 0);
-          for (const [key, seq] of appended) mark(key, seq);
-          pending = [...(orphaned.length > 0 ? [this.forkRecord(orphaned, forks)] : []), ...this.withoutTakenByOthers([...retry, ...rest], appended)];
+          const between = await this.recordsBetween(linkedAfter, head?.seq ?? 0);
+          for (const [key, seq] of between.onceKeys) mark(key, seq);
+          // Records of another writer's late bulk that do not link either (the batch's own orphans are named above).
+          const unlinkedElsewhere = this.notYetNamed(between.orphans, [...batch, ...forks]).filter((o) => !orphaned.some((r) => r.seq === o.seq));
+          if (unlinkedElsewhere.length > 0) this.deps.log?.error({ orphaned: unlinkedElsewhere.map((o) => o.seq), linkedAfter }, 'audit chain forked: records another writer stored link to no record stored before them; an audit.chain_fork record names them');
+          const named = [...orphaned, ...unlinkedElsewhere].sort((a, b) => a.seq - b.seq);
+          pending = [...(named.length > 0 ? [this.forkRecord(named, forks)] : []), ...this.withoutTakenByOthers([...retry, ...rest], between.onceKeys)];
         } else {
           head = records.at(-1)!;
           pending = rest;
@@ -316,7 +355,7 @@ export class EsAuditLog implements AuditLog {
       // A bulk that may still land is given the rest of the lease, as if it had been answered late: the
       // lock, no longer renewed, expires instead of being released, and the next holder finds it not
       // released cleanly, so it reads the true head (and the once-keys' markers) from Elasticsearch.
-      if (!unanswered) await this.release(lock, headTrue ? head : null, marked);
+      if (!unanswered) await this.release(lock, headTrue && !unsure ? head : null, marked);
     }
   }
 
@@ -341,7 +380,7 @@ export class EsAuditLog implements AuditLog {
    * The record that makes a fork visible in the chain, appended at the true head: it names the orphaned
    * records by sequence number and hash. It stays in `unwritten` until it is appended or refused.
    */
-  private forkRecord(orphaned: AuditRecord[], unwritten: Set<Waiting>): Waiting {
+  private forkRecord(orphaned: ChainLink[], unwritten: Set<Waiting>): Waiting {
     const seqs = orphaned.map((r) => r.seq);
     const fork: Waiting = {
       input: {
@@ -359,6 +398,13 @@ export class EsAuditLog implements AuditLog {
     };
     unwritten.add(fork);
     return fork;
+  }
+
+  /** The orphans no fork record among `waiters` names (one left unwritten by an earlier hold goes in the next batch). */
+  private notYetNamed(orphans: ChainLink[], waiters: Iterable<Waiting>): ChainLink[] {
+    const named = new Set<number>();
+    for (const w of waiters) if (w.input.action === CHAIN_FORK) for (const o of (w.input.after as { orphaned?: ChainLink[] } | undefined)?.orphaned ?? []) named.add(o.seq);
+    return orphans.filter((o) => !named.has(o.seq));
   }
 
   private onceKey(key: string): string {
@@ -503,30 +549,52 @@ export class EsAuditLog implements AuditLog {
   }
 
   /**
-   * The once-keys of the records after `afterSeq` up to `upToSeq`, with their sequence numbers, the
-   * first of each key. Real-time reads by sequence number: appends skip the refresh.
+   * The records after `afterSeq` up to `upToSeq`, read forward as a holder does off the normal path:
+   * the once-keys, with their sequence numbers (the first of each key), and the orphans, records that do not link to the record stored before them (another
+   * writer's bulk landed after its lease, behind a record that took the sequence number of one of its
+   * batch), but for those an `audit.chain_fork` record in the same range names already (a fork record
+   * always follows what it names). The record at `afterSeq` is read with them, for its stored hash (a
+   * cached head may be stale). Real-time reads by sequence number: appends skip the refresh.
    */
-  private async onceKeysBetween(afterSeq: number, upToSeq: number): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
+  private async recordsBetween(afterSeq: number, upToSeq: number): Promise<{ onceKeys: Map<string, number>; orphans: ChainLink[] }> {
+    type Link = Pick<AuditRecord, 'seq' | 'onceKey' | 'hash' | 'prevHash' | 'action'> & { after?: { orphaned?: { seq: number }[] } };
+    const onceKeys = new Map<string, number>();
+    const unlinked: ChainLink[] = [];
+    const named = new Set<number>();
+    if (upToSeq <= afterSeq) return { onceKeys, orphans: [] };
+    // The hash of the record stored just before the one read next (undefined after a gap: nothing to compare).
+    let prevHash: string | undefined = afterSeq === 0 ? GENESIS_HASH : undefined;
     try {
-      for (let from = afterSeq + 1; from <= upToSeq; from += 1000) {
+      for (let from = Math.max(1, afterSeq); from <= upToSeq; from += 1000) {
         const ids = Array.from({ length: Math.min(1000, upToSeq - from + 1) }, (_, i) => String(from + i));
-        const res = await this.es.mget<Pick<AuditRecord, 'seq' | 'onceKey'>>({ index: this.deps.index, ids, _source: ['seq', 'onceKey'] });
+        const res = await this.es.mget<Link>({ index: this.deps.index, ids, _source: ['seq', 'onceKey', 'hash', 'prevHash', 'action', 'after.orphaned.seq'] });
         for (const doc of res.docs) {
           const r = 'found' in doc && doc.found ? doc._source : undefined;
-          if (r?.onceKey !== undefined && !found.has(r.onceKey)) found.set(r.onceKey, r.seq);
+          if (r?.seq === afterSeq) {
+            prevHash = r.hash;
+            continue;
+          }
+          if (r?.onceKey !== undefined && !onceKeys.has(r.onceKey)) onceKeys.set(r.onceKey, r.seq);
+          if (r && prevHash !== undefined && r.prevHash !== prevHash) unlinked.push({ seq: r.seq, hash: r.hash });
+          if (r?.action === CHAIN_FORK) for (const o of r.after?.orphaned ?? []) named.add(o.seq);
+          prevHash = r?.hash;
         }
       }
-      return found;
+      return { onceKeys, orphans: unlinked.filter((o) => !named.has(o.seq)) };
     } catch (err) {
-      throw translateEsError(err, `read the once-keys of audit records ${afterSeq + 1}–${upToSeq}`);
+      throw translateEsError(err, `read audit records ${afterSeq + 1}–${upToSeq}`);
     }
   }
 
   private async bulkCreate(records: AuditRecord[]): Promise<estypes.BulkResponse> {
     try {
-      // No client retries: a resend is sent only within the lease (see `commit`).
-      return await this.es.bulk({ operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false }, { maxRetries: 0 });
+      // No client retries: a resend is sent only within the lease (see `commit`). A send is given up on
+      // within the half of the TTL the lease guarantees, so the renewals cannot keep the lock for a send
+      // that hangs (the client's own timeout is far longer than the lease).
+      return await this.es.bulk(
+        { operations: records.flatMap((r) => [{ create: { _index: this.deps.index, _id: String(r.seq) } }, r]), refresh: false },
+        { maxRetries: 0, requestTimeout: Math.floor(this.lockTtlMs / 2) },
+      );
     } catch (err) {
       throw translateEsError(err, `append audit records ${records[0]!.seq}–${records.at(-1)!.seq}`);
     }

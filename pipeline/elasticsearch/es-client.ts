@@ -22,3 +22,15 @@ export function translateEsError(err: unknown, what: string): Error {
   }
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * Whether a failed request (the client's error, or ours translated from it) was answered by
+ * Elasticsearch itself with its error body, as a 429 when its queues are full: a request refused as
+ * a whole did nothing. A timeout, a cut connection or a gateway's 502/504 says nothing of what it did.
+ */
+export function answeredByElasticsearch(err: unknown): boolean {
+  const cause = err instanceof errors.ResponseError ? err : err instanceof Error ? err.cause : undefined;
+  if (!(cause instanceof errors.ResponseError)) return false;
+  const body = cause.body as { error?: { type?: unknown } } | string | undefined;
+  return typeof body === 'object' && body !== null && typeof body.error === 'object' && body.error !== null && typeof body.error.type === 'string';
+}

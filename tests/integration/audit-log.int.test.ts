@@ -448,7 +448,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
     try {
       const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
-      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 600, log: pino({ level: 'error' }, sink) });
+      // A TTL long enough that the held send is answered within half of it (a send is given up on after that).
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 4_000, log: pino({ level: 'error' }, sink) });
       const other = new EsAuditLog({ ...common, es });
       // One batch of one record, then one of two whose bulk is on its way while the lock lapses under its writer.
       const late = proxy.holdNext(/_bulk/, { after: /_bulk/ });
@@ -462,7 +463,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       await redis.del(`${prefix}:audit:lock`);
       // The other writer takes the lock, and its record takes 2; the late writer's renewal then finds its lock gone.
       expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1_450));
       late.release();
       const [first, second, third] = await Promise.all(mine);
       expect(first).toMatchObject({ seq: 1 });
@@ -517,6 +518,31 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-3', 'req-2', 'req-1']);
       expect(await log.recordOnce(entry(4), { key: 'k.gateway@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
       expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
+    } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
+    try {
+      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
+      await log.record(entry(1));
+      proxy.cutNext(/_bulk/, 'refuse-429');
+      expect(await log.record(entry(2)).then((r) => r, (err: unknown) => err)).toMatchObject({ code: 'elasticsearch_unavailable' });
+      expect(proxy.cuts.map((c) => c.at)).toEqual(['refuse-429']);
+      expect(bulks()).toBe(2);
+      expect(await redis.exists(`${prefix}:audit:lock`, `${prefix}:audit:dirty`)).toBe(0);
+      const before = proxy.requests.length;
+      expect(await log.record(entry(3))).toMatchObject({ seq: 2 });
+      expect(proxy.requests.slice(before).map((r) => r.requestLine)).toEqual([expect.stringMatching(/^POST \S*\/_bulk/)]);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
     } finally {
       await proxied.close();
       await proxy.stop();
@@ -587,6 +613,50 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(proxy.pendingCuts).toBe(0);
       expect(lockLeft).toBeGreaterThan(0);
     } finally {
+      await proxied.close();
+      await proxy.stop();
+    }
+  });
+
+  it('a bulk held past half the lock TTL is given up on within the lease, not after the client\'s 30 s; landing after the next holder appended, the records it orphans are named by an audit.chain_fork record by the next holder to read past its head, and verify points to it', async () => {
+    const { names, prefix } = await freshLog();
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    // The production client: its own request timeout is far longer than the lease.
+    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
+    const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+    try {
+      const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
+      const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 2_000 });
+      const other = new EsAuditLog({ ...common, es, log: pino({ level: 'error' }, sink) });
+      // One batch of one record, then one of two whose bulk is held; its resends never reach Elasticsearch.
+      const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))].map((p) => p.then((record) => record, (err: unknown) => err)));
+      await late.held;
+      proxy.cutNext(/_bulk/, 'before-request', 2);
+      const outcomes = await settledWithin(mine, 6_000);
+      expect(outcomes).toMatchObject([{ seq: 1 }, { code: 'elasticsearch_unavailable' }, { code: 'elasticsearch_unavailable' }]);
+      // The next holder takes 2 once the lock expired; the held bulk then lands: 2 conflicts, 3 is stored linked to a record never stored.
+      expect(await other.record({ ...entry(9), actor: { kind: 'system', id: 'other-writer', roles: [] } })).toMatchObject({ seq: 2 });
+      late.release();
+      await expect.poll(async () => (await es.exists({ index: names.audit, id: '3' })), { timeout: 5_000 }).toBe(true);
+      // The next record's create at 3 conflicts; reading past its head, the holder finds 3 linked to nothing stored.
+      expect(await other.record(entry(10))).toMatchObject({ seq: 5 });
+      expect(logged).toContain('audit chain forked');
+      const fork = (await other.list({ action: 'audit.chain_fork' }))[0];
+      expect(fork).toMatchObject({ seq: 4, after: { orphaned: [{ seq: 3 }] } });
+      const result = await other.verify();
+      expect(result).toMatchObject({ ok: false, firstBroken: { seq: 3, reason: 'prev_hash_mismatch' } });
+      if (!result.ok) expect(result.message).toContain('#4');
+      // Named once: a later holder reading past its head again (an unclean release) appends no second fork record.
+      await redis.set(`${prefix}:audit:dirty`, 'x');
+      await redis.set(`${prefix}:audit:head`, JSON.stringify({ seq: 2, hash: (await other.list({ actorId: 'other-writer' }))[0]!.hash }));
+      expect(await other.record(entry(11))).toMatchObject({ seq: 6 });
+      expect(await other.list({ action: 'audit.chain_fork' })).toHaveLength(1);
+    } finally {
+      late.release();
       await proxied.close();
       await proxy.stop();
     }

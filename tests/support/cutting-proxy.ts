@@ -2,9 +2,11 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * Where a cut falls: before the request reaches the service, or after it did and before its answer
- * comes back (`answer-502`: the service's answer is replaced by a 502, as from a gateway in between).
+ * comes back (`answer-502`: the service's answer is replaced by a 502, as from a gateway in between);
+ * `refuse-429` answers at once a 429 with Elasticsearch's error body, the request never reaching the
+ * service, as Elasticsearch refuses a request when its queues are full.
  */
-export type CutPoint = 'before-request' | 'before-response' | 'answer-502';
+export type CutPoint = 'before-request' | 'before-response' | 'answer-502' | 'refuse-429';
 
 /** One request the proxy cut: its request line and what of it had passed (head and body) when it was cut. */
 export interface CutRequest {
@@ -154,6 +156,8 @@ export class CuttingProxy {
     };
     // The request under way on this connection that is to be cut when its answer starts.
     let replied = false;
+    // Set once this connection's request is refused: the rest of it is dropped.
+    let refusing = false;
     let current: SeenRequest | undefined;
     let doomed: { requestLine: string; at: CutPoint; parts: Buffer[] } | undefined;
     // While a held request is on this connection, its bytes wait for its release (in order).
@@ -161,7 +165,7 @@ export class CuttingProxy {
     // Set while a held request that outlives its client is on this connection.
     let outliving: Promise<void> | undefined;
     client.on('data', (chunk: Buffer) => {
-      if (this.muted) return;
+      if (this.muted || refusing) return;
       const line = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (line) {
         const requestLine = `${line[1]} ${line[2]}`;
@@ -171,6 +175,16 @@ export class CuttingProxy {
         if (arm?.at === 'before-request') {
           this.cuts.push({ requestLine, at: arm.at, text: chunk.toString('utf8') });
           cutBoth();
+          return;
+        }
+        if (arm?.at === 'refuse-429') {
+          this.cuts.push({ requestLine, at: arm.at, text: chunk.toString('utf8') });
+          const reason = 'rejected execution of coordinating operation (queue capacity reached)';
+          const body = JSON.stringify({ error: { root_cause: [{ type: 'es_rejected_execution_exception', reason }], type: 'es_rejected_execution_exception', reason }, status: 429 });
+          refusing = true;
+          replied = true;
+          client.end(`HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+          upstream.destroy();
           return;
         }
         doomed = arm ? { requestLine, at: arm.at, parts: [] } : undefined;
