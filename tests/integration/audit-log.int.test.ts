@@ -35,6 +35,23 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   let n = 0;
 
   /** A fresh chain per test: its own index pair and Redis prefix under this file's isolation prefix. */
+  /** Elasticsearch through a cutting proxy with the production client (each request given up after `timeoutMs` when given). */
+  async function proxiedEs(timeoutMs?: number) {
+    const target = new URL(iso.esUrl);
+    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    await proxy.start();
+    const client = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const es = timeoutMs === undefined ? client : client.child({ requestTimeout: timeoutMs });
+    return {
+      proxy,
+      es,
+      close: async () => {
+        await es.close();
+        await proxy.stop();
+      },
+    };
+  }
+
   async function freshLog(key = KEY) {
     n += 1;
     const names = indexNames(`${iso.indexPrefix}-c${n}`);
@@ -243,10 +260,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
   it('a once-key appended by a writer that stalled past its lock before releasing (no marker yet) is marked by the next holder, so a later first attempt with that key is told already-recorded', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     /** The Elasticsearch requests `act` makes, by method and endpoint. */
     const requestsOf = async (act: () => Promise<unknown>) => {
       proxy.requests.length = 0;
@@ -275,8 +289,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       for (const key of ['k.stalled@1:1', 'k.normal@1:1']) expect(await redis.pttl(`${prefix}:audit:once:${key}`)).toBeGreaterThan(ttlMs - 10_000);
       expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
@@ -345,10 +358,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
   it('a writer whose lock lapsed while it stalled (its renewals failing) sends nothing after that: the holder that took the lock over appends its batch whole and the chain verifies', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     const stalledRedis = redis.duplicate();
     try {
       const at = new Date('2026-12-07T08:00:00Z');
@@ -378,17 +388,13 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(records.map((r) => r.seq)).toEqual([2, 3, 4]);
       expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
   it('a holder that cannot trust the head (the last hold ended without a clean release) appends one record per create, so a record another writer\'s late bulk lands meanwhile makes that create conflict and orphans none of the batch', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       const first = await log.record(entry(1));
@@ -412,8 +418,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(records[1]!.prevHash).toBe(records[0]!.hash);
       expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
@@ -440,10 +445,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
   it('a writer whose late bulk forked the chain after its lease was lost (another holder took the sequence number of its first record) still appends the audit.chain_fork record, first in its next hold', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     let logged = '';
     const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
     try {
@@ -478,8 +480,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(result).toMatchObject({ ok: false, firstBroken: { seq: 3, reason: 'prev_hash_mismatch' } });
       if (!result.ok) expect(result.message).toContain('#4');
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
@@ -503,10 +504,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
   it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the log then resends: each record is appended once and its caller told it is recorded', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       await log.record(entry(1));
@@ -519,17 +517,13 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(await log.recordOnce(entry(4), { key: 'k.gateway@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
       expect(await log.verify()).toMatchObject({ ok: true, records: 3 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
   it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
@@ -544,22 +538,14 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(proxy.requests.slice(before).map((r) => r.requestLine)).toEqual([expect.stringMatching(/^POST \S*\/_bulk/)]);
       expect(await log.verify()).toMatchObject({ ok: true, records: 2 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
-  /** A log whose Elasticsearch requests go through `proxy` with the production client, each request given up after `timeoutMs`. */
-  function proxiedClient(proxy: CuttingProxy, timeoutMs: number) {
-    return createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch).child({ requestTimeout: timeoutMs });
-  }
 
   it('a bulk given up on by the client (a timeout) that reaches Elasticsearch only later is resent identical within the lease: its callers are told recorded, the late bulk conflicts with itself, and the chain verifies', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = proxiedClient(proxy, 1_000);
+    const { proxy, es: proxied, close } = await proxiedEs(1_000);
     try {
       const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       // One batch of one record, then one of two whose bulk is held past the client's timeout.
@@ -575,17 +561,13 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(4);
       expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
   it('a bulk none of whose sends is answered leaves the lock to expire instead of releasing it, so the original landing late goes before the next holder\'s records and orphans none', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
-    const proxied = proxiedClient(proxy, 1_000);
+    const { proxy, es: proxied, close } = await proxiedEs(1_000);
     try {
       const common = { redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY };
       const log = new EsAuditLog({ ...common, es: proxied, lockTtlMs: 2_000 });
@@ -613,18 +595,14 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(proxy.pendingCuts).toBe(0);
       expect(lockLeft).toBeGreaterThan(0);
     } finally {
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
   it('a bulk held past half the lock TTL is given up on within the lease, not after the client\'s 30 s; landing after the next holder appended, the records it orphans are named by an audit.chain_fork record by the next holder to read past its head, and verify points to it', async () => {
     const { names, prefix } = await freshLog();
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await proxy.start();
     // The production client: its own request timeout is far longer than the lease.
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy, es: proxied, close } = await proxiedEs();
     let logged = '';
     const sink = new Writable({ write: (chunk, _e, cb) => ((logged += String(chunk)), cb()) });
     const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
@@ -657,8 +635,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(await other.list({ action: 'audit.chain_fork' })).toHaveLength(1);
     } finally {
       late.release();
-      await proxied.close();
-      await proxy.stop();
+      await close();
     }
   });
 
@@ -692,10 +669,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   it('when Redis stops answering during a hold, the renewal the lease needs before the next create is given up on: the caller is told the lock is lost in bounded time', async () => {
     const { names, prefix } = await freshLog();
     const { proxy: redisProxy, client } = await mutableRedis();
-    const target = new URL(iso.esUrl);
-    const esProxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
-    await esProxy.start();
-    const proxied = createEsClient(ConfigSchema.parse({ elasticsearch: { url: esProxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const { proxy: esProxy, es: proxied, close } = await proxiedEs();
     try {
       const log = new EsAuditLog({ es: proxied, redis: client, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, lockTtlMs: 1_000 });
       const create = esProxy.holdNext(/_bulk/);
@@ -710,8 +684,7 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
       expect(await settledWithin(mine, 5_000)).toMatchObject({ code: 'audit_lock_lost' });
     } finally {
       client.disconnect();
-      await proxied.close();
-      await esProxy.stop();
+      await close();
       await redisProxy.stop();
     }
   });
