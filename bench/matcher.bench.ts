@@ -85,6 +85,15 @@ interface Subject {
 
 const subjects: Subject[] = [
   { name: 'qianshao Matcher (fold + skip on)', build: (w) => { const m = new Matcher(w.map((term) => ({ term, payload: 0 }))); return { scan: (t) => m.scan(t).length }; } },
+  {
+    name: 'qianshao Matcher, forEachMatch (fold + skip on)',
+    build: (w) => {
+      const m = new Matcher(w.map((term) => ({ term, payload: 0 })));
+      let n = 0;
+      const count = () => void n++;
+      return { scan: (t) => ((n = 0), m.forEachMatch(t, count), n) };
+    },
+  },
   { name: 'qianshao Matcher (fold + skip off)', build: (w) => { const m = new Matcher(w.map((term) => ({ term, payload: 0 })), { fold: false, skip: '' }); return { scan: (t) => m.scan(t).length }; } },
   { name: 'fastscan 1.0.6', build: (w) => { const s = new FastScanner(w); return { scan: (t) => s.search(t).length }; } },
   {

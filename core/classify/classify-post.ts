@@ -83,16 +83,15 @@ export function createPostClassifier(ruleSet: RuleSet, deps: { sentiment: Sentim
         const value = field === 'title' ? title : text;
         if (value.length === 0) continue;
         const base = field === 'title' ? 0 : title.length + FIELD_GAP;
-        for (const m of ruleSet.matcher.scan(value)) {
-          const p = m.payload;
+        ruleSet.matcher.forEachMatch(value, (start, end, _term, p) => {
           if (p.kind === 'lexicon') {
             const e = p.entry;
             hits.push({
               term: e.term,
-              matched: value.slice(m.start, m.end),
+              matched: value.slice(start, end),
               field,
-              start: m.start,
-              end: m.end,
+              start,
+              end,
               packId: e.packId,
               packVersion: e.packVersion,
               category: e.category,
@@ -103,9 +102,9 @@ export function createPostClassifier(ruleSet: RuleSet, deps: { sentiment: Sentim
               ...(e.variant ? { variant: e.variant } : {}),
             });
           } else {
-            occurrences.push({ term: p.term, field, start: m.start, end: m.end, at: base + m.start, atEnd: base + m.end, refs: p.refs });
+            occurrences.push({ term: p.term, field, start, end, at: base + start, atEnd: base + end, refs: p.refs });
           }
-        }
+        });
       }
       const schemes = evaluateSchemes(ruleSet.schemes, occurrences);
       const privacy: PrivacyHit[] = [

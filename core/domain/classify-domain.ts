@@ -65,13 +65,13 @@ export class DomainClassifier {
   classify(text: string, ruleDomains: readonly { domain: string; weight: number }[] = []): DomainResult {
     const scores: Record<string, number> = {};
     const counts = new Map<string, DomainEvidence>();
-    for (const m of this.matcher.scan(text)) {
-      scores[m.payload] = (scores[m.payload] ?? 0) + DOMAIN_WEIGHTS.keyword;
-      const key = `${m.payload}\u0000${m.term}`;
+    this.matcher.forEachMatch(text, (_start, _end, term, domain) => {
+      scores[domain] = (scores[domain] ?? 0) + DOMAIN_WEIGHTS.keyword;
+      const key = `${domain}\u0000${term}`;
       const e = counts.get(key);
       if (e) e.count++;
-      else counts.set(key, { keyword: m.term, domain: m.payload, count: 1 });
-    }
+      else counts.set(key, { keyword: term, domain, count: 1 });
+    });
     for (const { domain, weight } of ruleDomains) scores[domain] = (scores[domain] ?? 0) + weight;
     let label: string | null = null;
     let best = 0;

@@ -18,8 +18,12 @@ import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
  * - the trie is a double array (Aoe): the child of state s on id c is slot base[s] + c when
  *   check[base[s] + c] = s. Ids are numbered by frequency in the terms and states are placed
  *   breadth-first, so the root's children sit in one dense run and deeper states pack tightly;
- * - each slot is one 16-byte record (check, base, failure link, mask of the children's ids), so a
- *   step touches one cache line and most failed steps touch no other; failure links skip states
+ * - each slot is one 8-byte record: the base (with two flags: the state reports terms; its failure
+ *   link is the root) and the slot's label (the id leading into it) beside a mask of the children's
+ *   ids. Every state with children has a base of its own, so the label names the parent as well as
+ *   a 32-bit check would, and the 65,000-term automaton is half the size (it is larger than this
+ *   machine's L2 cache either way; half of it misses less). A step touches one record, most failed
+ *   steps no other; failure links other than to the root sit in a separate array, and skip states
  *   without children (nothing can continue there);
  * - outputs are flat lists of term indices, each ending with a link to the next shorter suffix's
  *   list, so reporting walks contiguous memory; the walk records hits as integer triples in a
@@ -70,15 +74,16 @@ const STYLED = 0xfffe;
 const MAX_ALPHABET = 0xfffd;
 
 /**
- * Record fields, 4 Int32 per double-array slot: the parent state (-1 for a free slot); the base,
- * complemented when the state ends a term or has a suffix that does; the failure link; a mask of
- * the children's ids (bit id mod 32), so most failed steps are decided without leaving the record.
+ * Record words, 2 Int32 per double-array slot. Word 0: the base (bits 0–29), {@link FAIL_TO_ROOT}
+ * and {@link OUTPUT} (the sign bit: the state ends a term or has a suffix that does). Word 1: the
+ * label, the alphabet id leading into the slot (bits 16–31; 0 for a free slot), and a mask of the
+ * children's ids (bits 0–15: bit id mod 16), so most failed steps are decided without leaving the
+ * record.
  */
-const CHECK = 0;
-const BASE = 1;
-const FAIL = 2;
-const MASK = 3;
-
+const BASE_BITS = 0x3fffffff;
+const FAIL_TO_ROOT = 0x40000000;
+const OUTPUT = 1 << 31;
+const LABEL_SHIFT = 16;
 
 /** Hit buffer sizes (Int32 entries, three per hit): initial, and the most kept between scans. */
 const HIT_BUFFER_INITIAL = 3 * 256;
@@ -106,6 +111,8 @@ export class Matcher<P> {
   /** Alphabet id of D835 itself when it does not start a surrogate pair. */
   private readonly loneStyledId: number;
   private readonly records: Int32Array;
+  /** Per state whose failure link is not the root: that link. */
+  private readonly failOf: Int32Array;
   /** Per state: where its output list starts in `outputs`. */
   private readonly outputOf: Int32Array;
   private readonly outputs: Int32Array;
@@ -175,6 +182,7 @@ export class Matcher<P> {
 
     const built = buildDoubleArray(sorted, Int32Array.from(groupStart), order, idOf, this.alphabetSize);
     this.records = built.records;
+    this.failOf = built.failOf;
     this.outputOf = built.outputOf;
     this.outputs = built.outputs;
     this.stateCount = built.states;
@@ -204,14 +212,55 @@ export class Matcher<P> {
       terms: this.termText.length,
       alphabet: this.alphabetSize,
       states: this.stateCount,
-      slots: this.records.length / 4,
-      bytes: this.records.byteLength + this.outputOf.byteLength + this.outputs.byteLength + this.classOf.byteLength + this.keyLength.byteLength + this.starts.byteLength + this.hits.byteLength,
+      slots: this.records.length / 2,
+      bytes: this.records.byteLength + this.failOf.byteLength + this.outputOf.byteLength + this.outputs.byteLength + this.classOf.byteLength + this.keyLength.byteLength + this.starts.byteLength + this.hits.byteLength,
     };
   }
 
   /** Every match, in order of end offset; at one end, longer terms first. */
   scan(text: string): Match<P>[] {
-    const { classOf, records, outputOf, outputs, keyLength, termText, payloads, starts, ringMask, collapse, loneStyledId } = this;
+    const found = this.walk(text);
+    const { hits, termText, payloads } = this;
+    const matches: Match<P>[] = [];
+    for (let k = 0; k < found; k += 3) {
+      const t = hits[k + 2]!;
+      matches.push({ start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! });
+    }
+    this.release();
+    return matches;
+  }
+
+  /**
+   * The matches of {@link scan}, in the same order, handed to `visit` one by one instead of made
+   * into objects (the classifier makes its own from them). `visit` must not scan with this matcher.
+   */
+  forEachMatch(text: string, visit: (start: number, end: number, term: string, payload: P) => void): void {
+    const found = this.walk(text);
+    const { hits, termText, payloads } = this;
+    this.visiting = true;
+    try {
+      for (let k = 0; k < found; k += 3) {
+        const t = hits[k + 2]!;
+        visit(hits[k]!, hits[k + 1]!, termText[t]!, payloads[t]!);
+      }
+    } finally {
+      this.visiting = false;
+    }
+    this.release();
+  }
+
+  /** Set while {@link forEachMatch} hands out hits from the shared buffer. */
+  private visiting = false;
+
+  /** One huge text must not leave a long-lived worker holding its buffer. */
+  private release(): void {
+    if (this.hits.length > HIT_BUFFER_KEPT) this.hits = new Int32Array(HIT_BUFFER_INITIAL);
+  }
+
+  /** Walks `text`, leaving its hits as (start, end, term index) triples in `hits`; returns their count × 3. */
+  private walk(text: string): number {
+    if (this.visiting) throw new Error('a matcher cannot scan from inside its own forEachMatch');
+    const { classOf, records, failOf, outputOf, outputs, keyLength, starts, ringMask, collapse, loneStyledId } = this;
     const n = text.length;
     let state = 0;
     let count = 0;
@@ -245,23 +294,22 @@ export class Matcher<P> {
       }
       starts[count & ringMask] = start;
       count++;
-      const bit = 1 << id;
-      let r = state << 2;
+      const bit = 1 << (id & 15);
+      let r = state << 1;
       for (;;) {
-        if ((records[r + MASK]! & bit) !== 0) {
-          const b = records[r + BASE]!;
-          const slot = (b < 0 ? ~b : b) + id;
-          if (records[slot << 2] === state) {
+        if ((records[r + 1]! & bit) !== 0) {
+          const slot = (records[r]! & BASE_BITS) + id;
+          if (records[(slot << 1) + 1]! >>> LABEL_SHIFT === id) {
             state = slot;
-            r = slot << 2;
+            r = slot << 1;
             break;
           }
         }
         if (state === 0) break;
-        state = records[r + FAIL]!;
-        r = state << 2;
+        state = (records[r]! & FAIL_TO_ROOT) !== 0 ? 0 : failOf[state]!;
+        r = state << 1;
       }
-      if (records[r + BASE]! >= 0) continue;
+      if (records[r]! >= 0) continue;
       let o = outputOf[state]!;
       const end = i + 1;
       for (;;) {
@@ -279,14 +327,7 @@ export class Matcher<P> {
         o++;
       }
     }
-    const matches: Match<P>[] = [];
-    for (let k = 0; k < found; k += 3) {
-      const t = hits[k + 2]!;
-      matches.push({ start: hits[k]!, end: hits[k + 1]!, term: termText[t]!, payload: payloads[t]! });
-    }
-    // One huge text must not leave a long-lived worker holding its buffer.
-    if (hits.length > HIT_BUFFER_KEPT) this.hits = new Int32Array(HIT_BUFFER_INITIAL);
-    return matches;
+    return found;
   }
 }
 
@@ -336,7 +377,7 @@ function sortKeys(keys: string[]): Int32Array {
 /**
  * Builds the double array from distinct keys (folded units, `idOf` their alphabet ids) in sorted
  * order; key k ends the terms `groupTerms[groupStart[k] .. groupStart[k + 1])`. Returns the slot
- * records and the flat output lists.
+ * records, the failure links and the flat output lists.
  */
 function buildDoubleArray(
   keys: string[],
@@ -344,8 +385,8 @@ function buildDoubleArray(
   groupTerms: Int32Array,
   idOf: Uint16Array,
   alphabet: number,
-): { records: Int32Array; outputOf: Int32Array; outputs: Int32Array; states: number } {
-  const { check, base, capacity, order, stateOf } = layOutDoubleArray(keys, idOf, alphabet);
+): { records: Int32Array; failOf: Int32Array; outputOf: Int32Array; outputs: Int32Array; states: number } {
+  const { check, base, capacity, order, stateOf } = layOutDoubleArray(keys, idOf, alphabet, { uniqueBases: true });
   /** The key that ends at each state, or -1. */
   const keyAt = new Int32Array(capacity).fill(-1);
   stateOf.forEach((state, k) => {
@@ -363,22 +404,22 @@ function buildDoubleArray(
   let maxBase = 0;
   for (let s = 0; s <= used; s++) if (base[s]! > maxBase) maxBase = base[s]!;
   const slots = Math.max(used, maxBase) + alphabet + 1;
-  const records = new Int32Array(slots * 4);
-  for (let s = 0; s < slots; s++) {
-    records[s * 4 + CHECK] = s < capacity ? check[s]! : -1;
-    records[s * 4 + BASE] = s < capacity ? base[s]! : 0;
-  }
-  records[CHECK] = -1;
-  records[MASK] = -1;
+  if (slots > BASE_BITS) throw new InvalidInputError(`the automaton needs ${slots} slots; at most ${BASE_BITS} are supported`, 'matcher_size');
+  const records = new Int32Array(slots * 2);
+  for (let s = 0; s <= used; s++) records[s * 2] = base[s]!;
+  records[1] = 0xffff;
   for (let i = 1; i < order.length; i++) {
     const t = order[i]!;
     const parent = check[t]!;
-    records[(parent << 2) + MASK]! |= 1 << (t - base[parent]!);
+    const label = t - base[parent]!;
+    records[t * 2 + 1]! |= label << LABEL_SHIFT;
+    records[parent * 2 + 1]! |= 1 << (label & 15);
   }
 
   // Failure links breadth-first; the scan follows them past states without children.
   const states = order.length;
   const fail = new Int32Array(slots);
+  const failOf = new Int32Array(slots);
   /** Only the root and states with children have a base other than 0 (a child's slot is > its first id). */
   const hasChildren = (s: number) => s === 0 || base[s]! !== 0;
   for (let i = 1; i < order.length; i++) {
@@ -400,11 +441,12 @@ function buildDoubleArray(
   for (let i = 1; i < order.length; i++) {
     const t = order[i]!;
     const f = fail[t]!;
-    records[(t << 2) + FAIL] = hasChildren(f) ? f : records[(f << 2) + FAIL]!;
+    failOf[t] = hasChildren(f) ? f : failOf[f]!;
+    if (failOf[t] === 0) records[t * 2]! |= FAIL_TO_ROOT;
   }
 
   // Output lists: own terms, then a link to the nearest suffix state's list. A state with any
-  // output has its base stored complemented (negative), so the scan learns it from the record.
+  // output has the sign bit of its base word set, so the scan learns it from the record.
   const outputOf = new Int32Array(slots).fill(END);
   const outputs: number[] = [];
   for (let i = 1; i < order.length; i++) {
@@ -418,7 +460,7 @@ function buildDoubleArray(
     } else {
       outputOf[t] = suffixOut;
     }
-    if (outputOf[t] !== END) records[(t << 2) + BASE] = ~base[t]!;
+    if (outputOf[t] !== END) records[t * 2]! |= OUTPUT;
   }
-  return { records, outputOf, outputs: Int32Array.from(outputs), states };
+  return { records, failOf, outputOf, outputs: Int32Array.from(outputs), states };
 }

@@ -24,11 +24,21 @@ export interface DoubleArrayLayout {
   stateOf: Int32Array;
 }
 
+export interface DoubleArrayOptions {
+  /**
+   * Give every state with children a base of its own (the root keeps 0). A slot's label (the id
+   * that leads into it) then names its parent as well as `check` does — base = slot − label —
+   * so a walk may check 16-bit labels instead of 32-bit parents (core/rules/matcher.ts).
+   */
+  uniqueBases?: boolean;
+}
+
 /**
  * Lays out distinct `keys` given in code-unit order; `idOf` maps a code unit to its id in an
  * alphabet of `alphabet` ids (1-based; 0 unused).
  */
-export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, alphabet: number): DoubleArrayLayout {
+export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, alphabet: number, options: DoubleArrayOptions = {}): DoubleArrayLayout {
+  const uniqueBases = options.uniqueBases ?? false;
   let capacity = 1024;
   while (capacity < alphabet * 2 + 2) capacity <<= 1;
   let check = new Int32Array(capacity).fill(-1);
@@ -36,6 +46,9 @@ export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, al
   /** Free slots as a doubly linked list over 1..capacity-1 (slot 0 is the root). */
   let nextFree = new Int32Array(capacity);
   let prevFree = new Int32Array(capacity);
+  /** With unique bases: bases taken (the root's 0 from the start). */
+  let baseTaken = new Uint8Array(uniqueBases ? capacity : 0);
+  if (uniqueBases) baseTaken[0] = 1;
   const link = (from: number, to: number) => {
     for (let s = from; s < to; s++) {
       nextFree[s] = s + 1;
@@ -69,6 +82,11 @@ export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, al
     base = widen(base, 0);
     nextFree = widen(nextFree, 0);
     prevFree = widen(prevFree, 0);
+    if (uniqueBases) {
+      const taken = new Uint8Array(size);
+      taken.set(baseTaken);
+      baseTaken = taken;
+    }
     link(capacity, size);
     nextFree[size - 1] = 0;
     if (tail === 0) {
@@ -142,7 +160,9 @@ export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, al
     // First fit over free slots: base = e - first, with every child slot free.
     let b = 0;
     if (slot !== 0 && childIds.length === 1) {
-      b = freeAfter(first, head) - first;
+      let e = freeAfter(first, head);
+      while (uniqueBases && baseTaken[e - first] === 1) e = freeAfter(e, e);
+      b = e - first;
     } else if (slot !== 0) {
       const big = childIds.length >= BIG_NODE;
       const start = big ? bigCursor : cursor;
@@ -156,8 +176,8 @@ export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, al
         }
         b = e - first;
         if (b + lastId >= capacity) grow(b + lastId + 1);
-        let fits = true;
-        for (let j = 0; j < childIds.length; j++) {
+        let fits = !uniqueBases || baseTaken[b] === 0;
+        for (let j = 0; fits && j < childIds.length; j++) {
           if (check[b + childIds[j]!] !== -1) {
             fits = false;
             break;
@@ -178,6 +198,7 @@ export function layOutDoubleArray(keys: readonly string[], idOf: Uint16Array, al
       grow(lastId + 1);
     }
     base[slot] = b;
+    if (uniqueBases) baseTaken[b] = 1;
     if (queued + 4 * childIds.length > queue.length) {
       const wider = new Int32Array(Math.max(queue.length * 2, queued + 4 * childIds.length));
       wider.set(queue);

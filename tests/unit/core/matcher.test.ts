@@ -147,6 +147,15 @@ describe('Matcher', () => {
     expect(scanKeys(m, '哦啊啊')).toEqual(['1:2:啊', '1:3:啊啊', '2:3:啊']);
   });
 
+  it('hands forEachMatch the matches of scan, in the same order, and refuses a scan from inside it', () => {
+    const m = matcherOf(['暴力', '暴力执法', '执法', '法']);
+    const visited: string[] = [];
+    m.forEachMatch('城管暴力執法！暴力', (start, end, term, payload) => visited.push(`${start}:${end}:${term}:${payload}`));
+    expect(visited).toEqual(m.scan('城管暴力執法！暴力').map((x) => `${x.start}:${x.end}:${x.term}:${x.payload}`));
+    expect(() => m.forEachMatch('暴力', () => m.scan('执法'))).toThrow(/inside its own forEachMatch/);
+    expect(scanKeys(m, '执法')).toEqual(['0:2:执法', '1:2:法']);
+  });
+
   it('finds nothing in empty text, in text without terms, and with no terms at all', () => {
     const m = matcherOf(['', '@@', '上访']);
     expect(m.size).toBe(1);
@@ -268,8 +277,12 @@ describe('Matcher', () => {
   describe('on real text with 65,000 words of jieba’s dictionary', () => {
     const words = jiebaWords(65_000);
 
-    it('agrees with fastscan (folding and skipping off)', () => {
-      const mine = matcherOf(words, { fold: false, skip: '' }).scan(realText).map((x) => `${x.start}:${x.term}`).sort();
+    it('agrees with fastscan (folding and skipping off), through scan and forEachMatch alike', () => {
+      const matcher = matcherOf(words, { fold: false, skip: '' });
+      const mine = matcher.scan(realText).map((x) => `${x.start}:${x.term}`).sort();
+      const visited: string[] = [];
+      matcher.forEachMatch(realText, (start, _end, term) => visited.push(`${start}:${term}`));
+      expect(visited.sort()).toEqual(mine);
       const theirs = new FastScanner(words).search(realText).map(([at, word]) => `${at}:${word}`).sort();
       expect(mine.length).toBeGreaterThan(1000);
       expect(mine).toEqual(theirs);
