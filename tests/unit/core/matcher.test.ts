@@ -153,6 +153,14 @@ describe('Matcher', () => {
     m.forEachMatch('城管暴力執法！暴力', (start, end, term, payload) => visited.push(`${start}:${end}:${term}:${payload}`));
     expect(visited).toEqual(m.scan('城管暴力執法！暴力').map((x) => `${x.start}:${x.end}:${x.term}:${x.payload}`));
     expect(() => m.forEachMatch('暴力', () => m.scan('执法'))).toThrow(/inside its own forEachMatch/);
+    // A visitor that throws leaves no huge hit buffer behind.
+    const a = matcherOf(['啊'], { fold: false, skip: '' });
+    const small = a.stats.bytes;
+    const failing = () => {
+      throw new Error('visitor failed');
+    };
+    expect(() => a.forEachMatch('啊'.repeat(100_000), failing)).toThrow('visitor failed');
+    expect(a.stats.bytes).toBe(small);
     expect(scanKeys(m, '执法')).toEqual(['0:2:执法', '1:2:法']);
   });
 
