@@ -17,6 +17,9 @@ redis.call('LTRIM', KEYS[1], n, -1)
 return {1, redis.call('LLEN', KEYS[1])}
 `;
 
+/** Deletes the flush lock KEYS[1] only while it still holds this flusher's token ARGV[1]. */
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
 /**
  * Deliveries a rate limit held back, per channel, in arrival order, until a digest carries them.
  * Entries are removed only after the digest that carries them was delivered, so a crash between
@@ -67,8 +70,9 @@ export class DigestBuffer {
     const token = `${process.pid}-${Math.random()}`;
     const ok = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
     if (!ok) return undefined;
+    // One script: a GET then a DEL could delete the lock of a flusher that took it in between.
     return async () => {
-      if ((await this.redis.get(key)) === token) await this.redis.del(key);
+      await this.redis.eval(UNLOCK, 1, key, token);
     };
   }
 }
