@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export interface CachedToken {
@@ -20,6 +20,7 @@ export interface AccessTokenStore {
   invalidate(appid: string, token: string): Promise<void>;
   /** Tries to become the one worker refreshing `appid`'s token; false when another holds the lock. */
   lock(appid: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lock up if it is still this store's (one that ran out and was taken by another stays theirs). */
   unlock(appid: string): Promise<void>;
 }
 
@@ -53,6 +54,8 @@ local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+const UNLOCK_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 export class RedisAccessTokenStore implements AccessTokenStore {
   constructor(
     private readonly redis: Redis,
@@ -74,11 +77,21 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   async invalidate(appid: string, token: string) {
     await this.redis.eval(INVALIDATE_IF_SAME, 1, this.key(appid), token);
   }
+  /** The token of each refresh lock this store holds. */
+  private readonly held = new Map<string, string>();
   async lock(appid: string, ttlMs: number) {
-    return (await this.redis.set(`${this.key(appid)}:refreshing`, String(process.pid), 'PX', ttlMs, 'NX')) === 'OK';
+    const token = randomUUID();
+    if ((await this.redis.set(`${this.key(appid)}:refreshing`, token, 'PX', ttlMs, 'NX')) !== 'OK') return false;
+    this.held.set(appid, token);
+    return true;
   }
   async unlock(appid: string) {
-    await this.redis.del(`${this.key(appid)}:refreshing`);
+    const token = this.held.get(appid);
+    if (token === undefined) return;
+    this.held.delete(appid);
+    // A refresh that outlived its lock must not free the lock of the worker refreshing now:
+    // two refreshes at once would each invalidate the other's token.
+    await this.redis.eval(UNLOCK_IF_OURS, 1, `${this.key(appid)}:refreshing`, token);
   }
 }
 
