@@ -3,6 +3,28 @@ import type { Redis } from 'ioredis';
 import type { PublicUser } from '../core/auth/user.js';
 
 /**
+ * KEYS: the session, the user's set of sessions. ARGV: the user as JSON, TTL seconds, the token, the
+ * session key prefix. Drops from the set the tokens whose sessions expired, so it does not grow.
+ */
+const CREATE = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+for _, t in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[4] .. t) == 0 then redis.call('SREM', KEYS[2], t) end
+end
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** KEYS: the user's set of sessions. ARGV: the session key prefix. Ends them all at once; how many were alive. */
+const DESTROY_ALL = `
+local ended = 0
+for _, t in ipairs(redis.call('SMEMBERS', KEYS[1])) do ended = ended + redis.call('DEL', ARGV[1] .. t) end
+redis.call('DEL', KEYS[1])
+return ended
+`;
+
+/**
  * Opaque random session tokens kept in Redis with a TTL; logging out deletes the key. Each user's
  * tokens are also kept in a set so disabling an account or resetting its password ends them all.
  */
@@ -25,12 +47,7 @@ export class RedisSessionStore {
 
   async create(user: PublicUser): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.redis
-      .multi()
-      .set(this.key(token), JSON.stringify(user), 'EX', this.ttlSeconds)
-      .sadd(this.userKey(user.username), token)
-      .expire(this.userKey(user.username), this.ttlSeconds)
-      .exec();
+    await this.redis.eval(CREATE, 2, this.key(token), this.userKey(user.username), JSON.stringify(user), this.ttlSeconds, token, this.key(''));
     return token;
   }
 
@@ -62,11 +79,11 @@ export class RedisSessionStore {
     if (user) await this.redis.srem(this.userKey(user.username), token);
   }
 
-  /** Ends every session of `username`; returns how many there were. */
+  /**
+   * Ends every session of `username` in one step (a log-in between reading the set and deleting it
+   * kept a live session out of the set, beyond any later reset); returns how many were alive.
+   */
   async destroyAll(username: string): Promise<number> {
-    const tokens = await this.redis.smembers(this.userKey(username));
-    if (tokens.length > 0) await this.redis.del(...tokens.map((t) => this.key(t)));
-    await this.redis.del(this.userKey(username));
-    return tokens.length;
+    return (await this.redis.eval(DESTROY_ALL, 1, this.userKey(username), this.key(''))) as number;
   }
 }

@@ -41,15 +41,29 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   const now = deps.now ?? (() => new Date());
   const client = (req: Request) => ({ ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) });
 
+  const recordLock = (username: string, until: Date, failures: number, requestId: string | undefined) =>
+    deps.audit.record({
+      actor: { kind: 'system', id: 'lockout', roles: [] },
+      entity: { type: 'user', id: username },
+      action: 'user.locked',
+      after: { until: until.toISOString(), failures },
+      reason: `${failures} failed log-ins within ${deps.lockout.windowMinutes} minutes`,
+      ...(requestId ? { requestId } : {}),
+    });
+
   router.post('/auth/login', async (req, res) => {
     const body = parseBody(LoginSchema, req.body);
-    const lockedUntil = await deps.attempts.lockedUntil(body.username);
-    if (lockedUntil) throw new AccountLockedError(lockedMessage(lockedUntil, deps.timeZone), lockedUntil);
+    // Counted before the password is checked: parallel guesses cannot all be checked before one is counted.
+    const admission = await deps.attempts.admit(body.username);
+    if (!admission.admitted) {
+      if (admission.lockedNow) await recordLock(body.username, admission.until, admission.failures, req.requestId);
+      throw new AccountLockedError(lockedMessage(admission.until, deps.timeZone), admission.until);
+    }
 
     const user = await deps.users.get(body.username);
     const ok = await verifyPassword(body.password, user?.passwordHash ?? (await DUMMY_HASH));
     if (!user || !ok) {
-      const failures = await deps.attempts.recordFailure(body.username);
+      const failures = await deps.attempts.failed(body.username, admission.attempt);
       const decision = decideAfterFailure(failures, deps.lockout, now());
       await deps.audit.record({
         actor: ANONYMOUS,
@@ -60,25 +74,27 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       });
       if (decision.kind === 'lock') {
         await deps.attempts.lock(body.username, decision.until);
-        await deps.audit.record({
-          actor: { kind: 'system', id: 'lockout', roles: [] },
-          entity: { type: 'user', id: body.username },
-          action: 'user.locked',
-          after: { until: decision.until.toISOString(), failures },
-          reason: `${failures} failed log-ins within ${deps.lockout.windowMinutes} minutes`,
-          requestId: req.requestId,
-        });
+        await recordLock(body.username, decision.until, failures, req.requestId);
         throw new AccountLockedError(lockedMessage(decision.until, deps.timeZone), decision.until);
       }
       throw new UnauthenticatedError('用户名或密码错误 (wrong username or password)');
     }
+    // A sibling attempt may have locked the account while this one was checked: the lock stands.
+    const lockedMeanwhile = await deps.attempts.succeeded(user.username, admission.attempt);
+    if (lockedMeanwhile) throw new AccountLockedError(lockedMessage(lockedMeanwhile, deps.timeZone), lockedMeanwhile);
     if (user.disabled) {
       await deps.audit.record({ actor: ANONYMOUS, entity: { type: 'session', id: user.username }, action: 'session.login_refused', reason: 'account disabled', after: client(req), requestId: req.requestId });
       throw new ForbiddenError('账号已停用，请联系管理员 (this account is disabled)');
     }
-    await deps.attempts.clear(user.username);
     const publicUser = toPublicUser(user);
     const token = await deps.sessions.create(publicUser);
+    // A password reset or a disabling that landed while this password was checked ended every session
+    // but this one: read the account again, and end this one too.
+    const current = await deps.users.get(user.username);
+    if (!current || current.disabled || current.passwordHash !== user.passwordHash) {
+      await deps.sessions.destroy(token);
+      throw new UnauthenticatedError('账号刚被修改，请重新登录 (the account changed while signing in; sign in again)');
+    }
     await deps.audit.record({
       actor: { kind: 'user', id: user.username, displayName: user.displayName, roles: [...user.roles] },
       entity: { type: 'session', id: user.username },

@@ -26,12 +26,31 @@ export interface TokenStore {
 }
 
 /** Failed log-ins and lock-outs (Redis: counted per username within a window). */
+/** A log-in attempt counted before its password is checked, or the lock that refused it. */
+export type LoginAdmission = { admitted: true; attempt: string } | { admitted: false; until: Date; failures: number; lockedNow: boolean };
+
+/**
+ * Failed log-ins per username and the lock they lead to. An attempt is counted as a failure before
+ * its password is checked (`admit`), and cleared only when it succeeds, so parallel guesses cannot
+ * all be checked before the first is counted: at most `maxFailures` are ever in flight or failed in
+ * the window.
+ */
 export interface LoginAttempts {
   /** When the account's lock ends, if it is locked now. */
   lockedUntil(username: string): Promise<Date | undefined>;
-  /** Counts a failure; returns how many fall in the current window, this one included. */
-  recordFailure(username: string): Promise<number>;
+  /**
+   * Refuses while locked, and locks (`lockedNow`) when the failures and attempts in flight already
+   * reach the limit; otherwise counts this attempt and admits it.
+   */
+  admit(username: string): Promise<LoginAdmission>;
+  /** The admitted attempt failed: how many failures (and attempts in flight) fall in the window, this one included. */
+  failed(username: string, attempt: string): Promise<number>;
+  /**
+   * The admitted attempt had the right password: the failures are forgotten unless a sibling attempt
+   * locked the account meanwhile, whose lock end is returned (the log-in is then refused).
+   */
+  succeeded(username: string, attempt: string): Promise<Date | undefined>;
   lock(username: string, until: Date): Promise<void>;
-  /** After a successful log-in or an admin's unlock. */
+  /** An admin's unlock. */
   clear(username: string): Promise<void>;
 }
