@@ -8,12 +8,11 @@ import { pino } from 'pino';
 import { isolation } from '../support/isolation.js';
 import { runQianshao } from '../support/app-process.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
-import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
+import { EsAuditLog, type EsAuditLogDeps } from '../../pipeline/elasticsearch/es-audit-log.js';
 import type { AuditInput, AuditRecord } from '../../core/audit/audit-log.js';
 import { buildRecord } from '../../core/audit/audit-chain.js';
-import { ConfigSchema } from '../../core/config/config-schema.js';
-import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
+import { esClientThrough, esCuttingProxy } from '../support/alerting-harness.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const KEY = Buffer.from('t'.repeat(32));
@@ -37,10 +36,9 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   /** A fresh chain per test: its own index pair and Redis prefix under this file's isolation prefix. */
   /** Elasticsearch through a cutting proxy with the production client (each request given up after `timeoutMs` when given). */
   async function proxiedEs(timeoutMs?: number) {
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    const proxy = esCuttingProxy(iso);
     await proxy.start();
-    const client = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const client = esClientThrough(proxy, iso);
     const es = timeoutMs === undefined ? client : client.child({ requestTimeout: timeoutMs });
     return {
       proxy,
@@ -50,6 +48,14 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
         await proxy.stop();
       },
     };
+  }
+
+  /** A fresh chain whose log talks to Elasticsearch through a cutting proxy (see `proxiedEs`); `over` adds to the log's deps. */
+  async function freshProxiedLog(over: Partial<EsAuditLogDeps> = {}, timeoutMs?: number) {
+    const { names, prefix } = await freshLog();
+    const { proxy, es: proxied, close } = await proxiedEs(timeoutMs);
+    const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, ...over });
+    return { log, names, prefix, proxy, close };
   }
 
   async function freshLog(key = KEY) {
@@ -393,10 +399,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   });
 
   it('a holder that cannot trust the head (the last hold ended without a clean release) appends one record per create, so a record another writer\'s late bulk lands meanwhile makes that create conflict and orphans none of the batch', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, names, proxy, close } = await freshProxiedLog();
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       const first = await log.record(entry(1));
       // The next bulk never reaches Elasticsearch (the log's resends included): its hold ends without a clean
       // release, and the two records queued behind it form the next batch, under a head read from Elasticsearch.
@@ -503,10 +507,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   });
 
   it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the log then resends: each record is appended once and its caller told it is recorded', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, proxy, close } = await freshProxiedLog();
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       await log.record(entry(1));
       proxy.cutNext(/^POST \S*\/_bulk\b/, 'answer-502');
       const outcomes = await Promise.all([log.recordOnce(entry(2), { key: 'k.gateway@1:1', maybeRecorded: false }), log.record(entry(3))]);
@@ -522,11 +524,9 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   });
 
   it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, prefix, proxy, close } = await freshProxiedLog();
     const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       await log.record(entry(1));
       proxy.cutNext(/_bulk/, 'refuse-429');
       expect(await log.record(entry(2)).then((r) => r, (err: unknown) => err)).toMatchObject({ code: 'elasticsearch_unavailable' });
@@ -544,10 +544,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
 
   it('a bulk given up on by the client (a timeout) that reaches Elasticsearch only later is resent identical within the lease: its callers are told recorded, the late bulk conflicts with itself, and the chain verifies', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs(1_000);
+    const { log, proxy, close } = await freshProxiedLog({}, 1_000);
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       // One batch of one record, then one of two whose bulk is held past the client's timeout.
       const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
       const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))]);
