@@ -523,6 +523,67 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     }
   });
 
+  /** Sets or lifts the write block of a chain's index: Elasticsearch then refuses each create of a bulk (403), as an index made read-only would. */
+  const blockWrites = (index: string, blocked: boolean) => es.indices.putSettings({ index, settings: { 'index.blocks.write': blocked } });
+
+  it('records a first send stored but left unanswered, whose resend Elasticsearch refuses item by item, are read back: their callers are told recorded, none is appended twice, and the chain verifies', async () => {
+    const { log, names, proxy, close } = await freshProxiedLog();
+    try {
+      await log.record(entry(1));
+      // The first send of the next bulk is stored, its answer lost; its resend is held until the index refuses writes.
+      proxy.cutNext(/_bulk/, 'before-response');
+      const resend = proxy.holdNext(/_bulk/, { after: /_bulk/ });
+      const outcomes = Promise.all([log.recordOnce(entry(2), { key: 'k.refused@1:1', maybeRecorded: false }), log.record(entry(3))].map((p) => p.then((r) => r, (err: unknown) => err)));
+      await resend.held;
+      await blockWrites(names.audit, true);
+      resend.release();
+      const answered = await outcomes;
+      await blockWrites(names.audit, false);
+      expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response']);
+      expect(answered).toMatchObject([{ outcome: 'recorded', record: { seq: 2 } }, { seq: 3 }]);
+      // A caller told its record failed would send it again; these were told the truth, and the key is known as recorded.
+      expect(await log.recordOnce(entry(2), { key: 'k.refused@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
+      expect(await log.record(entry(4))).toMatchObject({ seq: 4 });
+      expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-4', 'req-3', 'req-2', 'req-1']);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await blockWrites(names.audit, false);
+      await close();
+    }
+  });
+
+  it('records whose first send is unanswered and whose resend Elasticsearch refuses item by item, the first send landing later: their callers are told the send that went unanswered may yet store them, the next holder links after what landed, and a resend of a once-key is told already-recorded', async () => {
+    const { log, names, prefix, proxy, close } = await freshProxiedLog({ lockTtlMs: 2_000 });
+    const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+    try {
+      await log.record(entry(1));
+      const outcomes = Promise.all([log.recordOnce(entry(2), { key: 'k.late@1:1', maybeRecorded: false }), log.record(entry(3))].map((p) => p.then((r) => r, (err: unknown) => err)));
+      // The first send is held past the client's timeout (half the TTL); its resend finds the index refusing writes.
+      await late.held;
+      await blockWrites(names.audit, true);
+      const answered = await outcomes;
+      expect(answered).toMatchObject([{ code: 'audit_refused' }, { code: 'audit_refused' }]);
+      for (const err of answered) expect((err as Error).message).toMatch(/may yet store it/);
+      expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(3);
+      // The hold ends unsure: it releases the lock (well before it would expire) without advancing the head, and not clean.
+      await expect.poll(() => redis.exists(`${prefix}:audit:lock`), { timeout: 1_000 }).toBe(0);
+      expect(await redis.exists(`${prefix}:audit:dirty`)).toBe(1);
+      expect(JSON.parse((await redis.get(`${prefix}:audit:head`))!)).toMatchObject({ seq: 1 });
+      // The held first send lands once the index takes writes again: both records are stored after all.
+      await blockWrites(names.audit, false);
+      late.release();
+      await expect.poll(async () => (await es.exists({ index: names.audit, id: '3' })), { timeout: 5_000 }).toBe(true);
+      expect(await log.recordOnce(entry(2), { key: 'k.late@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
+      expect(await log.record(entry(4))).toMatchObject({ seq: 4 });
+      expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-4', 'req-3', 'req-2', 'req-1']);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      late.release();
+      await blockWrites(names.audit, false);
+      await close();
+    }
+  });
+
   it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
     const { log, prefix, proxy, close } = await freshProxiedLog();
     const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
