@@ -139,6 +139,9 @@ return 0`;
  * does not keep the lock renewed (and other writers waiting) for the client's far longer timeout. A
  * bulk Elasticsearch itself refuses as a whole (its error body, as a 429 when it is overloaded) wrote
  * nothing: it is not resent, its callers are told so, and the lock is released as after any failure.
+ * Records a resend has refused one by one are read back, since the send that went unanswered may have
+ * stored them: one stored as built is recorded; the callers of the others are told that send may yet
+ * store them, and the lock is released unclean, so the next holder reads the true head and checks its links.
  *
  * Once-keys (`recordOnce`): each record appended with one leaves a marker in Redis (key → sequence),
  * set as the lock is released and read as it is taken, so the check costs no extra round trip. The
@@ -290,16 +293,20 @@ export class EsAuditLog implements AuditLog {
             if (sends >= BULK_SENDS) throw err;
           }
         }
-        // Records refused after a send that went unanswered may yet be stored by it: the hold then ends unsure.
+        // Records refused after a send that went unanswered may be stored by it: they are read back, and
+        // those not stored may yet be (the send may still land), so the hold then ends unsure.
         const afterUnanswered = unanswered;
         unanswered = false;
         if (res.items.length !== records.length) throw new UnavailableError('audit chain: the bulk answered a different number of records', 'audit_refused');
         const conflicts: number[] = [];
+        // Records refused after a send of theirs went unanswered, with the reason: that send may have stored them.
+        const refused = new Map<number, string>();
         // Whether each record is stored as built (a record after one that is not links to nothing stored).
         const kept = records.map(() => false);
         let known = 0;
         res.items.forEach((item, i) => {
           const op = item.create;
+          const reason = op?.error?.reason ?? 'no result';
           if (op && !op.error) {
             sending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
             kept[i] = true;
@@ -307,20 +314,30 @@ export class EsAuditLog implements AuditLog {
           } else if (op?.status === 409) {
             conflicts.push(i);
             known = records[i]!.seq;
-          } else {
-            if (afterUnanswered) unsure = true;
-            sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${op?.error?.reason ?? 'no result'}`, 'audit_refused'));
-          }
+          } else if (afterUnanswered) refused.set(i, reason);
+          else sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${reason}`, 'audit_refused'));
         });
         // A sequence number taken by this very record (the client resent a bulk whose answer was lost,
-        // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended again.
-        const stored = conflicts.length > 0 ? await this.hashesAt(conflicts.map((i) => records[i]!.seq)) : new Map<number, string>();
+        // e.g. after a 502 from a gateway) is this record written, not another writer's: it is not appended
+        // again. So is a record refused by a resend (a refusal says nothing of what an earlier send stored).
+        const readBack = [...conflicts, ...refused.keys()];
+        const stored = readBack.length > 0 ? await this.hashesAt(readBack.map((i) => records[i]!.seq)) : new Map<number, string>();
         const retry: Waiting[] = [];
         for (const i of conflicts) {
           if (stored.get(records[i]!.seq) === records[i]!.hash) {
             sending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
             kept[i] = true;
           } else retry.push(sending[i]!);
+        }
+        for (const [i, reason] of refused) {
+          if (stored.get(records[i]!.seq) === records[i]!.hash) {
+            sending[i]!.resolve({ outcome: 'recorded', record: records[i]! });
+            kept[i] = true;
+            known = Math.max(known, records[i]!.seq);
+          } else {
+            unsure = true;
+            sending[i]!.reject(new UnavailableError(`audit record ${records[i]!.seq} refused: ${reason}; an earlier send of it went unanswered and may yet store it`, 'audit_refused'));
+          }
         }
         const orphaned = records.filter((_, i) => i > 0 && kept[i] && !kept[i - 1]);
         if (orphaned.length > 0) this.deps.log?.error({ orphaned: orphaned.map((r) => r.seq), linkedAfter }, 'audit chain forked: records were appended after a record of their batch that was never stored; an audit.chain_fork record names them');

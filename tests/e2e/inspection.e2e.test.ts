@@ -5,7 +5,7 @@ import { RedisProbeLog } from '../../crawlers/probe/probe-log.js';
 import { RedisSourceHealthStore, emptyHealth } from '../../crawlers/shared/source-health.js';
 import { indexNames, monthlyPostsIndex } from '../../pipeline/elasticsearch/indices.js';
 import { createRedis } from '../../pipeline/queues.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { freePort, startDemoApi, type AppProcess } from '../support/app-process.js';
 import { launchChromium, logIn, openPage, saveScreenshot } from '../support/browser.js';
 import { isolation } from '../support/isolation.js';
 
@@ -20,11 +20,9 @@ describe('网站自查 on the positions page in Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    const [apiPort, sitePort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${apiPort}/`;
+    const sitePort = await freePort();
     const site = `http://127.0.0.1:${sitePort}`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(apiPort), DEMO_SITE_PORT: String(sitePort), REDIS_PREFIX: iso.redisPrefix, ES_INDEX_PREFIX: iso.indexPrefix });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base: url } = await startDemoApi(iso, { DEMO_SITE_PORT: String(sitePort) }));
     const now = Date.now();
     const ago = (days: number) => new Date(now - days * D).toISOString();
     // What the crawler and the pipeline would have left: posts of the demo website's columns and board…

@@ -19,7 +19,7 @@ import { wireIngest } from '../../pipeline/ingest/wire-ingest.js';
 import { startPipelineRole } from '../../pipeline/pipeline-role.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { createTestDesk } from '../support/alerting-harness.js';
 import { launchChromium, openPage, saveScreenshot } from '../support/browser.js';
 import { eventually, isolation } from '../support/isolation.js';
@@ -85,10 +85,7 @@ describe('deleted and edited posts in the dashboard (Chromium)', () => {
       { ...article, text: '城管执法过程规范，相关情况已核实。', collectedAt: at(30), change: 'edited' },
     ]);
 
-    const apiPort = await freePort();
-    url = `http://127.0.0.1:${apiPort}/`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(apiPort), REDIS_URL: iso.redisUrl, REDIS_PREFIX: iso.redisPrefix, ES_URL: iso.esUrl, ES_INDEX_PREFIX: iso.indexPrefix });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base: url } = await startDemoApi(iso));
     browser = await launchChromium();
     ({ page, errors } = await openPage(browser));
     await page.goto(url);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { Client } from '@elastic/elasticsearch';
 import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { launchChromium, logIn, openPage, saveScreenshot } from '../support/browser.js';
 import { indexNames, monthlyPostsIndex } from '../../pipeline/elasticsearch/indices.js';
 
@@ -14,10 +14,7 @@ describe('the report page in Chromium', () => {
   const es = new Client({ node: iso.esUrl });
 
   beforeAll(async () => {
-    const apiPort = await freePort();
-    url = `http://127.0.0.1:${apiPort}/`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(apiPort), REDIS_PREFIX: iso.redisPrefix, ES_INDEX_PREFIX: iso.indexPrefix });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base: url } = await startDemoApi(iso));
     // Three posts collected an hour ago, one with a hostile title: this quarter's report counts them.
     const at = new Date(Date.now() - 3_600_000).toISOString();
     const index = monthlyPostsIndex(indexNames(iso.indexPrefix).posts, at);

@@ -11,7 +11,6 @@ import { UnavailableError } from '../../core/errors.js';
 import { plannedClocks } from '../../core/escalation/clocks.js';
 import { createLogger } from '../../core/logger.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
-import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { EsAlertStore } from '../../pipeline/elasticsearch/es-alert-store.js';
 import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
@@ -19,15 +18,11 @@ import { indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
-import { createHarness, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { BULK, createHarness, esClientThrough, esCuttingProxy, MGET, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
 import { isolation } from '../support/isolation.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
-const BULK = /^POST \S*\/_bulk\b/;
 const CREATE = /^PUT \S*\/_create\//;
-/** The store's real-time reads; its client retries a failed one twice, so three cuts fail one read. */
-const MGET = /^(GET|POST) \S*\/_mget\b/;
 
 interface Answer {
   user: string;
@@ -44,8 +39,7 @@ interface Answer {
  */
 describe('acknowledgements whose coalesced _bulk loses its answer (real Elasticsearch behind a cutting proxy)', () => {
   const iso = isolation();
-  const esUrl = new URL(iso.esUrl);
-  const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
+  const proxy = esCuttingProxy(iso);
   let h: Harness;
   let direct: EsAlertStore;
   let server: Server;
@@ -71,7 +65,7 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
 
   beforeAll(async () => {
     await proxy.start();
-    const alertsEs = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const alertsEs = esClientThrough(proxy, iso);
     h = await createHarness({ ...iso, alertsEs, policy: shortPolicy() });
     const names = indexNames(iso.indexPrefix);
     direct = new EsAlertStore(h.es, names.alerts);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient, anonymous } from '../support/api-client.js';
 
 type Operation = { summary: string; 'x-permission'?: string; 'x-undocumented'?: boolean; requestBody?: unknown; parameters: { name: string; in: string }[] };
@@ -21,10 +21,7 @@ describe('the API contract: OpenAPI, the permission matrix, and no 500 for any i
   const clients: Record<string, ApiClient> = {};
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(port), REDIS_URL: iso.redisUrl, REDIS_PREFIX: iso.redisPrefix, ES_URL: iso.esUrl, ES_INDEX_PREFIX: iso.indexPrefix, AUDIT_CHECKPOINT_KEY: 'k'.repeat(40) });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base } = await startDemoApi(iso));
     for (const user of ['admin', 'duty', 'chief', 'leader', 'secretary', 'auditor']) clients[user] = await ApiClient.login(base, user);
     const res = await fetch(`${base}/api/openapi.json`);
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient } from '../support/api-client.js';
 import { createHarness, shortPolicy, signalFor } from '../support/alerting-harness.js';
 import { DEMO_CREDENTIALS } from '../fixtures/demo-site/server.js';
@@ -173,22 +173,13 @@ describe('the whole API under hostile input: no 5xx, 400s name the field, unknow
   let admin: ApiClient;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    app = runQianshao(['api', '--demo'], {
-      API_PORT: String(port),
-      REDIS_URL: iso.redisUrl,
-      REDIS_PREFIX: iso.redisPrefix,
-      ES_URL: iso.esUrl,
-      ES_INDEX_PREFIX: iso.indexPrefix,
-      AUDIT_CHECKPOINT_KEY: 'k'.repeat(40),
+    ({ app, base } = await startDemoApi(iso, {
       DEMO_PUSH_TOKEN: DEMO_CREDENTIALS.DEMO_PUSH_TOKEN,
       // A test send may only ever reach loopback: the demo's robot channels point at the discard port.
       DEMO_DINGTALK_URL: 'http://127.0.0.1:9/robot/send',
       DEMO_DINGTALK_SECRET: 'SEC-fuzz',
       DEMO_WECOM_URL: 'http://127.0.0.1:9/cgi-bin/webhook/send',
-    });
-    await waitForOutput(app, 'Dashboard:');
+    }));
     admin = await ApiClient.login(base, 'admin');
     doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as OpenApi;
   });

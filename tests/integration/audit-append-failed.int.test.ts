@@ -1,18 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditActor } from '../../core/audit/audit-log.js';
-import { ConfigSchema } from '../../core/config/config-schema.js';
 import { UnavailableError } from '../../core/errors.js';
 import { plannedClocks } from '../../core/escalation/clocks.js';
-import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
-import { createHarness, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { BULK, createHarness, esClientThrough, esCuttingProxy, MGET, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
 import { isolation } from '../support/isolation.js';
-
-/** The audit log's appends, and the alert store's writes; their clients retry a failed request twice, so three cuts fail one. */
-const BULK = /^POST \S*\/_bulk\b/;
-/** The alert store's real-time reads. */
-const MGET = /^(GET|POST) \S*\/_mget\b/;
 
 const duty: AuditActor = { kind: 'user', id: 'duty', displayName: '张值班', roles: ['duty'] };
 
@@ -23,9 +15,8 @@ const duty: AuditActor = { kind: 'user', id: 'duty', displayName: '张值班', r
  */
 describe('alert writes whose audit record, clocks or confirmation were left undone (real Elasticsearch behind cutting proxies)', () => {
   const iso = isolation();
-  const esUrl = new URL(iso.esUrl);
-  const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
-  const alertProxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
+  const proxy = esCuttingProxy(iso);
+  const alertProxy = esCuttingProxy(iso);
   let h: Harness;
   /** How many of the desk's next clock armings fail (as when Redis refuses the delayed jobs). */
   let armingsToFail = 0;
@@ -33,11 +24,10 @@ describe('alert writes whose audit record, clocks or confirmation were left undo
   beforeAll(async () => {
     await proxy.start();
     await alertProxy.start();
-    const client = (url: string) => createEsClient(ConfigSchema.parse({ elasticsearch: { url, indexPrefix: iso.indexPrefix } }).elasticsearch);
     h = await createHarness({
       ...iso,
-      auditEs: client(proxy.url),
-      alertsEs: client(alertProxy.url),
+      auditEs: esClientThrough(proxy, iso),
+      alertsEs: esClientThrough(alertProxy, iso),
       policy: shortPolicy(),
       deskClocks: (real) => ({
         arm: async (alert, before) => {

@@ -8,12 +8,11 @@ import { pino } from 'pino';
 import { isolation } from '../support/isolation.js';
 import { runQianshao } from '../support/app-process.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
-import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
+import { EsAuditLog, type EsAuditLogDeps } from '../../pipeline/elasticsearch/es-audit-log.js';
 import type { AuditInput, AuditRecord } from '../../core/audit/audit-log.js';
 import { buildRecord } from '../../core/audit/audit-chain.js';
-import { ConfigSchema } from '../../core/config/config-schema.js';
-import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
+import { esClientThrough, esCuttingProxy } from '../support/alerting-harness.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const KEY = Buffer.from('t'.repeat(32));
@@ -37,10 +36,9 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   /** A fresh chain per test: its own index pair and Redis prefix under this file's isolation prefix. */
   /** Elasticsearch through a cutting proxy with the production client (each request given up after `timeoutMs` when given). */
   async function proxiedEs(timeoutMs?: number) {
-    const target = new URL(iso.esUrl);
-    const proxy = new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+    const proxy = esCuttingProxy(iso);
     await proxy.start();
-    const client = createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+    const client = esClientThrough(proxy, iso);
     const es = timeoutMs === undefined ? client : client.child({ requestTimeout: timeoutMs });
     return {
       proxy,
@@ -50,6 +48,14 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
         await proxy.stop();
       },
     };
+  }
+
+  /** A fresh chain whose log talks to Elasticsearch through a cutting proxy (see `proxiedEs`); `over` adds to the log's deps. */
+  async function freshProxiedLog(over: Partial<EsAuditLogDeps> = {}, timeoutMs?: number) {
+    const { names, prefix } = await freshLog();
+    const { proxy, es: proxied, close } = await proxiedEs(timeoutMs);
+    const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY, ...over });
+    return { log, names, prefix, proxy, close };
   }
 
   async function freshLog(key = KEY) {
@@ -393,10 +399,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   });
 
   it('a holder that cannot trust the head (the last hold ended without a clean release) appends one record per create, so a record another writer\'s late bulk lands meanwhile makes that create conflict and orphans none of the batch', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, names, proxy, close } = await freshProxiedLog();
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       const first = await log.record(entry(1));
       // The next bulk never reaches Elasticsearch (the log's resends included): its hold ends without a clean
       // release, and the two records queued behind it form the next batch, under a head read from Elasticsearch.
@@ -503,10 +507,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
   });
 
   it('a bulk Elasticsearch stored but answered 502 (a gateway in between), which the log then resends: each record is appended once and its caller told it is recorded', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, proxy, close } = await freshProxiedLog();
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       await log.record(entry(1));
       proxy.cutNext(/^POST \S*\/_bulk\b/, 'answer-502');
       const outcomes = await Promise.all([log.recordOnce(entry(2), { key: 'k.gateway@1:1', maybeRecorded: false }), log.record(entry(3))]);
@@ -521,12 +523,71 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
     }
   });
 
+  /** Sets or lifts the write block of a chain's index: Elasticsearch then refuses each create of a bulk (403), as an index made read-only would. */
+  const blockWrites = (index: string, blocked: boolean) => es.indices.putSettings({ index, settings: { 'index.blocks.write': blocked } });
+
+  it('records a first send stored but left unanswered, whose resend Elasticsearch refuses item by item, are read back: their callers are told recorded, none is appended twice, and the chain verifies', async () => {
+    const { log, names, proxy, close } = await freshProxiedLog();
+    try {
+      await log.record(entry(1));
+      // The first send of the next bulk is stored, its answer lost; its resend is held until the index refuses writes.
+      proxy.cutNext(/_bulk/, 'before-response');
+      const resend = proxy.holdNext(/_bulk/, { after: /_bulk/ });
+      const outcomes = Promise.all([log.recordOnce(entry(2), { key: 'k.refused@1:1', maybeRecorded: false }), log.record(entry(3))].map((p) => p.then((r) => r, (err: unknown) => err)));
+      await resend.held;
+      await blockWrites(names.audit, true);
+      resend.release();
+      const answered = await outcomes;
+      await blockWrites(names.audit, false);
+      expect(proxy.cuts.map((c) => c.at)).toEqual(['before-response']);
+      expect(answered).toMatchObject([{ outcome: 'recorded', record: { seq: 2 } }, { seq: 3 }]);
+      // A caller told its record failed would send it again; these were told the truth, and the key is known as recorded.
+      expect(await log.recordOnce(entry(2), { key: 'k.refused@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
+      expect(await log.record(entry(4))).toMatchObject({ seq: 4 });
+      expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-4', 'req-3', 'req-2', 'req-1']);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      await blockWrites(names.audit, false);
+      await close();
+    }
+  });
+
+  it('records whose first send is unanswered and whose resend Elasticsearch refuses item by item, the first send landing later: their callers are told the send that went unanswered may yet store them, the next holder links after what landed, and a resend of a once-key is told already-recorded', async () => {
+    const { log, names, prefix, proxy, close } = await freshProxiedLog({ lockTtlMs: 2_000 });
+    const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
+    try {
+      await log.record(entry(1));
+      const outcomes = Promise.all([log.recordOnce(entry(2), { key: 'k.late@1:1', maybeRecorded: false }), log.record(entry(3))].map((p) => p.then((r) => r, (err: unknown) => err)));
+      // The first send is held past the client's timeout (half the TTL); its resend finds the index refusing writes.
+      await late.held;
+      await blockWrites(names.audit, true);
+      const answered = await outcomes;
+      expect(answered).toMatchObject([{ code: 'audit_refused' }, { code: 'audit_refused' }]);
+      for (const err of answered) expect((err as Error).message).toMatch(/may yet store it/);
+      expect(proxy.requests.filter((r) => /_bulk/.test(r.requestLine))).toHaveLength(3);
+      // The hold ends unsure: it releases the lock (well before it would expire) without advancing the head, and not clean.
+      await expect.poll(() => redis.exists(`${prefix}:audit:lock`), { timeout: 1_000 }).toBe(0);
+      expect(await redis.exists(`${prefix}:audit:dirty`)).toBe(1);
+      expect(JSON.parse((await redis.get(`${prefix}:audit:head`))!)).toMatchObject({ seq: 1 });
+      // The held first send lands once the index takes writes again: both records are stored after all.
+      await blockWrites(names.audit, false);
+      late.release();
+      await expect.poll(async () => (await es.exists({ index: names.audit, id: '3' })), { timeout: 5_000 }).toBe(true);
+      expect(await log.recordOnce(entry(2), { key: 'k.late@1:1', maybeRecorded: true })).toEqual({ outcome: 'already-recorded', seq: 2 });
+      expect(await log.record(entry(4))).toMatchObject({ seq: 4 });
+      expect((await log.list({})).map((r) => r.requestId)).toEqual(['req-4', 'req-3', 'req-2', 'req-1']);
+      expect(await log.verify()).toMatchObject({ ok: true, records: 4 });
+    } finally {
+      late.release();
+      await blockWrites(names.audit, false);
+      await close();
+    }
+  });
+
   it('a bulk Elasticsearch refuses as a whole (a 429 when its queues are full) wrote nothing: it is not resent, its callers are told Elasticsearch is unavailable, and the lock is released cleanly, so the next holder trusts the head and appends with one bulk', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs();
+    const { log, prefix, proxy, close } = await freshProxiedLog();
     const bulks = () => proxy.requests.filter((r) => /_bulk/.test(r.requestLine)).length;
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       await log.record(entry(1));
       proxy.cutNext(/_bulk/, 'refuse-429');
       expect(await log.record(entry(2)).then((r) => r, (err: unknown) => err)).toMatchObject({ code: 'elasticsearch_unavailable' });
@@ -544,10 +605,8 @@ describe('EsAuditLog against real Redis and Elasticsearch', () => {
 
 
   it('a bulk given up on by the client (a timeout) that reaches Elasticsearch only later is resent identical within the lease: its callers are told recorded, the late bulk conflicts with itself, and the chain verifies', async () => {
-    const { names, prefix } = await freshLog();
-    const { proxy, es: proxied, close } = await proxiedEs(1_000);
+    const { log, proxy, close } = await freshProxiedLog({}, 1_000);
     try {
-      const log = new EsAuditLog({ es: proxied, redis, prefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: KEY });
       // One batch of one record, then one of two whose bulk is held past the client's timeout.
       const late = proxy.holdNext(/_bulk/, { after: /_bulk/, outlivesClient: true });
       const mine = Promise.all([log.record(entry(1)), log.record(entry(2)), log.record(entry(3))]);

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient } from '../support/api-client.js';
 import type { LedgerItem } from '../../core/ledger/ledger-item.js';
 import type { AuditRecord } from '../../core/audit/audit-log.js';
@@ -32,10 +32,7 @@ describe('the rectification ledger over the real HTTP API', () => {
   let alertId: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    app = runQianshao(['api', '--demo'], { API_PORT: String(port), REDIS_URL: iso.redisUrl, REDIS_PREFIX: iso.redisPrefix, ES_URL: iso.esUrl, ES_INDEX_PREFIX: iso.indexPrefix, AUDIT_CHECKPOINT_KEY: 'k'.repeat(40) });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base } = await startDemoApi(iso));
     [duty, chief, auditor] = await Promise.all([ApiClient.login(base, 'duty'), ApiClient.login(base, 'chief'), ApiClient.login(base, 'auditor')]);
     const es = new Client({ node: iso.esUrl });
     alertId = 'alert-ledger-test-1';

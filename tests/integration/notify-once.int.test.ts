@@ -2,11 +2,9 @@ import { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditActor } from '../../core/audit/audit-log.js';
 import type { Channel } from '../../core/notify/channel.js';
-import { ConfigSchema } from '../../core/config/config-schema.js';
 import { UnavailableError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
-import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
 import { indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { DeliveredNotifications } from '../../pipeline/notify/delivered-notifications.js';
@@ -18,14 +16,8 @@ import type { NotifyQueueJob } from '../../pipeline/queues.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { startWebhookReceiver, type Received } from '../fixtures/receivers/robots.js';
 import { inboxKey } from '../../pipeline/notify/senders.js';
-import { createHarness, shortPolicy, signalFor, TEST_ROSTER, type Harness } from '../support/alerting-harness.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { BULK, createHarness, esClientThrough, esCuttingProxy, MGET, shortPolicy, signalFor, TEST_ROSTER, type Harness } from '../support/alerting-harness.js';
 import { eventually, isolation } from '../support/isolation.js';
-
-/** The alert store's writes; its client retries a failed request twice. */
-const BULK = /^POST \S*\/_bulk\b/;
-/** The alert store's real-time reads; three cuts fail one read. */
-const MGET = /^(GET|POST) \S*\/_mget\b/;
 
 const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长', roles: ['section_chief'] };
 
@@ -37,8 +29,7 @@ const chief: AuditActor = { kind: 'user', id: 'chief', displayName: '刘科长',
  */
 describe('a notification is sent once however often it is queued (real Redis and Elasticsearch, a loopback receiver)', () => {
   const iso = isolation();
-  const esUrl = new URL(iso.esUrl);
-  const proxy = new CuttingProxy({ host: esUrl.hostname, port: Number(esUrl.port || 9200) });
+  const proxy = esCuttingProxy(iso);
   const env: NodeJS.ProcessEnv = { HOOK_SECRET: 'hook-secret' };
   let h: Harness;
   let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -60,7 +51,7 @@ describe('a notification is sent once however often it is queued (real Redis and
     hook = await startWebhookReceiver({ secret: env.HOOK_SECRET! });
     h = await createHarness({
       ...iso,
-      alertsEs: createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch),
+      alertsEs: esClientThrough(proxy, iso),
       policy: shortPolicy(),
       deskEnqueue: (real) => async (jobs) => {
         if (enqueuesToFail > 0) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolation } from '../support/isolation.js';
-import { freePort, runQianshao, waitForOutput, type AppProcess } from '../support/app-process.js';
+import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient, anonymous } from '../support/api-client.js';
 import type { AuditRecord } from '../../core/audit/audit-log.js';
 
@@ -19,17 +19,7 @@ describe('people and roles over the real HTTP API', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    app = runQianshao(['api', '--demo'], {
-      API_PORT: String(port),
-      REDIS_URL: iso.redisUrl,
-      REDIS_PREFIX: iso.redisPrefix,
-      ES_URL: iso.esUrl,
-      ES_INDEX_PREFIX: iso.indexPrefix,
-      AUDIT_CHECKPOINT_KEY: 'k'.repeat(40),
-    });
-    await waitForOutput(app, 'Dashboard:');
+    ({ app, base } = await startDemoApi(iso));
     admin = await ApiClient.login(base, 'admin');
     auditor = await ApiClient.login(base, 'auditor');
   });

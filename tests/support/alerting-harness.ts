@@ -16,6 +16,28 @@ import { BullClockScheduler, type ClockScheduler } from '../../pipeline/escalate
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { createQueues, type EscalateJob, type NotifyQueueJob, type Queues } from '../../pipeline/queues.js';
+import { ConfigSchema } from '../../core/config/config-schema.js';
+import { createEsClient } from '../../pipeline/elasticsearch/es-client.js';
+import { CuttingProxy } from './cutting-proxy.js';
+
+/** The request lines of the stores' bulk writes (the alert store's, the audit log's), for a cutting proxy to pick. */
+export const BULK = /^POST \S*\/_bulk\b/;
+/** The request lines of the alert store's real-time reads. */
+export const MGET = /^(GET|POST) \S*\/_mget\b/;
+
+/** A cutting proxy to the test's Elasticsearch node, not yet started. */
+export function esCuttingProxy(iso: { esUrl: string }): CuttingProxy {
+  const target = new URL(iso.esUrl);
+  return new CuttingProxy({ host: target.hostname, port: Number(target.port || 9200) });
+}
+
+/**
+ * The production Elasticsearch client (`createEsClient`: client retries on, so a request fails after
+ * three cuts) talking through a started proxy, e.g. for one store alone (`alertsEs`, `auditEs`).
+ */
+export function esClientThrough(proxy: CuttingProxy, iso: { indexPrefix: string }): Client {
+  return createEsClient(ConfigSchema.parse({ elasticsearch: { url: proxy.url, indexPrefix: iso.indexPrefix } }).elasticsearch);
+}
 
 /**
  * A policy with clocks in seconds, so the escalation tests run in real time against real Redis

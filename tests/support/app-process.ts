@@ -56,3 +56,38 @@ export async function waitForOutput(app: AppProcess, marker: string, timeoutMs =
   }
   throw new Error(`qianshao did not print "${marker}" within ${timeoutMs} ms:\n${app.output()}`);
 }
+
+/** The api role with the demo's accounts and positions, serving on `base`. */
+export interface DemoApi {
+  app: AppProcess;
+  /** `http://127.0.0.1:<port>`, the port free when it started. */
+  base: string;
+}
+
+/**
+ * Starts `qianshao api --demo` on a free port against the test's Redis key prefix and index prefix
+ * (and an audit checkpoint key), and resolves once it serves the dashboard; `extraEnv` adds to or
+ * overrides that environment. A start that fails stops the process before it throws.
+ */
+export async function startDemoApi(
+  iso: { redisUrl: string; redisPrefix: string; esUrl: string; indexPrefix: string },
+  extraEnv: Record<string, string> = {},
+): Promise<DemoApi> {
+  const port = await freePort();
+  const app = runQianshao(['api', '--demo'], {
+    API_PORT: String(port),
+    REDIS_URL: iso.redisUrl,
+    REDIS_PREFIX: iso.redisPrefix,
+    ES_URL: iso.esUrl,
+    ES_INDEX_PREFIX: iso.indexPrefix,
+    AUDIT_CHECKPOINT_KEY: 'k'.repeat(40),
+    ...extraEnv,
+  });
+  try {
+    await waitForOutput(app, 'Dashboard:');
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
+  return { app, base: `http://127.0.0.1:${port}` };
+}
