@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../../core/audit/audit-log.js';
-import { NotFoundError } from '../../core/errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { EventStore, SignalStore } from '../../pipeline/elasticsearch/es-event-store.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { eventFromPosts, type EventRecord } from '../../core/events/event.js';
@@ -54,18 +54,24 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
     if (!letter) throw new NotFoundError(`dead letter ${id} does not exist`);
     const queue = letter.queue === 'ingest' ? deps.queues.ingest : letter.queue === 'alert' ? deps.queues.alert : undefined;
     if (!queue) throw new NotFoundError(`dead letters of queue ${letter.queue} cannot be replayed here`);
-    await deps.audit.record({
-      actor: actorOf(req),
-      entity: { type: 'pipeline', id: `dead-letter:${id}` },
-      action: 'pipeline.dead_letter_replay',
-      before: { queue: letter.queue, code: letter.code, reason: letter.reason, attempts: letter.attempts, replays: letter.replays },
-      ...(req.requestId ? { requestId: req.requestId } : {}),
-    });
-    // The failed job still holds the id; it goes before the same id is queued afresh.
-    await queue.remove(id);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the letter's data is what this queue's job held
-    await queue.add(letter.name as never, letter.data as any, { jobId: id });
-    await deps.deadLetters.remove(id, letter.replays + 1);
+    // Off the list first: a replay that fails again at once writes a new letter, which must stay.
+    if (!(await deps.deadLetters.take(letter))) throw new ConflictError(`dead letter ${id} changed meanwhile (replayed by someone else, or failed anew): reload it`, 'dead_letter_changed');
+    try {
+      await deps.audit.record({
+        actor: actorOf(req),
+        entity: { type: 'pipeline', id: `dead-letter:${id}` },
+        action: 'pipeline.dead_letter_replay',
+        before: { queue: letter.queue, code: letter.code, reason: letter.reason, attempts: letter.attempts, replays: letter.replays },
+        ...(req.requestId ? { requestId: req.requestId } : {}),
+      });
+      // The failed job still holds the id; it goes before the same id is queued afresh.
+      await queue.remove(id);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the letter's data is what this queue's job held
+      await queue.add(letter.name as never, letter.data as any, { jobId: id });
+    } catch (err) {
+      await deps.deadLetters.restore(letter);
+      throw err;
+    }
     res.status(202).json({ replayed: id, queue: letter.queue });
   });
 
@@ -103,7 +109,7 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
 
 export const pipelineRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/pipeline/dead-letters', tag: 'pipeline', summary: '死信（不会自行成功的任务）', query: PageSchema },
-  { method: 'post', path: '/pipeline/dead-letters/:id/replay', tag: 'pipeline', summary: '重放死信（先留痕）', params: IdSchema, responses: { '202': '已重新入队' } },
+  { method: 'post', path: '/pipeline/dead-letters/:id/replay', tag: 'pipeline', summary: '重放死信（留痕）', params: IdSchema, responses: { '202': '已重新入队', '409': '死信已被他人重放或再次失败，请刷新' } },
   { method: 'get', path: '/events', tag: 'events', summary: '事件（同题帖文聚类）及热度', query: EventsQuerySchema },
   { method: 'get', path: '/events/:id', tag: 'events', summary: '事件详情', params: IdSchema },
   { method: 'get', path: '/signals', tag: 'events', summary: '早期信号（突增、新词、删除异常）', query: SignalsQuerySchema },

@@ -31,6 +31,28 @@ describe('search, dead-letter, event and signal endpoints', () => {
   const names = indexNames(iso.indexPrefix);
   const queues = createQueues(redis, iso.redisPrefix);
   const deadLetters = new RedisDeadLetters(redis, iso.redisPrefix);
+  /** What the next queueing of a replayed ingest job does beside queueing: fail (Redis refusing it), or a worker failing it at once. */
+  let nextQueueing: { fail?: boolean; after?: () => Promise<void> } = {};
+  const ingestQueue = queues.ingest;
+  const replayQueues = {
+    ...queues,
+    ingest: new Proxy(ingestQueue, {
+      get(target, prop) {
+        if (prop !== 'add') {
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        }
+        return async (...args: Parameters<typeof ingestQueue.add>) => {
+          const { fail, after } = nextQueueing;
+          nextQueueing = {};
+          if (fail) throw new Error('Redis refused the job');
+          const job = await target.add(...args);
+          await after?.();
+          return job;
+        };
+      },
+    }),
+  };
   const audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   let server: Server;
   let base = '';
@@ -74,7 +96,7 @@ describe('search, dead-letter, event and signal endpoints', () => {
       sessions,
       apiRouters: [
         searchRoutes({ posts }),
-        pipelineRoutes({ deadLetters, queues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), posts, liveEvent: (id) => readEventState(redis, iso.redisPrefix, id), audit }),
+        pipelineRoutes({ deadLetters, queues: replayQueues, events: new EsEventStore(es, names.events, bulk), signals: new EsSignalStore(es, names.signals, bulk), posts, liveEvent: (id) => readEventState(redis, iso.redisPrefix, id), audit }),
       ],
     });
     server = await new Promise((resolve) => {
@@ -141,6 +163,37 @@ describe('search, dead-letter, event and signal endpoints', () => {
     expect((await deadLetters.list(10)).total).toBe(0);
     const records = await audit.list({ entityType: 'pipeline' });
     expect(records).toMatchObject([{ action: 'pipeline.dead_letter_replay', actor: { id: 'admin' }, entity: { id: 'dead-letter:job-1' } }]);
+  });
+
+  it('a replay that fails again at once keeps its new letter; two replays at once queue once; a replay that cannot be queued puts the letter back', async () => {
+    const letter = {
+      id: 'job-2',
+      queue: 'ingest',
+      name: 'item',
+      data: { item: { sourceId: 's', kind: 'comment', url: 'http://127.0.0.1/y', text: 'y', collectedAt: 'yesterday' } },
+      code: 'invalid_item',
+      reason: 'collected item rejected: collectedAt: Invalid ISO datetime',
+      attempts: 1,
+      failedAt: '2026-11-20T09:00:00.000Z',
+    };
+    await deadLetters.add(letter);
+    // The worker fails the replayed job before the replay's answer is sent: its new letter stays.
+    nextQueueing = { after: () => deadLetters.add({ ...letter, reason: 'failed again', failedAt: '2026-11-20T09:05:00.000Z' }) };
+    expect((await call('/api/pipeline/dead-letters/job-2/replay', 'admin', { method: 'POST' })).status).toBe(202);
+    expect(await deadLetters.get('job-2')).toMatchObject({ reason: 'failed again', replays: 1 });
+
+    // Two admins replay it at once: one queues it, the other is told it changed.
+    const both = await Promise.all([1, 2].map(() => call('/api/pipeline/dead-letters/job-2/replay', 'admin', { method: 'POST' })));
+    expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
+    expect(both.find((r) => r.status === 409)!.body).toMatchObject({ error: { code: 'dead_letter_changed' } });
+    expect(await deadLetters.get('job-2')).toBeUndefined();
+
+    // Redis refuses the job: the letter is back as it was, to be replayed later.
+    await deadLetters.add({ ...letter, failedAt: '2026-11-20T09:10:00.000Z' });
+    nextQueueing = { fail: true };
+    expect((await call('/api/pipeline/dead-letters/job-2/replay', 'admin', { method: 'POST' })).status).toBe(500);
+    expect(await deadLetters.get('job-2')).toMatchObject({ failedAt: '2026-11-20T09:10:00.000Z', replays: 2 });
+    expect((await deadLetters.list(10)).letters.map((l) => l.id)).toContain('job-2');
   });
 
   it('lists events and signals for signed-in users', async () => {
