@@ -7,6 +7,7 @@ import { startWorker, type CrawlJob, type Queues, type SourceHealthJob } from '.
 import { crawlPosition, type ApiCollectors } from './crawl-position.js';
 import { toCrawlError } from './shared/crawl-error.js';
 import { CrawlOutbox } from './shared/crawl-outbox.js';
+import { takeCrawlLock, type CrawlLock } from './shared/crawl-lock.js';
 import { RedisCrawlState } from './shared/crawl-state.js';
 import { emptyReport, type CrawlReport } from './shared/crawl-source.js';
 import type { EvidenceStore } from './shared/evidence-store.js';
@@ -30,6 +31,8 @@ export interface CrawlerRoleDeps {
   /** Where credentials named by sources' `…Env` fields are read; process.env when absent. */
   env?: Readonly<Record<string, string | undefined>>;
   now?: () => Date;
+  /** How long a source's run lock lives without a renewal (a live run renews it every third of it); 30 minutes when absent. */
+  lockMs?: number;
   /** Where the last crawl report of each source is kept. */
   recordReport(report: CrawlReport): Promise<void>;
 }
@@ -59,11 +62,13 @@ export async function requestCrawl(queue: Queue<CrawlJob>, sourceId: string, opt
  * the source afresh from the registry (so edits apply without a restart), waits out a block backoff,
  * hands every new, edited or deleted item to `ingest` in batch jobs (a `CrawlOutbox`: up to 100
  * items, or what came within a second, with the crawl state written behind them), and folds the
- * run into the source's health,
- * raising a source-health alert after N failures in a row and repeating it until the source recovers.
+ * run into the source's health under the source's run lock (renewed while the run lasts; a run that
+ * lost it saves no health), raising a source-health alert after N failures in a row and repeating
+ * it until the source recovers.
  */
 export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
   const now = deps.now ?? (() => new Date());
+  const lockMs = deps.lockMs ?? 30 * 60_000;
   const stored = await deps.registry.list();
   for (const { source } of stored) await scheduleSource(deps.queues.crawl, source, deps.defaultEverySeconds);
   // Schedulers of sources that no longer exist must stop too.
@@ -78,16 +83,24 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
     const source = entry.source;
     if (source.kind === 'push') return { skipped: 'push-source' };
     if (!source.enabled && !job.manual) return { skipped: 'disabled' };
+    // One run per source at a time: a manual run and a scheduled one share the same memory and health.
+    // The health is read and saved under the lock, so no run folds itself into a health another run replaces.
+    const lock = await takeCrawlLock(deps.connection, `${deps.prefix}:crawl:${source.id}:lock`, lockMs);
+    if (!lock) return { skipped: 'already-running' };
+    try {
+      return await runLocked(job, source, lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async function runLocked(job: CrawlJob, source: Source, lock: CrawlLock): Promise<unknown> {
     const health = (await deps.health.get(source.id)) ?? emptyHealth(source.id);
     const start = decideCrawlStart(health, now(), job.manual === true);
     if (start === 'backoff') {
       deps.log.info({ source: source.id, until: health.backoff?.until }, 'crawl skipped: backing off');
       return { skipped: start };
     }
-    // One run per source at a time: a manual run and a scheduled one share the same memory.
-    const lock = `${deps.prefix}:crawl:${source.id}:lock`;
-    const token = randomUUID();
-    if ((await deps.connection.set(lock, token, 'PX', 30 * 60_000, 'NX')) !== 'OK') return { skipped: 'already-running' };
     let report: CrawlReport | undefined;
     const outbox = new CrawlOutbox({ queue: deps.queues.ingest, state: new RedisCrawlState(deps.connection, deps.prefix, source.id) });
     try {
@@ -111,8 +124,12 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       const e = toCrawlError(err);
       const at = now().toISOString();
       report = { ...(report ?? emptyReport(source.id, at)), finishedAt: at, outcome: 'failed', error: { errorClass: e.errorClass, message: e.message } };
-    } finally {
-      await deps.connection.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lock, token);
+    }
+    if (!(await lock.confirm())) {
+      // Another run may hold the lock and have read the health this run started from: its save wins.
+      deps.log.warn({ source: source.id, outcome: report.outcome }, 'crawl lock lost during the run: its health is not saved');
+      await deps.recordReport(report);
+      return { outcome: report.outcome, skipped: 'lock-lost', itemsEmitted: report.itemsEmitted };
     }
     const { health: next, signal } = applyRun(health, report, now(), deps.healthPolicy);
     await deps.health.save(next);

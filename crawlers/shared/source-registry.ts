@@ -55,13 +55,17 @@ export class RedisSourceRegistry implements SourceRegistry {
     const added: string[] = [];
     for (const source of sources) {
       const stored: StoredSource = { source, version: 1, updatedAt: this.now().toISOString(), updatedBy: 'config', origin: 'yaml' };
-      if ((await this.redis.hsetnx(this.key, source.id, JSON.stringify(stored))) === 1) added.push(source.id);
-      else {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        if ((await this.redis.hsetnx(this.key, source.id, JSON.stringify(stored))) === 1) {
+          added.push(source.id);
+          break;
+        }
         // A seed-origin source follows the file until someone edits it through the API.
         const current = await this.get(source.id);
-        if (current?.origin === 'yaml' && JSON.stringify(current.source) !== JSON.stringify(source)) {
-          await this.redis.hset(this.key, source.id, JSON.stringify({ ...stored, version: current.version + 1 }));
-        }
+        if (!current) continue;
+        if (current.origin !== 'yaml' || JSON.stringify(current.source) === JSON.stringify(source)) break;
+        // Written only over the version read: an edit saved through the API meanwhile wins (it is then no longer `yaml`).
+        if ((await this.redis.eval(CAS, 1, this.key, source.id, String(current.version), JSON.stringify({ ...stored, version: current.version + 1 }))) === 0) break;
       }
     }
     return { added };

@@ -45,8 +45,19 @@ export class ChannelRateLimiter {
     return allowed === 1 ? { allowed: true } : { allowed: false, waitMs: Math.max(1, wait) };
   }
 
-  /** The receiver refused us for sending too fast: nothing goes out on this channel for `ms`. */
+  /**
+   * The receiver refused us for sending too fast: nothing goes out on this channel for `ms`. The key
+   * lives as long as the block, and at least the minute an empty bucket takes to fill again: past
+   * both, a missing key (a full bucket) is what it would hold, also for a channel `take` never renews.
+   */
   async block(channelId: string, ms: number, now: Date): Promise<void> {
-    await this.redis.hset(this.key(channelId), 'tokens', '0', 'ts', String(now.getTime()), 'blocked', String(now.getTime() + ms));
+    const key = this.key(channelId);
+    const results = await this.redis
+      .multi()
+      .hset(key, 'tokens', '0', 'ts', String(now.getTime()), 'blocked', String(now.getTime() + ms))
+      .pexpire(key, Math.max(ms, 60_000))
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0]!;
   }
 }

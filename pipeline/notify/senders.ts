@@ -143,7 +143,9 @@ function inAppSender(channel: Extract<Channel, { type: 'inapp' }>, redis: Redis,
         multi.publish(`${prefix}:live:notifications`, JSON.stringify({ username: r.username, id: job.id }));
       }
       if (job.recipients.length === 0) throw rejected(channel, '站内通知没有接收人');
-      await multi.exec();
+      // A transaction fails command by command: an inbox not written is no notification sent.
+      const failed = (await multi.exec())?.find(([err]) => err);
+      if (failed) throw new UnavailableError(`${channel.name}（${channel.id}）站内通知写入失败：${failed[0]!.message}`, 'channel_unavailable', { cause: failed[0] });
     },
   };
 }
