@@ -4,10 +4,13 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, Scalar, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
-import { parseSchemeExpression, SchemeSyntaxError, type SchemeExpression } from './scheme-expression.js';
+import { firstInvalidUtf8 } from '../text/utf8.js';
+import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
+import { DEFAULT_SKIP } from './matcher.js';
+import { parseSchemeExpression, SchemeSyntaxError, termsOf, type SchemeExpression } from './scheme-expression.js';
 
 /** 预警等级: 1 = 一级红 (highest) … 4 = 四级蓝. */
-export const AlertLevelSchema = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+export const AlertLevelSchema = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], { error: (issue) => `a level is 1, 2, 3 or 4 (1 = 一级红 … 4 = 四级蓝), not ${JSON.stringify(issue.input)}` });
 export type AlertLevel = z.infer<typeof AlertLevelSchema>;
 
 /**
@@ -220,8 +223,50 @@ function hashOf(pack: Omit<RulePack, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
+const SKIPPED = new Set([...DEFAULT_SKIP].map((c) => FOLD_TABLE[c.charCodeAt(0)]!));
+
+/**
+ * The form the matcher looks a word up in (folded, interference characters dropped, as
+ * {@link Matcher} keys it with its default options): an empty key never matches anything, and two
+ * terms with one key match the same text.
+ */
+export function matchKeyOf(word: string): string {
+  let key = '';
+  for (let i = 0; i < word.length; i++) {
+    let c = word.charCodeAt(i);
+    const low = word.charCodeAt(i + 1);
+    if (c === STYLED_HIGH_SURROGATE && low >= 0xdc00 && low <= 0xdfff) {
+      c = foldStyledLow(low);
+      i++;
+    }
+    const f = FOLD_TABLE[c]!;
+    if (!SKIPPED.has(f)) key += String.fromCharCode(f);
+  }
+  return key;
+}
+
+/** A word in quotes, its invisible characters written as escapes (a zero-width term reads "\u200b", not ""). */
+const invisible = (c: number) => c < 0x20 || (c >= 0x7f && c <= 0xa0) || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) || c === 0x2060 || c === 0xfeff;
+const shown = (word: string) => `"${[...word].map((c) => (invisible(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('')}"`;
+
+const NOTHING_TO_MATCH = 'has nothing left to match once folded: spaces, zero-width characters and the punctuation the matcher skips';
+
 function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePack {
   const problems: RuleProblem[] = [];
+  const termAt = new Map<string, number>();
+  pack.terms.forEach((t, i) => {
+    const key = matchKeyOf(t.term);
+    const where = ['terms', i, 'term'];
+    if (key.length === 0) problems.push({ file, ...locate(where), field: where.join('.'), message: `term ${shown(t.term)} ${NOTHING_TO_MATCH}` });
+    else if (termAt.has(key)) {
+      const j = termAt.get(key)!;
+      problems.push({ file, ...locate(where), field: where.join('.'), message: `term ${shown(t.term)} matches the same text as terms.${j} ${shown(pack.terms[j]!.term)}: keep one` });
+    } else termAt.set(key, i);
+    t.variants?.homophones.forEach((h, k) => {
+      const at = ['terms', i, 'variants', 'homophones', k];
+      if (matchKeyOf(h).length === 0) problems.push({ file, ...locate(at), field: at.join('.'), message: `homophone ${shown(h)} of ${shown(t.term)} ${NOTHING_TO_MATCH}` });
+    });
+  });
   const terms: ResolvedTerm[] = pack.terms.map((t) => ({
     term: t.term,
     level: t.level ?? pack.level!,
@@ -237,7 +282,12 @@ function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePa
       const source = s[field];
       if (!source) continue;
       try {
-        fields[field] = { source, expression: parseSchemeExpression(source) };
+        const expression = parseSchemeExpression(source);
+        fields[field] = { source, expression };
+        for (const word of termsOf(expression).filter((w) => matchKeyOf(w).length === 0)) {
+          const where = ['schemes', i, field];
+          problems.push({ file, ...locate(where), field: where.join('.'), message: `scheme "${s.id}", ${SCHEME_FIELD_NAMES[field]}: word ${shown(word)} ${NOTHING_TO_MATCH}` });
+        }
       } catch (err) {
         if (!(err instanceof SchemeSyntaxError)) throw err;
         const where = ['schemes', i, field];
@@ -309,7 +359,17 @@ export function checkRulePacks(dir: string): RulePackCheck {
   const texts: Record<string, string> = {};
   for (const f of files) {
     try {
-      const text = readFileSync(path.join(dir, f), 'utf8');
+      const bytes = readFileSync(path.join(dir, f));
+      const bad = firstInvalidUtf8(bytes);
+      if (bad >= 0) {
+        // Decoding with replacement characters would load terms that never match.
+        const before = bytes.subarray(0, bad);
+        const line = before.filter((b) => b === 0x0a).length + 1;
+        const column = bad - before.lastIndexOf(0x0a);
+        problems.push({ file: f, line, column, field: '', message: `not UTF-8 (invalid byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}): save the file as UTF-8 (a GBK file: iconv -f GB18030 -t UTF-8)` });
+        continue;
+      }
+      const text = bytes.toString('utf8');
       const pack = parseRulePack(text, f);
       texts[pack.id] ??= text;
       const other = seen.get(pack.id);

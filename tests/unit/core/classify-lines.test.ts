@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyLine, classifyLineBytes, decodeLine, firstInvalidUtf8, MAX_FIELD_LENGTH, splitLines } from '../../../core/classify/classify-lines.js';
+import { classifyLine, classifyLineBytes, decodeLine, MAX_FIELD_LENGTH, splitLines } from '../../../core/classify/classify-lines.js';
+import { firstInvalidUtf8 } from '../../../core/text/utf8.js';
 import { createPostClassifier } from '../../../core/classify/classify-post.js';
 import { validateRulePack } from '../../../core/rules/rule-pack.js';
 import { compileRuleSet } from '../../../core/rules/rule-set.js';

@@ -81,6 +81,41 @@ describe('rule packs', () => {
   });
 });
 
+describe('rules that could never match, or match twice', () => {
+  const head = 'id: p\nname: 包\nversion: 1\nlevel: 2\n';
+  it.each([
+    // The matcher drops an empty key: the pack loaded "ok" and the term never matched.
+    ['a term of skipped punctuation', 'terms: ["***"]\n', ['pack.yaml:5 terms.0.term term "***" has nothing left to match once folded']],
+    ['a zero-width term, shown escaped', 'terms: ["\\u200b\\u3000"]\n', ['pack.yaml:5 terms.0.term term "\\u200b" has nothing left to match once folded']],
+    ['a homophone of punctuation', 'terms:\n  - { term: 强拆, variants: { homophones: ["、、"] } }\n', ['pack.yaml:6 terms.0.variants.homophones.0 homophone "、、" of "强拆" has nothing left to match once folded']],
+    [
+      'a scheme word of punctuation',
+      'schemes:\n  - { id: s, name: s, level: 2, event: "强拆|？？", exclude: "！" }\n',
+      ['pack.yaml:6 schemes.0.event scheme "s", 事件词: word "？？" has nothing left to match once folded', 'pack.yaml:6 schemes.0.exclude scheme "s", 排除词: word "！" has nothing left to match once folded'],
+    ],
+    // One occurrence gave one hit per copy, each with its own level.
+    ['the same term twice, however written', 'terms:\n  - { term: 城管, level: 2 }\n  - { term: 城 管, level: 4 }\n  - 城管\n', ['pack.yaml:7 terms.1.term term "城 管" matches the same text as terms.0 "城管": keep one', 'pack.yaml:8 terms.2.term term "城管" matches the same text as terms.0 "城管": keep one']],
+    ['a level out of range', 'terms:\n  - { term: 强拆, level: 7 }\n', ['pack.yaml:6 terms.0.level a level is 1, 2, 3 or 4 (1 = 一级红 … 4 = 四级蓝), not 7']],
+  ])('refuses %s, naming line and field', (_name, body, expected) => {
+    const problems = problemsOf(head + body);
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((e, i) => expect(problems[i]).toContain(e));
+  });
+
+  it('accepts distinct terms, full-width ones included', () => {
+    expect(problemsOf(head + 'terms: [城管, 暴力执法, ＡＢＣ, abd]\n')).toEqual([]);
+  });
+
+  it('refuses a pack file that is not UTF-8 (a GBK file), at the first bad byte, instead of loading garbled terms', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qs-rules-'));
+    writeFileSync(path.join(dir, 'gbk.yaml'), Buffer.concat([Buffer.from('id: g\nname: g\nversion: 1\nlevel: 2\nterms: ['), Buffer.from([0xb1, 0xa9, 0xc1, 0xa6]), Buffer.from(']\n')]));
+    writeFileSync(path.join(dir, 'ok.yaml'), 'id: ok\nname: ok\nversion: 1\nlevel: 2\nterms: [强拆]\n');
+    const { packs, problems } = checkRulePacks(dir);
+    expect(packs.map((p) => p.id)).toEqual(['ok']);
+    expect(problems).toEqual([{ file: 'gbk.yaml', line: 5, column: 9, field: '', message: expect.stringMatching(/^not UTF-8 \(invalid byte 0xb1\)/) }]);
+  });
+});
+
 describe('scheme expressions', () => {
   it('parses | and + with + binding tighter, parentheses, full-width operators and spaced terms', () => {
     expect(parseSchemeExpression('a|b+c')).toEqual({
