@@ -20,6 +20,34 @@ function idOf(value: unknown): string | number | undefined {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) ? value : undefined;
 }
 
+/**
+ * The source text of the top-level `"id"` number of a JSON object line (the last one, as JSON.parse
+ * keeps), or undefined. Used for integer ids past 2^53 (platform ids), which a number would round.
+ */
+function rawIdNumber(json: string): string | undefined {
+  let depth = 0;
+  let found: string | undefined;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === '\\') i++;
+      if (depth !== 1 || json.slice(start, i + 1) !== '"id"') continue;
+      const value = /^\s*:\s*(-?\d+)(?=\s*[,}])/.exec(json.slice(i + 1, i + 64));
+      if (value) found = value[1];
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return found;
+}
+
+/** The line's id; an integer too large for a number is given back as its digits, in a string. */
+function lineIdOf(post: Record<string, unknown>, json: string): string | number | undefined {
+  const id = idOf(post.id);
+  if (typeof id !== 'number' || Number.isSafeInteger(id) || !Number.isInteger(id)) return id;
+  return rawIdNumber(json) ?? id;
+}
+
 /** `text` cut to {@link MAX_FIELD_LENGTH} units, never between the two halves of a surrogate pair. */
 function cut(text: string): string {
   if (text.length <= MAX_FIELD_LENGTH) return text;
@@ -45,7 +73,7 @@ export function classifyLine(classifier: PostClassifier, raw: string, line: numb
     return { line, ok: false, error: { code: 'invalid_post', message: `a line must be a JSON object with "text" (or a JSON string), not ${typeName(value)}` } };
   }
   const post = value as Record<string, unknown>;
-  const id = idOf(post.id);
+  const id = lineIdOf(post, trimmed);
   const withId = id !== undefined ? { id } : {};
   const text = [post.text, post.content, post.body].find((v) => typeof v === 'string') as string | undefined;
   const title = post.title;

@@ -83,6 +83,18 @@ describe('one line to one result', () => {
     expect(r.ok === false && r.error.message).toMatch(message);
   });
 
+  it.each([
+    // A platform id past 2^53 came back rounded (…567000), so results no longer matched their posts.
+    ['{"id":12345678901234567890,"text":"a"}', '12345678901234567890'],
+    ['{"text":"a","a":[{"id":1}],"id":-9007199254740993 }', '-9007199254740993'],
+    ['{"text":"\\"id\\":5","id":4400000000000000001}', '4400000000000000001'],
+    ['{"id":42,"text":"a"}', 42],
+    ['{"id":"w-1","text":"a"}', 'w-1'],
+    ['{"id":{"id":98765432109876543210},"text":"a"}', undefined],
+  ])('gives back the id of %s as %j', (raw, id) => {
+    expect(classifyLine(classifier, raw, 1).id).toEqual(id);
+  });
+
   it('says so when a text over the limit was cut, and cuts never inside a surrogate pair', () => {
     const long = 'x'.repeat(MAX_FIELD_LENGTH - 1) + '😀暴力执法';
     const r = classifyLine(classifier, JSON.stringify({ text: long }), 1);
