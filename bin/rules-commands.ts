@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { classifyLineBytes, splitLines } from '../core/classify/classify-lines.js';
 import { createPostClassifier } from '../core/classify/classify-post.js';
 import { configDir } from '../core/paths.js';
-import { checkRulePacks, formatProblem } from '../core/rules/rule-pack.js';
+import { checkRulePacks, formatProblem, type RuleProblem } from '../core/rules/rule-pack.js';
 import { compileRuleSet } from '../core/rules/rule-set.js';
 import { SentimentAnalyzer } from '../core/sentiment/analyze-sentiment.js';
 
@@ -45,15 +45,24 @@ function rulesDir(argv: readonly string[], command: readonly string[], positiona
   return dir !== undefined ? path.resolve(dir) : path.join(configDir, 'rules');
 }
 
+/** Warnings go to stderr and change no exit code: the packs load, those entries just never match (or match twice). */
+function writeWarnings(io: Stdio, dir: string, warnings: readonly RuleProblem[]): void {
+  if (warnings.length === 0) return;
+  io.stderr.write(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} in ${dir}:\n`);
+  for (const w of warnings) io.stderr.write(`  warning: ${formatProblem(w)}\n`);
+}
+
 /** `qianshao rules check [<dir>]`: 0 when every pack is valid, 1 with one line per problem otherwise. */
 export function rulesCheck(argv: readonly string[], io: Stdio): number {
   const dir = rulesDir(argv, ['rules', 'check'], true);
-  const { packs, problems } = checkRulePacks(dir);
+  const { packs, problems, warnings } = checkRulePacks(dir);
   if (problems.length > 0) {
     io.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}:\n`);
     for (const p of problems) io.stderr.write(`  ${formatProblem(p)}\n`);
+    writeWarnings(io, dir, warnings);
     return 1;
   }
+  writeWarnings(io, dir, warnings);
   const set = compileRuleSet(packs);
   io.stdout.write(`ok: ${dir}\n`);
   for (const p of packs) io.stdout.write(`  ${p.id}@${p.version} (${p.hash}) ${p.name}: ${p.terms.length} terms, ${p.schemes.length} schemes, ${Object.keys(p.domains).length} domain lists\n`);
@@ -64,7 +73,8 @@ export function rulesCheck(argv: readonly string[], io: Stdio): number {
 /** `qianshao classify [--rules <dir>] < posts.jsonl > results.jsonl`: one result line per input line. */
 export async function classifyCommand(argv: readonly string[], io: Stdio): Promise<number> {
   const dir = rulesDir(argv, ['classify'], false);
-  const { packs, problems } = checkRulePacks(dir);
+  const { packs, problems, warnings } = checkRulePacks(dir);
+  writeWarnings(io, dir, warnings);
   if (problems.length > 0) {
     io.stderr.write(`cannot classify: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}:\n`);
     for (const p of problems) io.stderr.write(`  ${formatProblem(p)}\n`);

@@ -86,4 +86,17 @@ describe('qianshao rules check', () => {
     expect(lines[1]).toMatch(/^ {2}a\.yaml:5:23: terms\.0\.level: /);
     expect(lines[2]).toMatch(/^ {2}b\.yaml:\d+:\d+: YAML: /);
   });
+
+  it('exits 0 on entries that can never match, warning with file, line and field; classify runs with the rest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qs-cli-'));
+    writeFileSync(path.join(dir, 'a.yaml'), 'id: a\nname: x\nversion: 1\nlevel: 2\nterms:\n  - "***"\n  - 强拆\n');
+    const t = io();
+    expect(rulesCheck(['rules', 'check', dir], t.stdio)).toBe(0);
+    expect(t.err()).toBe(`1 warning in ${dir}:\n  warning: a.yaml:6:5: terms.0.term: term "***" never matches: nothing is left once folded (spaces, zero-width characters and the punctuation the matcher skips)\n`);
+    const c = io('{"text":"强拆"}\n');
+    expect(await classifyCommand(['classify', '--rules', dir], c.stdio)).toBe(0);
+    expect(c.err()).toContain('warning: a.yaml:6:5');
+    expect(JSON.parse(c.out())).toMatchObject({ ok: true, terms: ['强拆'] });
+  });
 });
+
