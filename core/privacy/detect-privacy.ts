@@ -37,7 +37,8 @@ const NOT_PERSONAL = /(订单|单号|流水|交易号|批次|编号|序列号|�
 /** …unless the same words name it as personal data (身份证编号). */
 const PERSONAL = /(身份证|证件|手机|电话|联系|卡号|银行|账号|邮箱)/;
 
-export function isValidIdNumber(id: string, today: Date = new Date()): boolean {
+/** 18 characters with a province code and a real birth date: an ID number, or one mistyped in its last digit. */
+function hasIdShape(id: string, today: Date): boolean {
   if (!/^\d{17}[\dXx]$/.test(id)) return false;
   if (!PROVINCES.has(Number(id.slice(0, 2)))) return false;
   const year = Number(id.slice(6, 10));
@@ -45,7 +46,11 @@ export function isValidIdNumber(id: string, today: Date = new Date()): boolean {
   const day = Number(id.slice(12, 14));
   if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
   const birth = new Date(Date.UTC(year, month - 1, day));
-  if (birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > today.getTime()) return false;
+  return birth.getUTCMonth() === month - 1 && birth.getUTCDate() === day && birth.getTime() <= today.getTime();
+}
+
+export function isValidIdNumber(id: string, today: Date = new Date()): boolean {
+  if (!hasIdShape(id, today)) return false;
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += (id.charCodeAt(i) - 48) * ID_WEIGHTS[i]!;
   return ID_CHECK[sum % 11] === id[17]!.toUpperCase();
@@ -80,6 +85,9 @@ function foldWidth(text: string): string {
   return text.replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff0d\uff20\uff0e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
+/** Just before a number: it is given as an ID number, so it is never taken for a card even when it fails the ID checks. */
+const ID_LABEL = /(身份证|证件)[^0-9]{0,6}$/;
+
 function namedAsSomethingElse(text: string, start: number): boolean {
   const before = text.slice(Math.max(0, start - 12), start);
   return NOT_PERSONAL.test(before) && !PERSONAL.test(before);
@@ -87,7 +95,8 @@ function namedAsSomethingElse(text: string, start: number): boolean {
 
 const ID_RE = /(?<![0-9A-Za-z])(?<!\d[.:])\d{17}[\dXx](?![0-9A-Za-z])/g;
 const MOBILE_RE = /(?<![0-9A-Za-z+])(?<!\d[.:])(?:(?:\+|00)?86[- ]?)?(1[3-9]\d)([- ]?)(\d{4})\2(\d{4})(?![0-9A-Za-z])(?!\.\d)/g;
-const CARD_RE = /(?<![0-9A-Za-z])(?<!\d[.:])(?:\d{16,19}|\d{4}(?:([- ])\d{4}){2}\1\d{4,7})(?![0-9A-Za-z])(?!\.\d)/g;
+/** 16–19 digits, or grouped in fours by one kind of separator (a 19-digit 银联 card prints as 4-4-4-4-3, or 4-4-4-7). */
+const CARD_RE = /(?<![0-9A-Za-z])(?<!\d[.:])(?:\d{16,19}|\d{4}([- ])\d{4}\1\d{4}\1(?:\d{4}\1\d{1,3}|\d{4,7}))(?![0-9A-Za-z])(?!\.\d)/g;
 const EMAIL_RE = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 
 export interface PrivacyOptions {
@@ -113,10 +122,12 @@ export function detectPrivacy(original: string, options: PrivacyOptions = {}): P
   }
   for (const m of text.matchAll(CARD_RE)) {
     const start = m.index;
-    const end = start + m[0].length;
-    const digits = m[0].replace(/[- ]/g, '');
-    if (overlaps(start, end) || !isPlausibleBankCard(digits) || namedAsSomethingElse(text, start)) continue;
-    add('bank_card', start, end, mask(digits, 4, 4));
+    // Four groups and a short one may be a 16-digit card followed by another number ("… 5671 123元").
+    const forms = m[1] && m[0].length > 19 ? [m[0], m[0].slice(0, 19)] : [m[0]];
+    const form = forms.find((f) => isPlausibleBankCard(f.replace(/[- ]/g, '')));
+    // An ID number failing its checksum (a typo) passes Luhn one time in ten: it is not a card.
+    if (!form || overlaps(start, start + form.length) || namedAsSomethingElse(text, start) || hasIdShape(form, today) || ID_LABEL.test(text.slice(Math.max(0, start - 12), start))) continue;
+    add('bank_card', start, start + form.length, mask(form.replace(/[- ]/g, ''), 4, 4));
   }
   if (text.includes('1')) {
     for (const m of text.matchAll(MOBILE_RE)) {

@@ -4,10 +4,13 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, Scalar, type Document } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
-import { parseSchemeExpression, SchemeSyntaxError, type SchemeExpression } from './scheme-expression.js';
+import { firstInvalidUtf8 } from '../text/utf8.js';
+import { FOLD_TABLE, STYLED_HIGH_SURROGATE, foldStyledLow } from './fold.js';
+import { DEFAULT_SKIP } from './matcher.js';
+import { parseSchemeExpression, SchemeSyntaxError, termsOf, type SchemeExpression } from './scheme-expression.js';
 
 /** 预警等级: 1 = 一级红 (highest) … 4 = 四级蓝. */
-export const AlertLevelSchema = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+export const AlertLevelSchema = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], { error: (issue) => `a level is 1, 2, 3 or 4 (1 = 一级红 … 4 = 四级蓝), not ${JSON.stringify(issue.input)}` });
 export type AlertLevel = z.infer<typeof AlertLevelSchema>;
 
 /**
@@ -220,8 +223,50 @@ function hashOf(pack: Omit<RulePack, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePack {
+const SKIPPED = new Set([...DEFAULT_SKIP].map((c) => FOLD_TABLE[c.charCodeAt(0)]!));
+
+/**
+ * The form the matcher looks a word up in (folded, interference characters dropped, as
+ * {@link Matcher} keys it with its default options): an empty key never matches anything, and two
+ * terms with one key match the same text.
+ */
+export function matchKeyOf(word: string): string {
+  let key = '';
+  for (let i = 0; i < word.length; i++) {
+    let c = word.charCodeAt(i);
+    const low = word.charCodeAt(i + 1);
+    if (c === STYLED_HIGH_SURROGATE && low >= 0xdc00 && low <= 0xdfff) {
+      c = foldStyledLow(low);
+      i++;
+    }
+    const f = FOLD_TABLE[c]!;
+    if (!SKIPPED.has(f)) key += String.fromCharCode(f);
+  }
+  return key;
+}
+
+/** A word in quotes, its invisible characters written as escapes (a zero-width term reads "\u200b", not ""). */
+const invisible = (c: number) => c < 0x20 || (c >= 0x7f && c <= 0xa0) || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) || c === 0x2060 || c === 0xfeff;
+const shown = (word: string) => `"${[...word].map((c) => (invisible(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('')}"`;
+
+const NOTHING_TO_MATCH = 'never matches: nothing is left once folded (spaces, zero-width characters and the punctuation the matcher skips)';
+
+function resolve(pack: ParsedPack, file: string, locate: ProblemLocator, warnings: RuleProblem[]): RulePack {
   const problems: RuleProblem[] = [];
+  const termAt = new Map<string, number>();
+  pack.terms.forEach((t, i) => {
+    const key = matchKeyOf(t.term);
+    const where = ['terms', i, 'term'];
+    if (key.length === 0) warnings.push({ file, ...locate(where), field: where.join('.'), message: `term ${shown(t.term)} ${NOTHING_TO_MATCH}` });
+    else if (termAt.has(key)) {
+      const j = termAt.get(key)!;
+      warnings.push({ file, ...locate(where), field: where.join('.'), message: `term ${shown(t.term)} matches the same text as terms.${j} ${shown(pack.terms[j]!.term)}: each occurrence is reported once per copy` });
+    } else termAt.set(key, i);
+    t.variants?.homophones.forEach((h, k) => {
+      const at = ['terms', i, 'variants', 'homophones', k];
+      if (matchKeyOf(h).length === 0) warnings.push({ file, ...locate(at), field: at.join('.'), message: `homophone ${shown(h)} of ${shown(t.term)} ${NOTHING_TO_MATCH}` });
+    });
+  });
   const terms: ResolvedTerm[] = pack.terms.map((t) => ({
     term: t.term,
     level: t.level ?? pack.level!,
@@ -237,7 +282,12 @@ function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePa
       const source = s[field];
       if (!source) continue;
       try {
-        fields[field] = { source, expression: parseSchemeExpression(source) };
+        const expression = parseSchemeExpression(source);
+        fields[field] = { source, expression };
+        for (const word of termsOf(expression).filter((w) => matchKeyOf(w).length === 0)) {
+          const where = ['schemes', i, field];
+          warnings.push({ file, ...locate(where), field: where.join('.'), message: `scheme "${s.id}", ${SCHEME_FIELD_NAMES[field]}: word ${shown(word)} ${NOTHING_TO_MATCH}` });
+        }
       } catch (err) {
         if (!(err instanceof SchemeSyntaxError)) throw err;
         const where = ['schemes', i, field];
@@ -258,7 +308,7 @@ function resolve(pack: ParsedPack, file: string, locate: ProblemLocator): RulePa
 }
 
 /** Validates a pack given as an object (e.g. from an API body); errors name the field. */
-export function validateRulePack(doc: unknown, file = '(pack)', locate: ProblemLocator = () => undefined): RulePack {
+export function validateRulePack(doc: unknown, file = '(pack)', locate: ProblemLocator = () => undefined, warnings: RuleProblem[] = []): RulePack {
   const result = RulePackSchema.safeParse(doc);
   if (!result.success) {
     throw new RulePackError(
@@ -270,11 +320,11 @@ export function validateRulePack(doc: unknown, file = '(pack)', locate: ProblemL
       }),
     );
   }
-  return resolve(result.data, file, locate);
+  return resolve(result.data, file, locate, warnings);
 }
 
-/** Parses one pack from YAML; errors name the file, the line and the field. */
-export function parseRulePack(text: string, file: string): RulePack {
+/** Parses one pack from YAML; errors name the file, the line and the field; `warnings` receives what loads but can never match (see {@link RulePackCheck}). */
+export function parseRulePack(text: string, file: string, warnings: RuleProblem[] = []): RulePack {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -285,7 +335,7 @@ export function parseRulePack(text: string, file: string): RulePack {
       }),
     );
   }
-  return validateRulePack(doc.toJS(), file, locatorOf(text, doc, counter));
+  return validateRulePack(doc.toJS(), file, locatorOf(text, doc, counter), warnings);
 }
 
 export interface RulePackCheck {
@@ -293,6 +343,12 @@ export interface RulePackCheck {
   problems: RuleProblem[];
   /** The file text of each valid pack, by pack id. */
   texts: Record<string, string>;
+  /**
+   * What loads but does not do what it says: a term or scheme word that can never match, two terms
+   * of one pack matching the same text. Not problems: a pack from elsewhere with one such entry
+   * still classifies with the rest.
+   */
+  warnings: RuleProblem[];
 }
 
 /** Reads every `*.yaml` / `*.yml` in `dir` and reports every problem, not just the first. */
@@ -301,16 +357,27 @@ export function checkRulePacks(dir: string): RulePackCheck {
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
   } catch (err) {
-    return { packs: [], problems: [{ file: dir, field: '', message: `cannot read the folder: ${(err as Error).message}` }], texts: {} };
+    return { packs: [], problems: [{ file: dir, field: '', message: `cannot read the folder: ${(err as Error).message}` }], texts: {}, warnings: [] };
   }
   const packs: RulePack[] = [];
   const problems: RuleProblem[] = [];
+  const warnings: RuleProblem[] = [];
   const seen = new Map<string, string>();
   const texts: Record<string, string> = {};
   for (const f of files) {
     try {
-      const text = readFileSync(path.join(dir, f), 'utf8');
-      const pack = parseRulePack(text, f);
+      const bytes = readFileSync(path.join(dir, f));
+      const bad = firstInvalidUtf8(bytes);
+      if (bad >= 0) {
+        // Decoding with replacement characters would load terms that never match.
+        const before = bytes.subarray(0, bad);
+        const line = before.filter((b) => b === 0x0a).length + 1;
+        const column = bad - before.lastIndexOf(0x0a);
+        problems.push({ file: f, line, column, field: '', message: `not UTF-8 (invalid byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}): save the file as UTF-8 (a GBK file: iconv -f GB18030 -t UTF-8)` });
+        continue;
+      }
+      const text = bytes.toString('utf8');
+      const pack = parseRulePack(text, f, warnings);
       texts[pack.id] ??= text;
       const other = seen.get(pack.id);
       if (other) problems.push({ file: f, field: 'id', message: `rule pack id "${pack.id}" is also used by ${other}` });
@@ -322,7 +389,7 @@ export function checkRulePacks(dir: string): RulePackCheck {
     }
   }
   if (files.length === 0) problems.push({ file: dir, field: '', message: 'no rule packs (*.yaml) in this folder' });
-  return { packs, problems, texts };
+  return { packs, problems, texts, warnings };
 }
 
 /** Loads every pack of a folder or throws one {@link RulePackError} listing every problem. */

@@ -19,15 +19,16 @@ export function publishRuleChanges(redis: Redis, prefix: string): (change: RuleP
 function compileHeads(heads: readonly RulePackVersion[]): RulePackCheck {
   const packs: RulePack[] = [];
   const problems: RuleProblem[] = [];
+  const warnings: RuleProblem[] = [];
   for (const head of heads) {
     try {
-      packs.push(parseRulePack(head.yaml, `${head.packId}@${head.version}`));
+      packs.push(parseRulePack(head.yaml, `${head.packId}@${head.version}`, warnings));
     } catch (err) {
       if (err instanceof RulePackError) problems.push(...err.problems);
       else throw err;
     }
   }
-  return { packs, problems, texts: {} };
+  return { packs, problems, texts: {}, warnings };
 }
 
 export interface RulesSync {

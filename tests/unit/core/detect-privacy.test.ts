@@ -20,6 +20,11 @@ const ID = id('35010219900307123'); // 福州, born 1990-03-07
 const ID_X = id('11010119800101001'); // ends in X? computed below either way
 const CARD = card('622202100112345678'); // 19 digits, 银联 62
 const CARD16 = card('436742001234567');
+const ID_X_LOWER = '11010519491231002x'; // a valid ID whose check character is X
+/** An ID with its last digit mistyped so that it passes Luhn. */
+const MISTYPED_ID = [...'0123456789'].map((d) => ID.slice(0, 17) + d).find((s) => s !== ID && passesLuhn(s))!;
+/** Digits in groups of four, as printed on a card. */
+const fours = (digits: string) => digits.replace(/(\d{4})(?=\d)/g, '$1 ');
 
 const kinds = (text: string) => detectPrivacy(text, { today }).map((f) => `${f.kind}:${text.slice(f.start, f.end)}:${f.masked}`);
 
@@ -54,6 +59,10 @@ describe('privacy detectors', () => {
     ['８６１３９１２３４５６７８', ['mobile:８６１３９１２３４５６７８:139****5678']], // full-width digits
     [`卡号 ${CARD} 户名张三`, [`bank_card:${CARD}:${CARD.slice(0, 4)}***********${CARD.slice(-4)}`]], // 19-digit card
     [`卡号 ${CARD16.replace(/(\d{4})(?=\d)/g, '$1 ')}`, [`bank_card:${CARD16.replace(/(\d{4})(?=\d)/g, '$1 ')}:${CARD16.slice(0, 4)}********${CARD16.slice(-4)}`]], // grouped in fours
+    // A 19-digit 银联 card as printed on it, in fours with three at the end: was missed.
+    [`卡号 ${fours(CARD)} 户名张三`, [`bank_card:${fours(CARD)}:${CARD.slice(0, 4)}***********${CARD.slice(-4)}`]],
+    [`卡号 ${fours(CARD16)} 123元`, [`bank_card:${fours(CARD16)}:${CARD16.slice(0, 4)}********${CARD16.slice(-4)}`]], // a 16-digit card, then another number
+    [`身份证 ${ID_X_LOWER}`, [`id_card:${ID_X_LOWER}:11*************02X`]], // X checksum, written lower case
     ['来信请寄 zhang.san@example.gov.cn 谢谢', ['email:zhang.san@example.gov.cn:z***@example.gov.cn']], // e-mail
     [`手机13812341234，身份证${ID}`, ['mobile:13812341234:138****1234', `id_card:${ID}:35*************${ID.slice(-3)}`]], // two findings in order
   ])('finds %s', (text, expected) => {
@@ -75,6 +84,9 @@ describe('privacy detectors', () => {
     [`${ID.slice(0, 17)}${ID[17] === '1' ? '2' : '1'}`, 'an 18-digit run failing the checksum'],
     ['20241125123045678901', 'a 20-digit run is neither ID nor card'],
     ['4111111111111112', 'a 16-digit run failing Luhn'],
+    [`身份证 ${id('35010219900007123')}`, 'an ID born in month 0 (it passes Luhn: was taken for a bank card)'],
+    [MISTYPED_ID, 'an ID with a wrong check digit that passes Luhn (was taken for a bank card)'],
+    [`${fours(CARD16.slice(0, 15) + ((Number(CARD16[15]) + 1) % 10))} 12`, 'four groups failing Luhn, then more digits'],
     ['12000000000', 'an 11-digit run not in a mobile segment (12x)'],
     ['邮箱：@example.com', 'no local part'],
     ['version 1.2.3@beta', 'no top-level domain'],

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRulePacks, loadRulePacks, parseRulePack, RulePackError, validateRulePack } from '../../../core/rules/rule-pack.js';
+import { checkRulePacks, loadRulePacks, parseRulePack, RulePackError, validateRulePack, type RuleProblem } from '../../../core/rules/rule-pack.js';
 import { parseSchemeExpression, SchemeSyntaxError } from '../../../core/rules/scheme-expression.js';
 import { configDir } from '../../../core/paths.js';
 
@@ -78,6 +78,62 @@ describe('rule packs', () => {
     const { packs, problems } = checkRulePacks(path.join(configDir, 'rules'));
     expect(problems).toEqual([]);
     expect(packs.map((p) => p.id)).toEqual(expect.arrayContaining(['demo-sensitive', 'demo-misstatements', 'demo-negative', 'demo-secrecy', 'demo-schemes', 'domains']));
+  });
+});
+
+function warningsOf(yaml: string): string[] {
+  const warnings: RuleProblem[] = [];
+  parseRulePack(yaml, 'pack.yaml', warnings);
+  return warnings.map((p) => `${p.file}:${p.line ?? '?'} ${p.field} ${p.message}`);
+}
+
+describe('rules that could never match, or match twice', () => {
+  const head = 'id: p\nname: 包\nversion: 1\nlevel: 2\n';
+  const never = 'never matches: nothing is left once folded';
+  it.each([
+    // The matcher drops an empty key: `rules check` said ok and the term never matched.
+    ['a term of skipped punctuation', 'terms: ["***", 强拆]\n', [`pack.yaml:5 terms.0.term term "***" ${never}`]],
+    ['a zero-width term, shown escaped', 'terms: ["\\u200b\\u3000", 强拆]\n', [`pack.yaml:5 terms.0.term term "\\u200b" ${never}`]],
+    ['a homophone of punctuation', 'terms:\n  - { term: 强拆, variants: { homophones: ["、、"] } }\n', [`pack.yaml:6 terms.0.variants.homophones.0 homophone "、、" of "强拆" ${never}`]],
+    [
+      'a scheme word of punctuation',
+      'schemes:\n  - { id: s, name: s, level: 2, event: "强拆|？？", exclude: "！" }\n',
+      [`pack.yaml:6 schemes.0.event scheme "s", 事件词: word "？？" ${never}`, `pack.yaml:6 schemes.0.exclude scheme "s", 排除词: word "！" ${never}`],
+    ],
+    // One occurrence gave one hit per copy, each with its own level.
+    [
+      'the same term twice, however written (spaced, traditional)',
+      'terms:\n  - { term: 城管, level: 2 }\n  - { term: 城 管, level: 4 }\n  - 台独\n  - 臺獨\n',
+      ['pack.yaml:7 terms.1.term term "城 管" matches the same text as terms.0 "城管"', 'pack.yaml:9 terms.3.term term "臺獨" matches the same text as terms.2 "台独"'],
+    ],
+  ])('warns of %s, naming line and field, and still loads the pack', (_name, body, expected) => {
+    const warnings = warningsOf(head + body);
+    expect(warnings).toHaveLength(expected.length);
+    expected.forEach((e, i) => expect(warnings[i]).toContain(e));
+  });
+
+  it('accepts distinct terms, full-width ones included, without a warning', () => {
+    expect(warningsOf(head + 'terms: [城管, 暴力执法, ＡＢＣ, abd]\n')).toEqual([]);
+  });
+
+  it('refuses an alert level out of range, saying which levels there are', () => {
+    expect(problemsOf(head + 'terms:\n  - { term: 强拆, level: 7 }\n')).toEqual(['pack.yaml:6 terms.0.level a level is 1, 2, 3 or 4 (1 = 一级红 … 4 = 四级蓝), not 7']);
+  });
+
+  it('collects the warnings of a folder apart from its problems', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qs-rules-'));
+    writeFileSync(path.join(dir, 'a.yaml'), head + 'terms: ["***", 强拆]\n');
+    const { packs, problems, warnings } = checkRulePacks(dir);
+    expect([packs.length, problems, warnings.map((w) => [w.file, w.line, w.field])]).toEqual([1, [], [['a.yaml', 5, 'terms.0.term']]]);
+  });
+
+  it('refuses a pack file that is not UTF-8 (a GBK file), at the first bad byte, instead of loading garbled terms', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qs-rules-'));
+    writeFileSync(path.join(dir, 'gbk.yaml'), Buffer.concat([Buffer.from('id: g\nname: g\nversion: 1\nlevel: 2\nterms: ['), Buffer.from([0xb1, 0xa9, 0xc1, 0xa6]), Buffer.from(']\n')]));
+    writeFileSync(path.join(dir, 'ok.yaml'), 'id: ok\nname: ok\nversion: 1\nlevel: 2\nterms: [强拆]\n');
+    const { packs, problems } = checkRulePacks(dir);
+    expect(packs.map((p) => p.id)).toEqual(['ok']);
+    expect(problems).toEqual([{ file: 'gbk.yaml', line: 5, column: 9, field: '', message: expect.stringMatching(/^not UTF-8 \(invalid byte 0xb1\)/) }]);
   });
 });
 
