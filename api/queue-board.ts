@@ -6,13 +6,15 @@ import type { Queue } from 'bullmq';
 import { can } from '../core/auth/permissions.js';
 
 /**
- * bull-board at `basePath`, for users holding `pipeline.admin` only. Someone not signed in is sent
- * to the dashboard's log-in page; a signed-in user without the permission gets 403.
+ * bull-board at `basePath`, for users holding `pipeline.admin` only, read-only: its own buttons (pause,
+ * empty, clean, retry, add or edit jobs) would change the queues with no audit record, so they are
+ * off; dead letters are replayed through the audited API. Someone not signed in is sent to the
+ * dashboard's log-in page; a signed-in user without the permission gets 403.
  */
 export function queueBoard(queues: readonly Queue[], basePath = '/admin/queues'): RequestHandler[] {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(basePath);
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: '前哨 · 队列' } } });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: true })), serverAdapter: adapter, options: { uiConfig: { boardTitle: '前哨 · 队列' } } });
   const guard = (req: Request, res: Response, next: NextFunction) => {
     if (!req.user) {
       if (req.accepts('html')) return res.redirect(`/login?redirect=${encodeURIComponent(basePath)}`);

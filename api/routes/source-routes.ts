@@ -76,9 +76,10 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
 
   router.post('/sources', requirePermission('sources.write'), async (req, res) => {
     const stored = await deps.registry.create(req.body, req.user!.username);
+    // Recorded as soon as it is stored: a scheduling that fails after must not leave the change unrecorded.
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     await scheduleSource(deps.crawlQueue, stored.source, deps.defaultEverySeconds);
     if (deps.probes) await scheduleProbe(deps.probes.queue, stored.source, deps.probes.everyMs);
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     res.status(201).json(stored);
   });
 
@@ -89,9 +90,9 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
     const { version } = parseBody(VersionSchema, { version: ifMatch ?? body.version });
     delete body.version;
     const { before, after } = await deps.registry.update(id, body, req.user!.username, version);
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     await scheduleSource(deps.crawlQueue, after.source, deps.defaultEverySeconds);
     if (deps.probes) await scheduleProbe(deps.probes.queue, after.source, deps.probes.everyMs);
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     res.json(after);
   });
 

@@ -59,6 +59,11 @@ describe('a role-aware dashboard in Chromium', () => {
     const queues = await page.goto(new URL('/admin/queues', env.url).toString());
     expect(queues?.status()).toBe(200);
     expect(await queues?.text()).toContain('__UI_CONFIG__');
+    // Read-only: bull-board's own actions would change the queues with no audit record.
+    for (const action of ['pause', 'empty', 'obliterate']) {
+      const refused = await page.request.put(new URL(`/admin/queues/api/queues/notify/${action}`, env.url).toString());
+      expect([action, refused.status()]).toEqual([action, 405]);
+    }
     await page.close();
   });
 });
