@@ -1,12 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../core/logger.js';
-import { QianshaoError } from '../core/errors.js';
+import { QianshaoError, TooManyRequestsError } from '../core/errors.js';
 
 /** The one place errors become HTTP answers: `{ error: { code, message } }` with a stable code. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof QianshaoError) {
       if (err.httpStatus >= 500) log.warn({ path: req.path, code: err.code, err: err.message }, 'request failed');
+      if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
       res.status(err.httpStatus).json({ error: { code: err.code, message: err.message } });
       return;
     }

@@ -24,6 +24,7 @@ import { EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
 import { indexNames } from '../pipeline/elasticsearch/indices.js';
 import { createQueues, createRedis } from '../pipeline/queues.js';
 import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../pipeline/redis/redis-login-rate.js';
 import { createTestDesk, shortPolicy } from '../tests/support/alerting-harness.js';
 
 export interface BenchIsolation {
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     sessions,
     users,
     apiRouters: [
-      authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, lockout), audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
+      authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, lockout), loginRate: new RedisLoginRate(redis, iso.redisPrefix, 1000), audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
       alertRoutes({ alerts, posts: new EsPostStore(es, names.posts, new BulkIndexer(es, {})), desk, plans: [], roster: new EsRosterStore(es, names.roster), calendar: { periods: [] }, timeZone: 'Asia/Shanghai', unitName: '青山县人民政府', now: () => new Date() }),
       live.router,
     ],

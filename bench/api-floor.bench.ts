@@ -20,6 +20,7 @@ import { EsUserStore } from '../pipeline/elasticsearch/es-user-store.js';
 import { ensureIndices, indexNames } from '../pipeline/elasticsearch/indices.js';
 import { createRedis } from '../pipeline/queues.js';
 import { RedisLoginAttempts } from '../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../pipeline/redis/redis-login-rate.js';
 import { EsAuditLog } from '../pipeline/elasticsearch/es-audit-log.js';
 import { isolation } from '../tests/support/isolation.js';
 
@@ -38,7 +39,7 @@ const answer = { alert: { id: 'x', status: 'acknowledged', level: 'yellow', vers
 ping.post('/alerts/:id/acknowledge', requirePermission('alert.acknowledge'), (_req, res) => {
   res.json(answer);
 });
-const app = createApp({ log: createLogger('warn'), sessions, users, apiRouters: [authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, ConfigSchema.parse({}).auth), audit, lockout: ConfigSchema.parse({}).auth, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }), ping] });
+const app = createApp({ log: createLogger('warn'), sessions, users, apiRouters: [authRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, ConfigSchema.parse({}).auth), loginRate: new RedisLoginRate(redis, iso.redisPrefix, 1000), audit, lockout: ConfigSchema.parse({}).auth, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }), ping] });
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

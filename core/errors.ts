@@ -80,6 +80,19 @@ export class BusyError extends QianshaoError {
 }
 
 /** Too many failed log-ins: the account is locked until the time the message names. */
+/** Too many requests from one client: try again after `retryAfterMs`. */
+export class TooManyRequestsError extends QianshaoError {
+  readonly code = 'too_many_requests';
+  readonly httpStatus = 429;
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
 export class AccountLockedError extends QianshaoError {
   readonly code = 'account_locked';
   readonly httpStatus = 423;

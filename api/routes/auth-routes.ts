@@ -4,9 +4,9 @@ import type { AuditActor, AuditLog } from '../../core/audit/audit-log.js';
 import { hashPassword, verifyPassword } from '../../core/auth/password.js';
 import { permissionsOf } from '../../core/auth/permissions.js';
 import { decideAfterFailure, lockedMessage, type LockoutPolicy } from '../../core/auth/lockout.js';
-import { toPublicUser } from '../../core/auth/user.js';
-import type { LoginAttempts, UserStore } from '../../core/auth/user-store.js';
-import { AccountLockedError, ForbiddenError, UnauthenticatedError } from '../../core/errors.js';
+import { toPublicUser, unknownUsernameId } from '../../core/auth/user.js';
+import type { LoginAttempts, LoginRate, UserStore } from '../../core/auth/user-store.js';
+import { AccountLockedError, ForbiddenError, TooManyRequestsError, UnauthenticatedError } from '../../core/errors.js';
 import { SESSION_COOKIE, requireRole } from '../authenticate.js';
 import { actorOf } from '../authorize.js';
 import type { RedisSessionStore } from '../sessions.js';
@@ -25,6 +25,8 @@ export interface AuthRoutesDeps {
   users: UserStore;
   sessions: RedisSessionStore;
   attempts: LoginAttempts;
+  /** Log-in attempts per client address. */
+  loginRate: LoginRate;
   audit: AuditLog;
   lockout: LockoutPolicy;
   timeZone: string;
@@ -53,10 +55,16 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.post('/auth/login', async (req, res) => {
     const body = parseBody(LoginSchema, req.body);
+    // Per address first: guesses spread over many usernames cost a password check and an audit record each.
+    const rate = await deps.loginRate.take(req.ip ?? 'unknown');
+    if (!rate.allowed) throw new TooManyRequestsError('登录尝试过于频繁，请稍后再试 (too many log-in attempts from this address)', rate.retryAfterMs);
     // Counted before the password is checked: parallel guesses cannot all be checked before one is counted.
     const admission = await deps.attempts.admit(body.username);
     if (!admission.admitted) {
-      if (admission.lockedNow) await recordLock(body.username, admission.until, admission.failures, req.requestId);
+      if (admission.lockedNow) {
+        const known = (await deps.users.get(body.username)) !== undefined;
+        await recordLock(known ? body.username : unknownUsernameId(body.username), admission.until, admission.failures, req.requestId);
+      }
       throw new AccountLockedError(lockedMessage(admission.until, deps.timeZone), admission.until);
     }
 
@@ -67,14 +75,14 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       const decision = decideAfterFailure(failures, deps.lockout, now());
       await deps.audit.record({
         actor: ANONYMOUS,
-        entity: { type: 'session', id: body.username },
+        entity: { type: 'session', id: user ? body.username : unknownUsernameId(body.username) },
         action: 'session.login_failed',
         after: { ...client(req), failures, known: Boolean(user) },
         requestId: req.requestId,
       });
       if (decision.kind === 'lock') {
         await deps.attempts.lock(body.username, decision.until);
-        await recordLock(body.username, decision.until, failures, req.requestId);
+        await recordLock(user ? body.username : unknownUsernameId(body.username), decision.until, failures, req.requestId);
         throw new AccountLockedError(lockedMessage(decision.until, deps.timeZone), decision.until);
       }
       throw new UnauthenticatedError('用户名或密码错误 (wrong username or password)');

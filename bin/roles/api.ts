@@ -6,6 +6,7 @@ import { createLedgerItem } from '../../core/ledger/ledger-actions.js';
 import { QUEUE_NAMES } from '../../pipeline/queues.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
 import { EsAlertBoard } from '../../pipeline/elasticsearch/es-alert-board.js';
 import { EsPostTrends } from '../../pipeline/elasticsearch/es-post-trends.js';
 import { BriefService } from '../../reports/brief-service.js';
@@ -63,6 +64,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
   await meetings.ensure();
   const sessions = new RedisSessionStore(ctx.commands, prefix, config.api.sessionTtlHours * 3600);
   const attempts = new RedisLoginAttempts(redis, prefix, config.auth);
+  const loginRate = new RedisLoginRate(redis, prefix, config.auth.loginsPerAddressPerMinute);
   const live = liveRoutes({ subscriber: redis.duplicate(), channel: ctx.liveChannel, resolvePrincipal: principalResolver({ sessions, users, tokens: ctx.tokens }) });
   const app = createApp({
     log,
@@ -98,6 +100,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
         users,
         sessions,
         attempts,
+        loginRate,
         audit,
         lockout: config.auth,
         timeZone: config.unit.timezone,

@@ -26,6 +26,11 @@ export interface TokenStore {
 }
 
 /** Failed log-ins and lock-outs (Redis: counted per username within a window). */
+/** Log-in attempts per client address, whatever usernames it tries. */
+export interface LoginRate {
+  take(address: string): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+}
+
 /** A log-in attempt counted before its password is checked, or the lock that refused it. */
 export type LoginAdmission = { admitted: true; attempt: string } | { admitted: false; until: Date; failures: number; lockedNow: boolean };
 

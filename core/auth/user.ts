@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
 
@@ -28,6 +29,14 @@ export type PublicUser = Omit<User, 'passwordHash'>;
 
 export function loadUsers(file: string): User[] {
   return loadYamlFile(z.object({ users: z.array(UserSchema) }), file, 'users_invalid').users;
+}
+
+/**
+ * How an audit record names a username nobody has: a hash, not the text typed, which may be a
+ * password typed into the wrong box and would otherwise stay in the append-only audit trail for good.
+ */
+export function unknownUsernameId(typed: string): string {
+  return `unknown:${createHash('sha256').update(typed).digest('hex').slice(0, 16)}`;
 }
 
 export function toPublicUser({ passwordHash: _hash, ...user }: User): PublicUser {

@@ -94,8 +94,14 @@ export const ConfigSchema = z.object({
       maxFailures: z.coerce.number().int().min(1).default(5),
       windowMinutes: z.coerce.number().positive().default(15),
       lockMinutes: z.coerce.number().positive().default(15),
+      /**
+       * Log-in attempts one client address may make a minute, whatever usernames it tries (a duty
+       * room behind one NAT address signs in a few times a day; a guesser spraying usernames would
+       * otherwise only be held back by each account's lock-out).
+       */
+      loginsPerAddressPerMinute: z.coerce.number().int().min(1).default(30),
     })
-    .default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }),
+    .default({ maxFailures: 5, windowMinutes: 15, lockMinutes: 15, loginsPerAddressPerMinute: 30 }),
   ledger: z
     .object({
       /** How often the worker looks for ledger items coming due or overdue. */
@@ -172,6 +178,7 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['DEMO_LIVE_INTERVAL_SECONDS', ['demo', 'liveIntervalSeconds']],
   ['AUTH_MAX_FAILURES', ['auth', 'maxFailures']],
   ['AUTH_LOCK_MINUTES', ['auth', 'lockMinutes']],
+  ['AUTH_LOGINS_PER_ADDRESS_PER_MINUTE', ['auth', 'loginsPerAddressPerMinute']],
   ['LEDGER_CHECK_EVERY_SECONDS', ['ledger', 'checkEverySeconds']],
   ['LEDGER_ESCALATE_AFTER_MINUTES', ['ledger', 'escalateAfterMinutes']],
   ['AUDIT_CHECKPOINT_KEY', ['audit', 'checkpointKey']],

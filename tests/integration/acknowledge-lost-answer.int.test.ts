@@ -18,6 +18,7 @@ import { indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { clockJobId } from '../../pipeline/escalate/clock-scheduler.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
 import { BULK, createHarness, esClientThrough, esCuttingProxy, MGET, shortPolicy, signalFor, type Harness } from '../support/alerting-harness.js';
 import { isolation } from '../support/isolation.js';
 
@@ -78,7 +79,7 @@ describe('acknowledgements whose coalesced _bulk loses its answer (real Elastics
       sessions,
       users,
       apiRouters: [
-        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(h.redis, iso.redisPrefix, lockout), audit: h.audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
+        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(h.redis, iso.redisPrefix, lockout), loginRate: new RedisLoginRate(h.redis, iso.redisPrefix, 1000), audit: h.audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
         alertRoutes({
           calendar: { periods: [] },
           plans: [],

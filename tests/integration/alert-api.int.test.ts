@@ -19,6 +19,7 @@ import { EsPostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { BulkIndexer } from '../../pipeline/elasticsearch/bulk-indexer.js';
 import { EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
 import { ConfigSchema } from '../../core/config/config-schema.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import type { PlanTemplate } from '../../core/plans/response-plan.js';
@@ -72,7 +73,7 @@ describe('the alert API', () => {
       sessions,
       users,
       apiRouters: [
-        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(h.redis, iso.redisPrefix, lockout), audit: h.audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
+        authRoutes({ users, sessions, attempts: new RedisLoginAttempts(h.redis, iso.redisPrefix, lockout), loginRate: new RedisLoginRate(h.redis, iso.redisPrefix, 1000), audit: h.audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 3600 }),
         alertRoutes({ ...ctx, posts: new EsPostStore(h.es, names.posts, new BulkIndexer(h.es, { flushMs: 10 })), desk: h.desk }),
         escalationRoutes(ctx),
         rosterRoutes({ roster: h.roster, audit: h.audit, alerts: h.alerts, now: () => new Date() }),

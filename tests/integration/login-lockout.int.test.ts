@@ -7,7 +7,7 @@ import { authRoutes } from '../../api/routes/auth-routes.js';
 import { userRoutes } from '../../api/routes/user-routes.js';
 import { RedisSessionStore } from '../../api/sessions.js';
 import { hashPassword } from '../../core/auth/password.js';
-import type { User } from '../../core/auth/user.js';
+import { unknownUsernameId, type User } from '../../core/auth/user.js';
 import { ConfigSchema } from '../../core/config/config-schema.js';
 import { createLogger } from '../../core/logger.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
@@ -15,6 +15,7 @@ import { EsUserStore } from '../../pipeline/elasticsearch/es-user-store.js';
 import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.js';
 import { createRedis } from '../../pipeline/queues.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
+import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
 import { isolation } from '../support/isolation.js';
 
 /**
@@ -63,15 +64,18 @@ describe('log-in lock-out and sessions under concurrent requests (real Redis and
     audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
     sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
     adminToken = await sessions.create({ username: 'admin1', displayName: '管理员', roles: ['admin'] });
-    for (let i = 0; i < 2; i++) {
+    // Two processes allowing many log-ins per address (as guesses from many addresses would be: the
+    // account's own lock-out is under test there), and a third allowing 5 a minute per address.
+    for (const perMinute of [10_000, 10_000, 5]) {
       const attempts = new RedisLoginAttempts(redis, iso.redisPrefix, lockout);
+      const loginRate = new RedisLoginRate(redis, `${iso.redisPrefix}:${perMinute}`, perMinute);
       const processSessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
       const app = createApp({
         log: createLogger('silent'),
         sessions: processSessions,
         users: reading,
         apiRouters: [
-          authRoutes({ users: reading, sessions: processSessions, attempts, audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 600 }),
+          authRoutes({ users: reading, sessions: processSessions, attempts, loginRate, audit, lockout, timeZone: 'Asia/Shanghai', secureCookie: false, ttlSeconds: 600 }),
           userRoutes({ users, sessions: processSessions, attempts, audit }),
         ],
       });
@@ -103,6 +107,22 @@ describe('log-in lock-out and sessions under concurrent requests (real Redis and
     expect((await login(bases[1]!, 'target', 'right-password-1')).status).toBe(423);
     expect(await asAdmin('POST', '/users/target/unlock')).toBe(204);
     expect((await login(bases[1]!, 'target', 'right-password-1')).status).toBe(200);
+  });
+
+  it('holds back an address spraying guesses over many usernames, with Retry-After, before any password check', async () => {
+    const answers = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${bases[2]}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `sprayed-${i}`, password: 'guess' }) });
+      answers.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+    }
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.slice(5).map((a) => a.status)).toEqual([429, 429, 429]);
+    expect(Number(answers[7]!.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Only the five checked attempts left records, and none keeps the text typed as a username (it may be a password).
+    const records = await audit.list({ action: 'session.login_failed', limit: 1000 });
+    const sprayed = Array.from({ length: 8 }, (_, i) => unknownUsernameId(`sprayed-${i}`));
+    expect(records.filter((r) => sprayed.includes(r.entity.id))).toHaveLength(5);
+    expect(JSON.stringify(records)).not.toContain('sprayed-');
   });
 
   it('a password reset while a log-in checks the old password leaves that log-in no session', async () => {

@@ -3,6 +3,7 @@ import { isolation } from '../support/isolation.js';
 import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient, anonymous } from '../support/api-client.js';
 import type { AuditRecord } from '../../core/audit/audit-log.js';
+import { unknownUsernameId } from '../../core/auth/user.js';
 
 /** The api role alone, with the demo accounts, against real Redis and Elasticsearch. */
 describe('people and roles over the real HTTP API', () => {
@@ -73,7 +74,8 @@ describe('people and roles over the real HTTP API', () => {
     const res = await anonymous(base).post<{ error: { message: string } }>('/api/auth/login', { username: 'nobody-here', password: 'x' });
     expect(res.status).toBe(401);
     expect(res.body.error.message).toContain('用户名或密码错误');
-    const [rec] = await auditOf('entityType=session&entityId=nobody-here');
+    // Named by a hash: what was typed may be a password typed into the wrong box.
+    const [rec] = await auditOf(`entityType=session&entityId=${unknownUsernameId('nobody-here')}`);
     expect(rec).toMatchObject({ action: 'session.login_failed', actor: { id: 'anonymous' } });
   });
 
