@@ -147,7 +147,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 }
 
 export const authRouteDocs: RouteDoc[] = [
-  { method: 'post', path: '/auth/login', tag: 'auth', summary: '登录（连续失败将锁定账号）', body: LoginSchema, responses: { '200': '已登录，返回用户与权限', '401': '用户名或密码错误', '403': '账号已停用', '423': '账号已锁定（信息中给出解锁时间）' } },
+  { method: 'post', path: '/auth/login', tag: 'auth', summary: '登录（连续失败将锁定账号）', body: LoginSchema, responses: { '200': '已登录，返回用户与权限', '401': '用户名或密码错误', '403': '账号已停用', '423': '账号已锁定（信息中给出解锁时间）', '429': '同一地址登录尝试过于频繁（Retry-After 给出秒数）' } },
   { method: 'post', path: '/auth/logout', tag: 'auth', summary: '退出登录', responses: { '204': '已退出' } },
   { method: 'get', path: '/auth/me', tag: 'auth', summary: '当前用户（或令牌）及其权限' },
   { method: 'post', path: '/auth/password', tag: 'auth', summary: '修改本人密码（其他会话失效）', body: ChangePasswordSchema, responses: { '204': '已修改' } },
