@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../../core/audit/audit-log.js';
 import { hashPassword } from '../../core/auth/password.js';
 import { permissionsOf } from '../../core/auth/permissions.js';
-import { RoleSchema, UserSchema, UsernameSchema, toPublicUser } from '../../core/auth/user.js';
+import { RoleSchema, UserSchema, UsernameSchema, toPublicUser, type Role } from '../../core/auth/user.js';
 import type { LoginAttempts, UserStore } from '../../core/auth/user-store.js';
-import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 import type { RedisSessionStore } from '../sessions.js';
@@ -29,6 +29,17 @@ export const UpdateUserSchema = z
 export const ResetPasswordSchema = z.object({ password: PasswordSchema }).strict();
 export const UsernameParamsSchema = z.object({ username: UsernameSchema });
 
+/**
+ * An API token administers only accounts whose roles grant nothing beyond its own permissions, and
+ * grants no more: a token holding `users.write` would otherwise make an admin, or reset an admin's
+ * password and sign in as them. (People with `users.write` are admins, who hold every permission.)
+ */
+function assertWithinTokenGrant(req: Request, roles: readonly Role[], what: string): void {
+  if (!req.apiToken) return;
+  const beyond = permissionsOf(roles).filter((p) => !req.apiToken!.permissions.includes(p));
+  if (beyond.length > 0) throw new ForbiddenError(`API 令牌不能${what}超出其自身权限的账号 (an API token cannot ${what === '授予' ? 'grant' : 'administer'} roles beyond its own permissions: ${beyond.join(', ')})`);
+}
+
 /** Accounts: anyone signed in may list people (to assign work); `users.write` administers them. */
 export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore; attempts: LoginAttempts; audit: AuditLog }): Router {
   const router = Router();
@@ -46,6 +57,7 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
 
   router.post('/users', requirePermission('users.write'), async (req, res) => {
     const { password, ...body } = parseBody(CreateUserSchema, req.body);
+    assertWithinTokenGrant(req, body.roles, '授予');
     const user = { ...body, passwordHash: await hashPassword(password) };
     await deps.users.create(user);
     await afterAccountChange([() => deps.sessions.accountsChanged()], () =>
@@ -60,7 +72,9 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
     if (username === req.user!.username && (change.disabled === true || (change.roles && !change.roles.includes('admin')))) {
       throw new ConflictError('不能停用自己或移除自己的管理员角色 (you cannot disable yourself or drop your own admin role)', 'self_lockout');
     }
+    if (change.roles) assertWithinTokenGrant(req, change.roles, '授予');
     const { before, after } = await deps.users.update(username, (u) => {
+      assertWithinTokenGrant(req, u.roles, '管理');
       const next = { ...u };
       for (const [key, value] of Object.entries(change)) {
         if (value === null) delete (next as Record<string, unknown>)[key];
@@ -80,7 +94,10 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
     const { username } = parseBody(UsernameParamsSchema, req.params);
     const { password } = parseBody(ResetPasswordSchema, req.body);
     const passwordHash = await hashPassword(password);
-    await deps.users.update(username, (u) => ({ ...u, passwordHash }));
+    await deps.users.update(username, (u) => {
+      assertWithinTokenGrant(req, u.roles, '管理');
+      return { ...u, passwordHash };
+    });
     let ended = 0;
     await afterAccountChange([() => deps.sessions.accountsChanged(), async () => (ended = await deps.sessions.destroyAll(username)), () => deps.attempts.clear(username)], () =>
       deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.reset_password', after: { sessionsEnded: ended }, requestId: req.requestId }),
@@ -90,7 +107,9 @@ export function userRoutes(deps: { users: UserStore; sessions: RedisSessionStore
 
   router.post('/users/:username/unlock', requirePermission('users.write'), async (req, res) => {
     const { username } = parseBody(UsernameParamsSchema, req.params);
-    if (!(await deps.users.get(username))) throw new NotFoundError(`用户 ${username} 不存在 (no such user)`);
+    const target = await deps.users.get(username);
+    if (!target) throw new NotFoundError(`用户 ${username} 不存在 (no such user)`);
+    assertWithinTokenGrant(req, target.roles, '管理');
     const until = await deps.attempts.lockedUntil(username);
     await deps.attempts.clear(username);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'user', id: username }, action: 'user.unlock', before: { lockedUntil: until?.toISOString() ?? null }, requestId: req.requestId });

@@ -4,6 +4,7 @@ import { startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient, anonymous } from '../support/api-client.js';
 import type { AuditRecord } from '../../core/audit/audit-log.js';
 import { unknownUsernameId } from '../../core/auth/user.js';
+import { permissionsOf } from '../../core/auth/permissions.js';
 
 /** The api role alone, with the demo accounts, against real Redis and Elasticsearch. */
 describe('people and roles over the real HTTP API', () => {
@@ -155,6 +156,21 @@ describe('people and roles over the real HTTP API', () => {
     expect(child.status).toBe(201);
     const [rec] = await auditOf(`entityType=token&entityId=${child.body.token.id}`);
     expect(rec!.actor).toMatchObject({ kind: 'token', id: maker.body.token.id, displayName: '令牌管理' });
+  });
+
+  it('a token holding users.write administers and grants no roles beyond its own permissions', async () => {
+    const granted = [...permissionsOf(['viewer']), 'users.write'];
+    const maker = await admin.post<{ secret: string }>('/api/tokens', { name: '账号同步', permissions: granted });
+    expect(maker.status).toBe(201);
+    const client = anonymous(base).withBearer(maker.body.secret);
+    expect((await client.post('/api/users', { username: 'synced1', displayName: '同步', roles: ['viewer'], password: 'synced-pass-1' })).status).toBe(201);
+    expect((await client.post('/api/users', { username: 'rogue1', displayName: '越权', roles: ['admin'], password: 'rogue-pass-1' })).status).toBe(403);
+    expect((await client.patch('/api/users/synced1', { roles: ['admin'] })).status).toBe(403);
+    // An admin's account is beyond it: no password reset (then a log-in as the admin), no change.
+    expect((await client.post('/api/users/admin/password', { password: 'taken-over-1' })).status).toBe(403);
+    expect((await client.patch('/api/users/admin', { displayName: 'x' })).status).toBe(403);
+    expect((await client.post('/api/users/admin/unlock')).status).toBe(403);
+    expect((await anonymous(base).post('/api/auth/login', { username: 'admin', password: 'taken-over-1' })).status).toBe(401);
   });
 
   it('an expired token is refused', async () => {
