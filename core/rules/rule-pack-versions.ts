@@ -12,14 +12,16 @@ export interface RulePackChange {
 }
 
 export type PackValidation =
-  | { ok: true; pack: { id: string; name: string; version: number; hash: string; terms: number; schemes: number } }
+  /** `warnings`: what loads but can never match, or matches twice (see `RulePackCheck`). */
+  | { ok: true; pack: { id: string; name: string; version: number; hash: string; terms: number; schemes: number }; warnings: RuleProblem[] }
   | { ok: false; problems: RuleProblem[] };
 
 /** Validates a pack's YAML; problems name the line and column, the field, and for schemes the rule and the position. */
 export function validatePackYaml(yaml: string, file = 'pack.yaml'): PackValidation {
   try {
-    const pack = parseRulePack(yaml, file);
-    return { ok: true, pack: { id: pack.id, name: pack.name, version: pack.version, hash: pack.hash, terms: pack.terms.length, schemes: pack.schemes.length } };
+    const warnings: RuleProblem[] = [];
+    const pack = parseRulePack(yaml, file, warnings);
+    return { ok: true, pack: { id: pack.id, name: pack.name, version: pack.version, hash: pack.hash, terms: pack.terms.length, schemes: pack.schemes.length }, warnings };
   } catch (err) {
     if (err instanceof RulePackError) return { ok: false, problems: err.problems };
     throw err;

@@ -153,7 +153,10 @@ describe('rule packs: versions saved through the API', () => {
   });
 
   it('validates YAML without saving: ok, or each problem with its line, column and field', async () => {
-    expect((await call('POST', '/rules/validate', { yaml: LOCAL })).json).toMatchObject({ ok: true, pack: { id: 'local', terms: 1 } });
+    expect((await call('POST', '/rules/validate', { yaml: LOCAL })).json).toMatchObject({ ok: true, pack: { id: 'local', terms: 1 }, warnings: [] });
+    // What validates but matches twice or never is told as a warning, with its line and field.
+    const twice = await call('POST', '/rules/validate', { yaml: `${LOCAL}  - 强 拆\n  - '***'\n` });
+    expect(twice.json).toMatchObject({ ok: true, pack: { terms: 3 }, warnings: [{ line: 9, field: 'terms.1.term' }, { line: 10, field: 'terms.2.term' }] });
     const bad = await call('POST', '/rules/validate', { yaml: `${LOCAL}  - { term: 上访, level: 8 }\n` });
     expect(bad.status).toBe(200);
     expect(bad.json).toMatchObject({ ok: false, problems: [{ line: 9, column: 24, field: 'terms.1.level' }] });
