@@ -170,6 +170,11 @@ function barChart(id: string, title: string, rows: { name: string; value: number
 }
 
 /** Turns the period's data into the report's sections. Pure: same data, same report. */
+/** A report's id: one per period and scope, whoever builds it and whenever. */
+export function reportId(periodKey: string, scope: ReportScope): string {
+  return createHash('sha256').update(`${periodKey}\u0000${scopeKey(scope)}`).digest('hex').slice(0, 24);
+}
+
 export function buildReport(data: ReportData, ctx: ReportContext): Report {
   const { period, previous } = ctx;
   const name = (id: string) => ctx.sources.find((s) => s.id === id)?.name ?? id;
@@ -413,9 +418,8 @@ export function buildReport(data: ReportData, ctx: ReportContext): Report {
   };
 
   const scopeLabel = ctx.scope.kind === 'unit' ? ctx.unit : ctx.scope.kind === 'source' ? name(ctx.scope.id) : `${ctx.scope.name}领域`;
-  const id = createHash('sha256').update(`${period.key}\u0000${scopeKey(ctx.scope)}`).digest('hex').slice(0, 24);
   return {
-    id,
+    id: reportId(period.key, ctx.scope),
     unit: ctx.unit,
     period: { kind: period.kind, key: period.key, label: period.label, from: period.from.toISOString(), to: period.to.toISOString() },
     previousPeriod: { key: previous.key, label: previous.label },

@@ -19,8 +19,15 @@ import { parseBody } from '../parse-body.js';
 const Period = z.string().min(4).max(40).meta({ description: '年 2026、半年 2026-H1、季度 2026-Q3、月 2026-09、周 2026-W38 或日 2026-09-18', examples: ['2026-Q3'] });
 const Scope = z.string().min(4).max(120).default('unit').meta({ description: 'unit、source:<阵地编号> 或 domain:<领域>' });
 const ReportQuery = z.object({ period: Period, scope: Scope });
-const ExportQuery = ReportQuery.extend({ format: z.enum(['docx', 'xlsx', 'md']) });
-const ChartQuery = ReportQuery.extend({ id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/) });
+const ExportQuery = ReportQuery.extend({
+  format: z.enum(['docx', 'xlsx', 'md']),
+  version: z.enum(['live', 'stored']).default('live').meta({ description: 'live：按当前数据生成（不保存）；stored：研判会版本（已保存的报告）' }),
+});
+const ChartQuery = ReportQuery.extend({
+  id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/),
+  v: z.string().max(40).optional().meta({ description: '所看报告的生成时间（generatedAt）；缺省为已保存的报告' }),
+});
+const GenerateBody = z.object({ period: Period, scope: Scope, reason: z.string().trim().min(1).max(500).default('存为研判会版本') });
 const EditableBody = z.object({ period: Period, scope: Scope, conclusions: z.string().max(20_000), nextSteps: z.string().max(20_000) });
 
 function checked(period: string, scope: string): { period: string; scope: ReportScope } {
@@ -39,11 +46,13 @@ const TYPES = {
 } as const;
 
 /**
- * Reports for the analysis-and-judgment meeting: `GET /api/reports` (the report as JSON, for the
- * dashboard's preview, generated afresh), `GET /api/reports/stored` (the last generated one, as the meeting
- * saw it; `null` before the first), `GET /api/reports/chart` (one chart of the last generated report as SVG, rendered
- * on the server), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown) and
- * `PUT /api/reports/editable` (研判结论 and 下一步工作打算, audited).
+ * Reports for the analysis-and-judgment meeting: `GET /api/reports` (the report as JSON, built afresh
+ * from live data with the saved conclusions; stores nothing), `POST /api/reports` (builds it and keeps
+ * it as the version the meeting reads, audited), `GET /api/reports/stored` (that kept version; `null`
+ * before the first), `GET /api/reports/chart` (one chart of the report being read, as SVG rendered on
+ * the server), `GET /api/reports/export` (DOCX in 公文 layout, XLSX, Markdown; live or the kept
+ * version, storing nothing) and `PUT /api/reports/editable` (研判结论 and 下一步工作打算, audited).
+ * Every GET only reads.
  */
 export function reportRoutes(deps: { reports: ReportService }): Router {
   const router = Router();
@@ -51,6 +60,11 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
     const q = parseBody(ReportQuery, req.query);
     const { period, scope } = checked(q.period, q.scope);
     res.json({ report: await deps.reports.generate(period, scope) });
+  });
+  router.post('/reports', requirePermission('reports.write'), async (req, res) => {
+    const body = parseBody(GenerateBody, req.body);
+    const { period, scope } = checked(body.period, body.scope);
+    res.status(201).json({ report: await deps.reports.generateFor(actorOf(req), period, scope, body.reason, req.requestId) });
   });
   router.get('/reports/stored', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ReportQuery, req.query);
@@ -61,7 +75,7 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
   router.get('/reports/chart', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ChartQuery, req.query);
     const { period, scope } = checked(q.period, q.scope);
-    const chart = (await deps.reports.snapshot(period, scope)).sections.flatMap((s) => s.charts).find((c) => c.id === q.id);
+    const chart = await deps.reports.chart(period, scope, q.id, q.v);
     if (!chart) throw new NotFoundError(`the report for ${period} has no chart "${q.id}"`);
     res.setHeader('Content-Type', 'image/svg+xml; charset=utf-8');
     // Loaded as <img>: an SVG document here may run nothing, whatever text a chart holds.
@@ -72,7 +86,7 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
   router.get('/reports/export', requirePermission('reports.read'), async (req, res) => {
     const q = parseBody(ExportQuery, req.query);
     const { period, scope } = checked(q.period, q.scope);
-    const report = await deps.reports.generate(period, scope);
+    const report = q.version === 'stored' ? await deps.reports.snapshot(period, scope) : await deps.reports.generate(period, scope);
     const body = q.format === 'docx' ? await renderDocx(report) : q.format === 'xlsx' ? await renderXlsx(report) : Buffer.from(renderMarkdown(report));
     const name = `${report.scopeLabel}${report.period.label}舆情分析研判报告.${q.format}`;
     res.setHeader('Content-Type', TYPES[q.format]);
@@ -120,9 +134,10 @@ export function briefRoutes(deps: { briefs: BriefService }): Router {
 }
 
 export const reportRouteDocs: RouteDoc[] = [
-  { method: 'get', path: '/reports', tag: 'reports', summary: '分析研判报告（即时生成）', query: ReportQuery },
-  { method: 'get', path: '/reports/stored', tag: 'reports', summary: '最近一次生成的报告（尚无则为 null）', query: ReportQuery },
-  { method: 'get', path: '/reports/chart', tag: 'reports', summary: '最近一次生成的报告中的一幅图（SVG）', query: ChartQuery, produces: 'image/svg+xml' },
+  { method: 'get', path: '/reports', tag: 'reports', summary: '分析研判报告（按当前数据即时生成，不保存）', query: ReportQuery },
+  { method: 'post', path: '/reports', tag: 'reports', summary: '生成并存为研判会版本（留痕）', body: GenerateBody, responses: { '201': '已保存的报告' } },
+  { method: 'get', path: '/reports/stored', tag: 'reports', summary: '研判会版本：最近一次存档的报告（尚无则为 null）', query: ReportQuery },
+  { method: 'get', path: '/reports/chart', tag: 'reports', summary: '所看报告中的一幅图（SVG）', query: ChartQuery, produces: 'image/svg+xml' },
   { method: 'get', path: '/reports/export', tag: 'reports', summary: '导出报告（DOCX 公文格式、XLSX、Markdown）', query: ExportQuery, produces: 'application/octet-stream' },
   { method: 'put', path: '/reports/editable', tag: 'reports', summary: '保存研判结论与下一步工作打算（留痕）', body: EditableBody },
   { method: 'post', path: '/alerts/:id/briefs', tag: 'alerts', summary: '签发快报或续报（留痕）', params: BriefParams.pick({ id: true }), body: BriefBody, responses: { '201': '已签发（含纯文本）' } },

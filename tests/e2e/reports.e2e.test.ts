@@ -74,6 +74,15 @@ describe('the report page in Chromium', () => {
     await view.getByRole('heading', { name: /网络舆情分析研判报告/ }).waitFor();
     expect(await page.getByLabel('研判结论', { exact: true }).inputValue()).toBe(conclusion);
     expect(await page.getByLabel('下一步工作打算', { exact: true }).inputValue()).toBe('加强县长信箱留言办理督办。');
+
+    // Nothing was kept yet: the page shows a live build. Keeping it for the meeting is a separate, deliberate act.
+    await page.getByText('按当前数据生成，未存档').waitFor();
+    await page.getByRole('button', { name: '存为研判会版本' }).click();
+    await page.locator('.el-message', { hasText: '已存为研判会版本' }).waitFor();
+    await page.reload();
+    await page.getByText(/^研判会版本（/).waitFor();
+    expect(await page.getByLabel('研判结论', { exact: true }).inputValue()).toBe(conclusion);
+    await expect.poll(() => chart.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
