@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
@@ -15,6 +14,7 @@ import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.
 import { createRedis } from '../../pipeline/queues.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 /**
  * Two API processes (two apps, each with its own session check and account cache) over one Redis
@@ -61,10 +61,9 @@ describe('the session check keeps accounts per process, and every process sees a
         users: counted,
         apiRouters: [whoami, userRoutes({ users, sessions, attempts: new RedisLoginAttempts(redis, iso.redisPrefix, ConfigSchema.parse({}).auth), audit })],
       });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise((r) => server.once('listening', r));
+      const { server, base } = await listenOnLoopback(app);
       servers.push(server);
-      bases.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      bases.push(base);
     }
   });
   afterAll(async () => {

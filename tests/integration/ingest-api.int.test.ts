@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
@@ -13,6 +12,7 @@ import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { createQueues, type Queues } from '../../pipeline/queues.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 const HOTLINE_TOKEN = 'hotline-7f3a9c1e5b2d4f6a8c0e2b4d';
 const CMS_TOKEN = 'cms-0d9e8f7a6b5c4d3e2f1a0b9c';
@@ -42,9 +42,7 @@ beforeAll(async () => {
     sessions: new RedisSessionStore(redis, iso.redisPrefix, 600),
     apiRouters: [ingestRoutes({ sources, env: { T_HOTLINE_TOKEN: HOTLINE_TOKEN, T_CMS_TOKEN: CMS_TOKEN, T_WEAK_TOKEN: 'short' }, ingest: queues.ingest, audit })],
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {

@@ -22,6 +22,7 @@ import type { User } from '../../core/auth/user.js';
 import { checkInspections } from '../../pipeline/inspection/inspection-watch.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
 import { eventually, isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 const iso = isolation();
 const owner = { section: '县政府办公室', person: '李明' };
@@ -147,9 +148,7 @@ beforeAll(async () => {
   for (const r of ['viewer', 'duty'] as Role[]) tokens[r] = await sessions.create({ username: `u-${r}`, displayName: `测试${r}`, roles: [r] });
   inspections = new InspectionService({ registry, health, probes, figures: new EsInspectionFigures(es, names.posts), policy, zombieDays: 14, now: () => now });
   const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [inspectionRoutes({ inspections, policy, now: () => now })] });
-  api = app.listen(0, '127.0.0.1');
-  await new Promise((r) => api.once('listening', r));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  ({ server: api, base } = await listenOnLoopback(app));
 }, 180_000);
 
 afterAll(async () => {

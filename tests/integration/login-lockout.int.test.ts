@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
@@ -17,6 +16,7 @@ import { createRedis } from '../../pipeline/queues.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
 import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 /**
  * Log-in under attack, on two API processes (two apps) sharing Redis and Elasticsearch: guesses sent
@@ -79,10 +79,9 @@ describe('log-in lock-out and sessions under concurrent requests (real Redis and
           userRoutes({ users, sessions: processSessions, attempts, audit }),
         ],
       });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise((r) => server.once('listening', r));
+      const { server, base } = await listenOnLoopback(app);
       servers.push(server);
-      bases.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      bases.push(base);
     }
   });
   afterAll(async () => {

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 import { startDingTalkRobot, type Receiver } from '../fixtures/receivers/robots.js';
 
 const iso = isolation();
@@ -54,9 +54,7 @@ beforeAll(async () => {
     sessions,
     apiRouters: [notificationRoutes({ channels, deliveries, audit, redis, prefix: iso.redisPrefix, env, dashboardUrl: 'http://127.0.0.1:8600/' })],
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {

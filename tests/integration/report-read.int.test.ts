@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { createApp } from '../../api/app.js';
@@ -13,6 +12,7 @@ import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { createRedis } from '../../pipeline/queues.js';
 import { ReportService } from '../../reports/report-service.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 /**
  * Reading a report never changes what is stored: a viewer's page load or export neither replaces the
@@ -103,9 +103,7 @@ beforeAll(async () => {
   const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
   for (const r of ['viewer', 'auditor', 'section_chief'] as Role[]) tokens[r] = await sessions.create({ username: `u-${r}`, displayName: `测试${r}`, roles: [r] });
   const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [reportRoutes({ reports })] });
-  api = app.listen(0, '127.0.0.1');
-  await new Promise((r) => api.once('listening', r));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  ({ server: api, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
@@ -21,6 +20,7 @@ import { ensureIndices, indexNames } from '../../pipeline/elasticsearch/indices.
 import { createClassifier } from '../../pipeline/ingest/classify.js';
 import { normalizeItem } from '../../pipeline/ingest/normalize.js';
 import { isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 const iso = isolation();
 let es: Client;
@@ -76,9 +76,7 @@ beforeAll(async () => {
   const audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const versions = new RulePackVersions({ store, audit, announce: publishRuleChanges(redis, iso.redisPrefix), now: () => now, log: createLogger('silent') });
   const app = createApp({ log: createLogger('silent'), sessions, apiRouters: [ruleRoutes({ rules: () => rules.current(), refreshRules: async () => undefined /* nothing is saved here */, versions, posts, sentiment: rules.sentiment, now: () => now })] });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +27,7 @@ import { createQueues, createRedis } from '../../pipeline/queues.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { publishRuleChanges, startRulesSync, type RulesSync } from '../../pipeline/rules/rules-sync.js';
 import { createTestDesk } from '../support/alerting-harness.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 import { eventually, isolation } from '../support/isolation.js';
 
 const iso = isolation();
@@ -132,9 +132,7 @@ beforeAll(async () => {
     sessions,
     apiRouters: [ruleRoutes({ rules: () => apiSync.registry.current(), refreshRules: () => apiSync.refresh(), versions: versionsOf(redis), posts, sentiment: apiSync.registry.sentiment, now: () => new Date() })],
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 }, 60_000);
 
 afterAll(async () => {

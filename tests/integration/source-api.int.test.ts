@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
 import { startDemoSite, type DemoSite } from '../fixtures/demo-site/server.js';
 import { eventually, isolation } from '../support/isolation.js';
+import { listenOnLoopback } from '../support/loopback-server.js';
 
 const iso = isolation();
 const owner = { section: '县政府办公室', person: '李明' };
@@ -85,9 +85,7 @@ beforeAll(async () => {
     sessions,
     apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)) })],
   });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {
