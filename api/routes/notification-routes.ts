@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../../core/audit/audit-log.js';
-import { ChannelSchema, type Channel } from '../../core/notify/channel.js';
+import { ChannelSchema, channelSecretEnvNames, redactChannel, redactUrl, type Channel } from '../../core/notify/channel.js';
+import { assertSecretEnvNames } from '../../core/config/secret-env-names.js';
 import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
@@ -18,18 +19,33 @@ const OutcomeQuerySchema = z.object({
 });
 const InboxQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
-/** A channel as the API shows it: env var names, and whether each is set — never a value. */
+/** A channel as the API shows it: env var names, and whether each is set — never a value; a plain `url` redacted. */
 function describe(channel: Channel, env: NodeJS.ProcessEnv): Channel & { secretsSet: Record<string, boolean> } {
-  const names = Object.entries(channel).flatMap(([k, v]) => (k.endsWith('Env') && typeof v === 'string' ? [v] : []));
-  if (channel.type === 'email' && channel.smtp.passwordEnv) names.push(channel.smtp.passwordEnv);
-  return { ...channel, secretsSet: Object.fromEntries(names.map((n) => [n, !!env[n]])) };
+  const names = channelSecretEnvNames(channel).map((n) => n.name);
+  return { ...redactChannel(channel), secretsSet: Object.fromEntries(names.map((n) => [n, !!env[n]])) };
+}
+
+/** A plain `url` sent back as the API showed it (redacted) means "unchanged": the stored one is kept. */
+function keepStoredUrl(channel: Channel, before: Channel | undefined): Channel {
+  if (!('url' in channel) || !channel.url || !before || !('url' in before) || !before.url) return channel;
+  return channel.url === redactUrl(before.url) ? { ...channel, url: before.url } : channel;
 }
 
 /**
  * Notification channels (list, edit, test send), delivery outcomes by subject, and the signed-in
  * user's in-app inbox. A test send goes out at once, past the queue, and answers with the outcome.
+ * A channel's secrets are env vars whose names must start with one of `secretEnvPrefixes`.
  */
-export function notificationRoutes(deps: { channels: EsChannelStore; deliveries: EsDeliveryLog; audit: AuditLog; redis: Redis; prefix: string; env: NodeJS.ProcessEnv; dashboardUrl: string }): Router {
+export function notificationRoutes(deps: {
+  channels: EsChannelStore;
+  deliveries: EsDeliveryLog;
+  audit: AuditLog;
+  redis: Redis;
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+  dashboardUrl: string;
+  secretEnvPrefixes: readonly string[];
+}): Router {
   const router = Router();
 
   router.get('/channels', requirePermission('roster.read'), async (_req, res) => {
@@ -38,10 +54,12 @@ export function notificationRoutes(deps: { channels: EsChannelStore; deliveries:
 
   router.put('/channels/:id', requirePermission('channels.write'), async (req, res) => {
     const id = String(req.params.id);
-    const channel = parseBody(ChannelSchema, { ...(req.body as object), id });
+    const parsed = parseBody(ChannelSchema, { ...(req.body as object), id });
+    assertSecretEnvNames(channelSecretEnvNames(parsed), deps.secretEnvPrefixes);
     const before = await deps.channels.get(id);
+    const channel = keepStoredUrl(parsed, before);
     await deps.channels.put(channel);
-    await deps.audit.record({ actor: actorOf(req), entity: { type: 'channel', id }, action: before ? 'channel.update' : 'channel.create', before, after: channel, requestId: req.requestId });
+    await deps.audit.record({ actor: actorOf(req), entity: { type: 'channel', id }, action: before ? 'channel.update' : 'channel.create', before: before && redactChannel(before), after: redactChannel(channel), requestId: req.requestId });
     res.status(before ? 200 : 201).json({ channel: describe(channel, deps.env) });
   });
 

@@ -8,11 +8,12 @@ import { scheduleProbe } from '../../crawlers/probe/prober.js';
 import type { PostStore } from '../../pipeline/elasticsearch/es-post-store.js';
 import { requestCrawl, scheduleSource } from '../../crawlers/crawler-role.js';
 import { describeHealth, emptyHealth, type SourceHealthStore } from '../../crawlers/shared/source-health.js';
-import type { SourceRegistry } from '../../crawlers/shared/source-registry.js';
+import { parseSource, type SourceRegistry } from '../../crawlers/shared/source-registry.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
-import { SourceSchema } from '../../core/sources/source.js';
+import { SourceSchema, sourceSecretEnvNames } from '../../core/sources/source.js';
+import { assertSecretEnvNames } from '../../core/config/secret-env-names.js';
 
 export interface SourceRoutesDeps {
   registry: SourceRegistry;
@@ -25,6 +26,8 @@ export interface SourceRoutesDeps {
   zombieDays: number;
   /** Deleted posts per position (删除数), counted from the posts' deletion marks. */
   posts: Pick<PostStore, 'deletionsBySource'>;
+  /** A credential's env var named through the API must start with one of these (`secrets.envPrefixes`). */
+  secretEnvPrefixes: readonly string[];
   now?: () => Date;
 }
 
@@ -38,7 +41,9 @@ const VersionSchema = z.object({ version: z.coerce.number().int().positive().opt
  * Positions (阵地) through the API: read with `sources.read`; created and changed with
  * `sources.write` (section chief, admin), each change audited and its schedule applied at once (no
  * restart); "crawl now" with `crawl.run`. `/sources/health` is every position's collection health.
- * Credentials appear only as the names of env vars; their values never leave the crawler.
+ * Credentials appear only as the names of env vars; their values never leave the crawler. Those
+ * names must start with one of `secretEnvPrefixes`: the crawler sends a credential to the source's
+ * hosts, which the editor chooses.
  */
 export function sourceRoutes(deps: SourceRoutesDeps): Router {
   const router = Router();
@@ -75,6 +80,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
   });
 
   router.post('/sources', requirePermission('sources.write'), async (req, res) => {
+    assertSecretEnvNames(sourceSecretEnvNames(parseSource(req.body)), deps.secretEnvPrefixes);
     const stored = await deps.registry.create(req.body, req.user!.username);
     // Recorded as soon as it is stored: a scheduling that fails after must not leave the change unrecorded.
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
@@ -89,6 +95,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
     const ifMatch = req.headers['if-match']?.replace(/"/g, '');
     const { version } = parseBody(VersionSchema, { version: ifMatch ?? body.version });
     delete body.version;
+    assertSecretEnvNames(sourceSecretEnvNames(parseSource(body)), deps.secretEnvPrefixes);
     const { before, after } = await deps.registry.update(id, body, req.user!.username, version);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     await scheduleSource(deps.crawlQueue, after.source, deps.defaultEverySeconds);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { repoRoot } from '../../core/paths.js';
 import { createLedgerItem } from '../../core/ledger/ledger-actions.js';
+import { secretEnvPrefixes } from '../../core/config/secret-env-names.js';
 import { QUEUE_NAMES } from '../../pipeline/queues.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
@@ -115,12 +116,12 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       rosterRoutes({ roster: ctx.roster, audit, alerts, now: ctx.now }),
       searchRoutes({ posts: ctx.posts }),
       pipelineRoutes({ deadLetters: ctx.deadLetters, queues: ctx.queues, events: ctx.events, signals: ctx.signals, posts: ctx.posts, liveEvent: (id) => readEventState(redis, prefix, id), audit }),
-      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, ...(config.inspection.prober.enabled ? { probes: { queue: ctx.queues.probe, everyMs: config.inspection.prober.everyMinutes * 60_000 } } : {}), audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts }),
+      sourceRoutes({ registry: ctx.registry, health: ctx.sourceHealth, crawlQueue: ctx.queues.crawl, ...(config.inspection.prober.enabled ? { probes: { queue: ctx.queues.probe, everyMs: config.inspection.prober.everyMinutes * 60_000 } } : {}), audit, defaultEverySeconds: config.crawl.everySeconds, zombieDays: config.crawl.zombieDays, posts: ctx.posts, secretEnvPrefixes: secretEnvPrefixes(config) }),
       inspectionRoutes({ inspections, policy: config.inspection, now: ctx.now }),
       live.router,
       auditRoutes({ audit }),
       ruleRoutes({ rules: () => ctx.rules.current(), refreshRules: ctx.refreshRules, versions: ctx.ruleVersions, posts: ctx.posts, sentiment: ctx.rules.sentiment, now: ctx.now }),
-      notificationRoutes({ channels: ctx.channels, deliveries: ctx.deliveries, audit, redis, prefix, env: ctx.env, dashboardUrl: ctx.dashboardUrl }),
+      notificationRoutes({ channels: ctx.channels, deliveries: ctx.deliveries, audit, redis, prefix, env: ctx.env, dashboardUrl: ctx.dashboardUrl, secretEnvPrefixes: secretEnvPrefixes(config) }),
       wallRoutes({ board: new EsAlertBoard(es, names.alerts) }),
       trendsRoutes({ trends: new EsPostTrends(es, names.posts), timeZone: 'Asia/Shanghai' }),
       ingestRoutes({ sources, env: ctx.env, ingest: ctx.queues.ingest, audit }),

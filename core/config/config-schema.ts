@@ -88,6 +88,17 @@ export const ConfigSchema = z.object({
       liveIntervalSeconds: z.coerce.number().int().positive().default(20),
     })
     .default({ enabled: false, sitePort: 8601, liveIntervalSeconds: 20 }),
+  secrets: z
+    .object({
+      /**
+       * A secret's env var named through the API (a source's credentials, a channel's URL, key or
+       * password) must start with one of these (and `DEMO_` while the demo runs), so that nobody who
+       * may edit positions or channels can have the host's own secrets (`ES_PASSWORD`,
+       * `AUDIT_CHECKPOINT_KEY`) sent to a host of their choosing. YAML written on the server names any.
+       */
+      envPrefixes: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case letters, digits, underscores')).min(1).default(['QS_']),
+    })
+    .default({ envPrefixes: ['QS_'] }),
   auth: z
     .object({
       /** Lock-out: this many failed log-ins within the window lock the account for `lockMinutes`. */

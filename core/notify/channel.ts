@@ -1,6 +1,7 @@
 import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import type { SecretEnvName } from '../config/secret-env-names.js';
 
 /** Env var names only: a channel's secrets (robot tokens, signing keys, SMTP passwords) never live in YAML or Elasticsearch. */
 const EnvName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name (A–Z, 0–9, _)');
@@ -82,4 +83,45 @@ export function secretFrom(env: NodeJS.ProcessEnv, name: string | undefined, cha
   const value = env[name];
   if (!value) throw new InvalidInputError(`channel ${channelId}: environment variable ${name} is not set`, 'channel_secret_missing');
   return value;
+}
+
+/** Every env var a channel names for a secret, with its field: what `secrets.envPrefixes` is checked against. */
+export function channelSecretEnvNames(channel: Channel): SecretEnvName[] {
+  switch (channel.type) {
+    case 'dingtalk':
+    case 'webhook':
+      return [...(channel.urlEnv ? [{ field: 'urlEnv', name: channel.urlEnv }] : []), ...(channel.secretEnv ? [{ field: 'secretEnv', name: channel.secretEnv }] : [])];
+    case 'wecom':
+      return channel.urlEnv ? [{ field: 'urlEnv', name: channel.urlEnv }] : [];
+    case 'email':
+      return channel.smtp.passwordEnv ? [{ field: 'smtp.passwordEnv', name: channel.smtp.passwordEnv }] : [];
+    case 'inapp':
+      return [];
+  }
+}
+
+/**
+ * A robot's or webhook's URL as shown in API answers and audit records: its query (the access
+ * token) and userinfo masked, e.g. `https://oapi.example/robot/send?access_token=***`. Storage keeps
+ * the URL whole for sending.
+ */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return '***';
+  }
+  if (u.username) u.username = '***';
+  if (u.password) u.password = '***';
+  u.hash = '';
+  const keys = [...new Set(u.searchParams.keys())];
+  u.search = '';
+  const path = u.href;
+  return keys.length > 0 ? `${path}?${keys.map((k) => `${encodeURIComponent(k)}=***`).join('&')}` : path;
+}
+
+/** A channel with its plain `url` redacted (see `redactUrl`), for API answers and audit records. */
+export function redactChannel<C extends Channel>(channel: C): C {
+  return 'url' in channel && channel.url ? { ...channel, url: redactUrl(channel.url) } : channel;
 }

@@ -3,6 +3,7 @@ import { parseYamlText } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { COLUMN_TYPES } from '../inspection/website-measurements.js';
+import type { SecretEnvName } from '../config/secret-env-names.js';
 
 export const SourceKindSchema = z.enum(['website', 'message-board', 'wechat-mp', 'weibo', 'rss', 'push']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -251,4 +252,29 @@ export function resolveCredentials(source: PageSource, env: Readonly<Record<stri
     out[name] = value;
   }
   return out;
+}
+
+/** Every env var a source names for a secret, with its field: what `secrets.envPrefixes` is checked against. */
+export function sourceSecretEnvNames(source: Source): SecretEnvName[] {
+  const names: SecretEnvName[] = [];
+  const add = (field: string, name: string | undefined) => name && names.push({ field, name });
+  switch (source.kind) {
+    case 'website':
+    case 'message-board':
+    case 'rss':
+      add('credentials.cookie', source.credentials.cookie);
+      add('credentials.authorization', source.credentials.authorization);
+      break;
+    case 'wechat-mp':
+      add('api.appidEnv', source.api?.appidEnv);
+      add('api.secretEnv', source.api?.secretEnv);
+      break;
+    case 'weibo':
+      add('cookieEnv', source.cookieEnv);
+      break;
+    case 'push':
+      add('tokenEnv', source.tokenEnv);
+      break;
+  }
+  return names;
 }

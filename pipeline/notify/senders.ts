@@ -31,7 +31,7 @@ async function postJson(channel: Channel, url: string, body: string, headers: Re
     res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
   } catch (err) {
     // The URL may carry an access token: name the channel, never the URL.
-    throw new UnavailableError(`${channel.name}（${channel.id}）无法连接：${(err as Error).name === 'TimeoutError' ? `超过 ${TIMEOUT_MS / 1000} 秒无响应` : (err as Error).message}`, 'channel_unreachable');
+    throw new UnavailableError(`${channel.name}（${channel.id}）无法连接：${(err as Error).name === 'TimeoutError' ? `超过 ${TIMEOUT_MS / 1000} 秒无响应` : withoutSecret((err as Error).message, url)}`, 'channel_unreachable');
   }
   const text = await res.text();
   let json: unknown;
@@ -43,8 +43,19 @@ async function postJson(channel: Channel, url: string, body: string, headers: Re
   return { status: res.status, json, text };
 }
 
+/** A foreign error's message with a secret it may quote (a URL, a password) masked. */
+function withoutSecret(message: string, secret: string | undefined): string {
+  return secret ? message.split(secret).join('***') : message;
+}
+
+/** The robot's URL; one from env that does not parse is refused naming the variable, never quoting its value. */
 function robotUrl(channel: Extract<Channel, { type: 'dingtalk' | 'wecom' | 'webhook' }>, env: NodeJS.ProcessEnv): string {
-  return channel.url ?? secretFrom(env, channel.urlEnv, channel.id)!;
+  if (channel.url) return channel.url;
+  const url = secretFrom(env, channel.urlEnv, channel.id)!;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new InvalidInputError(`${channel.name}（${channel.id}）环境变量 ${channel.urlEnv} 不是有效的 http(s) 地址`, 'channel_secret_invalid');
+  }
+  return url;
 }
 
 function httpFailure(channel: Channel, status: number, text: string): Error {
@@ -125,8 +136,9 @@ function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.P
         await transport.sendMail({ from: channel.smtp.from, to, subject, text, headers: { 'X-Qianshao-Delivery': job.id } });
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
-        if (code && code >= 500) throw rejected(channel, `SMTP ${code} ${(err as Error).message}`);
-        throw new UnavailableError(`${channel.name}（${channel.id}）邮件发送失败：${(err as Error).message}`, 'channel_unavailable');
+        const message = withoutSecret((err as Error).message, password);
+        if (code && code >= 500) throw rejected(channel, `SMTP ${code} ${message}`);
+        throw new UnavailableError(`${channel.name}（${channel.id}）邮件发送失败：${message}`, 'channel_unavailable');
       }
     },
   };

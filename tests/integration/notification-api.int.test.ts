@@ -13,7 +13,7 @@ import { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
 import { EsDeliveryLog } from '../../pipeline/notify/es-delivery-log.js';
 import { isolation } from '../support/isolation.js';
 import { listenOnLoopback } from '../support/loopback-server.js';
-import { startDingTalkRobot, type Receiver } from '../fixtures/receivers/robots.js';
+import { startDingTalkRobot, startWeComRobot, type Receiver } from '../fixtures/receivers/robots.js';
 
 const iso = isolation();
 let es: Client;
@@ -21,6 +21,7 @@ let redis: Redis;
 let server: Server;
 let base: string;
 let robot: Receiver;
+let wecomRobot: Receiver;
 let audit: EsAuditLog;
 const tokens: Partial<Record<Role, string>> = {};
 
@@ -37,22 +38,24 @@ beforeAll(async () => {
   es = new Client({ node: iso.esUrl });
   redis = new Redis(iso.redisUrl);
   robot = await startDingTalkRobot({ accessToken: 'tok', secret: 'SEC-api-test' });
+  wecomRobot = await startWeComRobot({ key: 'PLAIN-URL-TOKEN-42' });
   const names = indexNames(iso.indexPrefix);
   await ensureIndices(es, names);
   audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
   const channels = new EsChannelStore(es, names.channels, 0);
   await channels.ensure([
-    { id: 'duty-dingtalk', name: '值班钉钉群', type: 'dingtalk', enabled: true, urlEnv: 'T_DT_URL', secretEnv: 'T_DT_SECRET', rateLimit: { perMinute: 18, blockSeconds: 600 } },
+    { id: 'duty-dingtalk', name: '值班钉钉群', type: 'dingtalk', enabled: true, urlEnv: 'QS_TEST_DT_URL', secretEnv: 'QS_TEST_DT_SECRET', rateLimit: { perMinute: 18, blockSeconds: 600 } },
+    { id: 'local-wecom', name: '本地企业微信测试群', type: 'wecom', enabled: true, url: wecomRobot.url, rateLimit: { perMinute: 18, blockSeconds: 60 } },
   ]);
   const deliveries = new EsDeliveryLog(es, names.notifications);
   await deliveries.ensure();
   const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
   for (const role of ['admin', 'duty', 'auditor'] as Role[]) tokens[role] = await sessions.create({ username: `u-${role}`, displayName: `测试${role}`, roles: [role] });
-  const env = { T_DT_URL: robot.url, T_DT_SECRET: 'SEC-api-test' };
+  const env = { QS_TEST_DT_URL: robot.url, QS_TEST_DT_SECRET: 'SEC-api-test', QS_TEST_BAD_URL: 'not-a-url SECRET-VALUE-77', ES_PASSWORD: 'HOST-ES-PASSWORD-99' };
   const app = createApp({
     log: createLogger('silent'),
     sessions,
-    apiRouters: [notificationRoutes({ channels, deliveries, audit, redis, prefix: iso.redisPrefix, env, dashboardUrl: 'http://127.0.0.1:8600/' })],
+    apiRouters: [notificationRoutes({ channels, deliveries, audit, redis, prefix: iso.redisPrefix, env, dashboardUrl: 'http://127.0.0.1:8600/', secretEnvPrefixes: ['QS_'] })],
   });
   ({ server, base } = await listenOnLoopback(app));
 });
@@ -60,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.close();
   await robot?.close();
+  await wecomRobot?.close();
   await iso.cleanup();
   redis.disconnect();
   await es.close();
@@ -70,7 +74,7 @@ describe('notification channels over the API', () => {
     const { status, json } = await call('duty', 'GET', '/channels');
     expect(status).toBe(200);
     expect(JSON.stringify(json)).not.toContain('SEC-api-test');
-    expect(json.channels).toEqual([expect.objectContaining({ id: 'duty-dingtalk', secretsSet: { T_DT_URL: true, T_DT_SECRET: true } })]);
+    expect(json.channels).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'duty-dingtalk', secretsSet: { QS_TEST_DT_URL: true, QS_TEST_DT_SECRET: true } })]));
   });
 
   it('sends a test message at once and answers with the outcome, audited', async () => {
@@ -85,10 +89,51 @@ describe('notification channels over the API', () => {
   });
 
   it('edits a channel, audited with before and after', async () => {
-    const { status } = await call('admin', 'PUT', '/channels/duty-dingtalk', { name: '值班钉钉群（新）', type: 'dingtalk', urlEnv: 'T_DT_URL', secretEnv: 'T_DT_SECRET' });
+    const { status } = await call('admin', 'PUT', '/channels/duty-dingtalk', { name: '值班钉钉群（新）', type: 'dingtalk', urlEnv: 'QS_TEST_DT_URL', secretEnv: 'QS_TEST_DT_SECRET' });
     expect(status).toBe(200);
     const [record] = await audit.list({ entityType: 'channel', entityId: 'duty-dingtalk' });
     expect(record).toMatchObject({ action: 'channel.update', actor: { id: 'u-admin' }, after: { name: '值班钉钉群（新）' } });
+  });
+
+  it('shows a plain url with its token redacted to readers and in the audit record, and still sends with the stored one', async () => {
+    const listed = await call('duty', 'GET', '/channels');
+    expect(JSON.stringify(listed.json)).not.toContain('PLAIN-URL-TOKEN-42');
+    const wecom = (listed.json.channels as { id: string; url?: string }[]).find((c) => c.id === 'local-wecom')!;
+    expect(wecom.url).toMatch(/\?key=\*\*\*$/);
+    // The dashboard saves back what it was shown: the redacted url means "unchanged".
+    const saved = await call('admin', 'PUT', '/channels/local-wecom', { name: '本地企业微信测试群（改名）', type: 'wecom', url: wecom.url });
+    expect(saved.status).toBe(200);
+    expect(JSON.stringify(saved.json)).not.toContain('PLAIN-URL-TOKEN-42');
+    const [record] = await audit.list({ entityType: 'channel', entityId: 'local-wecom' });
+    expect(record).toMatchObject({ action: 'channel.update', before: { url: wecom.url }, after: { url: wecom.url, name: '本地企业微信测试群（改名）' } });
+    expect(JSON.stringify(record)).not.toContain('PLAIN-URL-TOKEN-42');
+    const sent = await call('admin', 'POST', '/channels/local-wecom/test');
+    expect(sent.json.outcome).toMatchObject({ status: 'sent' });
+    expect(wecomRobot.received).toHaveLength(1);
+    expect(JSON.stringify(sent.json)).not.toContain('PLAIN-URL-TOKEN-42');
+  });
+
+  it('a test send through an env var that holds no URL names the variable, never its value', async () => {
+    expect((await call('admin', 'PUT', '/channels/bad-url', { name: '地址有误的群', type: 'dingtalk', urlEnv: 'QS_TEST_BAD_URL' })).status).toBe(201);
+    const { status, json } = await call('admin', 'POST', '/channels/bad-url/test');
+    expect(status).toBe(200);
+    expect(json.outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('QS_TEST_BAD_URL') });
+    expect(JSON.stringify(json)).not.toContain('SECRET-VALUE-77');
+    const outcomes = await call('admin', 'GET', '/notifications?subjectType=test&subjectId=bad-url');
+    expect(JSON.stringify(outcomes.json)).not.toContain('SECRET-VALUE-77');
+    expect(JSON.stringify(await audit.list({ entityType: 'channel', entityId: 'bad-url' }))).not.toContain('SECRET-VALUE-77');
+  });
+
+  it.each([
+    ['a robot URL', { type: 'dingtalk', urlEnv: 'ES_PASSWORD' }, 'urlEnv'],
+    ['a signing key', { type: 'webhook', urlEnv: 'QS_TEST_DT_URL', secretEnv: 'AUDIT_CHECKPOINT_KEY' }, 'secretEnv'],
+    ['an SMTP password', { type: 'email', smtp: { host: 'evil.example', port: 25, user: 'u', passwordEnv: 'ES_PASSWORD', from: 'a@b.c' } }, 'smtp.passwordEnv'],
+  ])('refuses %s held in a host variable outside the allowed prefix, naming the field', async (_what, fields, field) => {
+    const { status, json } = await call('admin', 'PUT', '/channels/exfil', { name: '外部', ...fields });
+    expect(status).toBe(400);
+    expect(json.error).toMatchObject({ code: 'secret_env_not_allowed', message: expect.stringContaining(field) });
+    expect(JSON.stringify(json)).not.toContain('HOST-ES-PASSWORD-99');
+    expect((await call('admin', 'POST', '/channels/exfil/test')).status).toBe(404);
   });
 
   it.each<[string, Role | undefined, string, string, unknown, number]>([

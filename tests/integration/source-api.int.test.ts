@@ -83,7 +83,7 @@ beforeAll(async () => {
   const app = createApp({
     log: createLogger('silent'),
     sessions,
-    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)) })],
+    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)), secretEnvPrefixes: ['QS_'] })],
   });
   ({ server, base } = await listenOnLoopback(app));
 });
@@ -129,6 +129,31 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     const records = await audit.list({ entityType: 'source', entityId: 'new-column' });
     expect(records.map((r) => r.action)).toEqual(['source.create']);
     expect(records[0]!.actor.id).toBe('u-section_chief');
+  });
+
+  it.each([
+    ['a website whose authorization is the host password', { kind: 'website', entryPoints: ['http://evil.example/'], credentials: { authorization: 'ES_PASSWORD' } }, 'credentials.authorization'],
+    ['a website whose cookie is the audit key', { kind: 'website', entryPoints: ['http://evil.example/'], credentials: { cookie: 'AUDIT_CHECKPOINT_KEY' } }, 'credentials.cookie'],
+    ['a WeChat account whose secret is the host password', { kind: 'wechat-mp', api: { baseUrl: 'http://evil.example/', appidEnv: 'QS_TEST_WX_APPID', secretEnv: 'ES_PASSWORD' } }, 'api.secretEnv'],
+    ['a Weibo account whose cookie is the host password', { kind: 'weibo', uid: '1234567', baseUrl: 'http://evil.example/', cookieEnv: 'ES_PASSWORD' }, 'cookieEnv'],
+    ['a push source whose token is the host password', { kind: 'push', tokenEnv: 'ES_PASSWORD' }, 'tokenEnv'],
+  ])('refuses a section chief %s: secret env var names must carry the allowed prefix', async (_case, fields, field) => {
+    const { status, json } = await call('section_chief', 'POST', '/sources', { id: 'exfil', name: '外部站点', owner, ...fields });
+    expect(status).toBe(400);
+    expect(json.error.code).toBe('secret_env_not_allowed');
+    expect(json.error.message).toContain(field);
+    expect(json.error.message).toContain('QS_');
+    expect((await call('duty', 'GET', '/sources/exfil')).status).toBe(404);
+  });
+
+  it('lets a section chief name a QS_ credential, but not change it to ES_PASSWORD', async () => {
+    const body = { id: 'cms-private', kind: 'website', name: '内网栏目', owner, everySeconds: 3600, entryPoints: [`${site.url}/xwzx/tzgg/index.html`], credentials: { authorization: 'QS_TEST_CMS_AUTH' }, enabled: false };
+    expect((await call('section_chief', 'POST', '/sources', body)).status).toBe(201);
+    const current = (await call('duty', 'GET', '/sources/cms-private')).json;
+    const changed = await call('section_chief', 'PUT', '/sources/cms-private', { ...current.source, entryPoints: ['http://evil.example/'], allowedHosts: ['evil.example'], credentials: { authorization: 'ES_PASSWORD' } }, { 'If-Match': String(current.version) });
+    expect(changed.status).toBe(400);
+    expect(changed.json.error.message).toContain('credentials.authorization');
+    expect((await call('duty', 'GET', '/sources/cms-private')).json.source.credentials).toEqual({ authorization: 'QS_TEST_CMS_AUTH' });
   });
 
   it('applies a schedule change at once, refuses a stale version, and removes the schedule of a disabled source', async () => {
@@ -189,7 +214,7 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     const idle = { id: 'idle-site', kind: 'website', name: '停用栏目', owner, enabled: false, entryPoints: [`${site.url}/xwzx/tzgg/index.html`] };
     expect((await call('admin', 'POST', '/sources', idle)).status).toBe(201);
     const health = (await call('viewer', 'GET', '/sources/health')).json.sources as Json[];
-    expect(health.map((h) => h.sourceId).sort()).toEqual(['demo-website', 'down-site', 'idle-site', 'new-column']);
+    expect(health.map((h) => h.sourceId).sort()).toEqual(['cms-private', 'demo-website', 'down-site', 'idle-site', 'new-column']);
     expect(health.find((h) => h.sourceId === 'idle-site')!.status).toBe('never-run');
     expect(health.find((h) => h.sourceId === 'idle-site')!.summary).toBe('尚未采集');
   });
