@@ -53,16 +53,20 @@ export function loadUnitFiles(config: Config): { sources: Source[]; users: User[
   return { sources: loadSources(sourcesFile, { DEMO_SITE_URL: demoSiteUrl(config) }), users: loadUsers(usersFile), channels };
 }
 
+/** The server's secret key (signs audit checkpoints; other keys derive from it), kept outside Elasticsearch. */
+export function serverKeyOf(config: Config): Buffer {
+  return loadCheckpointKey({ secret: config.audit.checkpointKey, file: path.resolve(repoRoot, config.audit.checkpointKeyFile) });
+}
+
 export function createAuditLog(config: Config, es: EsClient, redis: RedisClient, log?: Logger): EsAuditLog {
   const names = indexNames(config.elasticsearch.indexPrefix);
-  const keyFile = path.resolve(repoRoot, config.audit.checkpointKeyFile);
   return new EsAuditLog({
     es,
     redis,
     prefix: config.redis.prefix,
     index: names.audit,
     checkpointIndex: names.auditCheckpoints,
-    checkpointKey: loadCheckpointKey({ secret: config.audit.checkpointKey, file: keyFile }),
+    checkpointKey: serverKeyOf(config),
     ...(log ? { log } : {}),
   });
 }

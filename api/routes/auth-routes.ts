@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AuditActor, AuditLog } from '../../core/audit/audit-log.js';
@@ -27,6 +28,11 @@ export interface AuthRoutesDeps {
   attempts: LoginAttempts;
   /** Log-in attempts per client address. */
   loginRate: LoginRate;
+  /**
+   * The key of the hash that names unknown usernames in the audit trail (derived from a server
+   * secret, so the same name gets the same id in every process); a random one per process if absent.
+   */
+  unknownUsernameKey?: Buffer;
   audit: AuditLog;
   lockout: LockoutPolicy;
   timeZone: string;
@@ -43,6 +49,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   const now = deps.now ?? (() => new Date());
   const client = (req: Request) => ({ ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) });
 
+  /** Unknown usernames are named in the audit trail by a keyed hash (what was typed may be a password). */
+  const unknownKey = deps.unknownUsernameKey ?? randomBytes(32);
+  const nameOf = async (username: string) => ((await deps.users.get(username)) ? username : unknownUsernameId(username, unknownKey));
   const recordLock = (username: string, until: Date, failures: number, requestId: string | undefined) =>
     deps.audit.record({
       actor: { kind: 'system', id: 'lockout', roles: [] },
@@ -58,13 +67,11 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     // Per address first: guesses spread over many usernames cost a password check and an audit record each.
     const rate = await deps.loginRate.take(req.ip ?? 'unknown');
     if (!rate.allowed) throw new TooManyRequestsError('登录尝试过于频繁，请稍后再试 (too many log-in attempts from this address)', rate.retryAfterMs);
-    // Counted before the password is checked: parallel guesses cannot all be checked before one is counted.
+    // Let in before the password is checked only while failures and attempts being checked stay under the limit.
     const admission = await deps.attempts.admit(body.username);
     if (!admission.admitted) {
-      if (admission.lockedNow) {
-        const known = (await deps.users.get(body.username)) !== undefined;
-        await recordLock(known ? body.username : unknownUsernameId(body.username), admission.until, admission.failures, req.requestId);
-      }
+      if ('busy' in admission) throw new TooManyRequestsError('该账号正在登录中，请稍候再试 (log-ins of this account are being checked; try again in a moment)', 1_000);
+      if (admission.lockedNow) await recordLock(await nameOf(body.username), admission.until, deps.lockout.maxFailures, req.requestId);
       throw new AccountLockedError(lockedMessage(admission.until, deps.timeZone), admission.until);
     }
 
@@ -73,22 +80,25 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!user || !ok) {
       const failures = await deps.attempts.failed(body.username, admission.attempt);
       const decision = decideAfterFailure(failures, deps.lockout, now());
+      const named = user ? body.username : unknownUsernameId(body.username, unknownKey);
       await deps.audit.record({
         actor: ANONYMOUS,
-        entity: { type: 'session', id: user ? body.username : unknownUsernameId(body.username) },
+        entity: { type: 'session', id: named },
         action: 'session.login_failed',
         after: { ...client(req), failures, known: Boolean(user) },
         requestId: req.requestId,
       });
       if (decision.kind === 'lock') {
-        await deps.attempts.lock(body.username, decision.until);
-        await recordLock(user ? body.username : unknownUsernameId(body.username), decision.until, failures, req.requestId);
-        throw new AccountLockedError(lockedMessage(decision.until, deps.timeZone), decision.until);
+        // Parallel failures may all reach the limit: one of them locks, and only that one is recorded.
+        if (await deps.attempts.lock(body.username, decision.until)) await recordLock(named, decision.until, failures, req.requestId);
+        const until = (await deps.attempts.lockedUntil(body.username)) ?? decision.until;
+        throw new AccountLockedError(lockedMessage(until, deps.timeZone), until);
       }
       throw new UnauthenticatedError('用户名或密码错误 (wrong username or password)');
     }
     // A sibling attempt may have locked the account while this one was checked: the lock stands.
     const lockedMeanwhile = await deps.attempts.succeeded(user.username, admission.attempt);
+    await deps.loginRate.succeeded(req.ip ?? 'unknown');
     if (lockedMeanwhile) throw new AccountLockedError(lockedMessage(lockedMeanwhile, deps.timeZone), lockedMeanwhile);
     if (user.disabled) {
       await deps.audit.record({ actor: ANONYMOUS, entity: { type: 'session', id: user.username }, action: 'session.login_refused', reason: 'account disabled', after: client(req), requestId: req.requestId });

@@ -8,6 +8,7 @@ import { QUEUE_NAMES } from '../../pipeline/queues.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { RedisLoginAttempts } from '../../pipeline/redis/redis-login-attempts.js';
 import { RedisLoginRate } from '../../pipeline/redis/redis-login-rate.js';
+import { unknownUsernameKey } from '../../core/auth/user.js';
 import { EsAlertBoard } from '../../pipeline/elasticsearch/es-alert-board.js';
 import { EsPostTrends } from '../../pipeline/elasticsearch/es-post-trends.js';
 import { BriefService } from '../../reports/brief-service.js';
@@ -37,7 +38,7 @@ import { rosterRouteDocs, rosterRoutes } from '../../api/routes/roster-routes.js
 import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
 import { sourceRouteDocs, sourceRoutes } from '../../api/routes/source-routes.js';
 import { inspectionRouteDocs, inspectionRoutes } from '../../api/routes/inspection-routes.js';
-import { createInspectionService, createReportService } from '../services.js';
+import { createInspectionService, createReportService, serverKeyOf } from '../services.js';
 import { readEventState } from '../../pipeline/events/redis-event-clusterer.js';
 import type { RoleContext } from './context.js';
 
@@ -102,6 +103,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
         sessions,
         attempts,
         loginRate,
+        unknownUsernameKey: unknownUsernameKey(serverKeyOf(config)),
         audit,
         lockout: config.auth,
         timeZone: config.unit.timezone,

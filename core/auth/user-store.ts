@@ -25,37 +25,39 @@ export interface TokenStore {
   update(id: string, change: (current: ApiToken) => ApiToken): Promise<{ before: ApiToken; after: ApiToken }>;
 }
 
-/** Failed log-ins and lock-outs (Redis: counted per username within a window). */
 /** Log-in attempts per client address, whatever usernames it tries. */
 export interface LoginRate {
   take(address: string): Promise<{ allowed: true } | { allowed: false; retryAfterMs: number }>;
+  /** A log-in from `address` succeeded: it does not count (a duty room behind one address signs in together). */
+  succeeded(address: string): Promise<void>;
 }
 
-/** A log-in attempt counted before its password is checked, or the lock that refused it. */
-export type LoginAdmission = { admitted: true; attempt: string } | { admitted: false; until: Date; failures: number; lockedNow: boolean };
+/**
+ * A log-in attempt let in to have its password checked; or refused: the account is locked (`lockedNow`
+ * when its failures reached the limit with no lock set yet), or `busy`: its failures and the attempts
+ * being checked already reach the limit (a double submit, a burst of guesses), nothing locked.
+ */
+export type LoginAdmission = { admitted: true; attempt: string } | { admitted: false; until: Date; lockedNow: boolean } | { admitted: false; busy: true };
 
 /**
- * Failed log-ins per username and the lock they lead to. An attempt is counted as a failure before
- * its password is checked (`admit`), and cleared only when it succeeds, so parallel guesses cannot
- * all be checked before the first is counted: at most `maxFailures` are ever in flight or failed in
- * the window.
+ * Failed log-ins per username (Redis: counted within a window) and the lock they lead to. An attempt
+ * is let in only while its account's failures plus the attempts being checked stay under the limit,
+ * so parallel guesses cannot all be checked before the first is counted; only failures lock.
  */
 export interface LoginAttempts {
   /** When the account's lock ends, if it is locked now. */
   lockedUntil(username: string): Promise<Date | undefined>;
-  /**
-   * Refuses while locked, and locks (`lockedNow`) when the failures and attempts in flight already
-   * reach the limit; otherwise counts this attempt and admits it.
-   */
+  /** Refuses while locked, or while failures and attempts being checked reach the limit; otherwise lets this attempt in. */
   admit(username: string): Promise<LoginAdmission>;
-  /** The admitted attempt failed: how many failures (and attempts in flight) fall in the window, this one included. */
+  /** The attempt let in failed: how many failures fall in the window, this one included. */
   failed(username: string, attempt: string): Promise<number>;
   /**
-   * The admitted attempt had the right password: the failures are forgotten unless a sibling attempt
+   * The attempt let in had the right password: the failures are forgotten unless a sibling attempt
    * locked the account meanwhile, whose lock end is returned (the log-in is then refused).
    */
   succeeded(username: string, attempt: string): Promise<Date | undefined>;
-  lock(username: string, until: Date): Promise<void>;
+  /** Locks until `until` unless the account is locked already; true when this call locked it. */
+  lock(username: string, until: Date): Promise<boolean>;
   /** An admin's unlock. */
   clear(username: string): Promise<void>;
 }

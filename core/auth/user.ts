@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
 
@@ -32,11 +32,17 @@ export function loadUsers(file: string): User[] {
 }
 
 /**
- * How an audit record names a username nobody has: a hash, not the text typed, which may be a
- * password typed into the wrong box and would otherwise stay in the append-only audit trail for good.
+ * How an audit record names a username nobody has: a keyed hash (HMAC-SHA-256 under a server key),
+ * not the text typed, which may be a password typed into the wrong box and would otherwise stay in
+ * the append-only audit trail for good; keyed, so it cannot be checked against guesses without the key.
  */
-export function unknownUsernameId(typed: string): string {
-  return `unknown:${createHash('sha256').update(typed).digest('hex').slice(0, 16)}`;
+/** The key of {@link unknownUsernameId}, derived from the server's audit checkpoint key (so it lives outside Elasticsearch too). */
+export function unknownUsernameKey(serverKey: Buffer): Buffer {
+  return createHmac('sha256', serverKey).update('qianshao: unknown usernames in the audit trail').digest();
+}
+
+export function unknownUsernameId(typed: string, key: Buffer): string {
+  return `unknown:${createHmac('sha256', key).update(typed).digest('hex').slice(0, 24)}`;
 }
 
 export function toPublicUser({ passwordHash: _hash, ...user }: User): PublicUser {

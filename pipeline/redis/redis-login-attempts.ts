@@ -3,48 +3,66 @@ import type { Redis } from 'ioredis';
 import type { LockoutPolicy } from '../../core/auth/lockout.js';
 import type { LoginAdmission, LoginAttempts } from '../../core/auth/user-store.js';
 
+/** An attempt whose answer never came back (a crashed process) stops counting as in flight after this. */
+const IN_FLIGHT_MS = 60_000;
+
 /**
- * KEYS: failures, lock. ARGV: now, window ms, max failures, lock ms, attempt id.
- * Locked: {0, until, count, 0}. At the limit already: lock now, {0, until, count, 1}. Else count the
- * attempt: {1, 0, count, 0}.
+ * KEYS: failures, in flight, lock. ARGV: now, window ms, max failures, lock ms, attempt id, in-flight ms.
+ * Locked: {0, lockEnd}. Failures at the limit without a lock (its write failed): lock now, {0, lockEnd, 1}.
+ * Failures and attempts in flight at the limit: {2} (refused, nothing locked: those may yet succeed).
+ * Else the attempt is in flight: {1}.
  */
 const ADMIT = `
-local lockEnd = tonumber(redis.call('GET', KEYS[2]) or '0')
 local now = tonumber(ARGV[1])
-if lockEnd > now then return {0, lockEnd, redis.call('ZCARD', KEYS[1]), 0} end
+local lockEnd = tonumber(redis.call('GET', KEYS[3]) or '0')
+if lockEnd > now then return {0, lockEnd, 0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[3]) then
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[6]))
+local failures = redis.call('ZCARD', KEYS[1])
+local max = tonumber(ARGV[3])
+if failures >= max then
   lockEnd = now + tonumber(ARGV[4])
-  redis.call('SET', KEYS[2], tostring(lockEnd), 'PX', ARGV[4])
+  redis.call('SET', KEYS[3], tostring(lockEnd), 'PX', ARGV[4])
   redis.call('DEL', KEYS[1])
-  return {0, lockEnd, count, 1}
+  return {0, lockEnd, 1}
 end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, 0, count + 1, 0}
+if failures + redis.call('ZCARD', KEYS[2]) >= max then return {2, 0, 0} end
+redis.call('ZADD', KEYS[2], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return {1, 0, 0}
 `;
 
-/** KEYS: failures. ARGV: now, window ms, attempt id. The attempt stays counted (as of now); the window's count. */
+/** KEYS: failures, in flight. ARGV: now, window ms, attempt id. The attempt is a failure now; the failures in the window. */
 const FAILED = `
+redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `;
 
-/** KEYS: failures, lock. ARGV: now. A lock set meanwhile stands (its end returned); else the failures are forgotten. */
+/** KEYS: failures, in flight, lock. ARGV: now, attempt id. A lock set meanwhile stands (its end returned); else the failures are forgotten. */
 const SUCCEEDED = `
-local lockEnd = tonumber(redis.call('GET', KEYS[2]) or '0')
+redis.call('ZREM', KEYS[2], ARGV[2])
+local lockEnd = tonumber(redis.call('GET', KEYS[3]) or '0')
 if lockEnd > tonumber(ARGV[1]) then return lockEnd end
 redis.call('DEL', KEYS[1])
 return 0
 `;
 
+/** KEYS: lock, failures. ARGV: lock end, lock ms. Sets the lock unless one is set; 1 when this call set it. */
+const LOCK = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
+`;
+
 /**
- * Failed log-ins as a Redis sorted set per username (score = time), trimmed to the window, and the
- * lock as a key that expires when the lock ends. Each step is one script, so attempts from many
- * processes at once are counted exactly.
+ * Failed log-ins as a Redis sorted set per username (score = time), trimmed to the window; attempts
+ * whose password is being checked in a second set; the lock as a key that expires when the lock ends.
+ * Each step is one script, so attempts from many processes at once are counted exactly.
  */
 export class RedisLoginAttempts implements LoginAttempts {
   constructor(
@@ -56,6 +74,9 @@ export class RedisLoginAttempts implements LoginAttempts {
 
   private failuresKey(username: string) {
     return `${this.prefix}:login:failures:${username}`;
+  }
+  private inFlightKey(username: string) {
+    return `${this.prefix}:login:in-flight:${username}`;
   }
   private lockKey(username: string) {
     return `${this.prefix}:login:lock:${username}`;
@@ -73,36 +94,40 @@ export class RedisLoginAttempts implements LoginAttempts {
 
   async admit(username: string): Promise<LoginAdmission> {
     const attempt = `${this.now().getTime()}-${randomBytes(8).toString('hex')}`;
-    const [admitted, until, failures, lockedNow] = (await this.redis.eval(
+    const [admitted, lockEnd, lockedNow] = (await this.redis.eval(
       ADMIT,
-      2,
+      3,
       this.failuresKey(username),
+      this.inFlightKey(username),
       this.lockKey(username),
       this.now().getTime(),
       this.windowMs,
       this.policy.maxFailures,
       this.policy.lockMinutes * 60_000,
       attempt,
-    )) as [number, number, number, number];
-    return admitted === 1 ? { admitted: true, attempt } : { admitted: false, until: new Date(until), failures, lockedNow: lockedNow === 1 };
+      IN_FLIGHT_MS,
+    )) as [number, number, number];
+    if (admitted === 1) return { admitted: true, attempt };
+    if (admitted === 2) return { admitted: false, busy: true };
+    return { admitted: false, until: new Date(lockEnd), lockedNow: lockedNow === 1 };
   }
 
   async failed(username: string, attempt: string): Promise<number> {
-    return (await this.redis.eval(FAILED, 1, this.failuresKey(username), this.now().getTime(), this.windowMs, attempt)) as number;
+    return (await this.redis.eval(FAILED, 2, this.failuresKey(username), this.inFlightKey(username), this.now().getTime(), this.windowMs, attempt)) as number;
   }
 
-  async succeeded(username: string, _attempt: string): Promise<Date | undefined> {
-    const until = (await this.redis.eval(SUCCEEDED, 2, this.failuresKey(username), this.lockKey(username), this.now().getTime())) as number;
-    return until > 0 ? new Date(until) : undefined;
+  async succeeded(username: string, attempt: string): Promise<Date | undefined> {
+    const lockEnd = (await this.redis.eval(SUCCEEDED, 3, this.failuresKey(username), this.inFlightKey(username), this.lockKey(username), this.now().getTime(), attempt)) as number;
+    return lockEnd > 0 ? new Date(lockEnd) : undefined;
   }
 
-  async lock(username: string, until: Date): Promise<void> {
+  async lock(username: string, until: Date): Promise<boolean> {
     const ms = until.getTime() - this.now().getTime();
-    if (ms > 0) await this.redis.set(this.lockKey(username), String(until.getTime()), 'PX', ms);
-    await this.redis.del(this.failuresKey(username));
+    if (ms <= 0) return false;
+    return (await this.redis.eval(LOCK, 2, this.lockKey(username), this.failuresKey(username), until.getTime(), ms)) === 1;
   }
 
   async clear(username: string): Promise<void> {
-    await this.redis.del(this.failuresKey(username), this.lockKey(username));
+    await this.redis.del(this.failuresKey(username), this.inFlightKey(username), this.lockKey(username));
   }
 }

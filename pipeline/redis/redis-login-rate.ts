@@ -20,4 +20,8 @@ export class RedisLoginRate implements LoginRate {
       throw new UnavailableError(`log-in rate check failed: ${(err as Error).message}`, 'redis_unavailable');
     }
   }
+
+  async succeeded(address: string): Promise<void> {
+    await this.limiter.reward(address, 1);
+  }
 }

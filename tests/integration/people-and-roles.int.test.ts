@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolation } from '../support/isolation.js';
-import { startDemoApi, type AppProcess } from '../support/app-process.js';
+import { DEMO_AUDIT_KEY, startDemoApi, type AppProcess } from '../support/app-process.js';
 import { ApiClient, anonymous } from '../support/api-client.js';
 import type { AuditRecord } from '../../core/audit/audit-log.js';
-import { unknownUsernameId } from '../../core/auth/user.js';
+import { unknownUsernameId, unknownUsernameKey } from '../../core/auth/user.js';
 import { permissionsOf } from '../../core/auth/permissions.js';
 
 /** The api role alone, with the demo accounts, against real Redis and Elasticsearch. */
@@ -76,7 +76,7 @@ describe('people and roles over the real HTTP API', () => {
     expect(res.status).toBe(401);
     expect(res.body.error.message).toContain('用户名或密码错误');
     // Named by a hash: what was typed may be a password typed into the wrong box.
-    const [rec] = await auditOf(`entityType=session&entityId=${unknownUsernameId('nobody-here')}`);
+    const [rec] = await auditOf(`entityType=session&entityId=${unknownUsernameId('nobody-here', unknownUsernameKey(Buffer.from(DEMO_AUDIT_KEY)))}`);
     expect(rec).toMatchObject({ action: 'session.login_failed', actor: { id: 'anonymous' } });
   });
 

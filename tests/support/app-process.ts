@@ -58,6 +58,9 @@ export async function waitForOutput(app: AppProcess, marker: string, timeoutMs =
 }
 
 /** The api role with the demo's accounts and positions, serving on `base`. */
+/** The audit checkpoint key the demo API runs with (the server key other keys derive from). */
+export const DEMO_AUDIT_KEY = 'k'.repeat(40);
+
 export interface DemoApi {
   app: AppProcess;
   /** `http://127.0.0.1:<port>`, the port free when it started. */
@@ -80,7 +83,7 @@ export async function startDemoApi(
     REDIS_PREFIX: iso.redisPrefix,
     ES_URL: iso.esUrl,
     ES_INDEX_PREFIX: iso.indexPrefix,
-    AUDIT_CHECKPOINT_KEY: 'k'.repeat(40),
+    AUDIT_CHECKPOINT_KEY: DEMO_AUDIT_KEY,
     ...extraEnv,
   });
   try {
