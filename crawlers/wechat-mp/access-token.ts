@@ -95,11 +95,18 @@ export class RedisAccessTokenStore implements AccessTokenStore {
   }
 }
 
+/**
+ * How long one worker's refresh holds the others off. They wait longer than that by default, so a
+ * slow refresh is waited out (or its lock taken once it lapses) rather than raced: two refreshes
+ * would each invalidate the other's token.
+ */
+const REFRESH_LOCK_MS = 15_000;
+
 export interface AccessTokensOptions {
   store: AccessTokenStore;
   /** A token is refreshed this long before WeChat says it expires. */
   refreshMarginMs?: number;
-  /** How long a worker waits for another worker's refresh before refreshing itself. */
+  /** How long a worker waits for another worker's refresh before refreshing itself (default: past the refresh lock). */
   waitForOtherMs?: number;
   now?: () => number;
 }
@@ -116,7 +123,7 @@ export class AccessTokens {
   private readonly now: () => number;
   constructor(private readonly opts: AccessTokensOptions) {
     this.margin = opts.refreshMarginMs ?? 300_000;
-    this.waitForOther = opts.waitForOtherMs ?? 5_000;
+    this.waitForOther = opts.waitForOtherMs ?? REFRESH_LOCK_MS + 5_000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -144,14 +151,14 @@ export class AccessTokens {
 
   private async refresh(appid: string, fetchToken: () => Promise<{ token: string; expiresInSeconds: number }>): Promise<string> {
     const deadline = this.now() + this.waitForOther;
-    let locked = await this.opts.store.lock(appid, 15_000);
+    let locked = await this.opts.store.lock(appid, REFRESH_LOCK_MS);
     while (!locked) {
       // Another worker is refreshing: take its token when it lands.
       await new Promise((r) => setTimeout(r, 100));
       const cached = await this.opts.store.get(appid);
       if (this.fresh(cached)) return cached.token;
       if (this.now() > deadline) break;
-      locked = await this.opts.store.lock(appid, 15_000);
+      locked = await this.opts.store.lock(appid, REFRESH_LOCK_MS);
     }
     try {
       const cached = await this.opts.store.get(appid);
