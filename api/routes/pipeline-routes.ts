@@ -56,6 +56,7 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
     if (!queue) throw new NotFoundError(`dead letters of queue ${letter.queue} cannot be replayed here`);
     // Off the list first: a replay that fails again at once writes a new letter, which must stay.
     if (!(await deps.deadLetters.take(letter))) throw new ConflictError(`dead letter ${id} changed meanwhile (replayed by someone else, or failed anew): reload it`, 'dead_letter_changed');
+    let recorded = false;
     try {
       await deps.audit.record({
         actor: actorOf(req),
@@ -64,12 +65,22 @@ export function pipelineRoutes(deps: PipelineRoutesDeps): Router {
         before: { queue: letter.queue, code: letter.code, reason: letter.reason, attempts: letter.attempts, replays: letter.replays },
         ...(req.requestId ? { requestId: req.requestId } : {}),
       });
+      recorded = true;
       // The failed job still holds the id; it goes before the same id is queued afresh.
       await queue.remove(id);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the letter's data is what this queue's job held
       await queue.add(letter.name as never, letter.data as any, { jobId: id });
     } catch (err) {
       await deps.deadLetters.restore(letter);
+      // The trail says the replay was asked for; it must also say it did not happen.
+      if (recorded)
+        await deps.audit.record({
+          actor: actorOf(req),
+          entity: { type: 'pipeline', id: `dead-letter:${id}` },
+          action: 'pipeline.dead_letter_replay_failed',
+          reason: `the job could not be queued again; the dead letter is back on the list: ${(err as Error).message}`.slice(0, 500),
+          ...(req.requestId ? { requestId: req.requestId } : {}),
+        });
       throw err;
     }
     res.status(202).json({ replayed: id, queue: letter.queue });

@@ -72,9 +72,12 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   const bulk = new BulkIndexer(es, { flushMs: config.pipeline.bulkFlushMs });
   // Positions: YAML seeds the registry; edits through the API live in Redis and survive restarts.
   const registry = new RedisSourceRegistry(redis, prefix);
-  await registry.seed(sources);
-  const alerts = new EsAlertStore(es, names.alerts);
   const audit = createAuditLog(config, es, commands, log);
+  // Whichever process wrote a seed records it (the others find it written).
+  const seeded = await registry.seed(sources);
+  for (const source of seeded.added) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: source.id }, action: 'source.create', after: source, reason: 'seeded from sources.yaml' });
+  for (const { before, after } of seeded.updated) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: after.id }, action: 'source.update', before, after, reason: 'changed in sources.yaml' });
+  const alerts = new EsAlertStore(es, names.alerts);
   // Rule packs: config/rules/ seeds the saved versions; saved versions win across restarts and reach every process over Redis.
   const rulePacks = new EsRulePackStore(es, `${config.elasticsearch.indexPrefix}-rule-packs`);
   await rulePacks.ensure();

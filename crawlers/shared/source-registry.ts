@@ -18,7 +18,8 @@ export interface StoredSource {
  * restarts. Port: it leaves out scheduling (see `scheduleSource`) and health.
  */
 export interface SourceRegistry {
-  seed(sources: readonly Source[]): Promise<{ added: string[] }>;
+  /** What this call wrote (another process seeding at once writes the rest), for the audit trail. */
+  seed(sources: readonly Source[]): Promise<{ added: Source[]; updated: { before: Source; after: Source }[] }>;
   list(): Promise<StoredSource[]>;
   get(id: string): Promise<StoredSource | undefined>;
   create(source: unknown, actor: string): Promise<StoredSource>;
@@ -51,13 +52,14 @@ export class RedisSourceRegistry implements SourceRegistry {
     this.key = `${prefix}:sources`;
   }
 
-  async seed(sources: readonly Source[]): Promise<{ added: string[] }> {
-    const added: string[] = [];
+  async seed(sources: readonly Source[]): Promise<{ added: Source[]; updated: { before: Source; after: Source }[] }> {
+    const added: Source[] = [];
+    const updated: { before: Source; after: Source }[] = [];
     for (const source of sources) {
       const stored: StoredSource = { source, version: 1, updatedAt: this.now().toISOString(), updatedBy: 'config', origin: 'yaml' };
       for (let attempt = 0; attempt < 5; attempt++) {
         if ((await this.redis.hsetnx(this.key, source.id, JSON.stringify(stored))) === 1) {
-          added.push(source.id);
+          added.push(source);
           break;
         }
         // A seed-origin source follows the file until someone edits it through the API.
@@ -65,10 +67,14 @@ export class RedisSourceRegistry implements SourceRegistry {
         if (!current) continue;
         if (current.origin !== 'yaml' || JSON.stringify(current.source) === JSON.stringify(source)) break;
         // Written only over the version read: an edit saved through the API meanwhile wins (it is then no longer `yaml`).
-        if ((await this.redis.eval(CAS, 1, this.key, source.id, String(current.version), JSON.stringify({ ...stored, version: current.version + 1 }))) === 0) break;
+        // 0: written; 1 or -1: changed or deleted meanwhile, so look again.
+        if ((await this.redis.eval(CAS, 1, this.key, source.id, String(current.version), JSON.stringify({ ...stored, version: current.version + 1 }))) === 0) {
+          updated.push({ before: current.source, after: source });
+          break;
+        }
       }
     }
-    return { added };
+    return { added, updated };
   }
 
   async list(): Promise<StoredSource[]> {

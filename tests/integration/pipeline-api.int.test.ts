@@ -194,6 +194,8 @@ describe('search, dead-letter, event and signal endpoints', () => {
     expect((await call('/api/pipeline/dead-letters/job-2/replay', 'admin', { method: 'POST' })).status).toBe(500);
     expect(await deadLetters.get('job-2')).toMatchObject({ failedAt: '2026-11-20T09:10:00.000Z', replays: 2 });
     expect((await deadLetters.list(10)).letters.map((l) => l.id)).toContain('job-2');
+    const trail = await audit.list({ entityType: 'pipeline', entityId: 'dead-letter:job-2' });
+    expect(trail.map((r) => r.action)).toContain('pipeline.dead_letter_replay_failed');
   });
 
   it('lists events and signals for signed-in users', async () => {

@@ -38,7 +38,7 @@ describe('the source registry seed', () => {
     seeding.meanwhile = async () => void (await api.update('county-rss', { ...rss('县政府订阅（管理员改）'), everySeconds: 600 }, 'admin'));
 
     // The next start brings a changed file.
-    expect(await seeding.seed([rss('县政府订阅（新版配置）')])).toEqual({ added: [] });
+    expect(await seeding.seed([rss('县政府订阅（新版配置）')])).toEqual({ added: [], updated: [] });
 
     const stored = await api.get('county-rss');
     expect(stored).toMatchObject({ origin: 'api', updatedBy: 'admin', version: 2, source: { name: '县政府订阅（管理员改）', everySeconds: 600 } });
@@ -47,8 +47,10 @@ describe('the source registry seed', () => {
   it('a source still as the file had it follows the changed file', async () => {
     const seeding = new RedisSourceRegistry(seeder, iso.redisPrefix);
     const other = SourceSchema.parse({ ...rss('信息公开订阅'), id: 'xxgk-rss' });
-    expect(await seeding.seed([other])).toEqual({ added: ['xxgk-rss'] });
-    expect(await seeding.seed([{ ...other, name: '信息公开订阅（新）' }])).toEqual({ added: [] });
+    // What each seed wrote is told, for the audit trail.
+    expect(await seeding.seed([other])).toEqual({ added: [other], updated: [] });
+    expect(await seeding.seed([{ ...other, name: '信息公开订阅（新）' }])).toEqual({ added: [], updated: [{ before: other, after: { ...other, name: '信息公开订阅（新）' } }] });
+    expect(await seeding.seed([{ ...other, name: '信息公开订阅（新）' }])).toEqual({ added: [], updated: [] });
     expect(await seeding.get('xxgk-rss')).toMatchObject({ origin: 'yaml', version: 2, source: { name: '信息公开订阅（新）' } });
   });
 });
