@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { DELETE_IF_OWNER, RENEW_IF_OWNER } from '../../pipeline/redis/owned-key.js';
 
 /** A held run lock of one source; `release` gives it up only if it is still this run's. */
 export interface CrawlLock {
@@ -12,8 +13,6 @@ export interface CrawlLock {
   release(): Promise<void>;
 }
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Takes `key` for one run (`SET … NX PX lease` with a random token), or returns undefined when
@@ -30,7 +29,7 @@ export async function takeCrawlLock(redis: Redis, key: string, leaseMs: number):
   let lost = false;
   const renew = async (): Promise<boolean> => {
     const sentAt = Date.now();
-    if ((await redis.eval(RENEW, 1, key, token, String(leaseMs))) === 1) validUntil = Math.max(validUntil, sentAt + leaseMs);
+    if ((await redis.eval(RENEW_IF_OWNER, 1, key, token, String(leaseMs))) === 1) validUntil = Math.max(validUntil, sentAt + leaseMs);
     else lost = true;
     return !lost;
   };
@@ -41,7 +40,7 @@ export async function takeCrawlLock(redis: Redis, key: string, leaseMs: number):
     confirm: async () => !lost && Date.now() < validUntil && (await renew()),
     release: async () => {
       clearInterval(timer);
-      await redis.eval(RELEASE, 1, key, token);
+      await redis.eval(DELETE_IF_OWNER, 1, key, token);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { DELETE_IF_OWNER } from '../../pipeline/redis/owned-key.js';
 
 export interface CachedToken {
   token: string;
@@ -54,8 +55,6 @@ local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-const UNLOCK_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 export class RedisAccessTokenStore implements AccessTokenStore {
   constructor(
     private readonly redis: Redis,
@@ -91,7 +90,7 @@ export class RedisAccessTokenStore implements AccessTokenStore {
     this.held.delete(appid);
     // A refresh that outlived its lock must not free the lock of the worker refreshing now:
     // two refreshes at once would each invalidate the other's token.
-    await this.redis.eval(UNLOCK_IF_OURS, 1, `${this.key(appid)}:refreshing`, token);
+    await this.redis.eval(DELETE_IF_OWNER, 1, `${this.key(appid)}:refreshing`, token);
   }
 }
 

@@ -13,6 +13,7 @@ import { systemActor, type AuditInput, type AuditLog, type AuditOnce, type Audit
 import { ConflictError, UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { answeredByElasticsearch, translateEsError } from './es-client.js';
+import { RENEW_IF_OWNER } from '../redis/owned-key.js';
 
 type ChainLink = { seq: number; hash: string };
 type Head = ChainLink | null;
@@ -82,7 +83,6 @@ if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return out
 end
 return {0, ''}`;
-const LOCK_RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 /**
  * Releases the lock; with a head, advances the cached head and marks the release clean. Sets the
  * markers of the once-keys appended or found appended by other writers (KEYS[4..], their sequence
@@ -740,7 +740,7 @@ export class EsAuditLog implements AuditLog {
         let lost = false;
         const renew = async () => {
           const at = performance.now();
-          const ok = await answeredWithin(this.deps.redis.eval(LOCK_RENEW, 1, this.lockKey, token, this.lockTtlMs), this.redisAnswerMs, 'renew the audit writer lock');
+          const ok = await answeredWithin(this.deps.redis.eval(RENEW_IF_OWNER, 1, this.lockKey, token, this.lockTtlMs), this.redisAnswerMs, 'renew the audit writer lock');
           if (ok === 1) validUntil = Math.max(validUntil, at + this.lockTtlMs);
           else lost = true;
         };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BusyError } from '../../core/errors.js';
+import { DELETE_IF_OWNER, RENEW_IF_OWNER } from '../redis/owned-key.js';
 
 /** A held claim on one post; `release` gives it up only if it is still this holder's. */
 export interface PostClaim {
@@ -56,8 +57,8 @@ export class RedisPostClaims implements PostClaims {
   ) {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.waitMs = opts.waitMs ?? 10_000;
-    if (!('qsReleaseClaim' in this.redis)) this.redis.defineCommand('qsReleaseClaim', { numberOfKeys: 1, lua: RELEASE_LUA });
-    if (!('qsRenewClaim' in this.redis)) this.redis.defineCommand('qsRenewClaim', { numberOfKeys: 1, lua: RENEW_LUA });
+    if (!('qsReleaseClaim' in this.redis)) this.redis.defineCommand('qsReleaseClaim', { numberOfKeys: 1, lua: DELETE_IF_OWNER });
+    if (!('qsRenewClaim' in this.redis)) this.redis.defineCommand('qsRenewClaim', { numberOfKeys: 1, lua: RENEW_IF_OWNER });
   }
 
   /**
@@ -133,12 +134,3 @@ interface ClaimCommands {
   qsRenewClaim(key: string, token: string, leaseMs: string): Promise<number>;
 }
 
-const RELEASE_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-const RENEW_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
-return 0
-`;

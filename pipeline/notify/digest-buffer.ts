@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { NotifyJobSchema, type NotifyJob } from '../../core/notify/notification.js';
+import { DELETE_IF_OWNER } from '../redis/owned-key.js';
 
 /** The first entries of a channel's buffer, as read (`entries`) and as deliveries (`jobs`). */
 export interface HeldBatch {
@@ -16,9 +17,6 @@ end
 redis.call('LTRIM', KEYS[1], n, -1)
 return {1, redis.call('LLEN', KEYS[1])}
 `;
-
-/** Deletes the flush lock KEYS[1] only while it still holds this flusher's token ARGV[1]. */
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Deliveries a rate limit held back, per channel, in arrival order, until a digest carries them.
@@ -72,7 +70,7 @@ export class DigestBuffer {
     if (!ok) return undefined;
     // One script: a GET then a DEL could delete the lock of a flusher that took it in between.
     return async () => {
-      await this.redis.eval(UNLOCK, 1, key, token);
+      await this.redis.eval(DELETE_IF_OWNER, 1, key, token);
     };
   }
 }
