@@ -11,6 +11,7 @@ import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { startEscalateRole } from '../../pipeline/escalate/escalate-role.js';
 import { startHeartbeat } from '../../pipeline/redis/heartbeat.js';
 import { adoptLegacyBandSets } from '../../pipeline/events/redis-event-clusterer.js';
+import { adoptLegacySeenHash } from '../../pipeline/ingest/dedupe.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
 import { startInspectionWatch } from '../../pipeline/inspection/inspection-watch.js';
 import { createInspectionService, createReportService } from '../services.js';
@@ -64,8 +65,14 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     queues,
     eventWindowHours: config.pipeline.eventWindowHours,
     signalThresholds: config.pipeline.signals,
+    seenRetentionMs: config.pipeline.seenRetentionDays * 86_400_000,
     now: ctx.now,
   });
+  // The one hash of seen records an upgrade may leave moves into per-post keys with their retention, in the background.
+  adoptLegacySeenHash(ctx.commands, prefix, config.pipeline.seenRetentionDays * 86_400_000).then(
+    (moved) => moved > 0 && log.info({ moved }, 'dedupe: seen records of the earlier layout moved into per-post keys'),
+    (err: Error) => log.warn({ err: err.message }, 'dedupe: moving the earlier seen records failed; their posts are recovered from Elasticsearch when seen again'),
+  );
   // The band index of the layout before time slices, if an upgrade left one, moves into the slices in the background.
   adoptLegacyBandSets(ctx.commands, prefix, config.pipeline.eventWindowHours * 3_600_000).then(
     (moved) => moved > 0 && log.info({ moved }, 'event band index: sets of the earlier layout moved into time slices'),

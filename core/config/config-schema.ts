@@ -74,9 +74,11 @@ export const ConfigSchema = z.object({
       bulkFlushMs: z.coerce.number().int().min(1).max(5000).default(15),
       /** Near-duplicate posts further apart than this never join one event. */
       eventWindowHours: z.coerce.number().positive().max(24 * 90).default(72),
+      /** A post's seen record (dedupe) is kept this long after its last crawl; a post found again later is recovered from its indexed document. */
+      seenRetentionDays: z.coerce.number().positive().max(3650).default(30),
       signals: SignalThresholdsSchema.default(DEFAULT_SIGNAL_THRESHOLDS),
     })
-    .default({ ingestConcurrency: 128, bulkFlushMs: 15, eventWindowHours: 72, signals: DEFAULT_SIGNAL_THRESHOLDS }),
+    .default({ ingestConcurrency: 128, bulkFlushMs: 15, eventWindowHours: 72, seenRetentionDays: 30, signals: DEFAULT_SIGNAL_THRESHOLDS }),
   /** Website self-inspection (网站自查): the inspector's numbers and the availability prober. */
   inspection: InspectionConfigSchema.default(DEFAULT_INSPECTION_CONFIG),
   demo: z
@@ -183,6 +185,7 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['INGEST_CONCURRENCY', ['pipeline', 'ingestConcurrency']],
   ['BULK_FLUSH_MS', ['pipeline', 'bulkFlushMs']],
   ['EVENT_WINDOW_HOURS', ['pipeline', 'eventWindowHours']],
+  ['SEEN_RETENTION_DAYS', ['pipeline', 'seenRetentionDays']],
   ['PROBE_EVERY_MINUTES', ['inspection', 'prober', 'everyMinutes']],
   ['DEMO', ['demo', 'enabled']],
   ['DEMO_SITE_PORT', ['demo', 'sitePort']],

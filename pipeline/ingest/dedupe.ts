@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { logObservation, type ObservationLog } from '../../core/posts/post-observations.js';
+import type { IndexedPost } from '../../core/posts/post.js';
 
 /** `stale`: the item was observed before what is indexed already (or before its deletion): it does not replace it. */
 export type DedupeDecision = 'new' | 'changed' | 'duplicate' | 'stale';
@@ -67,9 +68,21 @@ export function returnAfter(seen: Pick<SeenPost, 'observedAt' | 'sightings'>, at
 }
 
 /**
+ * What is remembered of a post recovered from its indexed document, when its seen record expired
+ * or Redis lost it (it keeps nothing on disk): the wording indexed, where, its time and any deletion.
+ * Its observation log is not known, so a late observation is placed as for a post seen before logs
+ * were kept (`observationsCut`); the indexed wording's collection is the last observation known.
+ */
+export function seenOfIndexed(post: Pick<IndexedPost, 'contentHash' | 'at' | 'collectedAt' | 'deleted'>, home: string): SeenPost {
+  const observed = post.deleted ? { deletedAt: post.deleted.at, observedAt: post.deleted.crawl.at } : { observedAt: post.collectedAt };
+  return { hash: post.contentHash, home, at: post.at, ...observed, observationsCut: true };
+}
+
+/**
  * Remembers, per post id, what was last indexed. Written only after the post is indexed, so a
  * crash between the two re-processes the post instead of losing it. Read and written under the
- * post's claim (`post-claims.ts`).
+ * post's claim (`post-claims.ts`). A record missing is not proof the post is new: the ingest path
+ * recovers it from Elasticsearch (`seenOfIndexed`).
  * Port: what it leaves out is near-duplicate detection (MinHash events), which is a later stage.
  */
 export interface SeenStore {
@@ -77,20 +90,61 @@ export interface SeenStore {
   remember(postId: string, seen: SeenPost): Promise<void>;
 }
 
+/** Default retention of a seen record after its last write (`pipeline.seenRetentionDays`). */
+export const SEEN_RETENTION_DAYS = 30;
+
+/**
+ * One key per post, `<p>:seen:<post id>`, expiring `retentionMs` after its last write: a post
+ * re-crawled keeps its record (every new sighting writes it), one no crawl reaches any more
+ * leaves Redis and is recovered from its document if it ever comes back.
+ */
 export class RedisSeenStore implements SeenStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly retentionMs: number = SEEN_RETENTION_DAYS * 86_400_000,
   ) {}
 
   async lookup(postId: string): Promise<SeenPost | null> {
-    const raw = await this.redis.hget(`${this.prefix}:seen`, postId);
-    if (raw === null) return null;
-    // Records written before homes were remembered hold the bare hash.
-    return raw.startsWith('{') ? (JSON.parse(raw) as SeenPost) : { hash: raw };
+    return parseSeen(await this.redis.get(`${this.prefix}:seen:${postId}`));
   }
 
   async remember(postId: string, seen: SeenPost): Promise<void> {
-    await this.redis.hset(`${this.prefix}:seen`, postId, JSON.stringify(seen));
+    await this.redis.set(`${this.prefix}:seen:${postId}`, JSON.stringify(seen), 'PX', this.retentionMs);
   }
 }
+
+/** Records written before homes were remembered hold the bare hash. */
+function parseSeen(raw: string | null): SeenPost | null {
+  if (raw === null) return null;
+  return raw.startsWith('{') ? (JSON.parse(raw) as SeenPost) : { hash: raw };
+}
+
+/**
+ * Moves the one hash of seen records the layout before retention kept (`<p>:seen`, never shrinking)
+ * into per-post keys with the retention, 500 fields a script; a key already written by the new
+ * layout stays (`NX`). Run in the background at a worker's start; several at once are harmless.
+ * A post looked up before its record moved is recovered from Elasticsearch meanwhile. Resolves with
+ * the records moved.
+ */
+export async function adoptLegacySeenHash(redis: Redis, prefix: string, retentionMs: number = SEEN_RETENTION_DAYS * 86_400_000): Promise<number> {
+  let moved = 0;
+  let cursor = '0';
+  do {
+    const [next, count] = (await redis.eval(ADOPT_SEEN_CHUNK, 1, `${prefix}:seen`, cursor, `${prefix}:seen:`, retentionMs)) as [string, number];
+    cursor = next;
+    moved += count;
+  } while (cursor !== '0');
+  return moved;
+}
+
+const ADOPT_SEEN_CHUNK = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', 500)
+local fields = page[2]
+local moved = 0
+for i = 1, #fields, 2 do
+  if redis.call('SET', ARGV[2] .. fields[i], fields[i + 1], 'PX', ARGV[3], 'NX') then moved = moved + 1 end
+  redis.call('HDEL', KEYS[1], fields[i])
+end
+return { page[1], moved }
+`;

@@ -7,7 +7,7 @@ import { decidePendingDeletion, type DeletionDecision, type PendingDeletionDecis
 import { isLastWording, logOf, pendingLogOf } from '../../core/posts/post-observations.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import type { PostClassification } from './classify.js';
-import { decideDedupe, noteSighting, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
+import { decideDedupe, noteSighting, seenOfIndexed, type DedupeDecision, type SeenPost, type SeenStore } from './dedupe.js';
 import { normalizeItem, postIdOf } from './normalize.js';
 import type { PostClaim, PostClaims } from './post-claims.js';
 import { changeOfRevision, deletionChangeOf, historyOfIngest, keepEarlierWording, logIngest, noteDeletion, tellIngest, type DeletionDeps, type KnownOfPost } from './post-revisions.js';
@@ -86,7 +86,14 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
   };
 }
 
-async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim, { seen, pending }: KnownOfPost): Promise<IngestOutcome> {
+async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim, known: KnownOfPost): Promise<IngestOutcome> {
+  // No seen record is not proof the post is new: its record expired, or Redis lost it. Recovered from
+  // the indexed document, an old post re-crawled is a duplicate (or an edit of what is indexed), never
+  // a new post overwriting its history and handed over to the alerts again.
+  const located = known.seen ? undefined : await deps.posts.locate(post.id);
+  const recovered = located === undefined ? undefined : await deps.posts.get(post.id, located);
+  const seen = known.seen ?? (recovered ? seenOfIndexed(recovered, located!) : null);
+  const pending = known.pending;
   const decision = decideDedupe(seen, post);
   if (decision === 'duplicate') {
     // Seen again later: a delayed deletion or wording observed in between is then stale, not current.
@@ -108,8 +115,8 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   const wordingWhenDeleted = indexedNow !== undefined && isLastWording(indexedNow, post, log ?? logOf(seen));
   if (decision === 'stale' && !wordingWhenDeleted) return { postId: post.id, decision, hits: 0, ...(await ingestStaleWording(deps, post, seen!, indexedNow, claim)) };
   const pendingDeletion = decidePendingDeletion(tombstones?.at(-1), post.collectedAt);
-  // Where the post already lives, looked up while the stages below run (only when not remembered).
-  const home = seen?.home !== undefined ? Promise.resolve<string | undefined>(seen.home) : deps.posts.locate(post.id);
+  // Where the post already lives: remembered, located above, or (a record of before homes were kept) looked up while the stages below run.
+  const home = seen?.home !== undefined || !seen ? Promise.resolve<string | undefined>(seen?.home ?? located) : deps.posts.locate(post.id);
   home.catch(() => undefined);
 
   // Segmentation, classification and MinHash (in `cluster`, up to its Redis call) run in this item's turn.

@@ -23,6 +23,8 @@ export interface IngestWiringDeps {
   queues: Pick<Queues, 'alert'>;
   eventWindowHours: number;
   signalThresholds: SignalThresholds;
+  /** How long a post's seen record outlives its last write (default 30 days); a post seen after that is recovered from Elasticsearch. */
+  seenRetentionMs?: number;
   /** Lease and wait of the per-post claim (defaults: 30 s, 10 s). */
   claims?: PostClaimOptions;
   now(): Date;
@@ -34,7 +36,7 @@ export function wireIngest(deps: IngestWiringDeps) {
   const tracker = new RedisSignalTracker(deps.redis, deps.prefix, deps.signalThresholds, deps.now);
   return createIngestPath({
     claims: new RedisPostClaims(deps.redis, deps.prefix, deps.claims),
-    seen: new RedisSeenStore(deps.redis, deps.prefix),
+    seen: new RedisSeenStore(deps.redis, deps.prefix, deps.seenRetentionMs),
     cpuTurn: createCpuTurns(),
     pendingDeletions: new RedisPendingDeletions(deps.redis, deps.prefix),
     segment: deps.segment,

@@ -419,7 +419,7 @@ describe('a deletion that arrives before the post was ever indexed is kept (issu
     const [doc] = await documentsOf(postIdOf(item));
     expect(doc!.deleted?.crawl.at).toBe(hoursAfter(1));
     expect(doc!.pastDeletions).toBeUndefined();
-    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(item)))!).observedAt).toBe(hoursAfter(2));
+    expect(JSON.parse((await redis.get(`${iso.redisPrefix}:seen:${postIdOf(item)}`))!).observedAt).toBe(hoursAfter(2));
 
     const older = message('board-gone-pending-old', { collectedAt: hoursAfter(0) });
     const tombstone = { at: hoursAfter(5), crawl: { sourceId: older.sourceId, at: hoursAfter(1) } };
@@ -632,7 +632,7 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     expect(doc!.pastDeletions?.map((d) => d.crawl.at)).toEqual([hoursAfter(1)]);
     expect(doc!.restoredAt).toBe(hoursAfter(2));
     expect(doc!.text).toBe(seen.text);
-    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(3));
+    expect(JSON.parse((await redis.get(`${iso.redisPrefix}:seen:${postIdOf(seen)}`))!).observedAt).toBe(hoursAfter(3));
   });
 
   it('found gone by two crawls, the later ingested first: the first crawl that found it gone is its deletion, and the alert key stays the one first told', async () => {
@@ -645,7 +645,7 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     const [doc] = await documentsOf(postIdOf(seen));
     expect(doc!.deleted).toEqual({ ...marked!.deleted, crawl: { sourceId: seen.sourceId, at: hoursAfter(1) } });
     expect(doc!.pastDeletions).toBeUndefined();
-    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(seen)))!).observedAt).toBe(hoursAfter(2));
+    expect(JSON.parse((await redis.get(`${iso.redisPrefix}:seen:${postIdOf(seen)}`))!).observedAt).toBe(hoursAfter(2));
   });
 
   it('A seen twice, then B, the sightings of A ingested last and latest first: A is a version since its first sighting', async () => {
@@ -668,7 +668,7 @@ describe('a later observation wins over a delayed one (review findings 1 and 3)'
     const [doc] = await documentsOf(postIdOf(t1));
     expect(doc!.firstSeenAt).toBe(hoursAfter(1));
     expect(doc!.editedAt).toBeUndefined();
-    expect(JSON.parse((await redis.hget(`${iso.redisPrefix}:seen`, postIdOf(t1)))!).observedAt).toBe(hoursAfter(2));
+    expect(JSON.parse((await redis.get(`${iso.redisPrefix}:seen:${postIdOf(t1)}`))!).observedAt).toBe(hoursAfter(2));
     // Nobody is told of an edit that never was.
     const told = (await queues.alert.getJobs(['waiting', 'prioritized', 'delayed'])).filter((j) => j.name === 'post-change' && (j.data as PostChange).postId === doc!.id);
     expect(told).toEqual([]);
@@ -810,7 +810,7 @@ describe('a sensitive wording ingested after the post was found gone still raise
     expect(doc!.deleted?.crawl.at).toBe(gone.collectedAt);
     expect(doc!.versions?.map((v) => [v.text, v.seenFrom, v.seenUntil])).toEqual([[w0.text, hoursAfter(0), hoursAfter(1)]]);
     expect(doc!.editedAt).toBe(hoursAfter(1));
-    expect(JSON.parse((await worker.redis.hget(`${iso.redisPrefix}:seen`, postIdOf(w0)))!)).toMatchObject({ hash: doc!.contentHash, observedAt: gone.collectedAt, deletedAt: doc!.deleted!.at });
+    expect(JSON.parse((await worker.redis.get(`${iso.redisPrefix}:seen:${postIdOf(w0)}`))!)).toMatchObject({ hash: doc!.contentHash, observedAt: gone.collectedAt, deletedAt: doc!.deleted!.at });
     const alert = await alertOf(postIdOf(w0));
     expect(alert.title).toContain('城管暴力执法');
     expect(alert.timeline.filter((e) => e.kind === 'post-deleted')).toHaveLength(1);
@@ -1057,7 +1057,7 @@ describe('a busy post is waited for, never dead-lettered (review finding 4)', ()
 
 describe('a holder that lost its claim writes nothing (review finding 5)', () => {
   const { redis, es, bulk, queues } = useServices();
-  const seenOf = async (postId: string) => redis.hget(`${iso.redisPrefix}:seen`, postId);
+  const seenOf = async (postId: string) => redis.get(`${iso.redisPrefix}:seen:${postId}`);
 
   it('a holder that stood still longer than its lease fails retryably (claim_lost) before the write, and the retry indexes the post', async () => {
     let stall = true;

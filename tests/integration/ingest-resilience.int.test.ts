@@ -223,7 +223,7 @@ describe('losing nothing: Elasticsearch outages and poison items', () => {
       const postIds = items.map((i) => postIdOf(i));
       await worker.queues.ingest.addBulk([batch!]);
       const deadline = Date.now() + 30_000;
-      while (!(await worker.redis.hmget(`${iso.redisPrefix}:seen`, ...postIds)).some((v) => v !== null)) {
+      while (!(await worker.redis.mget(...postIds.map((id) => `${iso.redisPrefix}:seen:${id}`))).some((v) => v !== null)) {
         if (Date.now() > deadline) throw new Error('no item of the batch was ingested within 30 s');
         await new Promise((r) => setTimeout(r, 5));
       }
