@@ -1,13 +1,14 @@
 import type { AlertLevel } from '../rules/rule-pack.js';
+import { labelBefore } from './number-label.js';
 
 /**
  * 个人信息泄露: ID numbers, mobile numbers, bank cards and e-mail addresses in published text.
  *
  * Each candidate must stand alone (no letter or digit glued to either side, so a run embedded in a
  * longer number is never a match), pass its own validation (GB 11643 checksum + region + birth date;
- * mobile number segment; Luhn + plausible card prefix), and must not follow a word that names it as
- * something else (订单号, 流水号, 时间戳 …). A finding never carries the value itself, only its
- * offsets in the original text and the masked form to publish instead.
+ * mobile number segment; Luhn + plausible card prefix), and must not be named as something else by
+ * the label nearest before it (订单号, 银行流水号, 时间戳 …: `labelBefore`). A finding never carries
+ * the value itself, only its offsets in the original text and the masked form to publish instead.
  */
 export type PrivacyKind = 'id_card' | 'mobile' | 'bank_card' | 'email';
 
@@ -31,11 +32,6 @@ export const PRIVACY_LEVELS: Record<PrivacyKind, AlertLevel> = { id_card: 2, ban
 const PROVINCES = new Set([11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]);
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
-
-/** Words that, just before a number, say it is not personal data. */
-const NOT_PERSONAL = /(订单|单号|流水|交易号|批次|编号|序列号|序号|运单|快递|物流|工单|发票|票号|条码|条形码|时间戳|timestamp|order|serial|tracking)[\s:：#号为是]*$/i;
-/** …unless the same words name it as personal data (身份证编号). */
-const PERSONAL = /(身份证|证件|手机|电话|联系|卡号|银行|账号|邮箱)/;
 
 /** 18 characters with a province code and a real birth date: an ID number, or one mistyped in its last digit. */
 function hasIdShape(id: string, today: Date): boolean {
@@ -80,18 +76,15 @@ function mask(value: string, keepStart: number, keepEnd: number): string {
   return value.slice(0, keepStart) + '*'.repeat(Math.max(0, value.length - keepStart - keepEnd)) + value.slice(value.length - keepEnd);
 }
 
-/** Full-width digits and letters → ASCII, one code unit for one, so offsets are unchanged. */
+/** Full-width digits and letters → ASCII, full-width and no-break spaces → space, one code unit for one, so offsets are unchanged. */
 function foldWidth(text: string): string {
-  return text.replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff0d\uff20\uff0e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  return text
+    .replace(/[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff0d\uff20\uff0e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\u3000\u00a0]/g, ' ');
 }
 
-/** Just before a number: it is given as an ID number, so it is never taken for a card even when it fails the ID checks. */
-const ID_LABEL = /(身份证|证件)[^0-9]{0,6}$/;
-
-function namedAsSomethingElse(text: string, start: number): boolean {
-  const before = text.slice(Math.max(0, start - 12), start);
-  return NOT_PERSONAL.test(before) && !PERSONAL.test(before);
-}
+/** A link running up to `start` (a Weibo status id, an order id in a query): its digits pass Luhn as often as any. */
+const LINK_BEFORE = /(?:[a-z][a-z0-9+.-]*:\/\/|www\.)[\w\-.~:/?#[\]@!$&()*+,;=%]*$/i;
 
 const ID_RE = /(?<![0-9A-Za-z])(?<!\d[.:])\d{17}[\dXx](?![0-9A-Za-z])/g;
 const MOBILE_RE = /(?<![0-9A-Za-z+])(?<!\d[.:])(?:(?:\+|00)?86[- ]?)?(1[3-9]\d)([- ]?)(\d{4})\2(\d{4})(?![0-9A-Za-z])(?!\.\d)/g;
@@ -118,22 +111,25 @@ export function detectPrivacy(original: string, options: PrivacyOptions = {}): P
 
   for (const m of text.matchAll(ID_RE)) {
     const id = m[0];
-    if (isValidIdNumber(id, today) && !namedAsSomethingElse(text, m.index)) add('id_card', m.index, m.index + id.length, mask(id.toUpperCase(), 2, 3));
+    if (isValidIdNumber(id, today) && labelBefore(text, m.index) !== 'other') add('id_card', m.index, m.index + id.length, mask(id.toUpperCase(), 2, 3));
   }
   for (const m of text.matchAll(CARD_RE)) {
     const start = m.index;
     // Four groups and a short one may be a 16-digit card followed by another number ("… 5671 123元").
     const forms = m[1] && m[0].length > 19 ? [m[0], m[0].slice(0, 19)] : [m[0]];
     const form = forms.find((f) => isPlausibleBankCard(f.replace(/[- ]/g, '')));
-    // An ID number failing its checksum (a typo) passes Luhn one time in ten: it is not a card.
-    if (!form || overlaps(start, start + form.length) || namedAsSomethingElse(text, start) || hasIdShape(form, today) || ID_LABEL.test(text.slice(Math.max(0, start - 12), start))) continue;
+    if (!form || overlaps(start, start + form.length)) continue;
+    const label = labelBefore(text, start);
+    // Not a card: one named as something else or as an ID number, one shaped like an ID number (a
+    // typo in its check digit passes Luhn one time in ten), one inside a link.
+    if (label === 'other' || label === 'id' || hasIdShape(form, today) || LINK_BEFORE.test(text.slice(Math.max(0, start - 200), start))) continue;
     add('bank_card', start, start + form.length, mask(form.replace(/[- ]/g, ''), 4, 4));
   }
   if (text.includes('1')) {
     for (const m of text.matchAll(MOBILE_RE)) {
       const start = m.index;
       const end = start + m[0].length;
-      if (overlaps(start, end) || namedAsSomethingElse(text, start)) continue;
+      if (overlaps(start, end) || labelBefore(text, start) === 'other') continue;
       const number = `${m[1]}${m[3]}${m[4]}`;
       add('mobile', start, end, mask(number, 3, 4));
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectPrivacy, isPlausibleBankCard, isValidIdNumber, passesLuhn } from '../../../core/privacy/detect-privacy.js';
+import { labelBefore } from '../../../core/privacy/number-label.js';
 
 const today = new Date('2026-11-25T00:00:00Z');
 
@@ -25,6 +26,14 @@ const ID_X_LOWER = '11010519491231002x'; // a valid ID whose check character is 
 const MISTYPED_ID = [...'0123456789'].map((d) => ID.slice(0, 17) + d).find((s) => s !== ID && passesLuhn(s))!;
 /** Digits in groups of four, as printed on a card. */
 const fours = (digits: string) => digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+/** A bank's transaction serial that happens to pass Luhn with a 银联 prefix (one number in ten does). */
+const SERIAL = card('622202123456789012');
+/** An all-digit 统一社会信用代码 (9 工商, 1 企业) that passes Luhn. */
+const USCC = card('91350100705432123');
+/** A Weibo status id: 16 digits starting with 4. */
+const WEIBO_MID = card('487654321098765');
+const fullWidth = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
+const masked = (digits: string) => digits.slice(0, 4) + '*'.repeat(digits.length - 8) + digits.slice(-4);
 
 const kinds = (text: string) => detectPrivacy(text, { today }).map((f) => `${f.kind}:${text.slice(f.start, f.end)}:${f.masked}`);
 
@@ -65,6 +74,15 @@ describe('privacy detectors', () => {
     [`身份证 ${ID_X_LOWER}`, [`id_card:${ID_X_LOWER}:11*************02X`]], // X checksum, written lower case
     ['来信请寄 zhang.san@example.gov.cn 谢谢', ['email:zhang.san@example.gov.cn:z***@example.gov.cn']], // e-mail
     [`手机13812341234，身份证${ID}`, ['mobile:13812341234:138****1234', `id_card:${ID}:35*************${ID.slice(-3)}`]], // two findings in order
+    // The label nearest the number decides; a bank serial just before a card does not hide the card.
+    [`银行流水号${SERIAL}，我的银行卡号${CARD16}`, [`bank_card:${CARD16}:${masked(CARD16)}`]], // was: both reported as cards
+    [`银行卡（卡号：${SERIAL}）`, [`bank_card:${SERIAL}:${masked(SERIAL)}`]], // 卡号 inside brackets
+    [`收款账号为 ${SERIAL}`, [`bank_card:${SERIAL}:${masked(SERIAL)}`]], // 账号 with 为
+    [`补贴请打到我的银行卡号：\n${fours(CARD)}`, [`bank_card:${fours(CARD)}:${masked(CARD)}`]], // grouped, after a line break
+    [`QQ/手机：13812341234`, ['mobile:13812341234:138****1234']], // the nearest word is 手机, not QQ
+    [`身份证号码是：${ID_X_LOWER}`, [`id_card:${ID_X_LOWER}:11*************02X`]], // 是 and a full-width colon; lower-case x
+    // Full-width digits grouped by ideographic spaces, as typed with a Chinese IME (the classify command gets them unnormalized): was missed.
+    [`卡号：${fullWidth(fours(CARD)).replace(/ /g, '\u3000')}`, [`bank_card:${fullWidth(fours(CARD)).replace(/ /g, '\u3000')}:${masked(CARD)}`]],
   ])('finds %s', (text, expected) => {
     expect(kinds(text)).toEqual(expected);
   });
@@ -90,8 +108,50 @@ describe('privacy detectors', () => {
     ['12000000000', 'an 11-digit run not in a mobile segment (12x)'],
     ['邮箱：@example.com', 'no local part'],
     ['version 1.2.3@beta', 'no top-level domain'],
+    // Numbers the label nearest them names as something else; 银行 in front no longer makes a serial a card (each was reported).
+    [`银行流水号：${SERIAL}`, 'a bank transaction serial'],
+    [`银行交易流水 ${SERIAL}`, 'a bank transaction serial, spelled out'],
+    [`银行订单号为${SERIAL}`, 'a bank order number, with 为'],
+    [`银行回单编号：${SERIAL}`, 'a bank receipt number'],
+    [`银行卡已挂失，流水号：${SERIAL}`, 'a serial after a sentence about a card'],
+    [`商户单号（${SERIAL}）`, 'a merchant order number in brackets'],
+    [`发票号码：${SERIAL}`, 'an invoice number (发票 + 号码)'],
+    [`发票代码 ${SERIAL}`, 'an invoice code'],
+    [`统一社会信用代码：${USCC}`, 'an all-digit unified social credit code passing Luhn'],
+    [`Order No. ${SERIAL}`, 'an order number labelled in English'],
+    [`No.${SERIAL}`, 'a number labelled No.'],
+    ['QQ号13812345678', 'an 11-digit QQ number'],
+    ['有事加QQ：13812341234', 'a QQ number after a full-width colon'],
+    [`原帖 https://m.weibo.cn/status/${WEIBO_MID} 已删`, 'a Weibo status id in a link'],
+    [`https://shop.example.com/order?id=${SERIAL}`, 'an order id in a link query'],
+    // Labels the old words already covered: kept.
+    [`支付宝交易号：${SERIAL}`, 'an Alipay trade number'],
+    [`微信支付单号：${SERIAL}`, 'a WeChat Pay order number'],
+    [`退款单号是${SERIAL}`, 'a refund number'],
+    [`投诉工单号：${SERIAL}`, 'a 12345 hotline ticket'],
+    [`案件编号：${ID}`, 'a case number shaped like an ID'],
+    ['车架号：LSVAU2180N2183294', 'a VIN'],
+    ['电话：0838-6213456', 'a landline with its area code is not a mobile'],
   ])('does not flag %s (%s)', (text) => {
     expect(kinds(text)).toEqual([]);
+  });
+
+  it.each([
+    // [text before the number, the label it gives]
+    ['银行流水号：', 'other'], // 流水号, not 银行
+    ['银行卡号：', 'personal'],
+    ['身份证编号：', 'id'], // 身份证, not 编号
+    ['发票号码 ', 'other'], // 发票, not 号码
+    ['手机号码为', 'personal'],
+    ['号码：', undefined], // a generic word alone says nothing
+    ['卡号：123，订单号：', 'other'], // only the nearest label counts
+    ['订单号：123，卡号：', 'personal'],
+    ['卡号（', 'personal'],
+    ['卡号\n', 'personal'],
+    ['我叫Kevin ', undefined], // not VIN
+    ['', undefined],
+  ] as const)('labelBefore(%j) is %s', (before, label) => {
+    expect(labelBefore(`${before}6222021234567890128`, before.length)).toBe(label);
   });
 
   it('reports offsets into the original text even when full-width characters precede', () => {
