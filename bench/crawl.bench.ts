@@ -24,6 +24,7 @@ import type { CollectedItem } from '../core/posts/collected-item.js';
 import { ingestJobIdOf } from '../pipeline/ingest/normalize.js';
 import { createQueues } from '../pipeline/queues.js';
 import { crawlPageSource } from '../crawlers/routes-for.js';
+import { takeCrawlLock } from '../crawlers/shared/crawl-lock.js';
 import { CrawlOutbox } from '../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../crawlers/shared/crawl-state.js';
 import { startBenchSite } from './crawl-site.js';
@@ -78,12 +79,14 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
     ...(CREDENTIALS && render !== 'static' ? { credentials: { cookie: 'QS_BENCH_COOKIE', authorization: 'QS_BENCH_AUTH' } } : {}),
     crawl: { delayMs: 0, perHostConcurrency: concurrency, maxPages: articles + site.listPages + 10, maxDepth: site.listPages + 5, robotsTxt: 'ignore', revisitRecentDays: 7 },
   });
-  const store = new RedisCrawlState(redis, prefix, source.id);
+  // As the crawler role does: the crawl state written under the source's run lock.
+  const lock = (await takeCrawlLock(redis, `${prefix}:crawl:${source.id}:lock`, 30 * 60_000))!;
+  const store = new RedisCrawlState(redis, prefix, source.id, lock);
   let items = 0;
   let outbox: CrawlOutbox | undefined;
   /** One run's options, handing items over as the crawler role does; `done()` after the run. */
   const handOver = () => {
-    outbox = PER_ITEM ? undefined : new CrawlOutbox({ queue: queues.ingest, state: store });
+    outbox = PER_ITEM ? undefined : new CrawlOutbox({ queue: queues.ingest, state: store, lock });
     return {
       state: outbox?.state ?? store,
       maxRequests: 100_000,
@@ -156,6 +159,7 @@ async function run(render: 'static' | 'browser' | 'browser-lists', articles: num
       recrawlRedisCommands: againCommands,
     });
   }
+  await lock.release();
   await site.close();
   return result;
 }

@@ -63,7 +63,8 @@ export async function requestCrawl(queue: Queue<CrawlJob>, sourceId: string, opt
  * hands every new, edited or deleted item to `ingest` in batch jobs (a `CrawlOutbox`: up to 100
  * items, or what came within a second, with the crawl state written behind them), and folds the
  * run into the source's health under the source's run lock (renewed while the run lasts; a run that
- * lost it saves no health), raising a source-health alert after N failures in a row and repeating
+ * lost it saves no health, and its crawl state writes are refused from then on: it ends superseded),
+ * raising a source-health alert after N failures in a row and repeating
  * it until the source recovers.
  */
 export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
@@ -102,7 +103,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       return { skipped: start };
     }
     let report: CrawlReport | undefined;
-    const outbox = new CrawlOutbox({ queue: deps.queues.ingest, state: new RedisCrawlState(deps.connection, deps.prefix, source.id) });
+    const outbox = new CrawlOutbox({ queue: deps.queues.ingest, state: new RedisCrawlState(deps.connection, deps.prefix, source.id, lock), lock });
     try {
       report = await crawlPosition(source, {
         collectors: deps.collectors,
@@ -125,11 +126,16 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       const at = now().toISOString();
       report = { ...(report ?? emptyReport(source.id, at)), finishedAt: at, outcome: 'failed', error: { errorClass: e.errorClass, message: e.message } };
     }
-    if (!(await lock.confirm())) {
-      // Another run may hold the lock and have read the health this run started from: its save wins.
-      deps.log.warn({ source: source.id, outcome: report.outcome }, 'crawl lock lost during the run: its health is not saved');
+    // Superseded: a crawl state write of this run was refused, the lock being another run's (or no one's) by then.
+    const superseded = report.error?.errorClass === 'superseded';
+    if (superseded || !(await lock.confirm())) {
+      // Another run may hold the lock and have read the health and the crawl state this run started from: its saves win.
+      deps.log.warn(
+        { source: source.id, outcome: report.outcome, queued: outbox.counts.items, stateWrites: outbox.counts.stateWrites, deletionsDropped: outbox.counts.deletionsDropped },
+        superseded ? 'crawl superseded: the run lost its lock, its later crawl state and its health are not saved, its items are queued' : 'crawl lock lost during the run: its health is not saved',
+      );
       await deps.recordReport(report);
-      return { outcome: report.outcome, skipped: 'lock-lost', itemsEmitted: report.itemsEmitted };
+      return { outcome: report.outcome, skipped: superseded ? 'superseded' : 'lock-lost', itemsEmitted: report.itemsEmitted };
     }
     const { health: next, signal } = applyRun(health, report, now(), deps.healthPolicy);
     await deps.health.save(next);

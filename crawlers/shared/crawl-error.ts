@@ -21,6 +21,7 @@ export const CRAWL_ERROR_CLASSES = {
   config: { cause: '阵地配置有误', retryable: false },
   credentials: { cause: '阵地凭据缺失（环境变量未设置）', retryable: false },
   internal: { cause: '采集程序内部错误', retryable: true },
+  superseded: { cause: '本次采集失去了阵地的运行锁（进程停顿过久或连接中断），已由另一次采集接替：本次的采集状态未保存，已采集的内容照常送入处理', retryable: false },
 } as const;
 export type CrawlErrorClass = keyof typeof CRAWL_ERROR_CLASSES;
 

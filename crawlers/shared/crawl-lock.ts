@@ -2,8 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DELETE_IF_OWNER, RENEW_IF_OWNER } from '../../pipeline/redis/owned-key.js';
 
+/**
+ * The lock as Redis holds it: writes that must be this run's alone (the crawl state) check in one
+ * Lua step that `key` still holds `token`, so a run that lost its lock cannot write after the run
+ * that took it over, however long it stood still.
+ */
+export interface CrawlFence {
+  readonly key: string;
+  readonly token: string;
+}
+
 /** A held run lock of one source; `release` gives it up only if it is still this run's. */
-export interface CrawlLock {
+export interface CrawlLock extends CrawlFence {
   /**
    * Whether the lock is still this run's, asked of Redis (renewing it on the way): false once a
    * renewal found it gone or another run's, or the lease ran out before a renewal came back (a
@@ -12,7 +22,6 @@ export interface CrawlLock {
   confirm(): Promise<boolean>;
   release(): Promise<void>;
 }
-
 
 /**
  * Takes `key` for one run (`SET … NX PX lease` with a random token), or returns undefined when
@@ -37,6 +46,8 @@ export async function takeCrawlLock(redis: Redis, key: string, leaseMs: number):
   const timer = setInterval(() => void renew().catch(() => undefined), Math.max(Math.floor(leaseMs / 3), 1));
   timer.unref();
   return {
+    key,
+    token,
     confirm: async () => !lost && Date.now() < validUntil && (await renew()),
     release: async () => {
       clearInterval(timer);

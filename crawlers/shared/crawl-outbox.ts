@@ -3,6 +3,7 @@ import type { CollectedItem } from '../../core/posts/collected-item.js';
 import { INGEST_BATCH_SIZE, ingestBatchJobs } from '../../pipeline/ingest/ingest-batch.js';
 import type { IngestJob } from '../../pipeline/queues.js';
 import { CrawlError } from './crawl-error.js';
+import type { CrawlLock } from './crawl-lock.js';
 import type { CrawlState, CrawlStateChanges, ItemMemory, PageMemory } from './crawl-state.js';
 
 /** Items per group, the size of one ingest batch job. */
@@ -15,8 +16,10 @@ export const OUTBOX_MAX_WRITES = 500;
 export interface CrawlOutboxOptions {
   /** Where the items go: the `ingest` queue, as batch jobs. */
   queue: Pick<Queue<IngestJob>, 'addBulk'>;
-  /** The crawl state, written behind the items. */
+  /** The crawl state, written behind the items; its writes are fenced by `lock`. */
   state: CrawlState;
+  /** The source's run lock, confirmed before each group's items are queued. */
+  lock: Pick<CrawlLock, 'confirm'>;
   maxItems?: number;
   maxWaitMs?: number;
   maxWrites?: number;
@@ -31,6 +34,8 @@ export interface OutboxCounts {
   items: number;
   /** Pages and items remembered in the crawl state. */
   stateWrites: number;
+  /** Deletions not queued because the run had lost its lock (see `CrawlOutbox`). */
+  deletionsDropped: number;
 }
 
 interface Group {
@@ -60,12 +65,20 @@ const isEmpty = (g: Group) => g.items.length + g.pages.size + g.memories.size ==
  * - the run reads its own writes: `state` answers from the groups not yet written before asking
  *   the store;
  * - an edit or deletion keeps its own ingest id (keyed by when it was seen), so a post deleted,
- *   restored and deleted again is three items, never merged into one.
+ *   restored and deleted again is three items, never merged into one;
+ * - only the holder of the source's run lock writes state. Each group's items are queued after the
+ *   lock is confirmed (so everything in them was decided against state no other run had written)
+ *   and its state is written in one step that checks the lock. Once either finds the lock gone the
+ *   run is superseded: no more state is written (every later state call, and `close()`, throws the
+ *   `superseded` CrawlError) and what the run collects is still queued — wordings it read are
+ *   observations the newer run may no longer find — except deletions, which it may have inferred
+ *   from the newer run's memory and which the next run infers again if they are real (the stale
+ *   run's marks were never written).
  */
 export class CrawlOutbox {
   /** The crawl state as the run sees it: reads include the writes still waiting in a group. */
   readonly state: CrawlState;
-  readonly counts: OutboxCounts = { groups: 0, batchJobs: 0, items: 0, stateWrites: 0 };
+  readonly counts: OutboxCounts = { groups: 0, batchJobs: 0, items: 0, stateWrites: 0, deletionsDropped: 0 };
   private readonly maxItems: number;
   private readonly maxWaitMs: number;
   private readonly maxWrites: number;
@@ -74,6 +87,8 @@ export class CrawlOutbox {
   private readonly unwritten: Group[] = [];
   private tail: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
+  /** Set once the run lock was found gone: the run's state writes are over, its items still go. */
+  private superseded: CrawlError | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CrawlOutboxOptions) {
@@ -98,6 +113,10 @@ export class CrawlOutbox {
   /** Hands one item over; waits only while its full group is being queued. */
   readonly add = async (item: CollectedItem): Promise<void> => {
     this.throwIfFailed();
+    if (this.superseded && item.change === 'deleted') {
+      this.counts.deletionsDropped++;
+      return;
+    }
     this.group.items.push(item);
     this.arm();
     if (this.group.items.length >= this.maxItems) await this.flush();
@@ -121,21 +140,34 @@ export class CrawlOutbox {
     return this.tail;
   }
 
-  /** Sends the last group; throws what any group failed with (its items and state were not written). */
+  /**
+   * Sends the last group; throws what any group failed with (its items and state were not written),
+   * or, when the run lost its lock, the `superseded` CrawlError once its items are queued.
+   */
   async close(): Promise<void> {
     await this.flush();
+    if (this.superseded) throw this.superseded;
   }
 
   private async write(group: Group): Promise<void> {
-    if (group.items.length > 0) {
-      const jobs = ingestBatchJobs(group.items);
+    if (!this.superseded && group.items.length > 0 && !(await this.options.lock.confirm())) this.superseded = new CrawlError('superseded', 'the run lock was lost before a group of crawled items was queued');
+    const items = this.superseded ? group.items.filter((i) => i.change !== 'deleted') : group.items;
+    this.counts.deletionsDropped += group.items.length - items.length;
+    if (items.length > 0) {
+      const jobs = ingestBatchJobs(items);
       await this.options.queue.addBulk(jobs);
       this.counts.batchJobs += jobs.length;
-      this.counts.items += group.items.length;
+      this.counts.items += items.length;
     }
-    if (group.pages.size + group.memories.size > 0) {
-      await this.options.state.write({ pages: group.pages, items: group.memories });
-      this.counts.stateWrites += group.pages.size + group.memories.size;
+    if (!this.superseded && group.pages.size + group.memories.size > 0) {
+      try {
+        await this.options.state.write({ pages: group.pages, items: group.memories });
+        this.counts.stateWrites += group.pages.size + group.memories.size;
+      } catch (err) {
+        if (!(err instanceof CrawlError && err.errorClass === 'superseded')) throw err;
+        // Its items are queued: the run that holds the lock now collects them again, and they dedupe at ingest.
+        this.superseded = err;
+      }
     }
     this.counts.groups++;
     // Only a written group stops answering reads: until then the store still holds the older memory.
@@ -144,6 +176,7 @@ export class CrawlOutbox {
 
   private async remember(changes: CrawlStateChanges): Promise<void> {
     this.throwIfFailed();
+    if (this.superseded) throw this.superseded;
     for (const [url, page] of changes.pages) this.group.pages.set(url, page);
     for (const [id, memory] of changes.items) this.group.memories.set(id, memory);
     this.arm();

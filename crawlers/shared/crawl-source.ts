@@ -164,7 +164,8 @@ const RETRY_DELAYS_MS = [500, 1500, 4000, 8000];
  * traps, robots.txt), skips detail pages whose list entry did not change, asks conditionally for
  * the rest, keeps the raw bytes as evidence, and emits only items that are new, edited or deleted
  * since the last run. One page's failure is recorded and the run goes on; nothing thrown by a page
- * escapes.
+ * escapes, except a `superseded` CrawlError (the crawl state refused a write: another run holds the
+ * source's lock), which ends the run.
  */
 export async function crawlSource(source: PageSource, options: CrawlOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
@@ -426,26 +427,43 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
     });
   }
 
-  await enqueue(undefined, source.entryPoints, options.startLabel);
-  const concurrency = Math.max(1, options.concurrency ?? Math.min(32, policy.perHostConcurrency * Math.max(1, source.allowedHosts.length)));
-  await drain(queue, concurrency, handle, report, entryResults);
+  // A state write refused because another run holds the source's lock now ends the run: no page is
+  // started after it, and the run throws it once the pages under way are done.
+  let superseded: CrawlError | undefined;
+  const handleUnlessSuperseded = (req: Request) =>
+    handle(req).catch((err: unknown) => {
+      const e = toCrawlError(err);
+      if (e.errorClass === 'superseded') {
+        superseded ??= e;
+        queue.length = 0;
+      }
+      throw e;
+    });
+  try {
+    await enqueue(undefined, source.entryPoints, options.startLabel);
+    const concurrency = Math.max(1, options.concurrency ?? Math.min(32, policy.perHostConcurrency * Math.max(1, source.allowedHosts.length)));
+    await drain(queue, concurrency, handleUnlessSuperseded, report, entryResults);
+    if (superseded) throw superseded;
 
-  // Deletion of whole posts: a known detail page that no list shows any more is fetched once; a
-  // 404/410 there is a deletion. Only when every list was read in full, or the lists' own caps
-  // would make posts look deleted.
-  const listsComplete = !report.skipped['over-page-cap'] && !report.skipped['too-deep'] && !report.failures.some((f) => !DETAIL_LABELS.has(f.label ?? ''));
-  if (listsComplete && listedDetails.size > 0) {
-    const unlisted = (await options.state.urlsWithLabel([...DETAIL_LABELS][0]!)).filter((u) => !listedDetails.has(u));
-    const memories = await options.state.pages(unlisted);
-    const due = [...memories]
-      .filter(([, m]) => (m.itemIds?.length ?? 0) > 0 && (!m.unlisted || now().getTime() - Date.parse(m.fetchedAt) >= policy.revisitDays * 86_400_000))
-      .slice(0, MAX_UNLISTED_CHECKS);
-    for (const [url, memory] of due) {
-      if (frontier.consider(url, 1) === 'take') queue.push({ url, label: memory.label, depth: 1, memory, entry: false, unlisted: true });
+    // Deletion of whole posts: a known detail page that no list shows any more is fetched once; a
+    // 404/410 there is a deletion. Only when every list was read in full, or the lists' own caps
+    // would make posts look deleted.
+    const listsComplete = !report.skipped['over-page-cap'] && !report.skipped['too-deep'] && !report.failures.some((f) => !DETAIL_LABELS.has(f.label ?? ''));
+    if (listsComplete && listedDetails.size > 0) {
+      const unlisted = (await options.state.urlsWithLabel([...DETAIL_LABELS][0]!)).filter((u) => !listedDetails.has(u));
+      const memories = await options.state.pages(unlisted);
+      const due = [...memories]
+        .filter(([, m]) => (m.itemIds?.length ?? 0) > 0 && (!m.unlisted || now().getTime() - Date.parse(m.fetchedAt) >= policy.revisitDays * 86_400_000))
+        .slice(0, MAX_UNLISTED_CHECKS);
+      for (const [url, memory] of due) {
+        if (frontier.consider(url, 1) === 'take') queue.push({ url, label: memory.label, depth: 1, memory, entry: false, unlisted: true });
+      }
+      await drain(queue, concurrency, handleUnlessSuperseded, report, entryResults);
+      if (superseded) throw superseded;
     }
-    await drain(queue, concurrency, handle, report, entryResults);
+  } finally {
+    await options.loader?.close?.();
   }
-  await options.loader?.close?.();
   report.finishedAt = now().toISOString();
   const outcome = decideRunOutcome(source.entryPoints.length, [...entryResults.values()], report.failures);
   report.outcome = outcome.outcome;

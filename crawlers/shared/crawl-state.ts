@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
+import { CrawlError } from './crawl-error.js';
+import type { CrawlFence } from './crawl-lock.js';
 import type { Validators } from './fetch-page.js';
 
 /** What the crawler remembers of one fetched page between runs. */
@@ -51,7 +53,11 @@ export interface CrawlState {
   urlsWithLabel(label: string): Promise<string[]>;
   items(ids: readonly string[]): Promise<Map<string, ItemMemory>>;
   saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void>;
-  /** Writes a group of pages and items at once: all of them or, on a failure, none. */
+  /**
+   * Writes a group of pages and items at once: all of them or, on a failure, none. A store shared
+   * between runs refuses the writes of a run that lost the source's run lock (a `superseded`
+   * CrawlError), as does each save above.
+   */
   write(changes: CrawlStateChanges): Promise<void>;
 }
 
@@ -80,14 +86,31 @@ export class MemoryCrawlState implements CrawlState {
   }
 }
 
-/** Two Redis hashes per source: `<prefix>:crawl:<source>:pages` and `…:items`, values JSON. */
+/**
+ * Lua: writes a group of crawl state only while the run lock holds the writer's token. KEYS[1] the
+ * lock, KEYS[2] the pages hash, KEYS[3] the items hash; ARGV[1] the token, ARGV[2] the number of
+ * page fields, then field/value pairs, pages first. Answers 1 when written, 0 when refused (nothing
+ * written). One HSET per field: a group may hold more fields than Lua's unpack() takes.
+ */
+const WRITE_IF_LOCK_HELD = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local pageEnd = 2 + 2 * tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', i <= pageEnd and KEYS[2] or KEYS[3], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
+/**
+ * Two Redis hashes per source: `<prefix>:crawl:<source>:pages` and `…:items`, values JSON. Every
+ * write is fenced by the source's run lock: refused (a `superseded` CrawlError, nothing written)
+ * once the lock no longer holds this run's token, so a run that stood still past its lease never
+ * overwrites the memory of the run that took over.
+ */
 export class RedisCrawlState implements CrawlState {
   private readonly pagesKey: string;
   private readonly itemsKey: string;
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    sourceId: string,
+    private readonly sourceId: string,
+    private readonly fence: CrawlFence,
   ) {
     this.pagesKey = `${prefix}:crawl:${sourceId}:pages`;
     this.itemsKey = `${prefix}:crawl:${sourceId}:items`;
@@ -106,8 +129,8 @@ export class RedisCrawlState implements CrawlState {
   pages(urls: readonly string[]): Promise<Map<string, PageMemory>> {
     return this.read<PageMemory>(this.pagesKey, urls);
   }
-  async savePage(url: string, page: PageMemory): Promise<void> {
-    await this.redis.hset(this.pagesKey, url, JSON.stringify(page));
+  savePage(url: string, page: PageMemory): Promise<void> {
+    return this.write({ pages: new Map([[url, page]]), items: new Map() });
   }
   async urlsWithLabel(label: string): Promise<string[]> {
     const out: string[] = [];
@@ -124,21 +147,20 @@ export class RedisCrawlState implements CrawlState {
   items(ids: readonly string[]): Promise<Map<string, ItemMemory>> {
     return this.read<ItemMemory>(this.itemsKey, ids);
   }
-  async saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
-    if (items.size === 0) return;
-    await this.redis.hset(this.itemsKey, Object.fromEntries([...items].map(([id, m]) => [id, JSON.stringify(m)])));
+  saveItems(items: ReadonlyMap<string, ItemMemory>): Promise<void> {
+    return this.write({ pages: new Map(), items });
   }
-  /** One round trip: at most one HSET per hash in a MULTI, so a crash never keeps half a group. */
+  /**
+   * One round trip, one Lua step: the lock checked and every field written, so a crash never keeps
+   * half a group and a lost lock keeps none of it.
+   *
+   * @throws CrawlError `superseded` when the run lock is no longer this run's
+   */
   async write(changes: CrawlStateChanges): Promise<void> {
     if (changes.pages.size + changes.items.size === 0) return;
-    const multi = this.redis.multi();
-    if (changes.pages.size > 0) multi.hset(this.pagesKey, Object.fromEntries([...changes.pages].map(([url, p]) => [url, JSON.stringify(p)])));
-    if (changes.items.size > 0) multi.hset(this.itemsKey, Object.fromEntries([...changes.items].map(([id, m]) => [id, JSON.stringify(m)])));
-    const results = await multi.exec();
-    // ioredis reports a command's failure inside the results, not by rejecting.
-    const failed = results?.find(([err]) => err)?.[0];
-    if (failed) throw failed;
-    if (!results) throw new Error(`crawl state write to ${this.pagesKey} was discarded`);
+    const fields = [...changes.pages, ...changes.items].flatMap(([field, memory]) => [field, JSON.stringify(memory)]);
+    const written = await this.redis.eval(WRITE_IF_LOCK_HELD, 3, this.fence.key, this.pagesKey, this.itemsKey, this.fence.token, String(changes.pages.size), ...fields);
+    if (written !== 1) throw new CrawlError('superseded', `crawl state of ${this.sourceId} not written: its run lock ${this.fence.key} is no longer this run's`);
   }
 }
 

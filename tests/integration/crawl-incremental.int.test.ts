@@ -9,6 +9,7 @@ import type { CollectedItem } from '../../core/posts/collected-item.js';
 import type { IngestJob } from '../../pipeline/queues.js';
 import { WebsiteSourceSchema, type WebsiteSource } from '../../core/sources/source.js';
 import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { takeCrawlLock } from '../../crawlers/shared/crawl-lock.js';
 import { CrawlOutbox } from '../../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../../crawlers/shared/crawl-state.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
@@ -23,11 +24,12 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
   let evidenceDir: string;
   let source: WebsiteSource;
 
-  // As the crawler role runs it: items handed to the ingest queue in batch jobs, the memory written behind them.
+  // As the crawler role runs it: under the source's run lock, items handed to the ingest queue in batch jobs, the memory written behind them.
   const crawl = async (overrides: Partial<WebsiteSource['crawl']> = {}) => {
     const items: CollectedItem[] = [];
     const s = { ...source, crawl: { ...source.crawl, ...overrides } };
-    const outbox = new CrawlOutbox({ queue: ingest, state: new RedisCrawlState(redis, iso.redisPrefix, s.id) });
+    const lock = (await takeCrawlLock(redis, `${iso.redisPrefix}:crawl:${s.id}:lock`, 60_000))!;
+    const outbox = new CrawlOutbox({ queue: ingest, state: new RedisCrawlState(redis, iso.redisPrefix, s.id, lock), lock });
     const report = await crawlPageSource(s, {
       state: outbox.state,
       evidence: new DiskEvidenceStore(evidenceDir),
@@ -39,6 +41,7 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
       },
     });
     await outbox.close();
+    await lock.release();
     return { report, items };
   };
   const queuedItems = async () => (await ingest.getJobs(['waiting'], 0, 10_000)).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item]));
@@ -135,5 +138,41 @@ describe('incremental crawling of the demo website, memory in Redis', () => {
     }
     site.setBlocked(undefined);
     expect((await crawl()).report.outcome).toBe('ok');
+  });
+
+  it('a run whose lock another run takes mid-crawl starts no page after it finds out, queues what it collected, remembers nothing, and ends superseded', async () => {
+    const fenced = { ...source, id: 'demo-website-fenced', crawl: { ...source.crawl, perHostConcurrency: 1 } };
+    const lockKey = `${iso.redisPrefix}:crawl:${fenced.id}:lock`;
+    const lock = (await takeCrawlLock(redis, lockKey, 60_000))!;
+    // Every item is its own group, so the run finds out at the first hand-over after the lock went.
+    const outbox = new CrawlOutbox({ queue: ingest, state: new RedisCrawlState(redis, iso.redisPrefix, fenced.id, lock), lock, maxItems: 1, maxWaitMs: 60_000 });
+    const items: CollectedItem[] = [];
+    let newer: Awaited<ReturnType<typeof takeCrawlLock>>;
+    const jobs = await ingest.count();
+    const run = crawlPageSource(fenced, {
+      state: outbox.state,
+      evidence: new DiskEvidenceStore(evidenceDir),
+      maxRequests: 500,
+      timeoutSeconds: 10,
+      onItem: async (item) => {
+        if (items.length === 0) {
+          // The run's lease ran out as it stood still; the next run took the lock.
+          await redis.del(lockKey);
+          newer = await takeCrawlLock(redis, lockKey, 60_000);
+        }
+        items.push(item);
+        await outbox.add(item);
+      },
+    });
+    await expect(run).rejects.toMatchObject({ errorClass: 'superseded' });
+    await expect(outbox.close()).rejects.toMatchObject({ errorClass: 'superseded' });
+    // One detail page was under way (one page at a time): its article and comments, and nothing after.
+    expect(items.length).toBeGreaterThan(0);
+    expect(new Set(items.map((i) => i.snapshot?.path ?? 'none'))).toEqual(new Set([items[0]!.snapshot!.path]));
+    expect(await ingest.count()).toBe(jobs + items.length);
+    expect(await redis.hlen(`${iso.redisPrefix}:crawl:${fenced.id}:pages`)).toBe(0);
+    expect(await redis.hlen(`${iso.redisPrefix}:crawl:${fenced.id}:items`)).toBe(0);
+    await newer!.release();
+    await lock.release();
   });
 });

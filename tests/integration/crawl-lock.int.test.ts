@@ -9,14 +9,20 @@ import type { CrawlReport } from '../../crawlers/shared/crawl-source.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
 import { RedisSourceHealthStore } from '../../crawlers/shared/source-health.js';
 import { RedisSourceRegistry } from '../../crawlers/shared/source-registry.js';
+import { postIdOf } from '../../pipeline/ingest/normalize.js';
 import { createQueues, createRedis, type Queues } from '../../pipeline/queues.js';
 import { eventually, isolation } from '../support/isolation.js';
 
 const owner = { section: '县委宣传部', person: '陈静' };
 const LOCK_MS = 600;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The process stands still (a long GC pause, a stopped VM): no timer fires, so no renewal is sent. */
+const standStill = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+type Emitted = Parameters<CollectContext['emit']>[0];
+/** A WeChat article as the stand-in platform lists it. */
+const article = (n: number): Emitted => ({ kind: 'article', url: `https://mp.weixin.qq.com/s/fenced-${n}`, platformId: `fenced-${n}`, title: `工作动态 ${n}`, text: `青山县第${n}期工作动态。` });
 
-/** The per-source run lock of the crawler role on real Redis: renewed while a run lasts, and no health saved by a run that lost it. */
+/** The per-source run lock of the crawler role on real Redis: renewed while a run lasts, and no health or crawl state saved by a run that lost it. */
 describe('the crawl run lock', () => {
   const iso = isolation();
   const redis = createRedis(iso.redisUrl);
@@ -40,7 +46,7 @@ describe('the crawl run lock', () => {
 
   beforeAll(async () => {
     queues = createQueues(redis, iso.redisPrefix);
-    const sources = ['long-mp', 'lost-mp'].map((id) => SourceSchema.parse({ id, kind: 'wechat-mp', name: id, owner, enabled: false, api: { appidEnv: 'QS_TEST_UNUSED_APPID', secretEnv: 'QS_TEST_UNUSED_SECRET' } }));
+    const sources = ['long-mp', 'lost-mp', 'paused-mp'].map((id) => SourceSchema.parse({ id, kind: 'wechat-mp', name: id, owner, enabled: false, api: { appidEnv: 'QS_TEST_UNUSED_APPID', secretEnv: 'QS_TEST_UNUSED_SECRET' } }));
     const registry = new RedisSourceRegistry(redis, iso.redisPrefix);
     await registry.seed(sources);
     crawler = await startCrawlerRole({
@@ -105,5 +111,53 @@ describe('the crawl run lock', () => {
     expect(reports.get('lost-mp')).toHaveLength(1);
     // The other run's lock stays theirs.
     expect(await redis.get(lockKey('lost-mp'))).toBe('another-run');
+  });
+
+  it('a run that stood still past its lease, while the next run collected and saved, writes no crawl state over that run\'s when it resumes: it ends superseded, its items are queued, a deletion it inferred from the other run\'s memory is not', async () => {
+    const id = 'paused-mp';
+    /** What the account lists now. */
+    let listed = [article(1), article(2), article(4)];
+    let second: unknown;
+    const listing = (items: Emitted[]) => ({ requests: 1, failures: [], completeScopes: [{ scope: 'articles', platformIds: items.map((i) => i.platformId!) }] });
+    plans.set(id, async (ctx, run) => {
+      if (run > 1) {
+        for (const item of listed) await ctx.emit(item);
+        return listing(listed);
+      }
+      const read = [...listed];
+      standStill(2 * LOCK_MS);
+      // Meanwhile article 3 is published and article 4, which only this run read, is taken down;
+      // the next run finds the lock free, collects and saves.
+      listed = [article(1), article(2), article(3)];
+      second = await crawlAndWait(id);
+      // This run resumes and hands over what it read before it stood still.
+      for (const item of read) await ctx.emit(item);
+      return listing(read);
+    });
+    const first = await crawlAndWait(id);
+    expect(second).toMatchObject({ outcome: 'ok', itemsEmitted: 3 });
+    expect(runs.get(id)).toBe(2);
+
+    // The second run's memory stands: its listing (article 3 in it) and article 3 not deleted.
+    const pages = `${iso.redisPrefix}:crawl:${id}:pages`;
+    const postId = (n: number) => postIdOf({ sourceId: id, ...article(n) });
+    const memory = async () => ({
+      listing: (JSON.parse((await redis.hget(pages, 'api-scope:articles'))!) as { itemIds: string[] }).itemIds,
+      items: (await redis.hkeys(`${iso.redisPrefix}:crawl:${id}:items`)).sort(),
+      article3: JSON.parse((await redis.hget(`${iso.redisPrefix}:crawl:${id}:items`, postId(3)))!) as { deletedAt?: string },
+    });
+    expect(await memory()).toEqual({ listing: [1, 2, 3].map(postId), items: [1, 2, 3].map(postId).sort(), article3: expect.not.objectContaining({ deletedAt: expect.anything() }) });
+    // The stood-still run ends superseded; its health is not saved.
+    expect(first).toMatchObject({ skipped: 'superseded' });
+    expect(reports.get(id)?.at(-1)?.error?.errorClass).toBe('superseded');
+    const queued = async () => (await queues.ingest.getJobs(['waiting'], 0, 1000)).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item])).map((i) => `${i.platformId} ${i.change}`).sort();
+    // Article 4, which only the stood-still run read, reaches the pipeline; no deletion of article 3 does.
+    expect(await queued()).toEqual(['fenced-1 new', 'fenced-2 new', 'fenced-3 new', 'fenced-4 new']);
+    expect(await health.get(id)).toMatchObject({ consecutiveFailures: 0, lastSuccessAt: expect.any(String) });
+
+    // Article 3 is deleted later: the next run, reading the second run's listing, finds it gone.
+    listed = [article(1), article(2)];
+    expect(await crawlAndWait(id)).toMatchObject({ outcome: 'ok', itemsEmitted: 1 });
+    expect(await queued()).toContain('fenced-3 deleted');
   });
 });

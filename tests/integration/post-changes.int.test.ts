@@ -12,6 +12,7 @@ import { RulesRegistry } from '../../core/rules/rules-registry.js';
 import { DEFAULT_SIGNAL_THRESHOLDS } from '../../core/signals/early-signal.js';
 import { WebsiteSourceSchema, type WebsiteSource } from '../../core/sources/source.js';
 import { crawlPageSource } from '../../crawlers/routes-for.js';
+import { takeCrawlLock } from '../../crawlers/shared/crawl-lock.js';
 import { CrawlOutbox } from '../../crawlers/shared/crawl-outbox.js';
 import { RedisCrawlState } from '../../crawlers/shared/crawl-state.js';
 import { DiskEvidenceStore } from '../../crawlers/shared/evidence-store.js';
@@ -48,8 +49,9 @@ describe('a comment deleted and an article reworded after criticism keep their e
 
   async function crawlAndSettle(): Promise<CollectedItem[]> {
     const items: CollectedItem[] = [];
-    // As the crawler role hands items over: batch jobs, with the crawl state written behind them.
-    const outbox = new CrawlOutbox({ queue: queues.ingest, state: new RedisCrawlState(redis, iso.redisPrefix, source.id) });
+    // As the crawler role hands items over: under the source's run lock, batch jobs, with the crawl state written behind them.
+    const lock = (await takeCrawlLock(redis, `${iso.redisPrefix}:crawl:${source.id}:lock`, 60_000))!;
+    const outbox = new CrawlOutbox({ queue: queues.ingest, state: new RedisCrawlState(redis, iso.redisPrefix, source.id, lock), lock });
     const report = await crawlPageSource(source, {
       state: outbox.state,
       evidence: new DiskEvidenceStore(evidenceDir),
@@ -61,6 +63,7 @@ describe('a comment deleted and an article reworded after criticism keep their e
       },
     });
     await outbox.close();
+    await lock.release();
     expect(report.outcome).toBe('ok');
     const busy = async (q: Queue) => Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')).reduce((a, b) => a + b, 0);
     await eventually(async () => ((await busy(queues.ingest)) + (await busy(queues.alert)) === 0 ? true : undefined), 60_000, 'ingest and alert queues drained');
