@@ -42,7 +42,7 @@ export interface IngestOutcome {
   pendingDeletion?: Exclude<PendingDeletionDecision, 'none'>;
   /** A stale item whose words were new to the post: kept among its versions where they belong. */
   keptAsVersion?: true;
-  /** A stale wording with a level: handed over to alert evaluation, as it would have been in order. */
+  /** A stale wording with a level: handed over to alert evaluation, as it would have been in order; or a duplicate with a level whose seen record was recovered (its hand-over may have been lost with Redis). */
   handedOver?: true;
   /** A stale wording the post had when it was found gone (its job ran after the deletion): indexed as the deleted post's wording. */
   wordingWhenDeleted?: true;
@@ -100,11 +100,18 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
     // Seen earlier than ingested so far: the post may have stood with these words since before it was first seen.
     const sighting = noteSighting(seen!, post.collectedAt);
     if (sighting && Date.parse(post.collectedAt) < Date.parse(seen!.observedAt!)) await keepEarlierWording(deps, post, seen!, await deps.posts.get(post.id, seen!.home), claim);
+    // Recovered after Redis lost the post's record, its hand-over may have been lost with the queue:
+    // handed over again (the alert's id comes from the event and rule, so one already raised only merges it).
+    const handedOver = recovered?.level !== undefined && recovered.eventId !== undefined;
+    if (handedOver) {
+      claim.assertHeld();
+      await deps.handOver({ postId: post.id, index: located!, eventId: recovered.eventId!, contentHash: recovered.contentHash });
+    }
     if (sighting) {
       claim.assertHeld();
       await deps.seen.remember(post.id, sighting);
     }
-    return { postId: post.id, decision, hits: 0 };
+    return { postId: post.id, decision, hits: 0, ...(handedOver ? { handedOver } : {}) };
   }
   // A stale item is placed by the post as indexed: among its versions, or, when the post's log replayed
   // ends on it (the wording a deleted post had when it went), as that post's wording (the deletion stays).

@@ -131,6 +131,23 @@ describe('seen records expire and are recovered from Elasticsearch (issue 4)', (
     expect(JSON.parse((await redis.get(seenKey(id)))!)).toMatchObject({ hash: before.contentHash, at: before.at, observedAt: hoursAfter(30 * 24) });
   });
 
+  it('a leveled post whose hand-over was lost with Redis is handed over again when re-crawled (once per recovery)', async () => {
+    const item = message();
+    const id = postIdOf(item);
+    await ingest(item);
+    const before = await documentOf(id);
+    // Redis lost it all: the post's record and its job on the alert queue.
+    for (const job of await queues.alert.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])) if ((job.data as { postId: string }).postId === id) await job.remove();
+    await redis.del(seenKey(id));
+    expect(await handOversOf(id)).toBe(0);
+
+    expect(await ingest({ ...item, collectedAt: hoursAfter(1) })).toMatchObject({ decision: 'duplicate', handedOver: true });
+    const [job] = (await queues.alert.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).filter((j) => (j.data as { postId: string }).postId === id);
+    expect(job!.data).toEqual({ postId: id, index: expect.any(String), eventId: before.eventId, contentHash: before.contentHash });
+    // Remembered again: the next crawl is a plain duplicate.
+    expect(await ingest({ ...item, collectedAt: hoursAfter(2) })).toEqual(expect.not.objectContaining({ handedOver: true }));
+  });
+
   it('re-crawled reworded after its record expired: an edit of the indexed post, the earlier words kept as a version', async () => {
     const item = message();
     const id = postIdOf(item);
