@@ -45,8 +45,9 @@ export class RedisSignalTracker {
 
     // One round trip: count the post (once) towards every key, and read each key's buckets (as one
     // comma-separated row per key: the script names the baseline's fields itself).
-    const rows = (await (this.redis as unknown as SignalCommands).qsSignalObserve(
-      1 + post.keys.length,
+    const [since, ...rows] = (await (this.redis as unknown as SignalCommands).qsSignalObserve(
+      2 + post.keys.length,
+      `${this.prefix}:sig:since`,
       ...this.scriptKeys(post, bucket),
       post.id,
       String(bucket),
@@ -61,7 +62,10 @@ export class RedisSignalTracker {
     for (const [i, { scope, key }] of post.keys.entries()) {
       const [n, neg, first, ...prev] = rows[i]?.split(',') ?? [];
       const previous: BucketCount[] = [];
-      for (let j = 0; j < prev.length; j += 2) previous.push({ count: Number(prev[j] ?? 0), negative: Number(prev[j + 1] ?? 0) });
+      // Buckets before counting began (in this Redis) are unknown, not empty: after Redis lost its
+      // counters, a baseline of zeros would make the first ordinary hours look like surges.
+      const baselineStart = bucket - prev.length / 2;
+      for (let j = Math.max(0, 2 * (Number(since) - baselineStart)); j < prev.length; j += 2) previous.push({ count: Number(prev[j] ?? 0), negative: Number(prev[j + 1] ?? 0) });
       const historyBuckets = bucket - Number(first ?? bucket);
       const decision = decideSignal({ current: { count: Number(n ?? 0), negative: Number(neg ?? 0) }, previous, historyBuckets }, this.t);
       if (!decision.signal) continue;
@@ -113,16 +117,23 @@ interface SignalCommands {
 }
 
 /**
- * KEYS: the bucket's seen-post set, then one counter hash per key.
+ * KEYS: the earliest bucket counted in this Redis (`since`), the bucket's seen-post set, then one
+ * counter hash per key.
  * ARGV: post id, bucket, is negative, keep ms, the bucket that falls out of the baseline, the
  * number of baseline buckets. Counts the post only the first time it is seen in the bucket.
- * Returns, per key, one row "count,negative,first bucket,n,neg,…" with the baseline buckets' counts
- * oldest first (one string per key: the worker decodes a few strings per post, not ~50 values per key).
+ * Returns `since`, then per key one row "count,negative,first bucket,n,neg,…" with the baseline
+ * buckets' counts oldest first (one string per key: the worker decodes a few strings per post, not
+ * ~50 values per key).
  */
 const OBSERVE_LUA = `
-local fresh = redis.call('SADD', KEYS[1], ARGV[1])
+local since = tonumber(redis.call('GET', KEYS[1]))
+if since == nil or since > tonumber(ARGV[2]) then
+  since = tonumber(ARGV[2])
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+local fresh = redis.call('SADD', KEYS[2], ARGV[1])
 local keep = tonumber(ARGV[4])
-redis.call('PEXPIRE', KEYS[1], keep)
+redis.call('PEXPIRE', KEYS[2], keep)
 local b = ARGV[2]
 local fields = { b .. ':n', b .. ':neg', 'first' }
 local bucket, baseline = tonumber(b), tonumber(ARGV[6])
@@ -131,8 +142,8 @@ for i = bucket - baseline, bucket - 1 do
   fields[#fields + 1] = name .. ':n'
   fields[#fields + 1] = name .. ':neg'
 end
-local out = {}
-for i = 2, #KEYS do
+local out = { string.format('%d', since) }
+for i = 3, #KEYS do
   local h = KEYS[i]
   if fresh == 1 then
     redis.call('HINCRBY', h, b .. ':n', 1)

@@ -146,6 +146,30 @@ describe('events and early signals with the band index and counters in Redis', (
     expect(retried[0]?.count).toBe(10);
   });
 
+  it('after Redis lost its counters, the hours before counting began again are unknown, not zero: an ordinary hour is no surge', async () => {
+    const thresholds: SignalThresholds = { ...DEFAULT_SIGNAL_THRESHOLDS, bucketMinutes: 60, baselineBuckets: 12, minHistoryBuckets: 6 };
+    const hour = 3_600_000;
+    const start = Date.parse('2026-11-22T00:00:00Z');
+    const prefix = `${iso.redisPrefix}:lost`;
+    let now = new Date(start);
+    const tracker = new RedisSignalTracker(redis, prefix, thresholds, () => now);
+    const observeHour = async (h: number, posts: number) => {
+      now = new Date(start + h * hour + 50 * 60_000);
+      const raised = [];
+      for (let i = 0; i < posts; i++) raised.push(...(await tracker.observe({ id: `p${h}-${i}`, at: new Date(start + h * hour + i * 60_000).toISOString(), negative: false, keys: [{ scope: 'position', key: 'demo-board' }] })));
+      return raised;
+    };
+    for (let h = 0; h < 20; h++) expect(await observeHour(h, 2)).toEqual([]);
+    // Redis loses everything (a restart without persistence); counting goes on.
+    for (const key of await redis.keys(`${prefix}:*`)) await redis.del(key);
+    for (let h = 20; h < 27; h++) expect(await observeHour(h, 2)).toEqual([]);
+    // Three posts more than usual: against the seven hours known (2 an hour) no surge; against
+    // twelve hours of which five read as empty (mean 1.2) it would be one.
+    expect(await observeHour(27, 6)).toEqual([]);
+    // A real surge still signals.
+    expect((await observeHour(28, 12)).map((s) => s.reason)).toContain('volume-surge');
+  });
+
   it('a deletion counted in the wrong hour is taken back out of it once (not while another of its deletions counts there), and counts again when observed there again', async () => {
     const tracker = new RedisSignalTracker(redis, `${iso.redisPrefix}:sig`, DEFAULT_SIGNAL_THRESHOLDS, () => new Date(T0));
     const deletion = (at: string) => ({ id: 'deleted:p1', at, negative: false, keys: [{ scope: 'deletions' as const, key: 'demo-board' }] });
