@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -44,6 +45,15 @@ const MARK_SENT_RETRY_MS = [100, 500, 2_500];
 const HOLDER_STUCK_MS = 10 * 60_000;
 /** How many runs (about 30 s) a delivery waits for another job's claim before each further wait is logged. */
 const QUIET_WAITS = 5;
+
+/**
+ * A digest's delivery id names the deliveries it carries: the same batch sent again (a flush whose
+ * answer was lost, or that died before dropping the batch) is the same delivery, which a receiver
+ * keying on `X-Qianshao-Delivery` or an inbox already holding it may drop; a batch that grew meanwhile
+ * is another delivery, carrying what the first did not.
+ */
+const digestId = (channelId: string, held: NotifyJob[]) =>
+  `digest-${channelId}-${held[0]!.id}-${createHash('sha256').update(held.map((j) => j.id).join('\n')).digest('hex').slice(0, 16)}`;
 
 /** A delivery job across its retries and reruns; the same id queued again after BullMQ dropped the job is another. */
 const holderOf = (bull: Job<NotifyQueueJob>) => `${bull.id}@${bull.timestamp}`;
@@ -221,7 +231,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       }
       const recipients = [...new Map(held.flatMap((j) => j.recipients).map((r) => [r.username, r])).values()];
       const digest: NotifyJob = {
-        id: `digest-${channelId}-${held[0]!.id}`,
+        id: digestId(channelId, held),
         channelId,
         recipients,
         message: digestMessage(held, deps.dashboardUrl),
