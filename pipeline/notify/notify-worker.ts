@@ -96,10 +96,16 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       ...extra,
     });
 
+  /**
+   * One flush job per channel, flush round and 5-second window: holding many deliveries schedules one
+   * flush. BullMQ adds nothing under the id of a job still active, and a flush job reads the buffer
+   * only after starting a new round: a delivery held (or left over past a batch) after a flush read
+   * the buffer gets a job of its own, not the id of that flush, which would never read it.
+   */
   const scheduleDigest = async (channelId: string, waitMs: number) => {
     const at = deps.now().getTime() + waitMs;
-    // One flush job per channel and 5-second window: holding many deliveries schedules one flush.
-    const jobId = `digest-${channelId}-${Math.ceil(at / DIGEST_WINDOW_MS)}`;
+    const round = await buffer.flushRound(channelId);
+    const jobId = `digest-${channelId}-${round}-${Math.ceil(at / DIGEST_WINDOW_MS)}`;
     await deps.queues.notify.add('digest', { digest: channelId }, { jobId, delay: Math.max(0, waitMs), removeOnComplete: true, removeOnFail: true });
   };
 
@@ -222,6 +228,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     const unlock = await buffer.lock(channelId, 60_000);
     if (!unlock) return scheduleDigest(channelId, DIGEST_WINDOW_MS);
     try {
+      await buffer.startFlushRound(channelId);
       const batch = await buffer.peek(channelId, DIGEST_BATCH);
       const held = batch.jobs;
       if (held.length === 0) return;

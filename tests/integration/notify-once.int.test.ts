@@ -356,6 +356,32 @@ describe('a notification is sent once however often it is queued (real Redis and
     }
   });
 
+  it('a delivery held back while the flush of the same 5-second window is past its read (still recording its digest) is flushed all the same', async () => {
+    const limiter = new ChannelRateLimiter(h.redis, iso.redisPrefix);
+    const digestsCarrying = (j: NotifyJob) => messagesCarrying(j).filter((r) => bodyOf(r).message.title.startsWith('【预警汇总】'));
+    let recordDigests: () => void = () => undefined;
+    digestRecordsWait = new Promise((r) => (recordDigests = r));
+    try {
+      // Just past the start of a window: the first flush and the next hold's flush fall in one window.
+      await new Promise((r) => setTimeout(r, 5_000 - (Date.now() % 5_000) + 100));
+      const first = job('hook-paced');
+      await limiter.block('hook-paced', 1_000, new Date());
+      await enqueueNotification(h.queues, first);
+      await eventually(async () => (digestsCarrying(first).length > 0 ? true : undefined), 15_000, 'the first digest');
+      // Its flush job is still active, recording the digest; one more delivery is held back.
+      const later = job('hook-paced');
+      await limiter.block('hook-paced', 1_000, new Date());
+      await enqueueNotification(h.queues, later);
+      expect(await finished(`n-${later.id}`)).toBe('merged-into-digest');
+      recordDigests();
+
+      await eventually(async () => (digestsCarrying(later).length > 0 ? true : undefined), 15_000, 'the digest carrying the delivery held later');
+      expect(digestsCarrying(first)).toHaveLength(1);
+    } finally {
+      recordDigests();
+    }
+  });
+
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
     const j = job('hook');
     await enqueueNotification(h.queues, j);
