@@ -54,7 +54,10 @@ return 1
  * a completed job's bare claim counts as sent. The at-least-once windows left: a crash after a send
  * and before its mark reruns that same job, which sends once more; a send unmarked whose job BullMQ
  * dropped before the id was queued again; a send that hung past any delivery's time, then went out
- * after another job took its claim over.
+ * after another job took its claim over. In each the repeat carries the same delivery id, which the
+ * senders make count where they can (`senders.ts`): the in-app inboxes and a WeCom delivery's parts
+ * remember what they took, a webhook's `X-Qianshao-Delivery` and a mail's `Message-ID` let the
+ * receiver drop it; a DingTalk robot takes no such key.
  */
 export class DeliveredNotifications {
   constructor(

@@ -62,6 +62,19 @@ export class DigestBuffer {
     return { released: released === 1, left };
   }
 
+  /**
+   * The channel's flush round: a flusher starts a new one (`startFlushRound`) before it reads the
+   * buffer, so whoever holds a delivery after that start reads a round no running flush job was
+   * scheduled in.
+   */
+  async flushRound(channelId: string): Promise<string> {
+    return (await this.redis.get(`${this.key(channelId)}:round`)) ?? '0';
+  }
+
+  async startFlushRound(channelId: string): Promise<void> {
+    await this.redis.incr(`${this.key(channelId)}:round`);
+  }
+
   /** One flusher per channel at a time, across processes. */
   async lock(channelId: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const key = `${this.key(channelId)}:lock`;

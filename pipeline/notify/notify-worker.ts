@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -45,6 +46,15 @@ const HOLDER_STUCK_MS = 10 * 60_000;
 /** How many runs (about 30 s) a delivery waits for another job's claim before each further wait is logged. */
 const QUIET_WAITS = 5;
 
+/**
+ * A digest's delivery id names the deliveries it carries: the same batch sent again (a flush whose
+ * answer was lost, or that died before dropping the batch) is the same delivery, which a receiver
+ * keying on `X-Qianshao-Delivery` or an inbox already holding it may drop; a batch that grew meanwhile
+ * is another delivery, carrying what the first did not.
+ */
+const digestId = (channelId: string, held: NotifyJob[]) =>
+  `digest-${channelId}-${held[0]!.id}-${createHash('sha256').update(held.map((j) => j.id).join('\n')).digest('hex').slice(0, 16)}`;
+
 /** A delivery job across its retries and reruns; the same id queued again after BullMQ dropped the job is another. */
 const holderOf = (bull: Job<NotifyQueueJob>) => `${bull.id}@${bull.timestamp}`;
 
@@ -86,10 +96,16 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       ...extra,
     });
 
+  /**
+   * One flush job per channel, flush round and 5-second window: holding many deliveries schedules one
+   * flush. BullMQ adds nothing under the id of a job still active, and a flush job reads the buffer
+   * only after starting a new round: a delivery held (or left over past a batch) after a flush read
+   * the buffer gets a job of its own, not the id of that flush, which would never read it.
+   */
   const scheduleDigest = async (channelId: string, waitMs: number) => {
     const at = deps.now().getTime() + waitMs;
-    // One flush job per channel and 5-second window: holding many deliveries schedules one flush.
-    const jobId = `digest-${channelId}-${Math.ceil(at / DIGEST_WINDOW_MS)}`;
+    const round = await buffer.flushRound(channelId);
+    const jobId = `digest-${channelId}-${round}-${Math.ceil(at / DIGEST_WINDOW_MS)}`;
     await deps.queues.notify.add('digest', { digest: channelId }, { jobId, delay: Math.max(0, waitMs), removeOnComplete: true, removeOnFail: true });
   };
 
@@ -212,6 +228,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
     const unlock = await buffer.lock(channelId, 60_000);
     if (!unlock) return scheduleDigest(channelId, DIGEST_WINDOW_MS);
     try {
+      await buffer.startFlushRound(channelId);
       const batch = await buffer.peek(channelId, DIGEST_BATCH);
       const held = batch.jobs;
       if (held.length === 0) return;
@@ -221,7 +238,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
       }
       const recipients = [...new Map(held.flatMap((j) => j.recipients).map((r) => [r.username, r])).values()];
       const digest: NotifyJob = {
-        id: `digest-${channelId}-${held[0]!.id}`,
+        id: digestId(channelId, held),
         channelId,
         recipients,
         message: digestMessage(held, deps.dashboardUrl),

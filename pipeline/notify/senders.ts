@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Redis } from 'ioredis';
 import { secretFrom, type Channel } from '../../core/notify/channel.js';
@@ -5,6 +6,7 @@ import { dingTalkPayload, emailContent, webhookBody, weComPayloads } from '../..
 import type { NotifyJob } from '../../core/notify/notification.js';
 import { signDingTalkUrl, webhookSignature } from '../../core/notify/signing.js';
 import { InvalidInputError, UnavailableError } from '../../core/errors.js';
+import { DELIVERED_TTL_SECONDS } from './delivered-notifications.js';
 
 /** Delivers one job to one channel; throws a typed error whose type says whether to retry. */
 export interface ChannelSender {
@@ -82,25 +84,43 @@ function dingTalkSender(channel: Extract<Channel, { type: 'dingtalk' }>, env: No
   };
 }
 
-/** WeCom group robot: errcode 45009 is the frequency limit (20 a minute). */
-function weComSender(channel: Extract<Channel, { type: 'wecom' }>, env: NodeJS.ProcessEnv): ChannelSender {
+/**
+ * WeCom group robot: errcode 45009 is the frequency limit (20 a minute). A delivery that @-mentions
+ * people is two messages; each but the last is remembered once taken (the last is the delivery's own
+ * mark of its send), so a retry after the mention failed sends the mention alone, not the alert twice.
+ */
+function weComSender(channel: Extract<Channel, { type: 'wecom' }>, env: NodeJS.ProcessEnv, redis: Redis, prefix: string): ChannelSender {
   return {
     async send(job) {
       const url = robotUrl(channel, env);
-      for (const payload of weComPayloads(job.message, job.recipients)) {
+      const payloads = weComPayloads(job.message, job.recipients);
+      const partsKey = `${prefix}:notify:parts:${job.id}`;
+      // Not knowing which parts were taken is retried like a failed send.
+      const partsRecord = <T>(op: Promise<T>) =>
+        op.catch((err: Error) => {
+          throw new UnavailableError(`${channel.name}（${channel.id}）无法读写已发送的部分：${err.message}`, 'channel_unavailable', { cause: err });
+        });
+      const taken = payloads.length > 1 ? Number(await partsRecord(redis.get(partsKey))) : 0;
+      for (const [i, payload] of payloads.entries()) {
+        if (i < taken) continue;
         const { status, json, text } = await postJson(channel, url, JSON.stringify(payload));
         if (status !== 200) throw httpFailure(channel, status, text);
         const { errcode, errmsg } = (json ?? {}) as { errcode?: number; errmsg?: string };
-        if (errcode === 0) continue;
         if (errcode === 45009) throw new ChannelRateLimitedError(`${channel.name}（${channel.id}）发送过快被企业微信限流：${errmsg}`, channel.rateLimit.blockSeconds * 1000 || 60_000);
         if (errcode === -1) throw new UnavailableError(`${channel.name}（${channel.id}）企业微信系统繁忙`, 'channel_unavailable');
-        throw rejected(channel, `errcode ${errcode ?? '?'} ${errmsg ?? text.slice(0, 200)}`);
+        if (errcode !== 0) throw rejected(channel, `errcode ${errcode ?? '?'} ${errmsg ?? text.slice(0, 200)}`);
+        if (i < payloads.length - 1) await partsRecord(redis.set(partsKey, i + 1, 'EX', DELIVERED_TTL_SECONDS));
       }
     },
   };
 }
 
-/** Generic webhook: JSON body, `X-Qianshao-Timestamp` and an HMAC `X-Qianshao-Signature` when a secret is set. */
+/**
+ * Generic webhook: JSON body, `X-Qianshao-Timestamp` and an HMAC `X-Qianshao-Signature` when a secret
+ * is set. `X-Qianshao-Delivery` (the body's `id`) is the same on every send of a delivery, its retries
+ * and reruns too, while the timestamp and `sentAt` are each send's own: the receiver's key for dropping
+ * a repeat.
+ */
 function webhookSender(channel: Extract<Channel, { type: 'webhook' }>, env: NodeJS.ProcessEnv): ChannelSender {
   return {
     async send(job, now) {
@@ -113,6 +133,16 @@ function webhookSender(channel: Extract<Channel, { type: 'webhook' }>, env: Node
       if (status < 200 || status >= 300) throw httpFailure(channel, status, text);
     },
   };
+}
+
+/**
+ * The `Message-ID` of a delivery's mail, the same on every send of it: a resend after the server took
+ * the mail and its answer was lost (or the worker died before marking the send) is the same message,
+ * which mail systems that drop duplicate message ids drop.
+ */
+function deliveryMessageId(deliveryId: string, from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)/.exec(from)?.[1] ?? 'qianshao.invalid';
+  return `<${createHash('sha256').update(deliveryId).digest('hex').slice(0, 32)}.delivery@${domain}>`;
 }
 
 /** E-mail over SMTP: 5xx replies are refusals, 4xx and connection failures are retried. */
@@ -133,7 +163,7 @@ function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.P
       if (to.length === 0) throw rejected(channel, '没有收件地址（接收人未登记邮箱）');
       const { subject, text } = emailContent(job.message);
       try {
-        await transport.sendMail({ from: channel.smtp.from, to, subject, text, headers: { 'X-Qianshao-Delivery': job.id } });
+        await transport.sendMail({ from: channel.smtp.from, to, subject, text, messageId: deliveryMessageId(job.id, channel.smtp.from), headers: { 'X-Qianshao-Delivery': job.id } });
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
         const message = withoutSecret((err as Error).message, password);
@@ -144,20 +174,66 @@ function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.P
   };
 }
 
-/** In-app: each recipient's inbox (capped) in Redis, announced on a channel the dashboard's SSE stream relays. */
+/** How many entries an inbox keeps, newest first. */
+const INBOX_SIZE = 200;
+
+/**
+ * Writes one delivery's entry into the inboxes that do not hold it yet, each with its announcement,
+ * in one step: KEYS[1] the set of recipients whose inbox holds the delivery, KEYS[2..] their inboxes;
+ * ARGV: the entry, the set's lifetime (s), the inbox size, the live channel, then per inbox its
+ * username and announcement. An inbox that refuses the entry is skipped (a script does not roll back:
+ * every inbox written is in the set with its entry); answers each refusal as username, error.
+ */
+const WRITE_INBOXES = `
+local failed = {}
+for i = 2, #KEYS do
+  local username = ARGV[2 * i + 1]
+  if redis.call('SISMEMBER', KEYS[1], username) == 0 then
+    local pushed = redis.pcall('LPUSH', KEYS[i], ARGV[1])
+    if type(pushed) == 'table' and pushed.err then
+      failed[#failed + 1] = username
+      failed[#failed + 1] = pushed.err
+    else
+      redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[3]) - 1)
+      redis.call('SADD', KEYS[1], username)
+      redis.call('PUBLISH', ARGV[4], ARGV[2 * i + 2])
+    end
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return failed
+`;
+
+/**
+ * In-app: each recipient's inbox (capped) in Redis, each entry announced on `<prefix>:live:notifications`
+ * (which the dashboard's `/api/live` stream does not relay). Once per delivery and recipient: a retry after some inboxes were written (another refused,
+ * the answer was lost, the process died) writes and announces only the others, so nobody sees the same
+ * notification twice nor counts it twice as unread. The inboxes written are remembered as long as a
+ * notification id is (`DELIVERED_TTL_SECONDS`).
+ */
 function inAppSender(channel: Extract<Channel, { type: 'inapp' }>, redis: Redis, prefix: string): ChannelSender {
   return {
     async send(job, now) {
-      const entry = JSON.stringify({ id: job.id, subject: job.subject, message: job.message, reason: job.reason, at: now.toISOString() });
-      const multi = redis.multi();
-      for (const r of job.recipients) {
-        multi.lpush(inboxKey(prefix, r.username), entry).ltrim(inboxKey(prefix, r.username), 0, 199);
-        multi.publish(`${prefix}:live:notifications`, JSON.stringify({ username: r.username, id: job.id }));
-      }
       if (job.recipients.length === 0) throw rejected(channel, '站内通知没有接收人');
-      // A transaction fails command by command: an inbox not written is no notification sent.
-      const failed = (await multi.exec())?.find(([err]) => err);
-      if (failed) throw new UnavailableError(`${channel.name}（${channel.id}）站内通知写入失败：${failed[0]!.message}`, 'channel_unavailable', { cause: failed[0] });
+      const entry = JSON.stringify({ id: job.id, subject: job.subject, message: job.message, reason: job.reason, at: now.toISOString() });
+      const usernames = [...new Set(job.recipients.map((r) => r.username))];
+      const failed = (await redis.eval(
+        WRITE_INBOXES,
+        1 + usernames.length,
+        inboxDeliveryKey(prefix, job.id),
+        ...usernames.map((u) => inboxKey(prefix, u)),
+        entry,
+        DELIVERED_TTL_SECONDS,
+        INBOX_SIZE,
+        `${prefix}:live:notifications`,
+        ...usernames.flatMap((u) => [u, JSON.stringify({ username: u, id: job.id })]),
+      )) as string[];
+      // An inbox not written is no notification sent: the retry writes that one alone.
+      if (failed.length > 0) {
+        const refusals: string[] = [];
+        for (let i = 0; i < failed.length; i += 2) refusals.push(`${failed[i]} ${failed[i + 1]}`);
+        throw new UnavailableError(`${channel.name}（${channel.id}）站内通知写入失败：${refusals.join('；')}`, 'channel_unavailable');
+      }
     },
   };
 }
@@ -166,12 +242,17 @@ export function inboxKey(prefix: string, username: string): string {
   return `${prefix}:inbox:${username}`;
 }
 
+/** The recipients whose inbox holds the delivery `deliveryId`. */
+function inboxDeliveryKey(prefix: string, deliveryId: string): string {
+  return `${prefix}:inbox-delivery:${deliveryId}`;
+}
+
 export function createSender(channel: Channel, deps: { env: NodeJS.ProcessEnv; redis: Redis; prefix: string }): ChannelSender {
   switch (channel.type) {
     case 'dingtalk':
       return dingTalkSender(channel, deps.env);
     case 'wecom':
-      return weComSender(channel, deps.env);
+      return weComSender(channel, deps.env, deps.redis, deps.prefix);
     case 'webhook':
       return webhookSender(channel, deps.env);
     case 'email':

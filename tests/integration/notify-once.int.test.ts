@@ -114,6 +114,7 @@ describe('a notification is sent once however often it is queued (real Redis and
     sentRecordsToFail = 0;
     sentMarksToFail = 0;
     digestRecordsWait = undefined;
+    hook.answersToLose = 0;
   });
   afterAll(async () => {
     await worker?.close();
@@ -355,6 +356,32 @@ describe('a notification is sent once however often it is queued (real Redis and
     }
   });
 
+  it('a delivery held back while the flush of the same 5-second window is past its read (still recording its digest) is flushed all the same', async () => {
+    const limiter = new ChannelRateLimiter(h.redis, iso.redisPrefix);
+    const digestsCarrying = (j: NotifyJob) => messagesCarrying(j).filter((r) => bodyOf(r).message.title.startsWith('【预警汇总】'));
+    let recordDigests: () => void = () => undefined;
+    digestRecordsWait = new Promise((r) => (recordDigests = r));
+    try {
+      // Just past the start of a window: the first flush and the next hold's flush fall in one window.
+      await new Promise((r) => setTimeout(r, 5_000 - (Date.now() % 5_000) + 100));
+      const first = job('hook-paced');
+      await limiter.block('hook-paced', 1_000, new Date());
+      await enqueueNotification(h.queues, first);
+      await eventually(async () => (digestsCarrying(first).length > 0 ? true : undefined), 15_000, 'the first digest');
+      // Its flush job is still active, recording the digest; one more delivery is held back.
+      const later = job('hook-paced');
+      await limiter.block('hook-paced', 1_000, new Date());
+      await enqueueNotification(h.queues, later);
+      expect(await finished(`n-${later.id}`)).toBe('merged-into-digest');
+      recordDigests();
+
+      await eventually(async () => (digestsCarrying(later).length > 0 ? true : undefined), 15_000, 'the digest carrying the delivery held later');
+      expect(digestsCarrying(first)).toHaveLength(1);
+    } finally {
+      recordDigests();
+    }
+  });
+
   it('the same notification queued again after its first job completed and BullMQ dropped it: sent once', async () => {
     const j = job('hook');
     await enqueueNotification(h.queues, j);
@@ -365,6 +392,53 @@ describe('a notification is sent once however often it is queued (real Redis and
     const again = await finished(`n-${j.id}`);
     expect(messagesCarrying(j)).toHaveLength(1);
     expect([first, again]).toEqual(['sent', 'already-sent']);
+  });
+
+  it('an in-app delivery one of whose inboxes refused it is retried into that inbox alone: every recipient holds it once', async () => {
+    const j: NotifyJob = { ...job('inapp'), recipients: ['duty', 'clerk', 'chief'].map((username) => ({ username, displayName: username })) };
+    const refusing = inboxKey(iso.redisPrefix, 'clerk');
+    await h.redis.set(refusing, 'not a list');
+    try {
+      await enqueueNotification(h.queues, j);
+      await eventually(async () => ((await deliveryLog.list({ type: 'alert', id: j.subject.id })).some((o) => o.status === 'retrying') ? true : undefined), 15_000, 'the first attempt failing');
+    } finally {
+      await h.redis.del(refusing);
+    }
+    expect(await finished(`n-${j.id}`)).toBe('sent');
+    const held = await Promise.all(['duty', 'clerk', 'chief'].map(async (u) => (await h.redis.lrange(inboxKey(iso.redisPrefix, u), 0, -1)).filter((e) => (JSON.parse(e) as { id: string }).id === j.id).length));
+    expect(held).toEqual([1, 1, 1]);
+  });
+
+  const deliveryIdOf = (r: Received) => r.headers['x-qianshao-delivery'];
+  const digestsCarrying = (j: NotifyJob) => messagesCarrying(j).filter((r) => bodyOf(r).message.title.startsWith('【预警汇总】'));
+
+  it('a digest sent again after its answer was lost carries the same delivery id, which a receiver may key on', async () => {
+    const held = [job('hook-paced'), job('hook-paced')];
+    hook.answersToLose = 1;
+    await new ChannelRateLimiter(h.redis, iso.redisPrefix).block('hook-paced', 1_000, new Date());
+    for (const j of held) await enqueueNotification(h.queues, j);
+    const sent = await eventually(async () => (digestsCarrying(held[0]!).length >= 2 ? digestsCarrying(held[0]!) : undefined), 15_000, 'the digest sent again');
+    expect(sent.map((r) => bodyOf(r).id)).toEqual([bodyOf(sent[0]!).id, bodyOf(sent[0]!).id]);
+    expect(sent.map(deliveryIdOf)).toEqual([bodyOf(sent[0]!).id, bodyOf(sent[0]!).id]);
+  });
+
+  it('a digest sent again after its answer was lost, carrying a delivery held meanwhile, is another delivery id: a receiver keying on the id drops none', async () => {
+    const limiter = new ChannelRateLimiter(h.redis, iso.redisPrefix);
+    const first = [job('hook-paced'), job('hook-paced')];
+    hook.answersToLose = 1;
+    await limiter.block('hook-paced', 1_000, new Date());
+    for (const j of first) await enqueueNotification(h.queues, j);
+    await eventually(async () => (digestsCarrying(first[0]!).length > 0 ? true : undefined), 15_000, 'the first digest');
+    // Its answer lost, the digest is sent again; meanwhile one more delivery is held back.
+    const later = job('hook-paced');
+    await limiter.block('hook-paced', 1_000, new Date());
+    await enqueueNotification(h.queues, later);
+    expect(await finished(`n-${later.id}`)).toBe('merged-into-digest');
+    await eventually(async () => (digestsCarrying(later).length > 0 ? true : undefined), 15_000, 'the digest carrying the delivery held later');
+
+    const [lost, grown] = [digestsCarrying(first[0]!)[0]!, digestsCarrying(later)[0]!];
+    expect(bodyOf(grown).message.text).toContain(first[0]!.message.title);
+    expect(deliveryIdOf(grown)).not.toBe(deliveryIdOf(lost));
   });
 
   it('a notification merged into a digest that was sent is not sent again when queued anew', async () => {

@@ -12,7 +12,7 @@ import { auditedOutcomes } from '../../pipeline/notify/audited-outcomes.js';
 import { EsAuditLog } from '../../pipeline/elasticsearch/es-audit-log.js';
 import { AUDIT_CHECKPOINTS_MAPPING, AUDIT_MAPPING, ensureIndex } from '../../pipeline/elasticsearch/indices.js';
 import { enqueueNotification } from '../../pipeline/notify/enqueue-notification.js';
-import { inboxKey } from '../../pipeline/notify/senders.js';
+import { createSender, inboxKey } from '../../pipeline/notify/senders.js';
 import { eventually, isolation } from '../support/isolation.js';
 import { startDingTalkRobot, startWeComRobot, startWebhookReceiver, type Receiver } from '../fixtures/receivers/robots.js';
 import { startSmtpReceiver } from '../fixtures/receivers/smtp-receiver.js';
@@ -52,7 +52,7 @@ async function finalOutcome(subjectId: string, timeoutMs = 20_000): Promise<Deli
 
 let dingtalk: Receiver;
 let dingtalkTight: Receiver;
-let wecom: Receiver;
+let wecom: Awaited<ReturnType<typeof startWeComRobot>>;
 let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
 
@@ -203,6 +203,17 @@ describe('notification delivery to real local receivers', () => {
     expect(bodies.some((b) => b.msgtype === 'text' && b.text!.mentioned_mobile_list.includes('13800001234'))).toBe(true);
   });
 
+  it('retries a WeCom delivery whose mention failed (robot busy) with the mention alone: the group sees the alert once', async () => {
+    const j = job('wecom-duty');
+    wecom.busyTexts = 1;
+    await enqueueNotification(queues, j);
+    expect((await finalOutcome(j.subject.id)).status).toBe('sent');
+    expect((await outcomes(j.subject.id)).some((o) => o.status === 'retrying' && o.error?.includes('繁忙'))).toBe(true);
+    const bodies = wecom.received.map((r) => r.json as { msgtype: string; markdown?: { content: string }; text?: { content: string } });
+    expect(bodies.filter((b) => b.msgtype === 'markdown' && b.markdown!.content.includes(j.message.link))).toHaveLength(1);
+    expect(bodies.filter((b) => b.msgtype === 'text' && b.text!.content.includes(j.message.title))).toHaveLength(1);
+  });
+
   it('signs webhook deliveries and retries a busy receiver until it accepts', async () => {
     const j = job('hook');
     await enqueueNotification(queues, j);
@@ -225,6 +236,20 @@ describe('notification delivery to real local receivers', () => {
     const out = await finalOutcome(gone.subject.id);
     expect(out.status).toBe('failed');
     expect(out.error).toContain('550');
+  });
+
+  it('mails a delivery sent again (its answer lost, or a rerun after a crash past the send) with the same Message-ID, which mail systems may drop as a duplicate', async () => {
+    const sender = createSender((await store.get('mail'))!, { env, redis, prefix: iso.redisPrefix });
+    const [once, other] = [job('mail'), job('mail')];
+    await sender.send(once, new Date());
+    await sender.send(once, new Date(Date.now() + 2_000));
+    await sender.send(other, new Date());
+    const idsOf = (j: NotifyJob) => smtp.mails.filter((m) => m.subject?.includes(j.message.title)).map((m) => m.messageId);
+    const [first, again] = idsOf(once);
+    expect(again).toBe(first);
+    expect(first).toMatch(/^<[0-9a-f]{32}\.delivery@unit\.example>$/);
+    expect(idsOf(other)).toHaveLength(1);
+    expect(idsOf(other)[0]).not.toBe(first);
   });
 
   it('puts in-app notifications in each recipient inbox', async () => {
