@@ -82,12 +82,21 @@ export function createRedis(url: string, opts: { autoPipelining?: boolean } = {}
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: opts.autoPipelining === true });
 }
 
+/**
+ * How long a failed job stays in BullMQ's failed set (for bull-board, and holding its id): 30 days,
+ * the newest 10 000 per queue. Nothing is lost with it: an ingest or alert job's data stays in its
+ * dead letter until replayed, a failed delivery is in the delivery log (and a later job for the same
+ * notification finds the failed or missing holder alike: `gone`), and the reconciler re-arms a clock
+ * still pending whose job failed or is missing alike. Kept for ever, failures would one day fill
+ * Redis, which refuses every write then (`noeviction`).
+ */
+export const FAILED_JOBS_KEPT = { age: 30 * 86_400, count: 10_000 } as const;
+
 const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 2_000 },
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  // Failed jobs are kept (with their data) so nothing is lost: they can be inspected and retried.
-  removeOnFail: false,
+  removeOnFail: FAILED_JOBS_KEPT,
 } as const;
 
 export function createQueues(connection: Redis, prefix: string): Queues {
@@ -135,7 +144,7 @@ export interface WorkerDeps {
  *   and never dead-letters it (`busyDelay`): it runs again once the holder is done;
  * - anything else is retried with the queue's exponential backoff, and dead-lettered with
  *   `attempts_exhausted` when the last attempt fails.
- * A failed job also stays in BullMQ's failed set with its data.
+ * A failed job also stays in BullMQ's failed set with its data (`FAILED_JOBS_KEPT`).
  */
 /**
  * How long a job whose post another worker holds waits before it runs again, by how often it found
