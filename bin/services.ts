@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config/config-schema.js';
+import { hostOf, type SecretHosts } from '../core/config/secret-hosts.js';
 import type { Logger } from '../core/logger.js';
 import { configDir, repoRoot } from '../core/paths.js';
 import { loadSources, type Source } from '../core/sources/source.js';
@@ -33,6 +34,23 @@ export function unitDir(config: Config): string {
 
 export function demoSiteUrl(config: Config): string {
   return `http://127.0.0.1:${config.demo.sitePort}`;
+}
+
+/**
+ * `secrets.hosts`, with the demo's own secrets bound while it runs: the WeChat appid and secret to
+ * the demo site, the robots' URLs and signing key to the local robots `env` points at (each
+ * process starts its own on a free port, so no file can name them). The config file's bindings win.
+ */
+export function secretHostsOf(config: Config, env: Readonly<Record<string, string | undefined>>): SecretHosts {
+  if (!config.demo.enabled) return config.secrets.hosts;
+  const site = new URL(demoSiteUrl(config)).host;
+  const demo: Record<string, string[]> = { DEMO_WX_APPID: [site], DEMO_WX_SECRET: [site] };
+  const robotHost = (name: string) => (env[name] ? hostOf(env[name]) : undefined);
+  const dingtalk = robotHost('DEMO_DINGTALK_URL');
+  if (dingtalk) Object.assign(demo, { DEMO_DINGTALK_URL: [dingtalk], DEMO_DINGTALK_SECRET: [dingtalk] });
+  const wecom = robotHost('DEMO_WECOM_URL');
+  if (wecom) demo.DEMO_WECOM_URL = [wecom];
+  return { ...demo, ...config.secrets.hosts };
 }
 
 /** The address people open from a notification or a report: `API_PUBLIC_URL`, or where the api listens. */

@@ -1,5 +1,6 @@
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import type { Source } from '../core/sources/source.js';
+import type { SecretHosts } from '../core/config/secret-hosts.js';
 import type { CrawlFailure } from './shared/crawl-source.js';
 
 /**
@@ -15,6 +16,8 @@ export interface CollectContext {
   now(): Date;
   /** Where credentials named by `…Env` fields are read (process.env in production). */
   env: Readonly<Record<string, string | undefined>>;
+  /** Where each bound secret may be sent (`secrets.hosts`); a collector refuses to send one elsewhere. */
+  secretHosts: SecretHosts;
 }
 
 /**

@@ -42,6 +42,7 @@ export async function crawlPosition(source: Source, options: CrawlPositionOption
     timeoutSeconds: options.timeoutSeconds,
     now,
     env: options.env ?? process.env,
+    secretHosts: options.secretHosts ?? {},
     emit: async (item: Omit<CollectedItem, 'sourceId' | 'collectedAt'>) => {
       // The same change tracking as page kinds: only new or edited items go on.
       const id = postIdOf({ sourceId: source.id, kind: item.kind, url: item.url, ...(item.platformId ? { platformId: item.platformId } : {}) });

@@ -2,6 +2,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
+import type { SecretHosts } from '../core/config/secret-hosts.js';
 import type { Source } from '../core/sources/source.js';
 import { startWorker, type CrawlJob, type Queues, type SourceHealthJob } from '../pipeline/queues.js';
 import { crawlPosition, type ApiCollectors } from './crawl-position.js';
@@ -30,6 +31,8 @@ export interface CrawlerRoleDeps {
   collectors: ApiCollectors;
   /** Where credentials named by sources' `…Env` fields are read; process.env when absent. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Where each bound secret may be sent (`secrets.hosts`). */
+  secretHosts?: SecretHosts;
   now?: () => Date;
   /** How long a source's run lock lives without a renewal (a live run renews it every third of it); 30 minutes when absent. */
   lockMs?: number;
@@ -108,6 +111,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
       report = await crawlPosition(source, {
         collectors: deps.collectors,
         ...(deps.env ? { env: deps.env } : {}),
+        ...(deps.secretHosts ? { secretHosts: deps.secretHosts } : {}),
         state: outbox.state,
         evidence: deps.evidence,
         maxRequests: deps.maxRequestsPerRun,

@@ -1,4 +1,5 @@
 import { resolveCredentials, type PageSource } from '../core/sources/source.js';
+import type { SecretHosts } from '../core/config/secret-hosts.js';
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import { createBrowserLoader } from './shared/browser-loader.js';
 import type { CrawlState } from './shared/crawl-state.js';
@@ -43,6 +44,8 @@ export interface PageRunOptions {
   /** Keep screenshots of browser-rendered pages. */
   screenshot?: boolean;
   onItem(item: CollectedItem): Promise<void>;
+  /** Where each bound secret may be sent (`secrets.hosts`). */
+  secretHosts?: SecretHosts;
 }
 
 /**
@@ -60,7 +63,7 @@ export async function crawlPageSource(source: PageSource, options: PageRunOption
     screenshot: options.screenshot === true,
     maxPageBytes: source.crawl.maxPageBytes,
     readySelector: (label) => READY_SELECTORS[source.kind](source, label),
-    credentials: { ...resolveCredentials(source), hosts: source.allowedHosts },
+    credentials: { ...resolveCredentials(source, process.env, options.secretHosts), hosts: source.allowedHosts },
   });
   return crawlSource(source, { ...options, routes: ROUTES_BY_KIND[source.kind], startLabel: 'LIST', loader, ...(renderedLabels ? { loaderLabels: renderedLabels } : {}) });
 }

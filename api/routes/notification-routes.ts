@@ -2,8 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../../core/audit/audit-log.js';
-import { ChannelSchema, channelSecretEnvNames, redactChannel, redactUrl, type Channel } from '../../core/notify/channel.js';
+import { ChannelSchema, channelSecretEnvNames, channelSentSecrets, redactChannel, redactUrl, type Channel } from '../../core/notify/channel.js';
 import { assertSecretEnvNames } from '../../core/config/secret-env-names.js';
+import { assertSecretBindings, type SecretHosts } from '../../core/config/secret-hosts.js';
 import { InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import type { EsChannelStore } from '../../pipeline/notify/es-channel-store.js';
@@ -34,7 +35,8 @@ function keepStoredUrl(channel: Channel, before: Channel | undefined): Channel {
 /**
  * Notification channels (list, edit, test send), delivery outcomes by subject, and the signed-in
  * user's in-app inbox. A test send goes out at once, past the queue, and answers with the outcome.
- * A channel's secrets are env vars whose names must start with one of `secretEnvPrefixes`.
+ * A channel's secrets are env vars whose names must start with one of `secretEnvPrefixes`, each
+ * bound (`secretHosts`) to the host the channel sends to (its URL's, the SMTP server's).
  */
 export function notificationRoutes(deps: {
   channels: EsChannelStore;
@@ -45,6 +47,7 @@ export function notificationRoutes(deps: {
   env: NodeJS.ProcessEnv;
   dashboardUrl: string;
   secretEnvPrefixes: readonly string[];
+  secretHosts: SecretHosts;
 }): Router {
   const router = Router();
 
@@ -58,6 +61,7 @@ export function notificationRoutes(deps: {
     assertSecretEnvNames(channelSecretEnvNames(parsed), deps.secretEnvPrefixes);
     const before = await deps.channels.get(id);
     const channel = keepStoredUrl(parsed, before);
+    assertSecretBindings(`通知渠道 ${id}`, channelSentSecrets(channel, deps.env), deps.secretHosts);
     await deps.channels.put(channel);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'channel', id }, action: before ? 'channel.update' : 'channel.create', before: before && redactChannel(before), after: redactChannel(channel), requestId: req.requestId });
     res.status(before ? 200 : 201).json({ channel: describe(channel, deps.env) });
@@ -79,7 +83,7 @@ export function notificationRoutes(deps: {
     const at = new Date();
     let error: string | undefined;
     try {
-      await createSender(channel, { env: deps.env, redis: deps.redis, prefix: deps.prefix }).send(job, at);
+      await createSender(channel, { env: deps.env, redis: deps.redis, prefix: deps.prefix, secretHosts: deps.secretHosts }).send(job, at);
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }

@@ -12,8 +12,9 @@ import { parseSource, type SourceRegistry } from '../../crawlers/shared/source-r
 import { actorOf, requirePermission } from '../authorize.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
-import { SourceSchema, sourceSecretEnvNames } from '../../core/sources/source.js';
+import { SourceSchema, sourceSecretEnvNames, sourceSentSecrets, type Source } from '../../core/sources/source.js';
 import { assertSecretEnvNames } from '../../core/config/secret-env-names.js';
+import { assertSecretBindings, type SecretHosts } from '../../core/config/secret-hosts.js';
 
 export interface SourceRoutesDeps {
   registry: SourceRegistry;
@@ -28,6 +29,8 @@ export interface SourceRoutesDeps {
   posts: Pick<PostStore, 'deletionsBySource'>;
   /** A credential's env var named through the API must start with one of these (`secrets.envPrefixes`). */
   secretEnvPrefixes: readonly string[];
+  /** Where each secret may be sent (`secrets.hosts`): one named through the API needs a binding covering the source's hosts. */
+  secretHosts: SecretHosts;
   now?: () => Date;
 }
 
@@ -42,12 +45,17 @@ const VersionSchema = z.object({ version: z.coerce.number().int().positive().opt
  * `sources.write` (section chief, admin), each change audited and its schedule applied at once (no
  * restart); "crawl now" with `crawl.run`. `/sources/health` is every position's collection health.
  * Credentials appear only as the names of env vars; their values never leave the crawler. Those
- * names must start with one of `secretEnvPrefixes`: the crawler sends a credential to the source's
- * hosts, which the editor chooses.
+ * names must start with one of `secretEnvPrefixes`, and each must be bound (`secretHosts`) to every
+ * host the source sends it to: the crawler sends a credential to the source's hosts, which the
+ * editor chooses. Both are checked on the source as it stands after the change.
  */
 export function sourceRoutes(deps: SourceRoutesDeps): Router {
   const router = Router();
   const now = deps.now ?? (() => new Date());
+  const assertSecretsAllowed = (source: Source) => {
+    assertSecretEnvNames(sourceSecretEnvNames(source), deps.secretEnvPrefixes);
+    assertSecretBindings(`阵地 ${source.id}`, sourceSentSecrets(source), deps.secretHosts);
+  };
 
   router.get('/sources', requirePermission('sources.read'), async (_req, res) => {
     res.json({ sources: await deps.registry.list() });
@@ -80,7 +88,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
   });
 
   router.post('/sources', requirePermission('sources.write'), async (req, res) => {
-    assertSecretEnvNames(sourceSecretEnvNames(parseSource(req.body)), deps.secretEnvPrefixes);
+    assertSecretsAllowed(parseSource(req.body));
     const stored = await deps.registry.create(req.body, req.user!.username);
     // Recorded as soon as it is stored: a scheduling that fails after must not leave the change unrecorded.
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id: stored.source.id }, action: 'source.create', after: stored.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
@@ -95,7 +103,7 @@ export function sourceRoutes(deps: SourceRoutesDeps): Router {
     const ifMatch = req.headers['if-match']?.replace(/"/g, '');
     const { version } = parseBody(VersionSchema, { version: ifMatch ?? body.version });
     delete body.version;
-    assertSecretEnvNames(sourceSecretEnvNames(parseSource(body)), deps.secretEnvPrefixes);
+    assertSecretsAllowed(parseSource(body));
     const { before, after } = await deps.registry.update(id, body, req.user!.username, version);
     await deps.audit.record({ actor: actorOf(req), entity: { type: 'source', id }, action: 'source.update', before: before.source, after: after.source, ...(req.requestId ? { requestId: req.requestId } : {}) });
     await scheduleSource(deps.crawlQueue, after.source, deps.defaultEverySeconds);

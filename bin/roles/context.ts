@@ -35,7 +35,7 @@ import { RedisSourceHealthStore } from '../../crawlers/shared/source-health.js';
 import { DEMO_CREDENTIALS } from '../../tests/fixtures/demo-site/server.js';
 import { startDingTalkRobot, startWeComRobot } from '../../tests/fixtures/receivers/robots.js';
 import { checkElasticsearch, checkPortFree, checkRedis } from '../preflight.js';
-import { createAuditLog, loadUnitFiles, publicUrl, unitDir } from '../services.js';
+import { createAuditLog, loadUnitFiles, publicUrl, secretHostsOf, unitDir } from '../services.js';
 
 export type Closer = () => Promise<void>;
 
@@ -152,6 +152,8 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     channels,
     deliveries,
     env,
+    /** Where each bound secret may be sent (`secrets.hosts`, with the demo's). */
+    secretHosts: secretHostsOf(config, env),
     roster,
     clocks,
     desk,

@@ -31,6 +31,7 @@ export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
     log,
     collectors: createApiCollectors({ redis, prefix }),
     env: ctx.env,
+    secretHosts: ctx.secretHosts,
     recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
   });
   closers.unshift(() => crawler.close());
@@ -46,6 +47,7 @@ export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
       timeoutMs: inspection.availability.timeoutSeconds * 1000,
       logger: log,
       env: ctx.env,
+      secretHosts: ctx.secretHosts,
     });
     closers.unshift(() => prober.close());
   }

@@ -91,7 +91,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     log,
   });
   closers.unshift(() => pipeline.close());
-  const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels: ctx.channels, outcomes: auditedOutcomes(ctx.deliveries, audit, log), dashboardUrl: ctx.dashboardUrl, env: ctx.env, log, now: ctx.now });
+  const notifier = startNotifyWorker({ connection: redis, prefix, queues, channels: ctx.channels, outcomes: auditedOutcomes(ctx.deliveries, audit, log), dashboardUrl: ctx.dashboardUrl, env: ctx.env, secretHosts: ctx.secretHosts, log, now: ctx.now });
   closers.unshift(() => notifier.close());
   const reportSchedules = await startReportSchedules({
     connection: redis,

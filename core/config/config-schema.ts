@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SIGNAL_THRESHOLDS, SignalThresholdsSchema } from '../signals/early-signal.js';
 import { DEFAULT_INSPECTION_CONFIG, InspectionConfigSchema } from '../inspection/inspection-policy.js';
+import { SecretHostSchema } from './secret-hosts.js';
 
 /** `true/false/1/0/yes/no/on/off` from env or YAML; `z.coerce.boolean` would read "false" as true. */
 const flag = z.preprocess((v) => {
@@ -99,8 +100,14 @@ export const ConfigSchema = z.object({
        * `AUDIT_CHECKPOINT_KEY`) sent to a host of their choosing. YAML written on the server names any.
        */
       envPrefixes: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'upper-case letters, digits, underscores')).min(1).default(['QS_']),
+      /**
+       * Per secret's env var, the hosts (`host[:port]`, as `URL.host`) its value may be sent to. A
+       * secret named through the API needs one that covers the position's or channel's hosts; every
+       * sender and crawler refuses a bound secret bound elsewhere. File only: no env var sets it.
+       */
+      hosts: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'the NAME of an environment variable'), z.array(SecretHostSchema).min(1)).default({}),
     })
-    .default({ envPrefixes: ['QS_'] }),
+    .default({ envPrefixes: ['QS_'], hosts: {} }),
   auth: z
     .object({
       /** Lock-out: this many failed log-ins within the window lock the account for `lockMinutes`. */

@@ -2,6 +2,7 @@ import { loadYamlFile } from '../config/load-yaml.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import type { SecretEnvName } from '../config/secret-env-names.js';
+import { hostOf, type SentSecret } from '../config/secret-hosts.js';
 
 /** Env var names only: a channel's secrets (robot tokens, signing keys, SMTP passwords) never live in YAML or Elasticsearch. */
 const EnvName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name (A–Z, 0–9, _)');
@@ -98,6 +99,34 @@ export function channelSecretEnvNames(channel: Channel): SecretEnvName[] {
     case 'inapp':
       return [];
   }
+}
+
+/**
+ * The host a channel sends to, as secret bindings name it: its robot or webhook URL's (the one in
+ * `urlEnv` read from `env`), or the SMTP server's `host:port`. `undefined` when not known (an
+ * unset or broken `urlEnv`, the in-app channel).
+ */
+export function channelHost(channel: Channel, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  switch (channel.type) {
+    case 'dingtalk':
+    case 'wecom':
+    case 'webhook': {
+      const url = channel.url ?? (channel.urlEnv ? env[channel.urlEnv] : undefined);
+      return url ? hostOf(url) : undefined;
+    }
+    case 'email': {
+      const host = channel.smtp.host.toLowerCase();
+      return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${channel.smtp.port}`;
+    }
+    case 'inapp':
+      return undefined;
+  }
+}
+
+/** The secrets a channel sends (its URL's token, signing key, SMTP password), each with the host it goes to. */
+export function channelSentSecrets(channel: Channel, env: Readonly<Record<string, string | undefined>>): SentSecret[] {
+  const host = channelHost(channel, env);
+  return channelSecretEnvNames(channel).map((n) => ({ ...n, hosts: host ? [host] : [] }));
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { COLUMN_TYPES } from '../inspection/website-measurements.js';
 import type { SecretEnvName } from '../config/secret-env-names.js';
+import { assertSecretHosts, hostOf, type SecretHosts, type SentSecret } from '../config/secret-hosts.js';
 
 export const SourceKindSchema = z.enum(['website', 'message-board', 'wechat-mp', 'weibo', 'rss', 'push']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -239,11 +240,14 @@ export function loadSources(file: string, vars: Record<string, string> = {}): So
 
 /**
  * The secrets a page source refers to, read from env at the moment of use. They are never written
- * back into the source, a log or a report.
+ * back into the source, a log or a report. A bound one (`secrets.hosts`) is refused before it is
+ * read when one of the source's hosts is outside its binding: the crawl sends it to every one.
  *
  * @throws InvalidInputError `credentials_missing` naming the env var (not its value) when one is unset
+ * @throws InvalidInputError `secret_host_not_allowed` naming the env var and the host
  */
-export function resolveCredentials(source: PageSource, env: Readonly<Record<string, string | undefined>> = process.env): Partial<Record<'cookie' | 'authorization', string>> {
+export function resolveCredentials(source: PageSource, env: Readonly<Record<string, string | undefined>> = process.env, secretHosts: SecretHosts = {}): Partial<Record<'cookie' | 'authorization', string>> {
+  assertSecretHosts(`阵地 ${source.id}`, sourceSentSecrets(source), secretHosts);
   const out: Partial<Record<'cookie' | 'authorization', string>> = {};
   for (const [name, envVar] of Object.entries(source.credentials) as ['cookie' | 'authorization', string | undefined][]) {
     if (!envVar) continue;
@@ -277,4 +281,28 @@ export function sourceSecretEnvNames(source: Source): SecretEnvName[] {
       break;
   }
   return names;
+}
+
+/**
+ * The secrets a source sends, each with the hosts it goes to: a page source's credentials to its
+ * entry points' and allowed hosts, the WeChat appid/secret and the Weibo cookie to their API's
+ * host. A push source's token only checks what comes in, so it is not among them.
+ */
+export function sourceSentSecrets(source: Source): SentSecret[] {
+  const sentTo = (...urls: string[]) => [...new Set(urls.flatMap((u) => hostOf(u) ?? []))];
+  switch (source.kind) {
+    case 'website':
+    case 'message-board':
+    case 'rss': {
+      const hosts = [...new Set([...sentTo(...source.entryPoints), ...source.allowedHosts.map((h) => h.toLowerCase())])];
+      return sourceSecretEnvNames(source).map((n) => ({ ...n, hosts }));
+    }
+    case 'wechat-mp':
+    case 'weibo': {
+      const hosts = sentTo(source.kind === 'weibo' ? source.baseUrl : (source.api?.baseUrl ?? ''));
+      return sourceSecretEnvNames(source).map((n) => ({ ...n, hosts }));
+    }
+    case 'push':
+      return [];
+  }
 }

@@ -2,6 +2,8 @@ import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../core/logger.js';
 import { resolveCredentials, type Source } from '../../core/sources/source.js';
+import { InvalidInputError } from '../../core/errors.js';
+import type { SecretHosts } from '../../core/config/secret-hosts.js';
 import { startWorker, type ProbeJob } from '../../pipeline/queues.js';
 import type { SourceRegistry } from '../shared/source-registry.js';
 import { probeHomePage } from './probe-home-page.js';
@@ -18,6 +20,8 @@ export interface ProberDeps {
   timeoutMs: number;
   logger: Logger;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Where each bound secret may be sent (`secrets.hosts`). */
+  secretHosts?: SecretHosts;
   now?: () => Date;
 }
 
@@ -59,10 +63,11 @@ export async function startProber(deps: ProberDeps): Promise<{ close(): Promise<
     const source = entry.source;
     let headers: Record<string, string> | undefined;
     try {
-      const credentials = resolveCredentials(source, deps.env);
+      const credentials = resolveCredentials(source, deps.env, deps.secretHosts);
       headers = Object.keys(credentials).length > 0 ? credentials : undefined;
-    } catch {
-      // A missing credential is the crawl's problem to report; the home page is probed as the public sees it.
+    } catch (err) {
+      // A missing or refused credential is the crawl's problem to report; the home page is probed as the public sees it.
+      if (err instanceof InvalidInputError && err.code === 'secret_host_not_allowed') deps.logger.warn({ source: source.id, err: err.message }, 'probe without credentials: secret_host_not_allowed');
       headers = undefined;
     }
     const probe = await probeHomePage(source.entryPoints[0]!, { timeoutMs: deps.timeoutMs, now, ...(headers ? { headers } : {}) });

@@ -52,5 +52,6 @@ export function toCrawlError(err: unknown): CrawlError {
   if (err instanceof Error && /unknown charset|cannot decode/i.test(message)) return new CrawlError('decode', message, undefined, { cause: err });
   if (err instanceof Error && err.name === 'TimeoutError') return new CrawlError('timeout', message, undefined, { cause: err });
   if (err instanceof QianshaoError && err.code === 'credentials_missing') return new CrawlError('credentials', message, undefined, { cause: err });
+  if (err instanceof QianshaoError && err.code === 'secret_host_not_allowed') return new CrawlError('config', message, undefined, { cause: err });
   return new CrawlError(err instanceof Error && !(err instanceof TypeError || err instanceof RangeError) ? 'parse' : 'internal', message, undefined, { cause: err });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import { resolveCredentials, type PageSource } from '../../core/sources/source.js';
+import type { SecretHosts } from '../../core/config/secret-hosts.js';
 import { normalizeText, postIdOf } from '../../pipeline/ingest/normalize.js';
 import { CrawlError, toCrawlError, type CrawlErrorClass } from './crawl-error.js';
 import { emitDeletions, type CrawlState, type ItemMemory, type PageMemory } from './crawl-state.js';
@@ -124,6 +125,8 @@ export interface CrawlOptions {
   loaderLabels?: ReadonlySet<string>;
   /** Overall concurrency of page handling (the loader may limit further). */
   concurrency?: number;
+  /** Where each bound credential may be sent (`secrets.hosts`): a run whose hosts one's binding misses is refused before any request. */
+  secretHosts?: SecretHosts;
 }
 
 interface Request {
@@ -172,7 +175,7 @@ export async function crawlSource(source: PageSource, options: CrawlOptions): Pr
   const policy = source.crawl;
   const timeoutMs = (policy.timeoutSeconds ?? options.timeoutSeconds) * 1000;
   const report = emptyReport(source.id, now().toISOString());
-  const credentials = resolveCredentials(source);
+  const credentials = resolveCredentials(source, process.env, options.secretHosts);
   const headers: Record<string, string> = { ...(credentials.cookie ? { cookie: credentials.cookie } : {}), ...(credentials.authorization ? { authorization: credentials.authorization } : {}) };
   const skip = (reason: keyof CrawlReport['skipped']) => (report.skipped[reason] = (report.skipped[reason] ?? 0) + 1);
   const allowedHosts = new Set(source.allowedHosts);

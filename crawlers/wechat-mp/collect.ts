@@ -1,7 +1,7 @@
 import type { WechatMpSource } from '../../core/sources/source.js';
 import type { CollectContext, CollectOutcome, Collector } from '../collector.js';
 import { decodeHtml } from '../shared/decode.js';
-import { failureOf, PlatformFailure } from '../platform/failure.js';
+import { failureOf, PlatformFailure, secretHostRefusal } from '../platform/failure.js';
 import { httpRequest, jsonOf, sleep } from '../platform/http.js';
 import type { AccessTokens } from './access-token.js';
 import { extractAccessToken, extractArticlePage, extractComments, extractPublishedArticles, WechatPageUnavailable, wechatErrorOf, type WechatArticle } from './extract.js';
@@ -54,9 +54,14 @@ export function createWechatMpCollector(deps: WechatMpCollectorDeps): Collector<
 type Api = NonNullable<WechatMpSource['api']>;
 
 async function collectThroughApi(source: WechatMpSource, api: Api, ctx: CollectContext, outcome: CollectOutcome, tokens: AccessTokens, pauses: readonly number[]): Promise<void> {
+  const base = api.baseUrl.replace(/\/$/, '');
+  const refusal = secretHostRefusal(source, ctx.secretHosts, base);
+  if (refusal) {
+    outcome.failures.push(refusal);
+    return;
+  }
   const appid = ctx.env[api.appidEnv];
   const secret = ctx.env[api.secretEnv];
-  const base = api.baseUrl.replace(/\/$/, '');
   if (!appid || !secret) {
     const missing = [!appid ? api.appidEnv : '', !secret ? api.secretEnv : ''].filter(Boolean).join('、');
     outcome.failures.push({ url: base, error: `credentials missing: env ${missing} not set`, code: 'credentials_missing', cause: `未配置公众号凭据：环境变量 ${missing} 未设置`, blocked: true });

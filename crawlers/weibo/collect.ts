@@ -1,6 +1,6 @@
 import type { WeiboSource } from '../../core/sources/source.js';
 import type { CollectContext, CollectOutcome, Collector } from '../collector.js';
-import { failureOf, PlatformFailure } from '../platform/failure.js';
+import { failureOf, PlatformFailure, secretHostRefusal } from '../platform/failure.js';
 import { httpRequest, sleep } from '../platform/http.js';
 import { extractComments, extractLongText, extractReplies, extractTimeline, judgeWeiboAnswer, type WeiboPost } from './extract.js';
 
@@ -24,6 +24,11 @@ export function createWeiboCollector(deps: WeiboCollectorDeps = {}): Collector<W
   return async (source, ctx) => {
     const outcome: CollectOutcome = { requests: 0, failures: [] };
     const base = source.baseUrl.replace(/\/$/, '');
+    const refusal = secretHostRefusal(source, ctx.secretHosts, base);
+    if (refusal) {
+      outcome.failures.push(refusal);
+      return outcome;
+    }
     const cookie = source.cookieEnv ? ctx.env[source.cookieEnv] : undefined;
     if (source.cookieEnv && !cookie) {
       outcome.failures.push({ url: base, error: `cookie missing: env ${source.cookieEnv} not set`, code: 'credentials_missing', cause: `未配置微博登录 Cookie：环境变量 ${source.cookieEnv} 未设置`, blocked: true });

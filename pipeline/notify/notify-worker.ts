@@ -7,6 +7,7 @@ import { digestMessage } from '../../core/notify/format.js';
 import type { DeliveryOutcome, DeliveryOutcomeSink, NotifyJob } from '../../core/notify/notification.js';
 import { BusyError, QianshaoError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { SecretHosts } from '../../core/config/secret-hosts.js';
 import { startWorker, type NotifyQueueJob, type Queues } from '../queues.js';
 import { ChannelRateLimitedError, createSender, type ChannelSender } from './senders.js';
 import { ChannelRateLimiter } from './rate-limiter.js';
@@ -22,6 +23,8 @@ export interface NotifyWorkerDeps {
   /** Where the dashboard is, for a digest's link. */
   dashboardUrl: string;
   env: NodeJS.ProcessEnv;
+  /** Where each bound secret may be sent (`secrets.hosts`). */
+  secretHosts?: SecretHosts;
   log: Logger;
   now: () => Date;
   concurrency?: number;
@@ -80,7 +83,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps): Worker<NotifyQueueJob
   const senderFor = (channel: Channel): ChannelSender => {
     const cached = senders.get(channel.id);
     if (cached && cached.channel === channel) return cached.sender;
-    const sender = createSender(channel, { env: deps.env, redis: deps.connection, prefix: deps.prefix });
+    const sender = createSender(channel, { env: deps.env, redis: deps.connection, prefix: deps.prefix, ...(deps.secretHosts ? { secretHosts: deps.secretHosts } : {}) });
     senders.set(channel.id, { channel, sender });
     return sender;
   };

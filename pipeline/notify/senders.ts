@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Redis } from 'ioredis';
-import { secretFrom, type Channel } from '../../core/notify/channel.js';
+import { channelSentSecrets, secretFrom, type Channel } from '../../core/notify/channel.js';
+import { assertSecretHosts, type SecretHosts } from '../../core/config/secret-hosts.js';
 import { dingTalkPayload, emailContent, webhookBody, weComPayloads } from '../../core/notify/format.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
 import { signDingTalkUrl, webhookSignature } from '../../core/notify/signing.js';
@@ -60,6 +61,15 @@ function robotUrl(channel: Extract<Channel, { type: 'dingtalk' | 'wecom' | 'webh
   return url;
 }
 
+/**
+ * Refuses (`secret_host_not_allowed`) before anything is sent when one of the channel's bound
+ * secrets (`secrets.hosts`) would go to a host outside its binding: the robot's token in its URL,
+ * the signing key, the SMTP password.
+ */
+function assertChannelSecretHosts(channel: Channel, env: NodeJS.ProcessEnv, secretHosts: SecretHosts): void {
+  assertSecretHosts(`${channel.name}（${channel.id}）`, channelSentSecrets(channel, env), secretHosts);
+}
+
 function httpFailure(channel: Channel, status: number, text: string): Error {
   if (status === 429) return new ChannelRateLimitedError(`${channel.name}（${channel.id}）限流 (HTTP 429)`, 60_000);
   if (status >= 500 || status === 408) return new UnavailableError(`${channel.name}（${channel.id}）返回 HTTP ${status}`, 'channel_unavailable');
@@ -67,9 +77,10 @@ function httpFailure(channel: Channel, status: number, text: string): Error {
 }
 
 /** DingTalk group robot: errcode 0 is success, 130101 "send too fast" blocks the robot for 10 minutes. */
-function dingTalkSender(channel: Extract<Channel, { type: 'dingtalk' }>, env: NodeJS.ProcessEnv): ChannelSender {
+function dingTalkSender(channel: Extract<Channel, { type: 'dingtalk' }>, env: NodeJS.ProcessEnv, secretHosts: SecretHosts): ChannelSender {
   return {
     async send(job, now) {
+      assertChannelSecretHosts(channel, env, secretHosts);
       const secret = secretFrom(env, channel.secretEnv, channel.id);
       const base = robotUrl(channel, env);
       const url = secret ? signDingTalkUrl(base, secret, now.getTime()) : base;
@@ -89,9 +100,10 @@ function dingTalkSender(channel: Extract<Channel, { type: 'dingtalk' }>, env: No
  * people is two messages; each but the last is remembered once taken (the last is the delivery's own
  * mark of its send), so a retry after the mention failed sends the mention alone, not the alert twice.
  */
-function weComSender(channel: Extract<Channel, { type: 'wecom' }>, env: NodeJS.ProcessEnv, redis: Redis, prefix: string): ChannelSender {
+function weComSender(channel: Extract<Channel, { type: 'wecom' }>, env: NodeJS.ProcessEnv, redis: Redis, prefix: string, secretHosts: SecretHosts): ChannelSender {
   return {
     async send(job) {
+      assertChannelSecretHosts(channel, env, secretHosts);
       const url = robotUrl(channel, env);
       const payloads = weComPayloads(job.message, job.recipients);
       const partsKey = `${prefix}:notify:parts:${job.id}`;
@@ -121,9 +133,10 @@ function weComSender(channel: Extract<Channel, { type: 'wecom' }>, env: NodeJS.P
  * and reruns too, while the timestamp and `sentAt` are each send's own: the receiver's key for dropping
  * a repeat.
  */
-function webhookSender(channel: Extract<Channel, { type: 'webhook' }>, env: NodeJS.ProcessEnv): ChannelSender {
+function webhookSender(channel: Extract<Channel, { type: 'webhook' }>, env: NodeJS.ProcessEnv, secretHosts: SecretHosts): ChannelSender {
   return {
     async send(job, now) {
+      assertChannelSecretHosts(channel, env, secretHosts);
       const body = webhookBody(job, now);
       const ts = Math.floor(now.getTime() / 1000);
       const secret = secretFrom(env, channel.secretEnv, channel.id);
@@ -146,7 +159,7 @@ function deliveryMessageId(deliveryId: string, from: string): string {
 }
 
 /** E-mail over SMTP: 5xx replies are refusals, 4xx and connection failures are retried. */
-function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.ProcessEnv): ChannelSender {
+function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.ProcessEnv, secretHosts: SecretHosts): ChannelSender {
   const password = secretFrom(env, channel.smtp.passwordEnv, channel.id);
   const transport = nodemailer.createTransport({
     host: channel.smtp.host,
@@ -159,6 +172,7 @@ function emailSender(channel: Extract<Channel, { type: 'email' }>, env: NodeJS.P
   });
   return {
     async send(job) {
+      assertChannelSecretHosts(channel, env, secretHosts);
       const to = [...new Set([...channel.to, ...job.recipients.map((r) => r.email).filter((e): e is string => !!e)])];
       if (to.length === 0) throw rejected(channel, '没有收件地址（接收人未登记邮箱）');
       const { subject, text } = emailContent(job.message);
@@ -247,16 +261,18 @@ function inboxDeliveryKey(prefix: string, deliveryId: string): string {
   return `${prefix}:inbox-delivery:${deliveryId}`;
 }
 
-export function createSender(channel: Channel, deps: { env: NodeJS.ProcessEnv; redis: Redis; prefix: string }): ChannelSender {
+/** `secretHosts`: where each bound secret may be sent (`secrets.hosts`); none bound when absent. */
+export function createSender(channel: Channel, deps: { env: NodeJS.ProcessEnv; redis: Redis; prefix: string; secretHosts?: SecretHosts }): ChannelSender {
+  const secretHosts = deps.secretHosts ?? {};
   switch (channel.type) {
     case 'dingtalk':
-      return dingTalkSender(channel, deps.env);
+      return dingTalkSender(channel, deps.env, secretHosts);
     case 'wecom':
-      return weComSender(channel, deps.env, deps.redis, deps.prefix);
+      return weComSender(channel, deps.env, deps.redis, deps.prefix, secretHosts);
     case 'webhook':
-      return webhookSender(channel, deps.env);
+      return webhookSender(channel, deps.env, secretHosts);
     case 'email':
-      return emailSender(channel, deps.env);
+      return emailSender(channel, deps.env, secretHosts);
     case 'inapp':
       return inAppSender(channel, deps.redis, deps.prefix);
   }

@@ -154,7 +154,7 @@ describe('WeChat, Weibo and RSS positions crawled through the crawler role into 
       const prefix = `${iso.redisPrefix}:shared`;
       const connections = [redis.duplicate(), redis.duplicate()];
       const workers = connections.map((c) => createWechatMpCollector({ tokens: new AccessTokens({ store: new RedisAccessTokenStore(c, prefix) }) }));
-      const ctx = { emit: async () => {}, timeoutSeconds: 5, now: () => new Date(), env };
+      const ctx = { emit: async () => {}, timeoutSeconds: 5, now: () => new Date(), env, secretHosts: {} };
       const outcomes = await Promise.all(workers.map((collect) => collect(source, ctx)));
       expect(outcomes.flatMap((o) => o.failures)).toEqual([]);
       expect(fresh.tokensIssued()).toBe(1);

@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
@@ -23,6 +24,14 @@ let base: string;
 let robot: Receiver;
 let wecomRobot: Receiver;
 let audit: EsAuditLog;
+/** A receiver on another loopback port: a host the robot's secrets are not bound to. */
+let foreign: Server;
+let foreignHost: string;
+const foreignSeen: string[] = [];
+/** A would-be SMTP server on a host the SMTP password is not bound to: counts connections. */
+let foreignSmtp: ReturnType<typeof createTcpServer>;
+let foreignSmtpPort = 0;
+let smtpConnections = 0;
 const tokens: Partial<Record<Role, string>> = {};
 
 async function call(role: Role | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -39,6 +48,20 @@ beforeAll(async () => {
   redis = new Redis(iso.redisUrl);
   robot = await startDingTalkRobot({ accessToken: 'tok', secret: 'SEC-api-test' });
   wecomRobot = await startWeComRobot({ key: 'PLAIN-URL-TOKEN-42' });
+  foreign = createServer((req, res) => {
+    foreignSeen.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+  foreignHost = `127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+  foreignSmtp = createTcpServer((socket) => {
+    smtpConnections++;
+    socket.end('220 foreign ESMTP\r\n');
+  });
+  await new Promise<void>((r) => foreignSmtp.listen(0, '127.0.0.1', r));
+  foreignSmtpPort = (foreignSmtp.address() as AddressInfo).port;
+  const robotHost = new URL(robot.url).host;
+  const secretHosts = { QS_TEST_DT_URL: [robotHost], QS_TEST_DT_SECRET: [robotHost], QS_TEST_BAD_URL: ['robot.invalid'], QS_TEST_SMTP_PASSWORD: ['smtp.qingshan.example:465'] };
   const names = indexNames(iso.indexPrefix);
   await ensureIndices(es, names);
   audit = new EsAuditLog({ es, redis, prefix: iso.redisPrefix, index: names.audit, checkpointIndex: names.auditCheckpoints, checkpointKey: Buffer.from('k'.repeat(32)) });
@@ -46,22 +69,27 @@ beforeAll(async () => {
   await channels.ensure([
     { id: 'duty-dingtalk', name: '值班钉钉群', type: 'dingtalk', enabled: true, urlEnv: 'QS_TEST_DT_URL', secretEnv: 'QS_TEST_DT_SECRET', rateLimit: { perMinute: 18, blockSeconds: 600 } },
     { id: 'local-wecom', name: '本地企业微信测试群', type: 'wecom', enabled: true, url: wecomRobot.url, rateLimit: { perMinute: 18, blockSeconds: 60 } },
+    // Written by the admin in channels.yaml: trusted at write, checked at use.
+    { id: 'yaml-hook', name: '外部接口（配置文件）', type: 'webhook', enabled: true, url: `http://${foreignHost}/hook`, secretEnv: 'QS_TEST_DT_SECRET', rateLimit: { perMinute: 120, blockSeconds: 0 } },
+    { id: 'yaml-mail', name: '外部邮件（配置文件）', type: 'email', enabled: true, smtp: { host: '127.0.0.1', port: foreignSmtpPort, secure: false, user: 'u', passwordEnv: 'QS_TEST_SMTP_PASSWORD', from: 'a@qingshan.example' }, to: ['duty@qingshan.example'], rateLimit: { perMinute: 30, blockSeconds: 0 } },
   ]);
   const deliveries = new EsDeliveryLog(es, names.notifications);
   await deliveries.ensure();
   const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
   for (const role of ['admin', 'duty', 'auditor'] as Role[]) tokens[role] = await sessions.create({ username: `u-${role}`, displayName: `测试${role}`, roles: [role] });
-  const env = { QS_TEST_DT_URL: robot.url, QS_TEST_DT_SECRET: 'SEC-api-test', QS_TEST_BAD_URL: 'not-a-url SECRET-VALUE-77', ES_PASSWORD: 'HOST-ES-PASSWORD-99' };
+  const env = { QS_TEST_SMTP_PASSWORD: 'SMTP-PASSWORD-55', QS_TEST_DT_URL: robot.url, QS_TEST_DT_SECRET: 'SEC-api-test', QS_TEST_BAD_URL: 'not-a-url SECRET-VALUE-77', ES_PASSWORD: 'HOST-ES-PASSWORD-99' };
   const app = createApp({
     log: createLogger('silent'),
     sessions,
-    apiRouters: [notificationRoutes({ channels, deliveries, audit, redis, prefix: iso.redisPrefix, env, dashboardUrl: 'http://127.0.0.1:8600/', secretEnvPrefixes: ['QS_'] })],
+    apiRouters: [notificationRoutes({ channels, deliveries, audit, redis, prefix: iso.redisPrefix, env, dashboardUrl: 'http://127.0.0.1:8600/', secretEnvPrefixes: ['QS_'], secretHosts })],
   });
   ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {
   server?.close();
+  foreign?.close();
+  foreignSmtp?.close();
   await robot?.close();
   await wecomRobot?.close();
   await iso.cleanup();
@@ -134,6 +162,39 @@ describe('notification channels over the API', () => {
     expect(json.error).toMatchObject({ code: 'secret_env_not_allowed', message: expect.stringContaining(field) });
     expect(JSON.stringify(json)).not.toContain('HOST-ES-PASSWORD-99');
     expect((await call('admin', 'POST', '/channels/exfil/test')).status).toBe(404);
+  });
+
+  it.each<[string, string, () => Record<string, unknown>, () => string]>([
+    ['a signing key for a webhook on a foreign host', 'hook-elsewhere', () => ({ type: 'webhook', url: `http://${foreignHost}/hook`, secretEnv: 'QS_TEST_DT_SECRET' }), () => `secretEnv: QS_TEST_DT_SECRET may only be sent to ${new URL(robot.url).host} (secrets.hosts), not to ${foreignHost}`],
+    ['an SMTP password for another mail server', 'mail-elsewhere', () => ({ type: 'email', smtp: { host: 'evil.example', port: 465, user: 'u', passwordEnv: 'QS_TEST_SMTP_PASSWORD', from: 'a@qingshan.example' } }), () => 'smtp.passwordEnv: QS_TEST_SMTP_PASSWORD may only be sent to smtp.qingshan.example:465 (secrets.hosts), not to evil.example:465'],
+    ['a signing key without any binding', 'hook-unbound', () => ({ type: 'webhook', url: `${robot.url}`, secretEnv: 'QS_TEST_UNBOUND_KEY' }), () => 'secretEnv: QS_TEST_UNBOUND_KEY has no binding'],
+  ])('refuses %s, naming the field (secret_host_not_allowed)', async (_what, id, fields, message) => {
+    const { status, json } = await call('admin', 'PUT', `/channels/${id}`, { name: '外部', ...fields() });
+    expect(status).toBe(400);
+    expect(json.error).toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining(message()) });
+    expect(JSON.stringify(json)).not.toContain('SEC-api-test');
+    expect((await call('admin', 'POST', `/channels/${id}/test`)).status).toBe(404);
+  });
+
+  it('takes a bound secret for the host it is bound to', async () => {
+    expect((await call('admin', 'PUT', '/channels/hook-robot-host', { name: '本机接口', type: 'webhook', url: `http://${new URL(robot.url).host}/hook`, secretEnv: 'QS_TEST_DT_SECRET' })).status).toBe(201);
+    expect((await call('admin', 'PUT', '/channels/mail', { name: '邮件', type: 'email', smtp: { host: 'smtp.qingshan.example', port: 465, secure: true, user: 'u', passwordEnv: 'QS_TEST_SMTP_PASSWORD', from: 'a@qingshan.example' } })).status).toBe(201);
+  });
+
+  it('refuses a YAML channel that names a bound secret for a foreign host, at a write and at a send; nothing reaches that host', async () => {
+    const edited = await call('admin', 'PUT', '/channels/yaml-hook', { name: '外部接口（改名）', type: 'webhook', url: `http://${foreignHost}/hook`, secretEnv: 'QS_TEST_DT_SECRET' });
+    expect(edited.status).toBe(400);
+    expect(edited.json.error).toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining(foreignHost) });
+    const { status, json } = await call('admin', 'POST', '/channels/yaml-hook/test');
+    expect(status).toBe(200);
+    expect(json.outcome).toMatchObject({ status: 'failed', error: expect.stringContaining(`QS_TEST_DT_SECRET 不可发往 ${foreignHost}`) });
+    expect(JSON.stringify(json)).not.toContain('SEC-api-test');
+    expect(foreignSeen).toEqual([]);
+    // The SMTP password the same: no connection to a mail server outside its binding.
+    const mail = await call('admin', 'POST', '/channels/yaml-mail/test');
+    expect(mail.json.outcome).toMatchObject({ status: 'failed', error: expect.stringContaining(`QS_TEST_SMTP_PASSWORD 不可发往 127.0.0.1:${foreignSmtpPort}`) });
+    expect(JSON.stringify(mail.json)).not.toContain('SMTP-PASSWORD-55');
+    expect(smtpConnections).toBe(0);
   });
 
   it.each<[string, Role | undefined, string, string, unknown, number]>([

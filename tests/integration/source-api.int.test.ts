@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,11 @@ let audit: EsAuditLog;
 let evidenceDir: string;
 let role: { close(): Promise<void> } | undefined;
 const tokens: Partial<Record<Role, string>> = {};
+/** A second loopback site (another port, so another host) that QS_TEST_CMS_AUTH is not bound to. */
+let foreign: Server;
+let foreignHost: string;
+const foreignSeen: IncomingHttpHeaders[] = [];
+const CMS_AUTH = 'Bearer cms-token-for-the-demo-site-only';
 
 async function call(who: Role | undefined, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}/api${urlPath}`, {
@@ -53,6 +59,16 @@ const healthOf = async (id: string) => ((await call('duty', 'GET', '/sources/hea
 beforeAll(async () => {
   es = new Client({ node: iso.esUrl });
   site = await startDemoSite();
+  foreign = createServer((req, res) => {
+    foreignSeen.push(req.headers);
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end('<html><body><ul><li><a href="/a1.html">通知</a></li></ul></body></html>');
+  });
+  await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));
+  foreignHost = `127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+  // The crawler reads credentials from env when it crawls.
+  process.env.QS_TEST_CMS_AUTH = CMS_AUTH;
+  const secretHosts = { QS_TEST_CMS_AUTH: [new URL(site.url).host] };
   evidenceDir = await mkdtemp(path.join(tmpdir(), 'qs-evidence-'));
   const names = indexNames(iso.indexPrefix);
   await ensureIndices(es, names);
@@ -61,6 +77,9 @@ beforeAll(async () => {
   const registry = new RedisSourceRegistry(redis, iso.redisPrefix);
   await registry.seed([
     SourceSchema.parse({ id: 'demo-website', kind: 'website', name: '青山县人民政府门户网站', owner, everySeconds: 3600, entryPoints: [`${site.url}/xwzx/gzdt/index.html`], allowedHosts: [new URL(site.url).host], crawl: { delayMs: 0 } }),
+    // Written by the admin in sources.yaml: trusted without checks at write, checked at use.
+    SourceSchema.parse({ id: 'yaml-cms', kind: 'website', name: '内网栏目（配置文件）', owner, enabled: false, entryPoints: [`${site.url}/xwzx/tzgg/index.html`], allowedHosts: [new URL(site.url).host], credentials: { authorization: 'QS_TEST_CMS_AUTH' } }),
+    SourceSchema.parse({ id: 'yaml-foreign', kind: 'website', name: '外站栏目（配置文件）', owner, enabled: false, entryPoints: [`http://${foreignHost}/index.html`], allowedHosts: [foreignHost], credentials: { authorization: 'QS_TEST_CMS_AUTH' }, crawl: { delayMs: 0, retries: 0, robotsTxt: 'ignore' } }),
   ]);
   const health = new RedisSourceHealthStore(redis, iso.redisPrefix);
   role = await startCrawlerRole({
@@ -76,6 +95,7 @@ beforeAll(async () => {
     timeoutSeconds: 5,
     log: createLogger('silent'),
     collectors: {},
+    secretHosts,
     recordReport: async () => undefined,
   });
   const sessions = new RedisSessionStore(redis, iso.redisPrefix, 600);
@@ -83,13 +103,15 @@ beforeAll(async () => {
   const app = createApp({
     log: createLogger('silent'),
     sessions,
-    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)), secretEnvPrefixes: ['QS_'] })],
+    apiRouters: [sourceRoutes({ registry, health, crawlQueue: queues.crawl, audit, defaultEverySeconds: 3600, zombieDays: 14, posts: new EsPostStore(es, names.posts, new BulkIndexer(es)), secretEnvPrefixes: ['QS_'], secretHosts })],
   });
   ({ server, base } = await listenOnLoopback(app));
 });
 
 afterAll(async () => {
   server?.close();
+  foreign?.close();
+  delete process.env.QS_TEST_CMS_AUTH;
   await role?.close();
   await queues?.close();
   await site?.close();
@@ -104,7 +126,7 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     expect((await call(undefined, 'GET', '/sources')).status).toBe(401);
     const { status, json } = await call('viewer', 'GET', '/sources');
     expect(status).toBe(200);
-    expect(json.sources).toEqual([expect.objectContaining({ version: 1, origin: 'yaml', source: expect.objectContaining({ id: 'demo-website' }) })]);
+    expect(json.sources).toEqual(['demo-website', 'yaml-cms', 'yaml-foreign'].map((id) => expect.objectContaining({ version: 1, origin: 'yaml', source: expect.objectContaining({ id }) })));
   });
 
   it.each([
@@ -154,6 +176,47 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     expect(changed.status).toBe(400);
     expect(changed.json.error.message).toContain('credentials.authorization');
     expect((await call('duty', 'GET', '/sources/cms-private')).json.source.credentials).toEqual({ authorization: 'QS_TEST_CMS_AUTH' });
+  });
+
+  it('refuses a section chief a bound secret sent to a host outside its binding, naming the field; takes it for its own host', async () => {
+    const body = { id: 'cms-elsewhere', kind: 'website', name: '外站栏目', owner, enabled: false, entryPoints: [`http://${foreignHost}/index.html`], credentials: { authorization: 'QS_TEST_CMS_AUTH' } };
+    const refused = await call('section_chief', 'POST', '/sources', body);
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining(`credentials.authorization: QS_TEST_CMS_AUTH may only be sent to ${new URL(site.url).host} (secrets.hosts), not to ${foreignHost}`) });
+    expect(JSON.stringify(refused.json)).not.toContain(CMS_AUTH);
+    expect((await call('duty', 'GET', '/sources/cms-elsewhere')).status).toBe(404);
+    // One more allowed host outside the binding is refused as well: the crawl sends the header to each.
+    const wider = await call('section_chief', 'POST', '/sources', { ...body, entryPoints: [`${site.url}/xwzx/tzgg/index.html`], allowedHosts: [new URL(site.url).host, foreignHost] });
+    expect(wider.status).toBe(400);
+    expect(wider.json.error.code).toBe('secret_host_not_allowed');
+    // A secret without any binding cannot be named through the API at all.
+    const unbound = await call('section_chief', 'POST', '/sources', { ...body, entryPoints: [`${site.url}/xwzx/tzgg/index.html`], credentials: { cookie: 'QS_TEST_OTHER_COOKIE' } });
+    expect(unbound.status).toBe(400);
+    expect(unbound.json.error).toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining('credentials.cookie: QS_TEST_OTHER_COOKIE has no binding') });
+    const own = await call('section_chief', 'POST', '/sources', { ...body, entryPoints: [`${site.url}/xwzx/tzgg/index.html`] });
+    expect(own.status).toBe(201);
+  });
+
+  it('refuses moving a YAML source that names a bound secret to a foreign host through the API', async () => {
+    const current = (await call('duty', 'GET', '/sources/yaml-cms')).json;
+    const moved = await call('section_chief', 'PUT', '/sources/yaml-cms', { ...current.source, entryPoints: [`http://${foreignHost}/index.html`], allowedHosts: [foreignHost] }, { 'If-Match': String(current.version) });
+    expect(moved.status).toBe(400);
+    expect(moved.json.error).toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining(`credentials.authorization: QS_TEST_CMS_AUTH may only be sent to ${new URL(site.url).host} (secrets.hosts), not to ${foreignHost}`) });
+    expect((await call('duty', 'GET', '/sources/yaml-cms')).json).toMatchObject({ version: current.version, source: { entryPoints: [`${site.url}/xwzx/tzgg/index.html`] } });
+    // Renamed in place, it still sends its secret only where the binding says: accepted.
+    expect((await call('section_chief', 'PUT', '/sources/yaml-cms', { ...current.source, name: '内网栏目（改名）' }, { 'If-Match': String(current.version) })).status).toBe(200);
+  });
+
+  it('a crawl of a YAML source on a host outside its secret’s binding never sends the header and records why', async () => {
+    expect((await call('duty', 'POST', '/sources/yaml-foreign/crawl', {})).status).toBe(202);
+    const health = await eventually(async () => {
+      const h = await healthOf('yaml-foreign');
+      return h?.lastError ? h : undefined;
+    }, 30_000, 'a refused crawl of yaml-foreign');
+    expect(health.lastError).toMatchObject({ errorClass: 'config', message: expect.stringContaining('QS_TEST_CMS_AUTH') });
+    expect(health.lastError.message).toContain(foreignHost);
+    expect(JSON.stringify(health)).not.toContain(CMS_AUTH);
+    expect(foreignSeen.filter((h) => h.authorization !== undefined)).toEqual([]);
   });
 
   it('applies a schedule change at once, refuses a stale version, and removes the schedule of a disabled source', async () => {
@@ -214,7 +277,7 @@ describe('positions over the API: edited without a restart, crawled on demand, h
     const idle = { id: 'idle-site', kind: 'website', name: '停用栏目', owner, enabled: false, entryPoints: [`${site.url}/xwzx/tzgg/index.html`] };
     expect((await call('admin', 'POST', '/sources', idle)).status).toBe(201);
     const health = (await call('viewer', 'GET', '/sources/health')).json.sources as Json[];
-    expect(health.map((h) => h.sourceId).sort()).toEqual(['cms-private', 'demo-website', 'down-site', 'idle-site', 'new-column']);
+    expect(health.map((h) => h.sourceId).sort()).toEqual(['cms-elsewhere', 'cms-private', 'demo-website', 'down-site', 'idle-site', 'new-column', 'yaml-cms', 'yaml-foreign']);
     expect(health.find((h) => h.sourceId === 'idle-site')!.status).toBe('never-run');
     expect(health.find((h) => h.sourceId === 'idle-site')!.summary).toBe('尚未采集');
   });

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const demoSources = () => loadSources(path.join(configDir, 'demo', 'sources.yaml'), { DEMO_SITE_URL: site.url });
-const ctx = (items: ExtractedItem[]) => ({ emit: async (i: ExtractedItem) => void items.push(i), timeoutSeconds: 5, now: () => new Date(), env: DEMO_CREDENTIALS });
+const ctx = (items: ExtractedItem[]) => ({ emit: async (i: ExtractedItem) => void items.push(i), timeoutSeconds: 5, now: () => new Date(), env: DEMO_CREDENTIALS, secretHosts: {} });
 
 describe('the demo county’s WeChat, Weibo and RSS positions', () => {
   it('config/demo/sources.yaml declares them, and a push source, next to the website and message board', () => {

@@ -39,7 +39,7 @@ function source(extra: Partial<{ api: Record<string, unknown>; articleUrls: stri
 async function collect(s: WechatMpSource, withEnv: Record<string, string> = env): Promise<{ items: ExtractedItem[]; outcome: CollectOutcome }> {
   const items: ExtractedItem[] = [];
   const collector = createWechatMpCollector({ tokens, retryPausesMs: [10, 10] });
-  const outcome = await collector(s, { emit: async (i) => void items.push(i), timeoutSeconds: 5, now: () => new Date(NOW), env: withEnv });
+  const outcome = await collector(s, { emit: async (i) => void items.push(i), timeoutSeconds: 5, now: () => new Date(NOW), env: withEnv, secretHosts: {} });
   return { items, outcome };
 }
 

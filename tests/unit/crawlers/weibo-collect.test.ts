@@ -22,7 +22,7 @@ function source(extra: Record<string, unknown> = {}): WeiboSource {
 
 async function collect(s: WeiboSource, env: Record<string, string> = {}): Promise<{ items: ExtractedItem[]; outcome: CollectOutcome }> {
   const items: ExtractedItem[] = [];
-  const outcome = await createWeiboCollector({ pauseMs: 0 })(s, { emit: async (i) => void items.push(i), timeoutSeconds: 5, now: () => new Date(NOW), env });
+  const outcome = await createWeiboCollector({ pauseMs: 0 })(s, { emit: async (i) => void items.push(i), timeoutSeconds: 5, now: () => new Date(NOW), env, secretHosts: {} });
   return { items, outcome };
 }
 
