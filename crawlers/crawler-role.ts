@@ -70,16 +70,21 @@ export async function requestCrawl(queue: Queue<CrawlJob>, sourceId: string, opt
  * raising a source-health alert after N failures in a row and repeating
  * it until the source recovers.
  */
-export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void> }> {
+export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close(): Promise<void>; reschedule(): Promise<number> }> {
   const now = deps.now ?? (() => new Date());
   const lockMs = deps.lockMs ?? 30 * 60_000;
-  const stored = await deps.registry.list();
-  for (const { source } of stored) await scheduleSource(deps.queues.crawl, source, deps.defaultEverySeconds);
-  // Schedulers of sources that no longer exist must stop too.
-  for (const scheduler of await deps.queues.crawl.getJobSchedulers()) {
-    const id = scheduler.key.replace(/^source:/, '');
-    if (!stored.some((s) => s.source.id === id)) await deps.queues.crawl.removeJobScheduler(scheduler.key);
+  /** The job scheduler of every source in the registry (at start, and again after Redis lost them); returns how many sources there are. */
+  async function reschedule(): Promise<number> {
+    const stored = await deps.registry.list();
+    for (const { source } of stored) await scheduleSource(deps.queues.crawl, source, deps.defaultEverySeconds);
+    // Schedulers of sources that no longer exist must stop too.
+    for (const scheduler of await deps.queues.crawl.getJobSchedulers()) {
+      const id = scheduler.key.replace(/^source:/, '');
+      if (!stored.some((s) => s.source.id === id)) await deps.queues.crawl.removeJobScheduler(scheduler.key);
+    }
+    return stored.length;
   }
+  await reschedule();
 
   async function runOnce(job: CrawlJob): Promise<unknown> {
     const entry = await deps.registry.get(job.sourceId);
@@ -166,6 +171,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
 
   const worker: Worker<CrawlJob> = startWorker<CrawlJob>('crawl', (job) => runOnce(job.data), { connection: deps.connection, prefix: deps.prefix, concurrency: 2, log: deps.log });
   return {
+    reschedule,
     async close() {
       await worker.close();
     },

@@ -43,11 +43,15 @@ export async function startReportSchedules(deps: {
   dashboardUrl: string;
   log: Logger;
   now: () => Date;
-}): Promise<{ close(): Promise<void> }> {
+}): Promise<{ close(): Promise<void>; reschedule(): Promise<void> }> {
   const queue = new Queue<{ scheduleId: string }>('report', { connection: deps.connection, prefix: deps.prefix });
-  for (const s of deps.schedules) {
-    await queue.upsertJobScheduler(`report-${s.id}`, { pattern: s.cron, tz: deps.timeZone }, { name: 'generate', data: { scheduleId: s.id }, opts: { removeOnComplete: 50, removeOnFail: 50 } });
+  /** The job schedulers of the configured schedules (at start, and again after Redis lost them). */
+  async function reschedule(): Promise<void> {
+    for (const s of deps.schedules) {
+      await queue.upsertJobScheduler(`report-${s.id}`, { pattern: s.cron, tz: deps.timeZone }, { name: 'generate', data: { scheduleId: s.id }, opts: { removeOnComplete: 50, removeOnFail: 50 } });
+    }
   }
+  await reschedule();
   const worker = new Worker<{ scheduleId: string }>(
     'report',
     async (job) => {
@@ -75,6 +79,7 @@ export async function startReportSchedules(deps: {
   worker.on('failed', (_job, err) => deps.log.warn({ err: err.message }, 'scheduled report failed'));
   worker.on('error', (err) => deps.log.error({ err: err.message }, 'report worker error'));
   return {
+    reschedule,
     async close() {
       await worker.close();
       await queue.close();

@@ -23,6 +23,7 @@ import { EsRulePackStore } from '../../pipeline/elasticsearch/es-rule-pack-store
 import { publishRuleChanges, startRulesSync } from '../../pipeline/rules/rules-sync.js';
 import { RedisDeadLetters } from '../../pipeline/redis/dead-letters.js';
 import { RedisUnsettledWrites } from '../../pipeline/redis/redis-unsettled-writes.js';
+import { startRedisEpoch } from '../../pipeline/redis/redis-epoch.js';
 import { Queue } from 'bullmq';
 import { createQueues, createRedis, type EscalateJob } from '../../pipeline/queues.js';
 import type { Role } from '../../pipeline/redis/heartbeat.js';
@@ -73,10 +74,22 @@ export async function createContext(roles: readonly Role[], config: Config, log:
   // Positions: YAML seeds the registry; edits through the API live in Redis and survive restarts.
   const registry = new RedisSourceRegistry(redis, prefix);
   const audit = createAuditLog(config, es, commands, log);
+  // Before anything else is written: a loss from here on is noticed, and the roles' hooks re-create what start-up wrote.
+  const redisEpoch = await startRedisEpoch({ redis, prefix, everyMs: config.redis.epochCheckSeconds * 1000, log, audit });
+  closers.unshift(() => redisEpoch.stop());
   // Whichever process wrote a seed records it (the others find it written).
-  const seeded = await registry.seed(sources);
-  for (const source of seeded.added) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: source.id }, action: 'source.create', after: source, reason: 'seeded from sources.yaml' });
-  for (const { before, after } of seeded.updated) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: after.id }, action: 'source.update', before, after, reason: 'changed in sources.yaml' });
+  const seedSources = async (why: string) => {
+    const seeded = await registry.seed(sources);
+    for (const source of seeded.added) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: source.id }, action: 'source.create', after: source, reason: `seeded from sources.yaml${why}` });
+    for (const { before, after } of seeded.updated) await audit.record({ actor: systemActor('seed'), entity: { type: 'source', id: after.id }, action: 'source.update', before, after, reason: 'changed in sources.yaml' });
+    return seeded.added.length;
+  };
+  await seedSources('');
+  redisEpoch.onLost('positions', async () => {
+    if ((await registry.list()).length > 0) return;
+    const added = await seedSources(' after Redis lost its data');
+    log.error({ seeded: added }, 'positions re-seeded from sources.yaml after Redis lost its data; positions created or edited through the API were lost with it and must be entered again');
+  });
   const alerts = new EsAlertStore(es, names.alerts);
   // Rule packs: config/rules/ seeds the saved versions; saved versions win across restarts and reach every process over Redis.
   const rulePacks = new EsRulePackStore(es, `${config.elasticsearch.indexPrefix}-rule-packs`);
@@ -143,6 +156,8 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     signals: new EsSignalStore(es, names.signals, bulk),
     deadLetters: new RedisDeadLetters(redis, prefix),
     registry,
+    /** Adds what this process re-creates once Redis lost its data (`pipeline/redis/redis-epoch.ts`); hooks run in the order added. */
+    onRedisLost: (name: string, hook: () => Promise<unknown>) => redisEpoch.onLost(name, hook),
     sourceHealth: new RedisSourceHealthStore(redis, prefix),
     alerts,
     audit,

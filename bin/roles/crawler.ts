@@ -35,6 +35,8 @@ export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
     recordReport: async (report) => void (await redis.hset(`${prefix}:crawl:last`, report.sourceId, JSON.stringify(report))),
   });
   closers.unshift(() => crawler.close());
+  // After the positions are re-seeded (the context's hook runs first).
+  ctx.onRedisLost('crawl schedulers', () => crawler.reschedule());
   const inspection = config.inspection;
   if (inspection.prober.enabled) {
     const prober = await startProber({
@@ -50,6 +52,7 @@ export async function startCrawlerRole(ctx: RoleContext): Promise<void> {
       secretHosts: ctx.secretHosts,
     });
     closers.unshift(() => prober.close());
+    ctx.onRedisLost('probe schedulers', () => prober.reschedule());
   }
   const heartbeat = startHeartbeat(redis, prefix, 'crawler');
   closers.unshift(() => heartbeat.stop());

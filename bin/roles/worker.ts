@@ -34,6 +34,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     log,
   });
   closers.unshift(() => deadlines.close());
+  ctx.onRedisLost('ledger deadline scheduler', () => deadlines.reschedule());
   const inspections = createInspectionService(config, { es: ctx.es, redis, registry: ctx.registry, health: ctx.sourceHealth, now: ctx.now });
   if (config.inspection.watch.enabled) {
     const watch = await startInspectionWatch({
@@ -50,6 +51,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
       log,
     });
     closers.unshift(() => watch.close());
+    ctx.onRedisLost('inspection watch scheduler', () => watch.reschedule());
   }
   // New words of reloaded rules join jieba's (process-wide) user dictionary.
   rules.onSwap((c) => void createSegmenter(c.ruleSet.words));
@@ -109,6 +111,7 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     now: ctx.now,
   });
   closers.unshift(() => reportSchedules.close());
+  ctx.onRedisLost('report schedulers', () => reportSchedules.reschedule());
   const escalation = startEscalateRole({
     desk: ctx.desk,
     alerts: ctx.alerts,
@@ -122,6 +125,8 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
     now: ctx.now,
   });
   closers.unshift(() => escalation.close());
+  // Clock jobs lost with Redis are re-armed now rather than at the next periodic pass.
+  ctx.onRedisLost('escalation clocks', () => escalation.reconcileAfresh());
   const heartbeat = startHeartbeat(redis, prefix, 'worker');
   closers.unshift(() => heartbeat.stop());
 }

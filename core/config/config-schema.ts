@@ -40,8 +40,10 @@ export const ConfigSchema = z.object({
       url: z.string().url().default('redis://127.0.0.1:6379'),
       /** Key prefix for every queue and key this deployment writes. */
       prefix: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('qs'),
+      /** How often each process reads the sentinel `<prefix>:epoch` to notice that Redis lost its data (and re-create its job schedulers). */
+      epochCheckSeconds: z.coerce.number().positive().default(5),
     })
-    .default({ url: 'redis://127.0.0.1:6379', prefix: 'qs' }),
+    .default({ url: 'redis://127.0.0.1:6379', prefix: 'qs', epochCheckSeconds: 5 }),
   elasticsearch: z
     .object({
       url: z.string().url().default('http://127.0.0.1:9200'),
@@ -181,6 +183,7 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['PUBLIC_URL', ['api', 'publicUrl']],
   ['REDIS_URL', ['redis', 'url']],
   ['REDIS_PREFIX', ['redis', 'prefix']],
+  ['REDIS_EPOCH_CHECK_SECONDS', ['redis', 'epochCheckSeconds']],
   ['ES_URL', ['elasticsearch', 'url']],
   ['ES_USERNAME', ['elasticsearch', 'username']],
   ['ES_PASSWORD', ['elasticsearch', 'password']],

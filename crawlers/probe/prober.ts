@@ -47,14 +47,18 @@ export async function scheduleProbe(queue: Queue<ProbeJob>, source: Source, ever
  * timeout and records each probe in the probe log. A run reads the source afresh, so an edited
  * entry point applies at the next probe. Runs in the crawler role, beside the crawl scheduler.
  */
-export async function startProber(deps: ProberDeps): Promise<{ close(): Promise<void> }> {
+export async function startProber(deps: ProberDeps): Promise<{ close(): Promise<void>; reschedule(): Promise<void> }> {
   const now = deps.now ?? (() => new Date());
-  const stored = await deps.registry.list();
-  for (const { source } of stored) await scheduleProbe(deps.queue, source, deps.everyMs);
-  for (const scheduler of await deps.queue.getJobSchedulers()) {
-    const id = scheduler.key.replace(/^probe:/, '');
-    if (!stored.some((s) => s.source.id === id && isProbed(s.source))) await deps.queue.removeJobScheduler(scheduler.key);
+  /** The probe scheduler of every probed website in the registry (at start, and again after Redis lost them). */
+  async function reschedule(): Promise<void> {
+    const stored = await deps.registry.list();
+    for (const { source } of stored) await scheduleProbe(deps.queue, source, deps.everyMs);
+    for (const scheduler of await deps.queue.getJobSchedulers()) {
+      const id = scheduler.key.replace(/^probe:/, '');
+      if (!stored.some((s) => s.source.id === id && isProbed(s.source))) await deps.queue.removeJobScheduler(scheduler.key);
+    }
   }
+  await reschedule();
 
   async function probeOnce(job: ProbeJob): Promise<unknown> {
     const entry = await deps.registry.get(job.sourceId);
@@ -78,6 +82,7 @@ export async function startProber(deps: ProberDeps): Promise<{ close(): Promise<
 
   const worker: Worker<ProbeJob> = startWorker<ProbeJob>('probe', (job) => probeOnce(job.data), { connection: deps.connection, prefix: deps.prefix, concurrency: 4, log: deps.logger });
   return {
+    reschedule,
     async close() {
       await worker.close();
     },

@@ -23,7 +23,7 @@ export function startEscalateRole(deps: {
   reconcileEverySeconds: number;
   log: Logger;
   now: () => Date;
-}): { close(): Promise<void>; reconcile(): Promise<unknown> } {
+}): { close(): Promise<void>; reconcile(): Promise<unknown>; reconcileAfresh(): Promise<unknown> } {
   const worker = startWorker<EscalateJob>(
     'escalate',
     async (job) => {
@@ -43,11 +43,17 @@ export function startEscalateRole(deps: {
     ]).finally(() => (running = undefined));
     return running;
   };
+  /** A pass that starts now: one in progress may have read Redis before it lost its data. */
+  const reconcileAfresh = async () => {
+    await running;
+    return reconcile();
+  };
   void reconcile();
   const timer = setInterval(() => void reconcile(), deps.reconcileEverySeconds * 1000);
   timer.unref();
   return {
     reconcile,
+    reconcileAfresh,
     async close() {
       clearInterval(timer);
       await running;

@@ -81,9 +81,11 @@ export async function checkInspections(deps: InspectionWatchDeps): Promise<Watch
 }
 
 /** Runs `checkInspections` every `everyMs` through a BullMQ job scheduler on the `inspection` queue (one pass at a time across processes). */
-export async function startInspectionWatch(deps: InspectionWatchDeps & { connection: Redis; everyMs: number; log: Logger }): Promise<{ close(): Promise<void> }> {
+export async function startInspectionWatch(deps: InspectionWatchDeps & { connection: Redis; everyMs: number; log: Logger }): Promise<{ close(): Promise<void>; reschedule(): Promise<void> }> {
   const queue = new Queue('inspection', { connection: deps.connection, prefix: deps.prefix });
-  await queue.upsertJobScheduler('inspection-watch', { every: deps.everyMs }, { name: 'check', opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  /** The watch's job scheduler (at start, and again after Redis lost it). */
+  const reschedule = async () => void (await queue.upsertJobScheduler('inspection-watch', { every: deps.everyMs }, { name: 'check', opts: { removeOnComplete: 100, removeOnFail: 100 } }));
+  await reschedule();
   const worker = new Worker(
     'inspection',
     async () => {
@@ -97,6 +99,7 @@ export async function startInspectionWatch(deps: InspectionWatchDeps & { connect
   worker.on('failed', (_job, err) => deps.log.warn({ err: err.message }, 'self-inspection watch failed'));
   worker.on('error', (err) => deps.log.error({ err: err.message }, 'inspection worker error'));
   return {
+    reschedule,
     async close() {
       await worker.close();
       await queue.close();

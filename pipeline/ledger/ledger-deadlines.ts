@@ -105,9 +105,11 @@ export async function checkLedgerDeadlines(deps: LedgerDeadlineDeps): Promise<{ 
 /** Runs `checkLedgerDeadlines` every `everyMs` through a BullMQ job scheduler on the `ledger` queue (one run at a time across processes). */
 export async function startLedgerDeadlineChecks(
   deps: LedgerDeadlineDeps & { connection: Redis; prefix: string; everyMs: number; log: Logger },
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ close(): Promise<void>; reschedule(): Promise<void> }> {
   const queue = new Queue('ledger', { connection: deps.connection, prefix: deps.prefix });
-  await queue.upsertJobScheduler('ledger-deadlines', { every: deps.everyMs }, { name: 'check', opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  /** The check's job scheduler (at start, and again after Redis lost it). */
+  const reschedule = async () => void (await queue.upsertJobScheduler('ledger-deadlines', { every: deps.everyMs }, { name: 'check', opts: { removeOnComplete: 100, removeOnFail: 100 } }));
+  await reschedule();
   const worker = new Worker(
     'ledger',
     async () => {
@@ -120,6 +122,7 @@ export async function startLedgerDeadlineChecks(
   worker.on('failed', (_job, err) => deps.log.warn({ err: err.message }, 'ledger deadline check failed'));
   worker.on('error', (err) => deps.log.error({ err: err.message }, 'ledger worker error'));
   return {
+    reschedule,
     async close() {
       await worker.close();
       await queue.close();
