@@ -137,15 +137,18 @@ export class Matcher<P> {
 
     // 1. Keys: folded, skip characters removed, repeats collapsed when asked.
     const keys: string[] = [];
-    this.termText = [];
-    this.payloads = [];
+    const termText: string[] = [];
+    const payloads: P[] = [];
     for (const t of terms) {
       const key = keyOf(t.term, fold, skip, this.folding, this.collapse);
       if (key.length === 0) continue;
-      this.termText.push(t.term);
-      this.payloads.push(t.payload);
+      termText.push(t.term);
+      payloads.push(t.payload);
       keys.push(key);
     }
+    // Exact-size copies to keep: an array grown by push holds spare room.
+    this.termText = termText.slice();
+    this.payloads = payloads.slice();
     this.keyLength = Int32Array.from(keys, (k) => k.length);
 
     // 2. Alphabet: distinct folded units, most frequent first (small ids pack the double array).
