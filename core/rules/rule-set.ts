@@ -88,7 +88,7 @@ function compileTest(expression: SchemeExpression, bitOf: Map<string, number>): 
  * Every pattern in the order the matcher numbers them (each pack's terms, each followed by its
  * variants, then the scheme words), made as the matcher reads them. A term's variants share one
  * payload per kind: 65,000 terms with pinyin on have ~490,000 variants, and an entry object each
- * held ~230 MB and made most of the compile's garbage collection.
+ * made the rule set hold 254 MB instead of 87 (bench/README.md, issue 4).
  */
 function* patternsOf(packs: readonly RulePack[], schemeWords: Map<string, SchemeTermRef[]>): Generator<MatcherTerm<RulePayload>> {
   for (const pack of packs) {
