@@ -123,7 +123,8 @@ export class Matcher<P> {
   private readonly stateCount: number;
   private readonly alphabetSize: number;
 
-  constructor(terms: readonly MatcherTerm<P>[], options: MatcherOptions = {}) {
+  /** `terms` is read once, in order (a term's index is its position); a generator may make them as they are read. */
+  constructor(terms: Iterable<MatcherTerm<P>>, options: MatcherOptions = {}) {
     this.folding = options.fold ?? true;
     this.collapse = options.collapseRepeats ?? false;
     const fold = this.folding ? (FOLD_TABLE as Uint16Array) : IDENTITY;
@@ -136,16 +137,19 @@ export class Matcher<P> {
 
     // 1. Keys: folded, skip characters removed, repeats collapsed when asked.
     const keys: string[] = [];
-    const kept: MatcherTerm<P>[] = [];
+    const termText: string[] = [];
+    const payloads: P[] = [];
     for (const t of terms) {
       const key = keyOf(t.term, fold, skip, this.folding, this.collapse);
       if (key.length === 0) continue;
-      kept.push(t);
+      termText.push(t.term);
+      payloads.push(t.payload);
       keys.push(key);
     }
+    // Exact-size copies to keep: an array grown by push holds spare room.
+    this.termText = termText.slice();
+    this.payloads = payloads.slice();
     this.keyLength = Int32Array.from(keys, (k) => k.length);
-    this.termText = kept.map((t) => t.term);
-    this.payloads = kept.map((t) => t.payload);
 
     // 2. Alphabet: distinct folded units, most frequent first (small ids pack the double array).
     const frequency = new Int32Array(65536);
@@ -334,9 +338,19 @@ export class Matcher<P> {
 
 /** The form a term is matched in: folded, without skip characters, repeats collapsed if asked. */
 function keyOf(term: string, fold: Uint16Array, skip: Uint8Array, folding: boolean, collapse: boolean): string {
-  let key = '';
+  // Most terms (and every generated pinyin spelling) are their own key: share the string instead of building a copy.
   let previous = -1;
-  for (let i = 0; i < term.length; i++) {
+  let same = 0;
+  for (; same < term.length; same++) {
+    const c = term.charCodeAt(same);
+    if (folding && c === STYLED_HIGH_SURROGATE) break;
+    const f = fold[c]!;
+    if (f !== c || skip[f] || (collapse && f === previous)) break;
+    previous = f;
+  }
+  if (same === term.length) return term;
+  let key = term.slice(0, same);
+  for (let i = same; i < term.length; i++) {
     let c = term.charCodeAt(i);
     if (folding && c === STYLED_HIGH_SURROGATE && i + 1 < term.length) {
       const low = term.charCodeAt(i + 1);
