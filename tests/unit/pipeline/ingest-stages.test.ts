@@ -112,6 +112,11 @@ describe('ingest stages', () => {
     expect(inEvent[0]).toMatchObject({ groupKey: 'event:e1', eventId: 'e1', eventHeat: 3 });
     expect(evaluateAlerts({ ...indexed, ...repost }, { eventId: 'e1' })[0]!.id).toBe(inEvent[0]!.id);
   });
+  it('titles an alert from a post without a title by its text on one line, never cut through an emoji', () => {
+    const post = normalizeItem({ ...item, title: '', text: `暴力执法\n[点此签收](x)${'县'.repeat(15)}😡后` });
+    const [alert] = evaluateAlerts({ ...post, at: post.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: post.collectedAt });
+    expect(alert!.title).toBe(`暴力执法 [点此签收](x)${'县'.repeat(15)}😡（命中：暴力执法）`);
+  });
 });
 
 describe('alert evaluation of a wording the post no longer shows', () => {
