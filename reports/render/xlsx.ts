@@ -62,7 +62,7 @@ function sheetName(title: string, used: Set<string>): string {
 
 function addTable(book: ExcelJS.Workbook, t: Table, used: Set<string>): void {
   const sheet = book.addWorksheet(sheetName(t.title, used));
-  sheet.columns = t.columns.map((c) => ({ header: text(c), width: Math.max(10, Math.min(60, c.length * 3)) }));
+  sheet.columns = t.columns.map((c) => ({ header: xmlSafeText(c), width: Math.max(10, Math.min(60, c.length * 3)) }));
   for (const row of t.rows) sheet.addRow(row.map(text));
   if (t.rows.length === 0) sheet.addRow([text(t.empty ?? '无')]);
   styleHeader(sheet);
