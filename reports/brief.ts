@@ -1,5 +1,6 @@
 import { formatShanghai } from '../core/reports/period.js';
 import { POST_KIND_NAMES, STATUS_NAMES, levelName, nameOf } from '../core/labels.js';
+import { clip, oneLine } from '../core/text/clip.js';
 
 /**
  * 快报 / 续报: the short brief a unit sends upward about one alert — what happened, when, where,
@@ -59,23 +60,23 @@ const TIMELINE_NAME: Record<string, string> = {
   trigger_plan: '启动预案',
 };
 
-function clip(text: string, max: number): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max)}……` : t;
+/** At most `max` characters of `text` on one line, never half an emoji (the title names the DOCX file). */
+function excerpt(text: string, max: number): string {
+  return clip(oneLine(text), max, '……');
 }
 
 export function buildBrief(input: { alert: BriefAlert; posts: BriefPost[]; sourceName: string; unit: string; sequence: number; issuedBy: string; now: Date; nextSteps?: string }): Brief {
   const { alert, posts } = input;
   const first = [...posts].sort((a, b) => Date.parse(a.publishedAt ?? a.collectedAt) - Date.parse(b.publishedAt ?? b.collectedAt))[0];
   const kinds = [...new Set(posts.map((p) => nameOf(POST_KIND_NAMES, p.kind)))].join('、');
-  const subject = clip(alert.title.replace(/（命中：.*）$/, ''), 40);
+  const subject = excerpt(alert.title.replace(/（命中：.*）$/, ''), 40);
   const what = [
-    `${formatShanghai(new Date(first?.publishedAt ?? alert.createdAt))}，我单位“${input.sourceName}”出现${first ? `${nameOf(POST_KIND_NAMES, first.kind)}“${clip(first.title || first.text, 80)}”` : '相关信息'}。`,
+    `${formatShanghai(new Date(first?.publishedAt ?? alert.createdAt))}，我单位“${input.sourceName}”出现${first ? `${nameOf(POST_KIND_NAMES, first.kind)}“${excerpt(first.title || first.text, 80)}”` : '相关信息'}。`,
     `系统于 ${formatShanghai(new Date(alert.createdAt))} 发出${levelName(alert.level, 'plain')}预警（类别：${alert.category}${alert.terms?.length ? `；命中：${alert.terms.slice(0, 8).join('、')}` : ''}），当前状态：${nameOf(STATUS_NAMES, alert.status)}。`,
   ];
   const spread = [
     `截至 ${formatShanghai(input.now)}，相关${kinds || '信息'}共 ${posts.length} 条${alert.heat !== undefined ? `，事件热度 ${Math.round(alert.heat)}` : ''}${alert.sentiment !== undefined ? `，情感倾向${alert.sentiment <= -0.3 ? '偏负面' : alert.sentiment >= 0.3 ? '偏正面' : '中性'}` : ''}。`,
-    ...posts.slice(0, 3).map((p, i) => `代表性信息${i + 1}：“${clip(p.title || p.text, 100)}”（${p.url}）`),
+    ...posts.slice(0, 3).map((p, i) => `代表性信息${i + 1}：“${excerpt(p.title || p.text, 100)}”（${p.url}）`),
   ];
   const done: string[] = [];
   if (alert.acknowledgedAt) done.push(`${formatShanghai(new Date(alert.acknowledgedAt))} ${alert.acknowledgedBy ?? '值班人员'}签收预警。`);
@@ -83,9 +84,9 @@ export function buildBrief(input: { alert: BriefAlert; posts: BriefPost[]; sourc
     const name = TIMELINE_NAME[t.kind];
     // Acknowledgement and completed plan steps are told from their own fields, once.
     if (!name || t.kind === 'acknowledge') continue;
-    done.push(`${formatShanghai(new Date(t.at))} ${t.actor}${name}${t.note ? `：${clip(t.note, 120)}` : ''}。`);
+    done.push(`${formatShanghai(new Date(t.at))} ${t.actor}${name}${t.note ? `：${excerpt(t.note, 120)}` : ''}。`);
   }
-  for (const s of alert.plan?.steps ?? []) if (s.completedAt) done.push(`${formatShanghai(new Date(s.completedAt))} 完成预案步骤“${s.title}”${s.note ? `：${clip(s.note, 120)}` : ''}。`);
+  for (const s of alert.plan?.steps ?? []) if (s.completedAt) done.push(`${formatShanghai(new Date(s.completedAt))} 完成预案步骤“${s.title}”${s.note ? `：${excerpt(s.note, 120)}` : ''}。`);
   const open = (alert.plan?.steps ?? []).filter((s) => !s.completedAt);
   const next = input.nextSteps
     ? input.nextSteps.split(/\n+/)

@@ -7,6 +7,7 @@ import { overdueClause } from '../pipeline/elasticsearch/es-alert-store.js';
 import type { AlertRow, ReportData } from './report-data.js';
 import type { LedgerStatus } from '../core/ledger/ledger-item.js';
 import { LEDGER_STATUS_NAMES, LEVEL_INFO, LEVELS, POST_KIND_NAMES, STATUS_NAMES, levelName, nameOf } from '../core/labels.js';
+import { clip } from '../core/text/clip.js';
 
 export interface ReportContext {
   unit: string;
@@ -109,7 +110,7 @@ function lineChart(id: string, title: string, data: ReportData['posts']['perDay'
 
 /** An event's timeline: posts per hour or day, stacked by sentiment, so volume and mood read together. */
 function eventChart(id: string, e: ReportData['events'][number]): Chart {
-  const title = `事件走势与情感倾向：${e.title.length > 24 ? `${e.title.slice(0, 24)}…` : e.title}`;
+  const title = `事件走势与情感倾向：${clip(e.title, 24, '…')}`;
   const hourly = (e.timeline[0]?.at.length ?? 0) > 10;
   const series = (['negative', 'neutral', 'positive'] as const).map((k) => ({
     name: SENTIMENT_NAME[k],

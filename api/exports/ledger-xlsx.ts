@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { xmlSafeText } from '../../core/text/xml-safe-text.js';
 import type { PublicUser } from '../../core/auth/user.js';
 import type { LedgerItem } from '../../core/ledger/ledger-item.js';
 import { LEDGER_SOURCE_NAMES, LEDGER_STATUS_NAMES } from '../../core/labels.js';
@@ -8,7 +9,7 @@ export const LEDGER_XLSX_HEADERS = ['序号', '编号', '问题来源', '来源�
 /**
  * The ledger as an XLSX workbook in the shape units hand to inspectors (整改台账): one row per item,
  * in the order given (the caller puts overdue items first), times in the unit's time zone.
- * Cell text is written as values, never formulas: crawled or typed text starting with `=` stays text.
+ * Cell text is written as values, never formulas, without the characters XML forbids: crawled or typed text starting with `=` stays text.
  */
 export async function ledgerToXlsx(items: readonly LedgerItem[], options: { unitName: string; timeZone: string; users: readonly PublicUser[]; generatedAt: Date }): Promise<Buffer> {
   const names = new Map(options.users.map((u) => [u.username, u.displayName]));
@@ -21,7 +22,7 @@ export async function ledgerToXlsx(items: readonly LedgerItem[], options: { unit
   workbook.created = options.generatedAt;
   const sheet = workbook.addWorksheet('整改台账', { views: [{ state: 'frozen', ySplit: 2 }] });
   sheet.mergeCells(1, 1, 1, LEDGER_XLSX_HEADERS.length);
-  sheet.getCell(1, 1).value = `${options.unitName}整改台账（导出时间：${when(options.generatedAt.toISOString())}）`;
+  sheet.getCell(1, 1).value = xmlSafeText(`${options.unitName}整改台账（导出时间：${when(options.generatedAt.toISOString())}）`);
   sheet.getCell(1, 1).font = { bold: true, size: 14 };
   const header = sheet.getRow(2);
   LEDGER_XLSX_HEADERS.forEach((h, i) => (header.getCell(i + 1).value = h));
@@ -44,7 +45,7 @@ export async function ledgerToXlsx(items: readonly LedgerItem[], options: { unit
       item.verificationNote ?? '',
       when(item.closedAt),
       item.alertId ?? '',
-    ]);
+    ].map((v) => (typeof v === 'string' ? xmlSafeText(v) : v)));
     row.alignment = { wrapText: true, vertical: 'top' };
     if (item.overdue) row.getCell(11).font = { color: { argb: 'FFC00000' }, bold: true };
   });

@@ -17,6 +17,7 @@ import { alertsToXlsx } from '../exports/alerts-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody } from '../parse-body.js';
 import type { RouteDoc } from '../openapi/openapi.js';
+import { attachmentHeader } from '../attachment-header.js';
 
 const csv = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).max(10));
@@ -128,7 +129,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     );
     const name = `预警列表-${now.toISOString().slice(0, 10)}.xlsx`;
     res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    res.setHeader('Content-Disposition', `attachment; filename="alerts.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    res.setHeader('Content-Disposition', attachmentHeader('alerts.xlsx', name));
     res.send(file);
   });
   router.get('/alerts/:id', requirePermission('alert.read'), async (req, res) => {

@@ -17,6 +17,7 @@ import { ledgerToXlsx } from '../exports/ledger-xlsx.js';
 import { actorOf, requirePermission } from '../authorize.js';
 import { parseBody, QueryDate } from '../parse-body.js';
 import type { RouteDoc } from '../openapi/openapi.js';
+import { attachmentHeader } from '../attachment-header.js';
 
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -72,7 +73,7 @@ export function ledgerRoutes(deps: LedgerDeps & { unitName: string; timeZone: st
     const file = await ledgerToXlsx(items, { unitName: deps.unitName, timeZone: deps.timeZone, users: users.map(toPublicUser), generatedAt: now });
     const name = `整改台账-${now.toISOString().slice(0, 10)}.xlsx`;
     res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    res.setHeader('Content-Disposition', `attachment; filename="ledger.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    res.setHeader('Content-Disposition', attachmentHeader('ledger.xlsx', name));
     res.send(file);
   });
 

@@ -15,6 +15,7 @@ import { actorOf, requirePermission } from '../authorize.js';
 import { alertIdOf } from './alert-routes.js';
 import type { RouteDoc } from '../openapi/openapi.js';
 import { parseBody } from '../parse-body.js';
+import { attachmentHeader } from '../attachment-header.js';
 
 const Period = z.string().min(4).max(40).meta({ description: '年 2026、半年 2026-H1、季度 2026-Q3、月 2026-09、周 2026-W38 或日 2026-09-18', examples: ['2026-Q3'] });
 const Scope = z.string().min(4).max(120).default('unit').meta({ description: 'unit、source:<阵地编号> 或 domain:<领域>' });
@@ -90,7 +91,7 @@ export function reportRoutes(deps: { reports: ReportService }): Router {
     const body = q.format === 'docx' ? await renderDocx(report) : q.format === 'xlsx' ? await renderXlsx(report) : Buffer.from(renderMarkdown(report));
     const name = `${report.scopeLabel}${report.period.label}舆情分析研判报告.${q.format}`;
     res.setHeader('Content-Type', TYPES[q.format]);
-    res.setHeader('Content-Disposition', `attachment; filename="report-${report.period.key}.${q.format}"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    res.setHeader('Content-Disposition', attachmentHeader(`report-${report.period.key}.${q.format}`, name));
     res.send(body);
   });
   router.put('/reports/editable', requirePermission('reports.write'), async (req, res) => {
@@ -127,7 +128,7 @@ export function briefRoutes(deps: { briefs: BriefService }): Router {
       return;
     }
     res.setHeader('Content-Type', TYPES.docx);
-    res.setHeader('Content-Disposition', `attachment; filename="brief-${n}.docx"; filename*=UTF-8''${encodeURIComponent(`${brief.title}.docx`)}`);
+    res.setHeader('Content-Disposition', attachmentHeader(`brief-${n}.docx`, `${brief.title}.docx`));
     res.send(await renderBriefDocx(brief));
   });
   return router;

@@ -2,6 +2,7 @@ import type { PostChangeKind } from '../posts/post-change.js';
 import { POST_CHANGE_NAMES } from '../posts/post-change.js';
 import type { Alert, Assignee, TimelineEntry } from './alert.js';
 import { TERMINAL_STATUSES } from './alert.js';
+import { clip } from '../text/clip.js';
 
 /** A post of the unit's position was deleted, reworded or restored (from the ingest path). */
 export interface PostChange {
@@ -53,7 +54,7 @@ export function postChangeEntry(change: PostChange, reason: PostChangeNoteReason
     kind: timelineKindOf(change.change),
     actor: 'collector',
     postId: change.postId,
-    note: `${POST_CHANGE_NAMES[change.change]}：${where}「${change.label.slice(0, 40)}」（${change.sourceId} 于 ${change.seenAt} 采集时发现）`,
+    note: `${POST_CHANGE_NAMES[change.change]}：${where}「${clip(change.label, 40)}」（${change.sourceId} 于 ${change.seenAt} 采集时发现）`,
     to: change.key,
   };
 }

@@ -1,3 +1,13 @@
+import { clip, oneLine } from '../text/clip.js';
+
+/**
+ * An event's title: its first post's title, else the start of its text, on one line and at most
+ * 120 characters, never half an emoji (it names report tables, their sheets and file names).
+ */
+export function eventTitleOf(post: { title?: string; text: string }): string {
+  return clip(oneLine(post.title || post.text), 120);
+}
+
 /**
  * An event (事件): near-duplicate posts clustered within a time window, with heat and a timeline.
  * Its id is derived from the post that opened it, so re-processing never opens a second one.
@@ -46,7 +56,7 @@ export function eventFromPosts(id: string, posts: readonly { id: string; sourceI
   for (const p of sorted) hours.set(p.collectedAt.slice(0, 13), (hours.get(p.collectedAt.slice(0, 13)) ?? 0) + 1);
   return {
     id,
-    title: first.title || first.text.slice(0, 60),
+    title: eventTitleOf(first),
     postIds: sorted.map((p) => p.id),
     sourceIds: [...new Set(sorted.map((p) => p.sourceId))],
     postCount: total,

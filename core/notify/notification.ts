@@ -30,6 +30,17 @@ export const NotificationMessageSchema = z.object({
   level: AlertLevelSchema.optional(),
   /** Absolute link that opens the alert (robots cannot take replies: acknowledgement happens there). */
   link: z.string().url(),
+  /**
+   * For a digest: the held-back deliveries listed in `text`, each title with the link to its alert,
+   * and how many more `text` only counts. Robots list the entries as links and drop entries from
+   * the end, never the acknowledgement link, when the message would exceed their size limit.
+   */
+  digest: z
+    .object({
+      entries: z.array(z.object({ title: z.string(), link: z.string().url() })),
+      more: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type NotificationMessage = z.infer<typeof NotificationMessageSchema>;
 

@@ -5,6 +5,12 @@ import { z } from 'zod';
  * A collector fills what the page or API gives; the pipeline derives everything else
  * (text normalisation, dedupe key, classification).
  */
+/**
+ * An http(s) URL: what the dashboard links to ("查看原文"), so a pushed `javascript:` or `data:`
+ * URL must never get that far.
+ */
+export const WebUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
 export const ItemKindSchema = z.enum(['article', 'comment', 'message', 'reply', 'weibo', 'attachment']);
 export type ItemKind = z.infer<typeof ItemKindSchema>;
 
@@ -13,7 +19,7 @@ export const CollectedItemSchema = z.object({
   sourceId: z.string().min(1),
   kind: ItemKindSchema,
   /** Canonical URL of the item (detail page, message anchor, API permalink). */
-  url: z.string().url(),
+  url: WebUrlSchema,
   /** Stable id the platform gives the item, when it has one (message number, msg_data_id, weibo mid). */
   platformId: z.string().min(1).optional(),
   /** Id (platformId or url) of the item this one answers or sits under: a comment's article. */
@@ -46,7 +52,7 @@ export const CollectedItemSchema = z.object({
   attachments: z
     .array(
       z.object({
-        url: z.string().url(),
+        url: WebUrlSchema,
         name: z.string(),
         text: z.string().optional(),
         /** Why there is no text (too large, unreadable, unsupported type). */

@@ -1,5 +1,6 @@
 import * as cheerio from 'cheerio';
 import type { CheerioAPI } from 'cheerio';
+import { xmlSafeText } from '../../core/text/xml-safe-text.js';
 
 /** A DOM node as cheerio hands it out (domhandler's AnyNode, without depending on domhandler). */
 export type AnyNode = Exclude<Parameters<typeof cheerio.load>[0], string | Buffer | unknown[]>;
@@ -47,7 +48,7 @@ export function loadPage(rawHtml: string): CheerioAPI {
 
 /** Text with runs of whitespace (including NBSP, full-width spaces and zero-width characters) collapsed to one space. */
 export function cleanText(text: string): string {
-  return text.replace(/[\u200b-\u200d\u2060\ufeff]/g, '').replace(/[\s\u00a0\u3000]+/g, ' ').trim();
+  return xmlSafeText(text.replace(/[\f\v]/g, ' ')).replace(/[\u200b-\u200d\u2060\ufeff]/g, '').replace(/[\s\u00a0\u3000]+/g, ' ').trim();
 }
 
 const BLOCK = new Set(['address', 'article', 'aside', 'blockquote', 'br', 'dd', 'div', 'dl', 'dt', 'figcaption', 'figure', 'footer', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'ol', 'p', 'pre', 'section', 'table', 'tbody', 'thead', 'tr', 'ul']);

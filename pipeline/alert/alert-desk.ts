@@ -14,6 +14,7 @@ import { resolveRecipients, rolesAtOnce } from '../../core/escalation/recipients
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { NotifyJob } from '../../core/notify/notification.js';
+import { clip, oneLine } from '../../core/text/clip.js';
 import type { AlertStore } from '../elasticsearch/es-alert-store.js';
 import type { RosterStore } from '../elasticsearch/es-roster-store.js';
 import { ABSENT, carriesWriteOf, keyedReceipt, parseVersion, RECEIPTS_KEPT, writeOf } from '../elasticsearch/write-receipts.js';
@@ -665,13 +666,12 @@ export class AlertDesk {
   private buildJobs(alert: Alert, picks: DutyPick[], reason: string, key: string, why: string): NotifyJob[] {
     const byChannel = new Map<string, DutyPick[]>();
     for (const pick of picks) for (const channel of channelsOf(pick.person)) byChannel.set(channel, [...(byChannel.get(channel) ?? []), pick]);
-    const color = levelName(alert.level, 'plain');
     return [...byChannel].map(([channelId, people]) => ({
       id: `alert-${alert.id}-${digest(key, channelId)}`,
       channelId,
       recipients: people.map((p) => recipientOf(p.person)),
       message: {
-        title: `【${color}预警】${alert.title}`.slice(0, 200),
+        title: alertMessageTitle(alert),
         text: `${why}\n状态：${STATUS_NAMES[alert.status]}　帖文：${alert.postIds.length} 条　命中：${alert.terms.join('、')}\n请打开链接签收处置。`,
         level: alert.level,
         link: `${this.deps.linkBase.replace(/\/$/, '')}/alerts/${encodeURIComponent(alert.id)}`,
@@ -766,4 +766,13 @@ export class AlertDesk {
     await this.rememberUnsettled({ ...identity, at: d.now().toISOString(), owed });
     throw failed.reason;
   }
+}
+
+/**
+ * A notification's title for an alert: its level and its title on one line (a title from a post's
+ * text may hold line breaks, which would end a robot's heading), at most 200 characters, never
+ * half an emoji.
+ */
+export function alertMessageTitle(alert: Pick<Alert, 'level' | 'title'>): string {
+  return clip(`【${levelName(alert.level, 'plain')}预警】${oneLine(alert.title)}`, 200);
 }

@@ -4,6 +4,7 @@ import type { PostChange } from '../../core/alerts/post-change-note.js';
 import type { AlertSignal } from '../../core/alerts/raise-alert.js';
 import type { IndexedPost } from '../../core/posts/post.js';
 import type { AlertLevel } from '../../core/rules/rule-pack.js';
+import { clip, oneLine } from '../../core/text/clip.js';
 import { deletionChangeOf } from '../ingest/post-revisions.js';
 
 /** The event the post was clustered into (from the alert hand-over), and its heat. */
@@ -35,7 +36,7 @@ export function evaluateAlerts(post: IndexedPost, event?: PostEvent): AlertSigna
     ...(extras.eventId ? { eventId: extras.eventId } : {}),
     sourceId: post.sourceId,
     ...(post.domain ? { domain: post.domain } : {}),
-    title: `${post.title || post.text.slice(0, 30)}（命中：${terms.join('、')}）`,
+    title: `${oneLine(post.title) || clip(oneLine(post.text), 30)}（命中：${terms.join('、')}）`,
     postId: post.id,
     postAt: post.publishedAt ?? post.collectedAt,
     hits,

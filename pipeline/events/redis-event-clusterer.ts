@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { decideCluster, eventHeat, hourOf, type ClusterCandidate, type ClusterDecision } from '../../core/events/cluster.js';
-import { EVENT_POST_IDS_KEPT, type EventRecord } from '../../core/events/event.js';
+import { EVENT_POST_IDS_KEPT, eventTitleOf, type EventRecord } from '../../core/events/event.js';
 import { bandKeys, decodeSignature, encodeSignature, minhash } from '../../core/events/minhash.js';
 
 /** What clustering needs of a post. */
@@ -115,7 +115,7 @@ export class RedisEventClusterer {
       String(at),
       post.kind === 'comment' || post.kind === 'message' || post.kind === 'reply' ? '1' : '0',
       post.negative ? '1' : '0',
-      (post.title || post.text).slice(0, 120),
+      eventTitleOf(post),
       post.sourceId,
       hourOf(at),
       String(eventTtl),

@@ -1,16 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { CollectedItem } from '../../core/posts/collected-item.js';
 import type { NormalizedPost } from '../../core/posts/post.js';
+import { xmlSafeText } from '../../core/text/xml-safe-text.js';
 
 function sha(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
-/** Collapses runs of spaces (including full-width and no-break) and blank lines; keeps paragraph breaks. */
+/**
+ * Collapses runs of spaces (including full-width and no-break) and blank lines; keeps paragraph
+ * breaks. Drops what no office file may hold (`xmlSafeText`) and U+E000/U+E001, the private-use
+ * characters the search highlighter marks hits with.
+ */
 export function normalizeText(text: string): string {
-  return text
+  return xmlSafeText(text.replace(/[\f\v]/g, ' '))
+    .replace(/[\uE000\uE001]/g, '')
     .replace(/\r\n?/g, '\n')
-    .replace(/[\t\f\v \u00a0\u3000\u200b\ufeff]+/g, ' ')
+    .replace(/[\t \u00a0\u3000\u200b\ufeff]+/g, ' ')
     .replace(/ *\n */g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -30,6 +30,7 @@ import {
 } from '../../core/posts/post-observations.js';
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
+import { clip, oneLine } from '../../core/text/clip.js';
 import type { PostStore } from '../elasticsearch/es-post-store.js';
 import { returnAfter, type SeenPost, type SeenStore } from './dedupe.js';
 import { sameCrawl, type PendingDeletions } from './pending-deletions.js';
@@ -56,9 +57,9 @@ export interface DeletionDeps {
   handOverChange(change: PostChange): Promise<void>;
 }
 
-/** A label for history lines: the title, else the start of the text. */
+/** A label for history lines: the title, else the start of the text; one line, never half an emoji. */
 export function labelOf(post: Pick<IndexedPost, 'title' | 'text'>): string {
-  return (post.title || post.text).slice(0, 60);
+  return clip(oneLine(post.title || post.text), 60);
 }
 
 /** The change alerts hear about for a re-indexed post: a rewording or a return; an answer alone is not one. */

@@ -8,7 +8,8 @@ import { LEDGER_SOURCE_NAMES } from '../../core/labels.js';
 import { REMINDER_AUDIENCE, dueReminders, type LedgerReminderPolicy } from '../../core/ledger/ledger-reminders.js';
 import type { LedgerStore } from '../../core/ledger/ledger-store.js';
 import type { Logger } from '../../core/logger.js';
-import type { NotifyJob, Recipient } from '../../core/notify/notification.js';
+import type { NotificationMessage, NotifyJob, Recipient } from '../../core/notify/notification.js';
+import { clip, oneLine } from '../../core/text/clip.js';
 
 export interface LedgerDeadlineDeps {
   ledger: LedgerStore;
@@ -28,6 +29,18 @@ const STEP_TITLES: Record<ReminderStep, string> = {
   overdue: '【整改逾期】',
   overdue_escalated: '【整改逾期·升级】',
 };
+
+/**
+ * A reminder about one ledger item. Its link opens the ledger page with the item first
+ * (`/ledger?id=…`, the route the dashboard has; it uses history paths, not `#/` ones).
+ */
+export function ledgerReminderMessage(item: LedgerItem, step: ReminderStep, dashboardUrl: string): NotificationMessage {
+  return {
+    title: `${STEP_TITLES[step]}${clip(oneLine(item.problem), 40)}`,
+    text: `整改事项 ${item.id}（${LEDGER_SOURCE_NAMES[item.source]}）\n问题：${item.problem}\n责任人：${item.responsible}${item.section ? `（${item.section}）` : ''}\n整改时限：${item.deadline}`,
+    link: `${dashboardUrl.replace(/\/$/, '')}/ledger?id=${encodeURIComponent(item.id)}`,
+  };
+}
 
 function recipient(user: User): Recipient {
   return { username: user.username, displayName: user.displayName, ...(user.email ? { email: user.email } : {}), ...(user.mobile ? { mobile: user.mobile } : {}) };
@@ -76,11 +89,7 @@ export async function checkLedgerDeadlines(deps: LedgerDeadlineDeps): Promise<{ 
           recipients: audience,
           reason: `ledger-${step}`,
           subject: { type: 'ledger', id: item.id },
-          message: {
-            title: `${STEP_TITLES[step]}${item.problem.slice(0, 40)}`,
-            text: `整改事项 ${item.id}（${LEDGER_SOURCE_NAMES[item.source]}）\n问题：${item.problem}\n责任人：${item.responsible}${item.section ? `（${item.section}）` : ''}\n整改时限：${item.deadline}`,
-            link: new URL(`#/ledger/${encodeURIComponent(item.id)}`, deps.dashboardUrl).toString(),
-          },
+          message: ledgerReminderMessage(item, step, deps.dashboardUrl),
         });
       }
     }

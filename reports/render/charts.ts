@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import type { Chart } from '../../core/reports/report.js';
+import { xmlSafeText } from '../../core/text/xml-safe-text.js';
 
 // ECharts 5 declares itself with `export =`, which this ESM project cannot import by name; its CJS build serves SSR.
 // eslint-disable-next-line @typescript-eslint/consistent-type-imports -- an `export =` module has no ESM type import
@@ -14,12 +15,15 @@ const echarts = createRequire(import.meta.url)('echarts') as typeof import('echa
  */
 export const CHART_FONT = 'DejaVu Sans, Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif';
 
-/** Renders an ECharts option on the server, without a DOM, to an SVG string. */
+/**
+ * Renders an ECharts option on the server, without a DOM, to an SVG string. ECharts escapes markup
+ * but keeps characters XML forbids (a crawled title's U+FFFF), which resvg refuses: they are dropped.
+ */
 export function chartToSvg(chart: Chart, width = 720, height = 360): string {
   const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     instance.setOption({ textStyle: { fontFamily: CHART_FONT }, ...chart.option });
-    return instance.renderToSVGString();
+    return xmlSafeText(instance.renderToSVGString());
   } finally {
     instance.dispose();
   }

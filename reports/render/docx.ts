@@ -18,6 +18,7 @@ import {
 } from 'docx';
 import { formatChineseDate } from '../../core/reports/period.js';
 import { TRACE_PAGE_NAMES, type Report, type ReportSection, type Table } from '../../core/reports/report.js';
+import { xmlSafeText } from '../../core/text/xml-safe-text.js';
 import { chartToPng } from './charts.js';
 
 /**
@@ -39,8 +40,9 @@ export const FONT = {
 } as const;
 export const LINE = { line: Math.round(28.95 * 20), lineRule: LineRuleType.EXACT };
 
+/** A run of text; crawled text may carry characters Word refuses, so they are dropped here. */
 export function run(text: string, font: string, size: number, extra: Partial<IRunOptions> = {}): TextRun {
-  return new TextRun({ text, size, font: { ascii: 'Times New Roman', hAnsi: 'Times New Roman', eastAsia: font }, ...extra });
+  return new TextRun({ text: xmlSafeText(text), size, font: { ascii: 'Times New Roman', hAnsi: 'Times New Roman', eastAsia: font }, ...extra });
 }
 
 export function body(text: string): Paragraph {
@@ -102,7 +104,7 @@ export async function renderDocx(report: Report, options: { charts?: boolean } =
       for (const chart of section.charts) {
         children.push(
           new Paragraph({
-            children: [new ImageRun({ type: 'png', data: chartToPng(chart, 720, 360, 2), transformation: { width: 576, height: 288 }, altText: { name: chart.title, title: chart.title, description: chart.title } })],
+            children: [new ImageRun({ type: 'png', data: chartToPng(chart, 720, 360, 2), transformation: { width: 576, height: 288 }, altText: { name: xmlSafeText(chart.title), title: xmlSafeText(chart.title), description: xmlSafeText(chart.title) } })],
             alignment: AlignmentType.CENTER,
           }),
         );
@@ -138,7 +140,7 @@ export async function gongwenDocument(title: string, children: (Paragraph | Docx
 
   const doc = new Document({
     creator: '前哨 Qianshao',
-    title,
+    title: xmlSafeText(title),
     evenAndOddHeaderAndFooters: true,
     styles: { default: { document: { run: { font: { ascii: 'Times New Roman', eastAsia: FONT.body }, size: SIZE.body } } } },
     sections: [

@@ -37,7 +37,7 @@ export function renderMarkdown(report: Report): string {
       out.push(...s.figures.map((f) => `- ${cell(f.label)}：**${cell(f.value)}${f.unit ?? ''}**${f.previous !== undefined ? `（上期 ${f.previous}${f.unit ?? ''}）` : ''}${f.trace ? `　${link(f.trace)}` : ''}`), '');
     }
     let m = 0;
-    for (const t of s.tables) out.push(`### （${CN_NUM[m++]}）${t.title}`, '', ...table(t));
+    for (const t of s.tables) out.push(`### （${CN_NUM[m++]}）${cell(t.title)}`, '', ...table(t));
   }
   out.push(`## ${CN_NUM[n++]}、研判结论`, '', written(report.editable.conclusions), '');
   out.push(`## ${CN_NUM[n]}、下一步工作打算`, '', written(report.editable.nextSteps), '');

@@ -152,6 +152,27 @@ describe('deleted and edited posts in the dashboard (Chromium)', () => {
     await saveScreenshot(page, 'search-edited');
   });
 
+  it('links a post to its original only by an http(s) URL (a post indexed before URLs were checked may hold javascript:)', async () => {
+    const [doc] = (await es.search({ index: names.posts, query: { term: { id: postIdOf(article) } } })).hits.hits;
+    await es.update({ index: doc!._index, id: doc!._id!, doc: { url: 'javascript:window.__pwned=3' }, refresh: true });
+    const alert = (await alerts.touchingPost(postIdOf(article))).find((a) => a.postIds.includes(postIdOf(article)))!;
+    await page.goto(new URL(`/alerts/${alert.id}`, url).toString());
+    const post = page.locator(`.post[data-post-id="${postIdOf(article)}"]`);
+    await post.locator('.post-text').waitFor({ timeout: 20_000 });
+    expect(await post.locator('a[href^="javascript"]').count()).toBe(0);
+    expect(await post.textContent()).toContain('原文地址：javascript:window.__pwned=3');
+    await page.goto(new URL('/search?changes=edited&sort=time', url).toString());
+    const hit = page.locator(`.search-hit[data-post-id="${postIdOf(article)}"]`);
+    await hit.waitFor({ timeout: 20_000 });
+    expect(await hit.locator('a[href^="javascript"]').count()).toBe(0);
+    expect(await hit.getByRole('link', { name: '原文' }).count()).toBe(0);
+    // An http(s) URL is still a link.
+    await page.goto(new URL('/search?changes=deleted&sort=time', url).toString());
+    const kept = page.locator(`.search-hit[data-post-id="${postIdOf(comment)}"]`);
+    await kept.waitFor({ timeout: 20_000 });
+    expect(await kept.getByRole('link', { name: '原文' }).getAttribute('href')).toBe(comment.url);
+  });
+
   it('has raised no script errors and no CSP violations', () => {
     expect(errors).toEqual([]);
   });

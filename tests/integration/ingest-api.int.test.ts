@@ -137,6 +137,9 @@ describe('POST /api/ingest', () => {
     [{ items: [{ ...hotlineItem(8), publishAt: '2026-11-24T09:30:00+08:00' }] }, 'items.0'],
     // missing text
     [{ items: [{ kind: 'message', url: 'https://x.test/1' }] }, 'items.0.text'],
+    // a URL the dashboard would link to but must not: only http(s)
+    [{ items: [{ ...hotlineItem(8), url: "javascript:fetch('/api/users')" }] }, 'items.0.url: must be an http(s) URL'],
+    [{ items: [{ ...hotlineItem(8), attachments: [{ url: 'data:text/html,x', name: 'a' }] }] }, 'items.0.attachments.0.url'],
     // empty batch, no batch
     [{ items: [] }, 'items'],
     [{}, 'items'],

@@ -198,7 +198,7 @@ describe('ledger deadlines with real Redis and Elasticsearch', () => {
         const delivery = (job.data as Extract<NotifyQueueJob, { delivery: unknown }>).delivery;
         expect(delivery.recipients.map((r) => r.username).sort()).toEqual(['chief', 'duty']);
         expect(delivery.message.title).toContain('整改逾期');
-        expect(delivery.message.link).toContain(item.id);
+        expect(delivery.message.link).toBe(`http://127.0.0.1:8600/ledger?id=${encodeURIComponent(item.id)}`);
       }
       expect(new Set(jobs.map((j) => (j.data as Extract<NotifyQueueJob, { delivery: unknown }>).delivery.channelId))).toEqual(new Set(['inapp', 'duty-dingtalk']));
       // More runs of the check send nothing more for the same step.

@@ -116,7 +116,7 @@ describe('notification delivery to real local receivers', () => {
     expect(body.markdown.text).toContain('@13800001234');
     expect(body.markdown.text).toContain(`[打开预警并签收](${j.message.link})`);
     // The crawled text's link and @all cannot become markup.
-    expect(body.markdown.text).toContain('\\[点此\\]\\(http://evil.example\\)');
+    expect(body.markdown.text).toContain('\\[点此\\]\\(http：//evil.example\\)');
     expect(body.markdown.text).toContain('＠所有人');
     // The delivery left a system audit record on its alert.
     const records = await eventually(async () => {

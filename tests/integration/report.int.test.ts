@@ -82,7 +82,8 @@ beforeAll(async () => {
   const alerts = [
     alert('red', 1, 'closed', t0, { domain: '民生经济和社会', acknowledgedAt: at(t0, 600), acknowledgedBy: 'duty', respondedAt: at(t0, 4 * 3600), closedAt: at(t0, 8 * 3600) }),
     alert('orange', 2, 'responded', t0, { acknowledgedAt: at(t0, 1800), acknowledgedBy: 'chief', respondedAt: at(t0, 3 * 3600), escalationStep: 1 }),
-    alert('yellow', 3, 'new', t0, { title: '=HYPERLINK("http://evil")|<b>县医院</b>' }),
+    // Crawled: a formula, markup, and characters XML forbids (a page's &#xFFFF; and &#1;, indexed before normalisation dropped them).
+    alert('yellow', 3, 'new', t0, { title: '=HYPERLINK("http://evil")|<b>县医院</b>\uffff\u0001' }),
     alert('blue', 4, 'false_positive', t0),
     alert('q2', 3, 'closed', '2026-05-01T01:00:00Z', { acknowledgedAt: '2026-05-01T01:20:00Z' }),
   ];
@@ -230,18 +231,19 @@ describe('the quarterly analysis-and-judgment report', () => {
     expect(record).toMatchObject({ action: 'report.edit', actor: { id: 'chief' }, after: { nextSteps: '加强县长信箱留言办理督办。' } });
   });
 
-  it('exports XLSX whose hostile cells stay text', async () => {
+  it('exports XLSX whose hostile cells stay text, as written, without characters XML forbids', async () => {
     const r = await service.generate('2026-Q3', { kind: 'unit' });
     const book = new ExcelJS.Workbook();
     await book.xlsx.load((await renderXlsx(r)) as unknown as ArrayBuffer);
     expect(book.worksheets.map((w) => w.name)).toContain('各等级处置时效');
     const overdue = book.getWorksheet('超时预警明细')!;
-    const title = overdue.getRow(3).getCell(1).value;
-    expect(typeof title).toBe('string');
-    expect(String(title).startsWith("'=")).toBe(true);
+    const cell = overdue.getRow(3).getCell(1);
+    expect(cell.type).toBe(ExcelJS.ValueType.String);
+    expect(cell.formula).toBeUndefined();
+    expect(cell.value).toBe('=HYPERLINK("http://evil")|<b>县医院</b>');
   });
 
-  it('renders a DOCX in 公文 layout that LibreOffice opens and prints', async () => {
+  it('renders a DOCX in 公文 layout that LibreOffice opens and prints (an alert title holds U+FFFF)', async () => {
     const r = await service.generate('2026-Q3', { kind: 'unit' });
     const dir = mkdtempSync(path.join(tmpdir(), 'qs-report-'));
     const docx = path.join(dir, 'report.docx');

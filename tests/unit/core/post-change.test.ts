@@ -17,7 +17,7 @@ import {
 import { decidePostChangeNote, holderOf, postChangeEntry, type PostChange } from '../../../core/alerts/post-change-note.js';
 import { deletionSpikeAlert } from '../../../pipeline/alert/deletion-spike-alert.js';
 import { changesToTell, isLastWording, MAX_OBSERVATIONS, logObservation, logOf, pendingLogOf, recordedAtOf, recountDeletions, wordingsOf, type ObservationLog, type Wording } from '../../../core/posts/post-observations.js';
-import { changeOfObserved, changeOfRevision, deletionChangeOf, earlierWordingHistory, historyOfIngest, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
+import { changeOfObserved, changeOfRevision, deletionChangeOf, earlierWordingHistory, historyOfIngest, labelOf, logIngest, pastDeletionHistory, stillGoneHistory } from '../../../pipeline/ingest/post-revisions.js';
 import { sameCrawl } from '../../../pipeline/ingest/pending-deletions.js';
 import { decideDedupe, noteSighting, type SeenPost } from '../../../pipeline/ingest/dedupe.js';
 import type { IndexedPost } from '../../../core/posts/post.js';
@@ -483,6 +483,13 @@ describe('post changes on alerts', () => {
     expect(entry.note).toContain('原帖已删除');
     expect(entry.note).toContain('城管暴力执法');
     expect(postChangeEntry({ ...change, change: 'edited' }, 'event-post-changed', new Date()).note).toMatch(/^原帖已修改：同一事件的帖文/);
+  });
+
+  it('labels a post by whole characters: its text on one line, cut before 60 and 40 characters, never through an emoji', () => {
+    const label = labelOf({ title: '', text: `城管\n暴力执法${'县'.repeat(52)}😡后面` });
+    expect(label).toBe(`城管 暴力执法${'县'.repeat(52)}😡`);
+    const note = postChangeEntry({ ...change, label: `${'县'.repeat(39)}😡后面` }, 'flagged-post-changed', new Date()).note!;
+    expect(note).toContain(`「${'县'.repeat(39)}😡」`);
   });
 
   it('the holder is the assignee, else whoever signed; nobody while unsigned', () => {

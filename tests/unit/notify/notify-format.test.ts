@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelSchema } from '../../../core/notify/channel.js';
 import { digestMessage, dingTalkPayload, emailContent, escapeMarkdown, weComPayloads } from '../../../core/notify/format.js';
-import type { NotifyJob } from '../../../core/notify/notification.js';
+import type { NotificationMessage, NotifyJob } from '../../../core/notify/notification.js';
 import { signDingTalkUrl, verifyWebhookSignature, webhookSignature } from '../../../core/notify/signing.js';
 
 const message = { title: '【二级橙色预警】县医院收费问题', text: '网民称 *乱收费*', level: 2 as const, link: 'http://127.0.0.1:8600/alerts/a1' };
@@ -26,7 +26,8 @@ describe('signatures (vectors computed with openssl)', () => {
 
 describe('message formats', () => {
   it.each([
-    ['[链接](http://x)', '\\[链接\\]\\(http://x\\)'], // a forged link stays text
+    ['[链接](http://x)', '\\[链接\\]\\(http：//x\\)'], // a forged link stays text
+    ['签收请点 https://evil.cn/ack', '签收请点 https：//evil.cn/ack'], // a bare URL is no link
     ['# 标题', '\\# 标题'], // no heading
     ['@所有人', '＠所有人'], // no @all
     ['<font color="red">', '＜font color="red"\\>'], // no WeCom markup
@@ -51,6 +52,36 @@ describe('message formats', () => {
     expect(Buffer.byteLength(md!.markdown.content)).toBeLessThanOrEqual(4096);
     expect(rest).toHaveLength(0);
     expect(weComPayloads(message, [{ username: 'a', displayName: 'A', mobile: '13800001234' }])).toHaveLength(2);
+  });
+
+  it('keeps a WeCom message\'s acknowledgement link when its text is cut', () => {
+    const [md] = weComPayloads({ ...message, text: '长'.repeat(5000) }, []) as { markdown: { content: string } }[];
+    expect(md!.markdown.content.endsWith(`[打开预警并签收](${message.link})`)).toBe(true);
+  });
+
+  it.each([
+    ['DingTalk', (m: NotificationMessage) => (dingTalkPayload(m, []) as { markdown: { text: string } }).markdown.text],
+    ['WeCom', (m: NotificationMessage) => (weComPayloads(m, []) as { markdown: { content: string } }[])[0]!.markdown.content],
+  ])('keeps a %s title with line breaks in its heading, so a post cannot add lines or links of its own', (_, markdown) => {
+    const text = markdown({ ...message, title: '【二级橙色预警】好消息\n### 签收请点 https://evil.cn/ack\n[点此签收](https://evil.cn)' });
+    const [heading, ...rest] = text.split('\n');
+    expect(heading).toContain('好消息 \\#\\#\\# 签收请点 https：//evil.cn/ack \\[点此签收\\]\\(https：//evil.cn\\)');
+    expect(rest.join('\n')).not.toContain('evil');
+    expect(text.match(/:\/\//g)).toHaveLength(1); // our acknowledgement link alone
+  });
+
+  it.each([
+    ['WeCom', 4096, (m: NotificationMessage) => (weComPayloads(m, []) as { markdown: { content: string } }[])[0]!.markdown.content],
+    ['DingTalk', 20_000, (m: NotificationMessage) => (dingTalkPayload(m, []) as { markdown: { text: string } }).markdown.text],
+  ])('fits a %s digest of long titles within %d bytes by dropping entries, keeping the acknowledgement link and counting the rest', (_, limit, markdown) => {
+    const jobs = Array.from({ length: 45 }, (_, i): NotifyJob => ({ id: `j${i}`, channelId: 'c', recipients: [], reason: 'first', subject: { type: 'alert', id: `a${i}` }, message: { title: `【二级橙色预警】${'县'.repeat(150)}`, text: '', level: 2, link: `http://h/alerts/a${i}` } }));
+    const text = markdown(digestMessage(jobs, 'http://h/alerts'));
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(limit);
+    expect(text).toContain('[打开预警并签收](http://h/alerts)');
+    const listed = text.match(/^\d+\. \[.*\]\(http:\/\/h\/alerts\/a\d+\)$/gm) ?? [];
+    expect(listed.length).toBeGreaterThan(0);
+    expect(text).toContain(`…另有 ${45 - listed.length} 条`);
+    for (const line of listed) expect([...line.slice(line.indexOf('[') + 1, line.indexOf(']('))].length).toBeLessThanOrEqual(41); // each title capped: 40 characters and …
   });
 
   it('keeps e-mail subjects on one line', () => {

@@ -34,6 +34,10 @@ describe('ingest stages', () => {
     expect(normalizeText(' a\u00a0\u3000b \r\n\r\n\r\n\r\nc ')).toBe('a b\n\nc');
   });
 
+  it('drops what no office file may hold and the search highlighter\'s marker characters', () => {
+    expect(normalizeText('事件\uffff标题\u0001，\ud800好\u000b坏\uE000命中\uE001')).toBe('事件标题，\ufffd好 坏命中');
+  });
+
   it('keeps a post id across edits and changes the content hash when the text changes', () => {
     const a = normalizeItem(item);
     const b = normalizeItem({ ...item, text: '已删除', collectedAt: '2026-11-23T00:00:00.000Z' });
@@ -107,6 +111,11 @@ describe('ingest stages', () => {
     const inEvent = evaluateAlerts(indexed, { eventId: 'e1', eventHeat: 3 });
     expect(inEvent[0]).toMatchObject({ groupKey: 'event:e1', eventId: 'e1', eventHeat: 3 });
     expect(evaluateAlerts({ ...indexed, ...repost }, { eventId: 'e1' })[0]!.id).toBe(inEvent[0]!.id);
+  });
+  it('titles an alert from a post without a title by its text on one line, never cut through an emoji', () => {
+    const post = normalizeItem({ ...item, title: '', text: `暴力执法\n[点此签收](x)${'县'.repeat(15)}😡后` });
+    const [alert] = evaluateAlerts({ ...post, at: post.collectedAt, tokens: '', words: [], keywords: [], ...classify(post), indexedAt: post.collectedAt });
+    expect(alert!.title).toBe(`暴力执法 [点此签收](x)${'县'.repeat(15)}😡（命中：暴力执法）`);
   });
 });
 
