@@ -175,7 +175,7 @@ async function pipeline(list: CollectedItem[]): Promise<PipelineRun> {
   const loop = performance.eventLoopUtilization();
   const started = performance.now();
   const deadLetters = new RedisDeadLetters(redis, prefix);
-  const worker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest, deadLetters, itemsInFlight: CONCURRENCY }), {
+  const worker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest, lookAhead: ingest.lookAhead, deadLetters, itemsInFlight: CONCURRENCY }), {
     connection: redis,
     prefix,
     concurrency: CONCURRENCY,

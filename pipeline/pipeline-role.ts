@@ -4,7 +4,7 @@ import type { PostStore } from './elasticsearch/es-post-store.js';
 import type { EventStore } from './elasticsearch/es-event-store.js';
 import { evaluateAlerts, standingChangesOf } from './alert/evaluate-alerts.js';
 import type { AlertDesk } from './alert/alert-desk.js';
-import type { IngestOutcome } from './ingest/ingest-path.js';
+import type { IngestOutcome, IngestPath } from './ingest/ingest-path.js';
 import { startWorker, type AlertJob, type AlertQueueJob, type DeletionSpikeJob, type IngestJob, type PostChangeJob, type Queues, type SourceHealthJob } from './queues.js';
 import { createIngestJobProcessor } from './ingest/ingest-batch.js';
 import { deletionSpikeAlert } from './alert/deletion-spike-alert.js';
@@ -14,7 +14,8 @@ import { NotFoundError } from '../core/errors.js';
 import { wordingOf } from '../core/posts/post-change.js';
 
 export interface PipelineRoleDeps {
-  ingest(raw: unknown): Promise<IngestOutcome>;
+  /** The ingest path (`wireIngest`); its `lookAhead`, when given, hears of a batch's items first. */
+  ingest: ((raw: unknown) => Promise<IngestOutcome>) & Partial<Pick<IngestPath, 'lookAhead'>>;
   posts: PostStore;
   desk: AlertDesk;
   /** Reads the event a post belongs to, for its heat. */
@@ -31,7 +32,7 @@ export interface PipelineRoleDeps {
 /** Ingest and alert-evaluation workers. Both wait (without spending attempts) while Elasticsearch is down. */
 export function startPipelineRole(deps: PipelineRoleDeps): { close(): Promise<void> } {
   const common = { connection: deps.connection, prefix: deps.prefix, log: deps.log, deadLetters: deps.deadLetters };
-  const ingestWorker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest: deps.ingest, deadLetters: deps.deadLetters, itemsInFlight: deps.ingestConcurrency }), {
+  const ingestWorker = startWorker<IngestJob>('ingest', createIngestJobProcessor({ ingest: deps.ingest, lookAhead: deps.ingest.lookAhead, deadLetters: deps.deadLetters, itemsInFlight: deps.ingestConcurrency }), {
     ...common,
     concurrency: deps.ingestConcurrency,
     waitWhenUnavailable: { queue: deps.queues.ingest },

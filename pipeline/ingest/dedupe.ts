@@ -88,6 +88,8 @@ export function seenOfIndexed(post: Pick<IndexedPost, 'contentHash' | 'at' | 'co
 export interface SeenStore {
   lookup(postId: string): Promise<SeenPost | null>;
   remember(postId: string, seen: SeenPost): Promise<void>;
+  /** Of `postIds`, those without a record now (a hint: read again under the post's claim). */
+  unremembered(postIds: readonly string[]): Promise<string[]>;
 }
 
 /** Default retention of a seen record after its last write (`pipeline.seenRetentionDays`). */
@@ -111,6 +113,11 @@ export class RedisSeenStore implements SeenStore {
 
   async remember(postId: string, seen: SeenPost): Promise<void> {
     await this.redis.set(`${this.prefix}:seen:${postId}`, JSON.stringify(seen), 'PX', this.retentionMs);
+  }
+
+  async unremembered(postIds: readonly string[]): Promise<string[]> {
+    const known = await Promise.all(postIds.map((id) => this.redis.exists(`${this.prefix}:seen:${id}`)));
+    return postIds.filter((_, i) => known[i] === 0);
   }
 }
 

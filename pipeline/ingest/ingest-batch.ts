@@ -52,6 +52,8 @@ export interface IngestQueueJob {
 
 export interface IngestJobDeps {
   ingest(raw: unknown): Promise<IngestOutcome>;
+  /** Told a batch's items before they start (`IngestPath.lookAhead`). */
+  lookAhead?(items: readonly unknown[]): void;
   deadLetters: RedisDeadLetters;
   /** Items in flight at once in this process, over all jobs (the bulk indexer batches their writes). */
   itemsInFlight: number;
@@ -78,6 +80,7 @@ export function createIngestJobProcessor(deps: IngestJobDeps): (job: IngestQueue
   return async (job) => {
     if ('item' in job.data) return limit(() => deps.ingest((job.data as { item: CollectedItem }).item));
     const items = job.data.items;
+    deps.lookAhead?.(items);
     // Once a dependency is down, the items not started yet are owed at once instead of each waiting to fail.
     let outage: UnavailableError | undefined;
     const settled = await Promise.allSettled(

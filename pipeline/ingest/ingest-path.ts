@@ -1,4 +1,4 @@
-import { CollectedItemSchema } from '../../core/posts/collected-item.js';
+import { CollectedItemSchema, type CollectedItem } from '../../core/posts/collected-item.js';
 import type { IndexedPost, NormalizedPost } from '../../core/posts/post.js';
 import type { AlertHandOver, EventRecord } from '../../core/events/event.js';
 import type { SignalRecord } from '../../core/signals/early-signal.js';
@@ -62,8 +62,44 @@ export interface IngestOutcome {
  * remembered as seen. Before each write that must be the holder's alone (the post, its hand-over,
  * `seen.remember`) the claim is checked: one that ran out fails the item retryably (`claim_lost`).
  */
-export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<IngestOutcome> {
-  return async (raw) => {
+export interface IngestPath {
+  (raw: unknown): Promise<IngestOutcome>;
+  /**
+   * The items of a batch job about to be ingested: where the posts without a seen record live is
+   * looked up now, in one round, so that an item's own lookup (see `ingestPost`) finds it done.
+   */
+  lookAhead(items: readonly unknown[]): void;
+}
+
+/** How long a location looked up ahead is used (a batch's items start within seconds of its job). */
+const LOOKED_AHEAD_MS = 10_000;
+
+export function createIngestPath(deps: IngestDeps): IngestPath {
+  const ahead = new Map<string, { at: number; where: Promise<string | undefined> }>();
+  const locate = (postId: string): Promise<string | undefined> => {
+    const hit = ahead.get(postId);
+    ahead.delete(postId);
+    return hit && Date.now() - hit.at < LOOKED_AHEAD_MS ? hit.where : deps.posts.locate(postId);
+  };
+  const lookAhead = (items: readonly unknown[]): void => {
+    const ids = items.flatMap((raw) => {
+      const item = raw as Partial<CollectedItem> | null;
+      return item && typeof item.sourceId === 'string' && typeof item.kind === 'string' && item.change !== 'deleted' ? [postIdOf(item as CollectedItem)] : [];
+    });
+    deps.seen.unremembered(ids).then(
+      (missing) => {
+        const now = Date.now();
+        for (const [id, { at }] of ahead) if (now - at >= LOOKED_AHEAD_MS) ahead.delete(id);
+        for (const id of missing) {
+          const where = deps.posts.locate(id);
+          where.catch(() => undefined);
+          ahead.set(id, { at: now, where });
+        }
+      },
+      () => undefined, // each item looks for itself
+    );
+  };
+  const ingest = async (raw: unknown): Promise<IngestOutcome> => {
     const parsed = CollectedItemSchema.safeParse(raw);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -78,19 +114,29 @@ export function createIngestPath(deps: IngestDeps): (raw: unknown) => Promise<In
     try {
       // A deletion carries no text: the indexed post is marked, never overwritten, so what was said stays.
       if (parsed.data.change === 'deleted') return { ...(await noteDeletion(deps, parsed.data, claim, known)), hits: 0 };
-      return await ingestPost(deps, normalizeItem(parsed.data), claim, known);
+      return await ingestPost(deps, normalizeItem(parsed.data), claim, known, locate);
     } finally {
       // A claim that cannot be given up now frees the post when its lease runs out.
       await claim.release().catch(() => undefined);
     }
   };
+  return Object.assign(ingest, { lookAhead });
 }
 
-async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim, known: KnownOfPost): Promise<IngestOutcome> {
+async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostClaim, known: KnownOfPost, locate: (postId: string) => Promise<string | undefined>): Promise<IngestOutcome> {
   // No seen record is not proof the post is new: its record expired, or Redis lost it. Recovered from
   // the indexed document, an old post re-crawled is a duplicate (or an edit of what is indexed), never
   // a new post overwriting its history and handed over to the alerts again.
-  const located = known.seen ? undefined : await deps.posts.locate(post.id);
+  const locating = known.seen ? undefined : locate(post.id);
+  locating?.catch(() => undefined);
+  // While Elasticsearch looks, the words are cut and classified as for a new post (most are): pure
+  // work, used unless the post turns out to be indexed with these words already.
+  let early: { segmentation: Segmentation; classification: PostClassification } | undefined;
+  if (locating) {
+    await deps.cpuTurn();
+    early = { segmentation: deps.segment(`${post.title}\n${post.text}`), classification: deps.classify(post) };
+  }
+  const located = await locating;
   const recovered = located === undefined ? undefined : await deps.posts.get(post.id, located);
   const seen = known.seen ?? (recovered ? seenOfIndexed(recovered, located!) : null);
   const pending = known.pending;
@@ -127,9 +173,9 @@ async function ingestPost(deps: IngestDeps, post: NormalizedPost, claim: PostCla
   home.catch(() => undefined);
 
   // Segmentation, classification and MinHash (in `cluster`, up to its Redis call) run in this item's turn.
-  await deps.cpuTurn();
-  const segmentation = deps.segment(`${post.title}\n${post.text}`);
-  const classification = deps.classify(post);
+  if (!early) await deps.cpuTurn();
+  const segmentation = early?.segmentation ?? deps.segment(`${post.title}\n${post.text}`);
+  const classification = early?.classification ?? deps.classify(post);
   const at = post.publishedAt ?? seen?.at ?? post.collectedAt;
   const classified: IndexedPost = { ...post, at, ...segmentation, ...classification, indexedAt: deps.now().toISOString() };
 

@@ -148,6 +148,17 @@ describe('seen records expire and are recovered from Elasticsearch (issue 4)', (
     expect(await ingest({ ...item, collectedAt: hoursAfter(2) })).toEqual(expect.not.objectContaining({ handedOver: true }));
   });
 
+  it('looked up ahead for a batch: an expired post is found where it lives, a new post is new', async () => {
+    const old = message();
+    await ingest(old);
+    await expired(postIdOf(old));
+    const fresh = message();
+    const items = [{ ...old, collectedAt: hoursAfter(3) }, fresh];
+    ingest.lookAhead(items);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await Promise.all(items.map((i) => ingest(i)))).map((o) => o.decision)).toEqual(['duplicate', 'new']);
+  });
+
   it('re-crawled reworded after its record expired: an edit of the indexed post, the earlier words kept as a version', async () => {
     const item = message();
     const id = postIdOf(item);
