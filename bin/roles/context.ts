@@ -85,10 +85,11 @@ export async function createContext(roles: readonly Role[], config: Config, log:
     return seeded.added.length;
   };
   await seedSources('');
+  // Every process seeds (each source written once: the seed only adds what is missing), so none goes on
+  // to schedule crawls from a registry another process is still filling.
   redisEpoch.onLost('positions', async () => {
-    if ((await registry.list()).length > 0) return;
     const added = await seedSources(' after Redis lost its data');
-    log.error({ seeded: added }, 'positions re-seeded from sources.yaml after Redis lost its data; positions created or edited through the API were lost with it and must be entered again');
+    if (added > 0) log.error({ seeded: added }, 'positions re-seeded from sources.yaml after Redis lost its data; positions created or edited through the API were lost with it and must be entered again');
   });
   const alerts = new EsAlertStore(es, names.alerts);
   // Rule packs: config/rules/ seeds the saved versions; saved versions win across restarts and reach every process over Redis.

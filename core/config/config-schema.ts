@@ -77,7 +77,7 @@ export const ConfigSchema = z.object({
       bulkFlushMs: z.coerce.number().int().min(1).max(5000).default(15),
       /** Near-duplicate posts further apart than this never join one event. */
       eventWindowHours: z.coerce.number().positive().max(24 * 90).default(72),
-      /** A post's seen record (dedupe) is kept this long after its last crawl; a post found again later is recovered from its indexed document. */
+      /** A post's seen record (dedupe) is kept this long after the post last reached ingest; a post met again later is recovered from its indexed document. */
       seenRetentionDays: z.coerce.number().positive().max(3650).default(30),
       signals: SignalThresholdsSchema.default(DEFAULT_SIGNAL_THRESHOLDS),
     })

@@ -43,6 +43,8 @@ export type PostToScan = Pick<IndexedPost, 'id' | 'title' | 'text' | 'url' | 'so
 const SCAN_FIELDS = ['id', 'title', 'text', 'url', 'sourceId', 'kind', 'collectedAt'];
 const SCAN_PAGE = 500;
 
+/** Ids per lookup search (below the 10,000 hits a search may answer). */
+const LOOKUPS_PER_SEARCH = 1_000;
 const LOOKUP_GATHER_MS = 5;
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
@@ -86,21 +88,18 @@ export class EsPostStore implements PostStore {
     const batch = this.lookups;
     this.lookups = new Map();
     this.lookupScheduled = false;
-    try {
-      const ids = [...batch.keys()];
-      const res = await this.es.search({
-        index: this.alias,
-        size: ids.length,
-        _source: false,
-        query: { ids: { values: ids } },
-        ignore_unavailable: true,
-        allow_no_indices: true,
-      });
-      const found = new Map(res.hits.hits.map((h) => [h._id!, h._index]));
-      for (const [id, waiting] of batch) for (const w of waiting) w.resolve(found.get(id));
-    } catch (err) {
-      const translated = translateEsError(err, `look up ${batch.size} posts`);
-      for (const waiting of batch.values()) for (const w of waiting) w.reject(translated);
+    const ids = [...batch.keys()];
+    // A search answers at most 10,000 hits: many lookups gathered at once (a backlog after Redis lost its records) go in rounds.
+    for (let i = 0; i < ids.length; i += LOOKUPS_PER_SEARCH) {
+      const round = ids.slice(i, i + LOOKUPS_PER_SEARCH);
+      try {
+        const res = await this.es.search({ index: this.alias, size: round.length, _source: false, query: { ids: { values: round } }, ignore_unavailable: true, allow_no_indices: true });
+        const found = new Map(res.hits.hits.map((h) => [h._id!, h._index]));
+        for (const id of round) for (const w of batch.get(id)!) w.resolve(found.get(id));
+      } catch (err) {
+        const translated = translateEsError(err, `look up ${round.length} posts`);
+        for (const id of round) for (const w of batch.get(id)!) w.reject(translated);
+      }
     }
   }
 

@@ -96,9 +96,10 @@ export interface SeenStore {
 export const SEEN_RETENTION_DAYS = 30;
 
 /**
- * One key per post, `<p>:seen:<post id>`, expiring `retentionMs` after its last write: a post
- * re-crawled keeps its record (every new sighting writes it), one no crawl reaches any more
- * leaves Redis and is recovered from its document if it ever comes back.
+ * One key per post, `<p>:seen:<post id>`, expiring `retentionMs` after its last write: every item of
+ * the post that reaches ingest (a new sighting, an edit, a deletion) writes it; crawlers hand over
+ * only posts new or changed, so one left alone leaves Redis and is recovered from its document (its
+ * observation log cut) if it is ever edited, deleted or pushed again.
  */
 export class RedisSeenStore implements SeenStore {
   constructor(

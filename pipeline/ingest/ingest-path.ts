@@ -73,6 +73,8 @@ export interface IngestPath {
 
 /** How long a location looked up ahead is used (a batch's items start within seconds of its job). */
 const LOOKED_AHEAD_MS = 10_000;
+/** Locations held ahead at most: beyond what the items in flight will soon ask for, a backlog's jobs look for themselves. */
+const LOOKED_AHEAD_MAX = 1_000;
 
 export function createIngestPath(deps: IngestDeps): IngestPath {
   const ahead = new Map<string, { at: number; where: Promise<string | undefined> }>();
@@ -82,6 +84,7 @@ export function createIngestPath(deps: IngestDeps): IngestPath {
     return hit && Date.now() - hit.at < LOOKED_AHEAD_MS ? hit.where : deps.posts.locate(postId);
   };
   const lookAhead = (items: readonly unknown[]): void => {
+    if (ahead.size >= LOOKED_AHEAD_MAX) return;
     const ids = items.flatMap((raw) => {
       const item = raw as Partial<CollectedItem> | null;
       return item && typeof item.sourceId === 'string' && typeof item.kind === 'string' && item.change !== 'deleted' ? [postIdOf(item as CollectedItem)] : [];

@@ -55,6 +55,7 @@ export class RedisSignalTracker {
       String(keep),
       String(bucket - this.t.baselineBuckets - 1),
       String(this.t.baselineBuckets),
+      String(current),
     )) as string[];
     if (!live) return [];
 
@@ -62,11 +63,12 @@ export class RedisSignalTracker {
     for (const [i, { scope, key }] of post.keys.entries()) {
       const [n, neg, first, ...prev] = rows[i]?.split(',') ?? [];
       const previous: BucketCount[] = [];
-      // Buckets before counting began (in this Redis) are unknown, not empty: after Redis lost its
-      // counters, a baseline of zeros would make the first ordinary hours look like surges.
+      // Buckets before counting began in this Redis are unknown, not empty: after Redis lost its
+      // counters, a baseline of zeros would make the first ordinary hours look like surges, so the
+      // baseline and the history a key needs both start then.
       const baselineStart = bucket - prev.length / 2;
       for (let j = Math.max(0, 2 * (Number(since) - baselineStart)); j < prev.length; j += 2) previous.push({ count: Number(prev[j] ?? 0), negative: Number(prev[j + 1] ?? 0) });
-      const historyBuckets = bucket - Number(first ?? bucket);
+      const historyBuckets = bucket - Math.max(Number(first ?? bucket), Number(since));
       const decision = decideSignal({ current: { count: Number(n ?? 0), negative: Number(neg ?? 0) }, previous, historyBuckets }, this.t);
       if (!decision.signal) continue;
       const reason = decision.reason as SignalRecord['reason'];
@@ -117,19 +119,20 @@ interface SignalCommands {
 }
 
 /**
- * KEYS: the earliest bucket counted in this Redis (`since`), the bucket's seen-post set, then one
- * counter hash per key.
+ * KEYS: the clock's bucket when counting began in this Redis (`since`, set once), the bucket's
+ * seen-post set, then one counter hash per key.
  * ARGV: post id, bucket, is negative, keep ms, the bucket that falls out of the baseline, the
- * number of baseline buckets. Counts the post only the first time it is seen in the bucket.
+ * number of baseline buckets, the clock's bucket now. Counts the post only the first time it is
+ * seen in the bucket (a post published long ago counts in its own bucket but moves `since` nowhere).
  * Returns `since`, then per key one row "count,negative,first bucket,n,neg,…" with the baseline
  * buckets' counts oldest first (one string per key: the worker decodes a few strings per post, not
  * ~50 values per key).
  */
 const OBSERVE_LUA = `
 local since = tonumber(redis.call('GET', KEYS[1]))
-if since == nil or since > tonumber(ARGV[2]) then
-  since = tonumber(ARGV[2])
-  redis.call('SET', KEYS[1], ARGV[2])
+if since == nil then
+  since = tonumber(ARGV[7])
+  redis.call('SET', KEYS[1], ARGV[7])
 end
 local fresh = redis.call('SADD', KEYS[2], ARGV[1])
 local keep = tonumber(ARGV[4])

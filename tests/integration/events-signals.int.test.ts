@@ -163,6 +163,9 @@ describe('events and early signals with the band index and counters in Redis', (
     // Redis loses everything (a restart without persistence); counting goes on.
     for (const key of await redis.keys(`${prefix}:*`)) await redis.del(key);
     for (let h = 20; h < 27; h++) expect(await observeHour(h, 2)).toEqual([]);
+    // A re-crawl brings a post published before the loss: it counts in its own hour, and does not
+    // make the hours between it and the loss read as empty.
+    expect(await tracker.observe({ id: 'late', at: new Date(start + 5 * hour).toISOString(), negative: false, keys: [{ scope: 'position', key: 'demo-board' }] })).toEqual([]);
     // Three posts more than usual: against the seven hours known (2 an hour) no surge; against
     // twelve hours of which five read as empty (mean 1.2) it would be one.
     expect(await observeHour(27, 6)).toEqual([]);
