@@ -13,6 +13,23 @@ import { isolation } from '../support/isolation.js';
 const item = (n: number, at = '2026-12-07T09:00:00.000Z'): CollectedItem => ({ sourceId: 'outbox', kind: 'comment', url: `https://www.example.gov.cn/c/${n}.html`, platformId: `c${n}`, text: `第${n}条留言`, collectedAt: at, change: 'new' });
 const memoryOf = (i: CollectedItem): ItemMemory => ({ hash: `hash-${i.platformId}`, url: i.url, kind: i.kind });
 
+/** A describe block's Redis connection and ingest queue (handed over by `use`), its run locks released and its keys removed after it. */
+function useQueue(iso: ReturnType<typeof isolation>, locks: CrawlLock[], use: (redis: Redis, queue: Queue<IngestJob>) => void): void {
+  let redis: Redis | undefined;
+  let queue: Queue<IngestJob> | undefined;
+  beforeAll(() => {
+    redis = new Redis(iso.redisUrl);
+    queue = new Queue<IngestJob>('ingest', { connection: redis, prefix: iso.redisPrefix });
+    use(redis, queue);
+  });
+  afterAll(async () => {
+    for (const lock of locks) await lock.release();
+    await queue?.close();
+    await redis?.quit();
+    await iso.cleanup();
+  });
+}
+
 describe('the crawl outbox: items queued in batch jobs, the crawl state written behind them', () => {
   const iso = isolation();
   let redis: Redis;
@@ -28,15 +45,9 @@ describe('the crawl outbox: items queued in batch jobs, the crawl state written 
   };
   const queued = async () => (await queue.getJobs(['waiting'], 0, 10_000)).flatMap((j) => ('items' in j.data ? j.data.items : [j.data.item]));
 
-  beforeAll(() => {
-    redis = new Redis(iso.redisUrl);
-    queue = new Queue<IngestJob>('ingest', { connection: redis, prefix: iso.redisPrefix });
-  });
-  afterAll(async () => {
-    for (const lock of locks) await lock.release();
-    await queue?.close();
-    await redis?.quit();
-    await iso.cleanup();
+  useQueue(iso, locks, (r, q) => {
+    redis = r;
+    queue = q;
   });
 
   it('a full group leaves at once as one batch job; its state is written with it, and the last group on close', async () => {
@@ -132,15 +143,9 @@ describe('the crawl state fenced by the run lock', () => {
   const page = (bodyHash: string) => ({ label: 'LIST', fetchedAt: '2026-12-07T09:00:00.000Z', bodyHash, validators: { etag: `"${bodyHash}"` } });
   const list = 'https://www.example.gov.cn/xwzx/index.html';
 
-  beforeAll(() => {
-    redis = new Redis(iso.redisUrl);
-    queue = new Queue<IngestJob>('ingest', { connection: redis, prefix: iso.redisPrefix });
-  });
-  afterAll(async () => {
-    for (const lock of locks) await lock.release();
-    await queue?.close();
-    await redis?.quit();
-    await iso.cleanup();
+  useQueue(iso, locks, (r, q) => {
+    redis = r;
+    queue = q;
   });
 
   it('a run whose lease ran out and whose lock another run took writes nothing over that run\'s memory, and is told it was superseded', async () => {

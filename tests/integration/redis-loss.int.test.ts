@@ -10,24 +10,29 @@ import { freePort, runQianshao, type AppProcess } from '../support/app-process.j
 import { eventually, isolation } from '../support/isolation.js';
 import { loseRedisData } from '../support/redis-loss.js';
 
+/** A describe block's isolated prefixes, a Redis connection to them, and the role process its test starts (stopped after it). */
+function useRoleProcess() {
+  const iso = isolation();
+  const redis = new Redis(iso.redisUrl, { maxRetriesPerRequest: null });
+  const role: { app?: AppProcess } = {};
+  afterAll(async () => {
+    await role.app?.stop();
+    redis.disconnect();
+    await iso.cleanup();
+  });
+  return { iso, redis, role };
+}
+
 describe('when Redis loses its data while the product runs', () => {
   describe('the crawler role', () => {
-    const iso = isolation();
-    let app: AppProcess | undefined;
-    const redis = new Redis(iso.redisUrl, { maxRetriesPerRequest: null });
-
-    afterAll(async () => {
-      await app?.stop();
-      redis.disconnect();
-      await iso.cleanup();
-    });
+    const { iso, redis, role } = useRoleProcess();
 
     /** The process's output joins a failure: it says why a crawl did not come. */
-    const showingOutput = <T>(waiting: Promise<T>): Promise<T> => waiting.catch((err: Error) => Promise.reject(new Error(`${err.message}\n${app?.output() ?? ''}`)));
+    const showingOutput = <T>(waiting: Promise<T>): Promise<T> => waiting.catch((err: Error) => Promise.reject(new Error(`${err.message}\n${role.app?.output() ?? ''}`)));
     const lastReports = async (): Promise<CrawlReport[]> => Object.values(await redis.hgetall(`${iso.redisPrefix}:crawl:last`)).map((r) => JSON.parse(r) as CrawlReport);
 
     it('re-seeds the positions from sources.yaml and re-creates their crawl schedulers, so crawls resume within seconds', async () => {
-      app = runQianshao(['crawler', '--demo'], {
+      role.app = runQianshao(['crawler', '--demo'], {
         DEMO_SITE_PORT: String(await freePort()),
         REDIS_URL: iso.redisUrl,
         REDIS_PREFIX: iso.redisPrefix,
@@ -60,7 +65,7 @@ describe('when Redis loses its data while the product runs', () => {
       const sources = await redis.hkeys(`${iso.redisPrefix}:sources`);
       expect(sources).toEqual(expect.arrayContaining(['demo-website', 'demo-message-board', 'demo-rss']));
       expect(await redis.get(`${iso.redisPrefix}:epoch`)).not.toBe(epoch);
-      expect(app.output()).toContain('Redis lost its data');
+      expect(role.app.output()).toContain('Redis lost its data');
 
       // One audit record of the loss, by whichever process noticed it first.
       const es = new Client({ node: iso.esUrl });
@@ -79,15 +84,7 @@ describe('when Redis loses its data while the product runs', () => {
   });
 
   describe('the worker role', () => {
-    const iso = isolation();
-    let app: AppProcess | undefined;
-    const redis = new Redis(iso.redisUrl, { maxRetriesPerRequest: null });
-
-    afterAll(async () => {
-      await app?.stop();
-      redis.disconnect();
-      await iso.cleanup();
-    });
+    const { iso, redis, role } = useRoleProcess();
 
     const schedulers = async () => {
       const keys: string[] = [];
@@ -101,8 +98,8 @@ describe('when Redis loses its data while the product runs', () => {
     const ALL = ['inspection/inspection-watch', 'ledger/ledger-deadlines', 'report/report-quarterly', 'report/report-weekly'];
 
     it('re-creates the report schedules, the self-inspection watch and the ledger deadline check', async () => {
-      app = runQianshao(['worker', '--demo'], { REDIS_URL: iso.redisUrl, REDIS_PREFIX: iso.redisPrefix, REDIS_EPOCH_CHECK_SECONDS: '1', ES_URL: iso.esUrl, ES_INDEX_PREFIX: iso.indexPrefix });
-      await eventually(async () => ((await schedulers()).length === ALL.length ? true : undefined), 120_000, 'the worker started').catch((err: Error) => Promise.reject(new Error(`${err.message}\n${app?.output()}`)));
+      role.app = runQianshao(['worker', '--demo'], { REDIS_URL: iso.redisUrl, REDIS_PREFIX: iso.redisPrefix, REDIS_EPOCH_CHECK_SECONDS: '1', ES_URL: iso.esUrl, ES_INDEX_PREFIX: iso.indexPrefix });
+      await eventually(async () => ((await schedulers()).length === ALL.length ? true : undefined), 120_000, 'the worker started').catch((err: Error) => Promise.reject(new Error(`${err.message}\n${role.app?.output()}`)));
       await loseRedisData(redis, iso.redisPrefix);
       expect(await schedulers()).toEqual([]);
       expect(await eventually(async () => ((await schedulers()).length === ALL.length ? schedulers() : undefined), 6_000, 'the schedulers back')).toEqual(ALL);

@@ -1,11 +1,11 @@
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
-import type { Report, ReportSection } from '../../../core/reports/report.js';
 import { renderBriefDocx } from '../../../reports/render/brief-docx.js';
 import { chartToPng } from '../../../reports/render/charts.js';
 import { renderDocx } from '../../../reports/render/docx.js';
 import { renderXlsx } from '../../../reports/render/xlsx.js';
+import { reportOf, sectionOf } from '../../support/report-fixture.js';
 
 /** What XML 1.0 forbids, or a lone surrogate. */
 // eslint-disable-next-line no-control-regex -- these controls are exactly what is looked for
@@ -13,20 +13,6 @@ const NOT_XML = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC0
 /** A crawled title as an already indexed document may still carry it. */
 const HOSTILE = '事件\uffff标题\u0001\ud800';
 
-const section = (over: Partial<ReportSection>): ReportSection => ({ id: 'events', heading: '重点事件', paragraphs: [], figures: [], charts: [], tables: [], ...over });
-const reportOf = (sections: ReportSection[]): Report => ({
-  id: 'r',
-  unit: '青山县',
-  period: { kind: 'week', key: '2026-W49', label: '第49周', from: '2026-11-30T00:00:00+08:00', to: '2026-12-07T00:00:00+08:00' },
-  previousPeriod: { key: '2026-W48', label: '第48周' },
-  scope: { kind: 'unit' },
-  scopeLabel: '青山县',
-  generatedAt: '2026-12-07T01:00:00.000Z',
-  empty: false,
-  dataNotes: [],
-  sections,
-  editable: { conclusions: '', nextSteps: '' },
-});
 const barChart = (title: string) => ({ id: 'c', title, option: { title: { text: title }, xAxis: { type: 'category', data: [title] }, yAxis: { type: 'value' }, series: [{ type: 'bar', data: [1] }] } });
 
 async function xmlFiles(buf: Buffer): Promise<Map<string, string>> {
@@ -48,7 +34,7 @@ describe('exports of crawled text an office suite would refuse', () => {
   });
 
   it('writes a DOCX report (with its charts) without characters XML forbids', async () => {
-    const buf = await renderDocx(reportOf([section({ paragraphs: [`“${HOSTILE}”`], charts: [barChart(HOSTILE)], tables: [{ title: HOSTILE, columns: ['标题'], rows: [[HOSTILE]] }] })]));
+    const buf = await renderDocx(reportOf([sectionOf({ paragraphs: [`“${HOSTILE}”`], charts: [barChart(HOSTILE)], tables: [{ title: HOSTILE, columns: ['标题'], rows: [[HOSTILE]] }] })]));
     for (const [name, xml] of await xmlFiles(buf)) expect(NOT_XML.test(xml), name).toBe(false);
   });
 
@@ -58,7 +44,7 @@ describe('exports of crawled text an office suite would refuse', () => {
   });
 
   it('writes an XLSX report without characters XML forbids', async () => {
-    const buf = await renderXlsx(reportOf([section({ figures: [{ label: HOSTILE, value: 1 }], tables: [{ title: HOSTILE, columns: ['标题'], rows: [[HOSTILE]] }] })]));
+    const buf = await renderXlsx(reportOf([sectionOf({ figures: [{ label: HOSTILE, value: 1 }], tables: [{ title: HOSTILE, columns: ['标题'], rows: [[HOSTILE]] }] })]));
     for (const [name, xml] of await xmlFiles(buf)) expect(NOT_XML.test(xml), name).toBe(false);
   });
 });
@@ -66,7 +52,7 @@ describe('exports of crawled text an office suite would refuse', () => {
 describe('XLSX report cells and sheets', () => {
   it('stores a crawled "=…" as a string, never a formula, and as written (no stray quote)', async () => {
     const hostile = ['=HYPERLINK("http://x","签收")', '+1', '-1', '@SUM(1)'];
-    const book = await sheetsOf(await renderXlsx(reportOf([section({ tables: [{ title: '代表性信息', columns: ['标题'], rows: hostile.map((h) => [h]) }] })])));
+    const book = await sheetsOf(await renderXlsx(reportOf([sectionOf({ tables: [{ title: '代表性信息', columns: ['标题'], rows: hostile.map((h) => [h]) }] })])));
     const sheet = book.getWorksheet('代表性信息')!;
     hostile.forEach((h, i) => {
       const cell = sheet.getCell(i + 2, 1);
@@ -83,7 +69,7 @@ describe('XLSX report cells and sheets', () => {
     ['a title named like the reserved sheet', ['History'], ['History2']],
     ['a cut through an emoji', ['县'.repeat(27) + '😡尾'], ['县'.repeat(27)]],
   ])('names a sheet Excel accepts for %s', async (_, titles, expected) => {
-    const book = await sheetsOf(await renderXlsx(reportOf([section({ tables: titles.map((title) => ({ title, columns: ['a'], rows: [['x']] })) })])));
+    const book = await sheetsOf(await renderXlsx(reportOf([sectionOf({ tables: titles.map((title) => ({ title, columns: ['a'], rows: [['x']] })) })])));
     expect(book.worksheets.map((s) => s.name).slice(1, -1)).toEqual(expected);
   });
 });
