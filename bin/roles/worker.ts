@@ -14,6 +14,7 @@ import { adoptLegacyBandSets } from '../../pipeline/events/redis-event-clusterer
 import { adoptLegacySeenHash } from '../../pipeline/ingest/dedupe.js';
 import { startReportSchedules } from '../../reports/report-schedules.js';
 import { startInspectionWatch } from '../../pipeline/inspection/inspection-watch.js';
+import { startCrawlStallWatch } from '../../pipeline/alert/crawl-stall-watch.js';
 import { createInspectionService, createReportService } from '../services.js';
 import type { RoleContext } from './context.js';
 
@@ -112,6 +113,18 @@ export async function startWorkerRole(ctx: RoleContext): Promise<void> {
   });
   closers.unshift(() => reportSchedules.close());
   ctx.onRedisLost('report schedulers', () => reportSchedules.reschedule());
+  // 采集停滞: a position whose runs stop coming (the crawler down, its schedule lost) raises a source-health alert.
+  const stallWatch = startCrawlStallWatch({
+    registry: ctx.registry,
+    health: ctx.sourceHealth,
+    queues,
+    defaultEverySeconds: config.crawl.everySeconds,
+    minGraceMs: config.crawl.stallAfterMinutes * 60_000,
+    timeZone: config.unit.timezone,
+    now: ctx.now,
+    log,
+  });
+  closers.unshift(async () => stallWatch.close());
   const escalation = startEscalateRole({
     desk: ctx.desk,
     alerts: ctx.alerts,

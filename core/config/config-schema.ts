@@ -65,10 +65,12 @@ export const ConfigSchema = z.object({
       remindEveryMinutes: z.coerce.number().int().positive().default(60),
       /** Days without a new post before a position is flagged zombie (some localities use 10). */
       zombieDays: z.coerce.number().int().positive().default(14),
+      /** A position collected on an interval whose runs stop coming for three intervals, and at least this long, raises a 采集停滞 alert. */
+      stallAfterMinutes: z.coerce.number().int().positive().default(15),
       /** Where raw page snapshots and screenshots are kept (relative to the repository). */
       evidenceDir: z.string().min(1).default('.data/evidence'),
     })
-    .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15, alertAfterFailures: 3, remindEveryMinutes: 60, zombieDays: 14, evidenceDir: '.data/evidence' }),
+    .default({ everySeconds: 60, maxRequestsPerRun: 200, requestTimeoutSeconds: 15, alertAfterFailures: 3, remindEveryMinutes: 60, zombieDays: 14, stallAfterMinutes: 15, evidenceDir: '.data/evidence' }),
   pipeline: z
     .object({
       /** Ingest items in flight per worker process, over one-item and batch jobs; their Elasticsearch writes share bulk requests. */
@@ -189,6 +191,7 @@ export const ENV_BINDINGS: ReadonlyArray<readonly [env: string, path: readonly s
   ['ES_PASSWORD', ['elasticsearch', 'password']],
   ['ES_INDEX_PREFIX', ['elasticsearch', 'indexPrefix']],
   ['CRAWL_EVERY_SECONDS', ['crawl', 'everySeconds']],
+  ['CRAWL_STALL_AFTER_MINUTES', ['crawl', 'stallAfterMinutes']],
   ['CRAWL_ALERT_AFTER_FAILURES', ['crawl', 'alertAfterFailures']],
   ['CRAWL_ZOMBIE_DAYS', ['crawl', 'zombieDays']],
   ['EVIDENCE_DIR', ['crawl', 'evidenceDir']],

@@ -120,6 +120,27 @@ export function decideCrawlStart(health: SourceHealth | undefined, now: Date, ma
   return Date.parse(health.backoff.until) > now.getTime() ? 'backoff' : 'run';
 }
 
+/**
+ * Since when a position's scheduled collection has stopped coming: its last run (or, never run, when
+ * watching began), once no run started for three of its intervals, and at least `minGraceMs`, after
+ * both the last run and the start of watching.
+ * `undefined` while runs come, and for positions not collected on an interval: push and disabled
+ * ones, those on a cron pattern, and one waiting out a block's backoff.
+ */
+export function crawlStalledSince(
+  source: { enabled: boolean; kind: string; everySeconds?: number; cron?: string },
+  health: SourceHealth | undefined,
+  now: Date,
+  policy: { defaultEverySeconds: number; minGraceMs: number; watchingSince: Date },
+): string | undefined {
+  if (!source.enabled || source.kind === 'push' || source.cron) return undefined;
+  if (health?.backoff && Date.parse(health.backoff.until) > now.getTime()) return undefined;
+  const grace = Math.max(3 * (source.everySeconds ?? policy.defaultEverySeconds) * 1000, policy.minGraceMs);
+  const last = health?.lastAttemptAt ?? policy.watchingSince.toISOString();
+  // A watch just started (the product was down) gives the crawler one grace period before it speaks.
+  return now.getTime() - Math.max(Date.parse(last), policy.watchingSince.getTime()) > grace ? last : undefined;
+}
+
 export type SourceStatus = 'never-run' | 'ok' | 'failing' | 'backoff' | 'zombie';
 
 export interface HealthView extends SourceHealth {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyRun, BACKOFF_MAX_MS, BACKOFF_START_MS, decideCrawlStart, describeHealth, emptyHealth, nextBackoffMs, type SourceHealth } from '../../../crawlers/shared/source-health.js';
+import { applyRun, BACKOFF_MAX_MS, BACKOFF_START_MS, crawlStalledSince, decideCrawlStart, describeHealth, emptyHealth, nextBackoffMs, type SourceHealth } from '../../../crawlers/shared/source-health.js';
 import { decideRunOutcome } from '../../../crawlers/shared/crawl-source.js';
 import type { CrawlErrorClass } from '../../../crawlers/shared/crawl-error.js';
 
@@ -73,6 +73,38 @@ describe('decideCrawlStart', () => {
     ['backoff over', blocked, at(16), false, 'run'],
   ] as const)('%s → %s', (_case, health, now, manual, expected) => {
     expect(decideCrawlStart(health, now, manual)).toBe(expected);
+  });
+});
+
+describe('crawlStalledSince: runs that stop coming (采集停滞)', () => {
+  const t0 = new Date('2026-12-08T00:00:00.000Z');
+  const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
+  const policy = { defaultEverySeconds: 60, minGraceMs: 15 * 60_000, watchingSince: t0 };
+  const board = { enabled: true, kind: 'message-board', everySeconds: 600 };
+  const ranAt = (minutes: number): SourceHealth => ({ ...emptyHealth('b'), lastAttemptAt: at(minutes).toISOString() });
+
+  it('stalls after three intervals without a run, and not before', () => {
+    expect(crawlStalledSince(board, ranAt(0), at(29), policy)).toBeUndefined();
+    expect(crawlStalledSince(board, ranAt(0), at(31), policy)).toBe(at(0).toISOString());
+    // A short interval still waits the minimum grace.
+    expect(crawlStalledSince({ ...board, everySeconds: undefined }, ranAt(0), at(14), policy)).toBeUndefined();
+    expect(crawlStalledSince({ ...board, everySeconds: undefined }, ranAt(0), at(16), policy)).toBe(at(0).toISOString());
+  });
+
+  it('gives a watch that just started one grace period, even after a long outage of the whole product; a position never run counts from then', () => {
+    const restarted = { ...policy, watchingSince: at(24 * 60) };
+    expect(crawlStalledSince(board, ranAt(0), at(24 * 60 + 20), restarted)).toBeUndefined();
+    expect(crawlStalledSince(board, ranAt(0), at(24 * 60 + 31), restarted)).toBe(at(0).toISOString());
+    expect(crawlStalledSince(board, undefined, at(31), policy)).toBe(t0.toISOString());
+  });
+
+  it('says nothing of positions not collected on an interval, or waiting out a backoff', () => {
+    expect(crawlStalledSince({ ...board, kind: 'push' }, undefined, at(600), policy)).toBeUndefined();
+    expect(crawlStalledSince({ ...board, enabled: false }, ranAt(0), at(600), policy)).toBeUndefined();
+    expect(crawlStalledSince({ ...board, cron: '0 8 * * *' }, ranAt(0), at(600), policy)).toBeUndefined();
+    const blocked = { ...ranAt(0), backoff: { until: at(120).toISOString(), delayMs: 7_200_000 } };
+    expect(crawlStalledSince(board, blocked, at(60), policy)).toBeUndefined();
+    expect(crawlStalledSince(board, blocked, at(121), policy)).toBe(at(0).toISOString());
   });
 });
 
