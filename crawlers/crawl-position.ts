@@ -1,6 +1,7 @@
 import type { CollectedItem } from '../core/posts/collected-item.js';
 import { InvalidInputError } from '../core/errors.js';
-import { isPageSource, type Source, type WechatMpSource, type WeiboSource } from '../core/sources/source.js';
+import { assertSecretBindings } from '../core/config/secret-hosts.js';
+import { isPageSource, sourceSentSecrets, type Source, type WechatMpSource, type WeiboSource } from '../core/sources/source.js';
 import type { Collector } from './collector.js';
 import { crawlPageSource, type PageRunOptions } from './routes-for.js';
 import { decideRunOutcome, emptyReport, itemContentHash, type CrawlReport } from './shared/crawl-source.js';
@@ -19,6 +20,11 @@ export interface CrawlPositionOptions extends PageRunOptions {
   timeoutSeconds: number;
   collectors: ApiCollectors;
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The source was last written through the API (`StoredSource.origin`): every secret it names must
+   * have a binding in `secrets.hosts` (one named before bindings existed is refused at use too).
+   */
+  requireSecretBindings?: boolean;
   now?: () => Date;
 }
 
@@ -31,6 +37,8 @@ export interface CrawlPositionOptions extends PageRunOptions {
  */
 export async function crawlPosition(source: Source, options: CrawlPositionOptions): Promise<CrawlReport> {
   const now = options.now ?? (() => new Date());
+  // Refused before any request, as a bound secret bound elsewhere is (`secret_host_not_allowed`: the run fails, class `config`).
+  if (options.requireSecretBindings) assertSecretBindings(`阵地 ${source.id}`, sourceSentSecrets(source), options.secretHosts ?? {});
   if (isPageSource(source)) {
     return crawlPageSource(source, { ...options, now });
   }

@@ -97,13 +97,13 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
     const lock = await takeCrawlLock(deps.connection, `${deps.prefix}:crawl:${source.id}:lock`, lockMs);
     if (!lock) return { skipped: 'already-running' };
     try {
-      return await runLocked(job, source, lock);
+      return await runLocked(job, source, lock, entry.origin === 'api');
     } finally {
       await lock.release();
     }
   }
 
-  async function runLocked(job: CrawlJob, source: Source, lock: CrawlLock): Promise<unknown> {
+  async function runLocked(job: CrawlJob, source: Source, lock: CrawlLock, writtenThroughApi: boolean): Promise<unknown> {
     const health = (await deps.health.get(source.id)) ?? emptyHealth(source.id);
     const start = decideCrawlStart(health, now(), job.manual === true);
     if (start === 'backoff') {
@@ -117,6 +117,7 @@ export async function startCrawlerRole(deps: CrawlerRoleDeps): Promise<{ close()
         collectors: deps.collectors,
         ...(deps.env ? { env: deps.env } : {}),
         ...(deps.secretHosts ? { secretHosts: deps.secretHosts } : {}),
+        requireSecretBindings: writtenThroughApi,
         state: outbox.state,
         evidence: deps.evidence,
         maxRequests: deps.maxRequestsPerRun,

@@ -58,6 +58,15 @@ describe('a crawl run and the hosts its secrets are bound to', () => {
     await expect(run(website(hosts.b, 'browser'), { QS_SITE_AUTH: [hosts.a] })).rejects.toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining(hosts.b) });
     expect(seen).toEqual([]);
   });
+
+  it('refuses a source last written through the API that names a secret without a binding (named before bindings existed); from the YAML it still runs', async () => {
+    const throughApi = (source: Source) =>
+      crawlPosition(source, { state: new MemoryCrawlState(), collectors: createApiCollectors({ prefix: 'unit', weiboPauseMs: 0 }), env: {}, secretHosts: {}, requireSecretBindings: true, maxRequests: 20, timeoutSeconds: 5, now: () => new Date(NOW), onItem: async () => undefined });
+    await expect(throughApi(website(hosts.b))).rejects.toMatchObject({ code: 'secret_host_not_allowed', message: expect.stringContaining('QS_SITE_AUTH') });
+    expect(seen).toEqual([]);
+    await run(website(hosts.a), {});
+    expect(seen.length).toBeGreaterThan(0);
+  });
 });
 
 describe('API collectors and the hosts their secrets are bound to', () => {
