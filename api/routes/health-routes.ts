@@ -11,6 +11,8 @@ export interface HealthDeps {
   es: Client;
   queues: Queues;
   prefix: string;
+  /** The positions collected on an interval whose runs stopped coming (采集停滞, `crawlStalledSince`). */
+  stalledPositions?(): Promise<string[]>;
 }
 
 async function check<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
@@ -21,11 +23,11 @@ async function check<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | 
   }
 }
 
-/** `GET /api/health`: 200 when Redis answers and Elasticsearch is at least yellow, else 503 with what is wrong. */
+/** `GET /api/health`: 200 when Redis answers and Elasticsearch is at least yellow, else 503 with what is wrong; also queue depths, role heartbeats and stalled positions. */
 export function healthRoutes(deps: HealthDeps): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
-    const [redis, es, queues, roles] = await Promise.all([
+    const [redis, es, queues, roles, stalled] = await Promise.all([
       check(() => deps.redis.ping()),
       check(() => deps.es.cluster.health({ timeout: '2s' })),
       check(async () =>
@@ -36,6 +38,7 @@ export function healthRoutes(deps: HealthDeps): Router {
         ),
       ),
       check(() => readHeartbeats(deps.redis, deps.prefix)),
+      check(async () => (await deps.stalledPositions?.()) ?? []),
     ]);
     const esStatus = es.ok ? es.value.status : 'unreachable';
     const healthy = redis.ok && (esStatus === 'green' || esStatus === 'yellow');
@@ -47,6 +50,8 @@ export function healthRoutes(deps: HealthDeps): Router {
         : { status: 'unreachable', error: es.error },
       queues: queues.ok ? queues.value : { error: queues.error },
       roles: roles.ok ? roles.value : { error: roles.error },
+      // Not a reason for 503 (the API itself is fine): the alert wall shows the 采集停滞 alert.
+      collection: stalled.ok ? { stalled: stalled.value } : { error: stalled.error },
     });
   });
   return router;

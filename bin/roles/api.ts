@@ -39,6 +39,7 @@ import { ruleRouteDocs, ruleRoutes } from '../../api/routes/rule-routes.js';
 import { sourceRouteDocs, sourceRoutes } from '../../api/routes/source-routes.js';
 import { inspectionRouteDocs, inspectionRoutes } from '../../api/routes/inspection-routes.js';
 import { createInspectionService, createReportService, serverKeyOf } from '../services.js';
+import { crawlStalledSince } from '../../crawlers/shared/source-health.js';
 import { readEventState } from '../../pipeline/events/redis-event-clusterer.js';
 import type { RoleContext } from './context.js';
 
@@ -46,6 +47,13 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
   const { config, log, es, redis, prefix, names, audit, users, alerts, ledger, sources, closers } = ctx;
   const inspections = createInspectionService(config, { es, redis, registry: ctx.registry, health: ctx.sourceHealth, now: ctx.now });
   const reports = createReportService(config, es, sources, ctx.sourceHealth, audit, inspections);
+  const watchingSince = ctx.now();
+  const stalledPositions = async () => {
+    const [stored, healths] = await Promise.all([ctx.registry.list(), ctx.sourceHealth.all()]);
+    const now = ctx.now();
+    const policy = { defaultEverySeconds: config.crawl.everySeconds, minGraceMs: config.crawl.stallAfterMinutes * 60_000, watchingSince };
+    return stored.filter(({ source }) => crawlStalledSince(source, healths.find((h) => h.sourceId === source.id), now, policy)).map(({ source }) => source.id);
+  };
   await reports.ensure();
   const briefs = new BriefService({
     es,
@@ -97,7 +105,7 @@ export async function startApiRole(ctx: RoleContext): Promise<void> {
       ...liveRouteDocs,
     ],
     apiRouters: [
-      healthRoutes({ redis, es, queues: ctx.queues, prefix }),
+      healthRoutes({ redis, es, queues: ctx.queues, prefix, stalledPositions }),
       authRoutes({
         users,
         sessions,

@@ -148,12 +148,14 @@ describe('one thin path: a post on the unit website becomes an alert', () => {
       elasticsearch: { status: string };
       queues: Record<string, { failed: number; waiting: number }>;
       roles: { role: string }[];
+      collection: { stalled: string[] };
     };
     expect(health.redis.status).toBe('ok');
     expect(['green', 'yellow']).toContain(health.elasticsearch.status);
     expect(Object.keys(health.queues).sort()).toEqual(['alert', 'crawl', 'escalate', 'ingest', 'notify', 'probe']);
     expect(health.queues.ingest?.failed).toBe(0);
     expect(health.roles.map((r) => r.role).sort()).toEqual(['api', 'crawler', 'worker']);
+    expect(health.collection).toEqual({ stalled: [] });
   });
 
   it('an unauthenticated request for alerts is refused with 401', async () => {
