@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { repoRoot } from '../core/paths.js';
 
@@ -54,3 +55,13 @@ export function readLabelledCsv(file: string): LabelledReview[] {
 }
 
 export const REVIEW_CORPORA = ['ChnSentiCorp_htl_all.csv', 'waimai_10k.csv'] as const;
+
+/** `count` words of jieba's dictionary of two or more CJK characters, sampled evenly (a word may repeat when `count` is near the dictionary's size). */
+export function jiebaLexicon(count: number): string[] {
+  const dict = readFileSync(createRequire(import.meta.url).resolve('nodejieba/submodules/cppjieba/dict/jieba.dict.utf8'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((w) => w.length >= 2 && /^[\u4e00-\u9fff]+$/.test(w));
+  const step = dict.length / count;
+  return Array.from({ length: count }, (_, i) => dict[Math.floor(i * step)]!);
+}

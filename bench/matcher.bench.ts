@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import FastScanner from 'fastscan';
 import { Matcher } from '../core/rules/matcher.js';
+import { jiebaLexicon } from './corpora.js';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
@@ -42,14 +43,6 @@ function corpus(): string {
   return posts().join('\n');
 }
 
-function lexicon(size: number): string[] {
-  const dict = readFileSync(require.resolve('nodejieba/submodules/cppjieba/dict/jieba.dict.utf8'), 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((w) => w.length >= 2 && /^[\u4e00-\u9fff]+$/.test(w));
-  const step = dict.length / size;
-  return Array.from({ length: size }, (_, i) => dict[Math.floor(i * step)]!);
-}
 
 /** The "plain Map trie" anchor: a trie of Maps, walked from every start position. */
 class MapTrie {
@@ -136,7 +129,7 @@ function runOne(subjectIndex: number, size: number): Row {
   const load = loadavg()[0]!;
   const texts = posts();
   const text = texts.join('\n');
-  const words = lexicon(size);
+  const words = jiebaLexicon(size);
   const subject = subjects[subjectIndex]!;
   memory();
   const t0 = performance.now();

@@ -13,23 +13,13 @@
  *       (no YAML), a full collection, then compileRuleSet timed; the peak RSS it reached and the heap
  *       the rule set keeps
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { checkRulePacks, validateRulePack } from '../core/rules/rule-pack.js';
 import { compileRuleSet, type RuleSet } from '../core/rules/rule-set.js';
+import { jiebaLexicon } from './corpora.js';
 
-/** `count` words of jieba's dictionary, evenly spaced, of two or more CJK characters (as bench/matcher.bench.ts samples them). */
-export function lexicon(count: number): string[] {
-  const require = createRequire(import.meta.url);
-  const dict = readFileSync(require.resolve('nodejieba/submodules/cppjieba/dict/jieba.dict.utf8'), 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((w) => w.length >= 2 && /^[\u4e00-\u9fff]+$/.test(w));
-  const step = dict.length / count;
-  return Array.from({ length: count }, (_, i) => dict[Math.floor(i * step)]!);
-}
 
 /** The YAML of one pack of `terms`, each opting into pinyin variants when asked. */
 export function lexiconPackYaml(terms: readonly string[], pinyin: boolean): string {
@@ -56,7 +46,7 @@ const load = Number(loadavg()[0]!.toFixed(2));
 
 if (args[0] === 'write' && args[1]) {
   mkdirSync(args[1], { recursive: true });
-  writeFileSync(path.join(args[1], 'bench-lexicon.yaml'), lexiconPackYaml(lexicon(count), pinyin));
+  writeFileSync(path.join(args[1], 'bench-lexicon.yaml'), lexiconPackYaml(jiebaLexicon(count), pinyin));
   console.log(`wrote ${count} terms${pinyin ? ' with pinyin variants' : ''} to ${args[1]}/bench-lexicon.yaml`);
 } else if (args[0] === 'check' && args[1]) {
   let t = performance.now();
@@ -68,7 +58,7 @@ if (args[0] === 'write' && args[1]) {
   const compileMs = ms(t);
   console.log(JSON.stringify({ terms: set.lexiconTermCount, patterns: set.matcher.size, warnings: warnings.length, checkMs: Math.round(checkMs), compileMs: Math.round(compileMs), peakRssMb: peakRssMb(), load }));
 } else if (args[0] === 'compile') {
-  const pack = validateRulePack({ id: 'bench-lexicon', name: '基准词库', version: 1, level: 3, category: '敏感词', terms: lexicon(count).map((term) => (pinyin ? { term, variants: { pinyin: true } } : term)) });
+  const pack = validateRulePack({ id: 'bench-lexicon', name: '基准词库', version: 1, level: 3, category: '敏感词', terms: jiebaLexicon(count).map((term) => (pinyin ? { term, variants: { pinyin: true } } : term)) });
   const before = heapMb();
   const rssBefore = peakRssMb();
   const t = performance.now();

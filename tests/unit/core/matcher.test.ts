@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import FastScanner from 'fastscan';
 import TSCharacters from 'opencc-js/dict/TSCharacters';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SKIP, Matcher, type MatcherOptions } from '../../../core/rules/matcher.js';
 import { foldText } from '../../../core/rules/fold.js';
 import { ARTICLES, COMMENTS, MESSAGES } from '../../fixtures/demo-site/content.js';
+import { jiebaLexicon } from '../../../bench/corpora.js';
 
 /** Independent oracle: every (start, term) where text.startsWith(term, start). */
 function bruteForce(text: string, terms: string[]): string[] {
@@ -77,16 +76,6 @@ const realText = [
   ...MESSAGES.flatMap((m) => [m.title, m.text]),
 ].join('\n');
 
-/** Words of ≥ 2 Chinese characters from jieba's dictionary, `size` of them sampled evenly. */
-function jiebaWords(size: number): string[] {
-  const require = createRequire(import.meta.url);
-  const dict = readFileSync(require.resolve('nodejieba/submodules/cppjieba/dict/jieba.dict.utf8'), 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((w) => w.length >= 2 && /^[\u4e00-\u9fff]+$/.test(w));
-  const step = dict.length / size;
-  return [...new Set(Array.from({ length: size }, (_, i) => dict[Math.floor(i * step)]!))];
-}
 
 /** Simplified → one traditional form, from OpenCC's table (to disguise real text as posters do). */
 const toTraditional = (() => {
@@ -283,7 +272,7 @@ describe('Matcher', () => {
   });
 
   describe('on real text with 65,000 words of jieba’s dictionary', () => {
-    const words = jiebaWords(65_000);
+    const words = [...new Set(jiebaLexicon(65_000))];
 
     it('agrees with fastscan (folding and skipping off), through scan and forEachMatch alike', () => {
       const matcher = matcherOf(words, { fold: false, skip: '' });

@@ -1,21 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Matcher, type MatcherTerm } from '../../../core/rules/matcher.js';
 import { validateRulePack, type RulePack } from '../../../core/rules/rule-pack.js';
 import { compileRuleSet, type LexiconEntry, type RulePayload } from '../../../core/rules/rule-set.js';
 import { variantsOf } from '../../../core/rules/term-variants.js';
+import { jiebaLexicon } from '../../../bench/corpora.js';
 
-/** Words of ≥ 2 Chinese characters from jieba's dictionary, `size` of them sampled evenly. */
-function jiebaWords(size: number): string[] {
-  const require = createRequire(import.meta.url);
-  const dict = readFileSync(require.resolve('nodejieba/submodules/cppjieba/dict/jieba.dict.utf8'), 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((w) => w.length >= 2 && /^[\u4e00-\u9fff]+$/.test(w));
-  const step = dict.length / size;
-  return [...new Set(Array.from({ length: size }, (_, i) => dict[Math.floor(i * step)]!))];
-}
 
 /**
  * The rule set's lexicon spelled out pattern by pattern, every variant with an entry object of its
@@ -46,7 +35,7 @@ function random(seed: number): () => number {
 }
 
 describe('a rule set with pinyin variants', () => {
-  const words = jiebaWords(4000);
+  const words = [...new Set(jiebaLexicon(4000))];
   // Two packs, every term with pinyin on; some with homophones, a suggestion, their own level and tags.
   const packs = [0, 1].map((p) =>
     validateRulePack({
